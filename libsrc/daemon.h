@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What every daemon does at start: detach, pid file, signals as events. */
+#ifndef USBIP_DAEMON_H
+#define USBIP_DAEMON_H
+
+/* Forks into the background (-D); the parent exits once the child is set up. */
+int usbip_daemonize(void);
+
+/* Writes and locks the pid file; -1 (logged) if another instance holds it. */
+int usbip_pidfile_write(const char *path);
+void usbip_pidfile_remove(const char *path);
+
+/*
+ * Blocks SIGTERM, SIGINT, SIGHUP and SIGCHLD and returns a signalfd that
+ * reports them, so the event loop handles signals like any other input.
+ * SIGPIPE is ignored: a peer that goes away is an error return, not a death.
+ */
+int usbip_signalfd(void);
+/* Reads one signal number from the signalfd, or -1. */
+int usbip_signalfd_read(int fd);
+
+#endif

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* usbip: Git-style dispatch to one subcommand per file. */
+#include "config.h"
+
+#include "usbip.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "transport_tcp.h"
+
+struct usbip_options usbip_opts = { .tcp_port = USBIP_DEFAULT_PORT };
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} subcommands[] = {
+	{ "list", usbip_list, "List exportable (local) or exported (remote) devices" },
+	{ "bind", usbip_bind, "Make a local device exportable (bind it to usbip-host)" },
+	{ "unbind", usbip_unbind, "Give a bound device back to its own driver" },
+	{ "attach", usbip_attach, "Import a remote device onto the local vhci-hcd" },
+	{ "detach", usbip_detach, "Detach an imported device" },
+	{ "port", usbip_port, "Show imported devices and where they come from" },
+	{ "connect", usbip_connect, "Export a local device to a remote usbipa" },
+	{ "disconnect", usbip_disconnect, "Withdraw a device exported with connect" },
+	{ "serve-mtp", usbip_serve_mtp, "Serve a directory as a virtual MTP device" },
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "Usage: usbip [--debug] [--log] [--tcp-port PORT] <command> [<args>]\n\n"
+		     "Commands:\n");
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(out, "  %-11s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(out, "  %-11s %s\n", "version", "Show the version");
+	fprintf(out, "  %-11s %s\n\n", "help", "Show this help, or a command's with 'help COMMAND'");
+	fprintf(out, "Global options:\n"
+		     "  -d, --debug          print debugging messages\n"
+		     "  -l, --log            log to syslog instead of stderr\n"
+		     "  -t, --tcp-port PORT  remote port (default %s)\n\n"
+		     "'usbip COMMAND --help' shows a command's own options.\n",
+		USBIP_DEFAULT_PORT);
+}
+
+int usbip_not_built(const char *command, const char *what)
+{
+	fprintf(stderr, "usbip %s: not built yet: %s\n", command, what);
+	return USBIP_EXIT_NOT_BUILT;
+}
+
+int usbip_usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "usbip %s: ", command);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'usbip %s --help')\n", command);
+	return USBIP_EXIT_USAGE;
+}
+
+static int run_subcommand(const char *name, int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (strcmp(name, subcommands[i].name) == 0)
+			return subcommands[i].run(argc, argv);
+	fprintf(stderr, "usbip: '%s' is not a command (see 'usbip help')\n", name);
+	return USBIP_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "debug", no_argument, NULL, 'd' },
+		{ "log", no_argument, NULL, 'l' },
+		{ "tcp-port", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool use_syslog = false;
+	int c;
+
+	usbip_log_init("usbip", false);
+	/* '+' stops at the first non-option: the subcommand parses the rest. */
+	while ((c = getopt_long(argc, argv, "+dlt:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			usbip_log_set_debug(true);
+			break;
+		case 'l':
+			use_syslog = true;
+			break;
+		case 't':
+			usbip_opts.tcp_port = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return USBIP_EXIT_OK;
+		case 'V':
+			printf("usbip (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return USBIP_EXIT_OK;
+		default:
+			usage(stderr);
+			return USBIP_EXIT_USAGE;
+		}
+	}
+	if (use_syslog)
+		usbip_log_init("usbip", true);
+	if (optind >= argc) {
+		usage(stderr);
+		return USBIP_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* reset getopt for the subcommand */
+
+	if (strcmp(argv[0], "version") == 0) {
+		printf("usbip (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return USBIP_EXIT_OK;
+	}
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc > 1) {
+			char *help_argv[] = { argv[1], "--help", NULL };
+
+			return run_subcommand(argv[1], 2, help_argv);
+		}
+		usage(stdout);
+		return USBIP_EXIT_OK;
+	}
+	return run_subcommand(argv[0], argc, argv);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The usbip front end: global options and the subcommands' entry points. */
+#ifndef USBIP_FRONTEND_H
+#define USBIP_FRONTEND_H
+
+#include <stdbool.h>
+
+struct usbip_options {
+	const char *tcp_port; /* --tcp-port, default 3240 */
+};
+
+extern struct usbip_options usbip_opts;
+
+/* Exit codes shared by every subcommand (documented in usbip(8)). */
+enum usbip_exit {
+	USBIP_EXIT_OK = 0,
+	USBIP_EXIT_FAILURE = 1,	    /* the operation failed */
+	USBIP_EXIT_USAGE = 2,	    /* bad command line */
+	USBIP_EXIT_NOT_BUILT = 3,   /* the subcommand does not exist yet */
+	USBIP_EXIT_UNREACHABLE = 4, /* the remote host could not be reached */
+	USBIP_EXIT_REFUSED = 5,	    /* the remote host refused the request */
+};
+
+int usbip_list(int argc, char **argv);
+int usbip_bind(int argc, char **argv);
+int usbip_unbind(int argc, char **argv);
+int usbip_attach(int argc, char **argv);
+int usbip_detach(int argc, char **argv);
+int usbip_port(int argc, char **argv);
+int usbip_connect(int argc, char **argv);
+int usbip_disconnect(int argc, char **argv);
+int usbip_serve_mtp(int argc, char **argv);
+
+/* Says plainly that a subcommand is not built yet; returns USBIP_EXIT_NOT_BUILT. */
+int usbip_not_built(const char *command, const char *what);
+
+/* Prints "usbip CMD: unexpected argument" style errors; returns USBIP_EXIT_USAGE. */
+int usbip_usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

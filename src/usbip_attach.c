@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* usbip attach: import a device from a remote usbipd onto the local vhci-hcd. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "op_msg.h"
+#include "transport_tcp.h"
+#include "usbip.h"
+#include "vhci_driver.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: usbip attach -r HOST -b BUSID\n\n"
+		     "Imports device BUSID exported by the usbipd on HOST and attaches it to a\n"
+		     "free vhci-hcd port of the right speed. Prints the port it got.\n\n"
+		     "  -r, --remote HOST  host name, IPv4 or IPv6 address of the device side\n"
+		     "  -b, --busid BUSID  the device, as 'usbip list -r HOST' shows it\n");
+}
+
+int usbip_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "remote", required_argument, NULL, 'r' },
+		{ "busid", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *host = NULL, *busid = NULL;
+	struct usbip_vhci_record rec;
+	struct usbip_usb_device udev;
+	struct usbip_conn *conn;
+	struct usbip_vhci vhci;
+	uint32_t status;
+	int c, port;
+
+	while ((c = getopt_long(argc, argv, "r:b:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			host = optarg;
+			break;
+		case 'b':
+			busid = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return USBIP_EXIT_OK;
+		default:
+			return usbip_usage_error("attach", "unknown option");
+		}
+	}
+	if (!host || !busid)
+		return usbip_usage_error("attach", "give both -r HOST and -b BUSID");
+	if (optind < argc)
+		return usbip_usage_error("attach", "unexpected argument '%s'", argv[optind]);
+	if (strlen(busid) >= USBIP_BUSID_SIZE)
+		return usbip_usage_error("attach", "busid '%s' is too long", busid);
+
+	/* Check vhci first: no point importing a device we cannot attach. */
+	if (usbip_vhci_open(&vhci) != 0)
+		return USBIP_EXIT_FAILURE;
+	usbip_vhci_close(&vhci);
+
+	conn = usbip_tcp_connect(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS);
+	if (!conn)
+		return USBIP_EXIT_UNREACHABLE;
+	if (usbip_query_import(conn, busid, &udev, &status) != 0) {
+		usbip_conn_close(conn);
+		return status != USBIP_ST_OK && status != USBIP_ST_ERROR ? USBIP_EXIT_REFUSED
+									 : USBIP_EXIT_FAILURE;
+	}
+	port = usbip_vhci_attach(&udev, usbip_conn_kernel_fd(conn));
+	/* vhci holds its own reference to the socket now. */
+	usbip_conn_close(conn);
+	if (port < 0)
+		return USBIP_EXIT_FAILURE;
+
+	snprintf(rec.host, sizeof(rec.host), "%s", host);
+	snprintf(rec.service, sizeof(rec.service), "%s", usbip_opts.tcp_port);
+	snprintf(rec.busid, sizeof(rec.busid), "%s", busid);
+	usbip_vhci_record_write((unsigned)port, &rec);
+	printf("attached %s from %s to port %d\n", busid, host, port);
+	return USBIP_EXIT_OK;
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* usbip list: local exportable devices (-l) or a remote daemon's (-r HOST). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_driver.h"
+#include "json_writer.h"
+#include "log.h"
+#include "op_msg.h"
+#include "transport_tcp.h"
+#include "usb_names.h"
+#include "usbip.h"
+
+enum list_format { FORMAT_TEXT, FORMAT_PARSABLE, FORMAT_JSON };
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: usbip list [-l | -r HOST] [-p | --json]\n\n"
+		     "  -l, --local        devices on this machine that can be exported (default)\n"
+		     "  -r, --remote HOST  devices a usbipd on HOST exports\n"
+		     "  -p, --parsable     one line per device: busid=...#usbid=...#\n"
+		     "      --json         machine-readable output\n");
+}
+
+static void json_device(struct json_writer *w, const struct usbip_devlist_entry *e)
+{
+	const struct usbip_usb_device *u = &e->udev;
+	char name[512];
+	unsigned i;
+
+	json_string(w, "busid", u->busid);
+	json_hex(w, "vendor", u->id_vendor, 4);
+	json_hex(w, "product", u->id_product, 4);
+	usb_names_product(name, sizeof(name), u->id_vendor, u->id_product);
+	json_string(w, "name", name);
+	json_string(w, "path", u->path);
+	json_uint(w, "busnum", u->busnum);
+	json_uint(w, "devnum", u->devnum);
+	json_string(w, "speed", usbip_speed_str(u->speed));
+	json_hex(w, "bcd_device", u->bcd_device, 4);
+	json_hex(w, "class", u->device_class, 2);
+	json_hex(w, "subclass", u->device_subclass, 2);
+	json_hex(w, "protocol", u->device_protocol, 2);
+	json_uint(w, "configuration", u->configuration_value);
+	json_array_begin(w, "interfaces");
+	for (i = 0; i < u->num_interfaces; i++) {
+		const struct usbip_usb_interface *intf = &e->interfaces[i];
+
+		json_object_begin(w, NULL);
+		json_uint(w, "number", i);
+		json_hex(w, "class", intf->interface_class, 2);
+		json_hex(w, "subclass", intf->interface_subclass, 2);
+		json_hex(w, "protocol", intf->interface_protocol, 2);
+		usb_names_class(name, sizeof(name), intf->interface_class,
+				intf->interface_subclass, intf->interface_protocol);
+		json_string(w, "class_name", name);
+		json_object_end(w);
+	}
+	json_array_end(w);
+}
+
+static int list_local(enum list_format format)
+{
+	struct usbip_local_device *devs;
+	struct json_writer w;
+	size_t n, i;
+	char name[512];
+
+	if (usbip_host_list(&devs, &n, false) != 0)
+		return USBIP_EXIT_FAILURE;
+	if (format == FORMAT_JSON) {
+		json_init(&w, stdout);
+		json_array_begin(&w, NULL);
+	}
+	for (i = 0; i < n; i++) {
+		const struct usbip_usb_device *u = &devs[i].info.udev;
+
+		switch (format) {
+		case FORMAT_JSON:
+			json_object_begin(&w, NULL);
+			json_device(&w, &devs[i].info);
+			json_string(&w, "driver", devs[i].driver);
+			json_string(&w, "serial", devs[i].serial);
+			json_bool(&w, "bound", devs[i].stub_status != USBIP_STUB_NOT_BOUND);
+			json_object_end(&w);
+			break;
+		case FORMAT_PARSABLE:
+			printf("busid=%s#usbid=%04x:%04x#\n", u->busid, u->id_vendor, u->id_product);
+			break;
+		case FORMAT_TEXT:
+			usb_names_product(name, sizeof(name), u->id_vendor, u->id_product);
+			printf(" - busid %s (%04x:%04x)\n   %s\n\n", u->busid, u->id_vendor,
+			       u->id_product, name);
+			break;
+		}
+	}
+	if (format == FORMAT_JSON) {
+		json_array_end(&w);
+		json_finish(&w);
+	}
+	free(devs);
+	return USBIP_EXIT_OK;
+}
+
+static void print_remote_text(const char *host, const struct usbip_devlist *list)
+{
+	char product[512], cls[512];
+	uint32_t i, j;
+
+	if (list->count == 0) {
+		printf("no exportable devices found on %s\n", host);
+		return;
+	}
+	printf("Exportable USB devices\n======================\n - %s\n", host);
+	for (i = 0; i < list->count; i++) {
+		const struct usbip_devlist_entry *e = &list->entries[i];
+		const struct usbip_usb_device *u = &e->udev;
+
+		usb_names_product(product, sizeof(product), u->id_vendor, u->id_product);
+		usb_names_class(cls, sizeof(cls), u->device_class, u->device_subclass,
+				u->device_protocol);
+		printf("%11s: %s\n%11s: %s\n%11s: %s\n", u->busid, product, "", u->path, "", cls);
+		for (j = 0; j < u->num_interfaces; j++) {
+			const struct usbip_usb_interface *intf = &e->interfaces[j];
+
+			usb_names_class(cls, sizeof(cls), intf->interface_class,
+					intf->interface_subclass, intf->interface_protocol);
+			printf("%11s: %2u - %s\n", "", j, cls);
+		}
+		printf("\n");
+	}
+}
+
+static int list_remote(const char *host, enum list_format format)
+{
+	struct usbip_devlist list;
+	struct usbip_conn *conn;
+	struct json_writer w;
+	uint32_t i;
+	int rc;
+
+	conn = usbip_tcp_connect(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS);
+	if (!conn)
+		return USBIP_EXIT_UNREACHABLE;
+	rc = usbip_query_devlist(conn, &list);
+	usbip_conn_close(conn);
+	if (rc != 0)
+		return USBIP_EXIT_FAILURE;
+	switch (format) {
+	case FORMAT_JSON:
+		json_init(&w, stdout);
+		json_array_begin(&w, NULL);
+		for (i = 0; i < list.count; i++) {
+			json_object_begin(&w, NULL);
+			json_string(&w, "host", host);
+			json_device(&w, &list.entries[i]);
+			json_object_end(&w);
+		}
+		json_array_end(&w);
+		json_finish(&w);
+		break;
+	case FORMAT_PARSABLE:
+		for (i = 0; i < list.count; i++)
+			printf("busid=%s#usbid=%04x:%04x#\n", list.entries[i].udev.busid,
+			       list.entries[i].udev.id_vendor, list.entries[i].udev.id_product);
+		break;
+	case FORMAT_TEXT:
+		print_remote_text(host, &list);
+		break;
+	}
+	usbip_devlist_free(&list);
+	return USBIP_EXIT_OK;
+}
+
+int usbip_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "local", no_argument, NULL, 'l' },
+		{ "remote", required_argument, NULL, 'r' },
+		{ "parsable", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum list_format format = FORMAT_TEXT;
+	const char *remote = NULL;
+	bool local = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "lr:ph", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			local = true;
+			break;
+		case 'r':
+			remote = optarg;
+			break;
+		case 'p':
+			format = FORMAT_PARSABLE;
+			break;
+		case 'j':
+			format = FORMAT_JSON;
+			break;
+		case 'h':
+			usage(stdout);
+			return USBIP_EXIT_OK;
+		default:
+			return usbip_usage_error("list", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return usbip_usage_error("list", "unexpected argument '%s'", argv[optind]);
+	if (local && remote)
+		return usbip_usage_error("list", "-l and -r exclude each other");
+	usb_names_load(USBIDS_FILE);
+	rc = remote ? list_remote(remote, format) : list_local(format);
+	usb_names_free();
+	return rc;
+}
