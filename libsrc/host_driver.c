@@ -2,6 +2,7 @@
 #include "host_driver.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libudev.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "log.h"
 #include "sysfs_attr.h"
+#include "usb_descriptors.h"
 
 /* Maps the sysfs "speed" attribute (Mb/s) to the kernel's speed enum. */
 static uint32_t parse_speed(const char *s)
@@ -71,6 +73,29 @@ static void read_interfaces(struct udev *udev, struct udev_device *dev,
 	}
 }
 
+/*
+ * usbip-host leaves the device unconfigured, so its interfaces are gone from
+ * sysfs; the raw descriptors still tell what they are, and a client listing
+ * the device wants to see them.
+ */
+static void read_unconfigured_interfaces(const char *syspath, struct usbip_devlist_entry *e)
+{
+	uint8_t desc[4096];
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/descriptors", syspath);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, desc, sizeof(desc));
+	close(fd);
+	if (n > 0 && usb_first_config_interfaces(desc, (size_t)n, &e->udev.configuration_value,
+						 &e->udev.num_interfaces, e->interfaces) != 0)
+		e->udev.num_interfaces = 0;
+}
+
 static void read_device(struct udev *udev, struct udev_device *dev, struct usbip_local_device *out)
 {
 	struct usbip_usb_device *u = &out->info.udev;
@@ -95,7 +120,10 @@ static void read_device(struct udev *udev, struct udev_device *dev, struct usbip
 	u->num_interfaces = (uint8_t)attr_num(dev, "bNumInterfaces", 10);
 	if (u->num_interfaces > USBIP_MAX_INTERFACES)
 		u->num_interfaces = USBIP_MAX_INTERFACES;
-	read_interfaces(udev, dev, &out->info);
+	if (u->configuration_value)
+		read_interfaces(udev, dev, &out->info);
+	else
+		read_unconfigured_interfaces(u->path, &out->info);
 
 	v = udev_device_get_sysattr_value(dev, "serial");
 	snprintf(out->serial, sizeof(out->serial), "%s", v ? v : "");

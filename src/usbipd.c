@@ -161,6 +161,9 @@ int main(int argc, char **argv)
 			daemonize = true;
 			break;
 		case 'P':
+			/* Accept "-P FILE" as well as "-PFILE" and "--pid=FILE". */
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
 			pid_file = optarg ? optarg : DEFAULT_PID_FILE;
 			break;
 		case 'd':

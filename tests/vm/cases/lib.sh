@@ -1,0 +1,250 @@
+# lib.sh — helpers for VM test cases (busybox ash).  In the guest this file is
+# /tests/lib.sh; a case starts with:   . /tests/lib.sh
+#
+# A case is a shell script run by /init as `sh CASE` in its own empty working
+# directory under /tmp/vmtest/, with stdin from /dev/null and a time limit
+# ($VMTEST_TEST_TIMEOUT).  Exit 0 = pass, 77 = skip, anything else = fail.
+# Its stdout+stderr are shown as TAP diagnostics when it fails.
+# After each case /init kills every process left over and resets USB/IP state
+# (usbip_reset), so cases start from the same state: all emulated devices on
+# their native drivers, no vhci port in use, no usbipd running.
+#
+# Environment (from /tests/data/env, written by run.sh):
+#   VMTEST_DISK_SHA256  sha256 of the emulated usb-storage disk's contents
+#   VMTEST_DISK_BYTES   its size in bytes
+#   VMTEST_DISK_SERIAL  its USB serial number
+#   VMTEST_TEST_TIMEOUT per-case time limit in seconds
+# shellcheck shell=sh disable=SC1091,SC2034
+
+# Debian's busybox ash runs its own applets even when $PATH has a real
+# program of that name (ip, dd, ...): call such programs by full path.  Tools
+# added with run.sh --host-tool get a function here that does it for you.
+[ -r /tests/host-tools.sh ] && . /tests/host-tools.sh
+
+DEBIAN_USBIP=/opt/debian/usbip
+DEBIAN_USBIPD=/opt/debian/usbipd
+
+# IDs of QEMU's emulated devices
+QEMU_STORAGE_ID=46f4:0001 # usb-storage, product "QEMU USB HARDDRIVE"
+QEMU_HID_ID=0627:0001     # usb-kbd "QEMU USB Keyboard", usb-tablet "QEMU USB Tablet"
+
+# ------------------------------------------------------------------ basics
+log() { echo "$*"; }
+
+# fail MESSAGE — end the case as failed
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# skip REASON — end the case as skipped
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+
+# run CMD... — echo the command, run it, return its status
+run() {
+    echo "+ $*"
+    "$@"
+}
+
+# must CMD... — run, fail the case if it fails
+must() {
+    echo "+ $*"
+    "$@" || fail "command failed (exit $?): $*"
+}
+
+# mustfail CMD... — run, fail the case if it succeeds
+mustfail() {
+    echo "+ $* (expected to fail)"
+    if "$@"; then fail "command unexpectedly succeeded: $*"; fi
+}
+
+# wait_for SECONDS CMD... — poll CMD every 0.1 s until it succeeds; 1 on timeout
+wait_for() {
+    _wf_n=$(($1 * 10))
+    shift
+    while [ "$_wf_n" -gt 0 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+        _wf_n=$((_wf_n - 1))
+    done
+    "$@" >/dev/null 2>&1
+}
+
+# not CMD... — succeed if CMD fails (for wait_for: wait_for 10 not vhci_disk)
+not() { ! "$@"; }
+
+# must_wait SECONDS DESCRIPTION CMD... — wait_for or fail with DESCRIPTION
+must_wait() {
+    _mw_t=$1 _mw_d=$2
+    shift 2
+    wait_for "$_mw_t" "$@" || fail "timed out after ${_mw_t}s waiting for: $_mw_d"
+}
+
+# ------------------------------------------------------------------ USB devices
+# The sysfs path of a USB device, e.g. /sys/devices/pci0000:00/.../usb1/1-1
+usb_path() { readlink -f "/sys/bus/usb/devices/$1"; }
+
+# is_vhci BUSID — is the device on a vhci_hcd (imported over USB/IP)?
+is_vhci() { case $(usb_path "$1") in */vhci_hcd.*) return 0 ;; esac; return 1; }
+
+# usb_busids VID:PID [PRODUCT-SUBSTRING] — busids of matching devices (all buses)
+usb_busids() {
+    for _d in /sys/bus/usb/devices/*; do
+        _b=${_d##*/}
+        case $_b in *:* | usb*) continue ;; esac
+        [ -r "$_d/idVendor" ] || continue
+        [ "$(cat "$_d/idVendor"):$(cat "$_d/idProduct")" = "$1" ] || continue
+        if [ -n "${2:-}" ]; then
+            case $(cat "$_d/product" 2>/dev/null) in *"$2"*) ;; *) continue ;; esac
+        fi
+        echo "$_b"
+    done
+}
+
+# usb_busid_local VID:PID [PRODUCT] — first matching device NOT on vhci (the
+# emulated one, wherever its driver is); usb_busid_vhci: first one ON vhci
+usb_busid_local() {
+    for _b in $(usb_busids "$@"); do
+        is_vhci "$_b" || { echo "$_b"; return 0; }
+    done
+    return 1
+}
+usb_busid_vhci() {
+    for _b in $(usb_busids "$@"); do
+        is_vhci "$_b" && { echo "$_b"; return 0; }
+    done
+    return 1
+}
+
+# usb_driver BUSID — driver of the device itself ("usb" or "usbip-host")
+usb_driver() {
+    [ -e "/sys/bus/usb/devices/$1/driver" ] || return 1
+    basename "$(readlink "/sys/bus/usb/devices/$1/driver")"
+}
+
+# usb_if_driver BUSID [IF] — driver of interface IF (default 1.0), e.g. usb-storage
+usb_if_driver() {
+    _if=${2:-1.0}
+    [ -e "/sys/bus/usb/devices/$1:$_if/driver" ] || return 1
+    basename "$(readlink "/sys/bus/usb/devices/$1:$_if/driver")"
+}
+
+usb_driver_is() { [ "$(usb_driver "$1")" = "$2" ]; }       # BUSID DRIVER
+usb_if_driver_is() { [ "$(usb_if_driver "$1" "${3:-}")" = "$2" ]; } # BUSID DRIVER [IF]
+
+# usbip_host_status BUSID — usbip-host's usbip_status (1 available, 2 used, 3 error)
+usbip_host_status() { cat "/sys/bus/usb/devices/$1/usbip_status" 2>/dev/null; }
+usbip_host_status_is() { [ "$(usbip_host_status "$1")" = "$2" ]; } # BUSID N
+
+# ------------------------------------------------------------------ disks
+# disk_of_busid BUSID — block device name (sdX) behind a USB device
+disk_of_busid() {
+    for _s in /sys/block/sd*; do
+        [ -e "$_s" ] || continue
+        case $(readlink -f "$_s") in */"$1"/* | */"$1":*) echo "${_s##*/}"; return 0 ;; esac
+    done
+    return 1
+}
+
+# vhci_disk — name (sdX) of the first disk imported through vhci_hcd
+vhci_disk() {
+    for _s in /sys/block/sd*; do
+        [ -e "$_s" ] || continue
+        case $(readlink -f "$_s") in */vhci_hcd.*) echo "${_s##*/}"; return 0 ;; esac
+    done
+    return 1
+}
+
+# disk_ready sdX — device node exists and the disk has a non-zero size
+disk_ready() {
+    [ -b "/dev/$1" ] && [ "$(cat "/sys/block/$1/size" 2>/dev/null || echo 0)" -gt 0 ]
+}
+
+# disk_sha256 sdX [BYTES] — sha256 of the first BYTES (default all) of /dev/sdX
+disk_sha256() {
+    if [ -n "${2:-}" ]; then
+        dd if="/dev/$1" bs=65536 count=$(($2 / 65536)) 2>/dev/null | sha256sum | cut -d' ' -f1
+    else
+        sha256sum <"/dev/$1" | cut -d' ' -f1
+    fi
+}
+
+# ------------------------------------------------------------------ network
+# tcp_listening PORT — something listens on TCP PORT (IPv4 or IPv6)
+tcp_listening() {
+    _hex=$(printf '%04X' "$1")
+    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$_hex" '
+        { n = split($2, a, ":"); if (a[n] == p && $4 == "0A") f = 1 } END { exit !f }'
+}
+
+tcp_not_listening() { ! tcp_listening "$1"; }
+
+# ------------------------------------------------------------------ vhci
+VHCI=/sys/devices/platform/vhci_hcd.0
+
+# vhci_status — all port lines of all vhci_hcd status files:
+#   hub port sta spd dev sockfd local_busid
+# sta: 004 free (VDEV_ST_NULL), 005 not assigned, 006 used, 007 error
+vhci_status() {
+    for _f in "$VHCI"/status "$VHCI"/status.*; do
+        [ -e "$_f" ] && tail -n +2 "$_f"
+    done
+}
+
+# vhci_used_ports — port numbers in use (as `usbip detach -p` wants them)
+# (busybox awk reads "0015" as octal: strip the zeros as text)
+vhci_used_ports() { vhci_status | awk '$3 != "004" && $3 != "005" { p = $2; sub(/^0+/, "", p); print p == "" ? 0 : p }'; }
+
+# vhci_port_of BUSID — vhci port number of an imported device (local busid)
+vhci_port_of() {
+    vhci_status | awk -v b="$1" '$7 == b { p = $2; sub(/^0+/, "", p); print p == "" ? 0 : p; f = 1 } END { exit !f }'
+}
+
+# ------------------------------------------------------------------ reset
+# usbip_reset — detach every vhci port, give every device bound to usbip-host
+# back to its native driver, forget match_busid entries and Debian's
+# /var/run/vhci_hcd state.  Called by /init after every case.
+usbip_reset() {
+    for _p in $(vhci_used_ports); do
+        echo "$_p" >"$VHCI/detach" 2>/dev/null
+    done
+    _hd=/sys/bus/usb/drivers/usbip-host
+    if [ -d "$_hd" ]; then
+        for _d in "$_hd"/*-*; do
+            [ -e "$_d" ] || continue
+            _b=${_d##*/}
+            echo "$_b" >"$_hd/unbind" 2>/dev/null
+        done
+        for _b in $(cat "$_hd/match_busid" 2>/dev/null); do
+            echo "del $_b" >"$_hd/match_busid" 2>/dev/null
+            if [ -e "$_hd/rebind" ]; then
+                echo "$_b" >"$_hd/rebind" 2>/dev/null
+            fi
+            echo "$_b" >/sys/bus/usb/drivers_probe 2>/dev/null
+        done
+    fi
+    rm -rf /run/vhci_hcd
+    # reprobe any device left without a driver
+    for _d in /sys/bus/usb/devices/*-*; do
+        case ${_d##*/} in *:*) continue ;; esac
+        [ -e "$_d/driver" ] || echo "${_d##*/}" >/sys/bus/usb/drivers_probe 2>/dev/null
+    done
+    return 0
+}
+
+# ------------------------------------------------------------------ Debian's usbipd
+# debian_usbipd_start [ARGS...] — start Debian's usbipd -D on port 3240 and
+# wait until it listens; its pid is in /run/usbipd-debian.pid
+debian_usbipd_start() {
+    must "$DEBIAN_USBIPD" -D --pid=/run/usbipd-debian.pid "$@"
+    must_wait 10 "Debian usbipd listening on 3240" tcp_listening 3240
+}
+debian_usbipd_stop() {
+    [ -r /run/usbipd-debian.pid ] || return 0
+    kill "$(cat /run/usbipd-debian.pid)" 2>/dev/null
+    wait_for 5 tcp_not_listening 3240 || true
+    rm -f /run/usbipd-debian.pid
+}

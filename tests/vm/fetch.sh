@@ -1,0 +1,182 @@
+#!/bin/bash
+# fetch.sh — download and unpack everything the VM tests need from Debian's
+# apt mirrors into the cache ($VM_CACHE, default tests/vm/.cache).
+#
+# Idempotent: packages already in the cache at the candidate version are
+# neither downloaded nor unpacked again.  On success it writes
+# $VM_CACHE/env (sourced by mkinitramfs.sh and run.sh):
+#   VM_KVER, VM_KERNEL_ROOT, VM_VMLINUZ, VM_DEBIAN_ROOT, VM_BUSYBOX
+#
+# Only apt-get download + dpkg -x are used (no other network access).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+vm_need apt-get apt-cache dpkg dpkg-deb depmod
+
+DEBS=$VM_CACHE/debs
+mkdir -p "$DEBS"
+
+# one fetch at a time per cache (concurrent run.sh calls)
+exec 9>"$VM_CACHE/.lock"
+if ! flock -w 900 9; then vm_die "timed out waiting for the lock on $VM_CACHE"; fi
+
+# bounded network waits
+APT_OPTS=(-q -o APT::Sandbox::User=root -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3)
+
+# Packages taken from the host instead of the cache (always present there and
+# must match the host's libc, which is copied into the guest as well).
+HOST_PROVIDED="libc6 libgcc-s1 gcc-12-base"
+
+updated=0
+apt_update_once() {
+    [ "$updated" = 1 ] && return 1
+    updated=1
+    if [ "$(id -u)" = 0 ]; then
+        vm_log "running apt-get update"
+        timeout 600 apt-get update -qq -o Acquire::http::Timeout=30 -o Acquire::Retries=3 >&2 ||
+            vm_die "apt-get update failed"
+        return 0
+    fi
+    return 1
+}
+
+# candidate_version PKG -> prints the candidate version or nothing
+candidate_version() {
+    apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { if ($2 != "(none)") print $2; exit }'
+}
+
+# need_version PKG -> candidate version, running apt-get update once if unknown
+need_version() {
+    local v
+    v=$(candidate_version "$1")
+    if [ -z "$v" ] && apt_update_once; then
+        v=$(candidate_version "$1")
+    fi
+    [ -n "$v" ] || return 1
+    echo "$v"
+}
+
+# download PKG VERSION -> prints the path of the .deb in the cache
+download() {
+    local pkg=$1 ver=$2 f tmp
+    for f in "$DEBS/${pkg}_${ver//:/%3a}_"*.deb; do
+        [ -s "$f" ] && { echo "$f"; return 0; }
+    done
+    tmp=$(mktemp -d "$DEBS/.dl.XXXXXX")
+    vm_log "downloading $pkg $ver"
+    if ! (cd "$tmp" && timeout 900 apt-get download "${APT_OPTS[@]}" "$pkg=$ver" >/dev/null 2>"$tmp/err"); then
+        if apt_update_once &&
+            (cd "$tmp" && timeout 900 apt-get download "${APT_OPTS[@]}" "$pkg=$ver" >/dev/null 2>"$tmp/err"); then
+            :
+        else
+            vm_log "apt-get download $pkg=$ver: $(grep -m1 -E '^(E|W):' "$tmp/err" || true)"
+            rm -rf "$tmp"
+            vm_die "cannot download Debian package $pkg=$ver"
+        fi
+    fi
+    for f in "$tmp"/*.deb; do
+        [ -s "$f" ] || { rm -rf "$tmp"; vm_die "apt-get download $pkg produced no .deb"; }
+        mv "$f" "$DEBS/"
+        echo "$DEBS/$(basename "$f")"
+    done
+    rm -rf "$tmp"
+}
+
+# If apt knows nothing (no lists and not root) but a previous fetch succeeded,
+# go on with the cache.
+offline_fallback() {
+    if [ -s "$VM_CACHE/env" ]; then
+        vm_log "warning: $1; using the existing cache ($VM_CACHE/env)"
+        exit 0
+    fi
+    vm_die "$1 (try: apt-get update)"
+}
+
+# ---------------------------------------------------------------- kernel
+if [ -n "${VM_KERNEL_PKG:-}" ]; then
+    kpkg=$VM_KERNEL_PKG
+else
+    kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+    if [ -z "$kpkg" ] && apt_update_once; then
+        kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+            awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+    fi
+    [ -n "$kpkg" ] || offline_fallback "cannot resolve linux-image-amd64 to a versioned kernel package"
+fi
+kver_pkg=$(need_version "$kpkg") || offline_fallback "no installable version of $kpkg"
+kdir=$VM_CACHE/kernel-${kpkg#linux-image-}-$kver_pkg
+if [ ! -e "$kdir/.done" ]; then
+    kdeb=$(download "$kpkg" "$kver_pkg")
+    vm_log "unpacking $(basename "$kdeb")"
+    rm -rf "$kdir" "$kdir.tmp"
+    mkdir -p "$kdir.tmp"
+    dpkg-deb -x "$kdeb" "$kdir.tmp" || vm_die "dpkg -x $kdeb failed"
+    set -- "$kdir.tmp"/lib/modules/*/
+    [ -d "$1" ] || vm_die "no lib/modules in $kdeb"
+    kver=$(basename "$1")
+    depmod -b "$kdir.tmp" "$kver" || vm_die "depmod -b $kdir.tmp $kver failed"
+    echo "$kver" >"$kdir.tmp/KVER"
+    touch "$kdir.tmp/.done"
+    mv "$kdir.tmp" "$kdir"
+    rm -f "$kdeb" # 70 MB, no longer needed once unpacked
+    # drop older unpacked kernels (400 MB each)
+    for old in "$VM_CACHE"/kernel-*; do
+        [ "$old" = "$kdir" ] || rm -rf "$old"
+    done
+fi
+kver=$(cat "$kdir/KVER")
+vmlinuz=$kdir/boot/vmlinuz-$kver
+[ -s "$vmlinuz" ] || vm_die "kernel image $vmlinuz missing"
+
+# ---------------------------------------------------------------- Debian usbip
+# usbip plus the closure of its dependencies (minus what the host provides),
+# unpacked together into one tree.
+closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+    --no-breaks --no-replaces --no-enhances usbip 2>/dev/null | grep -v '^[ <]' | sort -u || true)
+if [ -z "$closure" ] && apt_update_once; then
+    closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+        --no-breaks --no-replaces --no-enhances usbip 2>/dev/null | grep -v '^[ <]' | sort -u || true)
+fi
+[ -n "$closure" ] || offline_fallback "cannot resolve the dependencies of Debian's usbip"
+# one apt-cache call for all candidate versions (each call costs ~0.5 s)
+list=()
+for p in $closure busybox-static; do
+    case " $HOST_PROVIDED " in *" $p "*) continue ;; esac
+    list+=("$p")
+done
+mapfile -t pkgs < <(apt-cache policy "${list[@]}" 2>/dev/null |
+    awk '/^[^ ]/ { sub(":$", "", $1); p = $1 } $1 == "Candidate:" && $2 != "(none)" { print p "=" $2 }')
+[ "${#pkgs[@]}" = "${#list[@]}" ] ||
+    vm_die "no installable version for some of: ${list[*]} (got: ${pkgs[*]})"
+key=$(printf '%s\n' "${pkgs[@]}" | sha256sum | cut -c1-16)
+ddir=$VM_CACHE/debian-$key
+if [ ! -e "$ddir/.done" ]; then
+    rm -rf "$ddir" "$ddir.tmp"
+    mkdir -p "$ddir.tmp"
+    for pv in "${pkgs[@]}"; do
+        deb=$(download "${pv%%=*}" "${pv#*=}")
+        dpkg-deb -x "$deb" "$ddir.tmp" || vm_die "dpkg -x $deb failed"
+    done
+    printf '%s\n' "${pkgs[@]}" >"$ddir.tmp/PACKAGES"
+    touch "$ddir.tmp/.done"
+    mv "$ddir.tmp" "$ddir"
+    for old in "$VM_CACHE"/debian-*; do
+        [ "$old" = "$ddir" ] || rm -rf "$old"
+    done
+fi
+[ -x "$ddir/usr/sbin/usbipd" ] || vm_die "usbipd missing from Debian's usbip package"
+[ -x "$ddir/bin/busybox" ] || vm_die "busybox missing from busybox-static"
+
+# Drop .debs that are no longer referenced (keeps the cache bounded).
+find "$DEBS" -name '*.deb' -mtime +30 -delete 2>/dev/null || true
+
+cat >"$VM_CACHE/env.tmp" <<EOF
+VM_KVER='$kver'
+VM_KERNEL_ROOT='$kdir'
+VM_VMLINUZ='$vmlinuz'
+VM_DEBIAN_ROOT='$ddir'
+VM_BUSYBOX='$ddir/bin/busybox'
+EOF
+mv "$VM_CACHE/env.tmp" "$VM_CACHE/env"
+vm_log "cache ready: kernel $kver ($kpkg $kver_pkg), $(grep -c . "$ddir/PACKAGES") Debian packages in $ddir"
