@@ -14,18 +14,29 @@
 
 #include "log.h"
 
+static int ready_fd = -1;
+
 int usbip_daemonize(void)
 {
-	int fd;
+	int fds[2], fd;
+	char ok;
 
+	if (pipe(fds) != 0) {
+		log_err("pipe: %s", strerror(errno));
+		return -1;
+	}
 	switch (fork()) {
 	case -1:
 		log_err("fork: %s", strerror(errno));
 		return -1;
 	case 0:
+		close(fds[0]);
+		ready_fd = fds[1];
 		break;
 	default:
-		_exit(0);
+		/* EOF without a byte means the child failed before it was ready. */
+		close(fds[1]);
+		_exit(read(fds[0], &ok, 1) == 1 ? 0 : 1);
 	}
 	if (setsid() < 0)
 		return -1;
@@ -41,6 +52,16 @@ int usbip_daemonize(void)
 			close(fd);
 	}
 	return 0;
+}
+
+void usbip_daemon_ready(void)
+{
+	if (ready_fd < 0)
+		return;
+	if (write(ready_fd, "1", 1) != 1)
+		log_warn("cannot tell the parent we are ready: %s", strerror(errno));
+	close(ready_fd);
+	ready_fd = -1;
 }
 
 int usbip_pidfile_write(const char *path)

@@ -3,8 +3,13 @@
 #ifndef USBIP_DAEMON_H
 #define USBIP_DAEMON_H
 
-/* Forks into the background (-D); the parent exits once the child is set up. */
+/*
+ * Forks into the background (-D). The parent waits until the child calls
+ * usbip_daemon_ready (or exits) and exits with 0 or 1 accordingly, so that
+ * whoever started the daemon knows it is serving, pid file written.
+ */
 int usbip_daemonize(void);
+void usbip_daemon_ready(void);
 
 /* Writes and locks the pid file; -1 (logged) if another instance holds it. */
 int usbip_pidfile_write(const char *path);

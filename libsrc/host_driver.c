@@ -333,7 +333,6 @@ int usbip_host_bind(const char *busid, bool already_ok)
 		match_busid("del", busid);
 		goto rollback_driver;
 	}
-	log_info("%s bound to usbip-host", busid);
 	return 0;
 
 rollback_driver:
@@ -361,7 +360,6 @@ int usbip_host_unbind(const char *busid)
 	if (match_busid("del", busid) != 0)
 		log_debug("%s: match_busid del: %s", busid, strerror(errno));
 	give_back(busid);
-	log_info("%s unbound from usbip-host", busid);
 	return 0;
 }
 

@@ -63,12 +63,34 @@ static void json_device(struct json_writer *w, const struct usbip_devlist_entry 
 	json_array_end(w);
 }
 
+/* The kernel tools' two lines, then what the device is and who drives it. */
+static void print_local_text(const struct usbip_local_device *dev)
+{
+	const struct usbip_usb_device *u = &dev->info.udev;
+	char name[512];
+	unsigned i;
+
+	usb_names_product(name, sizeof(name), u->id_vendor, u->id_product);
+	printf(" - busid %s (%04x:%04x)\n   %s\n", u->busid, u->id_vendor, u->id_product, name);
+	usb_names_class(name, sizeof(name), u->device_class, u->device_subclass,
+			u->device_protocol);
+	printf("   class: %s\n", name);
+	for (i = 0; i < u->num_interfaces; i++) {
+		const struct usbip_usb_interface *intf = &dev->info.interfaces[i];
+
+		usb_names_class(name, sizeof(name), intf->interface_class,
+				intf->interface_subclass, intf->interface_protocol);
+		printf("   %2u - %s\n", i, name);
+	}
+	printf("   driver: %s, speed %s\n\n", dev->driver[0] ? dev->driver : "none",
+	       usbip_speed_str(u->speed));
+}
+
 static int list_local(enum list_format format)
 {
 	struct usbip_local_device *devs;
 	struct json_writer w;
 	size_t n, i;
-	char name[512];
 
 	if (usbip_host_list(&devs, &n, false) != 0)
 		return USBIP_EXIT_FAILURE;
@@ -92,9 +114,7 @@ static int list_local(enum list_format format)
 			printf("busid=%s#usbid=%04x:%04x#\n", u->busid, u->id_vendor, u->id_product);
 			break;
 		case FORMAT_TEXT:
-			usb_names_product(name, sizeof(name), u->id_vendor, u->id_product);
-			printf(" - busid %s (%04x:%04x)\n   %s\n\n", u->busid, u->id_vendor,
-			       u->id_product, name);
+			print_local_text(&devs[i]);
 			break;
 		}
 	}

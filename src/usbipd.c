@@ -209,6 +209,7 @@ int main(int argc, char **argv)
 		if (op_server_listen(server, fds[i]) != 0)
 			goto out;
 	log_info("usbipd %s ready", PACKAGE_VERSION);
+	usbip_daemon_ready();
 	rc = ev_loop_run(loop) == 0 ? 0 : 1;
 out:
 	op_server_free(server);

@@ -87,7 +87,7 @@ VMTEST_DISK_BYTES=$disk_bytes
 VMTEST_DISK_SERIAL=$disk_serial
 VMTEST_TEST_TIMEOUT=$test_timeout
 VMTEST_VERBOSE=$verbose
-VMTEST_EXPECT_USB="46f4:0001 0627:0001"
+VMTEST_EXPECT_USB="46f4:0001 0627:0001 0409:55aa"
 EOF
 # pass the caller's VMTEST_* variables on (single-quoted for the guest's sh)
 while IFS='=' read -r -d '' name value; do
@@ -122,7 +122,8 @@ qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$smp"
     -drive "if=none,id=disk0,file=$disk,format=raw"
     -device "usb-storage,bus=xhci.0,drive=disk0,serial=$disk_serial"
     -device usb-kbd,bus=xhci.0
-    -device usb-tablet,bus=xhci.0)
+    -device usb-tablet,bus=xhci.0
+    -device usb-hub,bus=xhci.0)
 # shellcheck disable=SC2206
 qemu+=(${VM_QEMU_EXTRA:-})
 

@@ -11,6 +11,14 @@ b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
 must usbip list -l >list-l.out
 cat list-l.out
 grep -q "busid $b (46f4:0001)" list-l.out || fail "list -l does not show $b"
+grep -q "0 - Mass Storage / SCSI / Bulk-Only (08/06/50)" list-l.out || fail "list -l does not show the interface"
+grep -q "driver: usb, speed 5Gbps" list-l.out || fail "list -l does not show driver and speed"
+hub=$(usb_busids 0409:55aa | head -n1)
+if [ -n "$hub" ]; then
+    usbip bind -b "$hub" >hub.out 2>&1 && fail "bind of hub $hub succeeded"
+    grep -q "is a hub" hub.out || fail "bind of a hub did not say why: $(cat hub.out)"
+    usb_driver_is "$hub" usb && usb_if_driver_is "$hub" hub || fail "the refused hub lost its driver"
+fi
 must usbip list -l --json >list-l.json
 grep -q "\"busid\":\"$b\"" list-l.json || fail "list -l --json does not show $b"
 grep -q '"driver":"usb"' list-l.json || fail "list -l --json lacks the driver"
@@ -57,6 +65,12 @@ vb=$(usb_busid_vhci "$QEMU_STORAGE_ID") || fail "no imported device"
 sum=$(disk_sha256 "$d")
 [ "$sum" = "$VMTEST_DISK_SHA256" ] || fail "sha256 through USB/IP $sum != $VMTEST_DISK_SHA256"
 log "read $VMTEST_DISK_BYTES bytes through vhci: sha256 matches"
+
+# An imported device cannot be exported again (it would loop).
+usbip bind -b "$vb" >loop.out 2>&1 && fail "bind of the imported $vb succeeded"
+grep -q "would loop" loop.out || fail "bind of an imported device did not say why: $(cat loop.out)"
+must usbip list -l >list-l2.out
+grep -q "busid $vb " list-l2.out && fail "list -l offers the imported $vb"
 
 must usbip port >port.out
 cat port.out

@@ -35,6 +35,20 @@ sleep 2
 alive "300 idle connections held open"
 wait $holder
 
+# Many good clients at once.
+i=0
+while [ $i -lt 20 ]; do
+    usbip list -r 127.0.0.1 >"many.$i.out" 2>&1 &
+    i=$((i + 1))
+done
+wait
+i=0
+while [ $i -lt 20 ]; do
+    grep -q "$b:" "many.$i.out" || fail "client $i of 20 concurrent ones got no list: $(cat "many.$i.out")"
+    i=$((i + 1))
+done
+log "20 concurrent clients all got the list"
+
 must usbip attach -r 127.0.0.1 -b "$b"
 must_wait 30 "a disk on vhci_hcd" vhci_disk
 d=$(vhci_disk)
