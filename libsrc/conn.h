@@ -15,7 +15,8 @@ struct usbip_conn;
 
 struct usbip_conn_ops {
 	const char *name;
-	/* Like recv(2)/send(2) on a non-blocking socket: -1 with errno EAGAIN when it would block. */
+	/* Like recv(2)/send(2) on a non-blocking socket: -1 with errno EAGAIN when it would block.
+	 */
 	ssize_t (*recv)(struct usbip_conn *conn, void *buf, size_t len);
 	ssize_t (*send)(struct usbip_conn *conn, const void *buf, size_t len);
 	/*
@@ -28,8 +29,8 @@ struct usbip_conn_ops {
 
 struct usbip_conn {
 	const struct usbip_conn_ops *ops;
-	int fd;		/* the descriptor poll(2) waits on */
-	char peer[80];	/* "host:port" for logs */
+	int fd;		 /* the descriptor poll(2) waits on */
+	char peer[80];	 /* "host:port" for logs */
 	void *transport; /* the transport's own state */
 };
 

@@ -116,7 +116,9 @@ int ev_loop_run(struct ev_loop *loop)
 			if (w->deadline_ms && (next < 0 || w->deadline_ms < next))
 				next = w->deadline_ms;
 		}
-		timeout = next < 0 ? -1 : next <= now ? 0 : (next - now > INT32_MAX ? INT32_MAX : (int)(next - now));
+		timeout = next < 0	? -1
+			  : next <= now ? 0
+					: (next - now > INT32_MAX ? INT32_MAX : (int)(next - now));
 		rc = poll(loop->pfds, n, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)

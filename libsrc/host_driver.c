@@ -21,9 +21,9 @@ static uint32_t parse_speed(const char *s)
 		const char *text;
 		uint32_t speed;
 	} map[] = {
-		{ "1.5", USBIP_SPEED_LOW },	   { "12", USBIP_SPEED_FULL },
-		{ "480", USBIP_SPEED_HIGH },	   { "53.3-480", USBIP_SPEED_WIRELESS },
-		{ "5000", USBIP_SPEED_SUPER },	   { "10000", USBIP_SPEED_SUPER_PLUS },
+		{ "1.5", USBIP_SPEED_LOW },	     { "12", USBIP_SPEED_FULL },
+		{ "480", USBIP_SPEED_HIGH },	     { "53.3-480", USBIP_SPEED_WIRELESS },
+		{ "5000", USBIP_SPEED_SUPER },	     { "10000", USBIP_SPEED_SUPER_PLUS },
 		{ "20000", USBIP_SPEED_SUPER_PLUS },
 	};
 	size_t i;
@@ -67,8 +67,10 @@ static void read_interfaces(struct udev *udev, struct udev_device *dev,
 		if (!intf)
 			continue;
 		e->interfaces[i].interface_class = (uint8_t)attr_num(intf, "bInterfaceClass", 16);
-		e->interfaces[i].interface_subclass = (uint8_t)attr_num(intf, "bInterfaceSubClass", 16);
-		e->interfaces[i].interface_protocol = (uint8_t)attr_num(intf, "bInterfaceProtocol", 16);
+		e->interfaces[i].interface_subclass =
+			(uint8_t)attr_num(intf, "bInterfaceSubClass", 16);
+		e->interfaces[i].interface_protocol =
+			(uint8_t)attr_num(intf, "bInterfaceProtocol", 16);
 		udev_device_unref(intf);
 	}
 }
@@ -325,7 +327,8 @@ int usbip_host_bind(const char *busid, bool already_ok)
 		return -1;
 	}
 	if (match_busid("add", busid) != 0) {
-		log_err("%s: cannot add it to usbip-host's match_busid: %s", busid, strerror(errno));
+		log_err("%s: cannot add it to usbip-host's match_busid: %s", busid,
+			strerror(errno));
 		goto rollback_driver;
 	}
 	if (write_driver_file("usbip-host", "bind", busid) != 0) {

@@ -15,9 +15,9 @@ bool usbip_log_debug_enabled(void);
 void usbip_log(enum usbip_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define log_err(...) usbip_log(USBIP_LOG_ERR, __VA_ARGS__)
-#define log_warn(...) usbip_log(USBIP_LOG_WARN, __VA_ARGS__)
-#define log_info(...) usbip_log(USBIP_LOG_INFO, __VA_ARGS__)
+#define log_err(...)   usbip_log(USBIP_LOG_ERR, __VA_ARGS__)
+#define log_warn(...)  usbip_log(USBIP_LOG_WARN, __VA_ARGS__)
+#define log_info(...)  usbip_log(USBIP_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) usbip_log(USBIP_LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -49,8 +49,7 @@ int usbip_send_op(struct usbip_conn *conn, uint16_t code, uint32_t status,
 	return 0;
 }
 
-int usbip_recv_op_header(struct usbip_conn *conn, uint16_t expect_code,
-			 struct usbip_op_header *hdr)
+int usbip_recv_op_header(struct usbip_conn *conn, uint16_t expect_code, struct usbip_op_header *hdr)
 {
 	uint8_t buf[USBIP_OP_HEADER_SIZE];
 	struct usbip_wire_error err;

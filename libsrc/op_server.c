@@ -12,7 +12,7 @@
 #include "transport_tcp.h"
 
 #define DEFAULT_MAX_SESSIONS 256
-#define ACCEPT_BURST 64
+#define ACCEPT_BURST	     64
 
 struct op_listener {
 	struct ev_watch watch;
@@ -170,7 +170,8 @@ static void on_readable(struct op_session *s)
 			return;
 		}
 		if (!serves(s->server, s->hdr.code)) {
-			log_warn("%s: request 0x%04x is not served here", s->conn->peer, s->hdr.code);
+			log_warn("%s: request 0x%04x is not served here", s->conn->peer,
+				 s->hdr.code);
 			session_close(s);
 			return;
 		}
@@ -263,7 +264,8 @@ static void listener_event(struct ev_loop *loop, struct ev_watch *w, short reven
 		if (!conn)
 			return;
 		if (!usbip_tcp_wrappers_allow(conn->fd, l->server->config.name)) {
-			log_warn("%s: refused by TCP wrappers (hosts.allow/hosts.deny)", conn->peer);
+			log_warn("%s: refused by TCP wrappers (hosts.allow/hosts.deny)",
+				 conn->peer);
 			usbip_conn_close(conn);
 			continue;
 		}

@@ -6,7 +6,7 @@
 #include "conn.h"
 
 #define USBIP_DEFAULT_PORT "3240"
-#define USBIP_MAX_LISTEN 8
+#define USBIP_MAX_LISTEN   8
 
 /* Family restriction for listening sockets. */
 enum usbip_family { USBIP_FAMILY_ANY, USBIP_FAMILY_IPV4, USBIP_FAMILY_IPV6 };

@@ -8,11 +8,11 @@
 
 #include "usbip_proto.h"
 
-#define USB_DT_DEVICE 0x01
-#define USB_DT_CONFIG 0x02
-#define USB_DT_INTERFACE 0x04
-#define USB_DT_DEVICE_SIZE 18
-#define USB_DT_CONFIG_SIZE 9
+#define USB_DT_DEVICE	      0x01
+#define USB_DT_CONFIG	      0x02
+#define USB_DT_INTERFACE      0x04
+#define USB_DT_DEVICE_SIZE    18
+#define USB_DT_CONFIG_SIZE    9
 #define USB_DT_INTERFACE_SIZE 9
 
 /*

@@ -55,8 +55,9 @@ static int hexval(const char *p, int digits, unsigned *out)
 	for (i = 0; i < digits; i++) {
 		if (!isxdigit((unsigned char)p[i]))
 			return -1;
-		v = v * 16 + (unsigned)(isdigit((unsigned char)p[i]) ? p[i] - '0'
-								     : tolower((unsigned char)p[i]) - 'a' + 10);
+		v = v * 16 + (unsigned)(isdigit((unsigned char)p[i])
+						? p[i] - '0'
+						: tolower((unsigned char)p[i]) - 'a' + 10);
 	}
 	*out = v;
 	return 0;
@@ -97,8 +98,9 @@ static int lookup(const char *prefix, int digits0, int digits, const unsigned *i
 		} else if (line[0] != '\t') {
 			if (level >= 0)
 				return level; /* left the matched entry */
-			if (strncmp(line, prefix, plen) == 0 && hexval(line + plen, digits0, &v) == 0 &&
-			    v == ids[0] && (line[plen + digits0] == ' ')) {
+			if (strncmp(line, prefix, plen) == 0 &&
+			    hexval(line + plen, digits0, &v) == 0 && v == ids[0] &&
+			    (line[plen + digits0] == ' ')) {
 				copy_name(names[0], 128, line + plen + digits0);
 				level = 0;
 				if (depth == 1)

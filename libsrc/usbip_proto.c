@@ -601,7 +601,8 @@ void usbip_urb_free(struct usbip_urb *urb)
 
 size_t usbip_urb_size(const struct usbip_urb *urb)
 {
-	return USBIP_URB_HEADER_SIZE + urb->data_len + (size_t)urb->iso_count * USBIP_ISO_PACKET_SIZE;
+	return USBIP_URB_HEADER_SIZE + urb->data_len +
+	       (size_t)urb->iso_count * USBIP_ISO_PACKET_SIZE;
 }
 
 long usbip_encode_urb(uint8_t *out, size_t out_len, const struct usbip_urb *urb)

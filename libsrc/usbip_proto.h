@@ -36,35 +36,35 @@ enum usbip_op_code {
  * only on replies to OP_REQ_EXPORT, which the kernel tools never receive.
  */
 enum usbip_op_status {
-	USBIP_ST_OK = 0,	 /* request completed */
-	USBIP_ST_NA = 1,	 /* device not available (not bound/exportable) */
-	USBIP_ST_DEV_BUSY = 2,	 /* device already in use */
-	USBIP_ST_DEV_ERR = 3,	 /* device in error state */
-	USBIP_ST_NODEV = 4,	 /* no device with that busid */
-	USBIP_ST_ERROR = 5,	 /* any other failure */
-	USBIP_ST_DENIED = 6,	 /* refused by the receiver's policy */
-	USBIP_ST_NO_PORT = 7,	 /* no free vhci port of the needed speed */
+	USBIP_ST_OK = 0,       /* request completed */
+	USBIP_ST_NA = 1,       /* device not available (not bound/exportable) */
+	USBIP_ST_DEV_BUSY = 2, /* device already in use */
+	USBIP_ST_DEV_ERR = 3,  /* device in error state */
+	USBIP_ST_NODEV = 4,    /* no device with that busid */
+	USBIP_ST_ERROR = 5,    /* any other failure */
+	USBIP_ST_DENIED = 6,   /* refused by the receiver's policy */
+	USBIP_ST_NO_PORT = 7,  /* no free vhci port of the needed speed */
 };
 
 /* Human-readable text for an OP status (never NULL). */
 const char *usbip_op_status_str(uint32_t status);
 
 /* Fixed sizes on the wire. */
-#define USBIP_OP_HEADER_SIZE 8
-#define USBIP_BUSID_SIZE 32
-#define USBIP_PATH_SIZE 256
-#define USBIP_DEVICE_RECORD_SIZE 312
+#define USBIP_OP_HEADER_SIZE	    8
+#define USBIP_BUSID_SIZE	    32
+#define USBIP_PATH_SIZE		    256
+#define USBIP_DEVICE_RECORD_SIZE    312
 #define USBIP_INTERFACE_RECORD_SIZE 4
-#define USBIP_DEVLIST_COUNT_SIZE 4
-#define USBIP_IMPORT_REQUEST_SIZE USBIP_BUSID_SIZE
-#define USBIP_URB_HEADER_SIZE 48
-#define USBIP_ISO_PACKET_SIZE 16
+#define USBIP_DEVLIST_COUNT_SIZE    4
+#define USBIP_IMPORT_REQUEST_SIZE   USBIP_BUSID_SIZE
+#define USBIP_URB_HEADER_SIZE	    48
+#define USBIP_ISO_PACKET_SIZE	    16
 
 /* Bounds on peer-given counts and lengths. */
-#define USBIP_MAX_INTERFACES 32	     /* USB_MAXINTERFACES in Linux */
-#define USBIP_MAX_DEVLIST 1024	     /* devices in one OP_REP_DEVLIST */
-#define USBIP_MAX_ISO_PACKETS 1024   /* USBIP_MAX_ISO_PACKETS in Linux */
-#define USBIP_MAX_TRANSFER (16u << 20) /* bytes in one URB's buffer */
+#define USBIP_MAX_INTERFACES  32	  /* USB_MAXINTERFACES in Linux */
+#define USBIP_MAX_DEVLIST     1024	  /* devices in one OP_REP_DEVLIST */
+#define USBIP_MAX_ISO_PACKETS 1024	  /* USBIP_MAX_ISO_PACKETS in Linux */
+#define USBIP_MAX_TRANSFER    (16u << 20) /* bytes in one URB's buffer */
 
 /* Decoders report the first problem here, e.g. "busid: no terminating zero". */
 struct usbip_wire_error {
@@ -127,10 +127,8 @@ const char *usbip_speed_str(uint32_t speed);
  * caller sizes with the *_SIZE constants. Strings are copied with zero fill;
  * an over-long string is an error (-1), never truncated silently.
  */
-void usbip_encode_op_header(uint8_t out[USBIP_OP_HEADER_SIZE],
-			    const struct usbip_op_header *hdr);
-int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE],
-			const struct usbip_usb_device *udev);
+void usbip_encode_op_header(uint8_t out[USBIP_OP_HEADER_SIZE], const struct usbip_op_header *hdr);
+int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbip_usb_device *udev);
 void usbip_encode_interface(uint8_t out[USBIP_INTERFACE_RECORD_SIZE],
 			    const struct usbip_usb_interface *intf);
 void usbip_encode_devlist_count(uint8_t out[USBIP_DEVLIST_COUNT_SIZE], uint32_t count);
@@ -189,9 +187,9 @@ enum usbip_direction {
 
 /* URB transfer_flags values that matter on the wire (Linux's URB_*). */
 #define USBIP_URB_SHORT_NOT_OK 0x0001
-#define USBIP_URB_ISO_ASAP 0x0002
-#define USBIP_URB_ZERO_PACKET 0x0040
-#define USBIP_URB_DIR_IN 0x0200
+#define USBIP_URB_ISO_ASAP     0x0002
+#define USBIP_URB_ZERO_PACKET  0x0040
+#define USBIP_URB_DIR_IN       0x0200
 
 /* number_of_packets of a non-isochronous URB, as the protocol document says. */
 #define USBIP_NON_ISO 0xffffffffu
@@ -252,10 +250,12 @@ struct usbip_iso_packet {
  */
 int usbip_has_iso_packets(uint32_t number_of_packets);
 
-void usbip_encode_urb_header(uint8_t out[USBIP_URB_HEADER_SIZE], const struct usbip_urb_header *hdr);
+void usbip_encode_urb_header(uint8_t out[USBIP_URB_HEADER_SIZE],
+			     const struct usbip_urb_header *hdr);
 int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_header *hdr,
 			    struct usbip_wire_error *err);
-void usbip_encode_iso_packet(uint8_t out[USBIP_ISO_PACKET_SIZE], const struct usbip_iso_packet *iso);
+void usbip_encode_iso_packet(uint8_t out[USBIP_ISO_PACKET_SIZE],
+			     const struct usbip_iso_packet *iso);
 int usbip_decode_iso_packet(const uint8_t *buf, size_t len, struct usbip_iso_packet *iso,
 			    struct usbip_wire_error *err);
 

@@ -19,9 +19,9 @@
 
 /* Port status values in vhci's status file (enum usbip_device_status). */
 enum usbip_vhci_port_status {
-	USBIP_VDEV_NULL = 4,	     /* free */
-	USBIP_VDEV_NOTASSIGNED = 5,  /* attached, no USB address yet */
-	USBIP_VDEV_USED = 6,	     /* in use */
+	USBIP_VDEV_NULL = 4,	    /* free */
+	USBIP_VDEV_NOTASSIGNED = 5, /* attached, no USB address yet */
+	USBIP_VDEV_USED = 6,	    /* in use */
 	USBIP_VDEV_ERROR = 7,
 };
 

@@ -40,12 +40,14 @@ static void usage(FILE *out)
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(out, "  %-11s %s\n", subcommands[i].name, subcommands[i].summary);
 	fprintf(out, "  %-11s %s\n", "version", "Show the version");
-	fprintf(out, "  %-11s %s\n\n", "help", "Show this help, or a command's with 'help COMMAND'");
-	fprintf(out, "Global options:\n"
-		     "  -d, --debug          print debugging messages\n"
-		     "  -l, --log            log to syslog instead of stderr\n"
-		     "  -t, --tcp-port PORT  remote port (default %s)\n\n"
-		     "'usbip COMMAND --help' shows a command's own options.\n",
+	fprintf(out, "  %-11s %s\n\n", "help",
+		"Show this help, or a command's with 'help COMMAND'");
+	fprintf(out,
+		"Global options:\n"
+		"  -d, --debug          print debugging messages\n"
+		"  -l, --log            log to syslog instead of stderr\n"
+		"  -t, --tcp-port PORT  remote port (default %s)\n\n"
+		"'usbip COMMAND --help' shows a command's own options.\n",
 		USBIP_DEFAULT_PORT);
 }
 
@@ -67,6 +69,36 @@ int usbip_usage_error(const char *command, const char *fmt, ...)
 	return USBIP_EXIT_USAGE;
 }
 
+int usbip_parse_busid_args(int argc, char **argv, const char *command, const char *help,
+			   const char **busid)
+{
+	static const struct option opts[] = {
+		{ "busid", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*busid = NULL;
+	while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			*busid = optarg;
+			break;
+		case 'h':
+			printf("usage: usbip %s -b BUSID\n\n%s", command, help);
+			return USBIP_EXIT_OK;
+		default:
+			return usbip_usage_error(command, "unknown option");
+		}
+	}
+	if (!*busid)
+		return usbip_usage_error(command, "which device? give -b BUSID");
+	if (optind < argc)
+		return usbip_usage_error(command, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
 static int run_subcommand(const char *name, int argc, char **argv)
 {
 	size_t i;
@@ -81,12 +113,9 @@ static int run_subcommand(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "debug", no_argument, NULL, 'd' },
-		{ "log", no_argument, NULL, 'l' },
-		{ "tcp-port", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{ "debug", no_argument, NULL, 'd' },	      { "log", no_argument, NULL, 'l' },
+		{ "tcp-port", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	      { NULL, 0, NULL, 0 },
 	};
 	bool use_syslog = false;
 	int c;

@@ -34,6 +34,14 @@ int usbip_serve_mtp(int argc, char **argv);
 /* Says plainly that a subcommand is not built yet; returns USBIP_EXIT_NOT_BUILT. */
 int usbip_not_built(const char *command, const char *what);
 
+/*
+ * Parses the "-b BUSID" command line that bind and unbind share. Returns -1
+ * with *busid set to go on, or the exit code to return (help printed, or a
+ * usage error).
+ */
+int usbip_parse_busid_args(int argc, char **argv, const char *command, const char *help,
+			   const char **busid);
+
 /* Prints "usbip CMD: unexpected argument" style errors; returns USBIP_EXIT_USAGE. */
 int usbip_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -55,8 +55,8 @@ static void json_device(struct json_writer *w, const struct usbip_devlist_entry 
 		json_hex(w, "class", intf->interface_class, 2);
 		json_hex(w, "subclass", intf->interface_subclass, 2);
 		json_hex(w, "protocol", intf->interface_protocol, 2);
-		usb_names_class(name, sizeof(name), intf->interface_class,
-				intf->interface_subclass, intf->interface_protocol);
+		usb_names_class(name, sizeof(name), intf->interface_class, intf->interface_subclass,
+				intf->interface_protocol);
 		json_string(w, "class_name", name);
 		json_object_end(w);
 	}
@@ -78,8 +78,8 @@ static void print_local_text(const struct usbip_local_device *dev)
 	for (i = 0; i < u->num_interfaces; i++) {
 		const struct usbip_usb_interface *intf = &dev->info.interfaces[i];
 
-		usb_names_class(name, sizeof(name), intf->interface_class,
-				intf->interface_subclass, intf->interface_protocol);
+		usb_names_class(name, sizeof(name), intf->interface_class, intf->interface_subclass,
+				intf->interface_protocol);
 		printf("   %2u - %s\n", i, name);
 	}
 	printf("   driver: %s, speed %s\n\n", dev->driver[0] ? dev->driver : "none",
@@ -111,7 +111,8 @@ static int list_local(enum list_format format)
 			json_object_end(&w);
 			break;
 		case FORMAT_PARSABLE:
-			printf("busid=%s#usbid=%04x:%04x#\n", u->busid, u->id_vendor, u->id_product);
+			printf("busid=%s#usbid=%04x:%04x#\n", u->busid, u->id_vendor,
+			       u->id_product);
 			break;
 		case FORMAT_TEXT:
 			print_local_text(&devs[i]);
@@ -199,12 +200,9 @@ static int list_remote(const char *host, enum list_format format)
 int usbip_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "local", no_argument, NULL, 'l' },
-		{ "remote", required_argument, NULL, 'r' },
-		{ "parsable", no_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "local", no_argument, NULL, 'l' },	{ "remote", required_argument, NULL, 'r' },
+		{ "parsable", no_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
 	};
 	enum list_format format = FORMAT_TEXT;
 	const char *remote = NULL;

@@ -17,8 +17,8 @@
 static void local_product(const char *busid, char *buf, size_t len, unsigned *vid, unsigned *pid)
 {
 	struct udev *udev = udev_new();
-	struct udev_device *dev = udev ? udev_device_new_from_subsystem_sysname(udev, "usb", busid)
-				       : NULL;
+	struct udev_device *dev =
+		udev ? udev_device_new_from_subsystem_sysname(udev, "usb", busid) : NULL;
 	const char *v, *p;
 
 	*vid = *pid = 0;
@@ -112,7 +112,8 @@ int usbip_port(int argc, char **argv)
 		else
 			printf("%10s -> unknown host, remote port and remote busid\n",
 			       p->local_busid);
-		printf("%10s -> remote bus/dev %03u/%03u\n", " ", p->devid >> 16, p->devid & 0xffff);
+		printf("%10s -> remote bus/dev %03u/%03u\n", " ", p->devid >> 16,
+		       p->devid & 0xffff);
 	}
 	if (json) {
 		json_array_end(&w);

@@ -9,6 +9,7 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	fprintf(stderr, "usbipa: not built yet: accepting exported devices is not in this version\n");
+	fprintf(stderr,
+		"usbipa: not built yet: accepting exported devices is not in this version\n");
 	return 3;
 }

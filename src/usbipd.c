@@ -135,7 +135,8 @@ int main(int argc, char **argv)
 	enum usbip_family family = USBIP_FAMILY_ANY;
 	const char *port = USBIP_DEFAULT_PORT, *address = NULL, *pid_file = NULL;
 	bool daemonize = false;
-	struct op_server_config config = { .name = "usbipd", .requests = served,
+	struct op_server_config config = { .name = "usbipd",
+					   .requests = served,
 					   .handle = handle_request };
 	struct ev_watch sig_watch;
 	struct op_server *server;

@@ -236,6 +236,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (rc)
-		fprintf(stderr, "bad_peer: cannot reach %s port %s: %s\n", host, port, strerror(errno));
+		fprintf(stderr, "bad_peer: cannot reach %s port %s: %s\n", host, port,
+			strerror(errno));
 	return rc;
 }

@@ -26,8 +26,9 @@ struct bad_input {
 };
 
 #define HDR_OK "0111 8005 00000000"
-#define URB_SUBMIT_OUT(len, np) \
-	"00000001 00000001 00010002 00000000 00000001 00000000 " len " 00000000 " np " 00000000 0000000000000000"
+#define URB_SUBMIT_OUT(len, np)                                                                    \
+	"00000001 00000001 00010002 00000000 00000001 00000000 " len " 00000000 " np               \
+	" 00000000 0000000000000000"
 
 static const struct bad_input cases[] = {
 	{ "op header: empty", OP_HEADER, "", 0, "truncated" },
@@ -60,7 +61,8 @@ static const struct bad_input cases[] = {
 	  "device count" },
 	{ "devlist: count without records", DEVLIST_REPLY, "0111 0005 00000000 00000003", 0,
 	  "do not fit" },
-	{ "devlist: missing count", DEVLIST_REPLY, "0111 0005 00000000", 0, "device count: truncated" },
+	{ "devlist: missing count", DEVLIST_REPLY, "0111 0005 00000000", 0,
+	  "device count: truncated" },
 	{ "devlist: error status", DEVLIST_REPLY, "0111 0005 00000001 00000000", 0, "status" },
 	{ "devlist: request code", DEVLIST_REPLY, "0111 8005 00000000 00000000", 0, "code" },
 	{ "devlist: interfaces cut off", DEVLIST_REPLY, NULL, 0, "interface record: truncated" },
@@ -75,7 +77,8 @@ static const struct bad_input cases[] = {
 	{ "urb: command 5", URB_HEADER, "00000005", 48, "command" },
 	{ "urb: command 0x80000001", URB_HEADER, "80000001", 48, "command" },
 	{ "urb: direction 2", URB_HEADER, "00000001 00000001 00000000 00000002", 48, "direction" },
-	{ "urb: endpoint 16", URB_HEADER, "00000001 00000001 00000000 00000000 00000010", 48, "ep" },
+	{ "urb: endpoint 16", URB_HEADER, "00000001 00000001 00000000 00000000 00000010", 48,
+	  "ep" },
 	{ "urb: transfer length 2^31", URB_HEADER, URB_SUBMIT_OUT("80000000", "00000000"), 0,
 	  "transfer_buffer_length" },
 	{ "urb: transfer length 16MiB+1", URB_HEADER, URB_SUBMIT_OUT("01000001", "00000000"), 0,
@@ -109,7 +112,7 @@ static const struct bad_input cases[] = {
 static size_t build_special(const struct bad_input *c, uint8_t *buf, size_t max)
 {
 	struct usbip_usb_device d = { .path = "/sys/x", .busid = "1-1", .num_interfaces = 2 };
-	size_t off = 0;
+	size_t off;
 
 	if (c->decoder == DEVLIST_REPLY) {
 		/* One device claiming 2 interfaces, with one interface record present. */
@@ -162,8 +165,8 @@ static int run_decoder(enum decoder decoder, const uint8_t *buf, size_t len,
 		break;
 	case URB_IN:
 	case URB_OUT:
-		rc = usbip_decode_urb(buf, len, decoder == URB_IN ? USBIP_DIR_IN : USBIP_DIR_OUT, &urb,
-				      &used, err);
+		rc = usbip_decode_urb(buf, len, decoder == URB_IN ? USBIP_DIR_IN : USBIP_DIR_OUT,
+				      &urb, &used, err);
 		if (rc == 0)
 			usbip_urb_free(&urb);
 		break;

@@ -19,7 +19,8 @@ static inline size_t hex_to_bytes(const char *hex, uint8_t *out, size_t max)
 
 		if (isspace((unsigned char)*hex))
 			continue;
-		v = isdigit((unsigned char)*hex) ? *hex - '0' : tolower((unsigned char)*hex) - 'a' + 10;
+		v = isdigit((unsigned char)*hex) ? *hex - '0'
+						 : tolower((unsigned char)*hex) - 'a' + 10;
 		if (hi < 0) {
 			hi = v;
 		} else {

@@ -15,11 +15,7 @@ cat list.out
 grep -q "$b: .*(46f4:0001)" list.out || fail "Debian's list -r does not show $b"
 grep -q "0 - Mass Storage / SCSI / Bulk-Only" list.out || fail "Debian's list -r shows no interface"
 must "$DEBIAN_USBIP" attach -r 127.0.0.1 -b "$b"
-must_wait 30 "a disk on vhci_hcd" vhci_disk
-d=$(vhci_disk)
-must_wait 30 "/dev/$d ready" disk_ready "$d"
-sum=$(disk_sha256 "$d")
-[ "$sum" = "$VMTEST_DISK_SHA256" ] || fail "sha256 $sum != $VMTEST_DISK_SHA256"
+vhci_disk_intact "Debian attach"
 vb=$(usb_busid_vhci "$QEMU_STORAGE_ID") || fail "no imported device"
 port=$(vhci_port_of "$vb")
 must usbip port >port.out

@@ -17,11 +17,7 @@ grep -q "busid=$b#usbid=46f4:0001#" list-p.out || fail "our list -r -p over IPv6
 
 must usbip attach -r 127.0.0.1 -b "$b" >attach.out
 port=$(sed -n 's/.* to port \([0-9]*\)$/\1/p' attach.out)
-must_wait 30 "a disk on vhci_hcd" vhci_disk
-d=$(vhci_disk)
-must_wait 30 "/dev/$d ready" disk_ready "$d"
-sum=$(disk_sha256 "$d")
-[ "$sum" = "$VMTEST_DISK_SHA256" ] || fail "sha256 $sum != $VMTEST_DISK_SHA256"
+vhci_disk_intact "our attach"
 must usbip port >port.out
 cat port.out
 grep -q "Port $(printf %02d "$port"): <Port in Use>" port.out || fail "port does not list $port"

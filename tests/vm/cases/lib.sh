@@ -172,6 +172,18 @@ disk_sha256() {
     fi
 }
 
+# vhci_disk_intact [DESCRIPTION] — wait for the disk imported through vhci,
+# check its sha256 against the emulated disk's; sets $vdisk to its name
+vhci_disk_intact() {
+    must_wait 30 "a disk on vhci_hcd" vhci_disk
+    vdisk=$(vhci_disk)
+    must_wait 30 "/dev/$vdisk ready" disk_ready "$vdisk"
+    _sum=$(disk_sha256 "$vdisk")
+    [ "$_sum" = "$VMTEST_DISK_SHA256" ] ||
+        fail "${1:-disk} read through USB/IP: sha256 $_sum != $VMTEST_DISK_SHA256"
+    log "${1:-disk}: $VMTEST_DISK_BYTES bytes read through vhci, sha256 matches"
+}
+
 # ------------------------------------------------------------------ network
 # tcp_listening PORT — something listens on TCP PORT (IPv4 or IPv6)
 tcp_listening() {
