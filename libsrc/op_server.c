@@ -31,6 +31,7 @@ struct op_session {
 	struct usbip_op_header hdr;
 	uint8_t *out;
 	size_t out_len, out_off;
+	bool taken; /* the handler took the connection */
 };
 
 struct op_server {
@@ -78,6 +79,22 @@ static void session_close(struct op_session *s)
 struct usbip_conn *op_session_conn(struct op_session *s)
 {
 	return s->conn;
+}
+
+struct usbip_conn *op_session_take_conn(struct op_session *s)
+{
+	struct usbip_conn *conn = s->conn;
+
+	if (s->out && usbip_conn_write_full(conn, s->out + s->out_off, s->out_len - s->out_off,
+					    s->server->config.timeout_ms) != 0) {
+		log_warn("%s: sending the reply: %m", conn->peer);
+		return NULL; /* the session closes it after the handler returns */
+	}
+	free(s->out);
+	s->out = NULL;
+	s->conn = NULL;
+	s->taken = true;
+	return conn;
 }
 
 static bool serves(const struct op_server *server, uint16_t code)
@@ -140,7 +157,7 @@ static void dispatch(struct op_session *s)
 	};
 
 	s->server->config.handle(s, &req, s->server->config.arg);
-	if (!s->out) {
+	if (!s->out || s->taken) {
 		session_close(s);
 		return;
 	}

@@ -47,6 +47,14 @@ void op_server_free(struct op_server *server);
 
 struct usbip_conn *op_session_conn(struct op_session *session);
 
+/*
+ * For a handler whose connection goes on in user space after the reply (a
+ * virtual device, a relay): sends the queued reply now (blocking, with the
+ * usual timeout), then hands the connection over and ends the session. The
+ * caller owns the connection; NULL if the reply could not be sent.
+ */
+struct usbip_conn *op_session_take_conn(struct op_session *session);
+
 /* Queue the reply; the connection closes once it is sent. */
 int op_session_reply(struct op_session *session, uint16_t code, uint32_t status,
 		     const struct usbip_usb_device *udev);
