@@ -9,6 +9,7 @@
 #define USBIP_CONN_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct usbip_conn;
@@ -29,8 +30,11 @@ struct usbip_conn_ops {
 
 struct usbip_conn {
 	const struct usbip_conn_ops *ops;
-	int fd;		 /* the descriptor poll(2) waits on */
-	char peer[80];	 /* "host:port" for logs */
+	int fd;				   /* the descriptor poll(2) waits on */
+	char peer[80];			   /* "host:port" for logs */
+	char peer_host[64];		   /* the numeric address alone */
+	struct sockaddr_storage peer_addr; /* for access policies */
+	socklen_t peer_addr_len;
 	void *transport; /* the transport's own state */
 };
 

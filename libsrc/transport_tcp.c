@@ -89,10 +89,17 @@ struct usbip_conn *usbip_tcp_conn_from_fd(int fd)
 	}
 	conn->ops = &tcp_ops;
 	conn->fd = fd;
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
 		format_addr((struct sockaddr *)&ss, len, conn->peer, sizeof(conn->peer));
-	else
+		if (getnameinfo((struct sockaddr *)&ss, len, conn->peer_host,
+				sizeof(conn->peer_host), NULL, 0, NI_NUMERICHOST) != 0)
+			snprintf(conn->peer_host, sizeof(conn->peer_host), "?");
+		conn->peer_addr = ss;
+		conn->peer_addr_len = len;
+	} else {
 		snprintf(conn->peer, sizeof(conn->peer), "?");
+		snprintf(conn->peer_host, sizeof(conn->peer_host), "?");
+	}
 	tune_socket(fd);
 	return conn;
 }

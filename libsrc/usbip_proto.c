@@ -196,9 +196,50 @@ size_t usbip_op_body_size(uint16_t code, uint32_t status)
 	return 0;
 }
 
+#define SERIAL_TAG "serial="
+
+/* The serial extension: "serial=..." after the path's zero (see usbip_proto.h). */
+static int put_serial(uint8_t *path_field, const char *path, const char *serial)
+{
+	size_t at = strlen(path) + 1, tag = strlen(SERIAL_TAG);
+	size_t len = strnlen(serial, USBIP_SERIAL_SIZE);
+
+	if (len == 0)
+		return 0;
+	if (len == USBIP_SERIAL_SIZE || at + tag + len + 1 > USBIP_PATH_SIZE)
+		return -1;
+	memcpy(path_field + at, SERIAL_TAG, tag);
+	memcpy(path_field + at + tag, serial, len);
+	return 0;
+}
+
+static int get_serial(char *serial, const uint8_t *path_field, struct usbip_wire_error *err)
+{
+	/* get_string has checked that the path has its zero. */
+	const uint8_t *p = (const uint8_t *)memchr(path_field, 0, USBIP_PATH_SIZE) + 1;
+	const uint8_t *end = path_field + USBIP_PATH_SIZE, *zero;
+	size_t tag = strlen(SERIAL_TAG), i;
+
+	memset(serial, 0, USBIP_SERIAL_SIZE);
+	if ((size_t)(end - p) < tag || memcmp(p, SERIAL_TAG, tag) != 0)
+		return 0; /* no extension: whatever is there is ignored */
+	p += tag;
+	zero = memchr(p, '\0', (size_t)(end - p));
+	if (!zero)
+		return fail(err, "serial: no terminating zero");
+	if ((size_t)(zero - p) >= USBIP_SERIAL_SIZE)
+		return fail(err, "serial: longer than %d bytes", USBIP_SERIAL_SIZE - 1);
+	for (i = 0; p + i < zero; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return fail(err, "serial: control character 0x%02x", p[i]);
+	memcpy(serial, p, (size_t)(zero - p));
+	return 0;
+}
+
 int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbip_usb_device *udev)
 {
 	if (put_string(out, udev->path, USBIP_PATH_SIZE) ||
+	    put_serial(out, udev->path, udev->serial) ||
 	    put_string(out + 256, udev->busid, USBIP_BUSID_SIZE))
 		return -1;
 	put_u32(out + 288, udev->busnum);
@@ -222,6 +263,7 @@ int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device 
 	if (need(len, USBIP_DEVICE_RECORD_SIZE, "device record", err))
 		return -1;
 	if (get_string(udev->path, buf, USBIP_PATH_SIZE, "path", err) ||
+	    get_serial(udev->serial, buf, err) ||
 	    get_string(udev->busid, buf + 256, USBIP_BUSID_SIZE, "busid", err))
 		return -1;
 	udev->busnum = get_u32(buf + 288);

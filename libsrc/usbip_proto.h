@@ -53,6 +53,7 @@ const char *usbip_op_status_str(uint32_t status);
 #define USBIP_OP_HEADER_SIZE	    8
 #define USBIP_BUSID_SIZE	    32
 #define USBIP_PATH_SIZE		    256
+#define USBIP_SERIAL_SIZE	    64
 #define USBIP_DEVICE_RECORD_SIZE    312
 #define USBIP_INTERFACE_RECORD_SIZE 4
 #define USBIP_DEVLIST_COUNT_SIZE    4
@@ -85,9 +86,18 @@ struct usbip_usb_interface {
 	uint8_t interface_protocol;
 };
 
-/* The 312-byte device record of OP_REP_DEVLIST/IMPORT and OP_REQ_(UN)EXPORT. */
+/*
+ * The 312-byte device record of OP_REP_DEVLIST/IMPORT and OP_REQ_(UN)EXPORT.
+ *
+ * serial is our extension, for usbipa's policy on OP_REQ_EXPORT: the device
+ * side writes "serial=<iSerialNumber>" after the path's terminating zero,
+ * in bytes the protocol leaves zero and every other reader ignores. Empty
+ * when absent; the kernel tools never send it, and our daemons' replies
+ * never carry it.
+ */
 struct usbip_usb_device {
 	char path[USBIP_PATH_SIZE];
+	char serial[USBIP_SERIAL_SIZE];
 	char busid[USBIP_BUSID_SIZE];
 	uint32_t busnum;
 	uint32_t devnum;
@@ -125,7 +135,8 @@ const char *usbip_speed_str(uint32_t speed);
 /*
  * Encoders write exactly the documented number of bytes into out, which the
  * caller sizes with the *_SIZE constants. Strings are copied with zero fill;
- * an over-long string is an error (-1), never truncated silently.
+ * an over-long string (or a serial that does not fit after the path) is an
+ * error (-1), never truncated silently.
  */
 void usbip_encode_op_header(uint8_t out[USBIP_OP_HEADER_SIZE], const struct usbip_op_header *hdr);
 int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbip_usb_device *udev);

@@ -11,6 +11,9 @@
  *   hold      open COUNT connections that never write, hold them SECONDS
  *   flood     COUNT connect+close in a row
  *   slow      send a devlist request one byte per second
+ *   export    a well-formed OP_REQ_EXPORT of a made-up device 1-1; prints
+ *             the reply's status and exits 0 when a proper reply came
+ *   unexport  the same with OP_REQ_UNEXPORT
  * Exits 0 when every connection could be made (what the daemon answers is
  * up to the test), 1 when the daemon could not be reached.
  */
@@ -207,6 +210,42 @@ static int mode_slow(void)
 	return 0;
 }
 
+/* A well-formed export or unexport request; 0 when the daemon answered properly. */
+static int mode_request(uint16_t code)
+{
+	uint8_t req[8 + 312] = { 0 }, rep[8];
+	size_t got = 0;
+	ssize_t n;
+	int fd = dial();
+
+	if (fd < 0)
+		return 1;
+	put_header(req, 0x0111, code);
+	strcpy((char *)req + 8, "/sys/devices/pci0000:00/0000:00:01.0/usb1/1-1");
+	strcpy((char *)req + 8 + 256, "1-1");
+	/* Big endian fields of the record: busnum, devnum, speed, idVendor, idProduct. */
+	req[8 + 291] = 1;
+	req[8 + 295] = 2;
+	req[8 + 299] = 3; /* high speed */
+	req[8 + 300] = 0x46;
+	req[8 + 301] = 0xf4;
+	req[8 + 303] = 0x01;
+	if (send(fd, req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
+		close(fd);
+		return 1;
+	}
+	while (got < sizeof(rep) && (n = recv(fd, rep + got, sizeof(rep) - got, 0)) > 0)
+		got += (size_t)n;
+	close(fd);
+	if (got != sizeof(rep) || rep[0] != 0x01 || rep[1] != 0x11 || rep[2] != 0 ||
+	    rep[3] != (code & 0xff)) {
+		fprintf(stderr, "bad_peer: no proper reply (%zu bytes)\n", got);
+		return 3;
+	}
+	printf("status %u\n", (unsigned)rep[4] << 24 | rep[5] << 16 | rep[6] << 8 | rep[7]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int count, seconds, rc;
@@ -231,6 +270,10 @@ int main(int argc, char **argv)
 		rc = mode_flood(count);
 	else if (strcmp(argv[3], "slow") == 0)
 		rc = mode_slow();
+	else if (strcmp(argv[3], "export") == 0)
+		return mode_request(0x8006);
+	else if (strcmp(argv[3], "unexport") == 0)
+		return mode_request(0x8007);
 	else {
 		fprintf(stderr, "bad_peer: unknown mode '%s'\n", argv[3]);
 		return 2;

@@ -358,6 +358,33 @@ static void test_iso_roundtrip(void **state)
 	usbip_urb_free(&out);
 }
 
+static void test_serial_extension(void **state)
+{
+	struct usbip_usb_device in = sample_device(), out;
+	struct usbip_wire_error err;
+	uint8_t wire[USBIP_DEVICE_RECORD_SIZE];
+	size_t at = strlen(in.path) + 1;
+
+	/* Without a serial, the bytes after the path stay zero, as the protocol says. */
+	assert_int_equal(usbip_encode_device(wire, &in), 0);
+	assert_int_equal(wire[at], 0);
+	strcpy(in.serial, "VMTEST0001");
+	assert_int_equal(usbip_encode_device(wire, &in), 0);
+	assert_memory_equal(wire + at, "serial=VMTEST0001", 18);
+	assert_int_equal(usbip_decode_device(wire, sizeof(wire), &out, &err), 0);
+	assert_string_equal(out.path, in.path);
+	assert_string_equal(out.serial, "VMTEST0001");
+	assert_memory_equal(&in, &out, sizeof(in));
+	/* A serial with a control character is refused by name. */
+	wire[at + 9] = '\n';
+	assert_int_equal(usbip_decode_device(wire, sizeof(wire), &out, &err), -1);
+	assert_non_null(strstr(err.msg, "serial"));
+	/* A serial that does not fit after a long path is an encoding error. */
+	memset(in.path, 'p', 240);
+	in.path[240] = '\0';
+	assert_int_equal(usbip_encode_device(wire, &in), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_export_request_is_header_plus_record),
 		cmocka_unit_test(test_unlink_roundtrip),
 		cmocka_unit_test(test_iso_roundtrip),
+		cmocka_unit_test(test_serial_extension),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

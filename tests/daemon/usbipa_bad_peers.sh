@@ -1,0 +1,20 @@
+#!/bin/sh
+# usbipa keeps serving whatever its peers send: after each kind of bad peer
+# the daemon must be alive and answer a well-formed OP_REQ_EXPORT with a
+# proper OP_REP_EXPORT (a refusal here: the build host has no vhci-hcd).
+# Runs on the build host and so also under ASan/UBSan. Prints TAP.
+set -u
+builddir=${top_builddir:-.}
+bad_peer=$builddir/tests/tools/bad_peer
+port=$((20000 + ($$ + 7) % 20000))
+log=$(mktemp)
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
+
+good_request() {
+	"$bad_peer" 127.0.0.1 "$port" export && "$bad_peer" ::1 "$port" unexport
+}
+
+"$builddir/src/usbipa" -t "$port" -d >"$log" 2>&1 &
+pid=$!
+. "${top_srcdir:-.}/tests/daemon/bad_peers.inc"
+run_bad_peers
