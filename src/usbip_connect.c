@@ -95,7 +95,8 @@ static int export_with_retry(const struct connect_args *a, int sigfd, int *stop)
 		r = usbip_export_device(a->host, usbip_opts.tcp_port, a->busid, ATTEMPT_TIMEOUT_MS,
 					&status);
 		if (r == USBIP_EXPORT_OK) {
-			log_info("%s exported to %s", a->busid, a->host);
+			if (a->persist)
+				log_info("%s exported to %s", a->busid, a->host);
 			return USBIP_EXIT_OK;
 		}
 		if (r == USBIP_EXPORT_FAILED && !a->persist)

@@ -46,6 +46,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ ${#cases[@]} -gt 0 ] || cases=("$VM_DIR/cases")
+# The network cases need iproute2's ip (busybox's has no netns) and nft.
+for t in ip nft; do
+    command -v "$t" >/dev/null 2>&1 && tools+=(--host-tool "$t")
+done
 
 # Any failure before the guest runs is a harness error: report it as TAP too.
 harness_fail() {

@@ -1,0 +1,47 @@
+#!/bin/sh
+# The firewall case: two network namespaces joined by a veth pair. The
+# device node drops every inbound connection (nftables). Classic attach
+# from the application node cannot get in; connect from the device node
+# goes out, and the disk reads back intact through vhci-hcd.
+. /tests/lib.sh
+
+[ -n "${VMTEST_DISK_SHA256:-}" ] || skip "no test disk"
+command -v nft >/dev/null 2>&1 || fail "nft is not in the guest (run.sh adds it when the host has nftables)"
+b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
+
+must ip netns add devnode
+must ip netns add appnode
+must ip link add vdev type veth peer name vapp
+must ip link set vdev netns devnode
+must ip link set vapp netns appnode
+must ip netns exec devnode ip addr add 10.99.0.1/24 dev vdev
+must ip netns exec appnode ip addr add 10.99.0.2/24 dev vapp
+for ns in devnode appnode; do
+    must ip netns exec $ns ip link set lo up
+done
+must ip netns exec devnode ip link set vdev up
+must ip netns exec appnode ip link set vapp up
+must_wait 10 "the veth link" ip netns exec appnode ping -c1 -W1 10.99.0.1
+
+# The device node's firewall: no connection may come in (SYN without ACK).
+must ip netns exec devnode nft add table inet fw
+must ip netns exec devnode nft add chain inet fw input '{ type filter hook input priority 0; policy accept; }'
+must ip netns exec devnode nft add rule inet fw input tcp flags '& (syn | ack) == syn' drop
+
+# Classic mode: usbipd on the device node, attach from the application node.
+must ip netns exec devnode usbipd -D -P /run/usbipd-fw.pid
+must ip netns exec devnode usbip bind -b "$b"
+ip netns exec appnode usbip attach -r 10.99.0.1 -b "$b" >attach.out 2>&1
+rc=$?
+cat attach.out
+[ $rc -eq 4 ] || fail "classic attach through the firewall exited $rc, want 4 (unreachable)"
+[ -z "$(vhci_used_ports)" ] || fail "something got attached through the firewall"
+kill "$(cat /run/usbipd-fw.pid)"
+
+# Connect mode: usbipa on the application node, connect from the device node.
+must ip netns exec appnode usbipa -D -P /run/usbipa-fw.pid
+must ip netns exec devnode usbip connect -r 10.99.0.2 -b "$b"
+vhci_disk_intact "exported out through the firewall"
+must ip netns exec devnode usbip disconnect -r 10.99.0.2 -b "$b"
+must_wait 20 "vhci disk gone" not vhci_disk
+kill "$(cat /run/usbipa-fw.pid)"
