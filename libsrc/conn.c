@@ -56,7 +56,7 @@ int usbip_conn_read_full(struct usbip_conn *conn, void *buf, size_t len, int tim
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (wait_ready(conn->fd, POLLIN, deadline))
+		if (wait_ready(conn->fd, conn->want ? conn->want : POLLIN, deadline))
 			return -1;
 	}
 	return 0;
@@ -79,7 +79,7 @@ int usbip_conn_write_full(struct usbip_conn *conn, const void *buf, size_t len, 
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (wait_ready(conn->fd, POLLOUT, deadline))
+		if (wait_ready(conn->fd, conn->want ? conn->want : POLLOUT, deadline))
 			return -1;
 	}
 	return 0;

@@ -36,6 +36,11 @@ struct usbip_conn {
 	struct sockaddr_storage peer_addr; /* for access policies */
 	socklen_t peer_addr_len;
 	void *transport; /* the transport's own state */
+	/*
+	 * What the last EAGAIN waits for: POLLIN or POLLOUT. A TLS read can
+	 * need to write first (and the reverse); 0 means the obvious one.
+	 */
+	short want;
 };
 
 /* Default time a peer gets for each step of the control phase. */

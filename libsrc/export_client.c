@@ -7,7 +7,7 @@
 #include "host_driver.h"
 #include "log.h"
 #include "op_msg.h"
-#include "transport_tcp.h"
+#include "transport_tls.h"
 
 /* The record to send: the device as sysfs shows it, with its serial for policies. */
 static int device_record(const char *busid, struct usbip_local_device *dev)
@@ -28,16 +28,16 @@ static int device_record(const char *busid, struct usbip_local_device *dev)
 }
 
 /* One request/reply exchange; returns the connection for the caller to keep or close. */
-static enum usbip_export_result exchange(const char *host, const char *port, uint16_t req,
-					 uint16_t rep, const struct usbip_usb_device *udev,
-					 int timeout_ms, uint32_t *status,
-					 struct usbip_conn **conn_out)
+static enum usbip_export_result exchange(const char *host, const char *port, struct usbip_tls *tls,
+					 uint16_t req, uint16_t rep,
+					 const struct usbip_usb_device *udev, int timeout_ms,
+					 uint32_t *status, struct usbip_conn **conn_out)
 {
 	struct usbip_op_header hdr;
 	struct usbip_conn *conn;
 
 	*status = USBIP_ST_ERROR;
-	conn = usbip_tcp_connect(host, port, timeout_ms);
+	conn = usbip_dial(host, port, timeout_ms, tls);
 	if (!conn)
 		return USBIP_EXPORT_UNREACHABLE;
 	if (usbip_send_op(conn, req, USBIP_ST_OK, udev) != 0 ||
@@ -56,7 +56,8 @@ static enum usbip_export_result exchange(const char *host, const char *port, uin
 	return USBIP_EXPORT_OK;
 }
 
-enum usbip_export_result usbip_export_device(const char *host, const char *port, const char *busid,
+enum usbip_export_result usbip_export_device(const char *host, const char *port,
+					     struct usbip_tls *tls, const char *busid,
 					     int timeout_ms, uint32_t *status)
 {
 	struct usbip_local_device dev;
@@ -73,7 +74,7 @@ enum usbip_export_result usbip_export_device(const char *host, const char *port,
 							   : "not ready on usbip-host");
 		return USBIP_EXPORT_FAILED;
 	}
-	rc = exchange(host, port, USBIP_OP_REQ_EXPORT, USBIP_OP_REP_EXPORT, &dev.info.udev,
+	rc = exchange(host, port, tls, USBIP_OP_REQ_EXPORT, USBIP_OP_REP_EXPORT, &dev.info.udev,
 		      timeout_ms, status, &conn);
 	if (rc != USBIP_EXPORT_OK)
 		return rc;
@@ -89,7 +90,8 @@ enum usbip_export_result usbip_export_device(const char *host, const char *port,
 }
 
 enum usbip_export_result usbip_unexport_device(const char *host, const char *port,
-					       const char *busid, int timeout_ms, uint32_t *status)
+					       struct usbip_tls *tls, const char *busid,
+					       int timeout_ms, uint32_t *status)
 {
 	struct usbip_local_device dev;
 	struct usbip_conn *conn = NULL;
@@ -98,7 +100,7 @@ enum usbip_export_result usbip_unexport_device(const char *host, const char *por
 	*status = USBIP_ST_ERROR;
 	if (device_record(busid, &dev) != 0)
 		return USBIP_EXPORT_FAILED;
-	rc = exchange(host, port, USBIP_OP_REQ_UNEXPORT, USBIP_OP_REP_UNEXPORT, &dev.info.udev,
+	rc = exchange(host, port, tls, USBIP_OP_REQ_UNEXPORT, USBIP_OP_REP_UNEXPORT, &dev.info.udev,
 		      timeout_ms, status, &conn);
 	usbip_conn_close(conn);
 	return rc;

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+struct usbip_tls;
+
 enum usbip_export_result {
 	USBIP_EXPORT_OK,
 	USBIP_EXPORT_UNREACHABLE, /* no connection to the server */
@@ -20,11 +22,13 @@ enum usbip_export_result {
  * Exports busid (already bound to usbip-host) to the usbipa at host:port.
  * On USBIP_EXPORT_REFUSED *status holds the server's OP status.
  */
-enum usbip_export_result usbip_export_device(const char *host, const char *port, const char *busid,
+enum usbip_export_result usbip_export_device(const char *host, const char *port,
+					     struct usbip_tls *tls, const char *busid,
 					     int timeout_ms, uint32_t *status);
 
 /* Asks the usbipa at host:port to detach busid. */
 enum usbip_export_result usbip_unexport_device(const char *host, const char *port,
-					       const char *busid, int timeout_ms, uint32_t *status);
+					       struct usbip_tls *tls, const char *busid,
+					       int timeout_ms, uint32_t *status);
 
 #endif

@@ -54,7 +54,18 @@ int usbip_recv_op_header(struct usbip_conn *conn, uint16_t expect_code, struct u
 	uint8_t buf[USBIP_OP_HEADER_SIZE];
 	struct usbip_wire_error err;
 
-	if (recv_bytes(conn, buf, sizeof(buf), "reading the header"))
+	/*
+	 * The first two bytes alone first: a TLS record (an alert or a
+	 * handshake) where USB/IP was expected can be short, and deserves a
+	 * better message than a truncated header.
+	 */
+	if (recv_bytes(conn, buf, 2, "reading the header"))
+		return -1;
+	if ((buf[0] == 0x15 || buf[0] == 0x16) && buf[1] == 0x03) {
+		log_err("%s: the server speaks TLS: use --tls", conn->peer);
+		return -1;
+	}
+	if (recv_bytes(conn, buf + 2, sizeof(buf) - 2, "reading the header"))
 		return -1;
 	if (usbip_decode_op_header(buf, sizeof(buf), expect_code, hdr, &err))
 		return proto_fail(conn, &err);

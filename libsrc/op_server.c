@@ -175,14 +175,20 @@ static void on_readable(struct op_session *s)
 		session_close(s);
 		return;
 	}
-	if (n < 0)
+	if (n < 0) {
+		s->watch.events = s->conn->want ? s->conn->want : POLLIN;
 		return;
+	}
+	s->watch.events = POLLIN;
 	s->in_len += (size_t)n;
 	if (s->in_len < s->in_need)
 		return;
 	if (!s->have_header) {
 		if (usbip_decode_op_header(s->in, s->in_len, 0, &s->hdr, &err) != 0) {
-			log_warn("%s: bad request: %s", s->conn->peer, err.msg);
+			log_warn("%s: bad request: %s%s", s->conn->peer, err.msg,
+				 s->in[0] == 0x16 && s->in[1] == 0x03
+					 ? " (a TLS handshake: start the daemon with --tls)"
+					 : "");
 			session_close(s);
 			return;
 		}
@@ -204,8 +210,10 @@ static void on_writable(struct op_session *s)
 {
 	ssize_t n = s->conn->ops->send(s->conn, s->out + s->out_off, s->out_len - s->out_off);
 
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		s->watch.events = s->conn->want ? s->conn->want : POLLOUT;
 		return;
+	}
 	if (n < 0) {
 		log_debug("%s: sending the reply: %m", s->conn->peer);
 		session_close(s);
@@ -240,6 +248,11 @@ static void add_session(struct op_server *server, struct usbip_conn *conn)
 		log_warn("%d connections open: dropping the oldest, %s", server->sessions,
 			 server->head->conn->peer);
 		session_close(server->head);
+	}
+	if (server->config.tls && usbip_tls_wrap(server->config.tls, conn, NULL) != 0) {
+		log_warn("%s: cannot set up TLS", conn->peer);
+		usbip_conn_close(conn);
+		return;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {

@@ -15,6 +15,7 @@
 
 #include "conn.h"
 #include "event_loop.h"
+#include "transport_tls.h"
 #include "usbip_proto.h"
 
 struct op_server;
@@ -36,8 +37,9 @@ struct op_server_config {
 	 */
 	void (*handle)(struct op_session *session, const struct op_request *req, void *arg);
 	void *arg;
-	int max_sessions; /* 0: a default of 256 */
-	int timeout_ms;	  /* per connection; 0: USBIP_IO_TIMEOUT_MS */
+	struct usbip_tls *tls; /* TLS on every connection, or NULL */
+	int max_sessions;      /* 0: a default of 256 */
+	int timeout_ms;	       /* per connection; 0: USBIP_IO_TIMEOUT_MS */
 };
 
 struct op_server *op_server_new(struct ev_loop *loop, const struct op_server_config *config);

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "transport_tcp.h"
+#include "transport_tls.h"
 
 struct usbip_options usbip_opts = { .tcp_port = USBIP_DEFAULT_PORT };
 
@@ -43,10 +44,10 @@ static void usage(FILE *out)
 	fprintf(out, "  %-11s %s\n\n", "help",
 		"Show this help, or a command's with 'help COMMAND'");
 	fprintf(out,
-		"Global options:\n"
-		"  -d, --debug          print debugging messages\n"
-		"  -l, --log            log to syslog instead of stderr\n"
-		"  -t, --tcp-port PORT  remote port (default %s)\n\n"
+		"Global options (before the command):\n"
+		"  -d, --debug           print debugging messages\n"
+		"  -l, --log             log to syslog instead of stderr\n"
+		"  -t, --tcp-port PORT   remote port (default %s)\n" USBIP_TLS_OPTIONS_HELP "\n"
 		"'usbip COMMAND --help' shows a command's own options.\n",
 		USBIP_DEFAULT_PORT);
 }
@@ -113,12 +114,18 @@ static int run_subcommand(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "debug", no_argument, NULL, 'd' },	      { "log", no_argument, NULL, 'l' },
-		{ "tcp-port", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },	      { NULL, 0, NULL, 0 },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "log", no_argument, NULL, 'l' },
+		{ "tcp-port", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		USBIP_TLS_LONG_OPTIONS,
+		{ NULL, 0, NULL, 0 },
 	};
-	bool use_syslog = false;
-	int c;
+	struct usbip_tls_options tls_options = { 0 };
+	bool use_syslog = false, use_tls = false;
+	char err[256];
+	int c, rc;
 
 	usbip_log_init("usbip", false);
 	/* '+' stops at the first non-option: the subcommand parses the rest. */
@@ -140,8 +147,27 @@ int main(int argc, char **argv)
 			printf("usbip (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return USBIP_EXIT_OK;
 		default:
-			usage(stderr);
-			return USBIP_EXIT_USAGE;
+			rc = usbip_tls_parse_option(c, optarg, &use_tls, &tls_options, err,
+						    sizeof(err));
+			if (rc < 0) {
+				fprintf(stderr, "usbip: %s\n", err);
+				return USBIP_EXIT_USAGE;
+			}
+			if (rc == 0) {
+				usage(stderr);
+				return USBIP_EXIT_USAGE;
+			}
+		}
+	}
+	if ((tls_options.cert_file || tls_options.ca_file || tls_options.pin) && !use_tls) {
+		fprintf(stderr, "usbip: --cert, --key, --ca and --pin go with --tls\n");
+		return USBIP_EXIT_USAGE;
+	}
+	if (use_tls) {
+		usbip_opts.tls = usbip_tls_new(&tls_options, false, err, sizeof(err));
+		if (!usbip_opts.tls) {
+			fprintf(stderr, "usbip: %s\n", err);
+			return USBIP_EXIT_FAILURE;
 		}
 	}
 	if (use_syslog)
@@ -167,5 +193,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return USBIP_EXIT_OK;
 	}
-	return run_subcommand(argv[0], argc, argv);
+	rc = run_subcommand(argv[0], argc, argv);
+	usbip_tls_free(usbip_opts.tls);
+	return rc;
 }

@@ -5,8 +5,11 @@
 
 #include <stdbool.h>
 
+struct usbip_tls;
+
 struct usbip_options {
-	const char *tcp_port; /* --tcp-port, default 3240 */
+	const char *tcp_port;  /* --tcp-port, default 3240 */
+	struct usbip_tls *tls; /* --tls and its options, or NULL */
 };
 
 extern struct usbip_options usbip_opts;

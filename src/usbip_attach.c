@@ -7,6 +7,7 @@
 #include "log.h"
 #include "op_msg.h"
 #include "transport_tcp.h"
+#include "transport_tls.h"
 #include "usbip.h"
 #include "vhci_driver.h"
 
@@ -62,7 +63,7 @@ int usbip_attach(int argc, char **argv)
 		return USBIP_EXIT_FAILURE;
 	usbip_vhci_close(&vhci);
 
-	conn = usbip_tcp_connect(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS);
+	conn = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls);
 	if (!conn)
 		return USBIP_EXIT_UNREACHABLE;
 	if (usbip_query_import(conn, busid, &udev, &status) != 0) {

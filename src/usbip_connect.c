@@ -92,8 +92,8 @@ static int export_with_retry(const struct connect_args *a, int sigfd, int *stop)
 
 		if (usbip_host_bind(a->busid, true) != 0)
 			return USBIP_EXIT_FAILURE;
-		r = usbip_export_device(a->host, usbip_opts.tcp_port, a->busid, ATTEMPT_TIMEOUT_MS,
-					&status);
+		r = usbip_export_device(a->host, usbip_opts.tcp_port, usbip_opts.tls, a->busid,
+					ATTEMPT_TIMEOUT_MS, &status);
 		if (r == USBIP_EXPORT_OK) {
 			if (a->persist)
 				log_info("%s exported to %s", a->busid, a->host);
@@ -154,8 +154,9 @@ static int wait_for_device(const char *busid, int sigfd)
 static int withdraw(const struct connect_args *a)
 {
 	uint32_t status;
-	enum usbip_export_result r = usbip_unexport_device(a->host, usbip_opts.tcp_port, a->busid,
-							   ATTEMPT_TIMEOUT_MS, &status);
+	enum usbip_export_result r =
+		usbip_unexport_device(a->host, usbip_opts.tcp_port, usbip_opts.tls, a->busid,
+				      ATTEMPT_TIMEOUT_MS, &status);
 
 	usbip_host_unbind(a->busid);
 	return r == USBIP_EXPORT_OK ? USBIP_EXIT_OK : USBIP_EXIT_FAILURE;

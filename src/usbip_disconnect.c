@@ -54,7 +54,8 @@ int usbip_disconnect(int argc, char **argv)
 	if (optind < argc)
 		return usbip_usage_error("disconnect", "unexpected argument '%s'", argv[optind]);
 
-	r = usbip_unexport_device(host, usbip_opts.tcp_port, busid, USBIP_IO_TIMEOUT_MS, &status);
+	r = usbip_unexport_device(host, usbip_opts.tcp_port, usbip_opts.tls, busid,
+				  USBIP_IO_TIMEOUT_MS, &status);
 	if (usbip_host_unbind(busid) != 0)
 		log_warn("%s was not bound to usbip-host", busid);
 	switch (r) {

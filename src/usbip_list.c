@@ -12,6 +12,7 @@
 #include "log.h"
 #include "op_msg.h"
 #include "transport_tcp.h"
+#include "transport_tls.h"
 #include "usb_names.h"
 #include "usbip.h"
 
@@ -164,7 +165,7 @@ static int list_remote(const char *host, enum list_format format)
 	uint32_t i;
 	int rc;
 
-	conn = usbip_tcp_connect(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS);
+	conn = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls);
 	if (!conn)
 		return USBIP_EXIT_UNREACHABLE;
 	rc = usbip_query_devlist(conn, &list);

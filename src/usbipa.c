@@ -15,12 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "event_loop.h"
+#include "daemon_main.h"
 #include "log.h"
-#include "op_server.h"
 #include "policy.h"
-#include "transport_tcp.h"
 #include "vhci_driver.h"
 
 #define DEFAULT_PID_FILE RUNSTATEDIR "/usbipa.pid"
@@ -37,18 +34,13 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: usbipa [options]\n\n"
 		"Accepts devices exported with 'usbip connect' and attaches them to vhci-hcd.\n\n"
-		"  --allow-device VID:PID[:SERIAL]  accept only these devices (repeatable)\n"
-		"  --allow-host ADDR[/PREFIX]       accept only these peers (repeatable)\n"
-		"  -4, --ipv4            listen on IPv4 only\n"
-		"  -6, --ipv6            listen on IPv6 only\n"
-		"  -a, --address ADDR    listen on this address only (default: all)\n"
-		"  -t, --tcp-port PORT   listen on PORT (default %s)\n"
-		"  -D, --daemon          run in the background, logging to syslog\n"
-		"  -P, --pid[=FILE]      write a pid file (default %s)\n"
-		"  -d, --debug           print debugging messages\n"
+		"      --allow-device VID:PID[:SERIAL]  accept only these devices (repeatable)\n"
+		"      --allow-host ADDR[/PREFIX]       accept only these peers "
+		"(repeatable)\n" USBIP_DAEMON_OPTIONS_HELP
 		"  -h, --help            show this help\n"
-		"  -v, --version         show the version\n",
-		USBIP_DEFAULT_PORT, DEFAULT_PID_FILE);
+		"  -v, --version         show the version\n\n"
+		"The default pid file is %s.\n",
+		DEFAULT_PID_FILE);
 }
 
 static bool peer_port(struct usbip_conn *conn, char *buf, size_t len)
@@ -201,14 +193,9 @@ static void detach_ours(struct usbipa *d)
 	usbip_vhci_close(&vhci);
 }
 
-static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
+static void before_exit(void *arg)
 {
-	int sig = usbip_signalfd_read(w->fd);
-
-	if (sig == SIGTERM || sig == SIGINT) {
-		log_info("signal %d: shutting down", sig);
-		ev_loop_stop(loop);
-	}
+	detach_ours(arg);
 }
 
 int main(int argc, char **argv)
@@ -216,70 +203,39 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "allow-device", required_argument, NULL, 'A' },
 		{ "allow-host", required_argument, NULL, 'H' },
-		{ "ipv4", no_argument, NULL, '4' },
-		{ "ipv6", no_argument, NULL, '6' },
-		{ "address", required_argument, NULL, 'a' },
-		{ "tcp-port", required_argument, NULL, 't' },
-		{ "daemon", no_argument, NULL, 'D' },
-		{ "pid", optional_argument, NULL, 'P' },
-		{ "debug", no_argument, NULL, 'd' },
+		USBIP_DAEMON_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const uint16_t served[] = { USBIP_OP_REQ_EXPORT, USBIP_OP_REQ_UNEXPORT, 0 };
-	enum usbip_family family = USBIP_FAMILY_ANY;
-	const char *port = USBIP_DEFAULT_PORT, *address = NULL, *pid_file = NULL;
-	struct usbipa d;
-	struct op_server_config config = {
-		.name = "usbipa", .requests = served, .handle = handle_request, .arg = &d
+	static struct usbipa state;
+	struct usbip_daemon d = {
+		.name = "usbipa",
+		.default_pid_file = DEFAULT_PID_FILE,
+		.server = { .name = "usbipa",
+			    .requests = served,
+			    .handle = handle_request,
+			    .arg = &state },
 	};
-	bool daemonize = false;
-	struct ev_watch sig_watch;
-	struct op_server *server = NULL;
-	struct ev_loop *loop = NULL;
 	struct usbip_vhci vhci;
-	int fds[USBIP_MAX_LISTEN], nfds, i, c, rc = 1;
 	char err[160];
+	int c, rc;
 
-	memset(&d, 0, sizeof(d));
 	usbip_log_init("usbipa", false);
-	while ((c = getopt_long(argc, argv, "46a:t:DP::dhv", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, USBIP_DAEMON_SHORT_OPTIONS "hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'A':
-			if (policy_add_device(&d.policy, optarg, err, sizeof(err)) != 0) {
+			if (policy_add_device(&state.policy, optarg, err, sizeof(err)) != 0) {
 				fprintf(stderr, "usbipa: --allow-device: %s\n", err);
 				return 2;
 			}
 			break;
 		case 'H':
-			if (policy_add_network(&d.policy, optarg, err, sizeof(err)) != 0) {
+			if (policy_add_network(&state.policy, optarg, err, sizeof(err)) != 0) {
 				fprintf(stderr, "usbipa: --allow-host: %s\n", err);
 				return 2;
 			}
-			break;
-		case '4':
-			family = USBIP_FAMILY_IPV4;
-			break;
-		case '6':
-			family = USBIP_FAMILY_IPV6;
-			break;
-		case 'a':
-			address = optarg;
-			break;
-		case 't':
-			port = optarg;
-			break;
-		case 'D':
-			daemonize = true;
-			break;
-		case 'P':
-			if (!optarg && optind < argc && argv[optind][0] != '-')
-				optarg = argv[optind++];
-			pid_file = optarg ? optarg : DEFAULT_PID_FILE;
-			break;
-		case 'd':
-			usbip_log_set_debug(true);
 			break;
 		case 'h':
 			usage(stdout);
@@ -288,8 +244,13 @@ int main(int argc, char **argv)
 			printf("usbipa (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			rc = usbip_daemon_option(&d, c, optarg, argc, argv);
+			if (rc < 0)
+				return 2;
+			if (rc == 0) {
+				usage(stderr);
+				return 2;
+			}
 		}
 	}
 	if (optind < argc) {
@@ -298,49 +259,21 @@ int main(int argc, char **argv)
 	}
 	/* Not fatal: the module may be loaded later; until then exports are refused. */
 	if (usbip_vhci_open(&vhci) == 0) {
-		d.nports = vhci.nports;
+		state.nports = vhci.nports;
 		usbip_vhci_close(&vhci);
 	} else {
 		log_warn("refusing exports until vhci-hcd is loaded");
-		d.nports = USBIP_VHCI_MAX_PORTS;
+		state.nports = USBIP_VHCI_MAX_PORTS;
 	}
-	d.ours = calloc(d.nports, sizeof(*d.ours));
-	if (!d.ours)
+	state.ours = calloc(state.nports, sizeof(*state.ours));
+	if (!state.ours)
 		return 1;
-	if (!d.policy.nnetworks)
+	if (!state.policy.nnetworks)
 		log_warn("no --allow-host: accepting exports from any host");
-	if (!d.policy.ndevices)
+	if (!state.policy.ndevices)
 		log_warn("no --allow-device: accepting any device");
-	nfds = usbip_tcp_listen(address, port, family, fds, USBIP_MAX_LISTEN);
-	if (nfds < 0)
-		goto out;
-	if (daemonize) {
-		usbip_log_init("usbipa", true);
-		if (usbip_daemonize() != 0)
-			goto out;
-	}
-	if (pid_file && usbip_pidfile_write(pid_file) != 0)
-		goto out;
-
-	loop = ev_loop_new();
-	server = loop ? op_server_new(loop, &config) : NULL;
-	sig_watch = (struct ev_watch){ .fd = usbip_signalfd(), .events = POLLIN, .cb = on_signal };
-	if (!server || sig_watch.fd < 0 || ev_watch_add(loop, &sig_watch) != 0) {
-		log_err("cannot set up the event loop");
-		goto out;
-	}
-	for (i = 0; i < nfds; i++)
-		if (op_server_listen(server, fds[i]) != 0)
-			goto out;
-	log_info("usbipa %s ready", PACKAGE_VERSION);
-	usbip_daemon_ready();
-	rc = ev_loop_run(loop) == 0 ? 0 : 1;
-	detach_ours(&d);
-out:
-	op_server_free(server);
-	ev_loop_free(loop);
-	usbip_pidfile_remove(pid_file);
-	policy_free(&d.policy);
-	free(d.ours);
+	rc = usbip_daemon_run(&d, before_exit, &state);
+	policy_free(&state.policy);
+	free(state.ours);
 	return rc;
 }

@@ -14,12 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "event_loop.h"
+#include "daemon_main.h"
 #include "host_driver.h"
 #include "log.h"
-#include "op_server.h"
-#include "transport_tcp.h"
 
 #define DEFAULT_PID_FILE RUNSTATEDIR "/usbipd.pid"
 
@@ -27,17 +24,11 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: usbipd [options]\n\n"
-		"Serves the devices bound to usbip-host (see 'usbip bind') to 'usbip attach'.\n\n"
-		"  -4, --ipv4            listen on IPv4 only\n"
-		"  -6, --ipv6            listen on IPv6 only\n"
-		"  -a, --address ADDR    listen on this address only (default: all)\n"
-		"  -t, --tcp-port PORT   listen on PORT (default %s)\n"
-		"  -D, --daemon          run in the background, logging to syslog\n"
-		"  -P, --pid[=FILE]      write a pid file (default %s)\n"
-		"  -d, --debug           print debugging messages\n"
-		"  -h, --help            show this help\n"
-		"  -v, --version         show the version\n",
-		USBIP_DEFAULT_PORT, DEFAULT_PID_FILE);
+		"Serves the devices bound to usbip-host (see 'usbip bind') to 'usbip "
+		"attach'.\n\n" USBIP_DAEMON_OPTIONS_HELP "  -h, --help            show this help\n"
+		"  -v, --version         show the version\n\n"
+		"The default pid file is %s.\n",
+		DEFAULT_PID_FILE);
 }
 
 static void fill_devlist(struct usbip_devlist *list, struct usbip_local_device *devs, size_t n)
@@ -107,69 +98,25 @@ static void handle_request(struct op_session *session, const struct op_request *
 		handle_import(session, req);
 }
 
-static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
-{
-	int sig = usbip_signalfd_read(w->fd);
-
-	if (sig == SIGTERM || sig == SIGINT) {
-		log_info("signal %d: shutting down", sig);
-		ev_loop_stop(loop);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "ipv4", no_argument, NULL, '4' },
-		{ "ipv6", no_argument, NULL, '6' },
-		{ "address", required_argument, NULL, 'a' },
-		{ "tcp-port", required_argument, NULL, 't' },
-		{ "daemon", no_argument, NULL, 'D' },
-		{ "pid", optional_argument, NULL, 'P' },
-		{ "debug", no_argument, NULL, 'd' },
+		USBIP_DAEMON_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const uint16_t served[] = { USBIP_OP_REQ_DEVLIST, USBIP_OP_REQ_IMPORT, 0 };
-	enum usbip_family family = USBIP_FAMILY_ANY;
-	const char *port = USBIP_DEFAULT_PORT, *address = NULL, *pid_file = NULL;
-	bool daemonize = false;
-	struct op_server_config config = { .name = "usbipd",
-					   .requests = served,
-					   .handle = handle_request };
-	struct ev_watch sig_watch;
-	struct op_server *server;
-	struct ev_loop *loop;
-	int fds[USBIP_MAX_LISTEN], nfds, i, c, rc = 1;
+	struct usbip_daemon d = {
+		.name = "usbipd",
+		.default_pid_file = DEFAULT_PID_FILE,
+		.server = { .name = "usbipd", .requests = served, .handle = handle_request },
+	};
+	int c, rc;
 
 	usbip_log_init("usbipd", false);
-	while ((c = getopt_long(argc, argv, "46a:t:DP::dhv", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, USBIP_DAEMON_SHORT_OPTIONS "hv", opts, NULL)) != -1) {
 		switch (c) {
-		case '4':
-			family = USBIP_FAMILY_IPV4;
-			break;
-		case '6':
-			family = USBIP_FAMILY_IPV6;
-			break;
-		case 'a':
-			address = optarg;
-			break;
-		case 't':
-			port = optarg;
-			break;
-		case 'D':
-			daemonize = true;
-			break;
-		case 'P':
-			/* Accept "-P FILE" as well as "-PFILE" and "--pid=FILE". */
-			if (!optarg && optind < argc && argv[optind][0] != '-')
-				optarg = argv[optind++];
-			pid_file = optarg ? optarg : DEFAULT_PID_FILE;
-			break;
-		case 'd':
-			usbip_log_set_debug(true);
-			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -177,8 +124,13 @@ int main(int argc, char **argv)
 			printf("usbipd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			rc = usbip_daemon_option(&d, c, optarg, argc, argv);
+			if (rc < 0)
+				return 2;
+			if (rc == 0) {
+				usage(stderr);
+				return 2;
+			}
 		}
 	}
 	if (optind < argc) {
@@ -188,33 +140,5 @@ int main(int argc, char **argv)
 	/* Not fatal: the module may be loaded later, and until then the list is empty. */
 	if (!usbip_host_driver_loaded())
 		log_warn("serving an empty device list until usbip-host is loaded");
-	nfds = usbip_tcp_listen(address, port, family, fds, USBIP_MAX_LISTEN);
-	if (nfds < 0)
-		return 1;
-	if (daemonize) {
-		usbip_log_init("usbipd", true);
-		if (usbip_daemonize() != 0)
-			return 1;
-	}
-	if (pid_file && usbip_pidfile_write(pid_file) != 0)
-		return 1;
-
-	loop = ev_loop_new();
-	server = loop ? op_server_new(loop, &config) : NULL;
-	sig_watch = (struct ev_watch){ .fd = usbip_signalfd(), .events = POLLIN, .cb = on_signal };
-	if (!server || sig_watch.fd < 0 || ev_watch_add(loop, &sig_watch) != 0) {
-		log_err("cannot set up the event loop");
-		goto out;
-	}
-	for (i = 0; i < nfds; i++)
-		if (op_server_listen(server, fds[i]) != 0)
-			goto out;
-	log_info("usbipd %s ready", PACKAGE_VERSION);
-	usbip_daemon_ready();
-	rc = ev_loop_run(loop) == 0 ? 0 : 1;
-out:
-	op_server_free(server);
-	ev_loop_free(loop);
-	usbip_pidfile_remove(pid_file);
-	return rc;
+	return usbip_daemon_run(&d, NULL, NULL);
 }

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What usbipd and usbipa share around their request handlers: the common
+ * options (addresses, port, -D, pid file, debug, TLS) and the run: listen,
+ * detach, serve until SIGTERM, reap relay processes, clean up.
+ */
+#ifndef USBIP_DAEMON_MAIN_H
+#define USBIP_DAEMON_MAIN_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "op_server.h"
+#include "transport_tcp.h"
+#include "transport_tls.h"
+
+struct usbip_daemon {
+	const char *name;
+	const char *default_pid_file;
+	enum usbip_family family;
+	const char *address, *port, *pid_file;
+	bool daemonize, use_tls;
+	struct usbip_tls_options tls_options;
+	struct op_server_config server; /* the caller fills name, requests, handle, arg */
+};
+
+#define USBIP_DAEMON_SHORT_OPTIONS "46a:t:DP::d"
+#define USBIP_DAEMON_LONG_OPTIONS                                                                  \
+	{ "ipv4", no_argument, NULL, '4' }, { "ipv6", no_argument, NULL, '6' },                    \
+		{ "address", required_argument, NULL, 'a' },                                       \
+		{ "tcp-port", required_argument, NULL, 't' },                                      \
+		{ "daemon", no_argument, NULL, 'D' }, { "pid", optional_argument, NULL, 'P' },     \
+		{ "debug", no_argument, NULL, 'd' }, USBIP_TLS_LONG_OPTIONS
+#define USBIP_DAEMON_OPTIONS_HELP                                                                  \
+	"  -4, --ipv4            listen on IPv4 only\n"                                            \
+	"  -6, --ipv6            listen on IPv6 only\n"                                            \
+	"  -a, --address ADDR    listen on this address only (default: all)\n"                     \
+	"  -t, --tcp-port PORT   listen on PORT (default " USBIP_DEFAULT_PORT ")\n"                \
+	"  -D, --daemon          run in the background, logging to syslog\n"                       \
+	"  -P, --pid[=FILE]      write a locked pid file\n"                                        \
+	"  -d, --debug           print debugging messages\n" USBIP_TLS_OPTIONS_HELP
+
+/*
+ * Takes one of the shared options. Returns 1 if it was one, 0 if not, -1
+ * after printing why it is wrong. Needs argc/argv for "-P FILE".
+ */
+int usbip_daemon_option(struct usbip_daemon *d, int opt, char *arg, int argc, char **argv);
+
+/*
+ * Listens, goes to the background with -D, writes the pid file and serves
+ * until SIGTERM or SIGINT; then calls before_exit(arg) if given. Returns
+ * the process exit code.
+ */
+int usbip_daemon_run(struct usbip_daemon *d, void (*before_exit)(void *arg), void *arg);
+
+#endif
