@@ -22,6 +22,11 @@ void usbip_log_set_debug(bool on)
 	log_debug_on = on;
 }
 
+bool usbip_log_to_syslog(void)
+{
+	return log_to_syslog;
+}
+
 bool usbip_log_debug_enabled(void)
 {
 	return log_debug_on;

@@ -11,6 +11,7 @@ enum usbip_log_level { USBIP_LOG_ERR, USBIP_LOG_WARN, USBIP_LOG_INFO, USBIP_LOG_
 void usbip_log_init(const char *ident, bool use_syslog);
 void usbip_log_set_debug(bool on);
 bool usbip_log_debug_enabled(void);
+bool usbip_log_to_syslog(void);
 
 void usbip_log(enum usbip_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

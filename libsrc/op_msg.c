@@ -59,8 +59,15 @@ int usbip_recv_op_header(struct usbip_conn *conn, uint16_t expect_code, struct u
 	 * handshake) where USB/IP was expected can be short, and deserves a
 	 * better message than a truncated header.
 	 */
-	if (recv_bytes(conn, buf, 2, "reading the header"))
-		return -1;
+	if (usbip_conn_read_full(conn, buf, 2, USBIP_IO_TIMEOUT_MS) != 0) {
+		if (errno == ECONNRESET) {
+			log_err("%s: the server closed the connection without a reply (if it uses "
+				"TLS, add --tls)",
+				conn->peer);
+			return -1;
+		}
+		return io_fail(conn, "reading the header");
+	}
 	if ((buf[0] == 0x15 || buf[0] == 0x16) && buf[1] == 0x03) {
 		log_err("%s: the server speaks TLS: use --tls", conn->peer);
 		return -1;

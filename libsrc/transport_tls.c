@@ -131,6 +131,30 @@ static int parse_pin(const char *text, unsigned char out[32])
 	return n == 32 && hi < 0 ? 0 : -1;
 }
 
+static bool subject_allowed(const struct usbip_tls_options *o, X509 *cert, char *subject,
+			    size_t slen);
+
+/*
+ * Servers with --allow-subject: a client certificate that chains to the CA
+ * but names no allowed subject fails the handshake itself, so the client
+ * gets an alert instead of a closed connection.
+ */
+static int verify_subject(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct usbip_tls *tls = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	char subject[256];
+
+	if (!ok || X509_STORE_CTX_get_error_depth(store) != 0)
+		return ok;
+	if (subject_allowed(&tls->options, X509_STORE_CTX_get_current_cert(store), subject,
+			    sizeof(subject)))
+		return 1;
+	log_warn("client certificate '%s' is not an allowed subject", subject);
+	X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+	return 0;
+}
+
 /* With a pin, the chain is not judged by a CA: the fingerprint decides. */
 static int accept_for_pin(int ok, X509_STORE_CTX *ctx)
 {
@@ -195,7 +219,9 @@ struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, 
 	} else if (server) {
 		if (o->ca_file)
 			SSL_CTX_set_verify(tls->ctx,
-					   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+					   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+					   o->nsubjects ? verify_subject : NULL);
+		SSL_CTX_set_app_data(tls->ctx, tls);
 	} else {
 		if (!o->ca_file)
 			SSL_CTX_set_default_verify_paths(tls->ctx);
@@ -238,6 +264,19 @@ static void peer_identity(X509 *cert, char *subject, size_t slen, char *cn, size
 	X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, (int)cnlen);
 }
 
+static bool subject_allowed(const struct usbip_tls_options *o, X509 *cert, char *subject,
+			    size_t slen)
+{
+	char cn[128];
+	unsigned i;
+
+	peer_identity(cert, subject, slen, cn, sizeof(cn));
+	for (i = 0; i < o->nsubjects; i++)
+		if (strcmp(o->subjects[i], subject) == 0 || strcmp(o->subjects[i], cn) == 0)
+			return true;
+	return false;
+}
+
 /* Checks done once the handshake is through: pin, allowed subjects; logs who. */
 static int after_handshake(struct usbip_conn *conn, struct tls_state *st)
 {
@@ -247,7 +286,6 @@ static int after_handshake(struct usbip_conn *conn, struct tls_state *st)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	bool ktls_send, ktls_recv;
-	unsigned i;
 	int rc = -1;
 
 	if (cert)
@@ -259,15 +297,12 @@ static int after_handshake(struct usbip_conn *conn, struct tls_state *st)
 			goto out;
 		}
 	}
-	if (st->tls->server && o->nsubjects) {
-		for (i = 0; i < o->nsubjects; i++)
-			if (strcmp(o->subjects[i], subject) == 0 || strcmp(o->subjects[i], cn) == 0)
-				break;
-		if (i == o->nsubjects) {
-			log_warn("%s: client certificate '%s' is not an allowed subject",
-				 conn->peer, subject);
-			goto out;
-		}
+	/* Also checked in the handshake (verify_subject); kept here as the last word. */
+	if (st->tls->server && o->nsubjects &&
+	    (!cert || !subject_allowed(o, cert, subject, sizeof(subject)))) {
+		log_warn("%s: client certificate '%s' is not an allowed subject", conn->peer,
+			 subject);
+		goto out;
 	}
 	ktls_send = BIO_get_ktls_send(SSL_get_wbio(st->ssl)) == 1;
 	ktls_recv = BIO_get_ktls_recv(SSL_get_rbio(st->ssl)) == 1;
@@ -278,9 +313,11 @@ static int after_handshake(struct usbip_conn *conn, struct tls_state *st)
 			conn->peer, ktls_send ? "yes" : "no", ktls_recv ? "yes" : "no");
 		goto out;
 	}
-	log_info("%s: %s %s, peer %s, data path: %s", conn->peer, SSL_get_version(st->ssl),
-		 SSL_get_cipher_name(st->ssl), cert ? subject : "without certificate",
-		 st->ktls ? "kernel TLS" : "relay");
+	/* Daemons log every peer; an interactive client only with --debug. */
+	usbip_log(st->tls->server || usbip_log_to_syslog() ? USBIP_LOG_INFO : USBIP_LOG_DEBUG,
+		  "%s: %s %s, peer %s, data path: %s", conn->peer, SSL_get_version(st->ssl),
+		  SSL_get_cipher_name(st->ssl), cert ? subject : "without certificate",
+		  st->ktls ? "kernel TLS" : "relay");
 	rc = 0;
 out:
 	X509_free(cert);

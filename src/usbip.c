@@ -5,6 +5,7 @@
 #include "usbip.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,9 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	usbip_log_init("usbip", false);
+	/* A peer that hangs up is an error to report, not a reason to die (OpenSSL writes with
+	 * write(2)). */
+	signal(SIGPIPE, SIG_IGN);
 	/* '+' stops at the first non-option: the subcommand parses the rest. */
 	while ((c = getopt_long(argc, argv, "+dlt:hV", opts, NULL)) != -1) {
 		switch (c) {
