@@ -168,6 +168,47 @@ fi
 [ -x "$ddir/usr/sbin/usbipd" ] || vm_die "usbipd missing from Debian's usbip package"
 [ -x "$ddir/bin/busybox" ] || vm_die "busybox missing from busybox-static"
 
+# ---------------------------------------------------------------- libmtp's mtp-tools
+# The MTP client for the serve-mtp cases (30-39): mtp-tools and the closure
+# of its dependencies, in a tree of their own so that the usbip tree above
+# (and its cache key) stays as it was.  VM_NO_MTP=1 leaves it out.
+mdir=
+if [ "${VM_NO_MTP:-0}" != 1 ]; then
+    mclosure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+        --no-breaks --no-replaces --no-enhances mtp-tools 2>/dev/null | grep -v '^[ <]' | sort -u || true)
+    mlist=()
+    for p in $mclosure; do
+        case " $HOST_PROVIDED " in *" $p "*) continue ;; esac
+        mlist+=("$p")
+    done
+    mpkgs=()
+    if [ "${#mlist[@]}" -gt 0 ]; then
+        mapfile -t mpkgs < <(apt-cache policy "${mlist[@]}" 2>/dev/null |
+            awk '/^[^ ]/ { sub(":$", "", $1); p = $1 } $1 == "Candidate:" && $2 != "(none)" { print p "=" $2 }')
+    fi
+    if [ "${#mlist[@]}" -gt 0 ] && [ "${#mpkgs[@]}" = "${#mlist[@]}" ]; then
+        mkey=$(printf '%s\n' "${mpkgs[@]}" | sha256sum | cut -c1-16)
+        mdir=$VM_CACHE/mtp-$mkey
+        if [ ! -e "$mdir/.done" ]; then
+            rm -rf "$mdir" "$mdir.tmp"
+            mkdir -p "$mdir.tmp"
+            for pv in "${mpkgs[@]}"; do
+                deb=$(download "${pv%%=*}" "${pv#*=}")
+                dpkg-deb -x "$deb" "$mdir.tmp" || vm_die "dpkg -x $deb failed"
+            done
+            printf '%s\n' "${mpkgs[@]}" >"$mdir.tmp/PACKAGES"
+            touch "$mdir.tmp/.done"
+            mv "$mdir.tmp" "$mdir"
+            for old in "$VM_CACHE"/mtp-*; do
+                [ "$old" = "$mdir" ] || rm -rf "$old"
+            done
+        fi
+        [ -x "$mdir/usr/bin/mtp-detect" ] || vm_die "mtp-detect missing from Debian's mtp-tools"
+    else
+        vm_log "warning: mtp-tools not available from apt; the serve-mtp cases will skip"
+    fi
+fi
+
 # Drop .debs that are no longer referenced (keeps the cache bounded).
 find "$DEBS" -name '*.deb' -mtime +30 -delete 2>/dev/null || true
 
@@ -177,6 +218,7 @@ VM_KERNEL_ROOT='$kdir'
 VM_VMLINUZ='$vmlinuz'
 VM_DEBIAN_ROOT='$ddir'
 VM_BUSYBOX='$ddir/bin/busybox'
+VM_MTP_ROOT='$mdir'
 EOF
 mv "$VM_CACHE/env.tmp" "$VM_CACHE/env"
 vm_log "cache ready: kernel $kver ($kpkg $kver_pkg), $(grep -c . "$ddir/PACKAGES") Debian packages in $ddir"

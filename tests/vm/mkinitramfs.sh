@@ -43,7 +43,7 @@ done
 vm_need cpio gzip modprobe depmod ldd
 
 : "${VM_MODULES:=usb-common usbcore xhci-hcd xhci-pci usb-storage sd_mod hid usbhid hid-generic evdev usbip-core usbip-host vhci-hcd veth}"
-: "${VM_MODULES_EXTRA:=nf_tables nft_ct nft_reject_inet nft_chain_nat nft_masq nft_nat nft_fib_inet nft_limit nft_log dummy tun bridge loop usbip-vudc dummy_hcd}"
+: "${VM_MODULES_EXTRA:=tls gcm ctr ghash-generic aesni-intel nf_tables nft_ct nft_reject_inet nft_chain_nat nft_masq nft_nat nft_fib_inet nft_limit nft_log dummy tun bridge loop usbip-vudc dummy_hcd}"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/vm-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
@@ -161,6 +161,48 @@ EOF
 done
 cp "$droot/PACKAGES" "$stage/opt/debian/PACKAGES"
 if [ -e "$droot/etc/netconfig" ]; then cp "$droot/etc/netconfig" "$stage/etc/netconfig"; fi
+
+# ---------------------------------------------------------------- libmtp's mtp-tools
+# For the serve-mtp cases: /opt/mtp/bin/mtp-* are wrappers that run
+# Debian's mtp-tools with their own libraries from /opt/mtp/lib (fetch.sh
+# leaves VM_MTP_ROOT empty when they are not available).
+if [ -n "${VM_MTP_ROOT:-}" ] && [ -d "$VM_MTP_ROOT/usr/bin" ]; then
+    mroot=$VM_MTP_ROOT
+    mllp=$mroot/lib/x86_64-linux-gnu:$mroot/usr/lib/x86_64-linux-gnu
+    mkdir -p "$stage/opt/mtp/bin" "$stage/opt/mtp/sbin" "$stage/opt/mtp/lib"
+    for f in "$mroot"/usr/bin/mtp-*; do
+        t=${f##*/}
+        cp "$f" "$stage/opt/mtp/sbin/$t"
+        copy_libs "$f" "$mllp" "$mroot" /opt/mtp/lib
+        cat >"$stage/opt/mtp/bin/$t" <<EOF
+#!/bin/sh
+# Debian's $t ($(grep '^mtp-tools=' "$mroot/PACKAGES")), with its own libraries
+LD_LIBRARY_PATH=/opt/mtp/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH} exec /opt/mtp/sbin/$t "\$@"
+EOF
+        chmod 755 "$stage/opt/mtp/bin/$t"
+    done
+    cp "$mroot/PACKAGES" "$stage/opt/mtp/PACKAGES"
+    # libmtp converts names with iconv (UTF-8 <-> UCS-2LE): glibc's gconv
+    # configuration and the Unicode modules from the host, whose libc is the guest's
+    gconv=/usr/lib/x86_64-linux-gnu/gconv
+    if [ -d "$gconv" ]; then
+        mkdir -p "$stage$gconv"
+        for f in gconv-modules gconv-modules.cache gconv-modules.d UNICODE.so UTF-16.so UTF-32.so; do
+            if [ -e "$gconv/$f" ]; then cp -a "$gconv/$f" "$stage$gconv/"; fi
+        done
+    fi
+    # bench/mtp-client.c (rename, timings), when the host has libmtp's headers
+    if command -v cc >/dev/null && pkg-config --exists libmtp 2>/dev/null &&
+        [ -f "$VM_DIR/../../bench/mtp-client.c" ]; then
+        # shellcheck disable=SC2046
+        if cc -O2 -Wall -o "$stage/opt/mtp/bin/mtp-client" "$VM_DIR/../../bench/mtp-client.c" \
+            $(pkg-config --cflags --libs libmtp); then
+            copy_libs "$stage/opt/mtp/bin/mtp-client"
+        else
+            vm_log "warning: bench/mtp-client.c did not build; the rename checks will skip"
+        fi
+    fi
+fi
 
 # usb.ids: Debian's tools read /usr/share/misc/usb.ids, others /usr/share/hwdata
 for f in "$droot/var/lib/usbutils/usb.ids" /usr/share/hwdata/usb.ids /usr/share/misc/usb.ids; do

@@ -261,6 +261,165 @@ debian_usbipd_stop() {
     rm -f /run/usbipd-debian.pid
 }
 
+# ------------------------------------------------------------------ MTP (serve-mtp cases, 3x)
+# libmtp's mtp-tools are /opt/mtp/bin/mtp-* (fetch.sh, mkinitramfs.sh);
+# /opt/mtp/bin/mtp-client is bench/mtp-client.c when the host could build it.
+MTP_BIN=/opt/mtp/bin
+MTP_ID=1d6b:0100 # serve-mtp's VID:PID (Linux Foundation, "PTP Gadget")
+export LANG=C.UTF-8
+
+mtp_need_tools() {
+    [ -x "$MTP_BIN/mtp-detect" ] || skip "libmtp's mtp-tools are not in the guest (see fetch.sh)"
+}
+
+# mtp TOOL ARGS... — run mtp-TOOL with a time limit
+mtp() {
+    _mt=$1
+    shift
+    echo "+ mtp-$_mt $*" >&2
+    timeout 120 "$MTP_BIN/mtp-$_mt" "$@" >mtp-out.txt 2>mtp-err.txt
+    _mrc=$?
+    # libmtp's chatter about unknown devices and locales, and progress bars
+    grep -v '^Progress: ' mtp-out.txt
+    grep -v -e 'UNKNOWN in libmtp' -e 'report this VID' -e 'UTF-8' -e 'diacritics' \
+        -e 'switch your locale' mtp-err.txt >&2
+    return $_mrc
+}
+
+# mtp_make_tree DIR — files and folders with odd names, a file of exactly
+# 512 bytes (its data phase ends with a ZLP), an empty one, a symlink that
+# points out (never shown)
+mtp_make_tree() {
+    mkdir -p "$1/Music/deep" "$1/with space"
+    head -c 1500000 /dev/urandom >"$1/big.bin"
+    head -c 500 /dev/urandom >"$1/exact512.bin" # 500 + 12-byte header = 512
+    echo hello >"$1/Music/hello.txt"
+    echo deep >"$1/Music/deep/deep.txt"
+    printf 'x' >"$1/with space/é ü – ☃.txt"
+    : >"$1/empty.txt"
+    ln -s /etc/passwd "$1/link-out"
+    ln -s / "$1/root-link"
+}
+
+# mtp_serve DIR [ARGS...] — serve-mtp on port 3240 in the background
+mtp_serve() {
+    _ms_dir=$1
+    shift
+    echo "+ usbip serve-mtp --dir $_ms_dir $*"
+    usbip --debug serve-mtp --dir "$_ms_dir" "$@" >serve-mtp.log 2>&1 &
+    MTP_SERVE_PID=$!
+    must_wait 10 "serve-mtp listening on 3240" tcp_listening 3240
+}
+
+# mtp_dump — on the way out of a failed case: what serve-mtp and the tools said
+mtp_dump() {
+    for _f in serve-mtp.log folders.txt files.txt files.err; do
+        [ -s "$_f" ] || continue
+        echo "--- $_f (last lines)"
+        tail -n 30 "$_f"
+    done
+}
+
+# mtp_usbfs_ready BUSID — its /dev/bus/usb node exists
+mtp_usbfs_ready() {
+    _bn=$(cat "/sys/bus/usb/devices/$1/busnum" 2>/dev/null) || return 1
+    _dn=$(cat "/sys/bus/usb/devices/$1/devnum" 2>/dev/null) || return 1
+    [ -c "/dev/bus/usb/$(printf %03d "$_bn")/$(printf %03d "$_dn")" ]
+}
+
+# mtp_wait_device [VID:PID] — the MTP device is on vhci_hcd and usable; sets MTP_BUSID
+mtp_wait_device() {
+    must_wait 30 "the MTP device ${1:-$MTP_ID} on vhci_hcd" usb_busid_vhci "${1:-$MTP_ID}"
+    MTP_BUSID=$(usb_busid_vhci "${1:-$MTP_ID}")
+    must_wait 10 "its usbfs node" mtp_usbfs_ready "$MTP_BUSID"
+    log "MTP device on vhci: $MTP_BUSID ($(cat "/sys/bus/usb/devices/$MTP_BUSID/product" 2>/dev/null))"
+}
+
+# mtp_file_id NAME LISTING — the id of the file called NAME in mtp-files output
+mtp_file_id() {
+    awk -v n="$1" '/^File ID:/ { id = $3 }
+        /^ *Filename: / { s = $0; sub(/^ *Filename: /, "", s); if (s == n) { print id; f = 1; exit } }
+        END { exit !f }' "$2"
+}
+
+# mtp_folder_id NAME LISTING — the id of folder NAME in mtp-folders output ("ID<tab>NAME")
+mtp_folder_id() {
+    awk -v n="$1" '{ id = $1; s = $0; sub(/^[0-9]+[ \t]+/, "", s); if (s == n) { print id; f = 1; exit } }
+        END { exit !f }' "$2"
+}
+
+# mtp_get_check NAME LISTING SRC — fetch NAME and compare with SRC by sha256
+mtp_get_check() {
+    _id=$(mtp_file_id "$1" "$2") || fail "'$1' is not in the listing"
+    rm -f got.bin
+    must mtp getfile "$_id" got.bin
+    [ "$(sha256sum <got.bin | cut -d' ' -f1)" = "$(sha256sum <"$3" | cut -d' ' -f1)" ] ||
+        fail "'$1' came back different (sha256)"
+    log "got '$1' back: $(wc -c <got.bin) bytes, same sha256"
+}
+
+# mtp_scenario DIR — the common client scenario against a device serving DIR
+# (or, with MTP_REFERENCE=1, QEMU's usb-mtp whose folder the guest cannot see)
+mtp_scenario() {
+    _dir=$1
+    must mtp detect >detect.txt 2>&1
+    grep -q "Model: serve-mtp" detect.txt || grep -q "Model: " detect.txt || fail "mtp-detect could not open the device"
+    must mtp files >files.txt 2>files.err
+    grep -q 'Filename: big.bin' files.txt || fail "big.bin not listed"
+    grep -q 'Filename: deep.txt' files.txt || fail "a file two folders down is not listed"
+    grep -q 'Filename: é ü – ☃.txt' files.txt || fail "the file with a non-ASCII name is not listed"
+    grep -q 'Filename: link-out' files.txt && fail "a symlink pointing out is listed"
+    must mtp folders >folders.txt 2>&1
+    grep -q 'with space' folders.txt || fail "folder 'with space' not listed"
+    mtp_get_check big.bin files.txt "$_dir/big.bin"
+    mtp_get_check exact512.bin files.txt "$_dir/exact512.bin"
+    mtp_get_check empty.txt files.txt "$_dir/empty.txt"
+
+    # send a file into Music/
+    head -c 777777 /dev/urandom >sent.bin
+    must mtp sendfile sent.bin /Music
+    if [ -n "$_dir" ] && [ -d "$_dir/Music" ]; then
+        cmp sent.bin "$_dir/Music/sent.bin" || fail "the sent file differs on the serving side"
+    fi
+    must mtp files >files2.txt 2>/dev/null
+    mtp_get_check sent.bin files2.txt sent.bin
+
+    # make a folder at the top
+    must mtp newfolder NewFolder 0 0
+    must mtp folders >folders2.txt 2>&1
+    grep -q 'NewFolder' folders2.txt || fail "the new folder is not listed"
+    [ -z "$_dir" ] || [ -d "$_dir/NewFolder" ] || fail "NewFolder was not made on the serving side"
+
+    # delete a file
+    _id=$(mtp_file_id hello.txt files2.txt) || fail "hello.txt not listed"
+    must mtp delfile -n "$_id"
+    must mtp files >files3.txt 2>/dev/null
+    grep -q 'Filename: hello.txt' files3.txt && fail "hello.txt is still listed after delete"
+    [ -z "$_dir" ] || [ ! -e "$_dir/Music/hello.txt" ] || fail "hello.txt still exists"
+
+    # rename (no mtp-tool does it: bench/mtp-client.c, with libmtp)
+    if [ -x "$MTP_BIN/mtp-client" ]; then
+        must timeout 120 "$MTP_BIN/mtp-client" rename big.bin renamed.bin
+        must mtp files >files4.txt 2>/dev/null
+        grep -q 'Filename: renamed.bin' files4.txt || fail "the renamed file is not listed"
+        [ -z "$_dir" ] || [ -e "$_dir/renamed.bin" ] || fail "renamed.bin not on the serving side"
+        must timeout 120 "$MTP_BIN/mtp-client" rename renamed.bin big.bin
+    else
+        log "rename: skipped (mtp-client was not built on the host: libmtp-dev)"
+    fi
+
+    # a change under DIR while attached shows up in the next listing
+    if [ -n "$_dir" ]; then
+        echo "made behind the client's back" >"$_dir/Music/from-outside.txt"
+        rm -f "$_dir/empty.txt"
+        must mtp files >files5.txt 2>/dev/null
+        grep -q 'Filename: from-outside.txt' files5.txt || fail "a file made under DIR is not listed"
+        grep -q 'Filename: empty.txt' files5.txt && fail "a file removed under DIR is still listed"
+        mtp_get_check from-outside.txt files5.txt "$_dir/Music/from-outside.txt"
+    fi
+    return 0
+}
+
 # ------------------------------------------------------------------ TLS
 # make_certs DIR — a fresh test PKI with the openssl command line:
 #   ca.pem/ca.key              the CA

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "vdev_usbip.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "usbip_proto.h"
+
+/* Stop reading requests while this much output waits: the peer must read first. */
+#define OUTPUT_HIGH_WATER (4u << 20)
+
+struct out_buf {
+	struct out_buf *next;
+	size_t len, off;
+	uint8_t data[];
+};
+
+struct vdev_usbip {
+	struct ev_loop *loop;
+	struct usbip_conn *conn;
+	struct vdev *dev;
+	struct ev_watch watch;
+	vdev_usbip_closed_fn closed;
+	void *closed_arg;
+
+	/* input: a header, then the URB's OUT data and any ISO descriptors */
+	uint8_t hdr_buf[USBIP_URB_HEADER_SIZE];
+	size_t hdr_got;
+	struct usbip_urb_header hdr;
+	struct vdev_urb *urb; /* being read */
+	size_t data_got;
+	size_t skip; /* ISO descriptor bytes to discard (no ISO endpoint here) */
+
+	struct out_buf *out_head, *out_tail;
+	size_t out_bytes;
+	bool failed;
+};
+
+static void update_events(struct vdev_usbip *s)
+{
+	s->watch.events = (short)((s->out_bytes < OUTPUT_HIGH_WATER ? POLLIN : 0) |
+				  (s->out_head ? POLLOUT : 0));
+}
+
+static int queue_output(struct vdev_usbip *s, const struct usbip_urb_header *hdr,
+			const uint8_t *data, size_t len)
+{
+	struct out_buf *b = malloc(sizeof(*b) + USBIP_URB_HEADER_SIZE + len);
+
+	if (!b) {
+		s->failed = true;
+		return -1;
+	}
+	usbip_encode_urb_header(b->data, hdr);
+	if (len)
+		memcpy(b->data + USBIP_URB_HEADER_SIZE, data, len);
+	b->len = USBIP_URB_HEADER_SIZE + len;
+	b->off = 0;
+	b->next = NULL;
+	if (s->out_tail)
+		s->out_tail->next = b;
+	else
+		s->out_head = b;
+	s->out_tail = b;
+	s->out_bytes += b->len;
+	update_events(s);
+	return 0;
+}
+
+static void on_complete(void *arg, struct vdev_urb *urb, int status)
+{
+	struct vdev_usbip *s = arg;
+	struct usbip_urb_header hdr = {
+		.base = { .command = USBIP_RET_SUBMIT, .seqnum = urb->seqnum },
+		.u.ret_submit = {
+			.status = status,
+			.actual_length = urb->actual,
+			.start_frame = urb->start_frame,
+			.number_of_packets = urb->number_of_packets,
+		},
+	};
+
+	if (urb->actual > urb->length)
+		hdr.u.ret_submit.actual_length = urb->length; /* never: vhci would drop us */
+	queue_output(s, &hdr, urb->dir_in ? urb->buf : NULL,
+		     urb->dir_in ? hdr.u.ret_submit.actual_length : 0);
+	vdev_urb_free(urb);
+}
+
+static void send_ret_unlink(struct vdev_usbip *s, uint32_t seqnum, int status)
+{
+	struct usbip_urb_header hdr = {
+		.base = { .command = USBIP_RET_UNLINK, .seqnum = seqnum },
+		.u.ret_unlink = { .status = status },
+	};
+
+	queue_output(s, &hdr, NULL, 0);
+}
+
+static void free_output(struct vdev_usbip *s)
+{
+	struct out_buf *b = s->out_head, *next;
+
+	for (; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	s->out_head = s->out_tail = NULL;
+	s->out_bytes = 0;
+}
+
+void vdev_usbip_stop(struct vdev_usbip *s)
+{
+	if (!s)
+		return;
+	ev_watch_remove(s->loop, &s->watch);
+	vdev_set_completion(s->dev, NULL, NULL);
+	vdev_disconnect(s->dev);
+	vdev_urb_free(s->urb);
+	free_output(s);
+	usbip_conn_close(s->conn);
+	free(s);
+}
+
+static void end_session(struct vdev_usbip *s)
+{
+	vdev_usbip_closed_fn closed = s->closed;
+	void *arg = s->closed_arg;
+
+	vdev_usbip_stop(s);
+	if (closed)
+		closed(arg);
+}
+
+static int flush_output(struct vdev_usbip *s)
+{
+	while (s->out_head) {
+		struct out_buf *b = s->out_head;
+		ssize_t n = s->conn->ops->send(s->conn, b->data + b->off, b->len - b->off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			log_info("%s: sending: %m", s->conn->peer);
+			return -1;
+		}
+		b->off += (size_t)n;
+		s->out_bytes -= (size_t)n;
+		if (b->off < b->len)
+			continue;
+		s->out_head = b->next;
+		if (!s->out_head)
+			s->out_tail = NULL;
+		free(b);
+	}
+	update_events(s);
+	return 0;
+}
+
+/* A whole command has arrived: hand it over. */
+static int dispatch(struct vdev_usbip *s)
+{
+	struct vdev_urb *urb = s->urb;
+
+	s->urb = NULL;
+	if (s->hdr.base.command == USBIP_CMD_UNLINK) {
+		uint32_t target = s->hdr.u.cmd_unlink.unlink_seqnum;
+
+		send_ret_unlink(s, s->hdr.base.seqnum,
+				vdev_unlink(s->dev, target) ? -ECONNRESET : 0);
+		return 0;
+	}
+	vdev_submit(s->dev, urb);
+	return 0;
+}
+
+/* Starts a command from its decoded header; -1 drops the connection. */
+static int begin_command(struct vdev_usbip *s)
+{
+	struct usbip_wire_error err;
+	struct usbip_urb_payload pl;
+	const struct usbip_cmd_submit *c = &s->hdr.u.cmd_submit;
+	struct vdev_urb *urb;
+
+	if (usbip_decode_urb_header(s->hdr_buf, sizeof(s->hdr_buf), &s->hdr, &err) ||
+	    usbip_urb_payload(&s->hdr, 0, &pl, &err)) {
+		log_warn("%s: bad URB header: %s", s->conn->peer, err.msg);
+		return -1;
+	}
+	if (s->hdr.base.command == USBIP_CMD_UNLINK)
+		return 0;
+	if (s->hdr.base.command != USBIP_CMD_SUBMIT) {
+		log_warn("%s: unexpected URB command %u", s->conn->peer, s->hdr.base.command);
+		return -1;
+	}
+	/* Bounded by the decoder: transfer_buffer_length <= USBIP_MAX_TRANSFER. */
+	urb = vdev_urb_new(c->transfer_buffer_length);
+	if (!urb) {
+		log_err("%s: out of memory for a %u-byte URB", s->conn->peer,
+			c->transfer_buffer_length);
+		return -1;
+	}
+	urb->seqnum = s->hdr.base.seqnum;
+	urb->ep = s->hdr.base.ep > 0xff ? 0xff : (uint8_t)s->hdr.base.ep;
+	urb->dir_in = s->hdr.base.direction == USBIP_DIR_IN;
+	urb->flags = c->transfer_flags;
+	urb->start_frame = c->start_frame;
+	urb->number_of_packets = c->number_of_packets;
+	urb->interval = c->interval;
+	memcpy(urb->setup, c->setup, sizeof(urb->setup));
+	s->urb = urb;
+	s->data_got = 0;
+	s->skip = (size_t)pl.iso_count * USBIP_ISO_PACKET_SIZE;
+	/* IN URBs carry no data on the wire: data_got starts complete. */
+	if (!urb->dir_in && pl.data_len != urb->length)
+		return -1;
+	if (urb->dir_in)
+		s->data_got = urb->length;
+	return 0;
+}
+
+/* Reads what is there; returns -1 when the connection must end. */
+static int read_input(struct vdev_usbip *s)
+{
+	uint8_t scratch[4096];
+	int rounds = 64; /* let output and other watchers run between bursts */
+
+	while (rounds-- > 0 && s->out_bytes < OUTPUT_HIGH_WATER) {
+		void *dst;
+		size_t want;
+		ssize_t n;
+
+		if (s->hdr_got < sizeof(s->hdr_buf)) {
+			dst = s->hdr_buf + s->hdr_got;
+			want = sizeof(s->hdr_buf) - s->hdr_got;
+		} else if (s->urb && s->data_got < s->urb->length) {
+			dst = s->urb->buf + s->data_got;
+			want = s->urb->length - s->data_got;
+		} else {
+			dst = scratch;
+			want = s->skip < sizeof(scratch) ? s->skip : sizeof(scratch);
+		}
+		n = s->conn->ops->recv(s->conn, dst, want);
+		if (n == 0) {
+			log_info("%s: disconnected", s->conn->peer);
+			return -1;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			log_info("%s: receiving: %m", s->conn->peer);
+			return -1;
+		}
+		if (s->hdr_got < sizeof(s->hdr_buf)) {
+			s->hdr_got += (size_t)n;
+			if (s->hdr_got < sizeof(s->hdr_buf))
+				continue;
+			if (begin_command(s))
+				return -1;
+		} else if (s->urb && s->data_got < s->urb->length) {
+			s->data_got += (size_t)n;
+		} else {
+			s->skip -= (size_t)n;
+		}
+		if ((!s->urb || s->data_got == s->urb->length) && !s->skip) {
+			s->hdr_got = 0;
+			dispatch(s);
+			if (s->failed)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static void on_event(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	struct vdev_usbip *s = w->data;
+
+	(void)loop;
+	if ((revents & POLLOUT) && flush_output(s)) {
+		end_session(s);
+		return;
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (read_input(s) || flush_output(s) || s->failed) {
+			end_session(s);
+			return;
+		}
+	}
+	update_events(s);
+}
+
+struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *conn, struct vdev *dev,
+				    vdev_usbip_closed_fn closed, void *arg)
+{
+	struct vdev_usbip *s = calloc(1, sizeof(*s));
+	int fl;
+
+	if (!s) {
+		usbip_conn_close(conn);
+		return NULL;
+	}
+	fl = fcntl(conn->fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(conn->fd, F_SETFL, fl | O_NONBLOCK);
+	s->loop = loop;
+	s->conn = conn;
+	s->dev = dev;
+	s->closed = closed;
+	s->closed_arg = arg;
+	s->watch = (struct ev_watch){ .fd = conn->fd, .events = POLLIN, .cb = on_event, .data = s };
+	if (ev_watch_add(loop, &s->watch) != 0) {
+		usbip_conn_close(conn);
+		free(s);
+		return NULL;
+	}
+	vdev_set_completion(dev, on_complete, s);
+	return s;
+}

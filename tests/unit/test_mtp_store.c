@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The object store's path safety: nothing outside the served directory is
+ * read, written or deleted, whatever the names and whatever is swapped in
+ * behind the store's back (a directory replaced by a symlink, a file
+ * replaced by a link to a file outside).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mtp_store.h"
+
+struct fixture {
+	char top[64];	  /* holds both directories */
+	char served[128]; /* what the store serves */
+	char outside[128];
+	struct mtp_store *store;
+};
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+	static char buf[4][512];
+	static int n;
+
+	n = (n + 1) % 4;
+	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, name);
+	return buf[n];
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	assert_non_null(fx);
+	snprintf(fx->top, sizeof(fx->top), "/tmp/test_mtp_store.XXXXXX");
+	assert_non_null(mkdtemp(fx->top));
+	snprintf(fx->served, sizeof(fx->served), "%s/served", fx->top);
+	snprintf(fx->outside, sizeof(fx->outside), "%s/outside", fx->top);
+	assert_int_equal(mkdir(fx->served, 0755), 0);
+	assert_int_equal(mkdir(fx->outside, 0755), 0);
+	write_file(path_in(fx->outside, "secret"), "secret");
+	write_file(path_in(fx->outside, "f.txt"), "outside f");
+	assert_int_equal(mkdir(path_in(fx->served, "a"), 0755), 0);
+	write_file(path_in(fx->served, "a/f.txt"), "inside f");
+	write_file(path_in(fx->served, "x"), "x");
+	assert_int_equal(symlink(fx->outside, path_in(fx->served, "link-dir")), 0);
+	assert_int_equal(symlink(path_in(fx->outside, "secret"), path_in(fx->served, "link-file")),
+			 0);
+	fx->store = mtp_store_open(fx->served, false);
+	assert_non_null(fx->store);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[256];
+
+	mtp_store_close(fx->store);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->top);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+static uint32_t find(struct mtp_store *st, uint32_t parent, const char *name)
+{
+	uint32_t *h, found = 0;
+	size_t n, i;
+	struct mtp_entry e;
+
+	assert_int_equal(mtp_store_list(st, parent, false, &h, &n), 0);
+	for (i = 0; i < n; i++)
+		if (mtp_store_peek(st, h[i], &e) == 0 && strcmp(e.name, name) == 0)
+			found = h[i];
+	free(h);
+	return found;
+}
+
+static void assert_outside_intact(const struct fixture *fx)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path_in(fx->outside, "secret"), &sb), 0);
+	assert_int_equal(sb.st_size, 6);
+	assert_int_equal(stat(path_in(fx->outside, "f.txt"), &sb), 0);
+	assert_int_equal(sb.st_size, 9);
+}
+
+static void test_names(void **state)
+{
+	static const char *const bad[] = { "", ".", "..", "a/b", "/", "../x", "x/", "/etc" };
+	static const char *const good[] = { "ok", "...", ".hidden", "a b", "é", "a\\b" };
+	char long_name[300];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(mtp_store_name_ok(bad[i]));
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(mtp_store_name_ok(good[i]));
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = 0;
+	assert_false(mtp_store_name_ok(long_name));
+}
+
+static void test_symlinks_not_listed(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_not_equal(find(fx->store, MTP_STORE_ROOT, "a"), 0);
+	assert_int_not_equal(find(fx->store, MTP_STORE_ROOT, "x"), 0);
+	assert_int_equal(find(fx->store, MTP_STORE_ROOT, "link-dir"), 0);
+	assert_int_equal(find(fx->store, MTP_STORE_ROOT, "link-file"), 0);
+}
+
+static void test_bad_names_refused(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const bad[] = { "..", "../escape", "a/../../escape", "/tmp/escape",
+					   "." };
+	uint32_t h, x = find(fx->store, MTP_STORE_ROOT, "x");
+	int fd = -1;
+	size_t i;
+	struct stat sb;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+			mtp_store_create(fx->store, MTP_STORE_ROOT, bad[i], false, &h, &fd),
+			-EINVAL);
+		assert_int_equal(
+			mtp_store_create(fx->store, MTP_STORE_ROOT, bad[i], true, &h, NULL),
+			-EINVAL);
+		assert_int_equal(mtp_store_rename(fx->store, x, bad[i]), -EINVAL);
+	}
+	assert_int_not_equal(stat(path_in(fx->top, "escape"), &sb), 0);
+	/* a name that exists is not overwritten */
+	assert_int_equal(mtp_store_create(fx->store, MTP_STORE_ROOT, "a", false, &h, &fd), -EEXIST);
+	assert_int_equal(mtp_store_rename(fx->store, x, "a"), -EEXIST);
+	/* nor is a symlink's target written through */
+	assert_int_equal(mtp_store_create(fx->store, MTP_STORE_ROOT, "link-file", false, &h, &fd),
+			 -EEXIST);
+	assert_outside_intact(fx);
+}
+
+static void test_create_rename_delete(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t a = find(fx->store, MTP_STORE_ROOT, "a"), h, d;
+	struct mtp_entry e;
+	struct stat sb;
+	int fd = -1;
+
+	assert_int_equal(mtp_store_create(fx->store, a, "new.txt", false, &h, &fd), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "hello", 5), 5);
+	close(fd);
+	assert_int_equal(mtp_store_get(fx->store, h, &e), 0);
+	assert_int_equal(e.size, 5);
+	assert_int_equal(e.parent, a);
+	assert_int_equal(mtp_store_rename(fx->store, h, "renamed.txt"), 0);
+	assert_int_equal(stat(path_in(fx->served, "a/renamed.txt"), &sb), 0);
+	assert_int_equal(mtp_store_move(fx->store, h, MTP_STORE_ROOT), 0);
+	assert_int_equal(stat(path_in(fx->served, "renamed.txt"), &sb), 0);
+	assert_int_equal(mtp_store_create(fx->store, MTP_STORE_ROOT, "dir", true, &d, NULL), 0);
+	assert_int_equal(mtp_store_move(fx->store, d, d), -EINVAL);
+	assert_int_equal(mtp_store_delete(fx->store, h), 0);
+	assert_int_not_equal(stat(path_in(fx->served, "renamed.txt"), &sb), 0);
+	assert_int_equal(mtp_store_get(fx->store, h, &e), -ENOENT);
+}
+
+/* A directory swapped for a symlink to the outside after it was listed. */
+static void test_directory_swapped_for_symlink(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t a = find(fx->store, MTP_STORE_ROOT, "a"), f = find(fx->store, a, "f.txt"), h;
+	struct mtp_entry e;
+	int fd = -1;
+
+	assert_int_not_equal(f, 0);
+	assert_int_equal(rename(path_in(fx->served, "a"), path_in(fx->served, "a.old")), 0);
+	assert_int_equal(symlink(fx->outside, path_in(fx->served, "a")), 0);
+
+	assert_true(mtp_store_open_file(fx->store, f, O_RDONLY) < 0);
+	assert_true(mtp_store_open_file(fx->store, f, O_RDWR) < 0);
+	assert_int_equal(mtp_store_get(fx->store, f, &e), -ENOENT);
+	assert_true(mtp_store_delete(fx->store, f) < 0);
+	assert_true(mtp_store_create(fx->store, a, "planted", false, &h, &fd) < 0);
+	assert_true(mtp_store_rename(fx->store, f, "moved") < 0);
+	assert_outside_intact(fx);
+	assert_int_equal(access(path_in(fx->outside, "planted"), F_OK), -1);
+}
+
+/* A file replaced by a link to a file outside. */
+static void test_file_swapped_for_symlink(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t x = find(fx->store, MTP_STORE_ROOT, "x");
+	struct mtp_entry e;
+
+	assert_int_equal(unlink(path_in(fx->served, "x")), 0);
+	assert_int_equal(symlink(path_in(fx->outside, "secret"), path_in(fx->served, "x")), 0);
+	assert_true(mtp_store_open_file(fx->store, x, O_RDONLY) < 0);
+	assert_int_equal(mtp_store_get(fx->store, x, &e), -ENOENT);
+	x = find(fx->store, MTP_STORE_ROOT, "x");
+	assert_int_equal(x, 0); /* and the next listing does not show it */
+	assert_outside_intact(fx);
+}
+
+/* Deleting a folder removes links inside it, never what they point to. */
+static void test_delete_tree_with_links(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t a = find(fx->store, MTP_STORE_ROOT, "a");
+
+	assert_int_equal(symlink(fx->outside, path_in(fx->served, "a/out-dir")), 0);
+	assert_int_equal(symlink(path_in(fx->outside, "f.txt"), path_in(fx->served, "a/out-file")),
+			 0);
+	assert_int_equal(mkdir(path_in(fx->served, "a/sub"), 0755), 0);
+	write_file(path_in(fx->served, "a/sub/g"), "g");
+	assert_int_equal(mtp_store_delete(fx->store, a), 0);
+	assert_int_equal(access(path_in(fx->served, "a"), F_OK), -1);
+	assert_outside_intact(fx);
+}
+
+static void test_read_only(void **state)
+{
+	struct fixture *fx = *state;
+	struct mtp_store *ro = mtp_store_open(fx->served, true);
+	uint32_t x, h;
+	int fd = -1;
+
+	assert_non_null(ro);
+	x = find(ro, MTP_STORE_ROOT, "x");
+	assert_int_equal(mtp_store_create(ro, MTP_STORE_ROOT, "n", false, &h, &fd), -EROFS);
+	assert_int_equal(mtp_store_delete(ro, x), -EROFS);
+	assert_int_equal(mtp_store_rename(ro, x, "y"), -EROFS);
+	assert_int_equal(mtp_store_open_file(ro, x, O_RDWR), -EROFS);
+	fd = mtp_store_open_file(ro, x, O_RDONLY);
+	assert_true(fd >= 0);
+	close(fd);
+	mtp_store_close(ro);
+}
+
+static void test_unknown_handles(void **state)
+{
+	struct fixture *fx = *state;
+	struct mtp_entry e;
+	uint32_t *h;
+	size_t n;
+
+	assert_int_equal(mtp_store_get(fx->store, 0, &e), -ENOENT);
+	assert_int_equal(mtp_store_get(fx->store, 12345, &e), -ENOENT);
+	assert_int_equal(mtp_store_get(fx->store, 0xffffffff, &e), -ENOENT);
+	assert_int_equal(mtp_store_list(fx->store, 999, false, &h, &n), -ENOENT);
+	assert_int_equal(mtp_store_delete(fx->store, MTP_STORE_ROOT), -ENOENT);
+	assert_int_equal(
+		mtp_store_list(fx->store, find(fx->store, MTP_STORE_ROOT, "x"), false, &h, &n),
+		-ENOTDIR);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		T(test_symlinks_not_listed),
+		T(test_bad_names_refused),
+		T(test_create_rename_delete),
+		T(test_directory_swapped_for_symlink),
+		T(test_file_swapped_for_symlink),
+		T(test_delete_tree_with_links),
+		T(test_read_only),
+		T(test_unknown_handles),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

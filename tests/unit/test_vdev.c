@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The virtual device engine driven as vhci-hcd drives it: hand-built URB
+ * PDUs over a socketpair into a USB/IP session on the event loop, replies
+ * read back and checked: standard control requests, class requests passed
+ * to the function, IN URBs held until there is data, CMD_UNLINK of queued
+ * and completed URBs, the zero-length-packet rule and URB_SHORT_NOT_OK.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "event_loop.h"
+#include "transport_tcp.h"
+#include "usbip_proto.h"
+#include "vdev.h"
+#include "vdev_usbip.h"
+
+static const uint8_t dev_desc[18] = { 18,   1,	  0x00, 0x02, 0,    0, 0, 64, 0x6b,
+				      0x1d, 0x34, 0x12, 0x00, 0x01, 1, 2, 0,  1 };
+static const uint8_t cfg_desc[] = {
+	9, 2,	 32,   0, 1,	1,    0, 0xc0, 1, 9,	4,    0, 0,
+	2, 0xff, 0,    0, 0,	7,    5, 0x81, 2, 0x00, 0x02, 0, /* bulk IN, 512 */
+	7, 5,	 0x02, 2, 0x00, 0x02, 0,			 /* bulk OUT, 512 */
+};
+static const char *const strings[] = { "maker", "thing" };
+
+struct harness {
+	int client; /* vhci's end */
+	struct ev_loop *loop;
+	struct vdev *dev;
+	struct vdev_usbip *session;
+	bool closed;
+	int class_requests;
+	uint8_t dir_of[256]; /* submit direction by seqnum, to parse RET_SUBMIT */
+};
+
+/* The function: echoes each OUT transfer back on 0x81 as one message. */
+static void echo_out(void *priv, uint8_t ep, const uint8_t *data, size_t len)
+{
+	struct harness *h = priv;
+
+	(void)ep;
+	vdev_in_write(h->dev, 0x81, data, len, true);
+}
+
+static int class_request(void *priv, const struct vdev_setup *s, uint8_t *data)
+{
+	struct harness *h = priv;
+
+	h->class_requests++;
+	if (s->request != 0x42)
+		return -1;
+	if (s->request_type & VDEV_REQ_DIR_IN) {
+		memcpy(data, "\x01\x02\x03", 3);
+		return 3;
+	}
+	return 0;
+}
+
+static const struct vdev_ops ops = { .control = class_request, .out = echo_out };
+
+static void closed(void *arg)
+{
+	((struct harness *)arg)->closed = true;
+}
+
+static void stop(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	(void)w;
+	(void)revents;
+	ev_loop_stop(loop);
+}
+
+/* Runs the loop until it has been idle for a moment. */
+static void pump(struct harness *h)
+{
+	struct ev_watch t = { .fd = -1, .deadline_ms = ev_now_ms() + 40, .cb = stop };
+
+	assert_int_equal(ev_watch_add(h->loop, &t), 0);
+	ev_loop_run(h->loop);
+	ev_watch_remove(h->loop, &t);
+}
+
+static int setup_harness(void **state)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct vdev_config cfg = { .device_desc = dev_desc,
+				   .config_desc = cfg_desc,
+				   .strings = strings,
+				   .num_strings = 2,
+				   .speed = USBIP_SPEED_HIGH,
+				   .ops = &ops };
+	int sv[2];
+
+	assert_non_null(h);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	h->client = sv[0];
+	h->loop = ev_loop_new();
+	cfg.priv = h;
+	h->dev = vdev_new(&cfg);
+	assert_non_null(h->dev);
+	h->session = vdev_usbip_start(h->loop, usbip_tcp_conn_from_fd(sv[1]), h->dev, closed, h);
+	assert_non_null(h->session);
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct harness *h = *state;
+
+	if (!h->closed)
+		vdev_usbip_stop(h->session);
+	vdev_free(h->dev);
+	ev_loop_free(h->loop);
+	close(h->client);
+	free(h);
+	return 0;
+}
+
+static void submit(struct harness *h, uint32_t seq, uint32_t ep, bool in, uint32_t len,
+		   uint32_t flags, const uint8_t setup[8], const void *out_data)
+{
+	struct usbip_urb_header hdr = {
+		.base = { .command = USBIP_CMD_SUBMIT,
+			  .seqnum = seq,
+			  .devid = 0x10002,
+			  .direction = in ? USBIP_DIR_IN : USBIP_DIR_OUT,
+			  .ep = ep },
+		.u.cmd_submit = { .transfer_flags = flags, .transfer_buffer_length = len },
+	};
+	uint8_t buf[USBIP_URB_HEADER_SIZE];
+
+	if (setup)
+		memcpy(hdr.u.cmd_submit.setup, setup, 8);
+	h->dir_of[seq & 0xff] = in;
+	usbip_encode_urb_header(buf, &hdr);
+	assert_int_equal(write(h->client, buf, sizeof(buf)), sizeof(buf));
+	if (!in && len)
+		assert_int_equal(write(h->client, out_data, len), (ssize_t)len);
+}
+
+static void unlink_urb(struct harness *h, uint32_t seq, uint32_t target)
+{
+	struct usbip_urb_header hdr = {
+		.base = { .command = USBIP_CMD_UNLINK, .seqnum = seq, .devid = 0x10002 },
+		.u.cmd_unlink = { .unlink_seqnum = target },
+	};
+	uint8_t buf[USBIP_URB_HEADER_SIZE];
+
+	usbip_encode_urb_header(buf, &hdr);
+	assert_int_equal(write(h->client, buf, sizeof(buf)), sizeof(buf));
+}
+
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+static void read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* The next reply; data gets an IN RET_SUBMIT's payload. */
+static void reply(struct harness *h, struct usbip_urb_header *hdr, uint8_t *data, size_t cap)
+{
+	uint8_t buf[USBIP_URB_HEADER_SIZE];
+	struct usbip_wire_error err;
+	struct usbip_urb_payload pl;
+
+	assert_true(readable(h->client));
+	read_full(h->client, buf, sizeof(buf));
+	assert_int_equal(usbip_decode_urb_header(buf, sizeof(buf), hdr, &err), 0);
+	/* replies carry devid, direction and ep 0: vhci matches by seqnum */
+	assert_int_equal(hdr->base.devid, 0);
+	assert_int_equal(hdr->base.direction, 0);
+	assert_int_equal(hdr->base.ep, 0);
+	assert_int_equal(usbip_urb_payload(hdr, h->dir_of[hdr->base.seqnum & 0xff], &pl, &err), 0);
+	if (hdr->base.command == USBIP_RET_SUBMIT)
+		assert_true(pl.data_len <= cap);
+	if (pl.data_len)
+		read_full(h->client, data, pl.data_len);
+}
+
+static void control_in(struct harness *h, uint32_t seq, const char *setup_hex, uint32_t len)
+{
+	uint8_t setup[8];
+	size_t i;
+
+	for (i = 0; i < 8; i++) {
+		unsigned int v;
+
+		assert_int_equal(sscanf(setup_hex + 2 * i, "%2x", &v), 1);
+		setup[i] = (uint8_t)v;
+	}
+	submit(h, seq, 0, (setup[0] & 0x80) != 0, len, 0, setup, NULL);
+	pump(h);
+}
+
+static void test_descriptors(void **state)
+{
+	struct harness *h = *state;
+	struct usbip_urb_header r;
+	uint8_t data[512];
+
+	control_in(h, 1, "8006000100001200", 64); /* GET_DESCRIPTOR device, 18 */
+	reply(h, &r, data, 64);
+	assert_int_equal(r.base.command, USBIP_RET_SUBMIT);
+	assert_int_equal(r.base.seqnum, 1);
+	assert_int_equal(r.u.ret_submit.status, 0);
+	assert_int_equal(r.u.ret_submit.actual_length, 18);
+	assert_memory_equal(data, dev_desc, 18);
+
+	control_in(h, 2, "8006000200000900", 9); /* configuration, first 9 bytes */
+	reply(h, &r, data, 9);
+	assert_int_equal(r.u.ret_submit.actual_length, 9);
+	control_in(h, 3, "800600020000ff00", 255); /* all of it */
+	reply(h, &r, data, 255);
+	assert_int_equal(r.u.ret_submit.actual_length, sizeof(cfg_desc));
+	assert_memory_equal(data, cfg_desc, sizeof(cfg_desc));
+
+	control_in(h, 4, "800600030000ff00", 255); /* languages */
+	reply(h, &r, data, 255);
+	assert_int_equal(r.u.ret_submit.actual_length, 4);
+	control_in(h, 5, "800602030904ff00", 255); /* string 2 */
+	reply(h, &r, data, 255);
+	assert_int_equal(r.u.ret_submit.actual_length, 12);
+	assert_memory_equal(data + 2, "t\0h\0i\0n\0g\0", 10);
+	control_in(h, 6, "8006ee030000ff00", 255); /* Microsoft OS string: none, stall */
+	reply(h, &r, data, 255);
+	assert_int_equal(r.u.ret_submit.status, -EPIPE);
+	assert_int_equal(r.u.ret_submit.actual_length, 0);
+	assert_false(h->closed);
+}
+
+static void test_configuration_and_halt(void **state)
+{
+	struct harness *h = *state;
+	struct usbip_urb_header r;
+	uint8_t data[64];
+
+	control_in(h, 1, "0009010000000000", 0); /* SET_CONFIGURATION 1 */
+	reply(h, &r, data, 0);
+	assert_int_equal(r.u.ret_submit.status, 0);
+	control_in(h, 2, "8008000000000100", 1); /* GET_CONFIGURATION */
+	reply(h, &r, data, 1);
+	assert_int_equal(data[0], 1);
+	control_in(h, 3, "0203000081000000", 0); /* SET_FEATURE(HALT) on 0x81 */
+	reply(h, &r, data, 0);
+	control_in(h, 4, "8200000081000200", 2); /* GET_STATUS 0x81: halted */
+	reply(h, &r, data, 2);
+	assert_int_equal(data[0], 1);
+	submit(h, 5, 1, true, 512, 0, NULL, NULL);
+	pump(h);
+	reply(h, &r, data, 64);
+	assert_int_equal(r.u.ret_submit.status, -EPIPE);
+	control_in(h, 6, "0201000081000000", 0); /* CLEAR_FEATURE(HALT) */
+	reply(h, &r, data, 0);
+	control_in(h, 7, "8200000081000200", 2);
+	reply(h, &r, data, 2);
+	assert_int_equal(data[0], 0);
+	control_in(h, 8, "000b010000000000", 0); /* SET_INTERFACE alt 1: none */
+	reply(h, &r, data, 0);
+	assert_int_equal(r.u.ret_submit.status, -EPIPE);
+	control_in(h, 9, "a142000000000300", 3); /* class request, passed on */
+	reply(h, &r, data, 3);
+	assert_int_equal(r.u.ret_submit.actual_length, 3);
+	assert_memory_equal(data, "\x01\x02\x03", 3);
+	control_in(h, 10, "a143000000000300", 3); /* one it refuses */
+	reply(h, &r, data, 3);
+	assert_int_equal(r.u.ret_submit.status, -EPIPE);
+	assert_int_equal(h->class_requests, 2);
+}
+
+static void configure(struct harness *h)
+{
+	struct usbip_urb_header r;
+	uint8_t data[8];
+
+	control_in(h, 200, "0009010000000000", 0);
+	reply(h, &r, data, 0);
+}
+
+static void test_in_held_and_unlink(void **state)
+{
+	struct harness *h = *state;
+	struct usbip_urb_header r;
+	uint8_t data[1024];
+
+	configure(h);
+	submit(h, 10, 1, true, 1024, 0, NULL, NULL);
+	submit(h, 11, 1, true, 1024, 0, NULL, NULL);
+	pump(h);
+	assert_false(readable(h->client)); /* held: no data yet */
+
+	unlink_urb(h, 12, 11); /* still queued: -ECONNRESET, and never completed */
+	pump(h);
+	reply(h, &r, data, 0);
+	assert_int_equal(r.base.command, USBIP_RET_UNLINK);
+	assert_int_equal(r.base.seqnum, 12);
+	assert_int_equal(r.u.ret_unlink.status, -ECONNRESET);
+
+	submit(h, 13, 2, false, 5, 0, NULL, "hello");
+	pump(h);
+	reply(h, &r, data, 0); /* the OUT URB */
+	assert_int_equal(r.base.seqnum, 13);
+	assert_int_equal(r.u.ret_submit.actual_length, 5);
+	reply(h, &r, data, sizeof(data)); /* URB 10 gets the echo */
+	assert_int_equal(r.base.seqnum, 10);
+	assert_int_equal(r.u.ret_submit.actual_length, 5);
+	assert_memory_equal(data, "hello", 5);
+	assert_false(readable(h->client)); /* and 11 never comes */
+
+	unlink_urb(h, 14, 10);	/* already completed: status 0 */
+	unlink_urb(h, 15, 999); /* never seen: status 0 */
+	pump(h);
+	reply(h, &r, data, 0);
+	assert_int_equal(r.base.seqnum, 14);
+	assert_int_equal(r.u.ret_unlink.status, 0);
+	reply(h, &r, data, 0);
+	assert_int_equal(r.base.seqnum, 15);
+	assert_int_equal(r.u.ret_unlink.status, 0);
+}
+
+static void test_zlp_and_short_not_ok(void **state)
+{
+	struct harness *h = *state;
+	struct usbip_urb_header r;
+	uint8_t data[1024], msg[512];
+
+	configure(h);
+	memset(msg, 0xab, sizeof(msg));
+	/* a 512-byte message into a 512-byte URB: the ZLP completes the next URB empty */
+	submit(h, 20, 1, true, 512, 0, NULL, NULL);
+	submit(h, 21, 1, true, 512, 0, NULL, NULL);
+	submit(h, 22, 2, false, 512, 0, NULL, msg);
+	pump(h);
+	reply(h, &r, data, 0);
+	assert_int_equal(r.base.seqnum, 22);
+	reply(h, &r, data, 512);
+	assert_int_equal(r.base.seqnum, 20);
+	assert_int_equal(r.u.ret_submit.actual_length, 512);
+	reply(h, &r, data, 512);
+	assert_int_equal(r.base.seqnum, 21);
+	assert_int_equal(r.u.ret_submit.actual_length, 0);
+
+	/* a 512-byte message in a 1024-byte URB: the ZLP ends that URB, nothing spills */
+	submit(h, 23, 1, true, 1024, 0, NULL, NULL);
+	submit(h, 24, 2, false, 512, 0, NULL, msg);
+	pump(h);
+	reply(h, &r, data, 0);
+	reply(h, &r, data, 1024);
+	assert_int_equal(r.base.seqnum, 23);
+	assert_int_equal(r.u.ret_submit.actual_length, 512);
+	assert_false(readable(h->client));
+
+	/* short with URB_SHORT_NOT_OK: -EREMOTEIO, the data still comes */
+	submit(h, 25, 1, true, 1024, USBIP_URB_SHORT_NOT_OK, NULL, NULL);
+	submit(h, 26, 2, false, 3, 0, NULL, "abc");
+	pump(h);
+	reply(h, &r, data, 0);
+	reply(h, &r, data, 1024);
+	assert_int_equal(r.base.seqnum, 25);
+	assert_int_equal(r.u.ret_submit.status, -EREMOTEIO);
+	assert_int_equal(r.u.ret_submit.actual_length, 3);
+	assert_memory_equal(data, "abc", 3);
+
+	/* a message larger than the URB continues in the next one */
+	submit(h, 27, 1, true, 100, 0, NULL, NULL);
+	submit(h, 28, 1, true, 1024, 0, NULL, NULL);
+	submit(h, 29, 2, false, 300, 0, NULL, data);
+	pump(h);
+	reply(h, &r, data, 0);
+	reply(h, &r, data, 100);
+	assert_int_equal(r.u.ret_submit.actual_length, 100);
+	reply(h, &r, data, 1024);
+	assert_int_equal(r.base.seqnum, 28);
+	assert_int_equal(r.u.ret_submit.actual_length, 200);
+}
+
+static void test_unconfigured_and_bad_endpoint(void **state)
+{
+	struct harness *h = *state;
+	struct usbip_urb_header r;
+	uint8_t data[16];
+
+	submit(h, 30, 1, true, 512, 0, NULL, NULL); /* not configured yet */
+	pump(h);
+	reply(h, &r, data, 0);
+	assert_int_equal(r.u.ret_submit.status, -EPIPE);
+	configure(h);
+	submit(h, 31, 5, true, 512, 0, NULL, NULL); /* no such endpoint */
+	pump(h);
+	reply(h, &r, data, 0);
+	assert_int_equal(r.u.ret_submit.status, -EPIPE);
+	assert_false(h->closed);
+	submit(h, 32, 99, false, 0, 0, NULL, NULL); /* not an endpoint number: a broken peer */
+	pump(h);
+	assert_true(h->closed);
+}
+
+static void test_garbage_drops_connection(void **state)
+{
+	struct harness *h = *state;
+	uint8_t junk[USBIP_URB_HEADER_SIZE];
+
+	memset(junk, 0x5a, sizeof(junk));
+	assert_int_equal(write(h->client, junk, sizeof(junk)), sizeof(junk));
+	pump(h);
+	assert_true(h->closed);
+}
+
+static void test_peer_gone(void **state)
+{
+	struct harness *h = *state;
+
+	configure(h);
+	submit(h, 40, 1, true, 512, 0, NULL, NULL);
+	pump(h);
+	shutdown(h->client, SHUT_WR);
+	pump(h);
+	assert_true(h->closed); /* and ASan checks the queued URB was freed */
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_harness, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_descriptors),
+		T(test_configuration_and_halt),
+		T(test_in_held_and_unlink),
+		T(test_zlp_and_short_not_ok),
+		T(test_unconfigured_and_bad_endpoint),
+		T(test_garbage_drops_connection),
+		T(test_peer_gone),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
