@@ -164,43 +164,51 @@ static void dispatch(struct op_session *s)
 	s->watch.events = POLLOUT;
 }
 
-static void on_readable(struct op_session *s)
+/* Decodes the header once it is in; false if the session was closed. */
+static bool take_header(struct op_session *s)
 {
 	struct usbip_wire_error err;
-	ssize_t n;
 
-	n = s->conn->ops->recv(s->conn, s->in + s->in_len, s->in_need - s->in_len);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-		log_debug("%s: closed before a complete request", s->conn->peer);
+	if (usbip_decode_op_header(s->in, s->in_len, 0, &s->hdr, &err) != 0) {
+		log_warn("%s: bad request: %s%s", s->conn->peer, err.msg,
+			 s->in[0] == 0x16 && s->in[1] == 0x03
+				 ? " (a TLS handshake: start the daemon with --tls)"
+				 : "");
 		session_close(s);
-		return;
+		return false;
 	}
-	if (n < 0) {
-		s->watch.events = s->conn->want ? s->conn->want : POLLIN;
-		return;
+	if (!serves(s->server, s->hdr.code)) {
+		log_warn("%s: request 0x%04x is not served here", s->conn->peer, s->hdr.code);
+		session_close(s);
+		return false;
 	}
-	s->watch.events = POLLIN;
-	s->in_len += (size_t)n;
-	if (s->in_len < s->in_need)
-		return;
-	if (!s->have_header) {
-		if (usbip_decode_op_header(s->in, s->in_len, 0, &s->hdr, &err) != 0) {
-			log_warn("%s: bad request: %s%s", s->conn->peer, err.msg,
-				 s->in[0] == 0x16 && s->in[1] == 0x03
-					 ? " (a TLS handshake: start the daemon with --tls)"
-					 : "");
+	s->have_header = true;
+	s->in_need += usbip_op_body_size(s->hdr.code, s->hdr.status);
+	return true;
+}
+
+/*
+ * Reads until the request is complete or the connection would block. It
+ * must not stop early: TLS may hold the rest of a record already, where
+ * poll(2) cannot see it.
+ */
+static void on_readable(struct op_session *s)
+{
+	while (s->in_len < s->in_need) {
+		ssize_t n = s->conn->ops->recv(s->conn, s->in + s->in_len, s->in_need - s->in_len);
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+			s->watch.events = s->conn->want ? s->conn->want : POLLIN;
+			return;
+		}
+		if (n <= 0) {
+			log_debug("%s: closed before a complete request", s->conn->peer);
 			session_close(s);
 			return;
 		}
-		if (!serves(s->server, s->hdr.code)) {
-			log_warn("%s: request 0x%04x is not served here", s->conn->peer,
-				 s->hdr.code);
-			session_close(s);
-			return;
-		}
-		s->have_header = true;
-		s->in_need += usbip_op_body_size(s->hdr.code, s->hdr.status);
-		if (s->in_len < s->in_need)
+		s->watch.events = POLLIN;
+		s->in_len += (size_t)n;
+		if (s->in_len == s->in_need && !s->have_header && !take_header(s))
 			return;
 	}
 	dispatch(s);

@@ -39,7 +39,8 @@ struct tls_state {
 	struct usbip_tls *tls;
 	const struct usbip_conn_ops *tcp_ops; /* to destroy the TCP part */
 	bool handshake_done;
-	bool ktls; /* both directions offloaded to the kernel */
+	bool ktls;    /* both directions offloaded to the kernel */
+	bool relayed; /* a relay process holds the TLS connection; fd is our socketpair end */
 	bool handed_over;
 };
 
@@ -390,8 +391,12 @@ static ssize_t tls_recv(struct usbip_conn *conn, void *buf, size_t len)
 	conn->want = 0;
 	if (!st->handshake_done && handshake_step(conn, st) != 1)
 		return -1;
-	/* With kTLS the kernel decrypts, and keeps what we leave of a record. */
-	if (st->ktls)
+	/*
+	 * With kTLS the kernel decrypts, and keeps what we leave of a record;
+	 * with a relay, what is written to our end goes out through it (the
+	 * daemon's reply after the stub took the other end).
+	 */
+	if (st->ktls || st->relayed)
 		return recv(conn->fd, buf, len, MSG_DONTWAIT);
 	ERR_clear_error();
 	errno = 0;
@@ -407,7 +412,7 @@ static ssize_t tls_send(struct usbip_conn *conn, const void *buf, size_t len)
 	conn->want = 0;
 	if (!st->handshake_done && handshake_step(conn, st) != 1)
 		return -1;
-	if (st->ktls)
+	if (st->ktls || st->relayed)
 		return send(conn->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	ERR_clear_error();
 	errno = 0;
@@ -513,6 +518,7 @@ static int start_relay(struct usbip_conn *conn, struct tls_state *st)
 	close(conn->fd);
 	conn->fd = sp[0];
 	st->handed_over = true;
+	st->relayed = true;
 	log_debug("%s: relay process %d", conn->peer, (int)pid);
 	return sp[0];
 }
