@@ -8,6 +8,12 @@
  * - relay: the driver gets one end of a socketpair and a relay process
  *   moves bytes between it and the TLS connection, where kTLS is missing.
  * The control phase before it runs over the same connection either way.
+ *
+ * Renegotiation is off, and kernel TLS is only used with TLS 1.2 (no key
+ * updates), so no handshake record follows the handshake. The one non-data
+ * record a driver can meet is a peer's close_notify or alert when the
+ * other side ends: the kernel then fails the driver's read (-EIO) and the
+ * driver tears the connection down, as it does on a TCP reset.
  */
 #ifndef USBIP_TRANSPORT_TLS_H
 #define USBIP_TRANSPORT_TLS_H

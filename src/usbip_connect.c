@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,14 +62,22 @@ static long long now_s(void)
 	return ts.tv_sec;
 }
 
-/* Sleeps up to seconds; returns the signal that ended it early, or 0. */
+/*
+ * Sleeps up to seconds; returns the signal that ended it early, or 0.
+ * Relay processes (TLS without kernel TLS) that ended are reaped here.
+ */
 static int pause_for(int sigfd, int seconds)
 {
 	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+	int sig;
 
-	if (poll(&pfd, 1, seconds * 1000) > 0)
-		return usbip_signalfd_read(sigfd);
-	return 0;
+	if (poll(&pfd, 1, seconds * 1000) <= 0)
+		return 0;
+	sig = usbip_signalfd_read(sigfd);
+	if (sig == SIGCHLD)
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	return sig;
 }
 
 static bool stop_signal(int sig)

@@ -232,6 +232,14 @@ if [ -n "$destdir" ]; then
 fi
 
 # ---------------------------------------------------------------- host tools
+# glibc loads libgcc_s at run time (pthread_exit, cancellation): ldd does not
+# list it, and programs such as stunnel abort without it.
+for f in /lib/x86_64-linux-gnu/libgcc_s.so.1 /usr/lib/x86_64-linux-gnu/libgcc_s.so.1; do
+    if [ -f "$f" ] && [ ${#host_tools[@]} -gt 0 ]; then
+        put "$f" /usr/lib/x86_64-linux-gnu/libgcc_s.so.1
+        break
+    fi
+done
 for t in "${host_tools[@]}"; do
     p=$(command -v "$t" 2>/dev/null) || p=$t
     case $p in /*) ;; *) p=$(command -v "/usr/sbin/$t" || command -v "/sbin/$t" || echo "$t") ;; esac
