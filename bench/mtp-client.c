@@ -7,11 +7,20 @@
  *   mtp-client get NAME OUT       fetches the first file called NAME into OUT;
  *                                 prints "get BYTES bytes MS ms"
  *   mtp-client rename OLD NEW     renames the first file or folder called OLD
+ *   mtp-client size NAME          prints the size of file NAME
+ *   mtp-client getpart NAME OFFSET LEN OUT
+ *                                 GetPartialObject(64) of NAME into OUT
+ *   mtp-client putpart NAME OFFSET IN
+ *                                 writes IN into NAME at OFFSET (SendPartialObject)
+ *   mtp-client event SECONDS      prints "ready", then the first event that
+ *                                 comes within SECONDS ("event added ID" ...)
  *
  * Built by tests/vm/mkinitramfs.sh when the host has libmtp-dev; it runs on
  * the first MTP device libmtp finds.
  */
 #include <libmtp.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +70,7 @@ int main(int argc, char **argv)
 {
 	LIBMTP_mtpdevice_t *dev;
 	LIBMTP_file_t *files = NULL, *f;
-	int rc = 1;
+	int rc = 1, uncached;
 	double t;
 
 	if (argc < 2) {
@@ -69,14 +78,35 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	LIBMTP_Init();
-	dev = LIBMTP_Get_First_Device();
+	uncached = strcmp(argv[1], "size") == 0 || strcmp(argv[1], "getpart") == 0 ||
+		   strcmp(argv[1], "putpart") == 0;
+	if (uncached) {
+		LIBMTP_raw_device_t *raw = NULL;
+		int n = 0;
+
+		dev = NULL;
+		if (LIBMTP_Detect_Raw_Devices(&raw, &n) == 0 && n > 0)
+			dev = LIBMTP_Open_Raw_Device_Uncached(&raw[0]);
+		free(raw);
+	} else {
+		dev = LIBMTP_Get_First_Device();
+	}
 	if (!dev) {
 		fprintf(stderr, "mtp-client: no MTP device\n");
 		return 1;
 	}
 	LIBMTP_Get_Storage(dev, LIBMTP_STORAGE_SORTBY_NOTSORTED);
 	t = now_ms();
-	files = LIBMTP_Get_Filelisting_With_Callback(dev, NULL, NULL);
+	if (uncached)
+		/*
+		 * Top-level files, listed one folder at a time: libmtp's fast
+		 * listing keeps 32 bits of each size and would clamp offsets.
+		 */
+		files = dev->storage ? LIBMTP_Get_Files_And_Folders(dev, dev->storage->id,
+								    LIBMTP_FILES_AND_FOLDERS_ROOT)
+				     : NULL;
+	else
+		files = LIBMTP_Get_Filelisting_With_Callback(dev, NULL, NULL);
 	if (strcmp(argv[1], "list") == 0) {
 		int n = 0;
 
@@ -108,6 +138,62 @@ int main(int argc, char **argv)
 			else
 				fprintf(stderr, "mtp-client: no file or folder %s\n", argv[2]);
 			LIBMTP_destroy_folder_t(folders);
+		}
+	} else if (strcmp(argv[1], "size") == 0 && argc == 3) {
+		/* The fast listing keeps 32 bits of the size: ask for the object itself. */
+		LIBMTP_file_t *meta;
+
+		f = find_file(files, argv[2]);
+		meta = f ? LIBMTP_Get_Filemetadata(dev, f->item_id) : NULL;
+		if (meta) {
+			printf("%llu\n", (unsigned long long)meta->filesize);
+			LIBMTP_destroy_file_t(meta);
+			rc = 0;
+		}
+	} else if (strcmp(argv[1], "getpart") == 0 && argc == 6) {
+		unsigned char *data = NULL;
+		unsigned int size = 0;
+		FILE *out;
+
+		f = find_file(files, argv[2]);
+		if (f && LIBMTP_GetPartialObject(dev, f->item_id, strtoull(argv[3], NULL, 0),
+						 (uint32_t)strtoul(argv[4], NULL, 0), &data,
+						 &size) == 0) {
+			out = fopen(argv[5], "wb");
+			if (out && fwrite(data, 1, size, out) == size && fclose(out) == 0)
+				rc = 0;
+			printf("getpart %u bytes\n", size);
+		}
+		free(data);
+	} else if (strcmp(argv[1], "putpart") == 0 && argc == 5) {
+		static unsigned char buf[1 << 20];
+		FILE *in = fopen(argv[4], "rb");
+		size_t n = in ? fread(buf, 1, sizeof(buf), in) : 0;
+
+		f = find_file(files, argv[2]);
+		if (in && f && LIBMTP_BeginEditObject(dev, f->item_id) == 0 &&
+		    LIBMTP_SendPartialObject(dev, f->item_id, strtoull(argv[3], NULL, 0), buf,
+					     (unsigned int)n) == 0 &&
+		    LIBMTP_EndEditObject(dev, f->item_id) == 0)
+			rc = 0;
+		if (in)
+			fclose(in);
+	} else if (strcmp(argv[1], "event") == 0 && argc == 3) {
+		LIBMTP_event_t ev;
+		uint32_t param = 0;
+		static const char *const names[] = { "none",  "store-added", "store-removed",
+						     "added", "removed",     "property" };
+
+		printf("ready\n");
+		fflush(stdout);
+		signal(SIGALRM, SIG_DFL);
+		alarm((unsigned int)strtoul(argv[2], NULL, 0));
+		if (LIBMTP_Read_Event(dev, &ev, &param) == 0) {
+			printf("event %s %u\n",
+			       (unsigned int)ev < sizeof(names) / sizeof(names[0]) ? names[ev]
+										   : "?",
+			       param);
+			rc = 0;
 		}
 	} else {
 		fprintf(stderr, "mtp-client: bad arguments\n");

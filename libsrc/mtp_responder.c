@@ -443,12 +443,20 @@ static void op_get_device_info(struct mtp_device *m)
 
 static void op_open_session(struct mtp_device *m)
 {
+	uint32_t *handles;
+	size_t count;
+
 	if (m->op.num_params < 1 || m->op.params[0] == 0) {
 		respond_rc(m, PTP_RC_InvalidParameter);
 		return;
 	}
 	/* A new initiator on the same USB connection (each mtp-tools run): start over. */
 	m->session_open = true;
+	/* Events queued for an earlier initiator are no news to this one. */
+	vdev_in_flush(m->vdev, EP_INTR_IN);
+	/* The top directory is watched from now on, for events about it. */
+	if (mtp_store_list(m->store, MTP_STORE_ROOT, false, &handles, &count) == 0)
+		free(handles);
 	m->last_tid = m->op.transaction_id;
 	respond_rc(m, PTP_RC_OK);
 }
@@ -1018,6 +1026,9 @@ static void finish_data_out(struct mtp_device *m, bool complete)
 {
 	m->in_data_out = false;
 	if (m->pending_rc) {
+		/* A SendObject that failed: its object is not kept half-made. */
+		if (m->op.code == PTP_OC_SendObject)
+			cancel_send(m, true);
 		respond_rc(m, m->pending_rc);
 	} else if (m->sink == SINK_BUFFER && m->dataset.failed) {
 		respond_rc(m, MTP_RC_InvalidDataset);
@@ -1140,12 +1151,20 @@ static void data_out(struct mtp_device *m, const uint8_t *data, size_t len)
 	if (m->expected != UINT64_MAX && take > m->expected - m->received)
 		take = (size_t)(m->expected - m->received);
 	sink_payload(m, data, take);
-	if (m->expected != UINT64_MAX && m->received == m->expected) {
-		finish_data_out(m, true);
+	/*
+	 * With a known length the container ends when its bytes are in: hosts
+	 * send the header and the payload as separate transfers (libmtp does),
+	 * so a short transfer in between means nothing. A host that gives up
+	 * sends the class Cancel request. Over 4 GiB the length is unknown and
+	 * a short transfer with payload (or a ZLP) ends it.
+	 */
+	if (m->expected != UINT64_MAX) {
+		if (m->received == m->expected)
+			finish_data_out(m, true);
 		return;
 	}
-	if (short_xfer)
-		finish_data_out(m, m->expected == UINT64_MAX);
+	if (short_xfer && (take || len == 0))
+		finish_data_out(m, true);
 }
 
 static bool needs_session(uint16_t code)
@@ -1172,6 +1191,9 @@ static void handle_command(struct mtp_device *m, const uint8_t *buf, size_t len)
 		return;
 	}
 	m->op = op;
+	log_debug("mtp: operation 0x%04x, transaction %u, %u parameters: %08x %08x %08x %08x %08x",
+		  op.code, op.transaction_id, op.num_params, op.params[0], op.params[1],
+		  op.params[2], op.params[3], op.params[4]);
 	tid_ok = !m->session_open || op.code == PTP_OC_OpenSession ||
 		 op.transaction_id == m->last_tid + 1;
 	if (m->session_open && op.code != PTP_OC_OpenSession)

@@ -297,11 +297,14 @@ static void watch_dir(struct mtp_store *st, struct obj *o, int fd)
 
 	if (st->inotify_fd < 0 || o->wd >= 0)
 		return;
-	/* inotify wants a path: the descriptor's /proc link names exactly this directory. */
+	/*
+	 * inotify wants a path: the descriptor's /proc link names exactly this
+	 * directory (so it must be followed: no IN_DONT_FOLLOW).
+	 */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	wd = inotify_add_watch(st->inotify_fd, path,
 			       IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-				       IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR | IN_DONT_FOLLOW);
+				       IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR);
 	if (wd < 0)
 		return;
 	if ((size_t)wd >= st->nwd) {

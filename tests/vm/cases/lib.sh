@@ -290,6 +290,7 @@ mtp() {
 # 512 bytes (its data phase ends with a ZLP), an empty one, a symlink that
 # points out (never shown)
 mtp_make_tree() {
+    rm -rf "$1" # /tmp is shared by all cases
     mkdir -p "$1/Music/deep" "$1/with space"
     head -c 1500000 /dev/urandom >"$1/big.bin"
     head -c 500 /dev/urandom >"$1/exact512.bin" # 500 + 12-byte header = 512

@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The MTP responder driven through its USB/IP session with hand-built
+ * containers on the bulk pipes: malformed containers and wrong transaction
+ * ids get an error response and the device keeps working; names that would
+ * leave the directory are refused; data phases in both directions, over
+ * 4 GiB offsets included; a cancel in the middle of a transfer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "event_loop.h"
+#include "mtp_container.h"
+#include "mtp_responder.h"
+#include "transport_tcp.h"
+#include "usbip_proto.h"
+#include "vdev_usbip.h"
+
+#define IN_URB 16384
+
+struct harness {
+	char dir[64], outside[80];
+	int client;
+	struct ev_loop *loop;
+	struct mtp_device *mdev;
+	struct vdev_usbip *session;
+	uint32_t seq, tid;
+	bool closed;
+};
+
+static void closed(void *arg)
+{
+	((struct harness *)arg)->closed = true;
+}
+
+static void stop(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	(void)w;
+	(void)revents;
+	ev_loop_stop(loop);
+}
+
+static void pump(struct harness *h)
+{
+	struct ev_watch t = { .fd = -1, .deadline_ms = ev_now_ms() + 30, .cb = stop };
+
+	assert_int_equal(ev_watch_add(h->loop, &t), 0);
+	ev_loop_run(h->loop);
+	ev_watch_remove(h->loop, &t);
+}
+
+static void read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void submit(struct harness *h, uint32_t ep, bool in, uint32_t len, const uint8_t setup[8],
+		   const void *data)
+{
+	struct usbip_urb_header hdr = {
+		.base = { .command = USBIP_CMD_SUBMIT,
+			  .seqnum = ++h->seq,
+			  .devid = 0x10002,
+			  .direction = in ? USBIP_DIR_IN : USBIP_DIR_OUT,
+			  .ep = ep },
+		.u.cmd_submit = { .transfer_buffer_length = len },
+	};
+	uint8_t buf[USBIP_URB_HEADER_SIZE];
+
+	if (setup)
+		memcpy(hdr.u.cmd_submit.setup, setup, 8);
+	usbip_encode_urb_header(buf, &hdr);
+	assert_int_equal(write(h->client, buf, sizeof(buf)), sizeof(buf));
+	if (!in && len)
+		assert_int_equal(write(h->client, data, len), (ssize_t)len);
+}
+
+/* One RET_SUBMIT; returns actual_length, data (for IN) into buf. */
+static uint32_t ret_submit(struct harness *h, bool in, uint8_t *buf, size_t cap, int *status)
+{
+	uint8_t raw[USBIP_URB_HEADER_SIZE];
+	struct usbip_urb_header r;
+	struct usbip_wire_error err;
+	struct pollfd p = { .fd = h->client, .events = POLLIN };
+
+	assert_int_equal(poll(&p, 1, 0), 1);
+	read_full(h->client, raw, sizeof(raw));
+	assert_int_equal(usbip_decode_urb_header(raw, sizeof(raw), &r, &err), 0);
+	assert_int_equal(r.base.command, USBIP_RET_SUBMIT);
+	if (status)
+		*status = r.u.ret_submit.status;
+	if (in) {
+		assert_true(r.u.ret_submit.actual_length <= cap);
+		read_full(h->client, buf, r.u.ret_submit.actual_length);
+	}
+	return r.u.ret_submit.actual_length;
+}
+
+static void bulk_out(struct harness *h, const void *data, uint32_t len)
+{
+	submit(h, 1, false, len, NULL, data);
+	pump(h);
+	assert_int_equal(ret_submit(h, false, NULL, 0, NULL), len);
+}
+
+/* Reads one message from bulk IN (URBs until a short one); returns its length. */
+static size_t bulk_in_message(struct harness *h, uint8_t *buf, size_t cap)
+{
+	size_t got = 0;
+
+	for (;;) {
+		uint32_t n;
+
+		assert_true(cap - got >= IN_URB);
+		submit(h, 1, true, IN_URB, NULL, NULL);
+		pump(h);
+		n = ret_submit(h, true, buf + got, IN_URB, NULL);
+		got += n;
+		if (n < IN_URB)
+			return got;
+	}
+}
+
+static void control(struct harness *h, const uint8_t setup[8], const void *out, uint32_t len,
+		    int *status)
+{
+	bool in = setup[0] & 0x80;
+	uint8_t buf[64];
+
+	submit(h, 0, in, len, setup, out);
+	pump(h);
+	ret_submit(h, in, buf, sizeof(buf), status);
+}
+
+static int setup_device(void **state)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	static const uint8_t set_config[8] = { 0x00, 0x09, 1, 0, 0, 0, 0, 0 };
+	struct mtp_device_options opts = { 0 };
+	int sv[2];
+
+	assert_non_null(h);
+	snprintf(h->dir, sizeof(h->dir), "/tmp/test_mtp_responder.XXXXXX");
+	assert_non_null(mkdtemp(h->dir));
+	snprintf(h->outside, sizeof(h->outside), "%s-outside", h->dir);
+	assert_int_equal(mkdir(h->outside, 0755), 0);
+	opts.dir = h->dir;
+	h->mdev = mtp_device_new(&opts);
+	assert_non_null(h->mdev);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	h->client = sv[0];
+	h->loop = ev_loop_new();
+	h->session = vdev_usbip_start(h->loop, usbip_tcp_conn_from_fd(sv[1]),
+				      mtp_device_vdev(h->mdev), closed, h);
+	assert_non_null(h->session);
+	control(h, set_config, NULL, 0, NULL);
+	*state = h;
+	return 0;
+}
+
+static int teardown_device(void **state)
+{
+	struct harness *h = *state;
+	char cmd[256];
+
+	if (!h->closed)
+		vdev_usbip_stop(h->session);
+	mtp_device_free(h->mdev);
+	ev_loop_free(h->loop);
+	close(h->client);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", h->dir, h->outside);
+	if (system(cmd) != 0)
+		return -1;
+	free(h);
+	return 0;
+}
+
+static void send_command(struct harness *h, uint16_t code, uint32_t tid, unsigned int n,
+			 const uint32_t *params)
+{
+	uint8_t buf[MTP_COMMAND_MAX];
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		buf[i] = (uint8_t)((12 + 4 * n) >> (8 * i));
+	buf[4] = 1;
+	buf[5] = 0;
+	buf[6] = (uint8_t)code;
+	buf[7] = (uint8_t)(code >> 8);
+	for (i = 0; i < 4; i++)
+		buf[8 + i] = (uint8_t)(tid >> (8 * i));
+	for (i = 0; i < n; i++) {
+		unsigned int k;
+
+		for (k = 0; k < 4; k++)
+			buf[12 + 4 * i + k] = (uint8_t)(params[i] >> (8 * k));
+	}
+	bulk_out(h, buf, 12 + 4 * n);
+}
+
+static struct mtp_header header_of(const uint8_t *buf, size_t len)
+{
+	struct mtp_header hdr;
+	struct mtp_error err;
+
+	assert_int_equal(mtp_decode_header(buf, len, &hdr, &err), 0);
+	return hdr;
+}
+
+/* Expects a response (no data phase); returns its code, params into p. */
+static uint16_t response(struct harness *h, uint32_t *p)
+{
+	uint8_t buf[IN_URB];
+	size_t len = bulk_in_message(h, buf, sizeof(buf));
+	struct mtp_header hdr = header_of(buf, len);
+	size_t i;
+
+	assert_int_equal(hdr.type, MTP_CONTAINER_RESPONSE);
+	assert_int_equal(hdr.length, len);
+	for (i = 0; p && 12 + 4 * i + 4 <= len; i++)
+		p[i] = buf[12 + 4 * i] | buf[13 + 4 * i] << 8 | buf[14 + 4 * i] << 16 |
+		       (uint32_t)buf[15 + 4 * i] << 24;
+	return hdr.code;
+}
+
+/* Runs a transaction with a data-in phase; returns the response code, the payload in data. */
+static uint16_t with_data_in(struct harness *h, uint16_t code, unsigned int n,
+			     const uint32_t *params, uint8_t *data, size_t cap, size_t *len,
+			     uint32_t *p)
+{
+	uint8_t *buf = malloc(cap + IN_URB);
+	size_t got;
+	struct mtp_header hdr;
+
+	assert_non_null(buf);
+	send_command(h, code, ++h->tid, n, params);
+	got = bulk_in_message(h, buf, cap + IN_URB);
+	hdr = header_of(buf, got);
+	if (hdr.type == MTP_CONTAINER_RESPONSE) {
+		free(buf);
+		*len = 0;
+		return hdr.code;
+	}
+	assert_int_equal(hdr.type, MTP_CONTAINER_DATA);
+	assert_int_equal(hdr.transaction_id, h->tid);
+	*len = got - 12;
+	memcpy(data, buf + 12, *len);
+	free(buf);
+	return response(h, p);
+}
+
+static uint16_t simple(struct harness *h, uint16_t code, unsigned int n, const uint32_t *params,
+		       uint32_t *p)
+{
+	send_command(h, code, ++h->tid, n, params);
+	return response(h, p);
+}
+
+static void open_session(struct harness *h)
+{
+	const uint32_t one = 1;
+
+	h->tid = 0;
+	send_command(h, PTP_OC_OpenSession, 0, 1, &one);
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+}
+
+static void send_data(struct harness *h, uint16_t code, uint32_t tid, const void *payload,
+		      size_t len)
+{
+	uint8_t *buf = malloc(len + 12);
+
+	assert_non_null(buf);
+	mtp_encode_data_header(buf, code, tid, len);
+	memcpy(buf + 12, payload, len);
+	bulk_out(h, buf, (uint32_t)(len + 12));
+	if ((len + 12) % 512 == 0)
+		bulk_out(h, NULL, 0); /* the ZLP a host sends after a multiple of 512 */
+	free(buf);
+}
+
+static uint16_t send_object_info(struct harness *h, const char *name, uint16_t format,
+				 uint32_t size, uint32_t *handle)
+{
+	struct mtp_object_info info = {
+		.storage_id = 0x00010001, .format = format, .compressed_size = size, .parent = 0
+	};
+	struct mtp_buf b = { 0 };
+	const uint32_t params[2] = { 0x00010001, 0xffffffff };
+	uint32_t p[3] = { 0 };
+	uint16_t rc;
+
+	snprintf(info.filename, sizeof(info.filename), "%s", name);
+	mtp_encode_object_info(&b, &info);
+	send_command(h, PTP_OC_SendObjectInfo, ++h->tid, 2, params);
+	send_data(h, PTP_OC_SendObjectInfo, h->tid, b.data, b.len);
+	mtp_buf_free(&b);
+	rc = response(h, p);
+	if (handle)
+		*handle = p[2];
+	return rc;
+}
+
+static void test_session_and_device_info(void **state)
+{
+	struct harness *h = *state;
+	uint8_t data[4096];
+	size_t len;
+
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetDeviceInfo, 0, NULL, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_true(len > 100);
+	assert_int_equal(simple(h, PTP_OC_GetStorageIDs, 0, NULL, NULL), PTP_RC_SessionNotOpen);
+	open_session(h);
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(len, 8);
+	assert_int_equal(data[4], 0x01);
+	assert_int_equal(data[6], 0x01);
+}
+
+static void test_malformed_containers(void **state)
+{
+	struct harness *h = *state;
+	static const char *const junk[] = {
+		"\x01\x02\x03\x04\x05",				    /* 5 bytes */
+		"\x10\x00\x00\x00\x01\x00\x04\x10\x01\x00\x00\x00", /* length says 16, has 12 */
+		"\x0c\x00\x00\x00\x02\x00\x04\x10\x01\x00\x00\x00", /* data, no operation */
+		"\x0c\x00\x00\x00\x09\x00\x04\x10\x01\x00\x00\x00", /* type 9 */
+		"\x04\x00\x00\x00\x01\x00\x04\x10\x01\x00\x00\x00", /* length 4 */
+	};
+	static const size_t lens[] = { 5, 12, 12, 12, 12 };
+	uint8_t big[600], data[4096];
+	size_t i, len;
+
+	open_session(h);
+	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		bulk_out(h, junk[i], (uint32_t)lens[i]);
+		assert_int_equal(response(h, NULL), PTP_RC_GeneralError);
+	}
+	/* 600 bytes of command: bounded, refused once it ends */
+	memset(big, 0x41, sizeof(big));
+	bulk_out(h, big, 512);
+	bulk_out(h, big, 88);
+	assert_int_equal(response(h, NULL), PTP_RC_GeneralError);
+	/* and it keeps working */
+	h->tid = 100;
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, data, sizeof(data), &len, NULL),
+		PTP_RC_InvalidTransactionID);
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_false(h->closed);
+}
+
+static void test_send_and_get_object(void **state)
+{
+	struct harness *h = *state;
+	uint8_t payload[3000], data[8192];
+	uint32_t handle, p[3];
+	size_t len, i;
+	char path[128];
+	struct stat sb;
+
+	for (i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7);
+	open_session(h);
+	assert_int_equal(
+		send_object_info(h, "sent.bin", PTP_OFC_Undefined, sizeof(payload), &handle),
+		PTP_RC_OK);
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	send_data(h, PTP_OC_SendObject, h->tid, payload, sizeof(payload));
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+	snprintf(path, sizeof(path), "%s/sent.bin", h->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, sizeof(payload));
+
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetObject, 1, &handle, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(len, sizeof(payload));
+	assert_memory_equal(data, payload, len);
+	{
+		const uint32_t part[3] = { handle, 1000, 500 };
+
+		assert_int_equal(with_data_in(h, PTP_OC_GetPartialObject, 3, part, data,
+					      sizeof(data), &len, p),
+				 PTP_RC_OK);
+		assert_int_equal(len, 500);
+		assert_int_equal(p[0], 500);
+		assert_memory_equal(data, payload + 1000, 500);
+	}
+	/* exactly 500 bytes: the data container is 512, a ZLP ends it */
+	assert_int_equal(send_object_info(h, "five.bin", PTP_OFC_Undefined, 500, &handle),
+			 PTP_RC_OK);
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	send_data(h, PTP_OC_SendObject, h->tid, payload, 500);
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetObject, 1, &handle, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(len, 500);
+}
+
+static void test_names_outside_refused(void **state)
+{
+	struct harness *h = *state;
+	static const char *const bad[] = { "..", "../escape", "a/b", "/etc/passwd", "." };
+	size_t i;
+	char path[128];
+	uint32_t handle;
+
+	open_session(h);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(send_object_info(h, bad[i], PTP_OFC_Undefined, 1, &handle),
+				 PTP_RC_InvalidParameter);
+	snprintf(path, sizeof(path), "%s/../escape", h->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	/* a folder, then a rename to a bad name */
+	assert_int_equal(send_object_info(h, "folder", PTP_OFC_Association, 0, &handle), PTP_RC_OK);
+	{
+		const uint32_t params[2] = { handle, MTP_OPC_ObjectFileName };
+		struct mtp_buf b = { 0 };
+
+		mtp_put_string(&b, "../../moved");
+		send_command(h, MTP_OC_SetObjectPropValue, ++h->tid, 2, params);
+		send_data(h, MTP_OC_SetObjectPropValue, h->tid, b.data, b.len);
+		assert_int_equal(response(h, NULL), MTP_RC_InvalidObjectPropValue);
+		mtp_buf_free(&b);
+		b = (struct mtp_buf){ 0 };
+		mtp_put_string(&b, "renamed");
+		send_command(h, MTP_OC_SetObjectPropValue, ++h->tid, 2, params);
+		send_data(h, MTP_OC_SetObjectPropValue, h->tid, b.data, b.len);
+		assert_int_equal(response(h, NULL), PTP_RC_OK);
+		mtp_buf_free(&b);
+	}
+	snprintf(path, sizeof(path), "%s/renamed", h->dir);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
+static void test_bad_data_phases(void **state)
+{
+	struct harness *h = *state;
+	uint8_t junk[40];
+	uint32_t handle;
+
+	open_session(h);
+	/* an ObjectInfo cut short */
+	{
+		const uint32_t params[2] = { 0x00010001, 0xffffffff };
+
+		memset(junk, 0, sizeof(junk));
+		send_command(h, PTP_OC_SendObjectInfo, ++h->tid, 2, params);
+		send_data(h, PTP_OC_SendObjectInfo, h->tid, junk, sizeof(junk));
+		assert_int_equal(response(h, NULL), MTP_RC_InvalidDataset);
+	}
+	/* a data container with the wrong transaction id */
+	assert_int_equal(send_object_info(h, "f", PTP_OFC_Undefined, 4, &handle), PTP_RC_OK);
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	send_data(h, PTP_OC_SendObject, h->tid + 7, "abcd", 4);
+	assert_int_equal(response(h, NULL), PTP_RC_InvalidTransactionID);
+	/* SendObject without an ObjectInfo */
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	send_data(h, PTP_OC_SendObject, h->tid, "abcd", 4);
+	assert_int_equal(response(h, NULL), 0x2015);
+	/* header and payload in separate short transfers: still one container */
+	assert_int_equal(send_object_info(h, "split", PTP_OFC_Undefined, 8, &handle), PTP_RC_OK);
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	{
+		uint8_t buf[12];
+
+		mtp_encode_data_header(buf, PTP_OC_SendObject, h->tid, 8);
+		bulk_out(h, buf, sizeof(buf));
+		bulk_out(h, "1234", 4);
+		bulk_out(h, "5678", 4);
+	}
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+	/* a data container shorter than it says, then the host cancels */
+	assert_int_equal(send_object_info(h, "g", PTP_OFC_Undefined, 100, &handle), PTP_RC_OK);
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	{
+		static const uint8_t cancel[8] = { 0x21, 0x64, 0, 0, 0, 0, 6, 0 };
+		uint8_t buf[20], body[6] = { 0x01, 0x40, (uint8_t)h->tid };
+
+		mtp_encode_data_header(buf, PTP_OC_SendObject, h->tid, 100);
+		memcpy(buf + 12, "12345678", 8);
+		bulk_out(h, buf, sizeof(buf));
+		control(h, cancel, body, 6, NULL);
+	}
+	assert_int_equal(simple(h, PTP_OC_GetObjectInfo, 1, &handle, NULL),
+			 PTP_RC_InvalidObjectHandle); /* the partial file is not kept */
+	assert_int_equal(simple(h, 0x9999, 0, NULL, NULL), PTP_RC_OperationNotSupported);
+	assert_false(h->closed);
+}
+
+static void test_large_offsets(void **state)
+{
+	struct harness *h = *state;
+	char path[128];
+	uint32_t *handles, p[1];
+	uint8_t data[IN_URB * 4];
+	size_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sparse.bin", h->dir);
+	fd = open(path, O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 5ll << 30), 0);		     /* 5 GiB, sparse */
+	assert_int_equal(pwrite(fd, "tail", 4, (5ll << 30) - 4), 4); /* at the very end */
+	close(fd);
+	open_session(h);
+	{
+		const uint32_t params[3] = { 0xffffffff, 0, 0 };
+
+		assert_int_equal(with_data_in(h, PTP_OC_GetObjectHandles, 3, params, data,
+					      sizeof(data), &len, NULL),
+				 PTP_RC_OK);
+		assert_int_equal(len, 8);
+		handles = (uint32_t *)(data + 4);
+		p[0] = *handles;
+	}
+	{
+		const uint32_t part[4] = { p[0], (uint32_t)((5ull << 30) - 4), 1, 100 };
+
+		assert_int_equal(with_data_in(h, ANDROID_OC_GetPartialObject64, 4, part, data,
+					      sizeof(data), &len, NULL),
+				 PTP_RC_OK);
+		assert_int_equal(len, 4);
+		assert_memory_equal(data, "tail", 4);
+	}
+	{
+		/* SendPartialObject past 4 GiB, then TruncateObject */
+		const uint32_t part[4] = { p[0], 0x10, 1, 3 };
+		const uint32_t trunc[3] = { p[0], 0x20, 1 };
+		char back[3];
+
+		send_command(h, ANDROID_OC_SendPartialObject, ++h->tid, 4, part);
+		send_data(h, ANDROID_OC_SendPartialObject, h->tid, "xyz", 3);
+		assert_int_equal(response(h, NULL), PTP_RC_OK);
+		fd = open(path, O_RDONLY);
+		assert_int_equal(pread(fd, back, 3, (1ll << 32) + 0x10), 3);
+		assert_memory_equal(back, "xyz", 3);
+		close(fd);
+		assert_int_equal(simple(h, ANDROID_OC_TruncateObject, 3, trunc, NULL), PTP_RC_OK);
+		assert_int_equal(stat(path, &(struct stat){ 0 }), 0);
+	}
+	{
+		/* ObjectInfo says 0xffffffff, the ObjectSize property the real size */
+		const uint32_t prop[2] = { p[0], MTP_OPC_ObjectSize };
+
+		assert_int_equal(with_data_in(h, MTP_OC_GetObjectPropValue, 2, prop, data,
+					      sizeof(data), &len, NULL),
+				 PTP_RC_OK);
+		assert_int_equal(len, 8);
+		assert_int_equal(data[4], 0x01); /* 0x1_0000_0020 */
+		assert_int_equal(data[0], 0x20);
+		assert_int_equal(
+			with_data_in(h, PTP_OC_GetObjectInfo, 1, p, data, sizeof(data), &len, NULL),
+			PTP_RC_OK);
+		assert_memory_equal(data + 8, "\xff\xff\xff\xff", 4);
+	}
+}
+
+static void test_cancel_mid_transfer(void **state)
+{
+	struct harness *h = *state;
+	static const uint8_t cancel[8] = { 0x21, 0x64, 0, 0, 0, 0, 6, 0 };
+	static const uint8_t status_req[8] = { 0xa1, 0x67, 0, 0, 0, 0, 4, 0 };
+	uint8_t data[IN_URB], *big = calloc(1, 1 << 20);
+	uint8_t body[6] = { 0x01, 0x40 };
+	char path[128];
+	uint32_t *handles;
+	size_t len;
+	int fd, st;
+
+	assert_non_null(big);
+	snprintf(path, sizeof(path), "%s/big.bin", h->dir);
+	fd = open(path, O_RDWR | O_CREAT, 0644);
+	assert_int_equal(write(fd, big, 1 << 20), 1 << 20);
+	close(fd);
+	free(big);
+	open_session(h);
+	{
+		const uint32_t params[3] = { 0xffffffff, 0, 0xffffffff };
+
+		assert_int_equal(with_data_in(h, PTP_OC_GetObjectHandles, 3, params, data,
+					      sizeof(data), &len, NULL),
+				 PTP_RC_OK);
+		handles = (uint32_t *)(data + 4);
+	}
+	send_command(h, PTP_OC_GetObject, ++h->tid, 1, handles);
+	submit(h, 1, true, IN_URB, NULL, NULL); /* one piece of the data, then cancel */
+	pump(h);
+	assert_int_equal(ret_submit(h, true, data, sizeof(data), NULL), IN_URB);
+	control(h, cancel, body, 6, &st);
+	assert_int_equal(st, 0);
+	control(h, status_req, NULL, 4, &st);
+	assert_int_equal(st, 0);
+	/* after the cancel, the next transaction works */
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_device, teardown_device)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_session_and_device_info), T(test_malformed_containers),
+		T(test_send_and_get_object),	 T(test_names_outside_refused),
+		T(test_bad_data_phases),	 T(test_large_offsets),
+		T(test_cancel_mid_transfer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
