@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libFuzzer target: what an MTP initiator sends serve-mtp, decoded as the
+ * responder does: a container header, a command, an ObjectInfo dataset,
+ * and MTP strings; what decodes is encoded again and must decode the same.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtp_container.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mtp_error err;
+	struct mtp_header hdr;
+	struct mtp_operation op;
+	struct mtp_object_info info, again;
+	struct mtp_reader r;
+	struct mtp_buf b;
+	char name[MTP_NAME_MAX];
+
+	(void)mtp_decode_header(data, size, &hdr, &err);
+	(void)mtp_decode_command(data, size, &op, &err);
+	if (mtp_decode_object_info(data, size, &info, &err) == 0) {
+		memset(&b, 0, sizeof(b));
+		mtp_encode_object_info(&b, &info);
+		if (mtp_decode_object_info(b.data, b.len, &again, &err) != 0 ||
+		    strcmp(info.filename, again.filename) != 0 || info.parent != again.parent ||
+		    info.format != again.format)
+			abort();
+		mtp_buf_free(&b);
+	}
+	mtp_reader_init(&r, data, size);
+	while (!r.failed && r.off < r.len)
+		mtp_get_string(&r, name, sizeof(name), "string");
+	return 0;
+}
