@@ -71,6 +71,7 @@ int usbip_daemon_run(struct usbip_daemon *d, void (*before_exit)(void *arg), voi
 	struct ev_loop *loop = NULL;
 	struct usbip_tls *tls = NULL;
 	int fds[USBIP_MAX_LISTEN], nfds, i, rc = 1;
+	bool pid_written = false;
 	char err[256];
 
 	if (!d->use_tls &&
@@ -96,8 +97,11 @@ int usbip_daemon_run(struct usbip_daemon *d, void (*before_exit)(void *arg), voi
 		if (usbip_daemonize() != 0)
 			goto out;
 	}
-	if (d->pid_file && usbip_pidfile_write(d->pid_file) != 0)
-		goto out;
+	if (d->pid_file) {
+		if (usbip_pidfile_write(d->pid_file) != 0)
+			goto out; /* another instance's file: not ours to remove */
+		pid_written = true;
+	}
 	loop = ev_loop_new();
 	server = loop ? op_server_new(loop, &d->server) : NULL;
 	sig_watch = (struct ev_watch){ .fd = usbip_signalfd(), .events = POLLIN, .cb = on_signal };
@@ -116,7 +120,8 @@ int usbip_daemon_run(struct usbip_daemon *d, void (*before_exit)(void *arg), voi
 out:
 	op_server_free(server);
 	ev_loop_free(loop);
-	usbip_pidfile_remove(d->pid_file);
+	if (pid_written)
+		usbip_pidfile_remove(d->pid_file);
 	usbip_tls_free(tls);
 	return rc;
 }
