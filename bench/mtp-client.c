@@ -3,7 +3,8 @@
  * A small libmtp client for the guest cases and the benchmark: what
  * mtp-tools cannot do (rename) and timings of what they do.
  *
- *   mtp-client list               lists every file; prints "list N files MS ms"
+ *   mtp-client list               opens the device and lists every file;
+ *                                 prints "list N files MS ms"
  *   mtp-client get NAME OUT       fetches the first file called NAME into OUT;
  *                                 prints "get BYTES bytes MS ms"
  *   mtp-client rename OLD NEW     renames the first file or folder called OLD
@@ -16,7 +17,7 @@
  *                                 comes within SECONDS ("event added ID" ...)
  *
  * Built by tests/vm/mkinitramfs.sh when the host has libmtp-dev; it runs on
- * the first MTP device libmtp finds.
+ * the first MTP device libmtp finds, or the one at MTP_DEVICE=BUS:DEV.
  */
 #include <libmtp.h>
 #include <signal.h>
@@ -56,6 +57,30 @@ static LIBMTP_folder_t *find_folder(LIBMTP_folder_t *f, const char *name)
 	return NULL;
 }
 
+/* The first MTP device, or the one at BUS:DEV (MTP_DEVICE) when several are there. */
+static LIBMTP_mtpdevice_t *open_device(int uncached, const char *where)
+{
+	LIBMTP_raw_device_t *raw = NULL;
+	LIBMTP_mtpdevice_t *dev = NULL;
+	unsigned int bus = 0, devnum = 0;
+	int n = 0, i;
+
+	if (where && sscanf(where, "%u:%u", &bus, &devnum) != 2) {
+		fprintf(stderr, "mtp-client: MTP_DEVICE wants BUS:DEV, not %s\n", where);
+		return NULL;
+	}
+	if (LIBMTP_Detect_Raw_Devices(&raw, &n) != 0)
+		return NULL;
+	for (i = 0; i < n && !dev; i++) {
+		if (where && (raw[i].bus_location != bus || raw[i].devnum != devnum))
+			continue;
+		dev = uncached ? LIBMTP_Open_Raw_Device_Uncached(&raw[i])
+			       : LIBMTP_Open_Raw_Device(&raw[i]);
+	}
+	free(raw);
+	return dev;
+}
+
 static void free_files(LIBMTP_file_t *files)
 {
 	while (files) {
@@ -71,7 +96,7 @@ int main(int argc, char **argv)
 	LIBMTP_mtpdevice_t *dev;
 	LIBMTP_file_t *files = NULL, *f;
 	int rc = 1, uncached;
-	double t;
+	double t, t0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: mtp-client list | get NAME OUT | rename OLD NEW\n");
@@ -80,23 +105,14 @@ int main(int argc, char **argv)
 	LIBMTP_Init();
 	uncached = strcmp(argv[1], "size") == 0 || strcmp(argv[1], "getpart") == 0 ||
 		   strcmp(argv[1], "putpart") == 0;
-	if (uncached) {
-		LIBMTP_raw_device_t *raw = NULL;
-		int n = 0;
-
-		dev = NULL;
-		if (LIBMTP_Detect_Raw_Devices(&raw, &n) == 0 && n > 0)
-			dev = LIBMTP_Open_Raw_Device_Uncached(&raw[0]);
-		free(raw);
-	} else {
-		dev = LIBMTP_Get_First_Device();
-	}
+	/* A cached open already fetches every object's metadata: "list" times both. */
+	t0 = now_ms();
+	dev = open_device(uncached, getenv("MTP_DEVICE"));
 	if (!dev) {
 		fprintf(stderr, "mtp-client: no MTP device\n");
 		return 1;
 	}
 	LIBMTP_Get_Storage(dev, LIBMTP_STORAGE_SORTBY_NOTSORTED);
-	t = now_ms();
 	if (uncached)
 		/*
 		 * Top-level files, listed one folder at a time: libmtp's fast
@@ -112,7 +128,7 @@ int main(int argc, char **argv)
 
 		for (f = files; f; f = f->next)
 			n++;
-		printf("list %d files %.0f ms\n", n, now_ms() - t);
+		printf("list %d files %.0f ms\n", n, now_ms() - t0);
 		rc = 0;
 	} else if (strcmp(argv[1], "get") == 0 && argc == 4) {
 		f = find_file(files, argv[2]);

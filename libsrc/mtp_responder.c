@@ -285,10 +285,17 @@ static void stop_stream(struct mtp_device *m)
 /* Queues the next piece of the file; ends the data phase and answers when done. */
 static void refill_stream(struct mtp_device *m)
 {
-	static uint8_t buf[STREAM_CHUNK];
-	size_t want = m->in_left < sizeof(buf) ? (size_t)m->in_left : sizeof(buf);
+	size_t want = m->in_left < STREAM_CHUNK ? (size_t)m->in_left : STREAM_CHUNK;
+	uint8_t *buf = vdev_in_alloc(want); /* read straight into the IN queue */
 	ssize_t n = 0;
 
+	if (!buf) {
+		vdev_in_write(m->vdev, EP_BULK_IN, NULL, 0, true);
+		stop_stream(m);
+		m->op = m->in_op;
+		respond_rc(m, PTP_RC_GeneralError);
+		return;
+	}
 	while (want) {
 		n = pread(m->in_fd, buf, want, (off_t)m->in_offset);
 		if (n >= 0 || errno != EINTR)
@@ -300,6 +307,7 @@ static void refill_stream(struct mtp_device *m)
 
 		log_warn("mtp: file changed or failed while being read (%s)",
 			 n < 0 ? strerror(errno) : "shorter than announced");
+		vdev_in_discard(buf);
 		vdev_in_write(m->vdev, EP_BULK_IN, NULL, 0, true);
 		stop_stream(m);
 		m->op = m->in_op;
@@ -313,12 +321,12 @@ static void refill_stream(struct mtp_device *m)
 		uint32_t count = (uint32_t)m->in_sent;
 
 		stop_stream(m);
-		vdev_in_write(m->vdev, EP_BULK_IN, buf, (size_t)n, true);
+		vdev_in_commit(m->vdev, EP_BULK_IN, buf, (size_t)n, true);
 		m->op = m->in_op;
 		respond(m, PTP_RC_OK, m->in_param ? 1 : 0, count, 0, 0);
 		return;
 	}
-	vdev_in_write(m->vdev, EP_BULK_IN, buf, (size_t)n, false);
+	vdev_in_commit(m->vdev, EP_BULK_IN, buf, (size_t)n, false);
 }
 
 static void start_stream(struct mtp_device *m, int fd, uint64_t offset, uint64_t count,

@@ -2,6 +2,7 @@
 #include "vdev.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,13 +117,12 @@ struct vdev_urb *vdev_urb_new(uint32_t length)
 	if (!urb)
 		return NULL;
 	urb->length = length;
-	if (length) {
-		urb->buf = malloc(length);
-		if (!urb->buf) {
-			free(urb);
-			return NULL;
-		}
+	urb->mem = malloc(VDEV_URB_HEADROOM + (size_t)length);
+	if (!urb->mem) {
+		free(urb);
+		return NULL;
 	}
+	urb->buf = urb->mem + VDEV_URB_HEADROOM;
 	return urb;
 }
 
@@ -130,7 +130,7 @@ void vdev_urb_free(struct vdev_urb *urb)
 {
 	if (!urb)
 		return;
-	free(urb->buf);
+	free(urb->mem);
 	free(urb);
 }
 
@@ -277,22 +277,51 @@ static void process_in(struct vdev *dev, uint8_t num)
 	ep->busy = false;
 }
 
+uint8_t *vdev_in_alloc(size_t cap)
+{
+	struct vdev_chunk *c = malloc(sizeof(*c) + cap);
+
+	/* Not a leak: chunk_of() finds c again from its data. */
+	// cppcheck-suppress memleak
+	return c ? c->data : NULL;
+}
+
+// cppcheck-suppress constParameter
+static struct vdev_chunk *chunk_of(uint8_t *buf)
+{
+	return (struct vdev_chunk *)(buf - offsetof(struct vdev_chunk, data));
+}
+
+void vdev_in_discard(uint8_t *buf)
+{
+	if (buf)
+		free(chunk_of(buf));
+}
+
 int vdev_in_write(struct vdev *dev, uint8_t addr, const void *data, size_t len, bool end)
 {
-	struct vdev_ep *ep = &dev->in[addr & 0x0f];
-	struct vdev_chunk *c;
+	uint8_t *buf = vdev_in_alloc(len);
 
-	if (!(addr & 0x80) || !ep->present)
+	if (!buf)
 		return -1;
-	c = malloc(sizeof(*c) + len);
-	if (!c)
+	if (len)
+		memcpy(buf, data, len);
+	return vdev_in_commit(dev, addr, buf, len, end);
+}
+
+int vdev_in_commit(struct vdev *dev, uint8_t addr, uint8_t *buf, size_t len, bool end)
+{
+	struct vdev_ep *ep = &dev->in[addr & 0x0f];
+	struct vdev_chunk *c = chunk_of(buf);
+
+	if (!(addr & 0x80) || !ep->present) {
+		free(c);
 		return -1;
+	}
 	c->next = NULL;
 	c->len = len;
 	c->off = 0;
 	c->end = end;
-	if (len)
-		memcpy(c->data, data, len);
 	if (ep->ctail)
 		ep->ctail->next = c;
 	else
@@ -584,15 +613,15 @@ void vdev_submit(struct vdev *dev, struct vdev_urb *urb)
 	}
 	if (!urb->dir_in) {
 		/* The device takes the data (the URB completes) before it answers. */
-		uint8_t *data = urb->buf, num = urb->ep;
+		uint8_t *mem = urb->mem, *data = urb->buf, num = urb->ep;
 		uint32_t len = urb->length;
 
-		urb->buf = NULL;
+		urb->mem = urb->buf = NULL;
 		urb->actual = len;
 		complete(dev, urb, 0);
 		if (dev->cfg.ops->out)
 			dev->cfg.ops->out(dev->cfg.priv, num, data, len);
-		free(data);
+		free(mem);
 		return;
 	}
 	if (ep->tail)

@@ -98,6 +98,12 @@ struct vdev_urb {
 	uint8_t setup[8];
 	uint8_t *buf; /* OUT: the host's data (length bytes); IN: filled by the engine */
 	uint32_t actual;
+	/*
+	 * buf is mem + VDEV_URB_HEADROOM: the transport may build its reply
+	 * header in front of the data and send both without a copy (taking
+	 * mem over and setting it to NULL).
+	 */
+	uint8_t *mem;
 	struct vdev_urb *next;
 };
 
@@ -111,7 +117,9 @@ struct vdev *vdev_new(const struct vdev_config *config);
 void vdev_free(struct vdev *dev);
 void vdev_set_completion(struct vdev *dev, vdev_complete_fn fn, void *arg);
 
-/* Allocates an URB with a zeroed buffer of length bytes (bounded by the caller). */
+#define VDEV_URB_HEADROOM 64
+
+/* Allocates an URB with a buffer of length bytes (bounded by the caller). */
 struct vdev_urb *vdev_urb_new(uint32_t length);
 void vdev_urb_free(struct vdev_urb *urb);
 
@@ -131,6 +139,14 @@ void vdev_disconnect(struct vdev *dev);
  * packet or a ZLP after it). Returns 0, or -1 out of memory.
  */
 int vdev_in_write(struct vdev *dev, uint8_t ep, const void *data, size_t len, bool end);
+/*
+ * The same without a copy: a buffer of up to cap bytes to fill, then
+ * queued with vdev_in_commit (len <= cap bytes of it), or dropped with
+ * vdev_in_discard. NULL out of memory.
+ */
+uint8_t *vdev_in_alloc(size_t cap);
+int vdev_in_commit(struct vdev *dev, uint8_t ep, uint8_t *buf, size_t len, bool end);
+void vdev_in_discard(uint8_t *buf);
 /* Bytes queued and not yet taken by URBs on IN endpoint ep. */
 size_t vdev_in_queued(const struct vdev *dev, uint8_t ep);
 /* Drops the IN data queued on ep (a cancelled transaction). */

@@ -147,6 +147,26 @@ int vdev_server_export(struct vdev_server *s, const char *host, const char *port
 	return s->session ? 0 : 1;
 }
 
+int vdev_server_unexport(struct vdev_server *s, const char *host, const char *port, int timeout_ms,
+			 uint32_t *status)
+{
+	struct usbip_conn *conn;
+	struct usbip_op_header hdr;
+
+	*status = USBIP_ST_ERROR;
+	conn = usbip_tcp_connect(host, port, timeout_ms);
+	if (!conn)
+		return 4;
+	if (usbip_send_op(conn, USBIP_OP_REQ_UNEXPORT, USBIP_ST_OK, &s->entry.udev) != 0 ||
+	    usbip_recv_op_header(conn, USBIP_OP_REP_UNEXPORT, &hdr) != 0) {
+		usbip_conn_close(conn);
+		return 1;
+	}
+	usbip_conn_close(conn);
+	*status = hdr.status;
+	return hdr.status == USBIP_ST_OK ? 0 : 5;
+}
+
 int vdev_server_attached(const struct vdev_server *s)
 {
 	return s->session != NULL;

@@ -37,6 +37,12 @@ int vdev_server_listen(struct vdev_server *server, const int *fds, int nfds);
  */
 int vdev_server_export(struct vdev_server *server, const char *host, const char *port,
 		       int timeout_ms, uint32_t *status);
+/*
+ * Asks the usbipa at host:port to detach the device (OP_REQ_UNEXPORT on a
+ * new connection). Returns 0, or an exit code as vdev_server_export.
+ */
+int vdev_server_unexport(struct vdev_server *server, const char *host, const char *port,
+			 int timeout_ms, uint32_t *status);
 /* Whether an importer is attached right now. */
 int vdev_server_attached(const struct vdev_server *server);
 /* Called when an attached importer goes away (e.g. to export again or to stop). */

@@ -13,11 +13,16 @@
 /* Stop reading requests while this much output waits: the peer must read first. */
 #define OUTPUT_HIGH_WATER (4u << 20)
 
+/* A reply on its way out: its bytes inline, or an URB's memory taken over. */
 struct out_buf {
 	struct out_buf *next;
+	uint8_t *data;
 	size_t len, off;
-	uint8_t data[];
+	uint8_t *owned; /* freed with the out_buf */
+	uint8_t inline_data[];
 };
+
+#define STAGE_SIZE (64u << 10)
 
 struct vdev_usbip {
 	struct ev_loop *loop;
@@ -27,7 +32,10 @@ struct vdev_usbip {
 	vdev_usbip_closed_fn closed;
 	void *closed_arg;
 
-	/* input: a header, then the URB's OUT data and any ISO descriptors */
+	/* input: read in big pieces (one recv usually holds a whole command) */
+	uint8_t *stage;
+	size_t stage_len, stage_off;
+	/* a header, then the URB's OUT data and any ISO descriptors */
 	uint8_t hdr_buf[USBIP_URB_HEADER_SIZE];
 	size_t hdr_got;
 	struct usbip_urb_header hdr;
@@ -46,19 +54,8 @@ static void update_events(struct vdev_usbip *s)
 				  (s->out_head ? POLLOUT : 0));
 }
 
-static int queue_output(struct vdev_usbip *s, const struct usbip_urb_header *hdr,
-			const uint8_t *data, size_t len)
+static void append_output(struct vdev_usbip *s, struct out_buf *b)
 {
-	struct out_buf *b = malloc(sizeof(*b) + USBIP_URB_HEADER_SIZE + len);
-
-	if (!b) {
-		s->failed = true;
-		return -1;
-	}
-	usbip_encode_urb_header(b->data, hdr);
-	if (len)
-		memcpy(b->data + USBIP_URB_HEADER_SIZE, data, len);
-	b->len = USBIP_URB_HEADER_SIZE + len;
 	b->off = 0;
 	b->next = NULL;
 	if (s->out_tail)
@@ -68,7 +65,22 @@ static int queue_output(struct vdev_usbip *s, const struct usbip_urb_header *hdr
 	s->out_tail = b;
 	s->out_bytes += b->len;
 	update_events(s);
-	return 0;
+}
+
+/* A reply without data. */
+static void queue_header(struct vdev_usbip *s, const struct usbip_urb_header *hdr)
+{
+	struct out_buf *b = malloc(sizeof(*b) + USBIP_URB_HEADER_SIZE);
+
+	if (!b) {
+		s->failed = true;
+		return;
+	}
+	usbip_encode_urb_header(b->inline_data, hdr);
+	b->data = b->inline_data;
+	b->len = USBIP_URB_HEADER_SIZE;
+	b->owned = NULL;
+	append_output(s, b);
 }
 
 static void on_complete(void *arg, struct vdev_urb *urb, int status)
@@ -84,11 +96,29 @@ static void on_complete(void *arg, struct vdev_urb *urb, int status)
 		},
 	};
 
+	struct out_buf *b;
+
 	if (urb->actual > urb->length)
 		hdr.u.ret_submit.actual_length = urb->length; /* never: vhci would drop us */
-	queue_output(s, &hdr, urb->dir_in ? urb->buf : NULL,
-		     urb->dir_in ? hdr.u.ret_submit.actual_length : 0);
+	if (!urb->dir_in || !hdr.u.ret_submit.actual_length || !urb->mem) {
+		queue_header(s, &hdr);
+		vdev_urb_free(urb);
+		return;
+	}
+	/* IN data: the header goes in the URB's headroom, and the memory with it. */
+	b = malloc(sizeof(*b));
+	if (!b) {
+		s->failed = true;
+		vdev_urb_free(urb);
+		return;
+	}
+	b->data = urb->buf - USBIP_URB_HEADER_SIZE;
+	usbip_encode_urb_header(b->data, &hdr);
+	b->len = USBIP_URB_HEADER_SIZE + hdr.u.ret_submit.actual_length;
+	b->owned = urb->mem;
+	urb->mem = urb->buf = NULL;
 	vdev_urb_free(urb);
+	append_output(s, b);
 }
 
 static void send_ret_unlink(struct vdev_usbip *s, uint32_t seqnum, int status)
@@ -98,7 +128,7 @@ static void send_ret_unlink(struct vdev_usbip *s, uint32_t seqnum, int status)
 		.u.ret_unlink = { .status = status },
 	};
 
-	queue_output(s, &hdr, NULL, 0);
+	queue_header(s, &hdr);
 }
 
 static void free_output(struct vdev_usbip *s)
@@ -107,6 +137,7 @@ static void free_output(struct vdev_usbip *s)
 
 	for (; b; b = next) {
 		next = b->next;
+		free(b->owned);
 		free(b);
 	}
 	s->out_head = s->out_tail = NULL;
@@ -121,6 +152,7 @@ void vdev_usbip_stop(struct vdev_usbip *s)
 	vdev_set_completion(s->dev, NULL, NULL);
 	vdev_disconnect(s->dev);
 	vdev_urb_free(s->urb);
+	free(s->stage);
 	free_output(s);
 	usbip_conn_close(s->conn);
 	free(s);
@@ -157,6 +189,7 @@ static int flush_output(struct vdev_usbip *s)
 		s->out_head = b->next;
 		if (!s->out_head)
 			s->out_tail = NULL;
+		free(b->owned);
 		free(b);
 	}
 	update_events(s);
@@ -225,26 +258,64 @@ static int begin_command(struct vdev_usbip *s)
 	return 0;
 }
 
+/* Takes up to len bytes for dst from the staged input; returns how many. */
+static size_t from_stage(struct vdev_usbip *s, uint8_t *dst, size_t len)
+{
+	size_t n = s->stage_len - s->stage_off;
+
+	if (n > len)
+		n = len;
+	if (dst)
+		memcpy(dst, s->stage + s->stage_off, n);
+	s->stage_off += n;
+	return n;
+}
+
+/* Moves staged bytes into the command being read; dispatches it when complete. */
+static int consume(struct vdev_usbip *s)
+{
+	while (s->stage_off < s->stage_len) {
+		if (s->hdr_got < sizeof(s->hdr_buf)) {
+			s->hdr_got += from_stage(s, s->hdr_buf + s->hdr_got,
+						 sizeof(s->hdr_buf) - s->hdr_got);
+			if (s->hdr_got < sizeof(s->hdr_buf))
+				return 0;
+			if (begin_command(s))
+				return -1;
+		} else if (s->urb && s->data_got < s->urb->length) {
+			s->data_got += from_stage(s, s->urb->buf + s->data_got,
+						  s->urb->length - s->data_got);
+		} else if (s->skip) {
+			s->skip -= from_stage(s, NULL, s->skip);
+		}
+		if (s->hdr_got == sizeof(s->hdr_buf) &&
+		    (!s->urb || s->data_got == s->urb->length) && !s->skip) {
+			s->hdr_got = 0;
+			dispatch(s);
+			if (s->failed)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Reads what is there; returns -1 when the connection must end. */
 static int read_input(struct vdev_usbip *s)
 {
-	uint8_t scratch[4096];
 	int rounds = 64; /* let output and other watchers run between bursts */
 
 	while (rounds-- > 0 && s->out_bytes < OUTPUT_HIGH_WATER) {
-		void *dst;
-		size_t want;
+		uint8_t *dst = s->stage;
+		size_t want = STAGE_SIZE;
+		bool direct = false;
 		ssize_t n;
 
-		if (s->hdr_got < sizeof(s->hdr_buf)) {
-			dst = s->hdr_buf + s->hdr_got;
-			want = sizeof(s->hdr_buf) - s->hdr_got;
-		} else if (s->urb && s->data_got < s->urb->length) {
+		/* A large OUT payload is read straight into its URB. */
+		if (s->hdr_got == sizeof(s->hdr_buf) && s->urb &&
+		    s->urb->length - s->data_got >= STAGE_SIZE) {
 			dst = s->urb->buf + s->data_got;
 			want = s->urb->length - s->data_got;
-		} else {
-			dst = scratch;
-			want = s->skip < sizeof(scratch) ? s->skip : sizeof(scratch);
+			direct = true;
 		}
 		n = s->conn->ops->recv(s->conn, dst, want);
 		if (n == 0) {
@@ -259,23 +330,22 @@ static int read_input(struct vdev_usbip *s)
 			log_info("%s: receiving: %m", s->conn->peer);
 			return -1;
 		}
-		if (s->hdr_got < sizeof(s->hdr_buf)) {
-			s->hdr_got += (size_t)n;
-			if (s->hdr_got < sizeof(s->hdr_buf))
-				continue;
-			if (begin_command(s))
-				return -1;
-		} else if (s->urb && s->data_got < s->urb->length) {
+		if (direct) {
 			s->data_got += (size_t)n;
-		} else {
-			s->skip -= (size_t)n;
+			if (s->data_got == s->urb->length && !s->skip) {
+				s->hdr_got = 0;
+				dispatch(s);
+				if (s->failed)
+					return -1;
+			}
+			continue;
 		}
-		if ((!s->urb || s->data_got == s->urb->length) && !s->skip) {
-			s->hdr_got = 0;
-			dispatch(s);
-			if (s->failed)
-				return -1;
-		}
+		s->stage_len = (size_t)n;
+		s->stage_off = 0;
+		if (consume(s))
+			return -1;
+		if ((size_t)n < want)
+			return 0; /* drained: no need to ask again until poll says so */
 	}
 	return 0;
 }
@@ -311,6 +381,12 @@ struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *con
 	fl = fcntl(conn->fd, F_GETFL);
 	if (fl >= 0)
 		fcntl(conn->fd, F_SETFL, fl | O_NONBLOCK);
+	s->stage = malloc(STAGE_SIZE);
+	if (!s->stage) {
+		usbip_conn_close(conn);
+		free(s);
+		return NULL;
+	}
 	s->loop = loop;
 	s->conn = conn;
 	s->dev = dev;
@@ -319,6 +395,7 @@ struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *con
 	s->watch = (struct ev_watch){ .fd = conn->fd, .events = POLLIN, .cb = on_event, .data = s };
 	if (ev_watch_add(loop, &s->watch) != 0) {
 		usbip_conn_close(conn);
+		free(s->stage);
 		free(s);
 		return NULL;
 	}

@@ -216,6 +216,14 @@ static int serve(const struct serve_args *a)
 	}
 	fflush(stdout);
 	rc = ev_loop_run(st.loop) == 0 ? USBIP_EXIT_OK : USBIP_EXIT_FAILURE;
+	if (a->remote && st.stop_signal && vdev_server_attached(st.server)) {
+		uint32_t status;
+
+		/* Stopped while attached there: ask usbipa to detach it first. */
+		if (vdev_server_unexport(st.server, a->remote, usbip_opts.tcp_port,
+					 EXPORT_TIMEOUT_MS, &status) != 0)
+			log_warn("could not withdraw %s from %s", a->busid, a->remote);
+	}
 out:
 	vdev_server_free(st.server);
 	ev_loop_free(st.loop);
