@@ -1206,8 +1206,12 @@ static void handle_command(struct mtp_device *m, const uint8_t *buf, size_t len)
 		 op.transaction_id == m->last_tid + 1;
 	if (m->session_open && op.code != PTP_OC_OpenSession)
 		m->last_tid = op.transaction_id; /* resynchronise after a wrong one */
-	if (m->streaming) {
-		/* A new command while file data was still queued: the host gave up on it. */
+	if (m->streaming || vdev_in_queued(m->vdev, EP_BULK_IN)) {
+		/*
+		 * A new command while data of the last one was still queued: the
+		 * host gave up on it. Dropping it also bounds what a host that
+		 * never reads can make us hold to one transaction's worth.
+		 */
 		stop_stream(m);
 		vdev_in_flush(m->vdev, EP_BULK_IN);
 	}

@@ -110,19 +110,28 @@ void vdev_set_completion(struct vdev *dev, vdev_complete_fn fn, void *arg)
 	dev->complete_arg = arg;
 }
 
-struct vdev_urb *vdev_urb_new(uint32_t length)
+static int urb_alloc_buffer(struct vdev_urb *urb)
+{
+	if (urb->mem)
+		return 0;
+	urb->mem = malloc(VDEV_URB_HEADROOM + (size_t)urb->length);
+	if (!urb->mem)
+		return -1;
+	urb->buf = urb->mem + VDEV_URB_HEADROOM;
+	return 0;
+}
+
+struct vdev_urb *vdev_urb_new(uint32_t length, bool with_buffer)
 {
 	struct vdev_urb *urb = calloc(1, sizeof(*urb));
 
 	if (!urb)
 		return NULL;
 	urb->length = length;
-	urb->mem = malloc(VDEV_URB_HEADROOM + (size_t)length);
-	if (!urb->mem) {
+	if (with_buffer && urb_alloc_buffer(urb) != 0) {
 		free(urb);
 		return NULL;
 	}
-	urb->buf = urb->mem + VDEV_URB_HEADROOM;
 	return urb;
 }
 
@@ -210,6 +219,8 @@ static bool fill_urb(struct vdev_ep *ep, struct vdev_urb *urb)
 		ep->zlp_pending = false;
 		return true;
 	}
+	if (ep->chead && urb->length && urb_alloc_buffer(urb) != 0)
+		return false; /* out of memory: the URB waits (the host will time out or unlink) */
 	while (ep->chead && (urb->actual < urb->length || ep->chead->off == ep->chead->len)) {
 		struct vdev_chunk *c = ep->chead;
 		size_t n = c->len - c->off;
@@ -561,7 +572,7 @@ static void control(struct vdev *dev, struct vdev_urb *urb)
 	size_t room = s.length < urb->length ? s.length : urb->length;
 	int rc;
 
-	if (!in && urb->length < s.length) {
+	if ((!in && urb->length < s.length) || urb_alloc_buffer(urb) != 0) {
 		urb->actual = 0;
 		complete(dev, urb, -EPIPE);
 		return;
@@ -622,6 +633,10 @@ void vdev_submit(struct vdev *dev, struct vdev_urb *urb)
 		if (dev->cfg.ops->out)
 			dev->cfg.ops->out(dev->cfg.priv, num, data, len);
 		free(mem);
+		return;
+	}
+	if (ep->waiting >= VDEV_MAX_WAITING) {
+		complete(dev, urb, -ENOMEM); /* a flood of IN URBs: bounded */
 		return;
 	}
 	if (ep->tail)

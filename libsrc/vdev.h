@@ -119,9 +119,16 @@ void vdev_set_completion(struct vdev *dev, vdev_complete_fn fn, void *arg);
 
 #define VDEV_URB_HEADROOM 64
 
-/* Allocates an URB with a buffer of length bytes (bounded by the caller). */
-struct vdev_urb *vdev_urb_new(uint32_t length);
+/*
+ * Allocates an URB of length bytes (bounded by the caller). OUT URBs get
+ * their buffer now; IN URBs (with_buffer false) only when data arrives, so
+ * that URBs waiting for data cost no memory.
+ */
+struct vdev_urb *vdev_urb_new(uint32_t length, bool with_buffer);
 void vdev_urb_free(struct vdev_urb *urb);
+
+/* Waiting IN URBs beyond this make vdev_submit refuse new ones with -ENOMEM. */
+#define VDEV_MAX_WAITING 4096
 
 /* Takes an URB: it completes now, or later through the completion callback. */
 void vdev_submit(struct vdev *dev, struct vdev_urb *urb);

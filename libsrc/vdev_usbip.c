@@ -233,7 +233,8 @@ static int begin_command(struct vdev_usbip *s)
 		return -1;
 	}
 	/* Bounded by the decoder: transfer_buffer_length <= USBIP_MAX_TRANSFER. */
-	urb = vdev_urb_new(c->transfer_buffer_length);
+	urb = vdev_urb_new(c->transfer_buffer_length,
+			   s->hdr.base.direction != USBIP_DIR_IN || s->hdr.base.ep == 0);
 	if (!urb) {
 		log_err("%s: out of memory for a %u-byte URB", s->conn->peer,
 			c->transfer_buffer_length);
