@@ -26,6 +26,11 @@ struct usbip_conn_ops {
 	 */
 	int (*kernel_fd)(struct usbip_conn *conn);
 	void (*destroy)(struct usbip_conn *conn);
+	/*
+	 * Bytes already received and decrypted but not yet read, which poll(2)
+	 * cannot see (TLS records held in user space). NULL: never any.
+	 */
+	size_t (*pending)(struct usbip_conn *conn);
 };
 
 struct usbip_conn {
@@ -54,6 +59,11 @@ int usbip_conn_write_full(struct usbip_conn *conn, const void *buf, size_t len, 
 static inline int usbip_conn_kernel_fd(struct usbip_conn *conn)
 {
 	return conn->ops->kernel_fd(conn);
+}
+
+static inline size_t usbip_conn_pending(struct usbip_conn *conn)
+{
+	return conn->ops->pending ? conn->ops->pending(conn) : 0;
 }
 
 /* Closes the connection and frees it; NULL is allowed. */

@@ -549,12 +549,22 @@ static void tls_destroy(struct usbip_conn *conn)
 	conn->ops->destroy(conn);
 }
 
+static size_t tls_pending(struct usbip_conn *conn)
+{
+	struct tls_state *st = conn->transport;
+
+	if (!st->handshake_done || st->ktls || st->relayed)
+		return 0;
+	return (size_t)SSL_pending(st->ssl);
+}
+
 static const struct usbip_conn_ops tls_ops = {
 	.name = "tls",
 	.recv = tls_recv,
 	.send = tls_send,
 	.kernel_fd = tls_kernel_fd,
 	.destroy = tls_destroy,
+	.pending = tls_pending,
 };
 
 int usbip_tls_wrap(struct usbip_tls *tls, struct usbip_conn *conn, const char *server_name)

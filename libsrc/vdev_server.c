@@ -9,6 +9,7 @@
 #include "op_msg.h"
 #include "op_server.h"
 #include "transport_tcp.h"
+#include "transport_tls.h"
 #include "vdev_usbip.h"
 
 struct vdev_server {
@@ -19,6 +20,7 @@ struct vdev_server {
 	struct vdev_usbip *session; /* the importer, if any */
 	void (*on_detach)(void *arg);
 	void *detach_arg;
+	struct usbip_tls *listen_tls, *dial_tls;
 };
 
 static void session_closed(void *arg)
@@ -87,6 +89,8 @@ struct vdev_server *vdev_server_new(struct ev_loop *loop, struct vdev *dev,
 		return NULL;
 	s->loop = loop;
 	s->dev = dev;
+	s->listen_tls = opts->listen_tls;
+	s->dial_tls = opts->dial_tls;
 	u = &s->entry.udev;
 	snprintf(u->busid, sizeof(u->busid), "%s", opts->busid);
 	snprintf(u->path, sizeof(u->path), "%s", opts->path);
@@ -104,6 +108,7 @@ int vdev_server_listen(struct vdev_server *s, const int *fds, int nfds)
 		.requests = served,
 		.handle = handle_request,
 		.arg = s,
+		.tls = s->listen_tls,
 	};
 	int i;
 
@@ -127,7 +132,7 @@ int vdev_server_export(struct vdev_server *s, const char *host, const char *port
 	*status = USBIP_ST_ERROR;
 	if (s->session)
 		return 1;
-	conn = usbip_tcp_connect(host, port, timeout_ms);
+	conn = usbip_dial(host, port, timeout_ms, s->dial_tls);
 	if (!conn)
 		return 4;
 	if (usbip_send_op(conn, USBIP_OP_REQ_EXPORT, USBIP_ST_OK, &s->entry.udev) != 0 ||
@@ -154,7 +159,7 @@ int vdev_server_unexport(struct vdev_server *s, const char *host, const char *po
 	struct usbip_op_header hdr;
 
 	*status = USBIP_ST_ERROR;
-	conn = usbip_tcp_connect(host, port, timeout_ms);
+	conn = usbip_dial(host, port, timeout_ms, s->dial_tls);
 	if (!conn)
 		return 4;
 	if (usbip_send_op(conn, USBIP_OP_REQ_UNEXPORT, USBIP_ST_OK, &s->entry.udev) != 0 ||

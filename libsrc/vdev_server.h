@@ -14,10 +14,14 @@
 #include "usbip_proto.h"
 #include "vdev.h"
 
+struct usbip_tls;
+
 struct vdev_server_options {
 	const char *busid; /* e.g. "1-1" */
 	const char *path;  /* the sysfs-like path shown in the device list */
 	uint32_t busnum, devnum;
+	struct usbip_tls *listen_tls; /* TLS server context for listening, or NULL */
+	struct usbip_tls *dial_tls;   /* TLS client context for exporting, or NULL */
 };
 
 struct vdev_server;

@@ -52,6 +52,12 @@ static void update_events(struct vdev_usbip *s)
 {
 	s->watch.events = (short)((s->out_bytes < OUTPUT_HIGH_WATER ? POLLIN : 0) |
 				  (s->out_head ? POLLOUT : 0));
+	/*
+	 * Input TLS already holds (poll cannot see it) is taken on the next
+	 * turn of the loop: a deadline of now calls us back at once.
+	 */
+	s->watch.deadline_ms =
+		s->out_bytes < OUTPUT_HIGH_WATER && usbip_conn_pending(s->conn) ? ev_now_ms() : 0;
 }
 
 static void append_output(struct vdev_usbip *s, struct out_buf *b)
@@ -345,7 +351,7 @@ static int read_input(struct vdev_usbip *s)
 		s->stage_off = 0;
 		if (consume(s))
 			return -1;
-		if ((size_t)n < want)
+		if ((size_t)n < want && !usbip_conn_pending(s->conn))
 			return 0; /* drained: no need to ask again until poll says so */
 	}
 	return 0;
@@ -360,7 +366,8 @@ static void on_event(struct ev_loop *loop, struct ev_watch *w, short revents)
 		end_session(s);
 		return;
 	}
-	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+	/* TLS may hold decrypted input that poll(2) does not report. */
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) || usbip_conn_pending(s->conn)) {
 		if (read_input(s) || flush_output(s) || s->failed) {
 			end_session(s);
 			return;

@@ -168,6 +168,7 @@ int main(int argc, char **argv)
 		return USBIP_EXIT_USAGE;
 	}
 	if (use_tls) {
+		usbip_opts.tls_options = tls_options;
 		usbip_opts.tls = usbip_tls_new(&tls_options, false, err, sizeof(err));
 		if (!usbip_opts.tls) {
 			fprintf(stderr, "usbip: %s\n", err);

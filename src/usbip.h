@@ -5,11 +5,12 @@
 
 #include <stdbool.h>
 
-struct usbip_tls;
+#include "transport_tls.h"
 
 struct usbip_options {
-	const char *tcp_port;  /* --tcp-port, default 3240 */
-	struct usbip_tls *tls; /* --tls and its options, or NULL */
+	const char *tcp_port;		      /* --tcp-port, default 3240 */
+	struct usbip_tls *tls;		      /* --tls: the client context, or NULL */
+	struct usbip_tls_options tls_options; /* for a subcommand that serves (serve-mtp) */
 };
 
 extern struct usbip_options usbip_opts;

@@ -163,6 +163,8 @@ static int serve(const struct serve_args *a)
 		.busid = a->busid, .path = path, .busnum = 1, .devnum = 2
 	};
 	struct serve_state st = { 0 };
+	struct usbip_tls *listen_tls = NULL;
+	char err[256];
 	struct ev_watch sig_watch, change_watch;
 	int fds[USBIP_MAX_LISTEN], nfds = 0, rc = USBIP_EXIT_FAILURE, i;
 	struct stat sb;
@@ -172,10 +174,21 @@ static int serve(const struct serve_args *a)
 			errno && !S_ISDIR(sb.st_mode) ? strerror(errno) : "not a directory");
 		return USBIP_EXIT_FAILURE;
 	}
+	/* With --tls, listening takes the server side's certificate (--cert/--key). */
+	if (usbip_opts.tls && !a->remote) {
+		listen_tls = usbip_tls_new(&usbip_opts.tls_options, true, err, sizeof(err));
+		if (!listen_tls) {
+			fprintf(stderr, "usbip serve-mtp: %s\n", err);
+			return USBIP_EXIT_FAILURE;
+		}
+	}
+	sopts.listen_tls = listen_tls;
+	sopts.dial_tls = usbip_opts.tls;
 	snprintf(path, sizeof(path), "/sys/devices/serve-mtp/%s", a->busid);
 	st.mdev = mtp_device_new(&mopts);
 	if (!st.mdev) {
 		fprintf(stderr, "usbip serve-mtp: %s: %s\n", a->dir, strerror(errno));
+		usbip_tls_free(listen_tls);
 		return USBIP_EXIT_FAILURE;
 	}
 	st.loop = ev_loop_new();
@@ -228,6 +241,7 @@ out:
 	vdev_server_free(st.server);
 	ev_loop_free(st.loop);
 	mtp_device_free(st.mdev);
+	usbip_tls_free(listen_tls);
 	if (sig_watch.fd >= 0)
 		close(sig_watch.fd);
 	return rc;
