@@ -1364,6 +1364,47 @@ static void on_out(void *priv, uint8_t ep, const uint8_t *data, size_t len)
 	m->cmd_overflow = false;
 }
 
+/* File data straight into the host's URB: one copy, from the page cache. */
+static size_t on_in_direct(void *priv, uint8_t ep, uint8_t *buf, size_t room, bool *end)
+{
+	struct mtp_device *m = priv;
+	size_t want;
+	ssize_t n = 0;
+
+	if (ep != EP_BULK_IN || !m->streaming)
+		return 0;
+	want = m->in_left < room ? (size_t)m->in_left : room;
+	while (want) {
+		n = pread(m->in_fd, buf, want, (off_t)m->in_offset);
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
+	if (n <= 0) {
+		/* The file shrank (or failed) under us: end the data phase short and say so. */
+		uint16_t rc = n < 0 ? rc_of_errno(errno) : PTP_RC_GeneralError;
+
+		log_warn("mtp: file changed or failed while being read (%s)",
+			 n < 0 ? strerror(errno) : "shorter than announced");
+		stop_stream(m);
+		*end = true;
+		m->op = m->in_op;
+		respond_rc(m, rc == PTP_RC_OK ? PTP_RC_GeneralError : rc);
+		return 0;
+	}
+	m->in_offset += (uint64_t)n;
+	m->in_left -= (uint64_t)n;
+	m->in_sent += (uint64_t)n;
+	if (m->in_left == 0) {
+		uint32_t count = (uint32_t)m->in_sent;
+
+		stop_stream(m);
+		*end = true;
+		m->op = m->in_op;
+		respond(m, PTP_RC_OK, m->in_param ? 1 : 0, count, 0, 0);
+	}
+	return (size_t)n;
+}
+
 static void on_in_wanted(void *priv, uint8_t ep)
 {
 	struct mtp_device *m = priv;
@@ -1414,6 +1455,7 @@ static const struct vdev_ops mtp_ops = {
 	.control = on_control,
 	.out = on_out,
 	.in_wanted = on_in_wanted,
+	.in_direct = on_in_direct,
 	.reset = on_reset,
 };
 

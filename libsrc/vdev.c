@@ -211,15 +211,16 @@ static int in_status(const struct vdev_urb *urb)
 
 /* Fills the first waiting URB from the queued chunks; true when it is done (full or message end).
  */
-static bool fill_urb(struct vdev_ep *ep, struct vdev_urb *urb)
+static bool fill_urb(struct vdev *dev, uint8_t num, struct vdev_urb *urb)
 {
+	struct vdev_ep *ep = &dev->in[num];
 	bool ended = false;
 
 	if (ep->zlp_pending) {
 		ep->zlp_pending = false;
 		return true;
 	}
-	if (ep->chead && urb->length && urb_alloc_buffer(urb) != 0)
+	if ((ep->chead || dev->cfg.ops->in_direct) && urb->length && urb_alloc_buffer(urb) != 0)
 		return false; /* out of memory: the URB waits (the host will time out or unlink) */
 	while (ep->chead && (urb->actual < urb->length || ep->chead->off == ep->chead->len)) {
 		struct vdev_chunk *c = ep->chead;
@@ -241,6 +242,15 @@ static bool fill_urb(struct vdev_ep *ep, struct vdev_urb *urb)
 		free(c);
 		if (ended)
 			break;
+	}
+	if (!ended && !ep->chead && urb->actual < urb->length && dev->cfg.ops->in_direct) {
+		/* The rest of the message straight from the function's source: no copy. */
+		size_t n = dev->cfg.ops->in_direct(dev->cfg.priv, (uint8_t)(0x80 | num),
+						   urb->buf + urb->actual,
+						   urb->length - urb->actual, &ended);
+
+		urb->actual += (uint32_t)n;
+		ep->msg_sent += n;
 	}
 	if (ended) {
 		/* A full URB cannot hold the terminating ZLP: it goes to the next one. */
@@ -275,7 +285,7 @@ static void process_in(struct vdev *dev, uint8_t num)
 			complete(dev, pop_urb(ep), -EPIPE);
 			continue;
 		}
-		if (fill_urb(ep, urb)) {
+		if (fill_urb(dev, num, urb)) {
 			pop_urb(ep);
 			complete(dev, urb, in_status(urb));
 			continue;

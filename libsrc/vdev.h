@@ -68,6 +68,14 @@ struct vdev_ops {
 	void (*out)(void *priv, uint8_t ep, const uint8_t *data, size_t len);
 	/* An IN URB waits on ep and the endpoint has no data queued: write some now, or later. */
 	void (*in_wanted)(void *priv, uint8_t ep);
+	/*
+	 * Optional, for bulk data: the rest of the message in progress on ep
+	 * (its start was queued with end false), written straight into an
+	 * URB's buffer of room bytes. Returns the bytes written (0: none now)
+	 * and sets *end on the last of them. Messages queued meanwhile (the
+	 * response) go after this one.
+	 */
+	size_t (*in_direct)(void *priv, uint8_t ep, uint8_t *buf, size_t room, bool *end);
 	/* The configuration was set or cleared, an interface was reset, or the host went away. */
 	void (*reset)(void *priv);
 	/* CLEAR_FEATURE(ENDPOINT_HALT) on ep. */
