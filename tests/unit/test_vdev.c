@@ -164,6 +164,17 @@ static void unlink_urb(struct harness *h, uint32_t seq, uint32_t target)
 	assert_int_equal(write(h->client, buf, sizeof(buf)), sizeof(buf));
 }
 
+static void write_full(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
 static bool readable(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -422,6 +433,40 @@ static void test_unconfigured_and_bad_endpoint(void **state)
 	assert_true(h->closed);
 }
 
+/* More waiting IN URBs than VDEV_MAX_WAITING: the one too many is refused, not kept. */
+static void test_in_urb_flood_bounded(void **state)
+{
+	struct harness *h = *state;
+	size_t n = VDEV_MAX_WAITING + 1, i;
+	uint8_t *all = malloc(n * USBIP_URB_HEADER_SIZE), data[16];
+	struct usbip_urb_header r;
+	int big = 4 << 20;
+
+	assert_non_null(all);
+	configure(h);
+	setsockopt(h->client, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	for (i = 0; i < n; i++) {
+		struct usbip_urb_header hdr = {
+			.base = { .command = USBIP_CMD_SUBMIT,
+				  .seqnum = 1000 + (uint32_t)i,
+				  .devid = 0x10002,
+				  .direction = USBIP_DIR_IN,
+				  .ep = 1 },
+			.u.cmd_submit = { .transfer_buffer_length = 16u << 20 },
+		};
+
+		usbip_encode_urb_header(all + i * USBIP_URB_HEADER_SIZE, &hdr);
+	}
+	write_full(h->client, all, n * USBIP_URB_HEADER_SIZE);
+	free(all);
+	pump(h);
+	h->dir_of[(1000 + n - 1) & 0xff] = 1;
+	reply(h, &r, data, 0);
+	assert_int_equal(r.base.seqnum, 1000 + n - 1);
+	assert_int_equal(r.u.ret_submit.status, -ENOMEM);
+	assert_false(h->closed);
+}
+
 static void test_garbage_drops_connection(void **state)
 {
 	struct harness *h = *state;
@@ -455,6 +500,7 @@ int main(void)
 		T(test_in_held_and_unlink),
 		T(test_zlp_and_short_not_ok),
 		T(test_unconfigured_and_bad_endpoint),
+		T(test_in_urb_flood_bounded),
 		T(test_garbage_drops_connection),
 		T(test_peer_gone),
 	};

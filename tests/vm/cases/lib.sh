@@ -266,7 +266,6 @@ debian_usbipd_stop() {
 # /opt/mtp/bin/mtp-client is bench/mtp-client.c when the host could build it.
 MTP_BIN=/opt/mtp/bin
 MTP_ID=1d6b:0100 # serve-mtp's VID:PID (Linux Foundation, "PTP Gadget")
-export LANG=C.UTF-8
 
 mtp_need_tools() {
     [ -x "$MTP_BIN/mtp-detect" ] || skip "libmtp's mtp-tools are not in the guest (see fetch.sh)"
@@ -277,7 +276,7 @@ mtp() {
     _mt=$1
     shift
     echo "+ mtp-$_mt $*" >&2
-    timeout 120 "$MTP_BIN/mtp-$_mt" "$@" >mtp-out.txt 2>mtp-err.txt
+    LANG=C.UTF-8 timeout 120 "$MTP_BIN/mtp-$_mt" "$@" >mtp-out.txt 2>mtp-err.txt
     _mrc=$?
     # libmtp's chatter about unknown devices and locales, and progress bars
     grep -v '^Progress: ' mtp-out.txt
