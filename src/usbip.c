@@ -71,10 +71,11 @@ int usbip_usage_error(const char *command, const char *fmt, ...)
 	return USBIP_EXIT_USAGE;
 }
 
-int usbip_parse_busid_args(int argc, char **argv, const char *command, const char *help,
-			   const char **busid)
+int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
+			    const char **host, const char **busid)
 {
 	static const struct option opts[] = {
+		{ "remote", required_argument, NULL, 'r' },
 		{ "busid", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -82,23 +83,45 @@ int usbip_parse_busid_args(int argc, char **argv, const char *command, const cha
 	int c;
 
 	*busid = NULL;
-	while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+	if (host)
+		*host = NULL;
+	while ((c = getopt_long(argc, argv, host ? "r:b:h" : "b:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'r':
+			if (!host)
+				return usbip_usage_error(command, "-r does not apply");
+			*host = optarg;
+			break;
 		case 'b':
 			*busid = optarg;
 			break;
 		case 'h':
-			printf("usage: usbip %s -b BUSID\n\n%s", command, help);
+			printf("usage: usbip %s %s-b BUSID\n\n%s", command, host ? "-r HOST " : "",
+			       help);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_usage_error(command, "unknown option");
+			return usbip_bad_option(command, argv);
 		}
 	}
+	if (host && !*host)
+		return usbip_usage_error(command, "which host? give -r HOST");
 	if (!*busid)
 		return usbip_usage_error(command, "which device? give -b BUSID");
+	if (strlen(*busid) >= 32)
+		return usbip_usage_error(command, "busid '%s' is too long", *busid);
 	if (optind < argc)
 		return usbip_usage_error(command, "unexpected argument '%s'", argv[optind]);
 	return -1;
+}
+
+int usbip_bad_option(const char *command, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+
+	/* For long options optopt holds an internal code: name the word typed. */
+	if (optopt && strncmp(arg, "--", 2) != 0)
+		return usbip_usage_error(command, "unknown option '-%c' or missing value", optopt);
+	return usbip_usage_error(command, "unknown option or missing value: '%s'", arg);
 }
 
 static int run_subcommand(const char *name, int argc, char **argv)
@@ -184,6 +207,7 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* reset getopt for the subcommand */
+	opterr = 0; /* subcommands say what is wrong in one line of their own */
 
 	if (strcmp(argv[0], "version") == 0) {
 		printf("usbip (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);

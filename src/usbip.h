@@ -39,12 +39,15 @@ int usbip_serve_mtp(int argc, char **argv);
 int usbip_not_built(const char *command, const char *what);
 
 /*
- * Parses the "-b BUSID" command line that bind and unbind share. Returns -1
- * with *busid set to go on, or the exit code to return (help printed, or a
- * usage error).
+ * Parses the "[-r HOST] -b BUSID" command line that bind, unbind (host
+ * NULL: no -r), attach and disconnect share. Returns -1 with the values set
+ * to go on, or the exit code to return (help printed, or a usage error).
  */
-int usbip_parse_busid_args(int argc, char **argv, const char *command, const char *help,
-			   const char **busid);
+int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
+			    const char **host, const char **busid);
+
+/* "usbip CMD: unknown option '-x'" for getopt's '?'; returns USBIP_EXIT_USAGE. */
+int usbip_bad_option(const char *command, char **argv);
 
 /* Prints "usbip CMD: unexpected argument" style errors; returns USBIP_EXIT_USAGE. */
 int usbip_usage_error(const char *command, const char *fmt, ...)

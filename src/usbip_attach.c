@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* usbip attach: import a device from a remote usbipd onto the local vhci-hcd. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,52 +10,23 @@
 #include "usbip.h"
 #include "vhci_driver.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: usbip attach -r HOST -b BUSID\n\n"
-		     "Imports device BUSID exported by the usbipd on HOST and attaches it to a\n"
-		     "free vhci-hcd port of the right speed. Prints the port it got.\n\n"
-		     "  -r, --remote HOST  host name, IPv4 or IPv6 address of the device side\n"
-		     "  -b, --busid BUSID  the device, as 'usbip list -r HOST' shows it\n");
-}
-
 int usbip_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "remote", required_argument, NULL, 'r' },
-		{ "busid", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *host = NULL, *busid = NULL;
+	static const char help[] =
+		"Imports device BUSID exported by the usbipd on HOST and attaches it to a\n"
+		"free vhci-hcd port of the right speed. Prints the port it got.\n\n"
+		"  -r, --remote HOST  host name, IPv4 or IPv6 address of the device side\n"
+		"  -b, --busid BUSID  the device, as 'usbip list -r HOST' shows it\n";
+	const char *host, *busid;
 	struct usbip_vhci_record rec;
 	struct usbip_usb_device udev;
 	struct usbip_conn *conn;
 	struct usbip_vhci vhci;
 	uint32_t status;
-	int c, port;
+	int port, rc = usbip_parse_device_args(argc, argv, "attach", help, &host, &busid);
 
-	while ((c = getopt_long(argc, argv, "r:b:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			host = optarg;
-			break;
-		case 'b':
-			busid = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return USBIP_EXIT_OK;
-		default:
-			return usbip_usage_error("attach", "unknown option");
-		}
-	}
-	if (!host || !busid)
-		return usbip_usage_error("attach", "give both -r HOST and -b BUSID");
-	if (optind < argc)
-		return usbip_usage_error("attach", "unexpected argument '%s'", argv[optind]);
-	if (strlen(busid) >= USBIP_BUSID_SIZE)
-		return usbip_usage_error("attach", "busid '%s' is too long", busid);
+	if (rc >= 0)
+		return rc;
 
 	/* Check vhci first: no point importing a device we cannot attach. */
 	if (usbip_vhci_open(&vhci) != 0)

@@ -255,7 +255,7 @@ int usbip_connect(int argc, char **argv)
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_usage_error("connect", "unknown option");
+			return usbip_bad_option("connect", argv);
 		}
 	}
 	if (!a.host || !a.busid)

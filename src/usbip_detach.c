@@ -44,7 +44,7 @@ int usbip_detach(int argc, char **argv)
 			       "or every imported device with --all.\n");
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_usage_error("detach", "unknown option");
+			return usbip_bad_option("detach", argv);
 		}
 	}
 	if (!port_arg == !all)

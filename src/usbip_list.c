@@ -228,7 +228,7 @@ int usbip_list(int argc, char **argv)
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_usage_error("list", "unknown option");
+			return usbip_bad_option("list", argv);
 		}
 	}
 	if (optind < argc)

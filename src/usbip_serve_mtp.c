@@ -137,7 +137,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_usage_error("serve-mtp", "unknown option");
+			return usbip_bad_option("serve-mtp", argv);
 		}
 	}
 	if (optind < argc)
