@@ -50,6 +50,42 @@ int usbip_daemon_option(struct usbip_daemon *d, int opt, char *arg, int argc, ch
 	return rc;
 }
 
+int usbip_daemon_parse_args(struct usbip_daemon *d, int argc, char **argv,
+			    const struct option *opts, void (*usage)(FILE *out),
+			    int (*own_option)(int opt, const char *arg, void *ctx), void *ctx)
+{
+	int c, rc;
+
+	opterr = 0; /* one line of our own instead of getopt's */
+	while ((c = getopt_long(argc, argv, USBIP_DAEMON_SHORT_OPTIONS "hv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'v':
+			printf("%s (%s) %s\n", d->name, PACKAGE_NAME, PACKAGE_VERSION);
+			return 0;
+		default:
+			rc = own_option ? own_option(c, optarg, ctx) : 0;
+			if (rc == 0)
+				rc = usbip_daemon_option(d, c, optarg, argc, argv);
+			if (rc < 0)
+				return 2;
+			if (rc == 0) {
+				fprintf(stderr,
+					"%s: unknown option or missing value: '%s' (see --help)\n",
+					d->name, optind > 0 ? argv[optind - 1] : "");
+				return 2;
+			}
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", d->name, argv[optind]);
+		return 2;
+	}
+	return -1;
+}
+
 static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
 	int sig = usbip_signalfd_read(w->fd);

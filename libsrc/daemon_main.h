@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "op_server.h"
 #include "transport_tcp.h"
@@ -39,6 +40,17 @@ struct usbip_daemon {
 	"  -D, --daemon          run in the background, logging to syslog\n"                       \
 	"  -P, --pid[=FILE]      write a locked pid file\n"                                        \
 	"  -d, --debug           print debugging messages\n" USBIP_TLS_OPTIONS_HELP
+
+/*
+ * Parses a daemon's command line: opts holds the shared options (above),
+ * the daemon's own, and "help"/"version" ('h', 'v'). own_option takes the
+ * daemon's own ones: it returns 1 when it took one, 0 when it is not its,
+ * -1 after printing why the value is wrong. Returns -1 to go on, or the
+ * exit code to return (help or version printed, or a usage error).
+ */
+int usbip_daemon_parse_args(struct usbip_daemon *d, int argc, char **argv,
+			    const struct option *opts, void (*usage)(FILE *out),
+			    int (*own_option)(int opt, const char *arg, void *ctx), void *ctx);
 
 /*
  * Takes one of the shared options. Returns 1 if it was one, 0 if not, -1

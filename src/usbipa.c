@@ -193,6 +193,23 @@ static void detach_ours(struct usbipa *d)
 	usbip_vhci_close(&vhci);
 }
 
+/* usbipa's own options: the allow-lists. */
+static int policy_option(int opt, const char *arg, void *ctx)
+{
+	struct usbipa *state = ctx;
+	char err[160];
+
+	if (opt == 'A' && policy_add_device(&state->policy, arg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "usbipa: --allow-device: %s\n", err);
+		return -1;
+	}
+	if (opt == 'H' && policy_add_network(&state->policy, arg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "usbipa: --allow-host: %s\n", err);
+		return -1;
+	}
+	return opt == 'A' || opt == 'H';
+}
+
 static void before_exit(void *arg)
 {
 	detach_ours(arg);
@@ -219,44 +236,12 @@ int main(int argc, char **argv)
 			    .arg = &state },
 	};
 	struct usbip_vhci vhci;
-	char err[160];
-	int c, rc;
+	int rc;
 
 	usbip_log_init("usbipa", false);
-	while ((c = getopt_long(argc, argv, USBIP_DAEMON_SHORT_OPTIONS "hv", opts, NULL)) != -1) {
-		switch (c) {
-		case 'A':
-			if (policy_add_device(&state.policy, optarg, err, sizeof(err)) != 0) {
-				fprintf(stderr, "usbipa: --allow-device: %s\n", err);
-				return 2;
-			}
-			break;
-		case 'H':
-			if (policy_add_network(&state.policy, optarg, err, sizeof(err)) != 0) {
-				fprintf(stderr, "usbipa: --allow-host: %s\n", err);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'v':
-			printf("usbipa (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-			return 0;
-		default:
-			rc = usbip_daemon_option(&d, c, optarg, argc, argv);
-			if (rc < 0)
-				return 2;
-			if (rc == 0) {
-				usage(stderr);
-				return 2;
-			}
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "usbipa: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	rc = usbip_daemon_parse_args(&d, argc, argv, opts, usage, policy_option, &state);
+	if (rc >= 0)
+		return rc;
 	/* Not fatal: the module may be loaded later; until then exports are refused. */
 	if (usbip_vhci_open(&vhci) == 0) {
 		state.nports = vhci.nports;

@@ -112,31 +112,12 @@ int main(int argc, char **argv)
 		.default_pid_file = DEFAULT_PID_FILE,
 		.server = { .name = "usbipd", .requests = served, .handle = handle_request },
 	};
-	int c, rc;
+	int rc;
 
 	usbip_log_init("usbipd", false);
-	while ((c = getopt_long(argc, argv, USBIP_DAEMON_SHORT_OPTIONS "hv", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'v':
-			printf("usbipd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-			return 0;
-		default:
-			rc = usbip_daemon_option(&d, c, optarg, argc, argv);
-			if (rc < 0)
-				return 2;
-			if (rc == 0) {
-				usage(stderr);
-				return 2;
-			}
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "usbipd: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	rc = usbip_daemon_parse_args(&d, argc, argv, opts, usage, NULL, NULL);
+	if (rc >= 0)
+		return rc;
 	/* Not fatal: the module may be loaded later, and until then the list is empty. */
 	if (!usbip_host_driver_loaded())
 		log_warn("serving an empty device list until usbip-host is loaded");
