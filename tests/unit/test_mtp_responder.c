@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "event_loop.h"
+#include "loop_util.h"
 #include "mtp_container.h"
 #include "mtp_responder.h"
 #include "transport_tcp.h"
@@ -46,20 +47,10 @@ static void closed(void *arg)
 	((struct harness *)arg)->closed = true;
 }
 
-static void stop(struct ev_loop *loop, struct ev_watch *w, short revents)
-{
-	(void)w;
-	(void)revents;
-	ev_loop_stop(loop);
-}
-
+/* Runs the loop until it has been idle for a moment. */
 static void pump(struct harness *h)
 {
-	struct ev_watch t = { .fd = -1, .deadline_ms = ev_now_ms() + 30, .cb = stop };
-
-	assert_int_equal(ev_watch_add(h->loop, &t), 0);
-	ev_loop_run(h->loop);
-	ev_watch_remove(h->loop, &t);
+	assert_int_equal(run_loop_for(h->loop, 30), 0);
 }
 
 static void read_full(int fd, void *buf, size_t len)
