@@ -9,24 +9,8 @@
 command -v nft >/dev/null 2>&1 || fail "nft is not in the guest (run.sh adds it when the host has nftables)"
 b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
 
-must ip netns add devnode
-must ip netns add appnode
-must ip link add vdev type veth peer name vapp
-must ip link set vdev netns devnode
-must ip link set vapp netns appnode
-must ip netns exec devnode ip addr add 10.99.0.1/24 dev vdev
-must ip netns exec appnode ip addr add 10.99.0.2/24 dev vapp
-for ns in devnode appnode; do
-    must ip netns exec $ns ip link set lo up
-done
-must ip netns exec devnode ip link set vdev up
-must ip netns exec appnode ip link set vapp up
-must_wait 10 "the veth link" ip netns exec appnode ping -c1 -W1 10.99.0.1
-
-# The device node's firewall: no connection may come in (SYN without ACK).
-must ip netns exec devnode nft add table inet fw
-must ip netns exec devnode nft add chain inet fw input '{ type filter hook input priority 0; policy accept; }'
-must ip netns exec devnode nft add rule inet fw input tcp flags '& (syn | ack) == syn' drop
+# Two nodes; the device node's firewall lets no connection in (two_nodes).
+two_nodes
 
 # Classic mode: usbipd on the device node, attach from the application node.
 must ip netns exec devnode usbipd -D -P /run/usbipd-fw.pid

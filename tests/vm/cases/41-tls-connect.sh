@@ -17,22 +17,8 @@ b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
 pki=$PWD/pki
 must make_certs "$pki"
 
-must ip netns add devnode
-must ip netns add appnode
-must ip link add vdev type veth peer name vapp
-must ip link set vdev netns devnode
-must ip link set vapp netns appnode
-must ip netns exec devnode ip addr add 10.99.0.1/24 dev vdev
-must ip netns exec appnode ip addr add 10.99.0.2/24 dev vapp
-for ns in devnode appnode; do must ip netns exec $ns ip link set lo up; done
-must ip netns exec devnode ip link set vdev up
-must ip netns exec appnode ip link set vapp up
-must_wait 10 "the veth link" ip netns exec appnode ping -c1 -W1 10.99.0.1
-
-# The device node: nothing comes in, and only HTTPS goes out.
-must ip netns exec devnode nft add table inet fw
-must ip netns exec devnode nft add chain inet fw input '{ type filter hook input priority 0; policy accept; }'
-must ip netns exec devnode nft add rule inet fw input tcp flags '& (syn | ack) == syn' drop
+# Two nodes; the device node lets nothing in (two_nodes), and only HTTPS out.
+two_nodes
 must ip netns exec devnode nft add chain inet fw output '{ type filter hook output priority 0; policy accept; }'
 must ip netns exec devnode nft add rule inet fw output oifname vdev tcp dport != 443 drop
 

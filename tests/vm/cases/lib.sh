@@ -446,6 +446,27 @@ mtp_scenario() {
     return 0
 }
 
+# two_nodes — the firewall cases' network: namespaces devnode (10.99.0.1,
+# veth vdev) and appnode (10.99.0.2, veth vapp), joined by a veth pair, and
+# a firewall on devnode that lets no connection in (a SYN without ACK is
+# dropped; replies to its own connections pass).
+two_nodes() {
+    must ip netns add devnode
+    must ip netns add appnode
+    must ip link add vdev type veth peer name vapp
+    must ip link set vdev netns devnode
+    must ip link set vapp netns appnode
+    must ip netns exec devnode ip addr add 10.99.0.1/24 dev vdev
+    must ip netns exec appnode ip addr add 10.99.0.2/24 dev vapp
+    for _ns in devnode appnode; do must ip netns exec $_ns ip link set lo up; done
+    must ip netns exec devnode ip link set vdev up
+    must ip netns exec appnode ip link set vapp up
+    must_wait 10 "the veth link" ip netns exec appnode ping -c1 -W1 10.99.0.1
+    must ip netns exec devnode nft add table inet fw
+    must ip netns exec devnode nft add chain inet fw input '{ type filter hook input priority 0; policy accept; }'
+    must ip netns exec devnode nft add rule inet fw input tcp flags '& (syn | ack) == syn' drop
+}
+
 # ------------------------------------------------------------------ TLS
 # make_certs DIR — a fresh test PKI with the openssl command line:
 #   ca.pem/ca.key              the CA
