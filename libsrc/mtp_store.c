@@ -330,22 +330,37 @@ static void watch_dir(struct mtp_store *st, struct obj *o, int fd)
 	o->wd = wd;
 }
 
+/*
+ * A directory stream over its own copy of fd (closedir closes the copy, the
+ * caller keeps fd). Returns 0 or -errno.
+ */
+static int dir_stream(int fd, DIR **out)
+{
+	int dfd = dup(fd);
+
+	if (dfd < 0)
+		return -errno;
+	*out = fdopendir(dfd);
+	if (!*out) {
+		int err = errno;
+
+		close(dfd);
+		return -err;
+	}
+	return 0;
+}
+
 /* Rescans directory o, open as fd: adds new names, drops vanished ones. */
 static int scan_dir(struct mtp_store *st, struct obj *o, int fd)
 {
-	int dfd = dup(fd);
 	DIR *d;
 	struct dirent *de;
 	unsigned int gen = ++st->gen;
 	uint32_t c, next;
+	int rc = dir_stream(fd, &d);
 
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return -errno;
-	}
+	if (rc)
+		return rc;
 	while ((de = readdir(d))) {
 		struct stat sb;
 		struct obj *child;
@@ -594,19 +609,15 @@ int mtp_store_create(struct mtp_store *st, uint32_t parent, const char *name, bo
 /* Empties directory fd (not following symlinks: a link is removed, never its target). */
 static int delete_tree(int fd, int depth)
 {
-	int dfd = dup(fd), rc = 0;
 	DIR *d;
 	struct dirent *de;
+	int rc;
 
 	if (depth > MAX_DEPTH)
 		return -ELOOP;
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return -errno;
-	}
+	rc = dir_stream(fd, &d);
+	if (rc)
+		return rc;
 	while ((de = readdir(d))) {
 		struct stat sb;
 
