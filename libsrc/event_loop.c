@@ -62,15 +62,6 @@ void ev_watch_remove(struct ev_loop *loop, struct ev_watch *w)
 		loop->watches[w->slot] = NULL;
 }
 
-size_t ev_watch_count(const struct ev_loop *loop)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < loop->count; i++)
-		n += loop->watches[i] != NULL;
-	return n;
-}
-
 void ev_loop_stop(struct ev_loop *loop)
 {
 	loop->stop = true;

@@ -30,7 +30,6 @@ void ev_loop_free(struct ev_loop *loop);
 int ev_watch_add(struct ev_loop *loop, struct ev_watch *w);
 /* Safe to call from any callback, including w's own. */
 void ev_watch_remove(struct ev_loop *loop, struct ev_watch *w);
-size_t ev_watch_count(const struct ev_loop *loop);
 
 /* Runs until ev_loop_stop; returns 0, or -1 if poll(2) failed. */
 int ev_loop_run(struct ev_loop *loop);

@@ -27,11 +27,6 @@ bool usbip_log_to_syslog(void)
 	return log_to_syslog;
 }
 
-bool usbip_log_debug_enabled(void)
-{
-	return log_debug_on;
-}
-
 void usbip_log(enum usbip_log_level level, const char *fmt, ...)
 {
 	static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };

@@ -10,7 +10,6 @@ enum usbip_log_level { USBIP_LOG_ERR, USBIP_LOG_WARN, USBIP_LOG_INFO, USBIP_LOG_
 /* ident names the program in every line; use_syslog sends lines to syslog. */
 void usbip_log_init(const char *ident, bool use_syslog);
 void usbip_log_set_debug(bool on);
-bool usbip_log_debug_enabled(void);
 bool usbip_log_to_syslog(void);
 
 void usbip_log(enum usbip_log_level level, const char *fmt, ...)

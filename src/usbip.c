@@ -53,12 +53,6 @@ static void usage(FILE *out)
 		USBIP_DEFAULT_PORT);
 }
 
-int usbip_not_built(const char *command, const char *what)
-{
-	fprintf(stderr, "usbip %s: not built yet: %s\n", command, what);
-	return USBIP_EXIT_NOT_BUILT;
-}
-
 int usbip_usage_error(const char *command, const char *fmt, ...)
 {
 	va_list ap;

@@ -20,7 +20,6 @@ enum usbip_exit {
 	USBIP_EXIT_OK = 0,
 	USBIP_EXIT_FAILURE = 1,	    /* the operation failed */
 	USBIP_EXIT_USAGE = 2,	    /* bad command line */
-	USBIP_EXIT_NOT_BUILT = 3,   /* the subcommand does not exist yet */
 	USBIP_EXIT_UNREACHABLE = 4, /* the remote host could not be reached */
 	USBIP_EXIT_REFUSED = 5,	    /* the remote host refused the request */
 };
@@ -34,9 +33,6 @@ int usbip_port(int argc, char **argv);
 int usbip_connect(int argc, char **argv);
 int usbip_disconnect(int argc, char **argv);
 int usbip_serve_mtp(int argc, char **argv);
-
-/* Says plainly that a subcommand is not built yet; returns USBIP_EXIT_NOT_BUILT. */
-int usbip_not_built(const char *command, const char *what);
 
 /*
  * Parses the "[-r HOST] -b BUSID" command line that bind, unbind (host
