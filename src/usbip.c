@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "transport_tcp.h"
-#include "transport_tls.h"
+#include "net/tcp.h"
+#include "net/tls.h"
+#include "util/log.h"
 
 struct usbip_options usbip_opts = { .tcp_port = USBIP_DEFAULT_PORT };
 

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "transport_tls.h"
+#include "net/tls.h"
 
 struct usbip_options {
 	const char *tcp_port;		      /* --tcp-port, default 3240 */

@@ -3,12 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "op_msg.h"
-#include "transport_tcp.h"
-#include "transport_tls.h"
+#include "kernel/vhci.h"
+#include "net/dial.h"
+#include "net/op_msg.h"
+#include "net/tcp.h"
+#include "net/tls.h"
+#include "util/log.h"
 #include "usbip.h"
-#include "vhci_driver.h"
 
 int usbip_attach(int argc, char **argv)
 {
@@ -36,7 +37,7 @@ int usbip_attach(int argc, char **argv)
 	conn = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls);
 	if (!conn)
 		return USBIP_EXIT_UNREACHABLE;
-	if (usbip_query_import(conn, busid, &udev, &status) != 0) {
+	if (op_msg_query_import(conn, busid, &udev, &status) != 0) {
 		usbip_conn_close(conn);
 		return status != USBIP_ST_OK && status != USBIP_ST_ERROR ? USBIP_EXIT_REFUSED
 									 : USBIP_EXIT_FAILURE;

@@ -2,7 +2,7 @@
 /* usbip bind: make a local device exportable by binding it to usbip-host. */
 #include <stdio.h>
 
-#include "host_driver.h"
+#include "kernel/host.h"
 #include "usbip.h"
 
 int usbip_bind(int argc, char **argv)

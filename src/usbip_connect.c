@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "export_client.h"
-#include "host_driver.h"
-#include "log.h"
+#include "daemon/process.h"
+#include "kernel/host.h"
+#include "source/export_client.h"
+#include "util/log.h"
 #include "usbip.h"
 
 #define ATTEMPT_TIMEOUT_MS 5000
@@ -73,7 +73,7 @@ static int pause_for(int sigfd, int seconds)
 
 	if (poll(&pfd, 1, seconds * 1000) <= 0)
 		return 0;
-	sig = usbip_signalfd_read(sigfd);
+	sig = process_signalfd_read(sigfd);
 	if (sig == SIGCHLD)
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
@@ -182,7 +182,7 @@ static int persist(const struct connect_args *a, int sigfd)
 			break;
 		if (rc != USBIP_EXIT_OK)
 			return rc;
-		usbip_daemon_ready();
+		process_ready();
 		/* Watch the export; the kernel owns the connection, its stub tells. */
 		for (;;) {
 			sig = pause_for(sigfd, 1);
@@ -274,12 +274,12 @@ int usbip_connect(int argc, char **argv)
 
 	if (a.daemonize) {
 		usbip_log_init("usbip", true);
-		if (usbip_daemonize() != 0)
+		if (process_daemonize() != 0)
 			return USBIP_EXIT_FAILURE;
 	}
-	if (a.pid_file && usbip_pidfile_write(a.pid_file) != 0)
+	if (a.pid_file && process_pidfile_write(a.pid_file) != 0)
 		return USBIP_EXIT_FAILURE;
-	sigfd = usbip_signalfd();
+	sigfd = process_signalfd();
 	if (sigfd < 0) {
 		log_err("cannot set up signal handling");
 		return USBIP_EXIT_FAILURE;
@@ -295,6 +295,6 @@ int usbip_connect(int argc, char **argv)
 			printf("exported %s to %s\n", a.busid, a.host);
 	}
 	close(sigfd);
-	usbip_pidfile_remove(a.pid_file);
+	process_pidfile_remove(a.pid_file);
 	return rc;
 }

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "kernel/vhci.h"
+#include "util/log.h"
 #include "usbip.h"
-#include "vhci_driver.h"
 
 static bool port_in_use(const struct usbip_vhci_port *p)
 {

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conn.h"
-#include "export_client.h"
-#include "host_driver.h"
-#include "log.h"
+#include "kernel/host.h"
+#include "net/conn.h"
+#include "source/export_client.h"
+#include "util/log.h"
 #include "usbip.h"
 
 int usbip_disconnect(int argc, char **argv)

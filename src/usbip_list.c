@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host_driver.h"
-#include "json_writer.h"
-#include "log.h"
-#include "op_msg.h"
-#include "transport_tcp.h"
-#include "transport_tls.h"
-#include "usb_names.h"
+#include "kernel/host.h"
+#include "net/dial.h"
+#include "net/op_msg.h"
+#include "net/tcp.h"
+#include "net/tls.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/usb_names.h"
 #include "usbip.h"
 
 enum list_format { FORMAT_TEXT, FORMAT_PARSABLE, FORMAT_JSON };
@@ -168,7 +169,7 @@ static int list_remote(const char *host, enum list_format format)
 	conn = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls);
 	if (!conn)
 		return USBIP_EXIT_UNREACHABLE;
-	rc = usbip_query_devlist(conn, &list);
+	rc = op_msg_query_devlist(conn, &list);
 	usbip_conn_close(conn);
 	if (rc != 0)
 		return USBIP_EXIT_FAILURE;

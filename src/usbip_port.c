@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_writer.h"
-#include "usb_names.h"
+#include "kernel/vhci.h"
+#include "util/json.h"
+#include "util/usb_names.h"
 #include "usbip.h"
-#include "vhci_driver.h"
 
 /* Names the local device on the port, from its vhci busid. */
 static void local_product(const char *busid, char *buf, size_t len, unsigned *vid, unsigned *pid)

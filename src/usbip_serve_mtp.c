@@ -16,13 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "event_loop.h"
-#include "log.h"
-#include "mtp_responder.h"
-#include "transport_tcp.h"
+#include "daemon/ev.h"
+#include "daemon/process.h"
+#include "mtp/mtp_responder.h"
+#include "net/tcp.h"
+#include "source/vdev_server.h"
+#include "util/log.h"
 #include "usbip.h"
-#include "vdev_server.h"
 
 #define EXPORT_TIMEOUT_MS 10000
 
@@ -64,7 +64,7 @@ struct serve_state {
 static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
 	struct serve_state *st = w->data;
-	int sig = usbip_signalfd_read(w->fd);
+	int sig = process_signalfd_read(w->fd);
 
 	(void)revents;
 	if (sig == SIGTERM || sig == SIGINT) {
@@ -194,7 +194,7 @@ static int serve(const struct serve_args *a)
 	st.loop = ev_loop_new();
 	st.server = st.loop ? vdev_server_new(st.loop, mtp_device_vdev(st.mdev), &sopts) : NULL;
 	sig_watch = (struct ev_watch){
-		.fd = usbip_signalfd(), .events = POLLIN, .cb = on_signal, .data = &st
+		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = &st
 	};
 	change_watch = (struct ev_watch){
 		.fd = mtp_device_watch_fd(st.mdev), .events = POLLIN, .cb = on_changes, .data = &st

@@ -2,7 +2,7 @@
 /* usbip unbind: give a device bound to usbip-host back to its own driver. */
 #include <stdio.h>
 
-#include "host_driver.h"
+#include "kernel/host.h"
 #include "usbip.h"
 
 int usbip_unbind(int argc, char **argv)

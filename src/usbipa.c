@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon_main.h"
-#include "log.h"
-#include "policy.h"
-#include "vhci_driver.h"
+#include "daemon/daemon.h"
+#include "daemon/policy.h"
+#include "kernel/vhci.h"
+#include "util/log.h"
 
 #define DEFAULT_PID_FILE RUNSTATEDIR "/usbipa.pid"
 
@@ -239,7 +239,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	usbip_log_init("usbipa", false);
-	rc = usbip_daemon_parse_args(&d, argc, argv, opts, usage, policy_option, &state);
+	rc = daemon_parse_args(&d, argc, argv, opts, usage, policy_option, &state);
 	if (rc >= 0)
 		return rc;
 	/* Not fatal: the module may be loaded later; until then exports are refused. */
@@ -257,7 +257,7 @@ int main(int argc, char **argv)
 		log_warn("no --allow-host: accepting exports from any host");
 	if (!state.policy.ndevices)
 		log_warn("no --allow-device: accepting any device");
-	rc = usbip_daemon_run(&d, before_exit, &state);
+	rc = daemon_run(&d, before_exit, &state);
 	policy_free(&state.policy);
 	free(state.ours);
 	return rc;

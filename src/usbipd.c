@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon_main.h"
-#include "host_driver.h"
-#include "log.h"
+#include "daemon/daemon.h"
+#include "kernel/host.h"
+#include "util/log.h"
 
 #define DEFAULT_PID_FILE RUNSTATEDIR "/usbipd.pid"
 
@@ -115,11 +115,11 @@ int main(int argc, char **argv)
 	int rc;
 
 	usbip_log_init("usbipd", false);
-	rc = usbip_daemon_parse_args(&d, argc, argv, opts, usage, NULL, NULL);
+	rc = daemon_parse_args(&d, argc, argv, opts, usage, NULL, NULL);
 	if (rc >= 0)
 		return rc;
 	/* Not fatal: the module may be loaded later, and until then the list is empty. */
 	if (!usbip_host_driver_loaded())
 		log_warn("serving an empty device list until usbip-host is loaded");
-	return usbip_daemon_run(&d, NULL, NULL);
+	return daemon_run(&d, NULL, NULL);
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtp_container.h"
+#include "mtp/mtp_container.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "usbip_proto.h"
+#include "wire/usbip_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #ifndef USBIP_LOOP_UTIL_H
 #define USBIP_LOOP_UTIL_H
 
-#include "event_loop.h"
+#include "daemon/ev.h"
 
 static inline void loop_util_stop(struct ev_loop *loop, struct ev_watch *w, short revents)
 {

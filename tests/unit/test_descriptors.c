@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
+#include "wire/usb_descriptors.h"
 #include "testutil.h"
-#include "usb_descriptors.h"
 
 /* A mass-storage device: device descriptor, one configuration, one interface, two endpoints. */
 static const char storage[] = "12 01 0003 00 00 00 09 f446 0100 0000 01 02 03 01"
@@ -30,7 +30,7 @@ static void test_storage(void **state)
 	uint8_t buf[256], cfg = 0, n = 0;
 	size_t len = hex_to_bytes(storage, buf, sizeof(buf));
 
-	assert_int_equal(usb_first_config_interfaces(buf, len, &cfg, &n, intf), 0);
+	assert_int_equal(usb_descriptors_interfaces(buf, len, &cfg, &n, intf), 0);
 	assert_int_equal(cfg, 1);
 	assert_int_equal(n, 1);
 	assert_int_equal(intf[0].interface_class, 0x08);
@@ -44,7 +44,7 @@ static void test_composite_takes_alt_0(void **state)
 	uint8_t buf[256], cfg = 0, n = 0;
 	size_t len = hex_to_bytes(composite, buf, sizeof(buf));
 
-	assert_int_equal(usb_first_config_interfaces(buf, len, &cfg, &n, intf), 0);
+	assert_int_equal(usb_descriptors_interfaces(buf, len, &cfg, &n, intf), 0);
 	assert_int_equal(cfg, 2);
 	assert_int_equal(n, 2);
 	assert_int_equal(intf[0].interface_subclass, 0x01); /* alt 0, not alt 1's 0x02 */
@@ -60,15 +60,15 @@ static void test_malformed(void **state)
 
 	/* Every truncation either fails or reports what it could read, within bounds. */
 	for (cut = 0; cut < len; cut++)
-		(void)usb_first_config_interfaces(buf, cut, &cfg, &n, intf);
-	assert_int_equal(usb_first_config_interfaces(buf, 18, &cfg, &n, intf), -1);
+		(void)usb_descriptors_interfaces(buf, cut, &cfg, &n, intf);
+	assert_int_equal(usb_descriptors_interfaces(buf, 18, &cfg, &n, intf), -1);
 	/* A zero-length descriptor must not loop forever. */
 	buf[18 + 9] = 0;
-	assert_int_equal(usb_first_config_interfaces(buf, len, &cfg, &n, intf), -1);
+	assert_int_equal(usb_descriptors_interfaces(buf, len, &cfg, &n, intf), -1);
 	/* Not a device descriptor. */
 	len = hex_to_bytes(storage, buf, sizeof(buf));
 	buf[1] = 0x02;
-	assert_int_equal(usb_first_config_interfaces(buf, len, &cfg, &n, intf), -1);
+	assert_int_equal(usb_descriptors_interfaces(buf, len, &cfg, &n, intf), -1);
 }
 
 int main(void)

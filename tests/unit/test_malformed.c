@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
+#include "wire/usbip_proto.h"
 #include "testutil.h"
-#include "usbip_proto.h"
 
 enum decoder { OP_HEADER, DEVICE, DEVLIST_REPLY, IMPORT_REQUEST, URB_HEADER, URB_IN, URB_OUT, ISO };
 

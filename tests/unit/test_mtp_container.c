@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "mtp_container.h"
+#include "mtp/mtp_container.h"
 #include "testutil.h"
 
 static uint8_t *heap_copy(const uint8_t *p, size_t len)

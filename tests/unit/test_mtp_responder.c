@@ -22,13 +22,13 @@
 
 #include <cmocka.h>
 
-#include "event_loop.h"
+#include "daemon/ev.h"
+#include "mtp/mtp_container.h"
+#include "mtp/mtp_responder.h"
+#include "net/tcp.h"
+#include "vdev/vdev_usbip.h"
+#include "wire/usbip_proto.h"
 #include "loop_util.h"
-#include "mtp_container.h"
-#include "mtp_responder.h"
-#include "transport_tcp.h"
-#include "usbip_proto.h"
-#include "vdev_usbip.h"
 
 #define IN_URB 16384
 

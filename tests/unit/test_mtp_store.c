@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "mtp_store.h"
+#include "mtp/mtp_store.h"
 
 struct fixture {
 	char top[64];	  /* holds both directories */

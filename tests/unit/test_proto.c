@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
+#include "wire/usbip_proto.h"
 #include "testutil.h"
-#include "usbip_proto.h"
 
 /* The capture at the end of Documentation/usb/usbip_protocol.rst. */
 static const char cmd_intr_in[] =

@@ -21,12 +21,12 @@
 
 #include <cmocka.h>
 
-#include "event_loop.h"
+#include "daemon/ev.h"
+#include "net/tcp.h"
+#include "vdev/vdev.h"
+#include "vdev/vdev_usbip.h"
+#include "wire/usbip_proto.h"
 #include "loop_util.h"
-#include "transport_tcp.h"
-#include "usbip_proto.h"
-#include "vdev.h"
-#include "vdev_usbip.h"
 
 static const uint8_t dev_desc[18] = { 18,   1,	  0x00, 0x02, 0,    0, 0, 64, 0x6b,
 				      0x1d, 0x34, 0x12, 0x00, 0x01, 1, 2, 0,  1 };

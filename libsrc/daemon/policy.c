@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "daemon/policy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_hex16(const char *s, size_t len, uint16_t *out)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (len == 0 || len > 4)
+		return -1;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int policy_add_device(struct usbip_policy *policy, const char *spec, char *err, size_t err_len)
+{
+	const char *colon = strchr(spec, ':'), *serial;
+	struct policy_device dev = { 0 }, *bigger;
+	size_t pid_len;
+
+	serial = colon ? strchr(colon + 1, ':') : NULL;
+	pid_len = colon ? (serial ? (size_t)(serial - colon - 1) : strlen(colon + 1)) : 0;
+	if (!colon || parse_hex16(spec, (size_t)(colon - spec), &dev.vendor) ||
+	    parse_hex16(colon + 1, pid_len, &dev.product)) {
+		snprintf(err, err_len, "'%s' is not VID:PID[:SERIAL] (hex IDs, e.g. 046d:c52b)",
+			 spec);
+		return -1;
+	}
+	if (serial) {
+		if (strlen(serial + 1) == 0 || strlen(serial + 1) >= sizeof(dev.serial)) {
+			snprintf(err, err_len, "'%s': the serial must have 1 to %zu characters",
+				 spec, sizeof(dev.serial) - 1);
+			return -1;
+		}
+		strcpy(dev.serial, serial + 1);
+	}
+	bigger = realloc(policy->devices, (policy->ndevices + 1) * sizeof(*bigger));
+	if (!bigger) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	policy->devices = bigger;
+	policy->devices[policy->ndevices++] = dev;
+	return 0;
+}
+
+int policy_add_network(struct usbip_policy *policy, const char *spec, char *err, size_t err_len)
+{
+	struct policy_network net = { 0 }, *bigger;
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(spec, '/');
+	size_t len = slash ? (size_t)(slash - spec) : strlen(spec);
+	char *end;
+	unsigned long prefix;
+
+	if (len == 0 || len >= sizeof(addr))
+		goto bad;
+	memcpy(addr, spec, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET, addr, net.addr) == 1) {
+		net.family = AF_INET;
+		net.prefix = 32;
+	} else if (inet_pton(AF_INET6, addr, net.addr) == 1) {
+		net.family = AF_INET6;
+		net.prefix = 128;
+	} else {
+		goto bad;
+	}
+	if (slash) {
+		prefix = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || prefix > net.prefix)
+			goto bad;
+		net.prefix = (unsigned)prefix;
+	}
+	bigger = realloc(policy->networks, (policy->nnetworks + 1) * sizeof(*bigger));
+	if (!bigger) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	policy->networks = bigger;
+	policy->networks[policy->nnetworks++] = net;
+	return 0;
+bad:
+	snprintf(err, err_len, "'%s' is not an address or ADDR/PREFIX", spec);
+	return -1;
+}
+
+void policy_free(struct usbip_policy *policy)
+{
+	free(policy->devices);
+	free(policy->networks);
+	memset(policy, 0, sizeof(*policy));
+}
+
+static bool prefix_matches(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, whole) != 0)
+		return false;
+	return !rest || ((a[whole] ^ b[whole]) & (0xff << (8 - rest))) == 0;
+}
+
+bool policy_allows_peer(const struct usbip_policy *policy, const struct sockaddr *addr)
+{
+	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const uint8_t *bytes;
+	int family = addr->sa_family;
+	unsigned i;
+
+	if (!policy->nnetworks)
+		return true;
+	if (family == AF_INET) {
+		bytes = (const uint8_t *)&((const struct sockaddr_in *)addr)->sin_addr;
+	} else if (family == AF_INET6) {
+		bytes = (const uint8_t *)&((const struct sockaddr_in6 *)addr)->sin6_addr;
+		/* An IPv4 peer on a dual-stack socket is matched as IPv4. */
+		if (memcmp(bytes, v4_mapped, sizeof(v4_mapped)) == 0) {
+			family = AF_INET;
+			bytes += sizeof(v4_mapped);
+		}
+	} else {
+		return false;
+	}
+	for (i = 0; i < policy->nnetworks; i++) {
+		const struct policy_network *n = &policy->networks[i];
+
+		if (n->family == family && prefix_matches(n->addr, bytes, n->prefix))
+			return true;
+	}
+	return false;
+}
+
+bool policy_allows_device(const struct usbip_policy *policy, const struct usbip_usb_device *udev)
+{
+	unsigned i;
+
+	if (!policy->ndevices)
+		return true;
+	for (i = 0; i < policy->ndevices; i++) {
+		const struct policy_device *d = &policy->devices[i];
+
+		if (d->vendor == udev->id_vendor && d->product == udev->id_product &&
+		    (!d->serial[0] || strcmp(d->serial, udev->serial) == 0))
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * usbipa's access policy: which peers may export to it and which devices it
+ * accepts. An empty list allows everything of its kind.
+ */
+#ifndef USBIP_POLICY_H
+#define USBIP_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "wire/usbip_proto.h"
+
+struct policy_device {
+	uint16_t vendor, product;
+	char serial[USBIP_SERIAL_SIZE]; /* "" matches any */
+};
+
+struct policy_network {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
+struct usbip_policy {
+	struct policy_device *devices;
+	unsigned ndevices;
+	struct policy_network *networks;
+	unsigned nnetworks;
+};
+
+/* "VID:PID" or "VID:PID:SERIAL", hex IDs. -1 with a message on bad syntax. */
+int policy_add_device(struct usbip_policy *policy, const char *spec, char *err, size_t err_len);
+/* "ADDR" or "ADDR/PREFIX", IPv4 or IPv6. */
+int policy_add_network(struct usbip_policy *policy, const char *spec, char *err, size_t err_len);
+void policy_free(struct usbip_policy *policy);
+
+bool policy_allows_peer(const struct usbip_policy *policy, const struct sockaddr *addr);
+bool policy_allows_device(const struct usbip_policy *policy, const struct usbip_usb_device *udev);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The usbip-host (stub) driver on the device side: which local devices can
+ * be exported, binding them to usbip-host and back, and handing a connected
+ * socket to a bound device.
+ */
+#ifndef USBIP_HOST_DRIVER_H
+#define USBIP_HOST_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wire/usbip_proto.h"
+
+#define USBIP_HOST_DRIVER_DIR "/sys/bus/usb/drivers/usbip-host"
+
+/* usbip_status values of a bound device (enum usbip_device_status). */
+enum usbip_stub_status {
+	USBIP_STUB_NOT_BOUND = 0,
+	USBIP_STUB_AVAILABLE = 1,
+	USBIP_STUB_USED = 2,
+	USBIP_STUB_ERROR = 3,
+};
+
+struct usbip_local_device {
+	struct usbip_devlist_entry info; /* record and interfaces, as sent on the wire */
+	char driver[64];		 /* bound driver, "" if none */
+	char serial[128];		 /* iSerialNumber string, "" if none */
+	enum usbip_stub_status stub_status;
+};
+
+/*
+ * Lists local USB devices that could be exported: no hubs, nothing imported
+ * through vhci. With bound_only, only devices bound to usbip-host.
+ * Returns 0 and a malloc'd array in *devs (free it), or -1 after logging.
+ */
+int usbip_host_list(struct usbip_local_device **devs, size_t *count, bool bound_only);
+
+/* Fills dev for one busid; -1 (logged) if there is no such device. */
+int usbip_host_get(const char *busid, struct usbip_local_device *dev);
+
+/* Whether the usbip-host driver is loaded; logs a hint when it is not. */
+bool usbip_host_driver_loaded(void);
+
+/*
+ * Binds busid to usbip-host: refuses hubs and vhci devices, unbinds the
+ * current driver, adds the busid to match_busid and binds. On failure every
+ * step is undone and the device goes back to its driver. Already bound to
+ * usbip-host counts as success when already_ok is set.
+ */
+int usbip_host_bind(const char *busid, bool already_ok);
+
+/* Unbinds from usbip-host and lets the kernel probe the usual driver again. */
+int usbip_host_unbind(const char *busid);
+
+/*
+ * Hands sockfd to the bound device (usbip_sockfd) and fills dev with what
+ * it is. Returns an OP status: USBIP_ST_OK, or why not (NODEV, NA,
+ * DEV_BUSY, DEV_ERR).
+ */
+enum usbip_op_status usbip_host_export(const char *busid, int sockfd,
+				       struct usbip_local_device *dev);
+
+#endif

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "kernel/vhci.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kernel/sysfs.h"
+#include "util/log.h"
+
+const char *usbip_vhci_status_str(unsigned status)
+{
+	switch (status) {
+	case USBIP_VDEV_NULL:
+		return "Port Available";
+	case USBIP_VDEV_NOTASSIGNED:
+		return "Port Initializing";
+	case USBIP_VDEV_USED:
+		return "Port in Use";
+	case USBIP_VDEV_ERROR:
+		return "Port Error";
+	}
+	return "Unknown Status";
+}
+
+/*
+ * Parses one status file: a header line, then per port
+ * "hs  0000 004 000 00000000 000000 0-0" (hub, port, status, speed, devid,
+ * sockfd, local busid). Rows for ports past nports are ignored.
+ */
+static int parse_status(FILE *f, struct usbip_vhci *vhci)
+{
+	char line[256];
+
+	if (!fgets(line, sizeof(line), f))
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char hub[3], busid[USBIP_BUSID_SIZE];
+		unsigned port, status, speed, sockfd;
+		uint32_t devid;
+		struct usbip_vhci_port *p;
+
+		if (sscanf(line, "%2s %u %u %u %x %u %31s", hub, &port, &status, &speed, &devid,
+			   &sockfd, busid) != 7) {
+			log_debug("vhci status: cannot parse '%s'", line);
+			continue;
+		}
+		if (port >= vhci->nports)
+			continue;
+		p = &vhci->ports[port];
+		p->port = port;
+		p->superspeed = strcmp(hub, "ss") == 0;
+		p->status = status;
+		p->speed = speed;
+		p->devid = devid;
+		snprintf(p->local_busid, sizeof(p->local_busid), "%s", busid);
+	}
+	return 0;
+}
+
+int usbip_vhci_open(struct usbip_vhci *vhci)
+{
+	char buf[32], path[PATH_MAX];
+	unsigned long n;
+	int i, parsed = 0;
+
+	vhci->nports = 0;
+	vhci->ports = NULL;
+	if (sysfs_read_attr(USBIP_VHCI_SYSFS "/nports", buf, sizeof(buf)) != 0) {
+		log_err("the vhci-hcd driver is not loaded (try: modprobe vhci-hcd)");
+		return -1;
+	}
+	n = strtoul(buf, NULL, 10);
+	if (n == 0 || n > USBIP_VHCI_MAX_PORTS) {
+		log_err("vhci-hcd reports %s ports", buf);
+		return -1;
+	}
+	vhci->nports = (unsigned)n;
+	vhci->ports = calloc(n, sizeof(*vhci->ports));
+	if (!vhci->ports)
+		return -1;
+	for (i = 0; i < USBIP_VHCI_MAX_PORTS; i++) {
+		FILE *f;
+
+		if (i == 0)
+			snprintf(path, sizeof(path), "%s/status", USBIP_VHCI_SYSFS);
+		else
+			snprintf(path, sizeof(path), "%s/status.%d", USBIP_VHCI_SYSFS, i);
+		f = fopen(path, "re");
+		if (!f)
+			break;
+		if (parse_status(f, vhci) == 0)
+			parsed++;
+		fclose(f);
+	}
+	if (!parsed) {
+		log_err("cannot read vhci-hcd's port status");
+		usbip_vhci_close(vhci);
+		return -1;
+	}
+	return 0;
+}
+
+void usbip_vhci_close(struct usbip_vhci *vhci)
+{
+	free(vhci->ports);
+	vhci->ports = NULL;
+	vhci->nports = 0;
+}
+
+/* SuperSpeed and SuperSpeed+ devices go on the USB 3 hub, all others on USB 2. */
+static bool wants_superspeed(uint32_t speed)
+{
+	return speed >= USBIP_SPEED_SUPER;
+}
+
+int usbip_vhci_free_port(const struct usbip_vhci *vhci, uint32_t speed)
+{
+	unsigned i;
+
+	for (i = 0; i < vhci->nports; i++) {
+		const struct usbip_vhci_port *p = &vhci->ports[i];
+
+		if (p->status == USBIP_VDEV_NULL && p->superspeed == wants_superspeed(speed))
+			return (int)i;
+	}
+	return -1;
+}
+
+int usbip_vhci_attach(const struct usbip_usb_device *udev, int sockfd)
+{
+	uint32_t devid = udev->busnum << 16 | (udev->devnum & 0xffff);
+	int attempt;
+
+	if (udev->speed == USBIP_SPEED_UNKNOWN || udev->speed > USBIP_SPEED_SUPER_PLUS) {
+		log_err("%s: the device reports an unknown speed (%u)", udev->busid, udev->speed);
+		return -1;
+	}
+	/* Another attach may take the port we picked: re-read and retry. */
+	for (attempt = 0; attempt < 16; attempt++) {
+		struct usbip_vhci vhci;
+		char value[64];
+		int port;
+
+		if (usbip_vhci_open(&vhci) != 0)
+			return -1;
+		port = usbip_vhci_free_port(&vhci, udev->speed);
+		usbip_vhci_close(&vhci);
+		if (port < 0) {
+			log_err("no free vhci port for a %s device",
+				wants_superspeed(udev->speed) ? "USB 3" : "USB 2");
+			return -2;
+		}
+		snprintf(value, sizeof(value), "%d %d %u %u", port, sockfd, devid, udev->speed);
+		if (sysfs_write_attr(USBIP_VHCI_SYSFS "/attach", value) == 0) {
+			log_debug("attached %s to vhci port %d", udev->busid, port);
+			return port;
+		}
+		if (errno != EBUSY) {
+			log_err("vhci-hcd refused the device: %s", strerror(errno));
+			return -1;
+		}
+	}
+	log_err("vhci-hcd: every free port was taken while attaching");
+	return -2;
+}
+
+int usbip_vhci_detach(unsigned port)
+{
+	char value[16];
+
+	snprintf(value, sizeof(value), "%u", port);
+	usbip_vhci_record_remove(port);
+	if (sysfs_write_attr(USBIP_VHCI_SYSFS "/detach", value) != 0) {
+		log_err("vhci-hcd could not detach port %u: %s", port, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void record_path(char *buf, size_t len, unsigned port)
+{
+	snprintf(buf, len, "%s/port%u", USBIP_VHCI_STATE_DIR, port);
+}
+
+int usbip_vhci_record_write(unsigned port, const struct usbip_vhci_record *rec)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	FILE *f;
+	int fd;
+
+	if (mkdir(USBIP_VHCI_STATE_DIR, 0700) != 0 && errno != EEXIST) {
+		log_warn("cannot create %s: %s", USBIP_VHCI_STATE_DIR, strerror(errno));
+		return -1;
+	}
+	/* Written to a temporary file and renamed, so a reader never sees half a line. */
+	record_path(path, sizeof(path), port);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		log_warn("cannot write %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fprintf(f, "%s %s %s\n", rec->host, rec->service, rec->busid);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		log_warn("cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int usbip_vhci_record_read(unsigned port, struct usbip_vhci_record *rec)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+	int ok;
+
+	record_path(path, sizeof(path), port);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	ok = fgets(line, sizeof(line), f) &&
+	     sscanf(line, "%255s %31s %31s", rec->host, rec->service, rec->busid) == 3;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+void usbip_vhci_record_remove(unsigned port)
+{
+	char path[PATH_MAX];
+
+	record_path(path, sizeof(path), port);
+	unlink(path);
+	/* Like the kernel tools: the directory goes when the last record does. */
+	rmdir(USBIP_VHCI_STATE_DIR);
+}

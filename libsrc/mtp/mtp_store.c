@@ -1,0 +1,945 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "mtp/mtp_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "mtp/mtp_container.h"
+
+#define MAX_DEPTH 128 /* directories deeper than this are not followed */
+
+struct obj {
+	uint32_t handle, parent;
+	char *name;
+	bool is_dir, scanned;
+	uint64_t size, ino, dev;
+	int64_t mtime;
+	unsigned int gen;
+	uint32_t first_child, next_sibling, prev_sibling; /* 0: none */
+	uint32_t hash_next;
+	int wd; /* inotify watch of a scanned directory, or -1 */
+};
+
+struct mtp_store {
+	int root_fd;
+	bool read_only;
+	struct obj **objs; /* by handle; objs[0] is the top directory */
+	uint32_t nobjs;	   /* next handle */
+	uint32_t *buckets; /* (parent, name) -> first handle; 0: empty */
+	size_t nbuckets, count;
+	unsigned int gen;
+	int inotify_fd;
+	uint32_t *wd_handle; /* inotify watch descriptor -> directory handle + 1 */
+	size_t nwd;
+};
+
+static size_t hash_of(uint32_t parent, const char *name, size_t n)
+{
+	uint64_t h = 1469598103934665603ull ^ parent;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ull;
+	return (size_t)(h % n);
+}
+
+static struct obj *get_obj(const struct mtp_store *st, uint32_t handle)
+{
+	return handle < st->nobjs ? st->objs[handle] : NULL;
+}
+
+static struct obj *lookup(const struct mtp_store *st, uint32_t parent, const char *name)
+{
+	uint32_t h = st->buckets[hash_of(parent, name, st->nbuckets)];
+
+	while (h) {
+		struct obj *o = st->objs[h];
+
+		if (o->parent == parent && strcmp(o->name, name) == 0)
+			return o;
+		h = o->hash_next;
+	}
+	return NULL;
+}
+
+static void hash_insert(struct mtp_store *st, struct obj *o)
+{
+	size_t b = hash_of(o->parent, o->name, st->nbuckets);
+
+	o->hash_next = st->buckets[b];
+	st->buckets[b] = o->handle;
+}
+
+static void hash_remove(struct mtp_store *st, struct obj *o)
+{
+	uint32_t *p = &st->buckets[hash_of(o->parent, o->name, st->nbuckets)];
+
+	while (*p && *p != o->handle)
+		p = &st->objs[*p]->hash_next;
+	if (*p)
+		*p = o->hash_next;
+}
+
+static int grow_hash(struct mtp_store *st)
+{
+	size_t n = st->nbuckets * 2, i;
+	uint32_t *b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -1;
+	free(st->buckets);
+	st->buckets = b;
+	st->nbuckets = n;
+	for (i = 1; i < st->nobjs; i++)
+		if (st->objs[i])
+			hash_insert(st, st->objs[i]);
+	return 0;
+}
+
+static void link_child(struct mtp_store *st, struct obj *o)
+{
+	struct obj *p = st->objs[o->parent];
+
+	o->prev_sibling = 0;
+	o->next_sibling = p->first_child;
+	if (p->first_child)
+		st->objs[p->first_child]->prev_sibling = o->handle;
+	p->first_child = o->handle;
+}
+
+static void unlink_child(struct mtp_store *st, struct obj *o)
+{
+	if (o->prev_sibling)
+		st->objs[o->prev_sibling]->next_sibling = o->next_sibling;
+	else
+		st->objs[o->parent]->first_child = o->next_sibling;
+	if (o->next_sibling)
+		st->objs[o->next_sibling]->prev_sibling = o->prev_sibling;
+	o->next_sibling = o->prev_sibling = 0;
+}
+
+static void fill_stat(struct obj *o, const struct stat *sb)
+{
+	o->is_dir = S_ISDIR(sb->st_mode);
+	o->size = o->is_dir ? 0 : (uint64_t)sb->st_size;
+	o->mtime = sb->st_mtime;
+	o->ino = sb->st_ino;
+	o->dev = sb->st_dev;
+}
+
+static struct obj *add_obj(struct mtp_store *st, uint32_t parent, const char *name,
+			   const struct stat *sb)
+{
+	struct obj *o;
+
+	if (st->nobjs == UINT32_MAX - 1)
+		return NULL;
+	if ((st->nobjs & (st->nobjs - 1)) == 0 || st->nobjs < 16) {
+		/* capacity doubles at powers of two */
+		size_t cap = st->nobjs < 16 ? 16 : (size_t)st->nobjs * 2;
+		struct obj **bigger = realloc(st->objs, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return NULL;
+		st->objs = bigger;
+	}
+	if (st->count + 1 > st->nbuckets && grow_hash(st))
+		return NULL;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->name = strdup(name);
+	if (!o->name) {
+		free(o);
+		return NULL;
+	}
+	o->handle = st->nobjs++;
+	o->parent = parent;
+	o->wd = -1;
+	o->gen = st->gen;
+	fill_stat(o, sb);
+	st->objs[o->handle] = o;
+	st->count++;
+	hash_insert(st, o);
+	link_child(st, o);
+	return o;
+}
+
+static void remove_obj(struct mtp_store *st, struct obj *o)
+{
+	while (o->first_child)
+		remove_obj(st, st->objs[o->first_child]);
+	if (o->wd >= 0) {
+		inotify_rm_watch(st->inotify_fd, o->wd);
+		if ((size_t)o->wd < st->nwd)
+			st->wd_handle[o->wd] = 0;
+	}
+	if (o->handle == MTP_STORE_ROOT)
+		return;
+	hash_remove(st, o);
+	unlink_child(st, o);
+	st->objs[o->handle] = NULL;
+	st->count--;
+	free(o->name);
+	free(o);
+}
+
+bool mtp_store_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= 255 && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0;
+}
+
+struct mtp_store *mtp_store_open(const char *dir, bool read_only)
+{
+	struct mtp_store *st = calloc(1, sizeof(*st));
+	struct stat sb;
+	struct obj *root;
+
+	if (!st)
+		return NULL;
+	st->inotify_fd = -1;
+	st->root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->root_fd < 0 || fstat(st->root_fd, &sb) != 0)
+		goto fail;
+	st->read_only = read_only;
+	st->nbuckets = 1024;
+	st->buckets = calloc(st->nbuckets, sizeof(*st->buckets));
+	st->objs = calloc(16, sizeof(*st->objs));
+	root = calloc(1, sizeof(*root));
+	if (!st->buckets || !st->objs || !root || !(root->name = strdup(""))) {
+		free(root);
+		errno = ENOMEM;
+		goto fail;
+	}
+	root->wd = -1;
+	fill_stat(root, &sb);
+	st->objs[0] = root;
+	st->nobjs = 1;
+	st->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	return st;
+fail:
+	mtp_store_close(st);
+	return NULL;
+}
+
+void mtp_store_close(struct mtp_store *st)
+{
+	int saved = errno;
+
+	if (!st)
+		return;
+	if (st->objs && st->objs[0]) {
+		remove_obj(st, st->objs[0]);
+		free(st->objs[0]->name);
+		free(st->objs[0]);
+	}
+	free(st->objs);
+	free(st->buckets);
+	free(st->wd_handle);
+	if (st->inotify_fd >= 0)
+		close(st->inotify_fd);
+	if (st->root_fd >= 0)
+		close(st->root_fd);
+	free(st);
+	errno = saved;
+}
+
+bool mtp_store_read_only(const struct mtp_store *st)
+{
+	return st->read_only;
+}
+
+int mtp_store_watch_fd(const struct mtp_store *st)
+{
+	return st->inotify_fd;
+}
+
+/* A descriptor of directory handle h, walked from the top; -errno on failure. */
+static int open_dir(struct mtp_store *st, uint32_t h, int depth)
+{
+	struct obj *o = get_obj(st, h);
+	int pfd, fd;
+
+	if (!o)
+		return -ENOENT;
+	if (h == MTP_STORE_ROOT) {
+		fd = openat(st->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	if (!o->is_dir)
+		return -ENOTDIR;
+	if (depth > MAX_DEPTH)
+		return -ELOOP;
+	pfd = open_dir(st, o->parent, depth + 1);
+	if (pfd < 0)
+		return pfd;
+	fd = openat(pfd, o->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
+	close(pfd);
+	return fd;
+}
+
+static void watch_dir(struct mtp_store *st, struct obj *o, int fd)
+{
+	char path[64];
+	int wd;
+
+	if (st->inotify_fd < 0 || o->wd >= 0)
+		return;
+	/*
+	 * inotify wants a path: the descriptor's /proc link names exactly this
+	 * directory (so it must be followed: no IN_DONT_FOLLOW).
+	 */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	wd = inotify_add_watch(st->inotify_fd, path,
+			       IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+				       IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR);
+	if (wd < 0)
+		return;
+	if ((size_t)wd >= st->nwd) {
+		size_t n = (size_t)wd * 2 + 16;
+		uint32_t *bigger = realloc(st->wd_handle, n * sizeof(*bigger));
+
+		if (!bigger) {
+			inotify_rm_watch(st->inotify_fd, wd);
+			return;
+		}
+		memset(bigger + st->nwd, 0, (n - st->nwd) * sizeof(*bigger));
+		st->wd_handle = bigger;
+		st->nwd = n;
+	}
+	/* The kernel gives the same wd for a directory watched twice: keep one owner. */
+	if (st->wd_handle[wd] && st->wd_handle[wd] - 1 != o->handle) {
+		struct obj *other = get_obj(st, st->wd_handle[wd] - 1);
+
+		if (other)
+			other->wd = -1;
+	}
+	st->wd_handle[wd] = o->handle + 1;
+	o->wd = wd;
+}
+
+/*
+ * A directory stream over its own copy of fd (closedir closes the copy, the
+ * caller keeps fd). Returns 0 or -errno.
+ */
+static int dir_stream(int fd, DIR **out)
+{
+	int dfd = dup(fd);
+
+	if (dfd < 0)
+		return -errno;
+	*out = fdopendir(dfd);
+	if (!*out) {
+		int err = errno;
+
+		close(dfd);
+		return -err;
+	}
+	return 0;
+}
+
+/* Rescans directory o, open as fd: adds new names, drops vanished ones. */
+static int scan_dir(struct mtp_store *st, struct obj *o, int fd)
+{
+	DIR *d;
+	struct dirent *de;
+	unsigned int gen = ++st->gen;
+	uint32_t c, next;
+	int rc = dir_stream(fd, &d);
+
+	if (rc)
+		return rc;
+	while ((de = readdir(d))) {
+		struct stat sb;
+		struct obj *child;
+
+		if (!mtp_store_name_ok(de->d_name))
+			continue;
+		if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+			continue;
+		child = lookup(st, o->handle, de->d_name);
+		if (child && child->is_dir != S_ISDIR(sb.st_mode)) {
+			remove_obj(st, child); /* a file became a directory: a new object */
+			child = NULL;
+		}
+		if (child) {
+			fill_stat(child, &sb);
+			child->gen = gen;
+		} else if (!add_obj(st, o->handle, de->d_name, &sb)) {
+			closedir(d);
+			return -ENOMEM;
+		}
+	}
+	closedir(d);
+	for (c = o->first_child; c; c = next) {
+		next = st->objs[c]->next_sibling;
+		if (st->objs[c]->gen != gen)
+			remove_obj(st, st->objs[c]);
+	}
+	o->scanned = true;
+	watch_dir(st, o, fd);
+	return 0;
+}
+
+struct handle_list {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int push(struct handle_list *l, uint32_t h)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		uint32_t *bigger = realloc(l->v, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		l->v = bigger;
+		l->cap = cap;
+	}
+	l->v[l->n++] = h;
+	return 0;
+}
+
+static int list_dir(struct mtp_store *st, struct obj *o, int fd, bool recursive,
+		    struct handle_list *l, int depth)
+{
+	uint32_t c;
+	int rc = scan_dir(st, o, fd);
+
+	if (rc)
+		return rc;
+	for (c = o->first_child; c; c = st->objs[c]->next_sibling)
+		if ((rc = push(l, c)))
+			return rc;
+	if (!recursive || depth >= MAX_DEPTH)
+		return 0;
+	for (c = o->first_child; c; c = st->objs[c]->next_sibling) {
+		struct obj *child = st->objs[c];
+		int cfd;
+
+		if (!child->is_dir)
+			continue;
+		cfd = openat(fd, child->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0)
+			continue; /* gone or swapped meanwhile: the next listing drops it */
+		rc = list_dir(st, child, cfd, true, l, depth + 1);
+		close(cfd);
+		if (rc == -ENOMEM)
+			return rc;
+	}
+	return 0;
+}
+
+int mtp_store_list(struct mtp_store *st, uint32_t parent, bool recursive, uint32_t **handles,
+		   size_t *count)
+{
+	struct handle_list l = { 0 };
+	struct obj *o = get_obj(st, parent);
+	int fd, rc;
+
+	*handles = NULL;
+	*count = 0;
+	if (!o)
+		return -ENOENT;
+	if (!o->is_dir)
+		return -ENOTDIR;
+	fd = open_dir(st, parent, 0);
+	if (fd < 0) {
+		if (fd == -ENOENT || fd == -ELOOP || fd == -ENOTDIR)
+			remove_obj(st, o);
+		return fd == -ELOOP ? -ENOENT : fd;
+	}
+	rc = list_dir(st, o, fd, recursive, &l, 0);
+	close(fd);
+	if (rc) {
+		free(l.v);
+		return rc;
+	}
+	*handles = l.v;
+	*count = l.n;
+	return 0;
+}
+
+static void to_entry(const struct obj *o, struct mtp_entry *e)
+{
+	e->handle = o->handle;
+	e->parent = o->parent;
+	e->name = o->name;
+	e->is_dir = o->is_dir;
+	e->size = o->size;
+	e->mtime = o->mtime;
+	e->ino = o->ino;
+	e->dev = o->dev;
+}
+
+int mtp_store_peek(const struct mtp_store *st, uint32_t handle, struct mtp_entry *e)
+{
+	const struct obj *o = get_obj(st, handle);
+
+	if (!o || handle == MTP_STORE_ROOT)
+		return -ENOENT;
+	to_entry(o, e);
+	return 0;
+}
+
+int mtp_store_get(struct mtp_store *st, uint32_t handle, struct mtp_entry *e)
+{
+	struct obj *o = get_obj(st, handle);
+	struct stat sb;
+	int pfd, rc;
+
+	if (!o || handle == MTP_STORE_ROOT)
+		return -ENOENT;
+	pfd = open_dir(st, o->parent, 0);
+	if (pfd < 0)
+		return pfd == -ENOMEM ? pfd : -ENOENT;
+	rc = fstatat(pfd, o->name, &sb, AT_SYMLINK_NOFOLLOW) ? -errno : 0;
+	close(pfd);
+	if (!rc &&
+	    (!(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) || o->is_dir != S_ISDIR(sb.st_mode)))
+		rc = -ENOENT; /* replaced by a symlink or something else: not this object */
+	if (rc) {
+		if (rc == -ENOENT)
+			remove_obj(st, o);
+		return -ENOENT;
+	}
+	fill_stat(o, &sb);
+	to_entry(o, e);
+	return 0;
+}
+
+int mtp_store_open_file(struct mtp_store *st, uint32_t handle, int flags)
+{
+	struct obj *o = get_obj(st, handle);
+	struct stat sb;
+	int pfd, fd;
+
+	if (!o || handle == MTP_STORE_ROOT)
+		return -ENOENT;
+	if (o->is_dir)
+		return -EISDIR;
+	if ((flags & O_ACCMODE) != O_RDONLY && st->read_only)
+		return -EROFS;
+	pfd = open_dir(st, o->parent, 0);
+	if (pfd < 0)
+		return pfd;
+	/* O_NONBLOCK: a FIFO swapped in must not block us; checked below. */
+	fd = openat(pfd, o->name,
+		    (flags & O_ACCMODE) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		fd = -errno;
+	close(pfd);
+	if (fd < 0)
+		return fd == -ELOOP ? -ENOENT : fd;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -ENOENT;
+	}
+	fcntl(fd, F_SETFL, 0);
+	fill_stat(o, &sb);
+	return fd;
+}
+
+int mtp_store_create(struct mtp_store *st, uint32_t parent, const char *name, bool dir,
+		     uint32_t *handle, int *fd_out)
+{
+	struct obj *p = get_obj(st, parent), *o;
+	struct stat sb;
+	int pfd, fd = -1, rc = 0;
+
+	if (st->read_only)
+		return -EROFS;
+	if (!mtp_store_name_ok(name))
+		return -EINVAL;
+	if (!p)
+		return -ENOENT;
+	if (!p->is_dir)
+		return -ENOTDIR;
+	pfd = open_dir(st, parent, 0);
+	if (pfd < 0)
+		return pfd;
+	if (dir) {
+		if (mkdirat(pfd, name, 0755) != 0)
+			rc = -errno;
+	} else {
+		fd = openat(pfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0)
+			rc = -errno;
+	}
+	if (!rc && fstatat(pfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		rc = -errno;
+	close(pfd);
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	o = lookup(st, parent, name);
+	if (o)
+		remove_obj(st, o); /* a stale entry of the same name */
+	o = add_obj(st, parent, name, &sb);
+	if (!o) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	*handle = o->handle;
+	if (fd_out)
+		*fd_out = fd;
+	else if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* Empties directory fd (not following symlinks: a link is removed, never its target). */
+static int delete_tree(int fd, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	int rc;
+
+	if (depth > MAX_DEPTH)
+		return -ELOOP;
+	rc = dir_stream(fd, &d);
+	if (rc)
+		return rc;
+	while ((de = readdir(d))) {
+		struct stat sb;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			int cfd = openat(fd, de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (cfd < 0) {
+				rc = -errno;
+				continue;
+			}
+			if (delete_tree(cfd, depth + 1) != 0)
+				rc = -EIO;
+			close(cfd);
+			if (unlinkat(fd, de->d_name, AT_REMOVEDIR) != 0)
+				rc = -errno;
+		} else if (unlinkat(fd, de->d_name, 0) != 0) {
+			rc = -errno;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int mtp_store_delete(struct mtp_store *st, uint32_t handle)
+{
+	struct obj *o = get_obj(st, handle);
+	int pfd, rc = 0;
+
+	if (st->read_only)
+		return -EROFS;
+	if (!o || handle == MTP_STORE_ROOT)
+		return -ENOENT;
+	pfd = open_dir(st, o->parent, 0);
+	if (pfd < 0)
+		return pfd;
+	if (o->is_dir) {
+		int fd = openat(pfd, o->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd < 0) {
+			rc = -errno;
+		} else {
+			rc = delete_tree(fd, 0);
+			close(fd);
+			if (unlinkat(pfd, o->name, AT_REMOVEDIR) != 0 && !rc)
+				rc = -errno;
+		}
+	} else {
+		struct stat sb;
+
+		/* Only the regular file we know, not whatever took its name. */
+		if (fstatat(pfd, o->name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			rc = -errno;
+		else if (!S_ISREG(sb.st_mode))
+			rc = -ENOENT;
+		else if (unlinkat(pfd, o->name, 0) != 0)
+			rc = -errno;
+	}
+	close(pfd);
+	if (rc == 0 || rc == -ENOENT)
+		remove_obj(st, o);
+	return rc;
+}
+
+static void rename_obj(struct mtp_store *st, struct obj *o, uint32_t parent, char *name)
+{
+	struct obj *stale = lookup(st, parent, name);
+
+	if (stale && stale != o)
+		remove_obj(st, stale);
+	hash_remove(st, o);
+	unlink_child(st, o);
+	free(o->name);
+	o->name = name;
+	o->parent = parent;
+	hash_insert(st, o);
+	link_child(st, o);
+}
+
+int mtp_store_rename(struct mtp_store *st, uint32_t handle, const char *name)
+{
+	struct obj *o = get_obj(st, handle);
+	char *copy;
+	int pfd, rc = 0;
+
+	if (st->read_only)
+		return -EROFS;
+	if (!o || handle == MTP_STORE_ROOT)
+		return -ENOENT;
+	if (!mtp_store_name_ok(name))
+		return -EINVAL;
+	if (strcmp(name, o->name) == 0)
+		return 0;
+	copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	pfd = open_dir(st, o->parent, 0);
+	if (pfd < 0) {
+		free(copy);
+		return pfd;
+	}
+	if (renameat2(pfd, o->name, pfd, name, RENAME_NOREPLACE) != 0)
+		rc = -errno;
+	close(pfd);
+	if (rc) {
+		free(copy);
+		return rc;
+	}
+	rename_obj(st, o, o->parent, copy);
+	return 0;
+}
+
+static bool is_ancestor(const struct mtp_store *st, uint32_t a, uint32_t h)
+{
+	int depth = 0;
+
+	while (h != MTP_STORE_ROOT && depth++ < MAX_DEPTH * 4) {
+		if (h == a)
+			return true;
+		h = st->objs[h]->parent;
+	}
+	return false;
+}
+
+int mtp_store_move(struct mtp_store *st, uint32_t handle, uint32_t new_parent)
+{
+	struct obj *o = get_obj(st, handle), *np = get_obj(st, new_parent);
+	char *copy;
+	int ofd, nfd, rc = 0;
+
+	if (st->read_only)
+		return -EROFS;
+	if (!o || handle == MTP_STORE_ROOT || !np)
+		return -ENOENT;
+	if (!np->is_dir)
+		return -ENOTDIR;
+	if (is_ancestor(st, handle, new_parent))
+		return -EINVAL;
+	if (o->parent == new_parent)
+		return 0;
+	copy = strdup(o->name);
+	if (!copy)
+		return -ENOMEM;
+	ofd = open_dir(st, o->parent, 0);
+	nfd = ofd < 0 ? ofd : open_dir(st, new_parent, 0);
+	if (ofd < 0 || nfd < 0) {
+		rc = ofd < 0 ? ofd : nfd;
+	} else if (renameat2(ofd, o->name, nfd, o->name, RENAME_NOREPLACE) != 0) {
+		rc = -errno;
+	}
+	if (ofd >= 0)
+		close(ofd);
+	if (nfd >= 0)
+		close(nfd);
+	if (rc) {
+		free(copy);
+		return rc;
+	}
+	rename_obj(st, o, new_parent, copy);
+	return 0;
+}
+
+int mtp_store_copy(struct mtp_store *st, uint32_t handle, uint32_t new_parent, uint32_t *new_handle)
+{
+	struct obj *o = get_obj(st, handle);
+	char *name;
+	int in, out, rc = 0;
+
+	if (st->read_only)
+		return -EROFS;
+	if (!o || handle == MTP_STORE_ROOT)
+		return -ENOENT;
+	if (o->is_dir)
+		return -EISDIR;
+	in = mtp_store_open_file(st, handle, O_RDONLY);
+	if (in < 0)
+		return in;
+	name = strdup(o->name); /* o may move in the hash table when objects are added */
+	if (!name) {
+		close(in);
+		return -ENOMEM;
+	}
+	rc = mtp_store_create(st, new_parent, name, false, new_handle, &out);
+	free(name);
+	if (rc) {
+		close(in);
+		return rc;
+	}
+	for (;;) {
+		char buf[65536];
+		ssize_t n = read(in, buf, sizeof(buf)), w = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : 0;
+			break;
+		}
+		while (w < n) {
+			ssize_t k = write(out, buf + w, (size_t)(n - w));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {
+				rc = k < 0 ? -errno : -EIO;
+				break;
+			}
+			w += k;
+		}
+		if (rc)
+			break;
+	}
+	close(in);
+	close(out);
+	if (rc) {
+		mtp_store_delete(st, *new_handle);
+		return rc;
+	}
+	return 0;
+}
+
+int mtp_store_space(struct mtp_store *st, uint64_t *capacity, uint64_t *free_bytes)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(st->root_fd, &sv) != 0)
+		return -errno;
+	*capacity = (uint64_t)sv.f_blocks * sv.f_frsize;
+	*free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return 0;
+}
+
+static void handle_event(struct mtp_store *st, const struct inotify_event *ev,
+			 mtp_store_event_fn fn, void *arg)
+{
+	uint32_t dh;
+	struct obj *dir, *o;
+	struct stat sb;
+	int fd;
+
+	if (ev->wd < 0 || (size_t)ev->wd >= st->nwd || !st->wd_handle[ev->wd])
+		return;
+	dh = st->wd_handle[ev->wd] - 1;
+	dir = get_obj(st, dh);
+	if (ev->mask & IN_IGNORED) {
+		st->wd_handle[ev->wd] = 0;
+		if (dir && dir->wd == ev->wd)
+			dir->wd = -1;
+		return;
+	}
+	if (!dir || !ev->len || !mtp_store_name_ok(ev->name))
+		return;
+	o = lookup(st, dh, ev->name);
+	if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+		if (o) {
+			uint32_t h = o->handle;
+
+			remove_obj(st, o);
+			fn(arg, PTP_EC_ObjectRemoved, h);
+		}
+		return;
+	}
+	fd = open_dir(st, dh, 0);
+	if (fd < 0)
+		return;
+	if (fstatat(fd, ev->name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))) {
+		close(fd);
+		if (o) { /* replaced by something that is not an object */
+			uint32_t h = o->handle;
+
+			remove_obj(st, o);
+			fn(arg, PTP_EC_ObjectRemoved, h);
+		}
+		return;
+	}
+	close(fd);
+	if (o && o->is_dir == S_ISDIR(sb.st_mode)) {
+		bool changed = o->size != (uint64_t)sb.st_size || o->mtime != sb.st_mtime ||
+			       o->ino != sb.st_ino;
+
+		fill_stat(o, &sb);
+		if (changed || (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB)))
+			if (!(ev->mask & IN_CREATE))
+				fn(arg, PTP_EC_ObjectInfoChanged, o->handle);
+		return;
+	}
+	if (o) {
+		uint32_t h = o->handle;
+
+		remove_obj(st, o);
+		fn(arg, PTP_EC_ObjectRemoved, h);
+	}
+	if (!dir->scanned)
+		return; /* nobody has listed it: the first listing finds the new name */
+	o = add_obj(st, dh, ev->name, &sb);
+	if (o)
+		fn(arg, PTP_EC_ObjectAdded, o->handle);
+}
+
+void mtp_store_read_events(struct mtp_store *st, mtp_store_event_fn fn, void *arg)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	if (st->inotify_fd < 0)
+		return;
+	for (;;) {
+		ssize_t n = read(st->inotify_fd, buf, sizeof(buf)), off = 0;
+
+		if (n <= 0)
+			return;
+		while (off + (ssize_t)sizeof(struct inotify_event) <= n) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+
+			off += (ssize_t)(sizeof(*ev) + ev->len);
+			if (off > n)
+				break;
+			handle_event(st, ev, fn, arg);
+		}
+	}
+}

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "net/tcp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+static ssize_t tcp_recv(struct usbip_conn *conn, void *buf, size_t len)
+{
+	return recv(conn->fd, buf, len, MSG_DONTWAIT);
+}
+
+static ssize_t tcp_send(struct usbip_conn *conn, const void *buf, size_t len)
+{
+	return send(conn->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static int tcp_kernel_fd(struct usbip_conn *conn)
+{
+	return conn->fd;
+}
+
+static void tcp_destroy(struct usbip_conn *conn)
+{
+	if (conn->fd >= 0)
+		close(conn->fd);
+	free(conn);
+}
+
+static const struct usbip_conn_ops tcp_ops = {
+	.name = "tcp",
+	.recv = tcp_recv,
+	.send = tcp_send,
+	.kernel_fd = tcp_kernel_fd,
+	.destroy = tcp_destroy,
+};
+
+static void format_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t out_len)
+{
+	/* Numeric forms only, so these sizes bound the result to fit 80 bytes. */
+	char host[64], serv[8];
+
+	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(out, out_len, "?");
+		return;
+	}
+	if (sa->sa_family == AF_INET6)
+		snprintf(out, out_len, "[%s]:%s", host, serv);
+	else
+		snprintf(out, out_len, "%s:%s", host, serv);
+}
+
+/*
+ * Options every USB/IP connection wants: no Nagle delay for small URB
+ * headers, and keepalive so a vanished peer is noticed even after the
+ * socket belongs to the kernel.
+ */
+static void tune_socket(int fd)
+{
+	int on = 1, idle = 30, intvl = 10, cnt = 3;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
+struct usbip_conn *usbip_tcp_conn_from_fd(int fd)
+{
+	struct usbip_conn *conn = calloc(1, sizeof(*conn));
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (!conn) {
+		close(fd);
+		return NULL;
+	}
+	conn->ops = &tcp_ops;
+	conn->fd = fd;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		format_addr((struct sockaddr *)&ss, len, conn->peer, sizeof(conn->peer));
+		if (getnameinfo((struct sockaddr *)&ss, len, conn->peer_host,
+				sizeof(conn->peer_host), NULL, 0, NI_NUMERICHOST) != 0)
+			snprintf(conn->peer_host, sizeof(conn->peer_host), "?");
+		conn->peer_addr = ss;
+		conn->peer_addr_len = len;
+	} else {
+		snprintf(conn->peer, sizeof(conn->peer), "?");
+		snprintf(conn->peer_host, sizeof(conn->peer_host), "?");
+	}
+	tune_socket(fd);
+	return conn;
+}
+
+/* Non-blocking connect bounded by timeout_ms; returns 0 or an errno value. */
+static int connect_with_timeout(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int flags = fcntl(fd, F_GETFL), rc, soerr = 0;
+	socklen_t soerr_len = sizeof(soerr);
+
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	rc = connect(fd, sa, len);
+	if (rc < 0 && errno != EINPROGRESS)
+		return errno;
+	if (rc < 0) {
+		do {
+			rc = poll(&pfd, 1, timeout_ms);
+		} while (rc < 0 && errno == EINTR);
+		if (rc == 0)
+			return ETIMEDOUT;
+		if (rc < 0)
+			return errno;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) < 0)
+			return errno;
+		if (soerr)
+			return soerr;
+	}
+	fcntl(fd, F_SETFL, flags);
+	return 0;
+}
+
+struct usbip_conn *usbip_tcp_connect(const char *host, const char *port, int timeout_ms)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res, *ai;
+	int rc, last_err = 0;
+
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc) {
+		log_err("cannot resolve %s port %s: %s", host, port, gai_strerror(rc));
+		return NULL;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+
+		if (fd < 0) {
+			last_err = errno;
+			continue;
+		}
+		last_err = connect_with_timeout(fd, ai->ai_addr, ai->ai_addrlen, timeout_ms);
+		if (!last_err) {
+			freeaddrinfo(res);
+			return usbip_tcp_conn_from_fd(fd);
+		}
+		close(fd);
+	}
+	freeaddrinfo(res);
+	log_err("cannot connect to %s port %s: %s", host, port, strerror(last_err));
+	return NULL;
+}
+
+int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family family, int *fds,
+		     int max)
+{
+	struct addrinfo hints = {
+		.ai_family = family == USBIP_FAMILY_IPV4   ? AF_INET
+			     : family == USBIP_FAMILY_IPV6 ? AF_INET6
+							   : AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE,
+	};
+	struct addrinfo *res, *ai;
+	int rc, n = 0, on = 1;
+
+	rc = getaddrinfo(addr, port, &hints, &res);
+	if (rc) {
+		log_err("cannot listen on %s port %s: %s", addr ? addr : "*", port,
+			gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai && n < max; ai = ai->ai_next) {
+		char name[80];
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+				ai->ai_protocol);
+
+		format_addr(ai->ai_addr, ai->ai_addrlen, name, sizeof(name));
+		if (fd < 0) {
+			log_warn("cannot open a socket for %s: %s", name, strerror(errno));
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		/* One socket per family, so IPv4 and IPv6 can both bind the port. */
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+			log_warn("cannot listen on %s: %s", name, strerror(errno));
+			close(fd);
+			continue;
+		}
+		log_info("listening on %s", name);
+		fds[n++] = fd;
+	}
+	freeaddrinfo(res);
+	if (n == 0) {
+		log_err("cannot listen on %s port %s: no usable address", addr ? addr : "*", port);
+		return -1;
+	}
+	return n;
+}
+
+struct usbip_conn *usbip_tcp_accept(int listen_fd)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_warn("accept: %s", strerror(errno));
+		return NULL;
+	}
+	return usbip_tcp_conn_from_fd(fd);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* TCP transport: connect with a timeout, listen on IPv4 and IPv6, accept. */
+#ifndef USBIP_TRANSPORT_TCP_H
+#define USBIP_TRANSPORT_TCP_H
+
+#include "net/conn.h"
+
+#define USBIP_DEFAULT_PORT "3240"
+#define USBIP_MAX_LISTEN   8
+
+/* Family restriction for listening sockets. */
+enum usbip_family { USBIP_FAMILY_ANY, USBIP_FAMILY_IPV4, USBIP_FAMILY_IPV6 };
+
+/*
+ * Connects to host (name, IPv4 or IPv6 literal) on port, trying each address
+ * in turn, each for at most timeout_ms. On failure logs one line saying why
+ * and returns NULL.
+ */
+struct usbip_conn *usbip_tcp_connect(const char *host, const char *port, int timeout_ms);
+
+/*
+ * Opens listening sockets on port for the given address (NULL: all) and
+ * family. Returns how many were opened (at most max) or -1 after logging why.
+ */
+int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family family, int *fds,
+		     int max);
+
+/* Accepts one connection from a listening socket; NULL if none is pending. */
+struct usbip_conn *usbip_tcp_accept(int listen_fd);
+
+/* Wraps a connected TCP socket (takes ownership of fd). */
+struct usbip_conn *usbip_tcp_conn_from_fd(int fd);
+
+#endif

@@ -1,0 +1,628 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "net/tls.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "net/tcp.h"
+#include "util/log.h"
+
+/* TLS 1.2 suites the kernel can take over (AES-GCM), with forward secrecy. */
+#define KTLS_CIPHERS                                                                               \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"
+#define RELAY_BUFFER (64 * 1024)
+
+struct usbip_tls {
+	SSL_CTX *ctx;
+	bool server;
+	struct usbip_tls_options options;
+	unsigned char pin[32];
+	bool have_pin;
+};
+
+struct tls_state {
+	SSL *ssl;
+	struct usbip_tls *tls;
+	const struct usbip_conn_ops *tcp_ops; /* to destroy the TCP part */
+	bool handshake_done;
+	bool ktls;    /* both directions offloaded to the kernel */
+	bool relayed; /* a relay process holds the TLS connection; fd is our socketpair end */
+	bool handed_over;
+};
+
+static void ssl_reason(char *buf, size_t len)
+{
+	unsigned long e = ERR_get_error();
+
+	if (e)
+		ERR_error_string_n(e, buf, len);
+	else
+		snprintf(buf, len, "%s", errno ? strerror(errno) : "connection closed");
+	ERR_clear_error();
+}
+
+int usbip_tls_parse_datapath(const char *text, enum usbip_tls_datapath *out)
+{
+	if (strcmp(text, "auto") == 0)
+		*out = USBIP_TLS_AUTO;
+	else if (strcmp(text, "ktls") == 0)
+		*out = USBIP_TLS_KTLS;
+	else if (strcmp(text, "relay") == 0)
+		*out = USBIP_TLS_RELAY;
+	else
+		return -1;
+	return 0;
+}
+
+int usbip_tls_parse_option(int id, const char *arg, bool *enabled, struct usbip_tls_options *o,
+			   char *err, size_t err_len)
+{
+	switch (id) {
+	case USBIP_OPT_TLS:
+		*enabled = true;
+		return 1;
+	case USBIP_OPT_CERT:
+		o->cert_file = arg;
+		return 1;
+	case USBIP_OPT_KEY:
+		o->key_file = arg;
+		return 1;
+	case USBIP_OPT_CA:
+		o->ca_file = arg;
+		return 1;
+	case USBIP_OPT_PIN:
+		o->pin = arg;
+		return 1;
+	case USBIP_OPT_ALLOW_SUBJECT:
+		if (o->nsubjects == USBIP_TLS_MAX_SUBJECTS) {
+			snprintf(err, err_len, "at most %d --allow-subject",
+				 USBIP_TLS_MAX_SUBJECTS);
+			return -1;
+		}
+		o->subjects[o->nsubjects++] = arg;
+		return 1;
+	case USBIP_OPT_TLS_DATAPATH:
+		if (usbip_tls_parse_datapath(arg, &o->datapath) != 0) {
+			snprintf(err, err_len, "--tls-datapath is auto, ktls or relay, not '%s'",
+				 arg);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int parse_pin(const char *text, unsigned char out[32])
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *text; text++) {
+		int v;
+
+		if (*text == ':')
+			continue;
+		if (!isxdigit((unsigned char)*text))
+			return -1;
+		v = isdigit((unsigned char)*text) ? *text - '0'
+						  : tolower((unsigned char)*text) - 'a' + 10;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == 32)
+			return -1;
+		out[n++] = (unsigned char)(hi << 4 | v);
+		hi = -1;
+	}
+	return n == 32 && hi < 0 ? 0 : -1;
+}
+
+static bool subject_allowed(const struct usbip_tls_options *o, X509 *cert, char *subject,
+			    size_t slen);
+
+/*
+ * Servers with --allow-subject: a client certificate that chains to the CA
+ * but names no allowed subject fails the handshake itself, so the client
+ * gets an alert instead of a closed connection.
+ */
+static int verify_subject(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct usbip_tls *tls = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	char subject[256];
+
+	if (!ok || X509_STORE_CTX_get_error_depth(store) != 0)
+		return ok;
+	if (subject_allowed(&tls->options, X509_STORE_CTX_get_current_cert(store), subject,
+			    sizeof(subject)))
+		return 1;
+	log_warn("client certificate '%s' is not an allowed subject", subject);
+	X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+	return 0;
+}
+
+/* With a pin, the chain is not judged by a CA: the fingerprint decides. */
+static int accept_for_pin(int ok, X509_STORE_CTX *ctx)
+{
+	(void)ok;
+	(void)ctx;
+	return 1;
+}
+
+struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, char *err,
+				size_t err_len)
+{
+	struct usbip_tls *tls = calloc(1, sizeof(*tls));
+	char reason[160];
+
+	if (!tls) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	tls->server = server;
+	tls->options = *o;
+	tls->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	if (!tls->ctx)
+		goto ssl_fail;
+	SSL_CTX_set_min_proto_version(tls->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(tls->ctx, SSL_OP_NO_RENEGOTIATION);
+	if (o->datapath != USBIP_TLS_RELAY) {
+		/* The kernel takes over TLS 1.2 AES-GCM in both directions. */
+		SSL_CTX_set_max_proto_version(tls->ctx, TLS1_2_VERSION);
+		if (!SSL_CTX_set_cipher_list(tls->ctx, KTLS_CIPHERS))
+			goto ssl_fail;
+		SSL_CTX_set_options(tls->ctx, SSL_OP_ENABLE_KTLS);
+	}
+	if (server && (!o->cert_file || !o->key_file)) {
+		snprintf(err, err_len, "a TLS server needs --cert and --key");
+		goto fail;
+	}
+	if (o->cert_file && SSL_CTX_use_certificate_chain_file(tls->ctx, o->cert_file) != 1) {
+		ssl_reason(reason, sizeof(reason));
+		snprintf(err, err_len, "certificate %s: %s", o->cert_file, reason);
+		goto fail;
+	}
+	if (o->key_file &&
+	    (SSL_CTX_use_PrivateKey_file(tls->ctx, o->key_file, SSL_FILETYPE_PEM) != 1 ||
+	     SSL_CTX_check_private_key(tls->ctx) != 1)) {
+		ssl_reason(reason, sizeof(reason));
+		snprintf(err, err_len, "key %s: %s", o->key_file, reason);
+		goto fail;
+	}
+	if (o->ca_file && SSL_CTX_load_verify_locations(tls->ctx, o->ca_file, NULL) != 1) {
+		ssl_reason(reason, sizeof(reason));
+		snprintf(err, err_len, "CA %s: %s", o->ca_file, reason);
+		goto fail;
+	}
+	if (o->pin) {
+		if (server || parse_pin(o->pin, tls->pin) != 0) {
+			snprintf(err, err_len,
+				 "--pin wants the server's SHA-256 fingerprint, 64 hex digits");
+			goto fail;
+		}
+		tls->have_pin = true;
+		SSL_CTX_set_verify(tls->ctx, SSL_VERIFY_PEER, accept_for_pin);
+	} else if (server) {
+		if (o->ca_file)
+			SSL_CTX_set_verify(tls->ctx,
+					   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+					   o->nsubjects ? verify_subject : NULL);
+		SSL_CTX_set_app_data(tls->ctx, tls);
+	} else {
+		if (!o->ca_file)
+			SSL_CTX_set_default_verify_paths(tls->ctx);
+		SSL_CTX_set_verify(tls->ctx, SSL_VERIFY_PEER, NULL);
+	}
+	if (server && o->nsubjects && !o->ca_file) {
+		snprintf(err, err_len, "--allow-subject needs --ca to verify client certificates");
+		goto fail;
+	}
+	return tls;
+
+ssl_fail:
+	ssl_reason(reason, sizeof(reason));
+	snprintf(err, err_len, "TLS setup: %s", reason);
+fail:
+	usbip_tls_free(tls);
+	return NULL;
+}
+
+void usbip_tls_free(struct usbip_tls *tls)
+{
+	if (!tls)
+		return;
+	SSL_CTX_free(tls->ctx);
+	free(tls);
+}
+
+/* "CN=node1,O=Example" and the CN alone, of the peer's certificate. */
+static void peer_identity(X509 *cert, char *subject, size_t slen, char *cn, size_t cnlen)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	int n;
+
+	subject[0] = cn[0] = '\0';
+	if (bio && X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+		n = BIO_read(bio, subject, (int)slen - 1);
+		subject[n > 0 ? n : 0] = '\0';
+	}
+	BIO_free(bio);
+	X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, (int)cnlen);
+}
+
+static bool subject_allowed(const struct usbip_tls_options *o, X509 *cert, char *subject,
+			    size_t slen)
+{
+	char cn[128];
+	unsigned i;
+
+	peer_identity(cert, subject, slen, cn, sizeof(cn));
+	for (i = 0; i < o->nsubjects; i++)
+		if (strcmp(o->subjects[i], subject) == 0 || strcmp(o->subjects[i], cn) == 0)
+			return true;
+	return false;
+}
+
+/* Checks done once the handshake is through: pin, allowed subjects; logs who. */
+static int after_handshake(struct usbip_conn *conn, struct tls_state *st)
+{
+	const struct usbip_tls_options *o = &st->tls->options;
+	X509 *cert = SSL_get1_peer_certificate(st->ssl);
+	char subject[256] = "", cn[128] = "";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	bool ktls_send, ktls_recv;
+	int rc = -1;
+
+	if (cert)
+		peer_identity(cert, subject, sizeof(subject), cn, sizeof(cn));
+	if (st->tls->have_pin) {
+		if (!cert || !X509_digest(cert, EVP_sha256(), md, &mdlen) || mdlen != 32 ||
+		    memcmp(md, st->tls->pin, 32) != 0) {
+			log_err("%s: the server certificate does not match --pin", conn->peer);
+			goto out;
+		}
+	}
+	/* Also checked in the handshake (verify_subject); kept here as the last word. */
+	if (st->tls->server && o->nsubjects &&
+	    (!cert || !subject_allowed(o, cert, subject, sizeof(subject)))) {
+		log_warn("%s: client certificate '%s' is not an allowed subject", conn->peer,
+			 subject);
+		goto out;
+	}
+	ktls_send = BIO_get_ktls_send(SSL_get_wbio(st->ssl)) == 1;
+	ktls_recv = BIO_get_ktls_recv(SSL_get_rbio(st->ssl)) == 1;
+	st->ktls = ktls_send && ktls_recv && o->datapath != USBIP_TLS_RELAY;
+	if (o->datapath == USBIP_TLS_KTLS && !st->ktls) {
+		log_err("%s: kernel TLS is not available for this connection (send %s, receive %s; "
+			"is the tls module loaded?)",
+			conn->peer, ktls_send ? "yes" : "no", ktls_recv ? "yes" : "no");
+		goto out;
+	}
+	/* Daemons log every peer; an interactive client only with --debug. */
+	usbip_log(st->tls->server || usbip_log_to_syslog() ? USBIP_LOG_INFO : USBIP_LOG_DEBUG,
+		  "%s: %s %s, peer %s, data path: %s", conn->peer, SSL_get_version(st->ssl),
+		  SSL_get_cipher_name(st->ssl), cert ? subject : "without certificate",
+		  st->ktls ? "kernel TLS" : "relay");
+	rc = 0;
+out:
+	X509_free(cert);
+	return rc;
+}
+
+/* One handshake step; 1 done, 0 in progress (errno EAGAIN, conn->want set), -1 failed. */
+static int handshake_step(struct usbip_conn *conn, struct tls_state *st)
+{
+	char reason[200];
+	long verify;
+	int rc, e;
+
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_do_handshake(st->ssl);
+	if (rc == 1) {
+		if (after_handshake(conn, st) != 0) {
+			errno = EACCES;
+			return -1;
+		}
+		st->handshake_done = true;
+		return 1;
+	}
+	e = SSL_get_error(st->ssl, rc);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		conn->want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		errno = EAGAIN;
+		return 0;
+	}
+	verify = SSL_get_verify_result(st->ssl);
+	if (verify != X509_V_OK)
+		snprintf(reason, sizeof(reason), "certificate: %s",
+			 X509_verify_cert_error_string(verify));
+	else
+		ssl_reason(reason, sizeof(reason));
+	if (e == SSL_ERROR_SYSCALL && !ERR_peek_error() && errno == 0)
+		snprintf(reason, sizeof(reason),
+			 "the peer closed the connection (does it speak TLS?)");
+	log_err("%s: TLS handshake failed: %s", conn->peer, reason);
+	errno = EPROTO;
+	return -1;
+}
+
+static ssize_t io_result(struct usbip_conn *conn, struct tls_state *st, int rc)
+{
+	int e = SSL_get_error(st->ssl, rc);
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		conn->want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		if (!errno)
+			errno = EPROTO;
+		ERR_clear_error();
+		return -1;
+	}
+}
+
+static ssize_t tls_recv(struct usbip_conn *conn, void *buf, size_t len)
+{
+	struct tls_state *st = conn->transport;
+	int rc;
+
+	conn->want = 0;
+	if (!st->handshake_done && handshake_step(conn, st) != 1)
+		return -1;
+	/*
+	 * With kTLS the kernel decrypts, and keeps what we leave of a record;
+	 * with a relay, what is written to our end goes out through it (the
+	 * daemon's reply after the stub took the other end).
+	 */
+	if (st->ktls || st->relayed)
+		return recv(conn->fd, buf, len, MSG_DONTWAIT);
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_read(st->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	return rc > 0 ? rc : io_result(conn, st, rc);
+}
+
+static ssize_t tls_send(struct usbip_conn *conn, const void *buf, size_t len)
+{
+	struct tls_state *st = conn->transport;
+	int rc;
+
+	conn->want = 0;
+	if (!st->handshake_done && handshake_step(conn, st) != 1)
+		return -1;
+	if (st->ktls || st->relayed)
+		return send(conn->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_write(st->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	return rc > 0 ? rc : io_result(conn, st, rc);
+}
+
+/* Writes all of buf to a blocking descriptor. */
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The relay process: TLS on one side, the driver's socketpair end on the other. */
+static void relay(SSL *ssl, int tcp_fd, int pair_fd)
+{
+	unsigned char *buf = malloc(RELAY_BUFFER);
+	struct pollfd pfd[2] = { { .fd = tcp_fd, .events = POLLIN },
+				 { .fd = pair_fd, .events = POLLIN } };
+
+	if (!buf)
+		return;
+	fcntl(tcp_fd, F_SETFL, fcntl(tcp_fd, F_GETFL) & ~O_NONBLOCK);
+	for (;;) {
+		int n;
+
+		/* Records OpenSSL already holds come first: poll cannot see them. */
+		if (!SSL_pending(ssl) && poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (SSL_pending(ssl) || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			n = SSL_read(ssl, buf, RELAY_BUFFER);
+			if (n <= 0 || write_all(pair_fd, buf, (size_t)n) != 0)
+				break;
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t got = read(pair_fd, buf, RELAY_BUFFER);
+
+			if (got <= 0 || SSL_write(ssl, buf, (int)got) != (int)got)
+				break;
+			pfd[1].revents = 0;
+		}
+		pfd[0].revents = 0;
+	}
+	SSL_shutdown(ssl); /* close_notify, so the peer knows it was not cut */
+	free(buf);
+}
+
+/* Closes every descriptor but two, so the relay holds nothing of its parent's. */
+static void close_all_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a, fd;
+	long max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = 3; fd < max; fd++)
+		if (fd != lo && fd != hi)
+			close(fd);
+}
+
+static int start_relay(struct usbip_conn *conn, struct tls_state *st)
+{
+	sigset_t none;
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+		log_err("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_err("fork: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		close_all_but(conn->fd, sp[1]);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		setsid();
+		relay(st->ssl, conn->fd, sp[1]);
+		_exit(0);
+	}
+	close(sp[1]);
+	/* The relay owns the TLS connection now; this process lets go of it. */
+	close(conn->fd);
+	conn->fd = sp[0];
+	st->handed_over = true;
+	st->relayed = true;
+	log_debug("%s: relay process %d", conn->peer, (int)pid);
+	return sp[0];
+}
+
+static int tls_kernel_fd(struct usbip_conn *conn)
+{
+	struct tls_state *st = conn->transport;
+
+	if (!st->ktls)
+		return start_relay(conn, st);
+	/* The driver reads and writes through the kernel's TLS; blocking, as it expects. */
+	fcntl(conn->fd, F_SETFL, fcntl(conn->fd, F_GETFL) & ~O_NONBLOCK);
+	st->handed_over = true;
+	return conn->fd;
+}
+
+static void tls_destroy(struct usbip_conn *conn)
+{
+	struct tls_state *st = conn->transport;
+
+	/* A connection still ours ends with close_notify; one the kernel owns does not. */
+	if (!st->handed_over && st->handshake_done)
+		SSL_shutdown(st->ssl);
+	SSL_free(st->ssl);
+	conn->transport = NULL;
+	conn->ops = st->tcp_ops;
+	free(st);
+	conn->ops->destroy(conn);
+}
+
+static size_t tls_pending(struct usbip_conn *conn)
+{
+	struct tls_state *st = conn->transport;
+
+	if (!st->handshake_done || st->ktls || st->relayed)
+		return 0;
+	return (size_t)SSL_pending(st->ssl);
+}
+
+static const struct usbip_conn_ops tls_ops = {
+	.name = "tls",
+	.recv = tls_recv,
+	.send = tls_send,
+	.kernel_fd = tls_kernel_fd,
+	.destroy = tls_destroy,
+	.pending = tls_pending,
+};
+
+int usbip_tls_wrap(struct usbip_tls *tls, struct usbip_conn *conn, const char *server_name)
+{
+	struct tls_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -1;
+	st->ssl = SSL_new(tls->ctx);
+	if (!st->ssl || SSL_set_fd(st->ssl, conn->fd) != 1) {
+		SSL_free(st->ssl);
+		free(st);
+		return -1;
+	}
+	fcntl(conn->fd, F_SETFL, fcntl(conn->fd, F_GETFL) | O_NONBLOCK);
+	if (tls->server) {
+		SSL_set_accept_state(st->ssl);
+	} else {
+		SSL_set_connect_state(st->ssl);
+		if (server_name && !tls->have_pin) {
+			SSL_set_tlsext_host_name(st->ssl, server_name);
+			if (SSL_set1_host(st->ssl, server_name) != 1) {
+				SSL_free(st->ssl);
+				free(st);
+				return -1;
+			}
+		}
+	}
+	st->tls = tls;
+	st->tcp_ops = conn->ops;
+	conn->transport = st;
+	conn->ops = &tls_ops;
+	return 0;
+}
+
+int usbip_tls_handshake(struct usbip_conn *conn, int timeout_ms)
+{
+	struct tls_state *st = conn->transport;
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd pfd = { .fd = conn->fd };
+		long elapsed;
+		int rc = handshake_step(conn, st);
+
+		if (rc == 1)
+			return 0;
+		if (rc < 0)
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = (now.tv_sec - start.tv_sec) * 1000 +
+			  (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (elapsed >= timeout_ms) {
+			log_err("%s: TLS handshake timed out", conn->peer);
+			return -1;
+		}
+		pfd.events = conn->want;
+		poll(&pfd, 1, (int)(timeout_ms - elapsed));
+	}
+}

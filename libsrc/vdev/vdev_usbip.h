@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The URB phase of USB/IP for a virtual device: reads CMD_SUBMIT and
+ * CMD_UNLINK from a connection without blocking, hands the URBs to the
+ * vdev engine and sends RET_SUBMIT/RET_UNLINK as they complete, all on the
+ * shared event loop. Replies are matched by seqnum alone (vhci-hcd does so),
+ * so their devid, direction and ep are 0.
+ */
+#ifndef USBIP_VDEV_USBIP_H
+#define USBIP_VDEV_USBIP_H
+
+#include "daemon/ev.h"
+#include "net/conn.h"
+#include "vdev/vdev.h"
+
+struct vdev_usbip;
+
+/* Called once the session has ended (peer gone, protocol error) and freed itself. */
+typedef void (*vdev_usbip_closed_fn)(void *arg);
+
+/*
+ * Starts serving dev on conn (which the session now owns and makes
+ * non-blocking). NULL on failure, with conn closed.
+ */
+struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *conn, struct vdev *dev,
+				    vdev_usbip_closed_fn closed, void *arg);
+/* Ends the session now (without calling closed): drops queued URBs and closes conn. */
+void vdev_usbip_stop(struct vdev_usbip *session);
+
+#endif
