@@ -18,7 +18,7 @@
 
 #include "daemon/ev.h"
 #include "daemon/process.h"
-#include "mtp/mtp_responder.h"
+#include "mtp/mtp_device.h"
 #include "net/tcp.h"
 #include "source/vdev_server.h"
 #include "util/log.h"

@@ -6,8 +6,8 @@
  * mtp_store, the PTP class requests, and events for changes others make
  * under the directory.
  */
-#ifndef USBIP_MTP_RESPONDER_H
-#define USBIP_MTP_RESPONDER_H
+#ifndef USBIP_MTP_DEVICE_H
+#define USBIP_MTP_DEVICE_H
 
 #include <stdbool.h>
 

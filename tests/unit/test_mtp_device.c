@@ -24,7 +24,7 @@
 
 #include "daemon/ev.h"
 #include "mtp/mtp_container.h"
-#include "mtp/mtp_responder.h"
+#include "mtp/mtp_device.h"
 #include "net/tcp.h"
 #include "vdev/vdev_usbip.h"
 #include "wire/usbip_proto.h"
@@ -152,7 +152,7 @@ static int setup_device(void **state)
 	int sv[2];
 
 	assert_non_null(h);
-	snprintf(h->dir, sizeof(h->dir), "/tmp/test_mtp_responder.XXXXXX");
+	snprintf(h->dir, sizeof(h->dir), "/tmp/test_mtp_device.XXXXXX");
 	assert_non_null(mkdtemp(h->dir));
 	snprintf(h->outside, sizeof(h->outside), "%s-outside", h->dir);
 	assert_int_equal(mkdir(h->outside, 0755), 0);
@@ -284,7 +284,8 @@ static void send_data(struct harness *h, uint16_t code, uint32_t tid, const void
 
 	assert_non_null(buf);
 	mtp_encode_data_header(buf, code, tid, len);
-	memcpy(buf + 12, payload, len);
+	if (len)
+		memcpy(buf + 12, payload, len);
 	bulk_out(h, buf, (uint32_t)(len + 12));
 	if ((len + 12) % 512 == 0)
 		bulk_out(h, NULL, 0); /* the ZLP a host sends after a multiple of 512 */
@@ -617,6 +618,87 @@ static void test_cancel_mid_transfer(void **state)
 		PTP_RC_OK);
 }
 
+/* The u16 array at *off of a dataset (a u32 count, then the codes); off moves past it. */
+static size_t get_u16_array(const uint8_t *d, size_t len, size_t *off, uint16_t *out, size_t cap)
+{
+	size_t n, i;
+
+	assert_true(*off + 4 <= len);
+	n = d[*off] | d[*off + 1] << 8 | d[*off + 2] << 16 | (size_t)d[*off + 3] << 24;
+	*off += 4;
+	assert_true(n <= cap && *off + 2 * n <= len);
+	for (i = 0; i < n; i++)
+		out[i] = (uint16_t)(d[*off + 2 * i] | d[*off + 2 * i + 1] << 8);
+	*off += 2 * n;
+	return n;
+}
+
+/* Skips an MTP string (a count of UTF-16 units, then the units). */
+static void skip_string(const uint8_t *d, size_t len, size_t *off)
+{
+	assert_true(*off < len);
+	*off += 1 + 2 * (size_t)d[*off];
+	assert_true(*off <= len);
+}
+
+/*
+ * Every operation GetDeviceInfo lists is handled: never OperationNotSupported,
+ * and with no parameters a precise answer, not GeneralError. The ones the
+ * MTP spec gives a data phase from the host take it (an empty one here: an
+ * operation the table gives no data phase would see its data container read
+ * as a malformed command, answered GeneralError). One it does not list is
+ * refused.
+ */
+static void test_operations_listed_are_handled(void **state)
+{
+	struct harness *h = *state;
+	static const uint16_t data_out[] = {
+		PTP_OC_SendObjectInfo,		 PTP_OC_SendObject,
+		MTP_OC_SetObjectPropValue,	 ANDROID_OC_SendPartialObject,
+		0x1016 /* SetDevicePropValue */, 0x9808 /* SendObjectPropList */,
+		MTP_OC_SetObjectReferences,
+	};
+	uint8_t data[4096];
+	uint16_t codes[128];
+	size_t len, off = 8, n, i, k;
+
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetDeviceInfo, 0, NULL, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	skip_string(data, len, &off); /* VendorExtensionDesc */
+	off += 2;		      /* FunctionalMode */
+	n = get_u16_array(data, len, &off, codes, 128);
+	assert_true(n >= 20);
+	for (i = 0; i < n; i++) {
+		bool out = false;
+		uint8_t buf[IN_URB];
+		size_t got;
+		struct mtp_header hdr;
+
+		open_session(h);
+		for (k = 0; k < sizeof(data_out) / sizeof(data_out[0]); k++)
+			out |= data_out[k] == codes[i];
+		send_command(h, codes[i], ++h->tid, 0, NULL);
+		if (out)
+			send_data(h, codes[i], h->tid, NULL, 0);
+		got = bulk_in_message(h, buf, sizeof(buf));
+		hdr = header_of(buf, got);
+		assert_int_equal(hdr.transaction_id, h->tid);
+		if (hdr.type == MTP_CONTAINER_DATA)
+			hdr.code = response(h, NULL);
+		else
+			assert_int_equal(hdr.type, MTP_CONTAINER_RESPONSE);
+		if (hdr.code == PTP_RC_OperationNotSupported || hdr.code == PTP_RC_GeneralError)
+			fail_msg("operation 0x%04x is listed, answered 0x%04x", codes[i], hdr.code);
+	}
+	open_session(h);
+	assert_int_equal(simple(h, 0x9999, 0, NULL, NULL), PTP_RC_OperationNotSupported);
+	/* nothing stray was left on the pipe: the next answer is the next transaction's */
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_device, teardown_device)
 
 int main(void)
@@ -625,7 +707,7 @@ int main(void)
 		T(test_session_and_device_info), T(test_malformed_containers),
 		T(test_send_and_get_object),	 T(test_names_outside_refused),
 		T(test_bad_data_phases),	 T(test_large_offsets),
-		T(test_cancel_mid_transfer),
+		T(test_cancel_mid_transfer),	 T(test_operations_listed_are_handled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Storage and object operations: listing, ObjectInfo, reading, sending,
+ * deleting, moving and copying objects, and Android's edit operations.
+ */
+#include "mtp/mtp_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define RC_PartialDeletion   0x2012
+#define RC_NoValidObjectInfo 0x2015
+
+/* ---- helpers ---- */
+
+bool mtp_object_storage_ok(uint32_t id, bool allow_all)
+{
+	return id == MTP_STORAGE_ID || (allow_all && id == MTP_ALL_STORAGES);
+}
+
+uint32_t mtp_object_parent_of_param(uint32_t p)
+{
+	return (p == 0 || p == MTP_ROOT_PARENT) ? MTP_STORE_ROOT : p;
+}
+
+bool mtp_object_valid_handle(uint32_t h)
+{
+	return h != 0 && h != MTP_ALL_HANDLES;
+}
+
+uint16_t mtp_object_format_of(const struct mtp_entry *e)
+{
+	return e->is_dir ? PTP_OFC_Association : PTP_OFC_Undefined;
+}
+
+void mtp_object_date(int64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || strftime(out, cap, "%Y%m%dT%H%M%S", &tm) == 0)
+		snprintf(out, cap, "19700101T000000");
+}
+
+void mtp_object_cancel_send(struct mtp_device *m, bool remove)
+{
+	if (!m->send_pending)
+		return;
+	if (m->send_fd >= 0)
+		close(m->send_fd);
+	m->send_fd = -1;
+	if (remove)
+		mtp_store_delete(m->store, m->send_handle);
+	m->send_pending = false;
+}
+
+/* ---- storages ---- */
+
+void mtp_object_get_storage_ids(struct mtp_device *m)
+{
+	struct mtp_buf b = { 0 };
+	const uint32_t id = MTP_STORAGE_ID;
+
+	mtp_put_u32_array(&b, &id, 1);
+	mtp_session_send_dataset(m, &b);
+	mtp_buf_free(&b);
+}
+
+void mtp_object_get_storage_info(struct mtp_device *m)
+{
+	struct mtp_storage_info info = { .read_only = m->read_only,
+					 .description = m->name,
+					 .volume = m->serial };
+	struct mtp_buf b = { 0 };
+
+	if (!mtp_object_storage_ok(m->op.params[0], false)) {
+		mtp_session_respond_rc(m, PTP_RC_InvalidStorageId);
+		return;
+	}
+	mtp_store_space(m->store, &info.capacity, &info.free_bytes);
+	mtp_encode_storage_info(&b, &info);
+	mtp_session_send_dataset(m, &b);
+	mtp_buf_free(&b);
+}
+
+/* ---- reading ---- */
+
+/* GetObjectHandles / GetNumObjects: the handles for (storage, format, parent). */
+static int select_handles(struct mtp_device *m, uint32_t **handles, size_t *count)
+{
+	uint32_t storage = m->op.params[0], format = m->op.params[1], parent = m->op.params[2];
+	size_t i, j;
+	int rc;
+
+	if (m->op.num_params < 1 || !mtp_object_storage_ok(storage, true))
+		return PTP_RC_InvalidStorageId;
+	if (m->op.num_params < 3)
+		parent = 0;
+	/* PTP: parent 0 means every object of the storage, 0xffffffff the top level. */
+	if (parent == 0)
+		rc = mtp_store_list(m->store, MTP_STORE_ROOT, true, handles, count);
+	else
+		rc = mtp_store_list(m->store, mtp_object_parent_of_param(parent), false, handles,
+				    count);
+	if (rc)
+		return rc == -ENOTDIR || rc == -ENOENT ? PTP_RC_InvalidParentObject
+						       : mtp_session_rc_of_errno(rc);
+	if (m->op.num_params >= 2 && format != 0) {
+		for (i = j = 0; i < *count; i++) {
+			struct mtp_entry e;
+
+			if (mtp_store_peek(m->store, (*handles)[i], &e) == 0 &&
+			    mtp_object_format_of(&e) == format)
+				(*handles)[j++] = (*handles)[i];
+		}
+		*count = j;
+	}
+	return 0;
+}
+
+void mtp_object_get_handles(struct mtp_device *m)
+{
+	uint32_t *handles;
+	size_t count;
+	int rc = select_handles(m, &handles, &count);
+	struct mtp_buf b = { 0 };
+
+	if (rc) {
+		mtp_session_respond_rc(m, (uint16_t)rc);
+		return;
+	}
+	if (m->op.code == PTP_OC_GetNumObjects) {
+		uint32_t n = (uint32_t)count;
+
+		free(handles);
+		mtp_session_respond(m, PTP_RC_OK, 1, n, 0, 0);
+		return;
+	}
+	mtp_put_u32_array(&b, handles, count);
+	free(handles);
+	mtp_session_send_dataset(m, &b);
+	mtp_buf_free(&b);
+}
+
+void mtp_object_get_info(struct mtp_device *m)
+{
+	struct mtp_object_info info = { .storage_id = MTP_STORAGE_ID };
+	struct mtp_entry e;
+	struct mtp_buf b = { 0 };
+
+	if (!mtp_object_valid_handle(m->op.params[0]) ||
+	    mtp_store_get(m->store, m->op.params[0], &e)) {
+		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		return;
+	}
+	info.format = mtp_object_format_of(&e);
+	info.compressed_size = e.size >= 0xffffffffu ? 0xffffffffu : (uint32_t)e.size;
+	info.parent = e.parent;
+	info.association_type = e.is_dir ? PTP_AT_GenericFolder : 0;
+	snprintf(info.filename, sizeof(info.filename), "%s", e.name);
+	mtp_object_date(e.mtime, info.modified, sizeof(info.modified));
+	mtp_encode_object_info(&b, &info);
+	mtp_session_send_dataset(m, &b);
+	mtp_buf_free(&b);
+}
+
+/* GetObject, GetPartialObject, GetPartialObject64. */
+void mtp_object_get(struct mtp_device *m)
+{
+	uint32_t h = m->op.params[0];
+	uint64_t offset = 0, size, count;
+	bool partial = m->op.code != PTP_OC_GetObject;
+	struct stat sb;
+	int fd;
+
+	if (!mtp_object_valid_handle(h)) {
+		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		return;
+	}
+	fd = mtp_store_open_file(m->store, h, O_RDONLY);
+	if (fd < 0) {
+		mtp_session_respond_rc(m, mtp_session_rc_of_errno(fd));
+		return;
+	}
+	if (fstat(fd, &sb) != 0) {
+		close(fd);
+		mtp_session_respond_rc(m, PTP_RC_GeneralError);
+		return;
+	}
+	size = (uint64_t)sb.st_size;
+	count = size;
+	if (m->op.code == PTP_OC_GetPartialObject) {
+		offset = m->op.params[1];
+		count = m->op.params[2];
+	} else if (m->op.code == ANDROID_OC_GetPartialObject64) {
+		offset = m->op.params[1] | (uint64_t)m->op.params[2] << 32;
+		count = m->op.params[3];
+	}
+	if (partial) {
+		if (offset > size)
+			offset = size;
+		if (count > size - offset)
+			count = size - offset;
+	}
+	mtp_stream_start_in(m, fd, offset, count, partial);
+}
+
+void mtp_object_get_references(struct mtp_device *m)
+{
+	struct mtp_entry e;
+	struct mtp_buf b = { 0 };
+
+	if (!mtp_object_valid_handle(m->op.params[0]) ||
+	    mtp_store_get(m->store, m->op.params[0], &e)) {
+		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		return;
+	}
+	mtp_put_u32_array(&b, NULL, 0);
+	mtp_session_send_dataset(m, &b);
+	mtp_buf_free(&b);
+}
+
+/* ---- changing ---- */
+
+void mtp_object_delete(struct mtp_device *m)
+{
+	uint32_t h = m->op.params[0];
+	int rc;
+
+	if (m->read_only) {
+		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
+		return;
+	}
+	if (h == MTP_ALL_HANDLES) {
+		/* "Delete everything" is never what a user of a shared folder wants. */
+		mtp_session_respond_rc(m, PTP_RC_AccessDenied);
+		return;
+	}
+	if (!mtp_object_valid_handle(h)) {
+		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		return;
+	}
+	rc = mtp_store_delete(m->store, h);
+	if (rc == -ENOTEMPTY || rc == -EIO)
+		mtp_session_respond_rc(m, RC_PartialDeletion);
+	else
+		mtp_session_respond_rc(m, rc ? mtp_session_rc_of_errno(rc) : PTP_RC_OK);
+}
+
+void mtp_object_move_copy(struct mtp_device *m)
+{
+	uint32_t h = m->op.params[0], parent = mtp_object_parent_of_param(m->op.params[2]);
+	uint32_t new_handle = 0;
+	int rc;
+
+	if (m->read_only) {
+		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
+		return;
+	}
+	if (!mtp_object_valid_handle(h)) {
+		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		return;
+	}
+	if (!mtp_object_storage_ok(m->op.params[1], false)) {
+		mtp_session_respond_rc(m, PTP_RC_InvalidStorageId);
+		return;
+	}
+	if (parent != MTP_STORE_ROOT) {
+		struct mtp_entry e;
+
+		if (mtp_store_get(m->store, parent, &e) || !e.is_dir) {
+			mtp_session_respond_rc(m, PTP_RC_InvalidParentObject);
+			return;
+		}
+	}
+	if (m->op.code == PTP_OC_MoveObject)
+		rc = mtp_store_move(m->store, h, parent);
+	else
+		rc = mtp_store_copy(m->store, h, parent, &new_handle);
+	if (rc == -EEXIST)
+		rc = -EACCES;
+	if (rc) {
+		mtp_session_respond_rc(m, rc == -ENOTDIR ? PTP_RC_InvalidParentObject
+							 : mtp_session_rc_of_errno(rc));
+		return;
+	}
+	mtp_session_respond(m, PTP_RC_OK, m->op.code == PTP_OC_CopyObject ? 1 : 0, new_handle, 0,
+			    0);
+}
+
+void mtp_object_truncate(struct mtp_device *m)
+{
+	uint64_t size = m->op.params[1] | (uint64_t)m->op.params[2] << 32;
+	int fd, rc = 0;
+
+	if (m->read_only) {
+		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
+		return;
+	}
+	fd = mtp_object_valid_handle(m->op.params[0])
+		     ? mtp_store_open_file(m->store, m->op.params[0], O_RDWR)
+		     : -ENOENT;
+	if (fd < 0) {
+		mtp_session_respond_rc(m, mtp_session_rc_of_errno(fd));
+		return;
+	}
+	if (size > INT64_MAX || ftruncate(fd, (off_t)size) != 0)
+		rc = size > INT64_MAX ? -EINVAL : -errno;
+	close(fd);
+	mtp_session_respond_rc(m, rc ? mtp_session_rc_of_errno(rc) : PTP_RC_OK);
+}
+
+/* BeginEditObject / EndEditObject: nothing to prepare, the object must be a file. */
+void mtp_object_edit(struct mtp_device *m)
+{
+	struct mtp_entry e;
+
+	if (m->read_only) {
+		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
+		return;
+	}
+	if (!mtp_object_valid_handle(m->op.params[0]) ||
+	    mtp_store_get(m->store, m->op.params[0], &e) || e.is_dir) {
+		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		return;
+	}
+	mtp_session_respond_rc(m, PTP_RC_OK);
+}
+
+/* ---- sending: SendObjectInfo, then SendObject ---- */
+
+void mtp_object_send_info(struct mtp_device *m)
+{
+	uint16_t rc = 0;
+
+	if (m->read_only)
+		rc = PTP_RC_StoreReadOnly;
+	else if (m->op.params[0] != 0 && !mtp_object_storage_ok(m->op.params[0], false))
+		rc = PTP_RC_InvalidStorageId;
+	if (rc)
+		mtp_stream_refuse(m, rc);
+	else
+		mtp_stream_into_buffer(m);
+}
+
+void mtp_object_send_info_done(struct mtp_device *m)
+{
+	struct mtp_object_info info;
+	struct mtp_error err;
+	uint32_t parent = mtp_object_parent_of_param(m->op.params[1]), handle;
+	bool dir;
+	int rc, fd = -1;
+
+	if (mtp_decode_object_info(m->dataset.data, m->dataset.len, &info, &err)) {
+		log_warn("mtp: SendObjectInfo: %s", err.msg);
+		mtp_session_respond_rc(m, MTP_RC_InvalidDataset);
+		return;
+	}
+	if (!mtp_store_name_ok(info.filename)) {
+		log_warn("mtp: SendObjectInfo: refused file name \"%s\"", info.filename);
+		mtp_session_respond_rc(m, PTP_RC_InvalidParameter);
+		return;
+	}
+	mtp_object_cancel_send(m, true); /* an ObjectInfo never followed by its object */
+	dir = info.format == PTP_OFC_Association;
+	rc = mtp_store_create(m->store, parent, info.filename, dir, &handle, dir ? NULL : &fd);
+	if (rc) {
+		log_info("mtp: creating \"%s\": %s", info.filename, strerror(-rc));
+		mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
+					  : rc == -ENOENT || rc == -ENOTDIR
+						  ? PTP_RC_InvalidParentObject
+						  : mtp_session_rc_of_errno(rc));
+		return;
+	}
+	if (!dir) {
+		m->send_pending = true;
+		m->send_handle = handle;
+		m->send_fd = fd;
+		m->send_size =
+			info.compressed_size == 0xffffffffu ? UINT64_MAX : info.compressed_size;
+	}
+	mtp_session_respond(m, PTP_RC_OK, 3, MTP_STORAGE_ID,
+			    m->op.params[1] == 0 ? MTP_ROOT_PARENT : m->op.params[1], handle);
+}
+
+void mtp_object_send(struct mtp_device *m)
+{
+	if (!m->send_pending)
+		mtp_stream_refuse(m, RC_NoValidObjectInfo);
+	else
+		mtp_stream_into_file(m, m->send_fd, 0, false);
+}
+
+void mtp_object_send_done(struct mtp_device *m)
+{
+	if (m->send_size != UINT64_MAX && m->received != m->send_size) {
+		mtp_object_cancel_send(m, true); /* a partial file is not kept */
+		mtp_session_respond_rc(m, PTP_RC_IncompleteTransfer);
+		return;
+	}
+	if (fsync(m->send_fd) != 0 && errno != EINVAL) {
+		int e = errno;
+
+		mtp_object_cancel_send(m, true);
+		mtp_session_respond_rc(m, mtp_session_rc_of_errno(e));
+		return;
+	}
+	mtp_object_cancel_send(m, false);
+	mtp_session_respond_rc(m, PTP_RC_OK);
+}
+
+/* Android's SendPartialObject: handle, 64-bit offset, length; the data goes in place. */
+void mtp_object_send_partial(struct mtp_device *m)
+{
+	int fd;
+
+	if (m->read_only) {
+		mtp_stream_refuse(m, PTP_RC_StoreReadOnly);
+		return;
+	}
+	fd = mtp_object_valid_handle(m->op.params[0])
+		     ? mtp_store_open_file(m->store, m->op.params[0], O_RDWR)
+		     : -ENOENT;
+	if (fd < 0) {
+		mtp_stream_refuse(m, mtp_session_rc_of_errno(fd));
+		return;
+	}
+	mtp_stream_into_file(m, fd, m->op.params[1] | (uint64_t)m->op.params[2] << 32, true);
+}
+
+void mtp_object_send_partial_done(struct mtp_device *m)
+{
+	mtp_session_respond_rc(m, PTP_RC_OK);
+}

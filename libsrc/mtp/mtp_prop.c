@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Properties: the object properties MTP initiators read (one at a time or
+ * as a list), the renaming they allow, and the device's own properties.
+ */
+#include "mtp/mtp_private.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const uint16_t device_props[] = { PTP_DPC_DeviceFriendlyName };
+static const uint16_t object_props[] = {
+	MTP_OPC_StorageID,    MTP_OPC_ObjectFormat,   MTP_OPC_ProtectionStatus,
+	MTP_OPC_ObjectSize,   MTP_OPC_ObjectFileName, MTP_OPC_DateModified,
+	MTP_OPC_ParentObject, MTP_OPC_PersistentUID,  MTP_OPC_Name,
+};
+
+size_t mtp_prop_device_codes(const uint16_t **codes)
+{
+	*codes = device_props;
+	return ARRAY_SIZE(device_props);
+}
+
+static bool prop_value(const struct mtp_entry *e, uint16_t prop, struct mtp_value *v, char *date,
+		       size_t date_cap)
+{
+	memset(v, 0, sizeof(*v));
+	switch (prop) {
+	case MTP_OPC_StorageID:
+		*v = (struct mtp_value){ .type = PTP_DTC_UINT32, .u = MTP_STORAGE_ID };
+		return true;
+	case MTP_OPC_ObjectFormat:
+		*v = (struct mtp_value){ .type = PTP_DTC_UINT16, .u = mtp_object_format_of(e) };
+		return true;
+	case MTP_OPC_ProtectionStatus:
+		*v = (struct mtp_value){ .type = PTP_DTC_UINT16, .u = 0 };
+		return true;
+	case MTP_OPC_ObjectSize:
+		*v = (struct mtp_value){ .type = PTP_DTC_UINT64, .u = e->size };
+		return true;
+	case MTP_OPC_ObjectFileName:
+	case MTP_OPC_Name:
+		*v = (struct mtp_value){ .type = PTP_DTC_STR, .str = e->name };
+		return true;
+	case MTP_OPC_DateModified:
+		mtp_object_date(e->mtime, date, date_cap);
+		*v = (struct mtp_value){ .type = PTP_DTC_STR, .str = date };
+		return true;
+	case MTP_OPC_ParentObject:
+		*v = (struct mtp_value){ .type = PTP_DTC_UINT32, .u = e->parent };
+		return true;
+	case MTP_OPC_PersistentUID:
+		*v = (struct mtp_value){ .type = PTP_DTC_UINT128, .u = e->ino, .hi = e->dev };
+		return true;
+	}
+	return false;
+}
+
+static bool prop_known(uint16_t prop)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(object_props); i++)
+		if (object_props[i] == prop)
+			return true;
+	return false;
+}
+
+/* ---- device properties ---- */
+
+/* GetDevicePropDesc / GetDevicePropValue. */
+void mtp_prop_device(struct mtp_device *m)
+{
+	struct mtp_value v = { .type = PTP_DTC_STR, .str = m->name };
+	struct mtp_buf b = { 0 };
+
+	if (m->op.params[0] != PTP_DPC_DeviceFriendlyName) {
+		mtp_session_respond_rc(m, PTP_RC_DevicePropNotSupported);
+		return;
+	}
+	if (m->op.code == PTP_OC_GetDevicePropDesc)
+		mtp_encode_device_prop_desc(&b, PTP_DPC_DeviceFriendlyName, &v, &v, false);
+	else
+		mtp_put_value(&b, &v);
+	mtp_session_send_dataset(m, &b);
+	mtp_buf_free(&b);
+}
+
+/* ---- object properties ---- */
+
+void mtp_prop_supported(struct mtp_device *m)
+{
+	struct mtp_buf b = { 0 };
+
+	mtp_put_u16_array(&b, object_props, ARRAY_SIZE(object_props));
+	mtp_session_send_dataset(m, &b);
+	mtp_buf_free(&b);
+}
+
+void mtp_prop_desc(struct mtp_device *m)
+{
+	uint16_t prop = (uint16_t)m->op.params[0];
+	struct mtp_entry none = { .name = "" };
+	struct mtp_value def;
+	char date[32];
+	struct mtp_buf b = { 0 };
+	bool settable = !m->read_only && (prop == MTP_OPC_ObjectFileName || prop == MTP_OPC_Name);
+
+	if (m->op.params[0] > 0xffff || !prop_known(prop)) {
+		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropCode);
+		return;
+	}
+	prop_value(&none, prop, &def, date, sizeof(date));
+	if (def.type == PTP_DTC_STR)
+		def.str = "";
+	else
+		def.u = def.hi = 0;
+	mtp_encode_object_prop_desc(&b, prop, &def, settable, 0);
+	mtp_session_send_dataset(m, &b);
+	mtp_buf_free(&b);
+}
+
+void mtp_prop_value(struct mtp_device *m)
+{
+	struct mtp_entry e;
+	struct mtp_value v;
+	char date[32];
+	struct mtp_buf b = { 0 };
+
+	if (!mtp_object_valid_handle(m->op.params[0]) ||
+	    mtp_store_get(m->store, m->op.params[0], &e)) {
+		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		return;
+	}
+	if (m->op.params[1] > 0xffff ||
+	    !prop_value(&e, (uint16_t)m->op.params[1], &v, date, sizeof(date))) {
+		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropCode);
+		return;
+	}
+	mtp_put_value(&b, &v);
+	mtp_session_send_dataset(m, &b);
+	mtp_buf_free(&b);
+}
+
+static void put_props(struct mtp_buf *b, const struct mtp_entry *e, uint32_t prop, uint32_t *n)
+{
+	size_t i;
+	char date[32];
+	struct mtp_value v;
+
+	for (i = 0; i < ARRAY_SIZE(object_props); i++) {
+		if (prop != 0xffffffffu && prop != object_props[i])
+			continue;
+		prop_value(e, object_props[i], &v, date, sizeof(date));
+		mtp_put_prop_element(b, e->handle, object_props[i], &v);
+		(*n)++;
+	}
+}
+
+/* GetObjectPropList: handle, format, property (0xffffffff: all), group, depth. */
+void mtp_prop_list(struct mtp_device *m)
+{
+	uint32_t h = m->op.params[0], format = m->op.params[1], prop = m->op.params[2];
+	uint32_t group = m->op.params[3], depth = m->op.params[4], n = 0, *handles = NULL;
+	size_t count = 0, i;
+	struct mtp_buf b = { 0 };
+	struct mtp_entry e;
+	int rc = 0;
+
+	if (prop == 0) {
+		mtp_session_respond_rc(m, group ? MTP_RC_SpecificationByGroupUnsupported
+						: MTP_RC_InvalidObjectPropCode);
+		return;
+	}
+	if (prop != 0xffffffffu && (prop > 0xffff || !prop_known((uint16_t)prop))) {
+		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropCode);
+		return;
+	}
+	if (h == MTP_ALL_HANDLES) {
+		rc = mtp_store_list(m->store, MTP_STORE_ROOT, true, &handles, &count);
+	} else if (depth == 0) {
+		if (h == 0 || mtp_store_get(m->store, h, &e)) {
+			mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+			return;
+		}
+		handles = malloc(sizeof(*handles));
+		if (handles) {
+			handles[0] = h;
+			count = 1;
+		} else {
+			rc = -ENOMEM;
+		}
+	} else if (depth == 1 || depth == 0xffffffffu) {
+		rc = mtp_store_list(m->store, h, depth != 1, &handles, &count);
+	} else {
+		mtp_session_respond_rc(m, MTP_RC_SpecificationByDepthUnsupported);
+		return;
+	}
+	if (rc) {
+		mtp_session_respond_rc(m, rc == -ENOENT || rc == -ENOTDIR
+						  ? PTP_RC_InvalidObjectHandle
+						  : mtp_session_rc_of_errno(rc));
+		return;
+	}
+	mtp_put_u32(&b, 0); /* the count, patched below */
+	for (i = 0; i < count; i++) {
+		if (mtp_store_peek(m->store, handles[i], &e))
+			continue;
+		if (format && mtp_object_format_of(&e) != format)
+			continue;
+		put_props(&b, &e, prop, &n);
+	}
+	free(handles);
+	mtp_patch_u32(&b, 0, n);
+	mtp_session_send_dataset(m, &b);
+	mtp_buf_free(&b);
+}
+
+/* SetObjectPropValue: the file name (ObjectFileName or Name) is the one that can change. */
+void mtp_prop_set_value(struct mtp_device *m)
+{
+	uint16_t prop = (uint16_t)m->op.params[1];
+	uint16_t rc = 0;
+	struct mtp_entry e;
+
+	if (!mtp_object_valid_handle(m->op.params[0]) ||
+	    mtp_store_get(m->store, m->op.params[0], &e))
+		rc = PTP_RC_InvalidObjectHandle;
+	else if (m->op.params[1] > 0xffff || !prop_known(prop))
+		rc = MTP_RC_InvalidObjectPropCode;
+	else if (prop != MTP_OPC_ObjectFileName && prop != MTP_OPC_Name)
+		rc = PTP_RC_AccessDenied;
+	else if (m->read_only)
+		rc = PTP_RC_StoreReadOnly;
+	if (rc)
+		mtp_stream_refuse(m, rc);
+	else
+		mtp_stream_into_buffer(m);
+}
+
+void mtp_prop_set_value_done(struct mtp_device *m)
+{
+	struct mtp_reader r;
+	char name[MTP_NAME_MAX];
+	int rc;
+
+	mtp_reader_init(&r, m->dataset.data, m->dataset.len);
+	mtp_get_string(&r, name, sizeof(name), "value");
+	if (r.failed || r.off != r.len || !mtp_store_name_ok(name)) {
+		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropValue);
+		return;
+	}
+	rc = mtp_store_rename(m->store, m->op.params[0], name);
+	mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
+				  : rc		? mtp_session_rc_of_errno(rc)
+						: PTP_RC_OK);
+}

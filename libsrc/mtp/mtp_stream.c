@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Data phases. To the host: file data read from the page cache straight
+ * into the IN queue or the host's URB, a piece at a time as URBs come, so a
+ * file of any size costs one piece of memory. From the host: the data
+ * container's header, then its payload into a bounded buffer (a dataset)
+ * or a file, and the answer when the container is complete.
+ */
+#include "mtp/mtp_private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "vdev/vdev.h"
+
+#define STREAM_CHUNK (512u << 10) /* file data read per refill of the IN queue */
+
+/* ---- file data to the host ---- */
+
+void mtp_stream_stop_in(struct mtp_device *m)
+{
+	if (m->in_fd >= 0)
+		close(m->in_fd);
+	m->in_fd = -1;
+	m->streaming = false;
+}
+
+/* The file shrank (or failed) under us: the data phase ends short, and the answer says so. */
+static void read_failed(struct mtp_device *m, ssize_t n)
+{
+	uint16_t rc = n < 0 ? mtp_session_rc_of_errno(errno) : PTP_RC_GeneralError;
+
+	log_warn("mtp: file changed or failed while being read (%s)",
+		 n < 0 ? strerror(errno) : "shorter than announced");
+	mtp_stream_stop_in(m);
+	m->op = m->in_op;
+	mtp_session_respond_rc(m, rc == PTP_RC_OK ? PTP_RC_GeneralError : rc);
+}
+
+static ssize_t read_piece(struct mtp_device *m, uint8_t *buf, size_t want)
+{
+	ssize_t n = 0;
+
+	while (want) {
+		n = pread(m->in_fd, buf, want, (off_t)m->in_offset);
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
+	return n;
+}
+
+/* n bytes more went out; true (and the response queued) when that was the last of them. */
+static bool advance(struct mtp_device *m, size_t n)
+{
+	m->in_offset += n;
+	m->in_left -= n;
+	m->in_sent += n;
+	if (m->in_left)
+		return false;
+	mtp_stream_stop_in(m);
+	m->op = m->in_op;
+	return true;
+}
+
+static void respond_sent(struct mtp_device *m)
+{
+	mtp_session_respond(m, PTP_RC_OK, m->in_param ? 1 : 0, (uint32_t)m->in_sent, 0, 0);
+}
+
+void mtp_stream_refill(struct mtp_device *m)
+{
+	size_t want = m->in_left < STREAM_CHUNK ? (size_t)m->in_left : STREAM_CHUNK;
+	uint8_t *buf;
+	ssize_t n;
+
+	if (!m->streaming)
+		return;
+	buf = vdev_in_alloc(want); /* read straight into the IN queue */
+	if (!buf) {
+		vdev_in_write(m->vdev, MTP_EP_BULK_IN, NULL, 0, true);
+		mtp_stream_stop_in(m);
+		m->op = m->in_op;
+		mtp_session_respond_rc(m, PTP_RC_GeneralError);
+		return;
+	}
+	n = read_piece(m, buf, want);
+	if (want && n <= 0) {
+		vdev_in_discard(buf);
+		vdev_in_write(m->vdev, MTP_EP_BULK_IN, NULL, 0, true);
+		read_failed(m, n);
+		return;
+	}
+	if (advance(m, (size_t)n)) {
+		vdev_in_commit(m->vdev, MTP_EP_BULK_IN, buf, (size_t)n, true);
+		respond_sent(m);
+		return;
+	}
+	vdev_in_commit(m->vdev, MTP_EP_BULK_IN, buf, (size_t)n, false);
+}
+
+size_t mtp_stream_direct(struct mtp_device *m, uint8_t *buf, size_t room, bool *end)
+{
+	size_t want;
+	ssize_t n;
+
+	if (!m->streaming)
+		return 0;
+	want = m->in_left < room ? (size_t)m->in_left : room;
+	n = read_piece(m, buf, want);
+	if (n <= 0) {
+		*end = true;
+		read_failed(m, n);
+		return 0;
+	}
+	if (advance(m, (size_t)n)) {
+		*end = true;
+		respond_sent(m);
+	}
+	return (size_t)n;
+}
+
+void mtp_stream_start_in(struct mtp_device *m, int fd, uint64_t offset, uint64_t count,
+			 bool with_count)
+{
+	uint8_t hdr[MTP_HEADER_SIZE];
+
+	m->in_fd = fd;
+	m->in_offset = offset;
+	m->in_left = count;
+	m->in_sent = 0;
+	m->in_param = with_count;
+	m->in_op = m->op;
+	m->streaming = true;
+	mtp_encode_data_header(hdr, m->op.code, m->op.transaction_id, count);
+	if (count == 0) {
+		vdev_in_write(m->vdev, MTP_EP_BULK_IN, hdr, sizeof(hdr), true);
+		mtp_stream_stop_in(m);
+		respond_sent(m);
+		return;
+	}
+	vdev_in_write(m->vdev, MTP_EP_BULK_IN, hdr, sizeof(hdr), false);
+	/* More is queued as the host's URBs take it (in_wanted). */
+	if (m->streaming && vdev_in_waiting(m->vdev, MTP_EP_BULK_IN) &&
+	    !vdev_in_queued(m->vdev, MTP_EP_BULK_IN))
+		mtp_stream_refill(m);
+}
+
+/* ---- data from the host ---- */
+
+void mtp_stream_begin_out(struct mtp_device *m, uint16_t rc)
+{
+	m->in_data_out = true;
+	m->sink = MTP_SINK_NONE;
+	m->pending_rc = rc;
+	m->hdr_got = 0;
+	m->expected = 0;
+	m->received = 0;
+	m->out_errno = 0;
+	m->out_fd = -1;
+	m->out_owned = false;
+	mtp_buf_free(&m->dataset);
+}
+
+void mtp_stream_into_buffer(struct mtp_device *m)
+{
+	if (m->in_data_out && !m->pending_rc)
+		m->sink = MTP_SINK_BUFFER;
+}
+
+void mtp_stream_into_file(struct mtp_device *m, int fd, uint64_t offset, bool owned)
+{
+	if (!m->in_data_out) {
+		if (owned)
+			close(fd); /* an operation the table gives no data phase */
+		return;
+	}
+	m->out_fd = fd;
+	m->out_offset = offset;
+	m->out_owned = owned;
+	if (!m->pending_rc)
+		m->sink = MTP_SINK_FILE;
+}
+
+void mtp_stream_refuse(struct mtp_device *m, uint16_t rc)
+{
+	m->sink = MTP_SINK_NONE;
+	if (!m->pending_rc)
+		m->pending_rc = rc;
+}
+
+static void close_out(struct mtp_device *m)
+{
+	if (m->out_owned && m->out_fd >= 0)
+		close(m->out_fd);
+	m->out_fd = -1;
+	m->out_owned = false;
+}
+
+void mtp_stream_abandon_out(struct mtp_device *m)
+{
+	if (!m->in_data_out)
+		return;
+	m->in_data_out = false;
+	close_out(m);
+	if (m->cur && (m->cur->flags & MTP_OP_TAKES_SEND))
+		mtp_object_cancel_send(m, true); /* a half-made object is not kept */
+	mtp_buf_free(&m->dataset);
+}
+
+/* The data phase is over (complete: all announced bytes arrived). */
+static void finish_out(struct mtp_device *m, bool complete)
+{
+	uint16_t rc = m->pending_rc;
+
+	m->in_data_out = false;
+	if (!rc && m->sink == MTP_SINK_BUFFER && m->dataset.failed)
+		rc = MTP_RC_InvalidDataset;
+	if (!rc && m->out_errno)
+		rc = mtp_session_rc_of_errno(m->out_errno);
+	if (!rc && !complete)
+		rc = PTP_RC_IncompleteTransfer;
+	close_out(m);
+	if (rc || !m->cur || !m->cur->done) {
+		if (m->cur && (m->cur->flags & MTP_OP_TAKES_SEND))
+			mtp_object_cancel_send(m, true); /* a half-made object is not kept */
+		mtp_session_respond_rc(m, rc ? rc : PTP_RC_GeneralError);
+	} else {
+		m->cur->done(m);
+	}
+	mtp_buf_free(&m->dataset);
+}
+
+static void sink_payload(struct mtp_device *m, const uint8_t *p, size_t n)
+{
+	if (!n)
+		return;
+	m->received += n;
+	if (m->sink == MTP_SINK_BUFFER) {
+		if (m->dataset.len + n > MTP_DATASET_MAX) {
+			m->dataset.failed = true; /* bounded: the rest is read and dropped */
+			return;
+		}
+		mtp_put_bytes(&m->dataset, p, n);
+	} else if (m->sink == MTP_SINK_FILE && !m->out_errno) {
+		while (n) {
+			ssize_t w = pwrite(m->out_fd, p, n, (off_t)m->out_offset);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				m->out_errno = w < 0 ? errno : EIO;
+				return;
+			}
+			p += w;
+			n -= (size_t)w;
+			m->out_offset += (uint64_t)w;
+		}
+	}
+}
+
+/* A command container where the data container's header was expected: the host gave up. */
+static bool new_command(struct mtp_device *m, const struct mtp_header *hdr, const uint8_t *rest,
+			size_t len, bool short_xfer)
+{
+	uint8_t cmd[MTP_COMMAND_MAX];
+
+	if (hdr->type != MTP_CONTAINER_COMMAND || !short_xfer || len + 12 != hdr->length)
+		return false;
+	mtp_stream_abandon_out(m);
+	if (hdr->length <= sizeof(cmd)) {
+		memcpy(cmd, m->hdr, MTP_HEADER_SIZE);
+		memcpy(cmd + MTP_HEADER_SIZE, rest, len);
+		mtp_session_command(m, cmd, hdr->length);
+	}
+	return true;
+}
+
+void mtp_stream_out(struct mtp_device *m, const uint8_t *data, size_t len)
+{
+	bool short_xfer = len % MTP_BULK_MPS != 0 || len == 0;
+	size_t take;
+
+	if (m->hdr_got < MTP_HEADER_SIZE) {
+		struct mtp_header hdr;
+		struct mtp_error err;
+		bool hdr_ok;
+
+		take = MTP_HEADER_SIZE - m->hdr_got;
+		if (take > len)
+			take = len;
+		memcpy(m->hdr + m->hdr_got, data, take);
+		m->hdr_got += take;
+		data += take;
+		len -= take;
+		if (m->hdr_got < MTP_HEADER_SIZE) {
+			if (short_xfer) {
+				if (!m->pending_rc)
+					m->pending_rc = PTP_RC_IncompleteTransfer;
+				finish_out(m, false);
+			}
+			return;
+		}
+		hdr_ok = mtp_decode_header(m->hdr, MTP_HEADER_SIZE, &hdr, &err) == 0;
+		if (hdr_ok && new_command(m, &hdr, data, len, short_xfer))
+			return;
+		if (!hdr_ok || hdr.type != MTP_CONTAINER_DATA || hdr.code != m->op.code) {
+			log_warn("mtp: bad data container for operation 0x%04x", m->op.code);
+			if (!m->pending_rc)
+				m->pending_rc = PTP_RC_GeneralError;
+			m->sink = MTP_SINK_NONE;
+			m->expected = UINT64_MAX;
+		} else {
+			if (hdr.transaction_id != m->op.transaction_id) {
+				if (!m->pending_rc)
+					m->pending_rc = PTP_RC_InvalidTransactionID;
+				m->sink = MTP_SINK_NONE;
+			}
+			m->expected = hdr.length == MTP_LENGTH_UNKNOWN
+					      ? UINT64_MAX
+					      : (uint64_t)hdr.length - MTP_HEADER_SIZE;
+		}
+	}
+	take = len;
+	if (m->expected != UINT64_MAX && take > m->expected - m->received)
+		take = (size_t)(m->expected - m->received);
+	sink_payload(m, data, take);
+	/*
+	 * With a known length the container ends when its bytes are in: hosts
+	 * send the header and the payload as separate transfers (libmtp does),
+	 * so a short transfer in between means nothing. A host that gives up
+	 * sends the class Cancel request. Over 4 GiB the length is unknown and
+	 * a short transfer with payload (or a ZLP) ends it.
+	 */
+	if (m->expected != UINT64_MAX) {
+		if (m->received == m->expected)
+			finish_out(m, true);
+		return;
+	}
+	if (short_xfer && (take || len == 0))
+		finish_out(m, true);
+}
