@@ -69,7 +69,7 @@ struct mtp_device {
 	const char *strings[MTP_NUM_STRINGS];
 
 	bool session_open;
-	uint32_t last_tid;
+	uint32_t session_id;
 
 	/* the command being received (it may come in more than one URB) */
 	uint8_t cmd[MTP_COMMAND_MAX];

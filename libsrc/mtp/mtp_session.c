@@ -173,23 +173,32 @@ static void op_get_device_info(struct mtp_device *m)
 	mtp_buf_free(&b);
 }
 
+/*
+ * OpenSession while one is open is answered SessionAlreadyOpen with the
+ * open session's id, and the session goes on, as Android does: libmtp
+ * takes that answer and carries on (an mtp-tools run killed before its
+ * CloseSession leaves the session open for the next one).
+ */
 static void op_open_session(struct mtp_device *m)
 {
 	uint32_t *handles;
 	size_t count;
 
+	if (m->session_open) {
+		mtp_session_respond(m, PTP_RC_SessionAlreadyOpen, 1, m->session_id, 0, 0);
+		return;
+	}
 	if (m->op.num_params < 1 || m->op.params[0] == 0) {
 		mtp_session_respond_rc(m, PTP_RC_InvalidParameter);
 		return;
 	}
-	/* A new initiator on the same USB connection (each mtp-tools run): start over. */
 	m->session_open = true;
-	/* Events queued for an earlier initiator are no news to this one. */
+	m->session_id = m->op.params[0];
+	/* Events queued before the session are no news to its initiator. */
 	vdev_in_flush(m->vdev, MTP_EP_INTR_IN);
 	/* The top directory is watched from now on, for events about it. */
 	if (mtp_store_list(m->store, MTP_STORE_ROOT, false, &handles, &count) == 0)
 		free(handles);
-	m->last_tid = m->op.transaction_id;
 	mtp_session_respond_rc(m, PTP_RC_OK);
 }
 
@@ -206,7 +215,6 @@ void mtp_session_command(struct mtp_device *m, const uint8_t *buf, size_t len)
 	struct mtp_operation op;
 	struct mtp_error err;
 	uint16_t rc = 0;
-	bool tid_ok;
 
 	m->cur = NULL;
 	if (mtp_decode_command(buf, len, &op, &err)) {
@@ -225,10 +233,6 @@ void mtp_session_command(struct mtp_device *m, const uint8_t *buf, size_t len)
 	log_debug("mtp: operation 0x%04x, transaction %u, %u parameters: %08x %08x %08x %08x %08x",
 		  op.code, op.transaction_id, op.num_params, op.params[0], op.params[1],
 		  op.params[2], op.params[3], op.params[4]);
-	tid_ok = !m->session_open || op.code == PTP_OC_OpenSession ||
-		 op.transaction_id == m->last_tid + 1;
-	if (m->session_open && op.code != PTP_OC_OpenSession)
-		m->last_tid = op.transaction_id; /* resynchronise after a wrong one */
 	if (m->streaming || vdev_in_queued(m->vdev, MTP_EP_BULK_IN)) {
 		/*
 		 * A new command while data of the last one was still queued: the
@@ -243,10 +247,14 @@ void mtp_session_command(struct mtp_device *m, const uint8_t *buf, size_t len)
 		mtp_session_respond_rc(m, PTP_RC_OperationNotSupported);
 		return;
 	}
+	/*
+	 * The transaction id is never a reason to refuse (Android does not
+	 * check it either): initiators start at 0 or 1, skip ids after a
+	 * retry, and send CloseSession with any. The answer carries the id
+	 * the initiator sent.
+	 */
 	if ((m->cur->flags & MTP_OP_SESSION) && !m->session_open)
 		rc = PTP_RC_SessionNotOpen;
-	else if (!tid_ok)
-		rc = PTP_RC_InvalidTransactionID;
 	if (m->cur->flags & MTP_OP_DATA_OUT) {
 		/* The data phase comes whatever we think of the command: take it, then answer. */
 		mtp_stream_begin_out(m, rc);

@@ -312,11 +312,7 @@ void mtp_stream_out(struct mtp_device *m, const uint8_t *data, size_t len)
 			m->sink = MTP_SINK_NONE;
 			m->expected = UINT64_MAX;
 		} else {
-			if (hdr.transaction_id != m->op.transaction_id) {
-				if (!m->pending_rc)
-					m->pending_rc = PTP_RC_InvalidTransactionID;
-				m->sink = MTP_SINK_NONE;
-			}
+			/* Its transaction id is not checked: the command's is answered. */
 			m->expected = hdr.length == MTP_LENGTH_UNKNOWN
 					      ? UINT64_MAX
 					      : (uint64_t)hdr.length - MTP_HEADER_SIZE;

@@ -358,11 +358,11 @@ static void test_malformed_containers(void **state)
 	bulk_out(h, big, 512);
 	bulk_out(h, big, 88);
 	assert_int_equal(response(h, NULL), PTP_RC_GeneralError);
-	/* and it keeps working */
+	/* and it keeps working, whatever the transaction ids that follow */
 	h->tid = 100;
 	assert_int_equal(
 		with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, data, sizeof(data), &len, NULL),
-		PTP_RC_InvalidTransactionID);
+		PTP_RC_OK);
 	assert_int_equal(
 		with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, data, sizeof(data), &len, NULL),
 		PTP_RC_OK);
@@ -470,11 +470,19 @@ static void test_bad_data_phases(void **state)
 		send_data(h, PTP_OC_SendObjectInfo, h->tid, junk, sizeof(junk));
 		assert_int_equal(response(h, NULL), MTP_RC_InvalidDataset);
 	}
-	/* a data container with the wrong transaction id */
+	/* a data container with another transaction id: taken, as Android takes it */
 	assert_int_equal(send_object_info(h, "f", PTP_OFC_Undefined, 4, &handle), PTP_RC_OK);
 	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
 	send_data(h, PTP_OC_SendObject, h->tid + 7, "abcd", 4);
-	assert_int_equal(response(h, NULL), PTP_RC_InvalidTransactionID);
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+	{
+		char path[128];
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "%s/f", h->dir);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_size, 4);
+	}
 	/* SendObject without an ObjectInfo */
 	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
 	send_data(h, PTP_OC_SendObject, h->tid, "abcd", 4);
@@ -618,6 +626,71 @@ static void test_cancel_mid_transfer(void **state)
 		PTP_RC_OK);
 }
 
+/* A transaction with transaction id tid and no data phase; the response's id must be tid. */
+static uint16_t with_tid(struct harness *h, uint16_t code, uint32_t tid, unsigned int n,
+			 const uint32_t *params, uint32_t *p)
+{
+	uint8_t buf[IN_URB];
+	size_t len;
+	struct mtp_header hdr;
+
+	send_command(h, code, tid, n, params);
+	len = bulk_in_message(h, buf, sizeof(buf));
+	hdr = header_of(buf, len);
+	if (hdr.type == MTP_CONTAINER_DATA) {
+		assert_int_equal(hdr.transaction_id, tid);
+		len = bulk_in_message(h, buf, sizeof(buf));
+		hdr = header_of(buf, len);
+	}
+	assert_int_equal(hdr.type, MTP_CONTAINER_RESPONSE);
+	assert_int_equal(hdr.transaction_id, tid);
+	if (p && len >= 16)
+		p[0] = buf[12] | buf[13] << 8 | buf[14] << 16 | (uint32_t)buf[15] << 24;
+	return hdr.code;
+}
+
+/*
+ * Transaction ids as Android treats them: never a reason to refuse, the
+ * answer carries the id sent. OpenSession with 0 then operations from 1
+ * (libmtp), a retried id and a gap after it, OpenSession while open
+ * (SessionAlreadyOpen with the session's id, and the session goes on),
+ * CloseSession with id 0, then a new session.
+ */
+static void test_transaction_ids(void **state)
+{
+	struct harness *h = *state;
+	const uint32_t session = 7, storage = 0x00010001;
+	uint32_t p[1] = { 0 };
+
+	assert_int_equal(with_tid(h, PTP_OC_OpenSession, 0, 1, &session, NULL), PTP_RC_OK);
+	assert_int_equal(with_tid(h, PTP_OC_GetStorageIDs, 1, 0, NULL, NULL), PTP_RC_OK);
+	assert_int_equal(with_tid(h, PTP_OC_GetStorageInfo, 2, 1, &storage, NULL), PTP_RC_OK);
+	/* the initiator timed out on 3, retried it, then went on from 6 */
+	assert_int_equal(with_tid(h, PTP_OC_GetStorageIDs, 3, 0, NULL, NULL), PTP_RC_OK);
+	assert_int_equal(with_tid(h, PTP_OC_GetStorageIDs, 3, 0, NULL, NULL), PTP_RC_OK);
+	assert_int_equal(with_tid(h, PTP_OC_GetStorageIDs, 6, 0, NULL, NULL), PTP_RC_OK);
+	/* going back, and far ahead */
+	assert_int_equal(with_tid(h, PTP_OC_GetStorageIDs, 2, 0, NULL, NULL), PTP_RC_OK);
+	assert_int_equal(with_tid(h, PTP_OC_GetStorageIDs, 0xfffffffe, 0, NULL, NULL), PTP_RC_OK);
+	/* OpenSession while open: already open, this session's id, and it goes on */
+	assert_int_equal(with_tid(h, PTP_OC_OpenSession, 0, 1, &(uint32_t){ 9 }, p),
+			 PTP_RC_SessionAlreadyOpen);
+	assert_int_equal(p[0], session);
+	assert_int_equal(with_tid(h, PTP_OC_GetStorageIDs, 1, 0, NULL, NULL), PTP_RC_OK);
+	/* CloseSession with id 0 closes it; then a new session opens */
+	assert_int_equal(with_tid(h, PTP_OC_CloseSession, 0, 0, NULL, NULL), PTP_RC_OK);
+	assert_int_equal(with_tid(h, PTP_OC_GetStorageIDs, 1, 0, NULL, NULL),
+			 PTP_RC_SessionNotOpen);
+	assert_int_equal(with_tid(h, PTP_OC_OpenSession, 0, 1, &(uint32_t){ 9 }, NULL), PTP_RC_OK);
+	assert_int_equal(with_tid(h, PTP_OC_GetStorageIDs, 1, 0, NULL, NULL), PTP_RC_OK);
+	/* and a data phase whose container has another id is taken */
+	h->tid = 41;
+	assert_int_equal(send_object_info(h, "tid.txt", PTP_OFC_Undefined, 2, NULL), PTP_RC_OK);
+	send_command(h, PTP_OC_SendObject, 77, 0, NULL);
+	send_data(h, PTP_OC_SendObject, 3, "ok", 2);
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+}
+
 /* The u16 array at *off of a dataset (a u32 count, then the codes); off moves past it. */
 static size_t get_u16_array(const uint8_t *d, size_t len, size_t *off, uint16_t *out, size_t cap)
 {
@@ -675,6 +748,7 @@ static void test_operations_listed_are_handled(void **state)
 		size_t got;
 		struct mtp_header hdr;
 
+		simple(h, PTP_OC_CloseSession, 0, NULL, NULL); /* the last one may have closed it */
 		open_session(h);
 		for (k = 0; k < sizeof(data_out) / sizeof(data_out[0]); k++)
 			out |= data_out[k] == codes[i];
@@ -691,6 +765,7 @@ static void test_operations_listed_are_handled(void **state)
 		if (hdr.code == PTP_RC_OperationNotSupported || hdr.code == PTP_RC_GeneralError)
 			fail_msg("operation 0x%04x is listed, answered 0x%04x", codes[i], hdr.code);
 	}
+	simple(h, PTP_OC_CloseSession, 0, NULL, NULL);
 	open_session(h);
 	assert_int_equal(simple(h, 0x9999, 0, NULL, NULL), PTP_RC_OperationNotSupported);
 	/* nothing stray was left on the pipe: the next answer is the next transaction's */
@@ -708,6 +783,7 @@ int main(void)
 		T(test_send_and_get_object),	 T(test_names_outside_refused),
 		T(test_bad_data_phases),	 T(test_large_offsets),
 		T(test_cancel_mid_transfer),	 T(test_operations_listed_are_handled),
+		T(test_transaction_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
