@@ -549,3 +549,33 @@ void mtp_put_prop_element(struct mtp_buf *b, uint32_t handle, uint16_t prop,
 	mtp_put_u16(b, v->type);
 	mtp_put_value(b, v);
 }
+
+/* ---- Microsoft OS descriptors 1.0 ---- */
+
+void mtp_encode_ms_compat_id(struct mtp_buf *b, uint8_t first_interface, const char *compatible_id)
+{
+	uint8_t id[8] = { 0 }, zero[8] = { 0 };
+	size_t n = strlen(compatible_id);
+
+	memcpy(id, compatible_id, n < sizeof(id) ? n : sizeof(id));
+	/* header */
+	mtp_put_u32(b, MTP_MS_COMPAT_ID_HEADER + 24); /* dwLength */
+	mtp_put_u16(b, 0x0100);			      /* bcdVersion 1.00 */
+	mtp_put_u16(b, MTP_MS_COMPAT_ID_INDEX);	      /* wIndex */
+	mtp_put_u8(b, 1);			      /* bCount: function sections */
+	mtp_put_bytes(b, zero, 7);
+	/* the function section */
+	mtp_put_u8(b, first_interface);
+	mtp_put_u8(b, 0x01); /* reserved, "set to 0x01" */
+	mtp_put_bytes(b, id, sizeof(id));
+	mtp_put_bytes(b, zero, 8); /* subCompatibleID: none */
+	mtp_put_bytes(b, zero, 6);
+}
+
+void mtp_encode_ms_ext_props(struct mtp_buf *b)
+{
+	mtp_put_u32(b, MTP_MS_EXT_PROPS_HEADER); /* dwLength */
+	mtp_put_u16(b, 0x0100);			 /* bcdVersion 1.00 */
+	mtp_put_u16(b, MTP_MS_EXT_PROPS_INDEX);	 /* wIndex */
+	mtp_put_u16(b, 0);			 /* wCount: no custom property sections */
+}

@@ -251,4 +251,23 @@ void mtp_encode_device_prop_desc(struct mtp_buf *b, uint16_t prop, const struct 
 void mtp_put_prop_element(struct mtp_buf *b, uint32_t handle, uint16_t prop,
 			  const struct mtp_value *v);
 
+/*
+ * ---- Microsoft OS descriptors 1.0 ----
+ * What tells Windows to use its MTP driver: string descriptor 0xEE
+ * ("MSFT100" and a vendor code), then vendor requests with that code as
+ * bRequest: wIndex 4 asks for the extended compat ID descriptor, wIndex 5
+ * for the extended properties descriptor. Little-endian, as USB is.
+ */
+#define MTP_MS_OS_STRING_INDEX	0xee
+#define MTP_MS_VENDOR_CODE	0x01
+#define MTP_MS_COMPAT_ID_INDEX	4
+#define MTP_MS_EXT_PROPS_INDEX	5
+#define MTP_MS_COMPAT_ID_HEADER 16 /* the header the host may ask for alone */
+#define MTP_MS_EXT_PROPS_HEADER 10
+
+/* The extended compat ID descriptor: one function, interface first_interface, compatible_id. */
+void mtp_encode_ms_compat_id(struct mtp_buf *b, uint8_t first_interface, const char *compatible_id);
+/* The extended properties descriptor with no property sections. */
+void mtp_encode_ms_ext_props(struct mtp_buf *b);
+
 #endif

@@ -156,10 +156,51 @@ static void on_in_wanted(void *priv, uint8_t ep)
 		mtp_stream_refill(m);
 }
 
+/* "MSFT100", then bMS_VendorCode and bPad 0: the UTF-16 unit of the code, little-endian. */
+static const char ms_os_string[] = { 'M', 'S', 'F', 'T', '1', '0', '0', MTP_MS_VENDOR_CODE, 0 };
+
+/*
+ * The Microsoft OS feature requests (bRequest: our vendor code), device to
+ * host: wIndex 4 the extended compat ID ("MTP" for interface 0), wIndex 5
+ * the extended properties (none). wValue is the interface (high byte, 0
+ * for the device-wide compat ID) and the page (low byte): one interface,
+ * one page. Windows asks for the header alone first, then for dwLength
+ * bytes; anything shorter than the header, any other index, page or
+ * interface, or an OUT request is not one of them: a stall.
+ */
+static int ms_os_request(const struct vdev_setup *s, uint8_t *data)
+{
+	struct mtp_buf b = { 0 };
+	size_t header, n;
+
+	if (s->request != MTP_MS_VENDOR_CODE || !(s->request_type & VDEV_REQ_DIR_IN) ||
+	    s->value != 0)
+		return -1;
+	if (s->index == MTP_MS_COMPAT_ID_INDEX) {
+		mtp_encode_ms_compat_id(&b, 0, "MTP");
+		header = MTP_MS_COMPAT_ID_HEADER;
+	} else if (s->index == MTP_MS_EXT_PROPS_INDEX) {
+		mtp_encode_ms_ext_props(&b);
+		header = MTP_MS_EXT_PROPS_HEADER;
+	} else {
+		return -1;
+	}
+	if (b.failed || s->length < header) {
+		mtp_buf_free(&b);
+		return -1;
+	}
+	n = b.len < s->length ? b.len : s->length;
+	memcpy(data, b.data, n);
+	mtp_buf_free(&b);
+	return (int)n;
+}
+
 static int on_control(void *priv, const struct vdev_setup *s, uint8_t *data)
 {
 	struct mtp_device *m = priv;
 
+	if ((s->request_type & VDEV_REQ_TYPE_MASK) == VDEV_REQ_VENDOR)
+		return ms_os_request(s, data);
 	if ((s->request_type & VDEV_REQ_TYPE_MASK) != VDEV_REQ_CLASS)
 		return -1;
 	switch (s->request) {
@@ -210,7 +251,7 @@ struct mtp_device *mtp_device_new(const struct mtp_device_options *opts)
 	struct vdev_config cfg = {
 		.device_desc = device_desc,
 		.config_desc = config_desc,
-		.num_strings = MTP_NUM_STRINGS,
+		.num_strings = MTP_MS_OS_STRING_INDEX,
 		.speed = USBIP_SPEED_HIGH,
 		.ops = &mtp_ops,
 	};
@@ -235,6 +276,7 @@ struct mtp_device *mtp_device_new(const struct mtp_device_options *opts)
 	m->strings[1] = "serve-mtp";
 	m->strings[2] = m->serial;
 	m->strings[3] = "MTP";
+	m->strings[MTP_MS_OS_STRING_INDEX - 1] = ms_os_string;
 	cfg.strings = m->strings;
 	cfg.priv = m;
 	m->vdev = vdev_new(&cfg);

@@ -66,7 +66,8 @@ struct mtp_device {
 	bool read_only;
 	char name[128];
 	char serial[32];
-	const char *strings[MTP_NUM_STRINGS];
+	/* string descriptors 1..0xEE: 1-4 ours, 0xEE the Microsoft OS string, NULL between */
+	const char *strings[MTP_MS_OS_STRING_INDEX];
 
 	bool session_open;
 	uint32_t session_id;

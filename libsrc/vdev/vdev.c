@@ -488,8 +488,8 @@ static int get_descriptor(struct vdev *dev, const struct vdev_setup *s, uint8_t 
 
 			return answer(data, room, langs, sizeof(langs));
 		}
-		if (index > dev->cfg.num_strings)
-			return -1; /* e.g. 0xEE, the Microsoft OS descriptor: we have none */
+		if (index > dev->cfg.num_strings || !dev->cfg.strings[index - 1])
+			return -1; /* none (a NULL entry: a gap, e.g. before 0xEE, MS OS) */
 		return answer(data, room, tmp,
 			      (size_t)string_desc(dev->cfg.strings[index - 1], tmp, sizeof(tmp)));
 	case DT_DEVICE_QUALIFIER: {

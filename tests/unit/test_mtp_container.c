@@ -255,6 +255,46 @@ static void test_prop_list_element(void **state)
 	mtp_buf_free(&b);
 }
 
+/* Microsoft OS Descriptors 1.0, "Extended Compat ID OS Feature Descriptor": header, one function.
+ */
+static void test_ms_compat_id(void **state)
+{
+	struct mtp_buf b = { 0 };
+	uint8_t want[64];
+	size_t n = hex_to_bytes("28000000 0001 0400 01 00000000000000" /* header: 40 bytes, 1.00 */
+				"00 01 4d545000 00000000"	       /* interface 0, "MTP" */
+				"0000000000000000 000000000000",       /* no sub-ID, reserved */
+				want, sizeof(want));
+
+	(void)state;
+	assert_int_equal(n, 40);
+	mtp_encode_ms_compat_id(&b, 0, "MTP");
+	assert_false(b.failed);
+	assert_int_equal(b.len, n);
+	assert_memory_equal(b.data, want, n);
+	mtp_buf_free(&b);
+	/* an ID of eight characters fills the field and has no terminator */
+	mtp_encode_ms_compat_id(&b, 2, "ABCDEFGHIJ");
+	assert_int_equal(b.len, 40);
+	assert_int_equal(b.data[16], 2);
+	assert_memory_equal(b.data + 18, "ABCDEFGH\0", 9);
+	mtp_buf_free(&b);
+}
+
+/* "Extended Properties OS Feature Descriptor" with no custom properties: the header alone. */
+static void test_ms_ext_props(void **state)
+{
+	struct mtp_buf b = { 0 };
+	uint8_t want[16];
+	size_t n = hex_to_bytes("0a000000 0001 0500 0000", want, sizeof(want));
+
+	(void)state;
+	mtp_encode_ms_ext_props(&b);
+	assert_int_equal(b.len, n);
+	assert_memory_equal(b.data, want, n);
+	mtp_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +308,8 @@ int main(void)
 		cmocka_unit_test(test_string_small_output),
 		cmocka_unit_test(test_object_info),
 		cmocka_unit_test(test_prop_list_element),
+		cmocka_unit_test(test_ms_compat_id),
+		cmocka_unit_test(test_ms_ext_props),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,7 @@
 #include "vdev/vdev_usbip.h"
 #include "wire/usbip_proto.h"
 #include "loop_util.h"
+#include "testutil.h"
 
 #define IN_URB 16384
 
@@ -626,6 +627,95 @@ static void test_cancel_mid_transfer(void **state)
 		PTP_RC_OK);
 }
 
+/* A control transfer to the device; returns the bytes answered (IN), the status in *status. */
+static uint32_t control_in(struct harness *h, const uint8_t setup[8], uint8_t *buf, size_t cap,
+			   int *status)
+{
+	uint32_t len = setup[6] | setup[7] << 8;
+
+	submit(h, 0, true, len, setup, NULL);
+	pump(h);
+	return ret_submit(h, true, buf, cap, status);
+}
+
+/*
+ * Windows' Microsoft OS descriptors (MS OS Descriptors 1.0): string 0xEE,
+ * then the vendor requests with its vendor code, byte for byte as the
+ * spec lays them out; and what is not one of them stalls (-EPIPE).
+ */
+static void test_ms_os_descriptors(void **state)
+{
+	struct harness *h = *state;
+	static const uint8_t os_string[] = { 0x12, 0x03, 'M', 0,   'S', 0,   'F', 0, 'T',
+					     0,	   '1',	 0,   '0', 0,	'0', 0,	  1, 0 };
+	uint8_t buf[256], want[64], setup[8];
+	size_t n;
+	int st;
+
+	/* GET_DESCRIPTOR(STRING, 0xEE), language 0 */
+	memcpy(setup, "\x80\x06\xee\x03\x00\x00\xff\x00", 8);
+	assert_int_equal(control_in(h, setup, buf, sizeof(buf), &st), sizeof(os_string));
+	assert_int_equal(st, 0);
+	assert_memory_equal(buf, os_string, sizeof(os_string));
+	/* a string between ours and 0xEE does not exist */
+	memcpy(setup, "\x80\x06\x05\x03\x09\x04\xff\x00", 8);
+	control_in(h, setup, buf, sizeof(buf), &st);
+	assert_int_equal(st, -EPIPE);
+
+	/* extended compat ID (bmRequestType C0, bRequest = the vendor code, wIndex 4) */
+	n = hex_to_bytes("28000000 0001 0400 01 00000000000000 00 01 4d54500000000000"
+			 "0000000000000000 000000000000",
+			 want, sizeof(want));
+	memcpy(setup, "\xc0\x01\x00\x00\x04\x00\x28\x00", 8);
+	assert_int_equal(control_in(h, setup, buf, sizeof(buf), &st), n);
+	assert_int_equal(st, 0);
+	assert_memory_equal(buf, want, n);
+	/* the header alone first, as Windows asks; a longer wLength gets the 40 bytes */
+	setup[6] = 0x10;
+	assert_int_equal(control_in(h, setup, buf, sizeof(buf), &st), 16);
+	assert_memory_equal(buf, want, 16);
+	setup[6] = 0xff;
+	assert_int_equal(control_in(h, setup, buf, sizeof(buf), &st), n);
+
+	/* extended properties (wIndex 5): none, the header alone; to the device or interface 0 */
+	n = hex_to_bytes("0a000000 0001 0500 0000", want, sizeof(want));
+	memcpy(setup, "\xc1\x01\x00\x00\x05\x00\x0a\x00", 8);
+	assert_int_equal(control_in(h, setup, buf, sizeof(buf), &st), n);
+	assert_memory_equal(buf, want, n);
+	setup[0] = 0xc0;
+	assert_int_equal(control_in(h, setup, buf, sizeof(buf), &st), n);
+
+	/* malformed: each stalls */
+	{
+		static const char *const bad[] = {
+			"\xc0\x01\x00\x00\x06\x00\x28\x00", /* wIndex 6 */
+			"\xc0\x01\x00\x00\x01\x00\x28\x00", /* wIndex 1 (genre: not ours) */
+			"\xc0\x01\x00\x00\x04\x00\x0f\x00", /* shorter than the header */
+			"\xc0\x01\x00\x00\x04\x00\x00\x00", /* wLength 0 */
+			"\xc1\x01\x00\x00\x05\x00\x09\x00", /* ext. props shorter than theirs */
+			"\xc0\x02\x00\x00\x04\x00\x28\x00", /* another vendor code */
+			"\xc0\x01\x01\x00\x04\x00\x28\x00", /* page 1 */
+			"\xc1\x01\x00\x01\x05\x00\x0a\x00", /* interface 1 */
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			memcpy(setup, bad[i], 8);
+			control_in(h, setup, buf, sizeof(buf), &st);
+			if (st != -EPIPE)
+				fail_msg("malformed MS OS request %zu answered (status %d)", i, st);
+		}
+		/* an OUT request with that code */
+		memcpy(setup, "\x40\x01\x00\x00\x04\x00\x04\x00", 8);
+		control(h, setup, "abcd", 4, &st);
+		assert_int_equal(st, -EPIPE);
+	}
+	/* and the device still works */
+	open_session(h);
+	assert_int_equal(with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, buf, sizeof(buf), &n, NULL),
+			 PTP_RC_OK);
+}
+
 /* A transaction with transaction id tid and no data phase; the response's id must be tid. */
 static uint16_t with_tid(struct harness *h, uint16_t code, uint32_t tid, unsigned int n,
 			 const uint32_t *params, uint32_t *p)
@@ -783,7 +873,7 @@ int main(void)
 		T(test_send_and_get_object),	 T(test_names_outside_refused),
 		T(test_bad_data_phases),	 T(test_large_offsets),
 		T(test_cancel_mid_transfer),	 T(test_operations_listed_are_handled),
-		T(test_transaction_ids),
+		T(test_transaction_ids),	 T(test_ms_os_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
