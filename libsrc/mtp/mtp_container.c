@@ -531,14 +531,22 @@ void mtp_encode_object_prop_desc(struct mtp_buf *b, uint16_t prop, const struct 
 }
 
 void mtp_encode_device_prop_desc(struct mtp_buf *b, uint16_t prop, const struct mtp_value *def,
-				 const struct mtp_value *current, bool settable)
+				 const struct mtp_value *current, bool settable,
+				 const struct mtp_value *range)
 {
 	mtp_put_u16(b, prop);
 	mtp_put_u16(b, def->type);
 	mtp_put_u8(b, settable ? 1 : 0);
 	mtp_put_value(b, def);
 	mtp_put_value(b, current);
-	mtp_put_u8(b, 0);
+	if (!range) {
+		mtp_put_u8(b, 0); /* FormFlag: none */
+		return;
+	}
+	mtp_put_u8(b, 1); /* FormFlag: range */
+	mtp_put_value(b, &range[0]);
+	mtp_put_value(b, &range[1]);
+	mtp_put_value(b, &range[2]);
 }
 
 void mtp_put_prop_element(struct mtp_buf *b, uint32_t handle, uint16_t prop,
@@ -548,6 +556,124 @@ void mtp_put_prop_element(struct mtp_buf *b, uint32_t handle, uint16_t prop,
 	mtp_put_u16(b, prop);
 	mtp_put_u16(b, v->type);
 	mtp_put_value(b, v);
+}
+
+/* Bytes of one integer of data type t (0: not an integer type). */
+static size_t int_size(uint16_t t)
+{
+	switch (t) {
+	case PTP_DTC_INT8:
+	case PTP_DTC_UINT8:
+		return 1;
+	case 0x0003: /* INT16 */
+	case PTP_DTC_UINT16:
+		return 2;
+	case 0x0005: /* INT32 */
+	case PTP_DTC_UINT32:
+		return 4;
+	case 0x0007: /* INT64 */
+	case PTP_DTC_UINT64:
+		return 8;
+	case 0x0009: /* INT128 */
+	case PTP_DTC_UINT128:
+		return 16;
+	}
+	return 0;
+}
+
+/* Steps over one value of type t; false if t is no type or the value is cut short. */
+static bool skip_value(struct mtp_reader *r, uint16_t t)
+{
+	char scratch[MTP_NAME_MAX];
+	size_t n = int_size(t);
+
+	if (t == PTP_DTC_STR) {
+		mtp_get_string(r, scratch, sizeof(scratch), "a string value");
+		return !r->failed;
+	}
+	if (n) {
+		take(r, n, "an integer value");
+		return !r->failed;
+	}
+	n = (t & PTP_DTC_ARRAY) ? int_size(t & ~PTP_DTC_ARRAY) : 0;
+	if (n) {
+		uint32_t count = mtp_get_u32(r, "an array's count");
+
+		/* Checked against what is left before anything is read: a lying count fails here.
+		 */
+		if (r->failed || count > (r->len - r->off) / n) {
+			r->failed = true;
+			r->field = "an array's count";
+			return false;
+		}
+		take(r, count * n, "an array");
+		return !r->failed;
+	}
+	r->failed = true;
+	r->field = "a data type";
+	return false;
+}
+
+int mtp_decode_send_prop_list(const uint8_t *buf, size_t len, struct mtp_prop_list_info *info,
+			      uint32_t *failed_index, struct mtp_error *err)
+{
+	struct mtp_reader r;
+	uint32_t i;
+
+	memset(info, 0, sizeof(*info));
+	*failed_index = 0;
+	mtp_reader_init(&r, buf, len);
+	info->count = mtp_get_u32(&r, "NumberOfElements");
+	if (r.failed)
+		return fail(err, "ObjectPropList: no element count");
+	/* Each element takes 8 bytes or more: the loop ends with the data, whatever the count says.
+	 */
+	for (i = 0; i < info->count; i++) {
+		uint16_t prop, type;
+
+		*failed_index = i;
+		mtp_get_u32(&r, "ObjectHandle");
+		prop = mtp_get_u16(&r, "PropertyCode");
+		type = mtp_get_u16(&r, "Datatype");
+		if (r.failed)
+			return fail(err, "ObjectPropList: element %u of %u: %s is missing", i,
+				    info->count, r.field);
+		if ((prop == MTP_OPC_ObjectFileName || prop == MTP_OPC_DateModified) &&
+		    type != PTP_DTC_STR)
+			return fail(err,
+				    "ObjectPropList: element %u: property 0x%04x of type 0x%04x", i,
+				    prop, type);
+		if (prop == MTP_OPC_ObjectFileName)
+			mtp_get_string(&r, info->filename, sizeof(info->filename),
+				       "ObjectFileName");
+		else if (prop == MTP_OPC_DateModified)
+			mtp_get_string(&r, info->modified, sizeof(info->modified), "DateModified");
+		else
+			skip_value(&r, type);
+		if (r.failed)
+			return fail(err, "ObjectPropList: element %u of %u: %s is malformed", i,
+				    info->count, r.field);
+	}
+	if (r.off != r.len)
+		return fail(err, "ObjectPropList: %zu bytes after the last element", r.len - r.off);
+	if (!info->filename[0]) {
+		*failed_index = 0; /* missing, not wrong: no element to name */
+		return fail(err, "ObjectPropList: no ObjectFileName");
+	}
+	return 0;
+}
+
+int mtp_decode_u32_array(const uint8_t *buf, size_t len, uint32_t *count, struct mtp_error *err)
+{
+	struct mtp_reader r;
+
+	mtp_reader_init(&r, buf, len);
+	*count = mtp_get_u32(&r, "count");
+	if (r.failed)
+		return fail(err, "array: no count");
+	if (*count != (len - 4) / 4 || (len - 4) % 4)
+		return fail(err, "array: %u elements announced, %zu bytes follow", *count, len - 4);
+	return 0;
 }
 
 /* ---- Microsoft OS descriptors 1.0 ---- */

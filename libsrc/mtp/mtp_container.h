@@ -42,6 +42,7 @@ enum {
 	PTP_OC_SendObject = 0x100d,
 	PTP_OC_GetDevicePropDesc = 0x1014,
 	PTP_OC_GetDevicePropValue = 0x1015,
+	PTP_OC_SetDevicePropValue = 0x1016,
 	PTP_OC_MoveObject = 0x1019,
 	PTP_OC_CopyObject = 0x101a,
 	PTP_OC_GetPartialObject = 0x101b,
@@ -50,6 +51,7 @@ enum {
 	MTP_OC_GetObjectPropValue = 0x9803,
 	MTP_OC_SetObjectPropValue = 0x9804,
 	MTP_OC_GetObjectPropList = 0x9805,
+	MTP_OC_SendObjectPropList = 0x9808,
 	MTP_OC_GetObjectReferences = 0x9810,
 	MTP_OC_SetObjectReferences = 0x9811,
 	ANDROID_OC_GetPartialObject64 = 0x95c1,
@@ -75,10 +77,12 @@ enum {
 	PTP_RC_StoreReadOnly = 0x200e,
 	PTP_RC_AccessDenied = 0x200f,
 	PTP_RC_InvalidParentObject = 0x201a,
+	PTP_RC_InvalidDevicePropValue = 0x201c,
 	PTP_RC_InvalidParameter = 0x201d,
 	PTP_RC_SessionAlreadyOpen = 0x201e,
 	PTP_RC_TransactionCancelled = 0x201f,
 	MTP_RC_InvalidObjectPropCode = 0xa801,
+	MTP_RC_InvalidObjectPropFormat = 0xa802,
 	MTP_RC_InvalidObjectPropValue = 0xa803,
 	MTP_RC_InvalidDataset = 0xa806,
 	MTP_RC_SpecificationByGroupUnsupported = 0xa807,
@@ -108,12 +112,16 @@ enum {
 	MTP_OPC_ParentObject = 0xdc0b,
 	MTP_OPC_PersistentUID = 0xdc41,
 	MTP_OPC_Name = 0xdc44,
+	PTP_DPC_BatteryLevel = 0x5001,
+	PTP_DPC_SynchronizationPartner = 0xd401,
 	PTP_DPC_DeviceFriendlyName = 0xd402,
+	PTP_DTC_INT8 = 0x0001,
 	PTP_DTC_UINT8 = 0x0002,
 	PTP_DTC_UINT16 = 0x0004,
 	PTP_DTC_UINT32 = 0x0006,
 	PTP_DTC_UINT64 = 0x0008,
 	PTP_DTC_UINT128 = 0x000a,
+	PTP_DTC_ARRAY = 0x4000, /* | an integer type: a u32 count, then the elements */
 	PTP_DTC_STR = 0xffff,
 };
 
@@ -242,14 +250,36 @@ struct mtp_value {
 };
 
 void mtp_put_value(struct mtp_buf *b, const struct mtp_value *v);
-/* ObjectPropDesc / DevicePropDesc with no form; default (and current, for a device prop). */
+/* ObjectPropDesc with no form. */
 void mtp_encode_object_prop_desc(struct mtp_buf *b, uint16_t prop, const struct mtp_value *def,
 				 bool settable, uint32_t group);
+/* DevicePropDesc: range NULL (no form) or minimum, maximum, step (the range form). */
 void mtp_encode_device_prop_desc(struct mtp_buf *b, uint16_t prop, const struct mtp_value *def,
-				 const struct mtp_value *current, bool settable);
+				 const struct mtp_value *current, bool settable,
+				 const struct mtp_value *range);
 /* One element of an ObjectPropList: handle, property code, type, value. */
 void mtp_put_prop_element(struct mtp_buf *b, uint32_t handle, uint16_t prop,
 			  const struct mtp_value *v);
+
+/*
+ * What a SendObjectPropList dataset (MTP 1.1 D.2.30: a u32 count, then
+ * elements of handle, property code, data type, value) says of the object
+ * to come: its file name (required) and modification date (if given).
+ * Every element is walked, whatever its property, so that a count that
+ * lies, a value cut short or a type that does not exist is refused; on
+ * failure, *failed_index is the element it was found in (from 0; 0 too
+ * when no element holds the file name).
+ */
+struct mtp_prop_list_info {
+	char filename[MTP_NAME_MAX];
+	char modified[32];
+	uint32_t count;
+};
+
+int mtp_decode_send_prop_list(const uint8_t *buf, size_t len, struct mtp_prop_list_info *info,
+			      uint32_t *failed_index, struct mtp_error *err);
+/* A u32 array (a count, then the elements) that fills buf exactly; its count in *count. */
+int mtp_decode_u32_array(const uint8_t *buf, size_t len, uint32_t *count, struct mtp_error *err);
 
 /*
  * ---- Microsoft OS descriptors 1.0 ----

@@ -262,6 +262,7 @@ struct mtp_device *mtp_device_new(const struct mtp_device_options *opts)
 	m->in_fd = m->out_fd = m->send_fd = -1;
 	m->read_only = opts->read_only;
 	snprintf(m->name, sizeof(m->name), "%s", opts->name ? opts->name : "serve-mtp");
+	snprintf(m->friendly, sizeof(m->friendly), "%s", m->name);
 	m->store = mtp_store_open(opts->dir, opts->read_only);
 	if (!m->store) {
 		free(m);

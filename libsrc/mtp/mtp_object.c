@@ -228,6 +228,35 @@ void mtp_object_get_references(struct mtp_device *m)
 	mtp_buf_free(&b);
 }
 
+/*
+ * SetObjectReferences: the objects here are files and folders, which
+ * reference nothing. An empty list is what they have (OK); a list with
+ * handles would be kept nowhere: refused, not pretended.
+ */
+void mtp_object_set_references(struct mtp_device *m)
+{
+	struct mtp_entry e;
+
+	if (!mtp_object_valid_handle(m->op.params[0]) ||
+	    mtp_store_get(m->store, m->op.params[0], &e))
+		mtp_stream_refuse(m, PTP_RC_InvalidObjectHandle);
+	else
+		mtp_stream_into_buffer(m);
+}
+
+void mtp_object_set_references_done(struct mtp_device *m)
+{
+	struct mtp_error err;
+	uint32_t count;
+
+	if (mtp_decode_u32_array(m->dataset.data, m->dataset.len, &count, &err)) {
+		log_warn("mtp: SetObjectReferences: %s", err.msg);
+		mtp_session_respond_rc(m, MTP_RC_InvalidDataset);
+		return;
+	}
+	mtp_session_respond_rc(m, count ? PTP_RC_AccessDenied : PTP_RC_OK);
+}
+
 /* ---- changing ---- */
 
 void mtp_object_delete(struct mtp_device *m)
@@ -337,43 +366,39 @@ void mtp_object_edit(struct mtp_device *m)
 
 /* ---- sending: SendObjectInfo, then SendObject ---- */
 
-void mtp_object_send_info(struct mtp_device *m)
+/* SendObjectInfo and SendObjectPropList: storage and parent are their first two parameters. */
+static void start_send(struct mtp_device *m)
 {
-	uint16_t rc = 0;
-
 	if (m->read_only)
-		rc = PTP_RC_StoreReadOnly;
+		mtp_stream_refuse(m, PTP_RC_StoreReadOnly);
 	else if (m->op.params[0] != 0 && !mtp_object_storage_ok(m->op.params[0], false))
-		rc = PTP_RC_InvalidStorageId;
-	if (rc)
-		mtp_stream_refuse(m, rc);
+		mtp_stream_refuse(m, PTP_RC_InvalidStorageId);
 	else
 		mtp_stream_into_buffer(m);
 }
 
-void mtp_object_send_info_done(struct mtp_device *m)
+/*
+ * Makes the object a SendObjectInfo or SendObjectPropList announced: a
+ * folder at once, a file (empty) that the SendObject to come fills.
+ * nparams: 3 (SendObjectInfo) or 4 (SendObjectPropList, FailedPropIndex 0).
+ */
+static void create_object(struct mtp_device *m, const char *name, bool dir, uint64_t size,
+			  unsigned int nparams)
 {
-	struct mtp_object_info info;
-	struct mtp_error err;
 	uint32_t parent = mtp_object_parent_of_param(m->op.params[1]), handle;
-	bool dir;
+	uint32_t resp[4] = { MTP_STORAGE_ID,
+			     m->op.params[1] == 0 ? MTP_ROOT_PARENT : m->op.params[1], 0, 0 };
 	int rc, fd = -1;
 
-	if (mtp_decode_object_info(m->dataset.data, m->dataset.len, &info, &err)) {
-		log_warn("mtp: SendObjectInfo: %s", err.msg);
-		mtp_session_respond_rc(m, MTP_RC_InvalidDataset);
-		return;
-	}
-	if (!mtp_store_name_ok(info.filename)) {
-		log_warn("mtp: SendObjectInfo: refused file name \"%s\"", info.filename);
+	if (!mtp_store_name_ok(name)) {
+		log_warn("mtp: refused file name \"%s\"", name);
 		mtp_session_respond_rc(m, PTP_RC_InvalidParameter);
 		return;
 	}
-	mtp_object_cancel_send(m, true); /* an ObjectInfo never followed by its object */
-	dir = info.format == PTP_OFC_Association;
-	rc = mtp_store_create(m->store, parent, info.filename, dir, &handle, dir ? NULL : &fd);
+	mtp_object_cancel_send(m, true); /* an object announced and never sent */
+	rc = mtp_store_create(m->store, parent, name, dir, &handle, dir ? NULL : &fd);
 	if (rc) {
-		log_info("mtp: creating \"%s\": %s", info.filename, strerror(-rc));
+		log_info("mtp: creating \"%s\": %s", name, strerror(-rc));
 		mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
 					  : rc == -ENOENT || rc == -ENOTDIR
 						  ? PTP_RC_InvalidParentObject
@@ -384,11 +409,56 @@ void mtp_object_send_info_done(struct mtp_device *m)
 		m->send_pending = true;
 		m->send_handle = handle;
 		m->send_fd = fd;
-		m->send_size =
-			info.compressed_size == 0xffffffffu ? UINT64_MAX : info.compressed_size;
+		m->send_size = size;
 	}
-	mtp_session_respond(m, PTP_RC_OK, 3, MTP_STORAGE_ID,
-			    m->op.params[1] == 0 ? MTP_ROOT_PARENT : m->op.params[1], handle);
+	resp[2] = handle;
+	mtp_session_respond_params(m, PTP_RC_OK, nparams, resp);
+}
+
+void mtp_object_send_info(struct mtp_device *m)
+{
+	start_send(m);
+}
+
+void mtp_object_send_info_done(struct mtp_device *m)
+{
+	struct mtp_object_info info;
+	struct mtp_error err;
+
+	if (mtp_decode_object_info(m->dataset.data, m->dataset.len, &info, &err)) {
+		log_warn("mtp: SendObjectInfo: %s", err.msg);
+		mtp_session_respond_rc(m, MTP_RC_InvalidDataset);
+		return;
+	}
+	create_object(m, info.filename, info.format == PTP_OFC_Association,
+		      info.compressed_size == 0xffffffffu ? UINT64_MAX : info.compressed_size, 3);
+}
+
+/*
+ * SendObjectPropList (MTP 1.1 D.2.30, what Windows uploads with): storage,
+ * parent, format, and the size in two halves (high, then low) in the
+ * command; the properties in the data; SendObject follows, as after
+ * SendObjectInfo.
+ */
+void mtp_object_send_prop_list(struct mtp_device *m)
+{
+	start_send(m);
+}
+
+void mtp_object_send_prop_list_done(struct mtp_device *m)
+{
+	struct mtp_prop_list_info info;
+	struct mtp_error err;
+	uint32_t failed, resp[4] = { 0 };
+	uint64_t size = (uint64_t)m->op.params[3] << 32 | m->op.params[4];
+
+	if (mtp_decode_send_prop_list(m->dataset.data, m->dataset.len, &info, &failed, &err)) {
+		log_warn("mtp: SendObjectPropList: %s", err.msg);
+		resp[3] = failed;
+		mtp_session_respond_params(m, MTP_RC_InvalidDataset, 4, resp);
+		return;
+	}
+	create_object(m, info.filename, m->op.params[2] == PTP_OFC_Association, size, 4);
 }
 
 void mtp_object_send(struct mtp_device *m)

@@ -64,7 +64,9 @@ struct mtp_device {
 	struct vdev *vdev;
 	struct mtp_store *store;
 	bool read_only;
-	char name[128];
+	char name[128]; /* --name: the default DeviceFriendlyName */
+	/* device properties an initiator may set (kept while we run) */
+	char friendly[MTP_NAME_MAX], sync_partner[MTP_NAME_MAX];
 	char serial[32];
 	/* string descriptors 1..0xEE: 1-4 ours, 0xEE the Microsoft OS string, NULL between */
 	const char *strings[MTP_MS_OS_STRING_INDEX];
@@ -114,9 +116,11 @@ struct mtp_device {
 
 /* A whole command container from the host. */
 void mtp_session_command(struct mtp_device *m, const uint8_t *buf, size_t len);
-/* The response to m->op with n (0..3) parameters. */
+/* The response to m->op with n (0..3) parameters; _params: up to 5 from an array. */
 void mtp_session_respond(struct mtp_device *m, uint16_t rc, unsigned int n, uint32_t p0,
 			 uint32_t p1, uint32_t p2);
+void mtp_session_respond_params(struct mtp_device *m, uint16_t rc, unsigned int n,
+				const uint32_t *params);
 void mtp_session_respond_rc(struct mtp_device *m, uint16_t rc);
 /* A data phase from a built dataset, then OK (a failed build: GeneralError). */
 void mtp_session_send_dataset(struct mtp_device *m, struct mtp_buf *b);
@@ -142,10 +146,14 @@ void mtp_object_get(struct mtp_device *m);
 void mtp_object_delete(struct mtp_device *m);
 void mtp_object_move_copy(struct mtp_device *m);
 void mtp_object_get_references(struct mtp_device *m);
+void mtp_object_set_references(struct mtp_device *m);
+void mtp_object_set_references_done(struct mtp_device *m);
 void mtp_object_truncate(struct mtp_device *m);
 void mtp_object_edit(struct mtp_device *m);
 void mtp_object_send_info(struct mtp_device *m);
 void mtp_object_send_info_done(struct mtp_device *m);
+void mtp_object_send_prop_list(struct mtp_device *m);
+void mtp_object_send_prop_list_done(struct mtp_device *m);
 void mtp_object_send(struct mtp_device *m);
 void mtp_object_send_done(struct mtp_device *m);
 void mtp_object_send_partial(struct mtp_device *m);
@@ -156,6 +164,8 @@ void mtp_object_send_partial_done(struct mtp_device *m);
 /* The device properties and object properties this device has. */
 size_t mtp_prop_device_codes(const uint16_t **codes);
 void mtp_prop_device(struct mtp_device *m);
+void mtp_prop_set_device(struct mtp_device *m);
+void mtp_prop_set_device_done(struct mtp_device *m);
 void mtp_prop_supported(struct mtp_device *m);
 void mtp_prop_desc(struct mtp_device *m);
 void mtp_prop_value(struct mtp_device *m);

@@ -6,12 +6,19 @@
 #include "mtp/mtp_private.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static const uint16_t device_props[] = { PTP_DPC_DeviceFriendlyName };
+#define BATTERY_LEVEL 100 /* a folder has no battery to run down: always full */
+
+static const uint16_t device_props[] = {
+	PTP_DPC_BatteryLevel,
+	PTP_DPC_SynchronizationPartner,
+	PTP_DPC_DeviceFriendlyName,
+};
 static const uint16_t object_props[] = {
 	MTP_OPC_StorageID,    MTP_OPC_ObjectFormat,   MTP_OPC_ProtectionStatus,
 	MTP_OPC_ObjectSize,   MTP_OPC_ObjectFileName, MTP_OPC_DateModified,
@@ -71,22 +78,81 @@ static bool prop_known(uint16_t prop)
 
 /* ---- device properties ---- */
 
-/* GetDevicePropDesc / GetDevicePropValue. */
+/* The string an initiator may set for device property prop, or NULL. */
+static char *device_string(struct mtp_device *m, uint32_t prop, size_t *cap)
+{
+	*cap = MTP_NAME_MAX;
+	if (prop == PTP_DPC_DeviceFriendlyName)
+		return m->friendly;
+	if (prop == PTP_DPC_SynchronizationPartner)
+		return m->sync_partner;
+	return NULL;
+}
+
+/*
+ * GetDevicePropDesc / GetDevicePropValue: BatteryLevel (UINT8 0..100,
+ * read-only), SynchronizationPartner and DeviceFriendlyName (strings an
+ * initiator may set; Windows names the device with the latter).
+ */
 void mtp_prop_device(struct mtp_device *m)
 {
-	struct mtp_value v = { .type = PTP_DTC_STR, .str = m->name };
+	uint32_t prop = m->op.params[0];
+	const struct mtp_value range[3] = { { .type = PTP_DTC_UINT8, .u = 0 },
+					    { .type = PTP_DTC_UINT8, .u = 100 },
+					    { .type = PTP_DTC_UINT8, .u = 1 } };
+	struct mtp_value v, def;
 	struct mtp_buf b = { 0 };
+	size_t cap;
 
-	if (m->op.params[0] != PTP_DPC_DeviceFriendlyName) {
+	if (prop == PTP_DPC_BatteryLevel) {
+		v = def = (struct mtp_value){ .type = PTP_DTC_UINT8, .u = BATTERY_LEVEL };
+	} else if (device_string(m, prop, &cap)) {
+		v = (struct mtp_value){ .type = PTP_DTC_STR, .str = device_string(m, prop, &cap) };
+		def = (struct mtp_value){ .type = PTP_DTC_STR,
+					  .str = prop == PTP_DPC_DeviceFriendlyName ? m->name
+										    : "" };
+	} else {
 		mtp_session_respond_rc(m, PTP_RC_DevicePropNotSupported);
 		return;
 	}
 	if (m->op.code == PTP_OC_GetDevicePropDesc)
-		mtp_encode_device_prop_desc(&b, PTP_DPC_DeviceFriendlyName, &v, &v, false);
+		mtp_encode_device_prop_desc(&b, (uint16_t)prop, &def, &v,
+					    prop != PTP_DPC_BatteryLevel,
+					    prop == PTP_DPC_BatteryLevel ? range : NULL);
 	else
 		mtp_put_value(&b, &v);
 	mtp_session_send_dataset(m, &b);
 	mtp_buf_free(&b);
+}
+
+void mtp_prop_set_device(struct mtp_device *m)
+{
+	size_t cap;
+
+	if (m->op.params[0] == PTP_DPC_BatteryLevel)
+		mtp_stream_refuse(m, PTP_RC_AccessDenied);
+	else if (!device_string(m, m->op.params[0], &cap))
+		mtp_stream_refuse(m, PTP_RC_DevicePropNotSupported);
+	else
+		mtp_stream_into_buffer(m);
+}
+
+/* The value is one MTP string and nothing else; it lasts until serve-mtp stops. */
+void mtp_prop_set_device_done(struct mtp_device *m)
+{
+	struct mtp_reader r;
+	char value[MTP_NAME_MAX];
+	size_t cap;
+	char *dst = device_string(m, m->op.params[0], &cap);
+
+	mtp_reader_init(&r, m->dataset.data, m->dataset.len);
+	mtp_get_string(&r, value, sizeof(value), "value");
+	if (!dst || r.failed || r.off != r.len) {
+		mtp_session_respond_rc(m, PTP_RC_InvalidDevicePropValue);
+		return;
+	}
+	snprintf(dst, cap, "%s", value);
+	mtp_session_respond_rc(m, PTP_RC_OK);
 }
 
 /* ---- object properties ---- */
@@ -160,15 +226,47 @@ static void put_props(struct mtp_buf *b, const struct mtp_entry *e, uint32_t pro
 	}
 }
 
+/*
+ * The objects GetObjectPropList asks about (MTP 1.1 D.2.26): 0xffffffff is
+ * every object; otherwise depth 0 is the object itself, 1 its children,
+ * 0xffffffff all below it. Handle 0 is the top, which is no object: depth
+ * 0 names nothing, 1 the top level, 0xffffffff everything.
+ */
+static int prop_list_handles(struct mtp_device *m, uint32_t h, uint32_t depth, uint32_t **handles,
+			     size_t *count)
+{
+	struct mtp_entry e;
+
+	*handles = NULL;
+	*count = 0;
+	if (h == MTP_ALL_HANDLES)
+		return mtp_store_list(m->store, MTP_STORE_ROOT, true, handles, count);
+	if (h != 0 && mtp_store_get(m->store, h, &e))
+		return -ENOENT;
+	if (depth == 0) {
+		if (h == 0)
+			return 0;
+		*handles = malloc(sizeof(**handles));
+		if (!*handles)
+			return -ENOMEM;
+		(*handles)[0] = h;
+		*count = 1;
+		return 0;
+	}
+	if (h != 0 && !e.is_dir)
+		return 0; /* a file has nothing below it */
+	return mtp_store_list(m->store, h, depth != 1, handles, count);
+}
+
 /* GetObjectPropList: handle, format, property (0xffffffff: all), group, depth. */
 void mtp_prop_list(struct mtp_device *m)
 {
 	uint32_t h = m->op.params[0], format = m->op.params[1], prop = m->op.params[2];
-	uint32_t group = m->op.params[3], depth = m->op.params[4], n = 0, *handles = NULL;
-	size_t count = 0, i;
+	uint32_t group = m->op.params[3], depth = m->op.params[4], n = 0, *handles;
+	size_t count, i;
 	struct mtp_buf b = { 0 };
 	struct mtp_entry e;
-	int rc = 0;
+	int rc;
 
 	if (prop == 0) {
 		mtp_session_respond_rc(m, group ? MTP_RC_SpecificationByGroupUnsupported
@@ -179,26 +277,11 @@ void mtp_prop_list(struct mtp_device *m)
 		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropCode);
 		return;
 	}
-	if (h == MTP_ALL_HANDLES) {
-		rc = mtp_store_list(m->store, MTP_STORE_ROOT, true, &handles, &count);
-	} else if (depth == 0) {
-		if (h == 0 || mtp_store_get(m->store, h, &e)) {
-			mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
-			return;
-		}
-		handles = malloc(sizeof(*handles));
-		if (handles) {
-			handles[0] = h;
-			count = 1;
-		} else {
-			rc = -ENOMEM;
-		}
-	} else if (depth == 1 || depth == 0xffffffffu) {
-		rc = mtp_store_list(m->store, h, depth != 1, &handles, &count);
-	} else {
+	if (depth != 0 && depth != 1 && depth != 0xffffffffu) {
 		mtp_session_respond_rc(m, MTP_RC_SpecificationByDepthUnsupported);
 		return;
 	}
+	rc = prop_list_handles(m, h, depth, &handles, &count);
 	if (rc) {
 		mtp_session_respond_rc(m, rc == -ENOENT || rc == -ENOTDIR
 						  ? PTP_RC_InvalidObjectHandle

@@ -41,6 +41,7 @@ static const struct mtp_op ops[] = {
 	{ PTP_OC_SendObject, S | D | K | T, mtp_object_send, mtp_object_send_done },
 	{ PTP_OC_GetDevicePropDesc, S, mtp_prop_device, NULL },
 	{ PTP_OC_GetDevicePropValue, S, mtp_prop_device, NULL },
+	{ PTP_OC_SetDevicePropValue, S | D, mtp_prop_set_device, mtp_prop_set_device_done },
 	{ PTP_OC_MoveObject, S, mtp_object_move_copy, NULL },
 	{ PTP_OC_CopyObject, S, mtp_object_move_copy, NULL },
 	{ PTP_OC_GetPartialObject, S, mtp_object_get, NULL },
@@ -49,7 +50,11 @@ static const struct mtp_op ops[] = {
 	{ MTP_OC_GetObjectPropValue, S | K, mtp_prop_value, NULL },
 	{ MTP_OC_SetObjectPropValue, S | D | K, mtp_prop_set_value, mtp_prop_set_value_done },
 	{ MTP_OC_GetObjectPropList, S | K, mtp_prop_list, NULL },
+	{ MTP_OC_SendObjectPropList, S | D | K, mtp_object_send_prop_list,
+	  mtp_object_send_prop_list_done },
 	{ MTP_OC_GetObjectReferences, S, mtp_object_get_references, NULL },
+	{ MTP_OC_SetObjectReferences, S | D, mtp_object_set_references,
+	  mtp_object_set_references_done },
 	{ ANDROID_OC_GetPartialObject64, S, mtp_object_get, NULL },
 	{ ANDROID_OC_SendPartialObject, S | D | K, mtp_object_send_partial,
 	  mtp_object_send_partial_done },
@@ -83,19 +88,30 @@ static const struct mtp_op *find_op(uint16_t code)
 
 /* ---- answering ---- */
 
-void mtp_session_respond(struct mtp_device *m, uint16_t rc, unsigned int n, uint32_t p0,
-			 uint32_t p1, uint32_t p2)
+void mtp_session_respond_params(struct mtp_device *m, uint16_t rc, unsigned int n,
+				const uint32_t *params)
 {
 	struct mtp_operation resp = { .code = rc,
 				      .transaction_id = m->op.transaction_id,
-				      .params = { p0, p1, p2 },
-				      .num_params = n };
+				      .num_params = n < MTP_MAX_PARAMS ? n : MTP_MAX_PARAMS };
 	uint8_t buf[MTP_COMMAND_MAX];
+	unsigned int i;
+
+	for (i = 0; i < resp.num_params; i++)
+		resp.params[i] = params[i];
 
 	if (rc != PTP_RC_OK)
 		log_debug("mtp: operation 0x%04x (transaction %u): response 0x%04x", m->op.code,
 			  m->op.transaction_id, rc);
 	vdev_in_write(m->vdev, MTP_EP_BULK_IN, buf, mtp_encode_response(buf, &resp), true);
+}
+
+void mtp_session_respond(struct mtp_device *m, uint16_t rc, unsigned int n, uint32_t p0,
+			 uint32_t p1, uint32_t p2)
+{
+	const uint32_t params[3] = { p0, p1, p2 };
+
+	mtp_session_respond_params(m, rc, n < 3 ? n : 3, params);
 }
 
 void mtp_session_respond_rc(struct mtp_device *m, uint16_t rc)

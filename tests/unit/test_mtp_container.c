@@ -255,6 +255,99 @@ static void test_prop_list_element(void **state)
 	mtp_buf_free(&b);
 }
 
+/* A SendObjectPropList dataset as Windows sends it: size, name, format, date, an array. */
+static void test_send_prop_list(void **state)
+{
+	uint8_t buf[256];
+	size_t len = hex_to_bytes("05000000"
+				  "00000000 04dc 0800 0500000000000000" /* ObjectSize 5 */
+				  "00000000 07dc ffff 03 61006200 0000" /* ObjectFileName "ab" */
+				  "00000000 02dc 0400 0030"		/* ObjectFormat */
+				  "00000000 09dc ffff 02 3100 0000"	/* DateModified "1" */
+				  "00000000 46dc 0240 02000000 0102",	/* an AUINT8 of 2 */
+				  buf, sizeof(buf));
+	struct mtp_prop_list_info info;
+	struct mtp_error err;
+	uint32_t failed = 99;
+	uint8_t *h = heap_copy(buf, len);
+
+	(void)state;
+	assert_int_equal(mtp_decode_send_prop_list(h, len, &info, &failed, &err), 0);
+	assert_string_equal(info.filename, "ab");
+	assert_string_equal(info.modified, "1");
+	assert_int_equal(info.count, 5);
+	free(h);
+}
+
+struct bad_prop_list {
+	const char *name, *hex;
+	uint32_t failed_index;
+};
+
+#define NAME_AB "00000000 07dc ffff 03 61006200 0000"
+static const struct bad_prop_list bad_prop_lists[] = {
+	{ "empty", "", 0 },
+	{ "a count and nothing", "01000000", 0 },
+	{ "the count says 3, there is 1", "03000000 " NAME_AB, 1 },
+	{ "the count says 4 billion", "ffffffff " NAME_AB, 1 },
+	{ "the count says 1, there are 2", "01000000 " NAME_AB " " NAME_AB, 0 },
+	{ "no file name", "01000000 00000000 04dc 0800 0500000000000000", 0 },
+	{ "no elements", "00000000", 0 },
+	{ "a file name that is a number", "01000000 00000000 07dc 0600 01000000", 0 },
+	{ "a string cut short", "02000000 " NAME_AB " 00000000 44dc ffff 05 6100", 1 },
+	{ "a type that does not exist", "02000000 " NAME_AB " 00000000 44dc 0b00 00", 1 },
+	{ "an array that lies", "02000000 " NAME_AB " 00000000 46dc 0640 ffffff3f 00000000", 1 },
+	{ "an element cut in its header", "02000000 " NAME_AB " 00000000 44", 1 },
+	{ "a value cut short", "02000000 " NAME_AB " 00000000 04dc 0800 05000000", 1 },
+};
+
+static void test_send_prop_list_malformed(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_prop_lists) / sizeof(bad_prop_lists[0]); i++) {
+		uint8_t buf[256], *h;
+		size_t len = hex_to_bytes(bad_prop_lists[i].hex, buf, sizeof(buf));
+		struct mtp_prop_list_info info;
+		struct mtp_error err = { "" };
+		uint32_t failed = 99;
+
+		h = heap_copy(buf, len);
+		if (mtp_decode_send_prop_list(h, len, &info, &failed, &err) == 0)
+			fail_msg("%s: accepted", bad_prop_lists[i].name);
+		if (failed != bad_prop_lists[i].failed_index)
+			fail_msg("%s: failed index %u, want %u", bad_prop_lists[i].name, failed,
+				 bad_prop_lists[i].failed_index);
+		assert_true(strstr(err.msg, "ObjectPropList") != NULL);
+		free(h);
+	}
+}
+
+static void test_u32_array(void **state)
+{
+	uint8_t buf[32];
+	uint32_t n = 9;
+	struct mtp_error err;
+
+	(void)state;
+	assert_int_equal(mtp_decode_u32_array(buf, hex_to_bytes("00000000", buf, 32), &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(mtp_decode_u32_array(buf,
+					      hex_to_bytes("02000000 01000000 02000000", buf, 32),
+					      &n, &err),
+			 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(
+		mtp_decode_u32_array(buf, hex_to_bytes("03000000 01000000", buf, 32), &n, &err),
+		-1);
+	assert_int_equal(
+		mtp_decode_u32_array(buf, hex_to_bytes("01000000 010000", buf, 32), &n, &err), -1);
+	assert_int_equal(mtp_decode_u32_array(buf, hex_to_bytes("ffffffff", buf, 32), &n, &err),
+			 -1);
+	assert_int_equal(mtp_decode_u32_array(buf, 2, &n, &err), -1);
+}
+
 /* Microsoft OS Descriptors 1.0, "Extended Compat ID OS Feature Descriptor": header, one function.
  */
 static void test_ms_compat_id(void **state)
@@ -308,6 +401,9 @@ int main(void)
 		cmocka_unit_test(test_string_small_output),
 		cmocka_unit_test(test_object_info),
 		cmocka_unit_test(test_prop_list_element),
+		cmocka_unit_test(test_send_prop_list),
+		cmocka_unit_test(test_send_prop_list_malformed),
+		cmocka_unit_test(test_u32_array),
 		cmocka_unit_test(test_ms_compat_id),
 		cmocka_unit_test(test_ms_ext_props),
 	};

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <dirent.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -716,6 +717,390 @@ static void test_ms_os_descriptors(void **state)
 			 PTP_RC_OK);
 }
 
+/* SetDevicePropValue with payload as its data; returns the response code. */
+static uint16_t set_device_prop(struct harness *h, uint32_t prop, const void *payload, size_t len)
+{
+	send_command(h, PTP_OC_SetDevicePropValue, ++h->tid, 1, &prop);
+	send_data(h, PTP_OC_SetDevicePropValue, h->tid, payload, len);
+	return response(h, NULL);
+}
+
+/*
+ * Device properties as Windows reads and sets them, checked against the
+ * DevicePropDesc layout of PTP 13.3.3 (code, type, get/set, default,
+ * current, form): BatteryLevel (UINT8, read-only, range 0..100 step 1),
+ * SynchronizationPartner and DeviceFriendlyName (strings, settable, the
+ * value set is the value read). Bad values are refused and change nothing.
+ */
+static void test_device_props(void **state)
+{
+	struct harness *h = *state;
+	uint8_t data[4096], want[256];
+	size_t len, n;
+	uint32_t prop;
+	struct mtp_buf b = { 0 };
+
+	open_session(h);
+	prop = PTP_DPC_BatteryLevel;
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetDevicePropDesc, 1, &prop, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	n = hex_to_bytes("0150 0200 00 64 64 01 00 64 01", want, sizeof(want));
+	assert_int_equal(len, n);
+	assert_memory_equal(data, want, n);
+	assert_int_equal(with_data_in(h, PTP_OC_GetDevicePropValue, 1, &prop, data, sizeof(data),
+				      &len, NULL),
+			 PTP_RC_OK);
+	assert_int_equal(len, 1);
+	assert_int_equal(data[0], 100);
+	assert_int_equal(set_device_prop(h, prop, "\x32", 1), PTP_RC_AccessDenied);
+
+	prop = PTP_DPC_SynchronizationPartner;
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetDevicePropDesc, 1, &prop, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	n = hex_to_bytes("01d4 ffff 01 00 00 00", want, sizeof(want));
+	assert_int_equal(len, n);
+	assert_memory_equal(data, want, n);
+	mtp_put_string(&b, "Windows Media Player");
+	assert_int_equal(set_device_prop(h, prop, b.data, b.len), PTP_RC_OK);
+	assert_int_equal(with_data_in(h, PTP_OC_GetDevicePropValue, 1, &prop, data, sizeof(data),
+				      &len, NULL),
+			 PTP_RC_OK);
+	assert_int_equal(len, b.len);
+	assert_memory_equal(data, b.data, b.len);
+	mtp_buf_free(&b);
+
+	/* DeviceFriendlyName: default serve-mtp (no --name), then what Windows sets */
+	prop = PTP_DPC_DeviceFriendlyName;
+	mtp_put_string(&b, "My files");
+	assert_int_equal(set_device_prop(h, prop, b.data, b.len), PTP_RC_OK);
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetDevicePropDesc, 1, &prop, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	n = hex_to_bytes("02d4 ffff 01 0a 73006500720076006500 2d006d0074007000 0000", want,
+			 sizeof(want));
+	assert_true(len == n + b.len + 1);
+	assert_memory_equal(data, want, n);
+	assert_memory_equal(data + n, b.data, b.len);
+	assert_int_equal(data[len - 1], 0); /* no form */
+	/* a string whose count lies, one with bytes after it, an empty data phase */
+	assert_int_equal(set_device_prop(h, prop, "\x0a\x41\x00\x00\x00", 5),
+			 PTP_RC_InvalidDevicePropValue);
+	{
+		uint8_t longer[64];
+
+		memcpy(longer, b.data, b.len);
+		memcpy(longer + b.len, "junk", 4);
+		assert_int_equal(set_device_prop(h, prop, longer, b.len + 4),
+				 PTP_RC_InvalidDevicePropValue);
+	}
+	assert_int_equal(set_device_prop(h, prop, NULL, 0), PTP_RC_InvalidDevicePropValue);
+	assert_int_equal(with_data_in(h, PTP_OC_GetDevicePropValue, 1, &prop, data, sizeof(data),
+				      &len, NULL),
+			 PTP_RC_OK);
+	assert_int_equal(len, b.len); /* still "My files" */
+	assert_memory_equal(data, b.data, b.len);
+	mtp_buf_free(&b);
+	/* one that does not exist */
+	prop = 0xd403;
+	assert_int_equal(set_device_prop(h, prop, "\x00", 1), PTP_RC_DevicePropNotSupported);
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetDevicePropDesc, 1, &prop, data, sizeof(data), &len, NULL),
+		PTP_RC_DevicePropNotSupported);
+}
+
+/* Walks an ObjectPropList (count, then handle, code, type, value); returns the count. */
+static uint32_t walk_prop_list(const uint8_t *d, size_t len, uint32_t *handles, size_t cap,
+			       size_t *nhandles)
+{
+	size_t off = 4, i;
+	uint32_t n, k;
+
+	assert_true(len >= 4);
+	n = d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24;
+	*nhandles = 0;
+	for (k = 0; k < n; k++) {
+		uint32_t hd;
+		uint16_t type;
+
+		assert_true(off + 8 <= len);
+		hd = d[off] | d[off + 1] << 8 | d[off + 2] << 16 | (uint32_t)d[off + 3] << 24;
+		type = (uint16_t)(d[off + 6] | d[off + 7] << 8);
+		off += 8;
+		switch (type) {
+		case PTP_DTC_UINT16:
+			off += 2;
+			break;
+		case PTP_DTC_UINT32:
+			off += 4;
+			break;
+		case PTP_DTC_UINT64:
+			off += 8;
+			break;
+		case PTP_DTC_UINT128:
+			off += 16;
+			break;
+		case PTP_DTC_STR:
+			assert_true(off < len);
+			off += 1 + 2 * (size_t)d[off];
+			break;
+		default:
+			fail_msg("element %u: type 0x%04x", k, type);
+		}
+		assert_true(off <= len);
+		for (i = 0; i < *nhandles && handles[i] != hd; i++)
+			;
+		if (i == *nhandles) {
+			assert_true(*nhandles < cap);
+			handles[(*nhandles)++] = hd;
+		}
+	}
+	assert_int_equal(off, len); /* the count matches what is there */
+	return n;
+}
+
+/* GetObjectPropList(handle, format, prop, 0, depth): its response; elements and objects. */
+static uint16_t prop_list(struct harness *h, uint32_t handle, uint32_t format, uint32_t prop,
+			  uint32_t depth, uint32_t *elements, size_t *objects)
+{
+	const uint32_t params[5] = { handle, format, prop, 0, depth };
+	static uint8_t data[65536];
+	uint32_t handles[64];
+	size_t len;
+	uint16_t rc = with_data_in(h, MTP_OC_GetObjectPropList, 5, params, data, sizeof(data), &len,
+				   NULL);
+
+	if (rc == PTP_RC_OK)
+		*elements = walk_prop_list(data, len, handles, 64, objects);
+	return rc;
+}
+
+/* The handle of the object called name (0: none), from the whole-device list. */
+static uint32_t handle_of(struct harness *h, const char *name)
+{
+	const uint32_t params[5] = { 0xffffffff, 0, MTP_OPC_ObjectFileName, 0, 0 };
+	static uint8_t data[65536];
+	size_t len, off = 4;
+	struct mtp_buf want = { 0 };
+	uint32_t found = 0;
+
+	assert_int_equal(with_data_in(h, MTP_OC_GetObjectPropList, 5, params, data, sizeof(data),
+				      &len, NULL),
+			 PTP_RC_OK);
+	mtp_put_string(&want, name);
+	while (off + 8 < len) {
+		size_t slen = 1 + 2 * (size_t)data[off + 8];
+
+		if (slen == want.len && memcmp(data + off + 8, want.data, slen) == 0)
+			found = data[off] | data[off + 1] << 8 | data[off + 2] << 16 |
+				(uint32_t)data[off + 3] << 24;
+		off += 8 + slen;
+	}
+	mtp_buf_free(&want);
+	return found;
+}
+
+/*
+ * GetObjectPropList with all properties (0xffffffff) and the depths
+ * Windows asks for, over a/ (a folder holding a/x.txt) and b.txt; each
+ * answer walked element by element, its count matching what is there.
+ */
+static void test_prop_list_depths(void **state)
+{
+	struct harness *h = *state;
+	const uint32_t all = 0xffffffff;
+	char path[128];
+	uint32_t n, a;
+	size_t objects;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/a", h->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/a/x.txt", h->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/b.txt", h->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	open_session(h);
+	assert_int_equal(prop_list(h, all, 0, all, 0, &n, &objects), PTP_RC_OK);
+	assert_int_equal(objects, 3);
+	assert_int_equal(n % 3, 0);
+	assert_true(n / 3 >= 9); /* every property of each */
+	a = handle_of(h, "a");
+	assert_true(a != 0);
+	/* handle 0: the top, which is no object */
+	assert_int_equal(prop_list(h, 0, 0, all, 0, &n, &objects), PTP_RC_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(prop_list(h, 0, 0, all, 1, &n, &objects), PTP_RC_OK);
+	assert_int_equal(objects, 2); /* a and b.txt */
+	assert_int_equal(prop_list(h, 0, 0, all, all, &n, &objects), PTP_RC_OK);
+	assert_int_equal(objects, 3);
+	/* a folder: itself, its children, everything below */
+	assert_int_equal(prop_list(h, a, 0, all, 0, &n, &objects), PTP_RC_OK);
+	assert_int_equal(objects, 1);
+	assert_int_equal(prop_list(h, a, 0, all, 1, &n, &objects), PTP_RC_OK);
+	assert_int_equal(objects, 1); /* x.txt, not a */
+	assert_int_equal(prop_list(h, a, 0, MTP_OPC_ObjectFileName, 0, &n, &objects), PTP_RC_OK);
+	assert_int_equal(n, 1);
+	/* a file has nothing below it */
+	assert_int_equal(prop_list(h, handle_of(h, "b.txt"), 0, all, 1, &n, &objects), PTP_RC_OK);
+	assert_int_equal(n, 0);
+	/* by format: folders only */
+	assert_int_equal(prop_list(h, 0, PTP_OFC_Association, all, all, &n, &objects), PTP_RC_OK);
+	assert_int_equal(objects, 1);
+	/* what is not supported */
+	assert_int_equal(prop_list(h, a, 0, all, 2, &n, &objects),
+			 MTP_RC_SpecificationByDepthUnsupported);
+	assert_int_equal(prop_list(h, 0x7777, 0, all, 0, &n, &objects), PTP_RC_InvalidObjectHandle);
+	assert_int_equal(prop_list(h, a, 0, 0xdc99, 0, &n, &objects), MTP_RC_InvalidObjectPropCode);
+}
+
+/* SendObjectPropList(storage, parent, format, size high, size low) with list; response params. */
+static uint16_t send_prop_list(struct harness *h, uint32_t parent, uint16_t format, uint64_t size,
+			       const void *list, size_t len, uint32_t *p)
+{
+	const uint32_t params[5] = { 0x00010001, parent, format, (uint32_t)(size >> 32),
+				     (uint32_t)size };
+
+	send_command(h, MTP_OC_SendObjectPropList, ++h->tid, 5, params);
+	send_data(h, MTP_OC_SendObjectPropList, h->tid, list, len);
+	return response(h, p);
+}
+
+/*
+ * Windows' upload: SendObjectPropList (MTP 1.1 D.2.30) then SendObject; a
+ * folder made the same way; property lists whose counts lie, and other
+ * malformed ones, refused with InvalidDataset and the failing element in
+ * the fourth parameter, making nothing.
+ */
+static void test_send_object_prop_list(void **state)
+{
+	struct harness *h = *state;
+	uint8_t list[256], data[256];
+	uint32_t p[4], folder;
+	size_t n, len;
+	char path[160];
+	struct stat sb;
+	DIR *d;
+	int entries = 0;
+
+	open_session(h);
+	n = hex_to_bytes("02000000 00000000 07dc ffff 07 75007000 2e007400 78007400 0000"
+			 "00000000 44dc ffff 03 75007000 0000",
+			 list, sizeof(list));
+	assert_int_equal(send_prop_list(h, 0, PTP_OFC_Undefined, 5, list, n, p), PTP_RC_OK);
+	assert_int_equal(p[0], 0x00010001);
+	assert_int_equal(p[1], 0xffffffff);
+	assert_true(p[2] != 0);
+	assert_int_equal(p[3], 0);
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	send_data(h, PTP_OC_SendObject, h->tid, "hello", 5);
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetObject, 1, &p[2], data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(len, 5);
+	assert_memory_equal(data, "hello", 5);
+	snprintf(path, sizeof(path), "%s/up.txt", h->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 5);
+
+	/* a folder, then a file into it */
+	n = hex_to_bytes("01000000 00000000 07dc ffff 02 6400 0000", list, sizeof(list));
+	assert_int_equal(send_prop_list(h, 0, PTP_OFC_Association, 0, list, n, p), PTP_RC_OK);
+	folder = p[2];
+	snprintf(path, sizeof(path), "%s/d", h->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	n = hex_to_bytes("01000000 00000000 07dc ffff 02 6500 0000", list, sizeof(list));
+	assert_int_equal(send_prop_list(h, folder, PTP_OFC_Undefined, 2, list, n, p), PTP_RC_OK);
+	assert_int_equal(p[1], folder);
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	send_data(h, PTP_OC_SendObject, h->tid, "ok", 2);
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+	snprintf(path, sizeof(path), "%s/d/e", h->dir);
+	assert_int_equal(stat(path, &sb), 0);
+
+	/* malformed lists: InvalidDataset, the failing element, nothing made */
+	{
+		static const struct {
+			const char *hex;
+			uint32_t failed;
+		} bad[] = {
+			{ "03000000 00000000 07dc ffff 02 6600 0000", 1 }, /* the count lies */
+			{ "ffffffff 00000000 07dc ffff 02 6600 0000", 1 }, /* ... wildly */
+			{ "02000000 00000000 07dc ffff 02 6600 0000 00000000 46dc 0640 ffffff7f",
+			  1 }, /* an array that lies */
+			{ "01000000 00000000 04dc 0800 0500000000000000", 0 }, /* no name */
+			{ "01000000 00000000 07dc ffff 09 6600", 0 },	       /* a string cut */
+			{ "", 0 },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			n = hex_to_bytes(bad[i].hex, list, sizeof(list));
+			memset(p, 0xee, sizeof(p));
+			assert_int_equal(send_prop_list(h, 0, PTP_OFC_Undefined, 1, list, n, p),
+					 MTP_RC_InvalidDataset);
+			assert_int_equal(p[3], bad[i].failed);
+		}
+		/* a name that leaves the folder */
+		n = hex_to_bytes("01000000 00000000 07dc ffff 03 2e002e00 0000", list,
+				 sizeof(list));
+		assert_int_equal(send_prop_list(h, 0, PTP_OFC_Undefined, 1, list, n, p),
+				 PTP_RC_InvalidParameter);
+		/* SendObject with nothing announced */
+		send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+		send_data(h, PTP_OC_SendObject, h->tid, "x", 1);
+		assert_int_equal(response(h, NULL), 0x2015);
+	}
+	assert_non_null(d = opendir(h->dir));
+	while (readdir(d))
+		entries++;
+	closedir(d);
+	assert_int_equal(entries, 4); /* ., .., up.txt, d */
+}
+
+/* GetObjectReferences / SetObjectReferences: files and folders reference nothing. */
+static void test_references(void **state)
+{
+	struct harness *h = *state;
+	uint8_t data[64], arr[16];
+	uint32_t handle;
+	size_t len;
+
+	open_session(h);
+	assert_int_equal(send_object_info(h, "r", PTP_OFC_Association, 0, &handle), PTP_RC_OK);
+	assert_int_equal(with_data_in(h, MTP_OC_GetObjectReferences, 1, &handle, data, sizeof(data),
+				      &len, NULL),
+			 PTP_RC_OK);
+	assert_int_equal(len, 4);
+	assert_memory_equal(data, "\0\0\0\0", 4);
+	send_command(h, MTP_OC_SetObjectReferences, ++h->tid, 1, &handle);
+	send_data(h, MTP_OC_SetObjectReferences, h->tid, "\0\0\0\0", 4);
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+	/* a list with a handle in it would be kept nowhere */
+	memcpy(arr, "\x01\0\0\0", 4);
+	memcpy(arr + 4, &handle, 4);
+	send_command(h, MTP_OC_SetObjectReferences, ++h->tid, 1, &handle);
+	send_data(h, MTP_OC_SetObjectReferences, h->tid, arr, 8);
+	assert_int_equal(response(h, NULL), PTP_RC_AccessDenied);
+	/* a count that lies, an object that does not exist */
+	memcpy(arr, "\x05\0\0\0", 4);
+	send_command(h, MTP_OC_SetObjectReferences, ++h->tid, 1, &handle);
+	send_data(h, MTP_OC_SetObjectReferences, h->tid, arr, 8);
+	assert_int_equal(response(h, NULL), MTP_RC_InvalidDataset);
+	handle = 0x7777;
+	send_command(h, MTP_OC_SetObjectReferences, ++h->tid, 1, &handle);
+	send_data(h, MTP_OC_SetObjectReferences, h->tid, "\0\0\0\0", 4);
+	assert_int_equal(response(h, NULL), PTP_RC_InvalidObjectHandle);
+	assert_int_equal(with_data_in(h, MTP_OC_GetObjectReferences, 1, &handle, data, sizeof(data),
+				      &len, NULL),
+			 PTP_RC_InvalidObjectHandle);
+}
+
 /* A transaction with transaction id tid and no data phase; the response's id must be tid. */
 static uint16_t with_tid(struct harness *h, uint16_t code, uint32_t tid, unsigned int n,
 			 const uint32_t *params, uint32_t *p)
@@ -869,11 +1254,20 @@ static void test_operations_listed_are_handled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_session_and_device_info), T(test_malformed_containers),
-		T(test_send_and_get_object),	 T(test_names_outside_refused),
-		T(test_bad_data_phases),	 T(test_large_offsets),
-		T(test_cancel_mid_transfer),	 T(test_operations_listed_are_handled),
-		T(test_transaction_ids),	 T(test_ms_os_descriptors),
+		T(test_session_and_device_info),
+		T(test_malformed_containers),
+		T(test_send_and_get_object),
+		T(test_names_outside_refused),
+		T(test_bad_data_phases),
+		T(test_large_offsets),
+		T(test_cancel_mid_transfer),
+		T(test_operations_listed_are_handled),
+		T(test_transaction_ids),
+		T(test_ms_os_descriptors),
+		T(test_device_props),
+		T(test_prop_list_depths),
+		T(test_send_object_prop_list),
+		T(test_references),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
