@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: what an MTP initiator sends serve-mtp, decoded as the
  * responder does: a container header, a command, an ObjectInfo dataset,
- * and MTP strings; what decodes is encoded again and must decode the same.
+ * a SendObjectPropList dataset, a u32 array and MTP strings; what decodes
+ * is encoded again and must decode the same.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mtp_object_info info, again;
 	struct mtp_reader r;
 	struct mtp_buf b;
+	struct mtp_prop_list_info list;
+	uint32_t failed, count;
 	char name[MTP_NAME_MAX];
 
 	(void)mtp_decode_header(data, size, &hdr, &err);
@@ -33,6 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		mtp_buf_free(&b);
 	}
+	if (mtp_decode_send_prop_list(data, size, &list, &failed, &err) == 0 &&
+	    (!list.filename[0] || list.count == 0))
+		abort();
+	if (mtp_decode_u32_array(data, size, &count, &err) == 0 && 4 + 4 * (size_t)count != size)
+		abort();
 	mtp_reader_init(&r, data, size);
 	while (!r.failed && r.off < r.len)
 		mtp_get_string(&r, name, sizeof(name), "string");
