@@ -523,3 +523,106 @@ CNF
         openssl x509 -in server.pem -noout -fingerprint -sha256 | sed 's/.*=//' >server.sha256
     )
 }
+
+# ------------------------------------------------------------------ vUDC gadgets
+# usbip-vudc is a UDC (a USB device controller) whose USB side is a USB/IP
+# connection: a gadget made in configfs and bound to it is what
+# `usbipd --device` exports.  Its UDC and platform device are both named
+# usbip-vudc.N (N = 0 .. num-1, module parameter num, default 1); the USB/IP
+# files (usbip_status, usbip_sockfd, dev_desc) are on the platform device.
+CONFIGFS_GADGETS=/sys/kernel/config/usb_gadget
+VUDC_GADGET_ID=1d6b:0104 # Linux Foundation "Multifunction Composite Gadget"
+
+# gadget_modules — load usbip-vudc, libcomposite and the mass-storage
+# function; mount configfs if it is not mounted yet.  1 if any is missing.
+gadget_modules() {
+    for _m in usbip-vudc libcomposite usb_f_mass_storage; do
+        modprobe "$_m" || return 1
+    done
+    if [ ! -d "$CONFIGFS_GADGETS" ]; then
+        mount -t configfs none /sys/kernel/config || return 1
+    fi
+    [ -d "$CONFIGFS_GADGETS" ]
+}
+
+# vudc_udc [N] — the name of the Nth (default first) usbip-vudc UDC
+vudc_udc() {
+    _vn=${1:-0}
+    for _u in /sys/class/udc/*; do
+        grep -qx 'USB_UDC_NAME=usbip-vudc' "$_u/uevent" 2>/dev/null || continue
+        [ "$_vn" -eq 0 ] && { echo "${_u##*/}"; return 0; }
+        _vn=$((_vn - 1))
+    done
+    return 1
+}
+
+# vudc_platform UDC — the platform device behind the UDC (its sysfs path)
+vudc_platform() { readlink -f "/sys/class/udc/$1/device"; }
+
+# vudc_has_gadget UDC — a gadget driver is bound to the UDC
+vudc_has_gadget() { [ -n "$(cat "/sys/class/udc/$1/function" 2>/dev/null)" ]; }
+
+# vudc_status_is PLATFORM-PATH N — usbip_status is N (1 available, 2 used, 3 error)
+vudc_status_is() { [ "$(cat "$1/usbip_status" 2>/dev/null)" = "$2" ]; }
+
+# vudc_dev_desc_hex PLATFORM-PATH — the gadget's device descriptor (dev_desc,
+# 18 bytes) as hex bytes on one line; fails while no gadget is bound
+vudc_dev_desc_hex() {
+    _vd=$(od -An -tx1 -v "$1/dev_desc") || return 1
+    [ -n "$_vd" ] || return 1
+    # shellcheck disable=SC2086 # word splitting joins the bytes with single spaces
+    echo $_vd
+}
+
+# _gadget_write VALUE FILE — one configfs attribute write, or say what failed
+_gadget_write() { echo "$1" >"$2" || { echo "cannot write '$1' to $2" >&2; return 1; }; }
+
+# gadget_create_mass_storage NAME FILE VID:PID SERIAL — a gadget with one
+# configuration holding one mass_storage function whose LUN 0 is FILE
+gadget_create_mass_storage() {
+    _gd=$CONFIGFS_GADGETS/$1
+    mkdir "$_gd" || return 1
+    _gadget_write "0x${3%%:*}" "$_gd/idVendor" || return 1
+    _gadget_write "0x${3##*:}" "$_gd/idProduct" || return 1
+    _gadget_write 0x0100 "$_gd/bcdDevice" || return 1
+    _gadget_write 0x0200 "$_gd/bcdUSB" || return 1
+    mkdir "$_gd/strings/0x409" || return 1
+    _gadget_write "$4" "$_gd/strings/0x409/serialnumber" || return 1
+    _gadget_write usbip-ng "$_gd/strings/0x409/manufacturer" || return 1
+    _gadget_write "vmtest mass storage" "$_gd/strings/0x409/product" || return 1
+    mkdir "$_gd/configs/c.1" "$_gd/configs/c.1/strings/0x409" || return 1
+    _gadget_write "mass storage" "$_gd/configs/c.1/strings/0x409/configuration" || return 1
+    _gadget_write 100 "$_gd/configs/c.1/MaxPower" || return 1
+    mkdir "$_gd/functions/mass_storage.0" || return 1
+    _gadget_write "$2" "$_gd/functions/mass_storage.0/lun.0/file" || return 1
+    ln -s "$_gd/functions/mass_storage.0" "$_gd/configs/c.1/" || return 1
+}
+
+# gadget_bind NAME UDC — bind the gadget to a UDC (it appears on that UDC's bus)
+gadget_bind() { _gadget_write "$2" "$CONFIGFS_GADGETS/$1/UDC"; }
+
+# gadget_remove NAME — unbind it from its UDC and remove it from configfs,
+# innermost first: function links in the configurations, the configurations'
+# strings, the configurations, the functions, the strings, the gadget.
+# Succeeds when there is no such gadget.
+gadget_remove() {
+    _gd=$CONFIGFS_GADGETS/$1
+    [ -d "$_gd" ] || return 0
+    if [ -n "$(cat "$_gd/UDC" 2>/dev/null)" ]; then
+        _gadget_write "" "$_gd/UDC" || return 1
+    fi
+    for _c in "$_gd"/configs/*; do
+        [ -d "$_c" ] || continue
+        for _l in "$_c"/*; do
+            [ -L "$_l" ] && { rm -f "$_l" || return 1; }
+        done
+        for _s in "$_c"/strings/*; do
+            [ -d "$_s" ] && { rmdir "$_s" || return 1; }
+        done
+        rmdir "$_c" || return 1
+    done
+    for _d in "$_gd"/functions/* "$_gd"/strings/*; do
+        [ -d "$_d" ] && { rmdir "$_d" || return 1; }
+    done
+    rmdir "$_gd"
+}
