@@ -66,11 +66,12 @@ int usbip_usage_error(const char *command, const char *fmt, ...)
 }
 
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
-			    const char **host, const char **busid)
+			    const char **host, const char **busid, bool *gadget)
 {
 	static const struct option opts[] = {
 		{ "remote", required_argument, NULL, 'r' },
 		{ "busid", required_argument, NULL, 'b' },
+		{ "device", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -79,7 +80,9 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 	*busid = NULL;
 	if (host)
 		*host = NULL;
-	while ((c = getopt_long(argc, argv, host ? "r:b:h" : "b:h", opts, NULL)) != -1) {
+	if (gadget)
+		*gadget = false;
+	while ((c = getopt_long(argc, argv, host ? "r:b:dh" : "b:dh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (!host)
@@ -89,9 +92,14 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 		case 'b':
 			*busid = optarg;
 			break;
+		case 'd':
+			if (!gadget)
+				return usbip_usage_error(command, "-d/--device does not apply");
+			*gadget = true;
+			break;
 		case 'h':
-			printf("usage: usbip %s %s-b BUSID\n\n%s", command, host ? "-r HOST " : "",
-			       help);
+			printf("usage: usbip %s %s%s-b BUSID\n\n%s", command,
+			       host ? "-r HOST " : "", gadget ? "[-d] " : "", help);
 			return USBIP_EXIT_OK;
 		default:
 			return usbip_bad_option(command, argv);
@@ -159,6 +167,13 @@ int main(int argc, char **argv)
 			use_syslog = true;
 			break;
 		case 't':
+			if (!usbip_tcp_port_ok(optarg)) {
+				fprintf(stderr,
+					"usbip: --tcp-port wants a port from 0 to 65535, not "
+					"'%s'\n",
+					optarg);
+				return USBIP_EXIT_USAGE;
+			}
 			usbip_opts.tcp_port = optarg;
 			break;
 		case 'h':

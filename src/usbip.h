@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "exit_status.h"
 #include "net/tls.h"
 
 struct usbip_options {
@@ -14,15 +15,6 @@ struct usbip_options {
 };
 
 extern struct usbip_options usbip_opts;
-
-/* Exit codes shared by every subcommand (documented in usbip(8)). */
-enum usbip_exit {
-	USBIP_EXIT_OK = 0,
-	USBIP_EXIT_FAILURE = 1,	    /* the operation failed */
-	USBIP_EXIT_USAGE = 2,	    /* bad command line */
-	USBIP_EXIT_UNREACHABLE = 4, /* the remote host could not be reached */
-	USBIP_EXIT_REFUSED = 5,	    /* the remote host refused the request */
-};
 
 int usbip_list(int argc, char **argv);
 int usbip_bind(int argc, char **argv);
@@ -35,12 +27,13 @@ int usbip_disconnect(int argc, char **argv);
 int usbip_serve_mtp(int argc, char **argv);
 
 /*
- * Parses the "[-r HOST] -b BUSID" command line that bind, unbind (host
- * NULL: no -r), attach and disconnect share. Returns -1 with the values set
- * to go on, or the exit code to return (help printed, or a usage error).
+ * Parses the "[-r HOST] [-d] -b BUSID" command line that bind, unbind (host
+ * NULL: no -r), attach and disconnect share; -d (a usbip-vudc gadget) only
+ * where gadget is not NULL. Returns -1 with the values set to go on, or the
+ * exit code to return (help printed, or a usage error).
  */
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
-			    const char **host, const char **busid);
+			    const char **host, const char **busid, bool *gadget);
 
 /* "usbip CMD: unknown option '-x'" for getopt's '?'; returns USBIP_EXIT_USAGE. */
 int usbip_bad_option(const char *command, char **argv);

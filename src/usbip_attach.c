@@ -24,7 +24,7 @@ int usbip_attach(int argc, char **argv)
 	struct usbip_conn *conn;
 	struct usbip_vhci vhci;
 	uint32_t status;
-	int port, rc = usbip_parse_device_args(argc, argv, "attach", help, &host, &busid);
+	int port, rc = usbip_parse_device_args(argc, argv, "attach", help, &host, &busid, NULL);
 
 	if (rc >= 0)
 		return rc;

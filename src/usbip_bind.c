@@ -11,7 +11,7 @@ int usbip_bind(int argc, char **argv)
 		"Unbinds the device from its driver and binds it to usbip-host, so\n"
 		"that usbipd can export it. Hubs and imported devices are refused.\n";
 	const char *busid;
-	int rc = usbip_parse_device_args(argc, argv, "bind", help, NULL, &busid);
+	int rc = usbip_parse_device_args(argc, argv, "bind", help, NULL, &busid, NULL);
 
 	if (rc >= 0)
 		return rc;

@@ -3,46 +3,64 @@
  * usbip connect: the device side dials out and exports a device to a
  * remote usbipa. Waits for a server that is not up yet, and with --persist
  * stays to export again whenever the connection drops or the device is
- * plugged back in.
+ * plugged back in. Runs on the daemon runner's event loop either way, so a
+ * signal ends the retries at once.
  */
 #include "config.h"
 
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "daemon/process.h"
-#include "kernel/host.h"
-#include "source/export_client.h"
+#include "daemon/daemon.h"
+#include "source/device_export.h"
+#include "source/host_source.h"
+#include "source/vudc_source.h"
 #include "util/log.h"
 #include "usbip.h"
 
 #define ATTEMPT_TIMEOUT_MS 5000
 #define MAX_BACKOFF_S	   30
 #define DEFAULT_WAIT_S	   30
+#define WATCH_INTERVAL_MS  1000
 
 struct connect_args {
 	const char *host, *busid, *pid_file;
 	long wait_s; /* --timeout: how long to keep trying; -1 forever */
-	bool persist, daemonize;
+	bool persist, daemonize, gadget;
+};
+
+enum connect_phase {
+	PHASE_EXPORTING, /* trying to export, with growing pauses */
+	PHASE_EXPORTED,	 /* watching the export */
+	PHASE_UNPLUGGED, /* waiting for the device to come back */
+};
+
+struct connect_state {
+	struct connect_args a;
+	struct device_source *src;
+	struct device_export_target to;
+	struct usbip_daemon *d;
+	struct ev_watch timer;
+	enum connect_phase phase;
+	int backoff_s;
+	long long deadline_ms; /* one-shot: give up after this; 0 never */
+	bool exported, ready, finished;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: usbip connect -r HOST -b BUSID [--timeout SECONDS] [--persist [-D] [--pid "
-		"FILE]]\n\n"
+		"usage: usbip connect -r HOST [-d] -b BUSID [--timeout SECONDS] [--persist [-D] "
+		"[--pid FILE]]\n\n"
 		"Binds the device to usbip-host if needed and exports it to the usbipa on\n"
 		"HOST, which attaches it there. For nodes that cannot be reached from\n"
 		"outside: the connection goes from here to HOST.\n\n"
 		"  -r, --remote HOST     the application side (usbipa)\n"
 		"  -b, --busid BUSID     the local device\n"
+		"  -d, --device          BUSID is a gadget bound to usbip-vudc (see 'usbip list\n"
+		"                        -d'): exported as it is, with no bind\n"
 		"      --timeout SECONDS keep trying that long while HOST is unreachable,\n"
 		"                        with growing pauses (default %d; 0: one try)\n"
 		"      --persist         stay: export again when the connection drops or the\n"
@@ -54,167 +72,145 @@ static void usage(FILE *out)
 		DEFAULT_WAIT_S);
 }
 
-static long long now_s(void)
+static void schedule(struct connect_state *st, long long ms)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	st->timer.deadline_ms = ev_now_ms() + (ms > 0 ? ms : 1);
 }
 
-/*
- * Sleeps up to seconds; returns the signal that ended it early, or 0.
- * Relay processes (TLS without kernel TLS) that ended are reaped here.
- */
-static int pause_for(int sigfd, int seconds)
+static void finish(struct connect_state *st, enum usbip_result result)
 {
-	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
-	int sig;
-
-	if (poll(&pfd, 1, seconds * 1000) <= 0)
-		return 0;
-	sig = process_signalfd_read(sigfd);
-	if (sig == SIGCHLD)
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-	return sig;
+	st->finished = true;
+	daemon_stop(st->d, result);
 }
 
-static bool stop_signal(int sig)
+/* One export attempt; on failure, the next one is scheduled or the run ends. */
+static void try_export(struct connect_state *st)
 {
-	return sig == SIGTERM || sig == SIGINT;
-}
+	enum usbip_result r;
+	uint32_t status;
 
-/*
- * Tries to export until it works, the server refuses, or the wait is over.
- * Returns an exit code; USBIP_EXIT_OK when exported.
- */
-static int export_with_retry(const struct connect_args *a, int sigfd, int *stop)
-{
-	long long deadline = a->wait_s < 0 ? -1 : now_s() + a->wait_s;
-	int backoff = 1;
-
-	for (;;) {
-		enum usbip_export_result r;
-		uint32_t status;
-		int sig;
-
-		if (usbip_host_bind(a->busid, true) != 0)
-			return USBIP_EXIT_FAILURE;
-		r = usbip_export_device(a->host, usbip_opts.tcp_port, usbip_opts.tls, a->busid,
-					ATTEMPT_TIMEOUT_MS, &status);
-		if (r == USBIP_EXPORT_OK) {
-			if (a->persist)
-				log_info("%s exported to %s", a->busid, a->host);
-			return USBIP_EXIT_OK;
-		}
-		if (r == USBIP_EXPORT_FAILED && !a->persist)
-			return USBIP_EXIT_FAILURE;
-		if (r == USBIP_EXPORT_REFUSED && !a->persist)
-			return USBIP_EXIT_REFUSED;
-		if (deadline >= 0 && now_s() + backoff > deadline)
-			return r == USBIP_EXPORT_UNREACHABLE ? USBIP_EXIT_UNREACHABLE
-							     : USBIP_EXIT_REFUSED;
-		log_info("trying %s again in %d s", a->host, backoff);
-		sig = pause_for(sigfd, backoff);
-		if (stop_signal(sig)) {
-			*stop = sig;
-			return USBIP_EXIT_FAILURE;
-		}
-		backoff = backoff * 2 > MAX_BACKOFF_S ? MAX_BACKOFF_S : backoff * 2;
+	if (device_source_prepare(st->src, st->a.busid) != 0) {
+		finish(st, USBIP_E_FAILED);
+		return;
 	}
+	r = device_export(st->src, st->a.busid, &st->to, &status);
+	if (r == USBIP_OK) {
+		st->exported = true;
+		st->backoff_s = 1;
+		if (!st->a.persist) {
+			printf("exported %s to %s\n", st->a.busid, st->a.host);
+			finish(st, USBIP_OK);
+			return;
+		}
+		log_info("%s exported to %s", st->a.busid, st->a.host);
+		if (!st->ready) {
+			st->ready = true;
+			daemon_ready(st->d);
+		}
+		st->phase = PHASE_EXPORTED;
+		schedule(st, WATCH_INTERVAL_MS);
+		return;
+	}
+	/* Without --persist only an unreachable server is worth waiting for. */
+	if (!st->a.persist && r != USBIP_E_UNREACHABLE) {
+		finish(st, r);
+		return;
+	}
+	if (st->deadline_ms && ev_now_ms() + st->backoff_s * 1000LL > st->deadline_ms) {
+		finish(st, r);
+		return;
+	}
+	log_info("trying %s again in %d s", st->a.host, st->backoff_s);
+	schedule(st, st->backoff_s * 1000LL);
+	st->backoff_s = st->backoff_s * 2 > MAX_BACKOFF_S ? MAX_BACKOFF_S : st->backoff_s * 2;
 }
 
-/* The device is gone, or its stub is free again (the connection dropped). */
-static bool export_lost(const char *busid, bool *unplugged)
+/*
+ * While exported: the device's driver tells whether the kernel still has
+ * the connection; a device that is gone was unplugged.
+ */
+static void watch_export(struct connect_state *st)
 {
 	struct usbip_local_device dev;
 
-	*unplugged = false;
-	if (access("/sys/bus/usb/devices", F_OK) == 0) {
-		char path[128];
-
-		snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s", busid);
-		if (access(path, F_OK) != 0) {
-			*unplugged = true;
-			return true;
-		}
+	if (device_source_get(st->src, st->a.busid, &dev) != 0) {
+		log_warn("%s was unplugged; waiting for it to come back", st->a.busid);
+		st->phase = PHASE_UNPLUGGED;
+	} else if (dev.stub_status != USBIP_STUB_USED) {
+		log_warn("the connection of %s to %s dropped; exporting again", st->a.busid,
+			 st->a.host);
+		st->phase = PHASE_EXPORTING;
+		schedule(st, 0);
+		return;
 	}
-	if (usbip_host_get(busid, &dev) != 0)
-		return true;
-	return dev.stub_status != USBIP_STUB_USED;
+	schedule(st, WATCH_INTERVAL_MS);
 }
 
-/* Waits for the device to be plugged in again; returns a stop signal or 0. */
-static int wait_for_device(const char *busid, int sigfd)
+static void wait_for_device(struct connect_state *st)
 {
-	char path[128];
-	int sig;
+	struct usbip_local_device dev;
 
-	snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s", busid);
-	while (access(path, F_OK) != 0) {
-		sig = pause_for(sigfd, 1);
-		if (stop_signal(sig))
-			return sig;
+	if (device_source_get(st->src, st->a.busid, &dev) == 0) {
+		log_info("%s is back", st->a.busid);
+		st->phase = PHASE_EXPORTING;
+		schedule(st, 0);
+		return;
 	}
-	return 0;
+	schedule(st, WATCH_INTERVAL_MS);
 }
 
-static int withdraw(const struct connect_args *a)
+static void on_timer(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
+	struct connect_state *st = w->data;
+
+	switch (st->phase) {
+	case PHASE_EXPORTING:
+		try_export(st);
+		break;
+	case PHASE_EXPORTED:
+		watch_export(st);
+		break;
+	case PHASE_UNPLUGGED:
+		wait_for_device(st);
+		break;
+	}
+}
+
+static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
+{
+	struct connect_state *st = arg;
+
+	st->d = d;
+	st->timer = (struct ev_watch){ .fd = -1, .cb = on_timer, .data = st };
+	schedule(st, 0);
+	return ev_watch_add(loop, &st->timer) == 0 ? USBIP_OK : USBIP_E_FAILED;
+}
+
+/*
+ * A signal ended --persist: withdraw what is exported and give the device
+ * back. (A one-shot connect leaves an export in place: that is its job.)
+ */
+static void on_stop(struct usbip_daemon *d, void *arg)
+{
+	struct connect_state *st = arg;
 	uint32_t status;
-	enum usbip_export_result r =
-		usbip_unexport_device(a->host, usbip_opts.tcp_port, usbip_opts.tls, a->busid,
-				      ATTEMPT_TIMEOUT_MS, &status);
 
-	usbip_host_unbind(a->busid);
-	return r == USBIP_EXPORT_OK ? USBIP_EXIT_OK : USBIP_EXIT_FAILURE;
-}
-
-static int persist(const struct connect_args *a, int sigfd)
-{
-	int stop = 0, sig, rc;
-	bool unplugged;
-
-	for (;;) {
-		rc = export_with_retry(a, sigfd, &stop);
-		if (stop)
-			break;
-		if (rc != USBIP_EXIT_OK)
-			return rc;
-		process_ready();
-		/* Watch the export; the kernel owns the connection, its stub tells. */
-		for (;;) {
-			sig = pause_for(sigfd, 1);
-			if (stop_signal(sig)) {
-				stop = sig;
-				break;
-			}
-			if (export_lost(a->busid, &unplugged))
-				break;
-		}
-		if (stop)
-			break;
-		if (unplugged) {
-			log_warn("%s was unplugged; waiting for it to come back", a->busid);
-			stop = wait_for_device(a->busid, sigfd);
-			if (stop)
-				break;
-			log_info("%s is back", a->busid);
-		} else {
-			log_warn("the connection of %s to %s dropped; exporting again", a->busid,
-				 a->host);
-		}
+	if (st->finished || !st->a.persist)
+		return;
+	if (st->exported) {
+		log_info("withdrawing %s from %s", st->a.busid, st->a.host);
+		if (device_export_withdraw(st->src, st->a.busid, &st->to, &status) != USBIP_OK)
+			log_warn("could not withdraw %s from %s", st->a.busid, st->a.host);
 	}
-	log_info("signal %d: withdrawing %s from %s", stop, a->busid, a->host);
-	return withdraw(a);
+	device_source_release(st->src, st->a.busid);
 }
 
-int usbip_connect(int argc, char **argv)
+static int parse_args(int argc, char **argv, struct connect_args *a)
 {
 	static const struct option opts[] = {
 		{ "remote", required_argument, NULL, 'r' },
 		{ "busid", required_argument, NULL, 'b' },
+		{ "device", no_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "persist", no_argument, NULL, 'p' },
 		{ "daemon", no_argument, NULL, 'D' },
@@ -222,34 +218,34 @@ int usbip_connect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct connect_args a = { .wait_s = DEFAULT_WAIT_S };
-	bool was_bound = false;
-	struct usbip_local_device dev;
-	int c, sigfd, rc, stop = 0;
 	char *end;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "r:b:DP:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:b:dDP:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			a.host = optarg;
+			a->host = optarg;
 			break;
 		case 'b':
-			a.busid = optarg;
+			a->busid = optarg;
+			break;
+		case 'd':
+			a->gadget = true;
 			break;
 		case 'T':
-			a.wait_s = strtol(optarg, &end, 10);
-			if (!*optarg || *end || a.wait_s < 0)
+			a->wait_s = strtol(optarg, &end, 10);
+			if (!*optarg || *end || a->wait_s < 0)
 				return usbip_usage_error(
 					"connect", "--timeout wants seconds, not '%s'", optarg);
 			break;
 		case 'p':
-			a.persist = true;
+			a->persist = true;
 			break;
 		case 'D':
-			a.daemonize = true;
+			a->daemonize = true;
 			break;
 		case 'P':
-			a.pid_file = optarg;
+			a->pid_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -258,43 +254,52 @@ int usbip_connect(int argc, char **argv)
 			return usbip_bad_option("connect", argv);
 		}
 	}
-	if (!a.host || !a.busid)
+	if (!a->host || !a->busid)
 		return usbip_usage_error("connect", "give both -r HOST and -b BUSID");
 	if (optind < argc)
 		return usbip_usage_error("connect", "unexpected argument '%s'", argv[optind]);
-	if ((a.daemonize || a.pid_file) && !a.persist)
+	if ((a->daemonize || a->pid_file) && !a->persist)
 		return usbip_usage_error("connect", "-D and --pid go with --persist");
-	if (!usbip_host_driver_loaded())
-		return USBIP_EXIT_FAILURE;
-	if (a.persist)
-		a.wait_s = -1;
-	if (usbip_host_get(a.busid, &dev) != 0)
-		return USBIP_EXIT_FAILURE;
-	was_bound = strcmp(dev.driver, "usbip-host") == 0;
+	return -1;
+}
 
-	if (a.daemonize) {
-		usbip_log_init("usbip", true);
-		if (process_daemonize() != 0)
-			return USBIP_EXIT_FAILURE;
-	}
-	if (a.pid_file && process_pidfile_write(a.pid_file) != 0)
+int usbip_connect(int argc, char **argv)
+{
+	struct connect_state st = { .a = { .wait_s = DEFAULT_WAIT_S }, .backoff_s = 1 };
+	struct usbip_daemon d = { .name = "usbip", .ready_later = true };
+	struct usbip_local_device dev;
+	enum usbip_result r;
+	bool was_bound;
+	int rc = parse_args(argc, argv, &st.a);
+
+	if (rc >= 0)
+		return rc;
+	st.src = st.a.gadget ? vudc_source_new() : host_source_new();
+	if (!st.src)
 		return USBIP_EXIT_FAILURE;
-	sigfd = process_signalfd();
-	if (sigfd < 0) {
-		log_err("cannot set up signal handling");
+	if (device_source_get(st.src, st.a.busid, &dev) != 0) {
+		log_err("%s: no such %s", st.a.busid,
+			st.a.gadget ? "gadget on usbip-vudc" : "device");
+		device_source_free(st.src);
 		return USBIP_EXIT_FAILURE;
 	}
-	if (a.persist) {
-		rc = persist(&a, sigfd);
-	} else {
-		rc = export_with_retry(&a, sigfd, &stop);
-		/* A device we bound for nothing goes back to its driver. */
-		if (rc != USBIP_EXIT_OK && !was_bound)
-			usbip_host_unbind(a.busid);
-		if (rc == USBIP_EXIT_OK)
-			printf("exported %s to %s\n", a.busid, a.host);
-	}
-	close(sigfd);
-	process_pidfile_remove(a.pid_file);
-	return rc;
+	was_bound = st.a.gadget || strcmp(dev.driver, "usbip-host") == 0;
+	st.to = (struct device_export_target){ .host = st.a.host,
+					       .port = usbip_opts.tcp_port,
+					       .tls = usbip_opts.tls,
+					       .timeout_ms = ATTEMPT_TIMEOUT_MS };
+	if (!st.a.persist && st.a.wait_s >= 0)
+		st.deadline_ms = ev_now_ms() + st.a.wait_s * 1000LL;
+	d.daemonize = st.a.daemonize;
+	d.pid_file = st.a.pid_file;
+	d.hooks = (struct daemon_hooks){ .start = on_start, .stop = on_stop, .arg = &st };
+	r = daemon_run(&d);
+	/* Stopped by a signal before anything was exported. */
+	if (r == USBIP_OK && !st.a.persist && !st.exported)
+		r = USBIP_E_FAILED;
+	/* A device we bound for nothing goes back to its driver. */
+	if (!st.a.persist && !st.exported && !was_bound)
+		device_source_release(st.src, st.a.busid);
+	device_source_free(st.src);
+	return usbip_exit_status(r);
 }

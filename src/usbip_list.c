@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernel/host.h"
+#include "kernel/vudc.h"
 #include "net/dial.h"
 #include "net/op_msg.h"
 #include "net/tcp.h"
@@ -21,8 +22,9 @@ enum list_format { FORMAT_TEXT, FORMAT_PARSABLE, FORMAT_JSON };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: usbip list [-l | -r HOST] [-p | --json]\n\n"
+	fprintf(out, "usage: usbip list [-l | -d | -r HOST] [-p | --json]\n\n"
 		     "  -l, --local        devices on this machine that can be exported (default)\n"
+		     "  -d, --device       gadgets on this machine's usbip-vudc (vUDC mode)\n"
 		     "  -r, --remote HOST  devices a usbipd on HOST exports\n"
 		     "  -p, --parsable     one line per device: busid=...#usbid=...#\n"
 		     "      --json         machine-readable output\n");
@@ -88,13 +90,13 @@ static void print_local_text(const struct usbip_local_device *dev)
 	       usbip_speed_str(u->speed));
 }
 
-static int list_local(enum list_format format)
+static int list_local(enum list_format format, bool gadgets)
 {
 	struct usbip_local_device *devs;
 	struct json_writer w;
 	size_t n, i;
 
-	if (usbip_host_list(&devs, &n, false) != 0)
+	if ((gadgets ? usbip_vudc_list(&devs, &n) : usbip_host_list(&devs, &n, false)) != 0)
 		return USBIP_EXIT_FAILURE;
 	if (format == FORMAT_JSON) {
 		json_init(&w, stdout);
@@ -202,19 +204,26 @@ static int list_remote(const char *host, enum list_format format)
 int usbip_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "local", no_argument, NULL, 'l' },	{ "remote", required_argument, NULL, 'r' },
-		{ "parsable", no_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
+		{ "local", no_argument, NULL, 'l' },
+		{ "remote", required_argument, NULL, 'r' },
+		{ "device", no_argument, NULL, 'd' },
+		{ "parsable", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	enum list_format format = FORMAT_TEXT;
 	const char *remote = NULL;
-	bool local = false;
+	bool local = false, gadgets = false;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "lr:ph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "lr:dph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			local = true;
+			break;
+		case 'd':
+			gadgets = true;
 			break;
 		case 'r':
 			remote = optarg;
@@ -234,10 +243,10 @@ int usbip_list(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usbip_usage_error("list", "unexpected argument '%s'", argv[optind]);
-	if (local && remote)
-		return usbip_usage_error("list", "-l and -r exclude each other");
+	if (local + gadgets + (remote != NULL) > 1)
+		return usbip_usage_error("list", "-l, -d and -r exclude each other");
 	usb_names_load(USBIDS_FILE);
-	rc = remote ? list_remote(remote, format) : list_local(format);
+	rc = remote ? list_remote(remote, format) : list_local(format, gadgets);
 	usb_names_free();
 	return rc;
 }

@@ -16,11 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/ev.h"
-#include "daemon/process.h"
+#include "daemon/daemon.h"
 #include "mtp/mtp_device.h"
 #include "net/tcp.h"
-#include "source/vdev_server.h"
+#include "source/device_export.h"
+#include "source/device_server.h"
+#include "source/vdev_source.h"
 #include "util/log.h"
 #include "usbip.h"
 
@@ -55,31 +56,19 @@ static void usage(FILE *out)
 }
 
 struct serve_state {
-	struct ev_loop *loop;
+	const struct serve_args *args;
 	struct mtp_device *mdev;
-	struct vdev_server *server;
-	int stop_signal;
+	struct device_source *src;
+	struct usbip_daemon *d;
+	struct device_export_target to;
+	struct ev_watch change_watch;
+	char path[USBIP_PATH_SIZE];
 };
-
-static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
-{
-	struct serve_state *st = w->data;
-	int sig = process_signalfd_read(w->fd);
-
-	(void)revents;
-	if (sig == SIGTERM || sig == SIGINT) {
-		log_info("signal %d: stopping", sig);
-		st->stop_signal = sig;
-		ev_loop_stop(loop);
-	}
-}
 
 static void on_changes(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
 	struct serve_state *st = w->data;
 
-	(void)loop;
-	(void)revents;
 	mtp_device_process_changes(st->mdev);
 }
 
@@ -88,7 +77,7 @@ static void on_export_ended(void *arg)
 	struct serve_state *st = arg;
 
 	log_info("the usbipa side detached the device");
-	ev_loop_stop(st->loop);
+	daemon_stop(st->d, USBIP_OK);
 }
 
 static int parse_args(int argc, char **argv, struct serve_args *a)
@@ -153,20 +142,82 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	return -1;
 }
 
+/* On the daemon's loop: the virtual device, then listening or exporting. */
+static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
+{
+	struct serve_state *st = arg;
+	const struct serve_args *a = st->args;
+	struct vdev_source_options sopts = {
+		.busid = a->busid, .path = st->path, .busnum = 1, .devnum = 2
+	};
+	enum usbip_result rc;
+	uint32_t status;
+
+	st->d = d;
+	snprintf(st->path, sizeof(st->path), "/sys/devices/serve-mtp/%s", a->busid);
+	st->src = vdev_source_new(loop, mtp_device_vdev(st->mdev), &sopts);
+	st->change_watch = (struct ev_watch){
+		.fd = mtp_device_watch_fd(st->mdev), .events = POLLIN, .cb = on_changes, .data = st
+	};
+	if (!st->src || (st->change_watch.fd >= 0 && ev_watch_add(loop, &st->change_watch) != 0)) {
+		log_err("cannot set up the event loop");
+		return USBIP_E_FAILED;
+	}
+	d->server.arg = st->src;
+	if (!a->remote) {
+		printf("serving %s as an MTP device: busid %s on port %u\n", a->dir, a->busid,
+		       d->listen_port);
+		fflush(stdout);
+		return USBIP_OK;
+	}
+	rc = device_export(st->src, a->busid, &st->to, &status);
+	if (rc != USBIP_OK)
+		return rc;
+	vdev_source_on_detach(st->src, on_export_ended, st);
+	printf("serving %s as an MTP device, exported to %s as %s\n", a->dir, a->remote, a->busid);
+	fflush(stdout);
+	return USBIP_OK;
+}
+
+/* Stopped while exported: ask usbipa to detach the device first. */
+static void on_stop(struct usbip_daemon *d, void *arg)
+{
+	struct serve_state *st = arg;
+	uint32_t status;
+
+	if (!st->args->remote || !vdev_source_attached(st->src))
+		return;
+	if (device_export_withdraw(st->src, st->args->busid, &st->to, &status) != USBIP_OK)
+		log_warn("could not withdraw %s from %s", st->args->busid, st->args->remote);
+}
+
 static int serve(const struct serve_args *a)
 {
 	struct mtp_device_options mopts = { .dir = a->dir,
 					    .read_only = a->read_only,
 					    .name = a->name };
-	char path[USBIP_PATH_SIZE];
-	struct vdev_server_options sopts = {
-		.busid = a->busid, .path = path, .busnum = 1, .devnum = 2
+	struct serve_state st = {
+		.args = a,
+		.to = { .host = a->remote,
+			.port = usbip_opts.tcp_port,
+			.tls = usbip_opts.tls,
+			.timeout_ms = EXPORT_TIMEOUT_MS },
 	};
-	struct serve_state st = { 0 };
-	struct usbip_tls *listen_tls = NULL;
-	char err[256];
-	struct ev_watch sig_watch, change_watch;
-	int fds[USBIP_MAX_LISTEN], nfds = 0, rc = USBIP_EXIT_FAILURE, i;
+	struct usbip_daemon d = {
+		.name = "usbip serve-mtp",
+		.listens = !a->remote,
+		.family = a->family,
+		.address = a->address,
+		.port = usbip_opts.tcp_port,
+		/* With --tls, listening takes the server side's certificate (--cert/--key). */
+		.use_tls = usbip_opts.tls != NULL,
+		.tls_options = usbip_opts.tls_options,
+		.server = { .name = "usbip serve-mtp",
+			    .requests = device_server_requests,
+			    .handle = device_server_handle },
+		.hooks = { .start = on_start, .stop = on_stop, .arg = &st },
+	};
+	enum usbip_result rc;
 	struct stat sb;
 
 	if (stat(a->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -174,77 +225,15 @@ static int serve(const struct serve_args *a)
 			errno && !S_ISDIR(sb.st_mode) ? strerror(errno) : "not a directory");
 		return USBIP_EXIT_FAILURE;
 	}
-	/* With --tls, listening takes the server side's certificate (--cert/--key). */
-	if (usbip_opts.tls && !a->remote) {
-		listen_tls = usbip_tls_new(&usbip_opts.tls_options, true, err, sizeof(err));
-		if (!listen_tls) {
-			fprintf(stderr, "usbip serve-mtp: %s\n", err);
-			return USBIP_EXIT_FAILURE;
-		}
-	}
-	sopts.listen_tls = listen_tls;
-	sopts.dial_tls = usbip_opts.tls;
-	snprintf(path, sizeof(path), "/sys/devices/serve-mtp/%s", a->busid);
 	st.mdev = mtp_device_new(&mopts);
 	if (!st.mdev) {
 		fprintf(stderr, "usbip serve-mtp: %s: %s\n", a->dir, strerror(errno));
-		usbip_tls_free(listen_tls);
 		return USBIP_EXIT_FAILURE;
 	}
-	st.loop = ev_loop_new();
-	st.server = st.loop ? vdev_server_new(st.loop, mtp_device_vdev(st.mdev), &sopts) : NULL;
-	sig_watch = (struct ev_watch){
-		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = &st
-	};
-	change_watch = (struct ev_watch){
-		.fd = mtp_device_watch_fd(st.mdev), .events = POLLIN, .cb = on_changes, .data = &st
-	};
-	if (!st.server || sig_watch.fd < 0 || ev_watch_add(st.loop, &sig_watch) != 0 ||
-	    (change_watch.fd >= 0 && ev_watch_add(st.loop, &change_watch) != 0)) {
-		log_err("cannot set up the event loop");
-		goto out;
-	}
-	if (a->remote) {
-		uint32_t status;
-
-		rc = vdev_server_export(st.server, a->remote, usbip_opts.tcp_port,
-					EXPORT_TIMEOUT_MS, &status);
-		if (rc != 0)
-			goto out;
-		vdev_server_on_detach(st.server, on_export_ended, &st);
-		printf("serving %s as an MTP device, exported to %s as %s\n", a->dir, a->remote,
-		       a->busid);
-	} else {
-		nfds = usbip_tcp_listen(a->address, usbip_opts.tcp_port, a->family, fds,
-					USBIP_MAX_LISTEN);
-		if (nfds < 0)
-			goto out;
-		if (vdev_server_listen(st.server, fds, nfds) != 0) {
-			for (i = 0; i < nfds; i++)
-				close(fds[i]);
-			goto out;
-		}
-		printf("serving %s as an MTP device: busid %s on port %s\n", a->dir, a->busid,
-		       usbip_opts.tcp_port);
-	}
-	fflush(stdout);
-	rc = ev_loop_run(st.loop) == 0 ? USBIP_EXIT_OK : USBIP_EXIT_FAILURE;
-	if (a->remote && st.stop_signal && vdev_server_attached(st.server)) {
-		uint32_t status;
-
-		/* Stopped while attached there: ask usbipa to detach it first. */
-		if (vdev_server_unexport(st.server, a->remote, usbip_opts.tcp_port,
-					 EXPORT_TIMEOUT_MS, &status) != 0)
-			log_warn("could not withdraw %s from %s", a->busid, a->remote);
-	}
-out:
-	vdev_server_free(st.server);
-	ev_loop_free(st.loop);
+	rc = daemon_run(&d);
+	device_source_free(st.src);
 	mtp_device_free(st.mdev);
-	usbip_tls_free(listen_tls);
-	if (sig_watch.fd >= 0)
-		close(sig_watch.fd);
-	return rc;
+	return usbip_exit_status(rc);
 }
 
 int usbip_serve_mtp(int argc, char **argv)

@@ -11,7 +11,7 @@ int usbip_unbind(int argc, char **argv)
 		"Unbinds the device from usbip-host (ending any export) and lets\n"
 		"the kernel probe its usual driver again.\n";
 	const char *busid;
-	int rc = usbip_parse_device_args(argc, argv, "unbind", help, NULL, &busid);
+	int rc = usbip_parse_device_args(argc, argv, "unbind", help, NULL, &busid, NULL);
 
 	if (rc >= 0)
 		return rc;

@@ -17,6 +17,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/policy.h"
+#include "exit_status.h"
 #include "kernel/vhci.h"
 #include "util/log.h"
 
@@ -63,23 +64,23 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 
 	if (usbip_decode_device(req->body, req->body_len, &udev, &err) != 0) {
 		log_warn("%s: bad export request: %s", conn->peer, err.msg);
-		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_ST_ERROR, NULL);
+		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
 		return;
 	}
 	if (!policy_allows_device(&d->policy, &udev)) {
 		log_warn("%s: refused device %s %04x:%04x%s%s: not in the allowed devices",
 			 conn->peer, udev.busid, udev.id_vendor, udev.id_product,
 			 udev.serial[0] ? " serial " : "", udev.serial);
-		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_ST_DENIED, NULL);
+		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
 		return;
 	}
 	if (udev.speed == USBIP_SPEED_UNKNOWN) {
 		log_warn("%s: refused %s: unknown speed", conn->peer, udev.busid);
-		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_ST_ERROR, NULL);
+		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
 		return;
 	}
 	if (usbip_vhci_open(&vhci) != 0) {
-		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_ST_ERROR, NULL);
+		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
 		return;
 	}
 	free_port = usbip_vhci_free_port(&vhci, udev.speed);
@@ -87,11 +88,11 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	if (free_port < 0) {
 		log_warn("%s: refused %s: no free vhci port for its speed (%s)", conn->peer,
 			 udev.busid, usbip_speed_str(udev.speed));
-		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_ST_NO_PORT, NULL);
+		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NO_PORT, NULL);
 		return;
 	}
 	/* Reply first, then attach: see the comment at the top. */
-	op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_ST_OK, NULL);
+	op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_OK, NULL);
 	conn = op_session_take_conn(session);
 	if (!conn)
 		return;
@@ -126,11 +127,13 @@ static void handle_unexport(struct usbipa *d, struct op_session *session,
 
 	if (usbip_decode_device(req->body, req->body_len, &udev, &err) != 0) {
 		log_warn("%s: bad unexport request: %s", conn->peer, err.msg);
-		op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_ST_ERROR, NULL);
+		op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED,
+				 NULL);
 		return;
 	}
 	if (usbip_vhci_open(&vhci) != 0) {
-		op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_ST_ERROR, NULL);
+		op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED,
+				 NULL);
 		return;
 	}
 	/* Only the host that exported a device may withdraw it. */
@@ -145,17 +148,18 @@ static void handle_unexport(struct usbipa *d, struct op_session *session,
 	usbip_vhci_close(&vhci);
 	if (found < 0) {
 		log_warn("%s: unexport of %s: not attached from this host", conn->peer, udev.busid);
-		op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_ST_NODEV, NULL);
+		op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_EXPORT_ST_NODEV, NULL);
 		return;
 	}
 	if (usbip_vhci_detach((unsigned)found) != 0) {
-		op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_ST_ERROR, NULL);
+		op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED,
+				 NULL);
 		return;
 	}
 	if ((unsigned)found < d->nports)
 		d->ours[found] = false;
 	log_info("%s: detached %s from port %d", conn->peer, udev.busid, found);
-	op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_ST_OK, NULL);
+	op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_EXPORT_ST_OK, NULL);
 }
 
 static void handle_request(struct op_session *session, const struct op_request *req, void *arg)
@@ -167,7 +171,7 @@ static void handle_request(struct op_session *session, const struct op_request *
 
 	if (!policy_allows_peer(&d->policy, (struct sockaddr *)&conn->peer_addr)) {
 		log_warn("%s: refused: not an allowed host", conn->peer);
-		op_session_reply(session, reply, USBIP_ST_DENIED, NULL);
+		op_session_reply(session, reply, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
 		return;
 	}
 	if (req->hdr.code == USBIP_OP_REQ_EXPORT)
@@ -210,7 +214,7 @@ static int policy_option(int opt, const char *arg, void *ctx)
 	return opt == 'A' || opt == 'H';
 }
 
-static void before_exit(void *arg)
+static void on_stop(struct usbip_daemon *d, void *arg)
 {
 	detach_ours(arg);
 }
@@ -230,18 +234,22 @@ int main(int argc, char **argv)
 	struct usbip_daemon d = {
 		.name = "usbipa",
 		.default_pid_file = DEFAULT_PID_FILE,
+		.listens = true,
 		.server = { .name = "usbipa",
 			    .requests = served,
 			    .handle = handle_request,
 			    .arg = &state },
+		.hooks = { .stop = on_stop, .arg = &state },
 	};
 	struct usbip_vhci vhci;
-	int rc;
+	enum usbip_result rc;
+	int exit_code;
 
 	usbip_log_init("usbipa", false);
-	rc = daemon_parse_args(&d, argc, argv, opts, usage, policy_option, &state);
-	if (rc >= 0)
-		return rc;
+	exit_code = usbip_exit_for_args(
+		daemon_parse_args(&d, argc, argv, opts, usage, policy_option, &state));
+	if (exit_code >= 0)
+		return exit_code;
 	/* Not fatal: the module may be loaded later; until then exports are refused. */
 	if (usbip_vhci_open(&vhci) == 0) {
 		state.nports = vhci.nports;
@@ -252,13 +260,13 @@ int main(int argc, char **argv)
 	}
 	state.ours = calloc(state.nports, sizeof(*state.ours));
 	if (!state.ours)
-		return 1;
+		return USBIP_EXIT_FAILURE;
 	if (!state.policy.nnetworks)
 		log_warn("no --allow-host: accepting exports from any host");
 	if (!state.policy.ndevices)
 		log_warn("no --allow-device: accepting any device");
-	rc = daemon_run(&d, before_exit, &state);
+	rc = daemon_run(&d);
 	policy_free(&state.policy);
 	free(state.ours);
-	return rc;
+	return usbip_exit_status(rc);
 }

@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * usbipd: the device-side daemon. Answers OP_REQ_DEVLIST with the devices
- * bound to usbip-host and OP_REQ_IMPORT by handing the connection to the
- * device's stub, then replying.
+ * usbipd: the device-side daemon of classic mode. Answers OP_REQ_DEVLIST
+ * with the devices bound to usbip-host (or, with --device, the gadgets
+ * bound to usbip-vudc) and OP_REQ_IMPORT by replying and handing the
+ * connection to the device (libsrc/source/device_server.c).
  */
 #include "config.h"
 
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "exit_status.h"
 #include "kernel/host.h"
+#include "kernel/vudc.h"
+#include "source/device_server.h"
+#include "source/host_source.h"
+#include "source/vudc_source.h"
 #include "util/log.h"
 
 #define DEFAULT_PID_FILE RUNSTATEDIR "/usbipd.pid"
@@ -25,101 +26,64 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: usbipd [options]\n\n"
 		"Serves the devices bound to usbip-host (see 'usbip bind') to 'usbip "
-		"attach'.\n\n" USBIP_DAEMON_OPTIONS_HELP "  -h, --help            show this help\n"
+		"attach'.\n\n"
+		"  -e, --device          serve the gadgets bound to usbip-vudc instead\n"
+		"                        (vUDC mode: this machine is the USB "
+		"device)\n" USBIP_DAEMON_OPTIONS_HELP "  -h, --help            show this help\n"
 		"  -v, --version         show the version\n\n"
 		"The default pid file is %s.\n",
 		DEFAULT_PID_FILE);
 }
 
-static void fill_devlist(struct usbip_devlist *list, struct usbip_local_device *devs, size_t n)
+static int own_option(int opt, const char *arg, void *ctx)
 {
-	size_t i;
+	bool *vudc = ctx;
 
-	list->count = 0;
-	list->entries = calloc(n ? n : 1, sizeof(*list->entries));
-	if (!list->entries)
-		return;
-	/* Like the kernel's usbipd: a device in use is not offered. */
-	for (i = 0; i < n && list->count < USBIP_MAX_DEVLIST; i++)
-		if (devs[i].stub_status == USBIP_STUB_AVAILABLE)
-			list->entries[list->count++] = devs[i].info;
-}
-
-static void handle_devlist(struct op_session *session)
-{
-	struct usbip_local_device *devs = NULL;
-	struct usbip_devlist list = { 0, NULL };
-	size_t n = 0;
-
-	if (usbip_host_list(&devs, &n, true) == 0)
-		fill_devlist(&list, devs, n);
-	free(devs);
-	if (!list.entries) {
-		op_session_reply(session, USBIP_OP_REP_DEVLIST, USBIP_ST_ERROR, NULL);
-		return;
-	}
-	log_info("%s: listed %u exportable devices", op_session_conn(session)->peer, list.count);
-	op_session_reply_devlist(session, &list);
-	usbip_devlist_free(&list);
-}
-
-static void handle_import(struct op_session *session, const struct op_request *req)
-{
-	struct usbip_conn *conn = op_session_conn(session);
-	struct usbip_local_device dev;
-	struct usbip_wire_error err;
-	char busid[USBIP_BUSID_SIZE];
-	enum usbip_op_status status;
-
-	if (usbip_decode_import_request(req->body, req->body_len, busid, &err) != 0) {
-		log_warn("%s: bad import request: %s", conn->peer, err.msg);
-		op_session_reply(session, USBIP_OP_REP_IMPORT, USBIP_ST_ERROR, NULL);
-		return;
-	}
-	/* The stub takes the socket first; the reply follows on it, as in the kernel tools. */
-	status = usbip_host_export(busid, usbip_conn_kernel_fd(conn), &dev);
-	if (status != USBIP_ST_OK) {
-		log_warn("%s: import of %s refused: %s", conn->peer, busid,
-			 usbip_op_status_str(status));
-		op_session_reply(session, USBIP_OP_REP_IMPORT, status, NULL);
-		return;
-	}
-	log_info("%s: imported %s (%04x:%04x)", conn->peer, busid, dev.info.udev.id_vendor,
-		 dev.info.udev.id_product);
-	op_session_reply(session, USBIP_OP_REP_IMPORT, USBIP_ST_OK, &dev.info.udev);
-}
-
-static void handle_request(struct op_session *session, const struct op_request *req, void *arg)
-{
-	(void)arg;
-	if (req->hdr.code == USBIP_OP_REQ_DEVLIST)
-		handle_devlist(session);
-	else
-		handle_import(session, req);
+	if (opt != 'e')
+		return 0;
+	*vudc = true;
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "device", no_argument, NULL, 'e' },
 		USBIP_DAEMON_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const uint16_t served[] = { USBIP_OP_REQ_DEVLIST, USBIP_OP_REQ_IMPORT, 0 };
 	struct usbip_daemon d = {
 		.name = "usbipd",
 		.default_pid_file = DEFAULT_PID_FILE,
-		.server = { .name = "usbipd", .requests = served, .handle = handle_request },
+		.short_options = "e",
+		.listens = true,
+		.server = { .name = "usbipd",
+			    .requests = device_server_requests,
+			    .handle = device_server_handle },
 	};
-	int rc;
+	struct device_source *src;
+	enum usbip_result rc;
+	int exit_code;
+	bool vudc = false;
 
 	usbip_log_init("usbipd", false);
-	rc = daemon_parse_args(&d, argc, argv, opts, usage, NULL, NULL);
-	if (rc >= 0)
-		return rc;
+	exit_code = usbip_exit_for_args(
+		daemon_parse_args(&d, argc, argv, opts, usage, own_option, &vudc));
+	if (exit_code >= 0)
+		return exit_code;
 	/* Not fatal: the module may be loaded later, and until then the list is empty. */
-	if (!usbip_host_driver_loaded())
-		log_warn("serving an empty device list until usbip-host is loaded");
-	return daemon_run(&d, NULL, NULL);
+	if (vudc ? !usbip_vudc_driver_loaded() : !usbip_host_driver_loaded())
+		log_warn("serving an empty device list until %s is loaded",
+			 vudc ? "usbip-vudc" : "usbip-host");
+	src = vudc ? vudc_source_new() : host_source_new();
+	if (!src) {
+		log_err("out of memory");
+		return USBIP_EXIT_FAILURE;
+	}
+	d.server.arg = src;
+	rc = daemon_run(&d);
+	device_source_free(src);
+	return usbip_exit_status(rc);
 }

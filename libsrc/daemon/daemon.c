@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon/ev.h"
 #include "daemon/process.h"
 #include "util/log.h"
 
@@ -29,6 +28,11 @@ int daemon_option(struct usbip_daemon *d, int opt, char *arg, int argc, char **a
 		d->address = arg;
 		return 1;
 	case 't':
+		if (!usbip_tcp_port_ok(arg)) {
+			fprintf(stderr, "%s: --tcp-port wants a port from 0 to 65535, not '%s'\n",
+				d->name, arg);
+			return -1;
+		}
 		d->port = arg;
 		return 1;
 	case 'D':
@@ -50,84 +54,117 @@ int daemon_option(struct usbip_daemon *d, int opt, char *arg, int argc, char **a
 	return rc;
 }
 
-int daemon_parse_args(struct usbip_daemon *d, int argc, char **argv, const struct option *opts,
-		      void (*usage)(FILE *out),
-		      int (*own_option)(int opt, const char *arg, void *ctx), void *ctx)
+enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv,
+				   const struct option *opts, void (*usage)(FILE *out),
+				   int (*own_option)(int opt, const char *arg, void *ctx),
+				   void *ctx)
 {
+	char shortopts[64];
 	int c, rc;
 
+	snprintf(shortopts, sizeof(shortopts), "%s%shv", USBIP_DAEMON_SHORT_OPTIONS,
+		 d->short_options ? d->short_options : "");
 	opterr = 0; /* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, USBIP_DAEMON_SHORT_OPTIONS "hv", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
-			return 0;
+			return DAEMON_ARGS_DONE;
 		case 'v':
 			printf("%s (%s) %s\n", d->name, PACKAGE_NAME, PACKAGE_VERSION);
-			return 0;
+			return DAEMON_ARGS_DONE;
 		default:
 			rc = own_option ? own_option(c, optarg, ctx) : 0;
 			if (rc == 0)
 				rc = daemon_option(d, c, optarg, argc, argv);
 			if (rc < 0)
-				return 2;
+				return DAEMON_ARGS_BAD;
 			if (rc == 0) {
 				fprintf(stderr,
 					"%s: unknown option or missing value: '%s' (see --help)\n",
 					d->name, optind > 0 ? argv[optind - 1] : "");
-				return 2;
+				return DAEMON_ARGS_BAD;
 			}
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "%s: unexpected argument '%s'\n", d->name, argv[optind]);
-		return 2;
+		return DAEMON_ARGS_BAD;
 	}
-	return -1;
+	return DAEMON_ARGS_RUN;
+}
+
+void daemon_ready(struct usbip_daemon *d)
+{
+	log_info("%s %s ready%s", d->name, PACKAGE_VERSION, d->tls ? " (TLS)" : "");
+	process_ready();
+}
+
+void daemon_stop(struct usbip_daemon *d, enum usbip_result result)
+{
+	d->result = result;
+	if (d->loop)
+		ev_loop_stop(d->loop);
 }
 
 static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
+	struct usbip_daemon *d = w->data;
 	int sig = process_signalfd_read(w->fd);
 
 	if (sig == SIGCHLD) {
 		/* Relay processes that ended. */
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
+	} else if (sig == SIGHUP) {
+		if (d->hooks.reload)
+			d->hooks.reload(d, d->hooks.arg);
 	} else if (sig == SIGTERM || sig == SIGINT) {
 		log_info("signal %d: shutting down", sig);
-		ev_loop_stop(loop);
+		daemon_stop(d, USBIP_OK);
 	}
 }
 
-int daemon_run(struct usbip_daemon *d, void (*before_exit)(void *arg), void *arg)
+/* The shared options that contradict each other, in one line each. */
+static bool options_ok(const struct usbip_daemon *d)
 {
-	struct ev_watch sig_watch;
-	struct op_server *server = NULL;
-	struct ev_loop *loop = NULL;
-	struct usbip_tls *tls = NULL;
-	int fds[USBIP_MAX_LISTEN], nfds, i, rc = 1;
-	bool pid_written = false;
-	char err[256];
-
 	if (!d->use_tls &&
 	    (d->tls_options.cert_file || d->tls_options.ca_file || d->tls_options.nsubjects)) {
 		fprintf(stderr, "%s: --cert, --key, --ca and --allow-subject go with --tls\n",
 			d->name);
-		return 2;
+		return false;
 	}
-	if (d->use_tls) {
-		tls = usbip_tls_new(&d->tls_options, true, err, sizeof(err));
-		if (!tls) {
+	return true;
+}
+
+enum usbip_result daemon_run(struct usbip_daemon *d)
+{
+	struct ev_watch sig_watch = { .fd = -1 };
+	struct op_server *server = NULL;
+	int fds[USBIP_MAX_LISTEN], nfds = 0, i;
+	enum usbip_result rc = USBIP_E_FAILED;
+	bool pid_written = false, started = false;
+	char err[256];
+
+	if (!options_ok(d))
+		return USBIP_E_CONFIG;
+	if (d->listens && d->use_tls) {
+		d->tls = usbip_tls_new(&d->tls_options, true, err, sizeof(err));
+		if (!d->tls) {
 			fprintf(stderr, "%s: %s\n", d->name, err);
-			return 1;
+			return USBIP_E_CONFIG;
 		}
-		d->server.tls = tls;
+		d->server.tls = d->tls;
 	}
-	nfds = usbip_tcp_listen(d->address, d->port ? d->port : USBIP_DEFAULT_PORT, d->family, fds,
-				USBIP_MAX_LISTEN);
-	if (nfds < 0)
-		goto out;
+	if (d->listens) {
+		nfds = usbip_tcp_listen(d->address, d->port ? d->port : USBIP_DEFAULT_PORT,
+					d->family, fds, USBIP_MAX_LISTEN);
+		if (nfds < 0) {
+			nfds = 0;
+			goto out;
+		}
+		d->listen_port = usbip_tcp_local_port(fds[0]);
+	}
 	if (d->daemonize) {
 		usbip_log_init(d->name, true);
 		if (process_daemonize() != 0)
@@ -138,27 +175,54 @@ int daemon_run(struct usbip_daemon *d, void (*before_exit)(void *arg), void *arg
 			goto out; /* another instance's file: not ours to remove */
 		pid_written = true;
 	}
-	loop = ev_loop_new();
-	server = loop ? op_server_new(loop, &d->server) : NULL;
-	sig_watch =
-		(struct ev_watch){ .fd = process_signalfd(), .events = POLLIN, .cb = on_signal };
-	if (!server || sig_watch.fd < 0 || ev_watch_add(loop, &sig_watch) != 0) {
+	d->loop = ev_loop_new();
+	sig_watch = (struct ev_watch){
+		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = d
+	};
+	if (!d->loop || sig_watch.fd < 0 || ev_watch_add(d->loop, &sig_watch) != 0) {
 		log_err("cannot set up the event loop");
 		goto out;
 	}
-	for (i = 0; i < nfds; i++)
-		if (op_server_listen(server, fds[i]) != 0)
+	/*
+	 * The daemon's own work first (it may make what the server hands
+	 * requests to); connections wait in the listening sockets' backlog.
+	 */
+	d->result = USBIP_OK;
+	if (d->hooks.start) {
+		rc = d->hooks.start(d, d->loop, d->hooks.arg);
+		if (rc != USBIP_OK)
 			goto out;
-	log_info("%s %s ready%s", d->name, PACKAGE_VERSION, tls ? " (TLS)" : "");
-	process_ready();
-	rc = ev_loop_run(loop) == 0 ? 0 : 1;
-	if (before_exit)
-		before_exit(arg);
+		started = true;
+	}
+	rc = USBIP_E_FAILED;
+	if (d->listens) {
+		server = op_server_new(d->loop, &d->server);
+		if (!server)
+			goto out;
+		for (i = 0; i < nfds; i++) {
+			/* The server owns each socket once it took it. */
+			if (op_server_listen(server, fds[i]) != 0)
+				goto out;
+			fds[i] = -1;
+		}
+	}
+	if (!d->ready_later)
+		daemon_ready(d);
+	rc = ev_loop_run(d->loop) == 0 ? d->result : USBIP_E_FAILED;
 out:
+	if (started && d->hooks.stop)
+		d->hooks.stop(d, d->hooks.arg);
 	op_server_free(server);
-	ev_loop_free(loop);
+	for (i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (sig_watch.fd >= 0)
+		close(sig_watch.fd);
+	ev_loop_free(d->loop);
+	d->loop = NULL;
 	if (pid_written)
 		process_pidfile_remove(d->pid_file);
-	usbip_tls_free(tls);
+	usbip_tls_free(d->tls);
+	d->tls = NULL;
 	return rc;
 }

@@ -1,28 +1,59 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What usbipd and usbipa share around their request handlers: the common
- * options (addresses, port, -D, pid file, debug, TLS) and the run: listen,
- * detach, serve until SIGTERM, reap relay processes, clean up.
+ * The one daemon runner. usbipd, usbipa, serve-mtp and `connect --persist`
+ * each describe what they serve (a request handler to listen with, and/or
+ * hooks that start and stop their own work on the event loop); the runner
+ * does the rest the same way for all: the shared options, TLS, listening,
+ * detaching with -D, the pid file, readiness, signals, and the teardown.
  */
-#ifndef USBIP_DAEMON_MAIN_H
-#define USBIP_DAEMON_MAIN_H
+#ifndef USBIP_DAEMON_DAEMON_H
+#define USBIP_DAEMON_DAEMON_H
 
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "daemon/ev.h"
 #include "daemon/op_server.h"
 #include "net/tcp.h"
 #include "net/tls.h"
+#include "util/result.h"
+
+struct usbip_daemon;
+
+struct daemon_hooks {
+	/*
+	 * Called once the sockets listen and the daemon is in the background,
+	 * before requests are served and before it says it is ready: sets up
+	 * the daemon's own work on loop (and may fill in server.arg). Anything
+	 * but USBIP_OK ends the run with that result.
+	 */
+	enum usbip_result (*start)(struct usbip_daemon *d, struct ev_loop *loop, void *arg);
+	/* SIGHUP. */
+	void (*reload)(struct usbip_daemon *d, void *arg);
+	/* After SIGTERM or SIGINT, before the teardown: undo what start did. */
+	void (*stop)(struct usbip_daemon *d, void *arg);
+	void *arg;
+};
 
 struct usbip_daemon {
-	const char *name;
-	const char *default_pid_file;
-	enum usbip_family family;
-	const char *address, *port, *pid_file;
-	bool daemonize, use_tls;
+	const char *name;	      /* for logs and messages */
+	const char *default_pid_file; /* for a bare -P */
+	const char *short_options;    /* the daemon's own, for getopt (may be NULL) */
+	bool listens;		      /* serve requests with .server */
+	bool ready_later;	      /* start() calls daemon_ready() itself */
+	enum usbip_family family;     /* -4, -6 */
+	const char *address, *port;   /* -a, -t */
+	const char *pid_file;	      /* -P */
+	bool daemonize, use_tls;      /* -D, --tls */
 	struct usbip_tls_options tls_options;
 	struct op_server_config server; /* the caller fills name, requests, handle, arg */
+	struct daemon_hooks hooks;
+	/* Set by the runner while it runs. */
+	struct ev_loop *loop;
+	struct usbip_tls *tls; /* the server context when listening with --tls */
+	uint16_t listen_port;  /* the port it listens on (the kernel's pick for port 0) */
+	enum usbip_result result;
 };
 
 #define USBIP_DAEMON_SHORT_OPTIONS "46a:t:DP::d"
@@ -36,21 +67,29 @@ struct usbip_daemon {
 	"  -4, --ipv4            listen on IPv4 only\n"                                            \
 	"  -6, --ipv6            listen on IPv6 only\n"                                            \
 	"  -a, --address ADDR    listen on this address only (default: all)\n"                     \
-	"  -t, --tcp-port PORT   listen on PORT (default " USBIP_DEFAULT_PORT ")\n"                \
+	"  -t, --tcp-port PORT   listen on PORT (default " USBIP_DEFAULT_PORT                      \
+	"; 0: one the kernel picks, logged)\n"                                                     \
 	"  -D, --daemon          run in the background, logging to syslog\n"                       \
 	"  -P, --pid[=FILE]      write a locked pid file\n"                                        \
 	"  -d, --debug           print debugging messages\n" USBIP_TLS_OPTIONS_HELP
+
+/* What daemon_parse_args found. */
+enum daemon_args {
+	DAEMON_ARGS_RUN,  /* go on */
+	DAEMON_ARGS_DONE, /* --help or --version printed: exit 0 */
+	DAEMON_ARGS_BAD,  /* a usage error, said in one line: exit 2 */
+};
 
 /*
  * Parses a daemon's command line: opts holds the shared options (above),
  * the daemon's own, and "help"/"version" ('h', 'v'). own_option takes the
  * daemon's own ones: it returns 1 when it took one, 0 when it is not its,
- * -1 after printing why the value is wrong. Returns -1 to go on, or the
- * exit code to return (help or version printed, or a usage error).
+ * -1 after printing why the value is wrong.
  */
-int daemon_parse_args(struct usbip_daemon *d, int argc, char **argv, const struct option *opts,
-		      void (*usage)(FILE *out),
-		      int (*own_option)(int opt, const char *arg, void *ctx), void *ctx);
+enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv,
+				   const struct option *opts, void (*usage)(FILE *out),
+				   int (*own_option)(int opt, const char *arg, void *ctx),
+				   void *ctx);
 
 /*
  * Takes one of the shared options. Returns 1 if it was one, 0 if not, -1
@@ -59,10 +98,16 @@ int daemon_parse_args(struct usbip_daemon *d, int argc, char **argv, const struc
 int daemon_option(struct usbip_daemon *d, int opt, char *arg, int argc, char **argv);
 
 /*
- * Listens, goes to the background with -D, writes the pid file and serves
- * until SIGTERM or SIGINT; then calls before_exit(arg) if given. Returns
- * the process exit code.
+ * Runs the daemon until SIGTERM or SIGINT (or daemon_stop): TLS context,
+ * listening sockets, -D, pid file, start hook, readiness, the event loop,
+ * stop hook, teardown. Returns how it ended.
  */
-int daemon_run(struct usbip_daemon *d, void (*before_exit)(void *arg), void *arg);
+enum usbip_result daemon_run(struct usbip_daemon *d);
+
+/* For a start hook with ready_later: the daemon is serving now. */
+void daemon_ready(struct usbip_daemon *d);
+
+/* Ends daemon_run's loop with result (as SIGTERM does, with the stop hook). */
+void daemon_stop(struct usbip_daemon *d, enum usbip_result result);
 
 #endif

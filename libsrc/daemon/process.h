@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What every daemon does at start: detach, pid file, signals as events. */
-#ifndef USBIP_DAEMON_H
-#define USBIP_DAEMON_H
+#ifndef USBIP_DAEMON_PROCESS_H
+#define USBIP_DAEMON_PROCESS_H
 
 /*
  * Forks into the background (-D). The parent waits until the child calls

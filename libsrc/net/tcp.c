@@ -162,6 +162,59 @@ struct usbip_conn *usbip_tcp_connect(const char *host, const char *port, int tim
 	return NULL;
 }
 
+static void set_port(struct sockaddr *sa, uint16_t port)
+{
+	if (sa->sa_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)sa)->sin_port = htons(port);
+}
+
+bool usbip_tcp_port_ok(const char *text)
+{
+	unsigned long v;
+	char *end;
+
+	if (!text || *text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	return !*end && !errno && v <= 65535;
+}
+
+uint16_t usbip_tcp_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					      : ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* One listening socket on ai; -1 with errno set. */
+static int listen_on(const struct addrinfo *ai)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			ai->ai_protocol);
+	int on = 1, saved;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* One socket per family, so IPv4 and IPv6 can both bind the port. */
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family family, int *fds,
 		     int max)
 {
@@ -173,7 +226,8 @@ int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family famil
 		.ai_flags = AI_PASSIVE,
 	};
 	struct addrinfo *res, *ai;
-	int rc, n = 0, on = 1;
+	uint16_t chosen = 0;
+	int rc, n = 0, pass, i;
 
 	rc = getaddrinfo(addr, port, &hints, &res);
 	if (rc) {
@@ -181,27 +235,43 @@ int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family famil
 			gai_strerror(rc));
 		return -1;
 	}
-	for (ai = res; ai && n < max; ai = ai->ai_next) {
-		char name[80];
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-				ai->ai_protocol);
+	/*
+	 * IPv4 first: with port 0 the kernel picks the port there, and every
+	 * other address then listens on that same port.
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		for (ai = res; ai; ai = ai->ai_next) {
+			char name[80];
+			int fd;
 
-		format_addr(ai->ai_addr, ai->ai_addrlen, name, sizeof(name));
-		if (fd < 0) {
-			log_warn("cannot open a socket for %s: %s", name, strerror(errno));
-			continue;
+			if ((ai->ai_family == AF_INET) != (pass == 0))
+				continue;
+			if (chosen)
+				set_port(ai->ai_addr, chosen);
+			format_addr(ai->ai_addr, ai->ai_addrlen, name, sizeof(name));
+			fd = n < max ? listen_on(ai) : -1;
+			if (fd < 0) {
+				/*
+				 * Only IPv6 on a machine without it may be missing, and only
+				 * when nobody asked for it: anything else would leave the
+				 * daemon up without an address its clients expect.
+				 */
+				if (!addr && family == USBIP_FAMILY_ANY &&
+				    ai->ai_family == AF_INET6) {
+					log_warn("not listening on %s: %s", name, strerror(errno));
+					continue;
+				}
+				log_err("cannot listen on %s: %s", name,
+					n < max ? strerror(errno) : "too many addresses");
+				goto fail;
+			}
+			if (!chosen)
+				chosen = usbip_tcp_local_port(fd);
+			set_port(ai->ai_addr, chosen);
+			format_addr(ai->ai_addr, ai->ai_addrlen, name, sizeof(name));
+			log_info("listening on %s", name);
+			fds[n++] = fd;
 		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-		/* One socket per family, so IPv4 and IPv6 can both bind the port. */
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
-			log_warn("cannot listen on %s: %s", name, strerror(errno));
-			close(fd);
-			continue;
-		}
-		log_info("listening on %s", name);
-		fds[n++] = fd;
 	}
 	freeaddrinfo(res);
 	if (n == 0) {
@@ -209,6 +279,11 @@ int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family famil
 		return -1;
 	}
 	return n;
+fail:
+	freeaddrinfo(res);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	return -1;
 }
 
 struct usbip_conn *usbip_tcp_accept(int listen_fd)

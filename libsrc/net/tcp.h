@@ -3,6 +3,9 @@
 #ifndef USBIP_TRANSPORT_TCP_H
 #define USBIP_TRANSPORT_TCP_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "net/conn.h"
 
 #define USBIP_DEFAULT_PORT "3240"
@@ -24,6 +27,15 @@ struct usbip_conn *usbip_tcp_connect(const char *host, const char *port, int tim
  */
 int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family family, int *fds,
 		     int max);
+
+/*
+ * Whether text is a TCP port as the command lines take it: decimal, 0 to
+ * 65535 (0: any, for listening). getaddrinfo would take 99999 as 34463.
+ */
+bool usbip_tcp_port_ok(const char *text);
+
+/* The local port a socket is bound to (0 if unknown). */
+uint16_t usbip_tcp_local_port(int fd);
 
 /* Accepts one connection from a listening socket; NULL if none is pending. */
 struct usbip_conn *usbip_tcp_accept(int listen_fd);

@@ -105,10 +105,21 @@ const char *usbip_op_status_str(uint32_t status)
 		return "no such device";
 	case USBIP_ST_ERROR:
 		return "request failed";
-	case USBIP_ST_DENIED:
-		return "refused by policy";
-	case USBIP_ST_NO_PORT:
+	}
+	return "unknown status";
+}
+
+const char *usbip_export_status_str(uint32_t status)
+{
+	switch (status) {
+	case USBIP_EXPORT_ST_OK:
+		return "ok";
+	case USBIP_EXPORT_ST_NOT_ACCEPTED:
+		return "not accepted (the server's log says why)";
+	case USBIP_EXPORT_ST_NO_PORT:
 		return "no free virtual port";
+	case USBIP_EXPORT_ST_NODEV:
+		return "no such device";
 	}
 	return "unknown status";
 }

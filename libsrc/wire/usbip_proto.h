@@ -30,10 +30,9 @@ enum usbip_op_code {
 };
 
 /*
- * Status values carried in the OP_* header. 0..5 are the kernel tools' ST_*
- * values (tools/usb/usbip/libsrc/usbip_common.h) and mean the same here, so
- * Debian's usbip prints the right message for them. 6 and 7 are ours, used
- * only on replies to OP_REQ_EXPORT, which the kernel tools never receive.
+ * Status values carried in the header of the classic replies (DEVLIST,
+ * IMPORT): the kernel tools' ST_* values (tools/usb/usbip/libsrc/
+ * usbip_common.h), so that Debian's usbip prints the right message.
  */
 enum usbip_op_status {
 	USBIP_ST_OK = 0,       /* request completed */
@@ -42,12 +41,25 @@ enum usbip_op_status {
 	USBIP_ST_DEV_ERR = 3,  /* device in error state */
 	USBIP_ST_NODEV = 4,    /* no device with that busid */
 	USBIP_ST_ERROR = 5,    /* any other failure */
-	USBIP_ST_DENIED = 6,   /* refused by the receiver's policy */
-	USBIP_ST_NO_PORT = 7,  /* no free vhci port of the needed speed */
 };
 
 /* Human-readable text for an OP status (never NULL). */
 const char *usbip_op_status_str(uint32_t status);
+
+/*
+ * Status values of OP_REP_EXPORT and OP_REP_UNEXPORT, as the export patch
+ * series defines them (its usbipa answers these, its connect reads them).
+ * A refusal by policy is NOT_ACCEPTED: the reason stays in usbipa's log.
+ */
+enum usbip_export_status {
+	USBIP_EXPORT_ST_OK = 0,		  /* exported (attached) / withdrawn */
+	USBIP_EXPORT_ST_NOT_ACCEPTED = 1, /* refused: policy, bad request, any failure */
+	USBIP_EXPORT_ST_NO_PORT = 2,	  /* no free vhci port of the device's speed */
+	USBIP_EXPORT_ST_NODEV = 3,	  /* unexport: no such device from this node */
+};
+
+/* Human-readable text for an export reply's status (never NULL). */
+const char *usbip_export_status_str(uint32_t status);
 
 /* Fixed sizes on the wire. */
 #define USBIP_OP_HEADER_SIZE	    8

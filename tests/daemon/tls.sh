@@ -19,31 +19,16 @@ if ! command -v openssl >/dev/null || ! make_certs "$c" 2>"$work/certs.err"; the
 	echo "Bail out! cannot make test certificates: $(cat "$work/certs.err")"
 	exit 1
 fi
-base=$((20000 + $$ % 20000))
-n=0 failed=0
+. "$srcdir/tests/daemon/lib.sh"
 
-# start NAME PORT ARGS...: a usbipd in the background, logging to $work/NAME.log
+# start NAME ARGS...: a usbipd in the background on a port the kernel picks,
+# logging to $work/NAME.log; sets $port_NAME
 start() {
-	_name=$1 _port=$2
-	shift 2
-	"$usbipd" -t "$_port" "$@" >"$work/$_name.log" 2>&1 &
-	pids="$pids $!"
-	_i=0
-	while ! grep -q "ready" "$work/$_name.log" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ $_i -lt 50 ] || { echo "Bail out! usbipd $_name did not start"; cat "$work/$_name.log"; exit 1; }
-		sleep 0.1
-	done
-}
-result() { # NAME OK? DETAILS
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n - $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $1"
-		printf '%s\n' "$3" | sed 's/^/# /'
-	fi
+	_name=$1
+	shift
+	daemon_start "$work/$_name.log" "$usbipd" -t 0 "$@"
+	pids="$pids $daemon_pid"
+	eval "port_$_name=$daemon_port"
 }
 # expect_ok NAME CLIENT-ARGS...: list -r works
 expect_ok() {
@@ -67,13 +52,13 @@ daemon_logged() { # NAME LOG PATTERN
 	result "$1" $? "$(tail -5 "$work/$2.log")"
 }
 
-p1=$base p2=$((base + 1)) p3=$((base + 2)) p4=$((base + 3)) p5=$((base + 4))
-start tls $p1 --tls --cert "$c/server.pem" --key "$c/server.key"
-start plain $p2
-start expired $p3 --tls --cert "$c/expired.pem" --key "$c/expired.key"
-start mutual $p4 --tls --cert "$c/server.pem" --key "$c/server.key" --ca "$c/ca.pem"
-start subject $p5 --tls --cert "$c/server.pem" --key "$c/server.key" --ca "$c/ca.pem" \
+start tls --tls --cert "$c/server.pem" --key "$c/server.key"
+start plain
+start expired --tls --cert "$c/expired.pem" --key "$c/expired.key"
+start mutual --tls --cert "$c/server.pem" --key "$c/server.key" --ca "$c/ca.pem"
+start subject --tls --cert "$c/server.pem" --key "$c/server.key" --ca "$c/ca.pem" \
 	--allow-subject node2 --allow-subject "CN=node3"
+p1=$port_tls p2=$port_plain p3=$port_expired p4=$port_mutual p5=$port_subject
 
 expect_ok "CA and name (localhost)" --tls --ca "$c/ca.pem" -t $p1 list -r localhost
 expect_ok "CA and name (127.0.0.1 in the certificate's SAN)" --tls --ca "$c/ca.pem" -t $p1 list -r 127.0.0.1
@@ -102,7 +87,7 @@ expect_fail "subject not allowed" "TLS handshake failed" --tls --ca "$c/ca.pem" 
 daemon_logged "the daemon logs the refused subject" subject "is not an allowed subject"
 expect_fail "a missing key file is one clear line" "key" --tls --ca "$c/ca.pem" \
 	--cert "$c/client.pem" --key "$work/nonexistent.key" -t $p4 list -r localhost
-! "$usbipd" --tls -t $((base + 9)) >"$work/nocert.log" 2>&1 && grep -q "needs --cert and --key" "$work/nocert.log"
+! "$usbipd" --tls -t 0 >"$work/nocert.log" 2>&1 && grep -q "needs --cert and --key" "$work/nocert.log"
 result "a TLS daemon without a certificate refuses to start" $? "$(cat "$work/nocert.log")"
 expect_ok "the daemons still serve after all that" --tls --ca "$c/ca.pem" -t $p1 list -r localhost
 echo "1..$n"

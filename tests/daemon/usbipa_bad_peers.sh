@@ -6,15 +6,16 @@
 set -u
 builddir=${top_builddir:-.}
 bad_peer=$builddir/tests/tools/bad_peer
-port=$((20000 + ($$ + 7) % 20000))
 log=$(mktemp)
+pid=
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
 
 good_request() {
 	"$bad_peer" 127.0.0.1 "$port" export && "$bad_peer" ::1 "$port" unexport
 }
 
-"$builddir/src/usbipa" -t "$port" -d >"$log" 2>&1 &
-pid=$!
+. "${top_srcdir:-.}/tests/daemon/lib.sh"
+daemon_start "$log" "$builddir/src/usbipa" -t 0 -d
+pid=$daemon_pid port=$daemon_port
 . "${top_srcdir:-.}/tests/daemon/bad_peers.inc"
 run_bad_peers

@@ -7,8 +7,8 @@ set -u
 builddir=${top_builddir:-.}
 usbip=$builddir/src/usbip
 bad_peer=$builddir/tests/tools/bad_peer
-port=$((20000 + $$ % 20000))
 log=$(mktemp)
+pid=
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
 
 good_request() {
@@ -16,7 +16,8 @@ good_request() {
 		"$usbip" -t "$port" list -r ::1 | grep -q "no exportable devices found on ::1"
 }
 
-"$builddir/src/usbipd" -t "$port" -d >"$log" 2>&1 &
-pid=$!
+. "${top_srcdir:-.}/tests/daemon/lib.sh"
+daemon_start "$log" "$builddir/src/usbipd" -t 0 -d
+pid=$daemon_pid port=$daemon_port
 . "${top_srcdir:-.}/tests/daemon/bad_peers.inc"
 run_bad_peers

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "source/device_export.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "net/dial.h"
+#include "net/op_msg.h"
+#include "util/log.h"
+
+/*
+ * The record to send: the device as its source shows it, with its serial
+ * in the bytes after the path's zero, where usbipa's policy finds it
+ * (peers of the protocol ignore them).
+ */
+static int device_record(struct device_source *src, const char *busid,
+			 struct usbip_local_device *dev)
+{
+	uint8_t probe[USBIP_DEVICE_RECORD_SIZE];
+
+	if (device_source_get(src, busid, dev) != 0) {
+		log_err("%s: no such device on %s", busid, src->kind);
+		return -1;
+	}
+	if (strlen(dev->serial) < sizeof(dev->info.udev.serial))
+		strcpy(dev->info.udev.serial, dev->serial);
+	if (usbip_encode_device(probe, &dev->info.udev) != 0 ||
+	    strcmp(dev->info.udev.serial, dev->serial) != 0) {
+		log_warn("%s: serial '%s' does not fit in the export request; sent without it",
+			 busid, dev->serial);
+		dev->info.udev.serial[0] = '\0';
+	}
+	return 0;
+}
+
+/* One request and its reply; on USBIP_OK the connection is the caller's. */
+static enum usbip_result exchange(const struct device_export_target *to, uint16_t req, uint16_t rep,
+				  const struct usbip_usb_device *udev, uint32_t *status,
+				  struct usbip_conn **conn_out)
+{
+	struct usbip_op_header hdr;
+	struct usbip_conn *conn;
+
+	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
+	conn = usbip_dial(to->host, to->port, to->timeout_ms, to->tls);
+	if (!conn)
+		return USBIP_E_UNREACHABLE;
+	if (op_msg_send(conn, req, USBIP_ST_OK, udev) != 0 ||
+	    op_msg_recv_header(conn, rep, &hdr) != 0) {
+		usbip_conn_close(conn);
+		return USBIP_E_FAILED;
+	}
+	*status = hdr.status;
+	if (hdr.status != USBIP_EXPORT_ST_OK) {
+		log_err("%s: refused %s: %s", conn->peer, udev->busid,
+			usbip_export_status_str(hdr.status));
+		usbip_conn_close(conn);
+		return USBIP_E_REFUSED;
+	}
+	*conn_out = conn;
+	return USBIP_OK;
+}
+
+enum usbip_result device_export(struct device_source *src, const char *busid,
+				const struct device_export_target *to, uint32_t *status)
+{
+	struct usbip_local_device dev;
+	struct usbip_conn *conn = NULL;
+	enum usbip_op_status st;
+	enum usbip_result rc;
+
+	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
+	if (device_record(src, busid, &dev) != 0)
+		return USBIP_E_FAILED;
+	st = device_source_status(&dev);
+	if (st != USBIP_ST_OK) {
+		log_err("%s is %s", busid,
+			st == USBIP_ST_DEV_BUSY ? "already exported" : "not ready to export");
+		return USBIP_E_FAILED;
+	}
+	rc = exchange(to, USBIP_OP_REQ_EXPORT, USBIP_OP_REP_EXPORT, &dev.info.udev, status, &conn);
+	if (rc != USBIP_OK)
+		return rc;
+	/* Only now the device takes the connection: the server has attached it or will. */
+	st = device_source_hand_over(src, busid, conn);
+	if (st != USBIP_ST_OK) {
+		log_err("%s: %s did not take the connection: %s", busid, src->kind,
+			usbip_op_status_str(st));
+		return USBIP_E_FAILED;
+	}
+	return USBIP_OK;
+}
+
+enum usbip_result device_export_withdraw(struct device_source *src, const char *busid,
+					 const struct device_export_target *to, uint32_t *status)
+{
+	struct usbip_local_device dev;
+	struct usbip_conn *conn = NULL;
+	enum usbip_result rc;
+
+	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
+	if (device_record(src, busid, &dev) != 0)
+		return USBIP_E_FAILED;
+	rc = exchange(to, USBIP_OP_REQ_UNEXPORT, USBIP_OP_REP_UNEXPORT, &dev.info.udev, status,
+		      &conn);
+	usbip_conn_close(conn);
+	return rc;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Where exported devices come from. A device source lists the devices it
+ * can export, looks one up, makes one ready, takes the connection of an
+ * importer (classic mode) or of an accepted export (connect mode), and
+ * gives the device back. Three sources implement it: the usbip-host stub
+ * (host_source.c), usbip-vudc gadgets (vudc_source.c) and virtual devices
+ * made in user space (vdev_source.c). The DEVLIST/IMPORT server
+ * (device_server.c) and the export exchange (device_export.c) are written
+ * once, against this interface.
+ */
+#ifndef USBIP_SOURCE_DEVICE_SOURCE_H
+#define USBIP_SOURCE_DEVICE_SOURCE_H
+
+#include <stddef.h>
+
+#include "kernel/host.h"
+#include "net/conn.h"
+#include "wire/usbip_proto.h"
+
+struct device_source;
+
+struct device_source_ops {
+	/*
+	 * Every device the source could export now, each with its status
+	 * (available, used, error). Returns 0 and a malloc'd array, or -1
+	 * (logged).
+	 */
+	int (*list)(struct device_source *src, struct usbip_local_device **devs, size_t *count);
+	/* Fills dev for busid; -1 (logged) if the source has no such device. */
+	int (*get)(struct device_source *src, const char *busid, struct usbip_local_device *dev);
+	/*
+	 * Makes busid exportable (usbip-host: binds it). NULL where every
+	 * listed device is exportable as it is.
+	 */
+	int (*prepare)(struct device_source *src, const char *busid);
+	/*
+	 * Hands the connection over once the peer has its reply: from now on
+	 * URBs flow between the peer and the device. The source owns conn
+	 * whatever it returns. Returns USBIP_ST_OK or why not.
+	 */
+	enum usbip_op_status (*hand_over)(struct device_source *src, const char *busid,
+					  struct usbip_conn *conn);
+	/*
+	 * Gives busid back to whoever had it before prepare (usbip-host: its
+	 * own driver). NULL where there is nothing to give back.
+	 */
+	int (*release)(struct device_source *src, const char *busid);
+	void (*destroy)(struct device_source *src);
+};
+
+struct device_source {
+	const struct device_source_ops *ops;
+	const char *kind; /* "usbip-host", "usbip-vudc", "virtual": for logs */
+};
+
+int device_source_list(struct device_source *src, struct usbip_local_device **devs, size_t *count);
+int device_source_get(struct device_source *src, const char *busid, struct usbip_local_device *dev);
+int device_source_prepare(struct device_source *src, const char *busid);
+enum usbip_op_status device_source_hand_over(struct device_source *src, const char *busid,
+					     struct usbip_conn *conn);
+int device_source_release(struct device_source *src, const char *busid);
+void device_source_free(struct device_source *src);
+
+/*
+ * Whether a listed device can be taken now, as the OP status a refusal
+ * carries: OK, NA (not bound), DEV_BUSY (in use) or DEV_ERR.
+ */
+enum usbip_op_status device_source_status(const struct usbip_local_device *dev);
+
+#endif

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "source/host_source.h"
+
+#include <stdlib.h>
+
+#include "kernel/host.h"
+
+static int host_list(struct device_source *src, struct usbip_local_device **devs, size_t *count)
+{
+	/* Only what is bound to usbip-host can be exported. */
+	return usbip_host_list(devs, count, true);
+}
+
+static int host_get(struct device_source *src, const char *busid, struct usbip_local_device *dev)
+{
+	return usbip_host_get(busid, dev);
+}
+
+static int host_prepare(struct device_source *src, const char *busid)
+{
+	return usbip_host_bind(busid, true);
+}
+
+static enum usbip_op_status host_hand_over(struct device_source *src, const char *busid,
+					   struct usbip_conn *conn)
+{
+	struct usbip_local_device dev;
+	enum usbip_op_status status;
+	int fd = usbip_conn_kernel_fd(conn);
+
+	/*
+	 * The stub holds its own reference to the socket, so our descriptor
+	 * (and with it any relay's end) is closed once it has taken it.
+	 */
+	status = fd < 0 ? USBIP_ST_ERROR : usbip_host_export(busid, fd, &dev);
+	usbip_conn_close(conn);
+	return status;
+}
+
+static int host_release(struct device_source *src, const char *busid)
+{
+	return usbip_host_unbind(busid);
+}
+
+static void host_destroy(struct device_source *src)
+{
+	free(src);
+}
+
+static const struct device_source_ops host_ops = {
+	.list = host_list,
+	.get = host_get,
+	.prepare = host_prepare,
+	.hand_over = host_hand_over,
+	.release = host_release,
+	.destroy = host_destroy,
+};
+
+struct device_source *host_source_new(void)
+{
+	struct device_source *src = calloc(1, sizeof(*src));
+
+	if (src) {
+		src->ops = &host_ops;
+		src->kind = "usbip-host";
+	}
+	return src;
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "source/vudc_source.h"
+
+#include <stdlib.h>
+
+#include "kernel/vudc.h"
+
+static int vudc_list(struct device_source *src, struct usbip_local_device **devs, size_t *count)
+{
+	return usbip_vudc_list(devs, count);
+}
+
+static int vudc_get(struct device_source *src, const char *busid, struct usbip_local_device *dev)
+{
+	return usbip_vudc_get(busid, dev);
+}
+
+static enum usbip_op_status vudc_hand_over(struct device_source *src, const char *busid,
+					   struct usbip_conn *conn)
+{
+	struct usbip_local_device dev = { 0 };
+	enum usbip_op_status status;
+	int fd = usbip_conn_kernel_fd(conn);
+
+	/* Like usbip-host, the UDC holds its own reference to the socket. */
+	status = fd < 0 ? USBIP_ST_ERROR : usbip_vudc_export(busid, fd, &dev);
+	usbip_conn_close(conn);
+	return status;
+}
+
+static void vudc_destroy(struct device_source *src)
+{
+	free(src);
+}
+
+static const struct device_source_ops vudc_ops = {
+	.list = vudc_list,
+	.get = vudc_get,
+	.hand_over = vudc_hand_over,
+	.destroy = vudc_destroy,
+};
+
+struct device_source *vudc_source_new(void)
+{
+	struct device_source *src = calloc(1, sizeof(*src));
+
+	if (src) {
+		src->ops = &vudc_ops;
+		src->kind = "usbip-vudc";
+	}
+	return src;
+}

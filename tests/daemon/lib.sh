@@ -1,0 +1,38 @@
+# Sourced by the tests in tests/daemon: starting a daemon on a port the
+# kernel picks (-t 0), never a fixed or random one.
+
+# daemon_start LOG CMD ARGS...: runs the daemon CMD in the foreground (its
+# arguments must include -t 0) with stdout and stderr in LOG, and waits until
+# it has said the port it got and that it is ready. Sets daemon_pid and
+# daemon_port; a daemon that exits or stays silent for 10 s is a Bail out.
+daemon_start() {
+	_log=$1
+	shift
+	"$@" >"$_log" 2>&1 &
+	daemon_pid=$!
+	daemon_port=
+	_i=0
+	while [ -z "$daemon_port" ] || ! grep -q " ready" "$_log"; do
+		daemon_port=$(sed -n 's/.*listening on \(127\.0\.0\.1\|0\.0\.0\.0\|\[::1\]\|\[::\]\):\([0-9][0-9]*\)$/\2/p' "$_log" | head -1)
+		if ! kill -0 "$daemon_pid" 2>/dev/null || [ $_i -ge 100 ]; then
+			echo "Bail out! $1 did not start: $(tr '\n' ' ' <"$_log")"
+			exit 1
+		fi
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+}
+
+# result NAME STATUS DETAILS: one TAP line; DETAILS as comments on failure.
+# Counts in $n and $failed.
+n=0 failed=0
+result() {
+	n=$((n + 1))
+	if [ "$2" = 0 ]; then
+		echo "ok $n - $1"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $1"
+		printf '%s\n' "$3" | sed 's/^/# /'
+	fi
+}
