@@ -18,6 +18,12 @@ cat refused.out
 [ $rc -eq 5 ] || fail "refused export exited $rc, want 5"
 grep -q "not accepted" refused.out || fail "the device side was not told why"
 grep -q "refused device $b 46f4:0001" usbipa1.log || fail "usbipa did not log the refusal"
+# On the wire, the export patch series' statuses: a refusal by policy is
+# 1 (not accepted), an unexport of a device not attached 3 (no such device).
+st=$(bad_peer 127.0.0.1 3270 export) || fail "no proper OP_REP_EXPORT"
+[ "$st" = "status 1" ] || fail "a refused export answered '$st', want status 1"
+st=$(bad_peer 127.0.0.1 3270 unexport) || fail "no proper OP_REP_UNEXPORT"
+[ "$st" = "status 3" ] || fail "unexport of a device not attached answered '$st', want status 3"
 [ -z "$(vhci_used_ports)" ] || fail "a refused device got attached"
 usb_if_driver_is "$b" usb-storage || fail "the refused device was not given back to usb-storage"
 kill $pid
