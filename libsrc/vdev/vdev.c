@@ -582,7 +582,14 @@ static void control(struct vdev *dev, struct vdev_urb *urb)
 	size_t room = s.length < urb->length ? s.length : urb->length;
 	int rc;
 
-	if ((!in && urb->length < s.length) || urb_alloc_buffer(urb) != 0) {
+	/*
+	 * With a data stage, the URB must go the request's way: an IN URB
+	 * brings no data for an OUT request (and must not carry a buffer
+	 * nobody wrote back), an OUT URB has no room for an answer, and an
+	 * OUT URB must hold the whole data stage.
+	 */
+	if ((s.length && (urb->dir_in != in || (!in && urb->length < s.length))) ||
+	    urb_alloc_buffer(urb) != 0) {
 		urb->actual = 0;
 		complete(dev, urb, -EPIPE);
 		return;

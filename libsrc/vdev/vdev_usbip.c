@@ -107,6 +107,9 @@ static void on_complete(void *arg, struct vdev_urb *urb, int status)
 	if (urb->actual > urb->length)
 		hdr.u.ret_submit.actual_length = urb->length; /* never: vhci would drop us */
 	if (!urb->dir_in || !hdr.u.ret_submit.actual_length || !urb->mem) {
+		/* No memory, no data: an IN reply never claims bytes it does not carry. */
+		if (urb->dir_in)
+			hdr.u.ret_submit.actual_length = 0;
 		queue_header(s, &hdr);
 		vdev_urb_free(urb);
 		return;

@@ -4,7 +4,9 @@
  * PDUs over a socketpair into a USB/IP session on the event loop, replies
  * read back and checked: standard control requests, class requests passed
  * to the function, IN URBs held until there is data, CMD_UNLINK of queued
- * and completed URBs, the zero-length-packet rule and URB_SHORT_NOT_OK.
+ * and completed URBs, the zero-length-packet rule and URB_SHORT_NOT_OK;
+ * and what a hostile peer tries: control URBs whose direction disagrees
+ * with their request.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -480,6 +482,45 @@ static void test_peer_gone(void **state)
 	assert_true(h->closed); /* and ASan checks the queued URB was freed */
 }
 
+/*
+ * An IN URB on ep0 whose SETUP is an OUT request with a data stage has
+ * nothing to carry back (and an OUT URB no room for an IN request's
+ * answer): it stalls, with no data -- never a buffer nobody wrote.
+ */
+static void test_control_direction_mismatch(void **state)
+{
+	struct harness *h = *state;
+	static uint8_t data[65536];
+	static const uint8_t set_config_long[8] = { 0x00, 0x09, 0x01, 0x00, 0, 0, 0xff, 0xff };
+	static const uint8_t get_device[8] = { 0x80, 0x06, 0x00, 0x01, 0, 0, 18, 0 };
+	static const uint8_t set_config[8] = { 0x00, 0x09, 0x01, 0x00, 0, 0, 0, 0 };
+	struct usbip_urb_header r;
+
+	submit(h, 1, 0, true, 65535, 0, set_config_long, NULL);
+	pump(h);
+	reply(h, &r, data, sizeof(data));
+	assert_int_equal(r.base.seqnum, 1);
+	assert_int_equal(r.u.ret_submit.status, -EPIPE);
+	assert_int_equal(r.u.ret_submit.actual_length, 0);
+	assert_false(vdev_configured(h->dev));
+
+	memset(data, 0, 18);
+	submit(h, 2, 0, false, 18, 0, get_device, data);
+	pump(h);
+	reply(h, &r, data, sizeof(data));
+	assert_int_equal(r.u.ret_submit.status, -EPIPE);
+	assert_int_equal(r.u.ret_submit.actual_length, 0);
+
+	/* without a data stage the direction carries nothing: the request is done */
+	submit(h, 3, 0, true, 0, 0, set_config, NULL);
+	pump(h);
+	reply(h, &r, data, sizeof(data));
+	assert_int_equal(r.u.ret_submit.status, 0);
+	assert_int_equal(r.u.ret_submit.actual_length, 0);
+	assert_true(vdev_configured(h->dev));
+	assert_false(h->closed);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_harness, teardown)
 
 int main(void)
@@ -493,6 +534,7 @@ int main(void)
 		T(test_in_urb_flood_bounded),
 		T(test_garbage_drops_connection),
 		T(test_peer_gone),
+		T(test_control_direction_mismatch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
