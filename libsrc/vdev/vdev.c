@@ -26,6 +26,18 @@
 #define FEATURE_ENDPOINT_HALT 0
 #define STRING_MAX	      126 /* UTF-16 units in a 254-byte string descriptor */
 
+/*
+ * Large URB buffers freed lately, kept for the next URBs. A host keeps
+ * several URBs of one size in flight; without this their memory went back
+ * to the system between them (glibc trims the top of its heap once more
+ * than its trim threshold is free there) and came back one page fault at a
+ * time: with four 512 KiB URBs in flight that cost twice the CPU per MiB
+ * of streaming. Bounded, and emptied when the host goes away.
+ */
+#define POOL_SLOTS 8
+#define POOL_MIN   (64u << 10) /* smaller ones are cheap for malloc */
+#define POOL_BYTES (2 * ((size_t)USBIP_MAX_TRANSFER + VDEV_URB_HEADROOM))
+
 /* A piece of an IN message waiting for URBs. */
 struct vdev_chunk {
 	struct vdev_chunk *next;
@@ -57,6 +69,12 @@ struct vdev {
 	struct vdev_ep in[VDEV_MAX_ENDPOINTS], out[VDEV_MAX_ENDPOINTS];
 	vdev_complete_fn complete;
 	void *complete_arg;
+	struct {
+		uint8_t *mem[POOL_SLOTS];
+		size_t size[POOL_SLOTS];
+		unsigned int n;
+		size_t bytes;
+	} pool;
 };
 
 static uint16_t get_le16(const uint8_t *p)
@@ -110,36 +128,81 @@ void vdev_set_completion(struct vdev *dev, vdev_complete_fn fn, void *arg)
 	dev->complete_arg = arg;
 }
 
-static int urb_alloc_buffer(struct vdev_urb *urb)
+/*
+ * size bytes or more; *got says how many. A pooled buffer is taken if it
+ * wastes little, the one given back last first: it is likely still in the cache.
+ */
+static uint8_t *mem_take(struct vdev *dev, size_t size, size_t *got)
+{
+	unsigned int i;
+
+	for (i = dev->pool.n; size >= POOL_MIN && i-- > 0;) {
+		uint8_t *mem = dev->pool.mem[i];
+
+		if (dev->pool.size[i] < size || dev->pool.size[i] - size > size / 4)
+			continue;
+		*got = dev->pool.size[i];
+		dev->pool.bytes -= *got;
+		dev->pool.n--;
+		dev->pool.mem[i] = dev->pool.mem[dev->pool.n];
+		dev->pool.size[i] = dev->pool.size[dev->pool.n];
+		return mem;
+	}
+	*got = size;
+	return malloc(size);
+}
+
+void vdev_mem_release(struct vdev *dev, uint8_t *mem, size_t size)
+{
+	if (!mem)
+		return;
+	if (size < POOL_MIN || dev->pool.n == POOL_SLOTS || dev->pool.bytes + size > POOL_BYTES) {
+		free(mem);
+		return;
+	}
+	dev->pool.mem[dev->pool.n] = mem;
+	dev->pool.size[dev->pool.n++] = size;
+	dev->pool.bytes += size;
+}
+
+static void pool_empty(struct vdev *dev)
+{
+	while (dev->pool.n)
+		free(dev->pool.mem[--dev->pool.n]);
+	dev->pool.bytes = 0;
+}
+
+/* Gives urb a buffer for size bytes of data (IN: at most its length). */
+static int urb_alloc_buffer(struct vdev *dev, struct vdev_urb *urb, size_t size)
 {
 	if (urb->mem)
 		return 0;
-	urb->mem = malloc(VDEV_URB_HEADROOM + (size_t)urb->length);
+	urb->mem = mem_take(dev, VDEV_URB_HEADROOM + size, &urb->mem_size);
 	if (!urb->mem)
 		return -1;
 	urb->buf = urb->mem + VDEV_URB_HEADROOM;
 	return 0;
 }
 
-struct vdev_urb *vdev_urb_new(uint32_t length, bool with_buffer)
+struct vdev_urb *vdev_urb_new(struct vdev *dev, uint32_t length, bool with_buffer)
 {
 	struct vdev_urb *urb = calloc(1, sizeof(*urb));
 
 	if (!urb)
 		return NULL;
 	urb->length = length;
-	if (with_buffer && urb_alloc_buffer(urb) != 0) {
+	if (with_buffer && urb_alloc_buffer(dev, urb, length) != 0) {
 		free(urb);
 		return NULL;
 	}
 	return urb;
 }
 
-void vdev_urb_free(struct vdev_urb *urb)
+void vdev_urb_free(struct vdev *dev, struct vdev_urb *urb)
 {
 	if (!urb)
 		return;
-	free(urb->mem);
+	vdev_mem_release(dev, urb->mem, urb->mem_size);
 	free(urb);
 }
 
@@ -148,7 +211,7 @@ static void complete(struct vdev *dev, struct vdev_urb *urb, int status)
 	if (dev->complete)
 		dev->complete(dev->complete_arg, urb, status);
 	else
-		vdev_urb_free(urb);
+		vdev_urb_free(dev, urb);
 }
 
 static void free_chunks(struct vdev_ep *ep)
@@ -165,13 +228,13 @@ static void free_chunks(struct vdev_ep *ep)
 	ep->zlp_pending = false;
 }
 
-static void drop_urbs(struct vdev_ep *ep)
+static void drop_urbs(struct vdev *dev, struct vdev_ep *ep)
 {
 	struct vdev_urb *u = ep->head, *next;
 
 	for (; u; u = next) {
 		next = u->next;
-		vdev_urb_free(u);
+		vdev_urb_free(dev, u);
 	}
 	ep->head = ep->tail = NULL;
 	ep->waiting = 0;
@@ -184,9 +247,10 @@ void vdev_free(struct vdev *dev)
 	if (!dev)
 		return;
 	for (i = 0; i < VDEV_MAX_ENDPOINTS; i++) {
-		drop_urbs(&dev->in[i]);
+		drop_urbs(dev, &dev->in[i]);
 		free_chunks(&dev->in[i]);
 	}
+	pool_empty(dev);
 	free(dev);
 }
 
@@ -220,7 +284,8 @@ static bool fill_urb(struct vdev *dev, uint8_t num, struct vdev_urb *urb)
 		ep->zlp_pending = false;
 		return true;
 	}
-	if ((ep->chead || dev->cfg.ops->in_direct) && urb->length && urb_alloc_buffer(urb) != 0)
+	if ((ep->chead || dev->cfg.ops->in_direct) && urb->length &&
+	    urb_alloc_buffer(dev, urb, urb->length) != 0)
 		return false; /* out of memory: the URB waits (the host will time out or unlink) */
 	while (ep->chead && (urb->actual < urb->length || ep->chead->off == ep->chead->len)) {
 		struct vdev_chunk *c = ep->chead;
@@ -403,9 +468,10 @@ void vdev_disconnect(struct vdev *dev)
 	int i;
 
 	for (i = 0; i < VDEV_MAX_ENDPOINTS; i++)
-		drop_urbs(&dev->in[i]);
+		drop_urbs(dev, &dev->in[i]);
 	reset_endpoints(dev, -1);
 	dev->current_config = 0;
+	pool_empty(dev); /* the next host may never come: give the memory back */
 	if (dev->cfg.ops->reset)
 		dev->cfg.ops->reset(dev->cfg.priv);
 }
@@ -427,7 +493,7 @@ bool vdev_unlink(struct vdev *dev, uint32_t seqnum)
 			if (ep->tail == u)
 				ep->tail = prev;
 			ep->waiting--;
-			vdev_urb_free(u);
+			vdev_urb_free(dev, u);
 			return true;
 		}
 	}
@@ -589,7 +655,7 @@ static void control(struct vdev *dev, struct vdev_urb *urb)
 	 * OUT URB must hold the whole data stage.
 	 */
 	if ((s.length && (urb->dir_in != in || (!in && urb->length < s.length))) ||
-	    urb_alloc_buffer(urb) != 0) {
+	    urb_alloc_buffer(dev, urb, urb->length) != 0) {
 		urb->actual = 0;
 		complete(dev, urb, -EPIPE);
 		return;
@@ -643,13 +709,14 @@ void vdev_submit(struct vdev *dev, struct vdev_urb *urb)
 		/* The device takes the data (the URB completes) before it answers. */
 		uint8_t *mem = urb->mem, *data = urb->buf, num = urb->ep;
 		uint32_t len = urb->length;
+		size_t mem_size = urb->mem_size;
 
 		urb->mem = urb->buf = NULL;
 		urb->actual = len;
 		complete(dev, urb, 0);
 		if (dev->cfg.ops->out)
 			dev->cfg.ops->out(dev->cfg.priv, num, data, len);
-		free(mem);
+		vdev_mem_release(dev, mem, mem_size);
 		return;
 	}
 	if (ep->waiting >= VDEV_MAX_WAITING) {

@@ -109,9 +109,13 @@ struct vdev_urb {
 	/*
 	 * buf is mem + VDEV_URB_HEADROOM: the transport may build its reply
 	 * header in front of the data and send both without a copy (taking
-	 * mem over and setting it to NULL).
+	 * mem over and setting it to NULL, and giving it back with
+	 * vdev_mem_release once sent). mem_size is what mem holds: for an IN
+	 * URB at least the headroom and actual, and what a reply waiting to
+	 * be sent costs.
 	 */
 	uint8_t *mem;
+	size_t mem_size;
 	struct vdev_urb *next;
 };
 
@@ -128,12 +132,14 @@ void vdev_set_completion(struct vdev *dev, vdev_complete_fn fn, void *arg);
 #define VDEV_URB_HEADROOM 64
 
 /*
- * Allocates an URB of length bytes (bounded by the caller). OUT URBs get
- * their buffer now; IN URBs (with_buffer false) only when data arrives, so
- * that URBs waiting for data cost no memory.
+ * Allocates an URB of length bytes (bounded by the caller) for dev. OUT
+ * URBs get their buffer now; IN URBs (with_buffer false) only when data
+ * arrives, so that URBs waiting for data cost no memory.
  */
-struct vdev_urb *vdev_urb_new(uint32_t length, bool with_buffer);
-void vdev_urb_free(struct vdev_urb *urb);
+struct vdev_urb *vdev_urb_new(struct vdev *dev, uint32_t length, bool with_buffer);
+void vdev_urb_free(struct vdev *dev, struct vdev_urb *urb);
+/* Gives back the memory of a completed URB that the transport took over (mem, mem_size). */
+void vdev_mem_release(struct vdev *dev, uint8_t *mem, size_t size);
 
 /* Waiting IN URBs beyond this make vdev_submit refuse new ones with -ENOMEM. */
 #define VDEV_MAX_WAITING 4096

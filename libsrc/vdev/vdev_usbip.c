@@ -18,7 +18,8 @@ struct out_buf {
 	struct out_buf *next;
 	uint8_t *data;
 	size_t len, off;
-	uint8_t *owned; /* freed with the out_buf */
+	uint8_t *owned; /* given back to the engine with the out_buf */
+	size_t owned_size;
 	uint8_t inline_data[];
 };
 
@@ -73,6 +74,12 @@ static void append_output(struct vdev_usbip *s, struct out_buf *b)
 	update_events(s);
 }
 
+static void free_buf(struct vdev_usbip *s, struct out_buf *b)
+{
+	vdev_mem_release(s->dev, b->owned, b->owned_size);
+	free(b);
+}
+
 /* A reply without data. */
 static void queue_header(struct vdev_usbip *s, const struct usbip_urb_header *hdr)
 {
@@ -86,6 +93,7 @@ static void queue_header(struct vdev_usbip *s, const struct usbip_urb_header *hd
 	b->data = b->inline_data;
 	b->len = USBIP_URB_HEADER_SIZE;
 	b->owned = NULL;
+	b->owned_size = 0;
 	append_output(s, b);
 }
 
@@ -111,22 +119,23 @@ static void on_complete(void *arg, struct vdev_urb *urb, int status)
 		if (urb->dir_in)
 			hdr.u.ret_submit.actual_length = 0;
 		queue_header(s, &hdr);
-		vdev_urb_free(urb);
+		vdev_urb_free(s->dev, urb);
 		return;
 	}
 	/* IN data: the header goes in the URB's headroom, and the memory with it. */
 	b = malloc(sizeof(*b));
 	if (!b) {
 		s->failed = true;
-		vdev_urb_free(urb);
+		vdev_urb_free(s->dev, urb);
 		return;
 	}
 	b->data = urb->buf - USBIP_URB_HEADER_SIZE;
 	usbip_encode_urb_header(b->data, &hdr);
 	b->len = USBIP_URB_HEADER_SIZE + hdr.u.ret_submit.actual_length;
 	b->owned = urb->mem;
+	b->owned_size = urb->mem_size;
 	urb->mem = urb->buf = NULL;
-	vdev_urb_free(urb);
+	vdev_urb_free(s->dev, urb);
 	append_output(s, b);
 }
 
@@ -146,8 +155,7 @@ static void free_output(struct vdev_usbip *s)
 
 	for (; b; b = next) {
 		next = b->next;
-		free(b->owned);
-		free(b);
+		free_buf(s, b);
 	}
 	s->out_head = s->out_tail = NULL;
 	s->out_bytes = 0;
@@ -159,10 +167,11 @@ void vdev_usbip_stop(struct vdev_usbip *s)
 		return;
 	ev_watch_remove(s->loop, &s->watch);
 	vdev_set_completion(s->dev, NULL, NULL);
-	vdev_disconnect(s->dev);
-	vdev_urb_free(s->urb);
-	free(s->stage);
+	/* Memory goes back to the engine first: disconnecting empties its pool. */
 	free_output(s);
+	vdev_urb_free(s->dev, s->urb);
+	vdev_disconnect(s->dev);
+	free(s->stage);
 	usbip_conn_close(s->conn);
 	free(s);
 }
@@ -198,8 +207,7 @@ static int flush_output(struct vdev_usbip *s)
 		s->out_head = b->next;
 		if (!s->out_head)
 			s->out_tail = NULL;
-		free(b->owned);
-		free(b);
+		free_buf(s, b);
 	}
 	update_events(s);
 	return 0;
@@ -242,7 +250,7 @@ static int begin_command(struct vdev_usbip *s)
 		return -1;
 	}
 	/* Bounded by the decoder: transfer_buffer_length <= USBIP_MAX_TRANSFER. */
-	urb = vdev_urb_new(c->transfer_buffer_length,
+	urb = vdev_urb_new(s->dev, c->transfer_buffer_length,
 			   s->hdr.base.direction != USBIP_DIR_IN || s->hdr.base.ep == 0);
 	if (!urb) {
 		log_err("%s: out of memory for a %u-byte URB", s->conn->peer,
