@@ -646,6 +646,8 @@ static void control(struct vdev *dev, struct vdev_urb *urb)
 	};
 	bool in = s.request_type & VDEV_REQ_DIR_IN;
 	size_t room = s.length < urb->length ? s.length : urb->length;
+	uint8_t answer_buf[65536]; /* wLength is 16 bits */
+	uint8_t *data = in || !urb->buf ? answer_buf : urb->buf;
 	int rc;
 
 	/*
@@ -654,22 +656,20 @@ static void control(struct vdev *dev, struct vdev_urb *urb)
 	 * nobody wrote back), an OUT URB has no room for an answer, and an
 	 * OUT URB must hold the whole data stage.
 	 */
-	if ((s.length && (urb->dir_in != in || (!in && urb->length < s.length))) ||
-	    urb_alloc_buffer(dev, urb, urb->length) != 0) {
+	if (s.length && (urb->dir_in != in || (!in && urb->length < s.length))) {
 		urb->actual = 0;
 		complete(dev, urb, -EPIPE);
 		return;
 	}
 	if ((s.request_type & VDEV_REQ_TYPE_MASK) == VDEV_REQ_STANDARD) {
-		rc = standard_request(dev, &s, urb->buf, room);
+		rc = standard_request(dev, &s, answer_buf, room);
 	} else if (dev->cfg.ops->control) {
-		uint8_t buf[65536];
-
-		if (!in && s.length)
-			memcpy(buf, urb->buf, s.length);
-		rc = dev->cfg.ops->control(dev->cfg.priv, &s, buf);
-		if (in && rc > 0)
-			rc = answer(urb->buf, room, buf, (size_t)rc);
+		/* What the function leaves unwritten of its answer is zeros, not old stack. */
+		if (in)
+			memset(answer_buf, 0, s.length);
+		rc = dev->cfg.ops->control(dev->cfg.priv, &s, data);
+		if (rc > (int)room)
+			rc = (int)room;
 	} else {
 		rc = -1;
 	}
@@ -678,8 +678,21 @@ static void control(struct vdev *dev, struct vdev_urb *urb)
 		complete(dev, urb, -EPIPE);
 		return;
 	}
-	urb->actual = in ? (uint32_t)rc : s.length;
-	complete(dev, urb, in ? in_status(urb) : 0);
+	if (!in) {
+		urb->actual = s.length;
+		complete(dev, urb, 0);
+		return;
+	}
+	/* The answer alone is kept, not the host's buffer (which may be 16 MiB). */
+	if (rc && urb_alloc_buffer(dev, urb, (size_t)rc) != 0) {
+		urb->actual = 0;
+		complete(dev, urb, -ENOMEM);
+		return;
+	}
+	if (rc)
+		memcpy(urb->buf, answer_buf, (size_t)rc);
+	urb->actual = (uint32_t)rc;
+	complete(dev, urb, in_status(urb));
 }
 
 void vdev_submit(struct vdev *dev, struct vdev_urb *urb)

@@ -134,7 +134,8 @@ void vdev_set_completion(struct vdev *dev, vdev_complete_fn fn, void *arg);
 /*
  * Allocates an URB of length bytes (bounded by the caller) for dev. OUT
  * URBs get their buffer now; IN URBs (with_buffer false) only when data
- * arrives, so that URBs waiting for data cost no memory.
+ * arrives, and then (on ep0) only as much as the answer, so that URBs
+ * waiting for data, or holding a short answer, cost no more than that.
  */
 struct vdev_urb *vdev_urb_new(struct vdev *dev, uint32_t length, bool with_buffer);
 void vdev_urb_free(struct vdev *dev, struct vdev_urb *urb);

@@ -10,9 +10,6 @@
 #include "util/log.h"
 #include "wire/usbip_proto.h"
 
-/* Stop reading requests while this much output waits: the peer must read first. */
-#define OUTPUT_HIGH_WATER (4u << 20)
-
 /* A reply on its way out: its bytes inline, or an URB's memory taken over. */
 struct out_buf {
 	struct out_buf *next;
@@ -20,6 +17,7 @@ struct out_buf {
 	size_t len, off;
 	uint8_t *owned; /* given back to the engine with the out_buf */
 	size_t owned_size;
+	size_t held; /* the memory this reply holds, counted against the mark */
 	uint8_t inline_data[];
 };
 
@@ -45,20 +43,23 @@ struct vdev_usbip {
 	size_t skip; /* ISO descriptor bytes to discard (no ISO endpoint here) */
 
 	struct out_buf *out_head, *out_tail;
-	size_t out_bytes;
+	size_t out_held;
 	bool failed;
 };
 
 static void update_events(struct vdev_usbip *s)
 {
-	s->watch.events = (short)((s->out_bytes < OUTPUT_HIGH_WATER ? POLLIN : 0) |
-				  (s->out_head ? POLLOUT : 0));
+	bool room = s->out_held < VDEV_USBIP_OUTPUT_MARK;
+	long long deadline = 0;
+
+	s->watch.events = (short)((room ? POLLIN : 0) | (s->out_head ? POLLOUT : 0));
 	/*
 	 * Input TLS already holds (poll cannot see it) is taken on the next
 	 * turn of the loop: a deadline of now calls us back at once.
 	 */
-	s->watch.deadline_ms =
-		s->out_bytes < OUTPUT_HIGH_WATER && usbip_conn_pending(s->conn) ? ev_now_ms() : 0;
+	if (room && usbip_conn_pending(s->conn))
+		deadline = ev_now_ms();
+	s->watch.deadline_ms = deadline;
 }
 
 static void append_output(struct vdev_usbip *s, struct out_buf *b)
@@ -70,7 +71,7 @@ static void append_output(struct vdev_usbip *s, struct out_buf *b)
 	else
 		s->out_head = b;
 	s->out_tail = b;
-	s->out_bytes += b->len;
+	s->out_held += b->held;
 	update_events(s);
 }
 
@@ -94,6 +95,7 @@ static void queue_header(struct vdev_usbip *s, const struct usbip_urb_header *hd
 	b->len = USBIP_URB_HEADER_SIZE;
 	b->owned = NULL;
 	b->owned_size = 0;
+	b->held = sizeof(*b) + USBIP_URB_HEADER_SIZE;
 	append_output(s, b);
 }
 
@@ -134,6 +136,7 @@ static void on_complete(void *arg, struct vdev_urb *urb, int status)
 	b->len = USBIP_URB_HEADER_SIZE + hdr.u.ret_submit.actual_length;
 	b->owned = urb->mem;
 	b->owned_size = urb->mem_size;
+	b->held = sizeof(*b) + urb->mem_size;
 	urb->mem = urb->buf = NULL;
 	vdev_urb_free(s->dev, urb);
 	append_output(s, b);
@@ -158,7 +161,7 @@ static void free_output(struct vdev_usbip *s)
 		free_buf(s, b);
 	}
 	s->out_head = s->out_tail = NULL;
-	s->out_bytes = 0;
+	s->out_held = 0;
 }
 
 void vdev_usbip_stop(struct vdev_usbip *s)
@@ -174,6 +177,11 @@ void vdev_usbip_stop(struct vdev_usbip *s)
 	free(s->stage);
 	usbip_conn_close(s->conn);
 	free(s);
+}
+
+size_t vdev_usbip_output_held(const struct vdev_usbip *s)
+{
+	return s->out_held;
 }
 
 static void end_session(struct vdev_usbip *s)
@@ -201,12 +209,12 @@ static int flush_output(struct vdev_usbip *s)
 			return -1;
 		}
 		b->off += (size_t)n;
-		s->out_bytes -= (size_t)n;
 		if (b->off < b->len)
 			continue;
 		s->out_head = b->next;
 		if (!s->out_head)
 			s->out_tail = NULL;
+		s->out_held -= b->held;
 		free_buf(s, b);
 	}
 	update_events(s);
@@ -249,9 +257,12 @@ static int begin_command(struct vdev_usbip *s)
 		log_warn("%s: unexpected URB command %u", s->conn->peer, s->hdr.base.command);
 		return -1;
 	}
-	/* Bounded by the decoder: transfer_buffer_length <= USBIP_MAX_TRANSFER. */
+	/*
+	 * Bounded by the decoder: transfer_buffer_length <= USBIP_MAX_TRANSFER.
+	 * IN URBs get memory from the engine only when there is data for them.
+	 */
 	urb = vdev_urb_new(s->dev, c->transfer_buffer_length,
-			   s->hdr.base.direction != USBIP_DIR_IN || s->hdr.base.ep == 0);
+			   s->hdr.base.direction != USBIP_DIR_IN);
 	if (!urb) {
 		log_err("%s: out of memory for a %u-byte URB", s->conn->peer,
 			c->transfer_buffer_length);
@@ -322,7 +333,7 @@ static int read_input(struct vdev_usbip *s)
 {
 	int rounds = 64; /* let output and other watchers run between bursts */
 
-	while (rounds-- > 0 && s->out_bytes < OUTPUT_HIGH_WATER) {
+	while (rounds-- > 0 && s->out_held < VDEV_USBIP_OUTPUT_MARK) {
 		uint8_t *dst = s->stage;
 		size_t want = STAGE_SIZE;
 		bool direct = false;

@@ -9,6 +9,9 @@
 #ifndef USBIP_VDEV_USBIP_H
 #define USBIP_VDEV_USBIP_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "daemon/ev.h"
 #include "net/conn.h"
 #include "vdev/vdev.h"
@@ -19,6 +22,13 @@ struct vdev_usbip;
 typedef void (*vdev_usbip_closed_fn)(void *arg);
 
 /*
+ * Replies waiting to be sent may hold this much memory (what their buffers
+ * take, not just their bytes); past it the session reads no more requests
+ * until the peer has read some.
+ */
+#define VDEV_USBIP_OUTPUT_MARK (4u << 20)
+
+/*
  * Starts serving dev on conn (which the session now owns and makes
  * non-blocking). NULL on failure, with conn closed.
  */
@@ -26,5 +36,7 @@ struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *con
 				    vdev_usbip_closed_fn closed, void *arg);
 /* Ends the session now (without calling closed): drops queued URBs and closes conn. */
 void vdev_usbip_stop(struct vdev_usbip *session);
+/* Bytes of memory the replies not yet sent hold (what the output mark counts). */
+size_t vdev_usbip_output_held(const struct vdev_usbip *session);
 
 #endif

@@ -6,7 +6,7 @@
  * to the function, IN URBs held until there is data, CMD_UNLINK of queued
  * and completed URBs, the zero-length-packet rule and URB_SHORT_NOT_OK;
  * and what a hostile peer tries: control URBs whose direction disagrees
- * with their request.
+ * with their request, and huge control buffers for tiny answers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -482,6 +482,80 @@ static void test_peer_gone(void **state)
 	assert_true(h->closed); /* and ASan checks the queued URB was freed */
 }
 
+/* Reads replies while the loop runs until want of them came, and counts their IN data. */
+struct drain {
+	struct harness *h;
+	unsigned int want, got, failed;
+	uint8_t hdr[USBIP_URB_HEADER_SIZE];
+	size_t hdr_got, data_left;
+	uint64_t in_bytes;
+	bool bad;
+};
+
+static void drain_cb(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	struct drain *d = w->data;
+	static uint8_t buf[1 << 16];
+	ssize_t n = revents ? read(w->fd, buf, sizeof(buf)) : 0;
+	size_t off = 0;
+
+	if (n <= 0) {
+		ev_loop_stop(loop); /* the deadline passed, or the session ended */
+		return;
+	}
+	while (off < (size_t)n) {
+		size_t k;
+
+		if (d->hdr_got < sizeof(d->hdr)) {
+			struct usbip_urb_header r;
+			struct usbip_wire_error err;
+			struct usbip_urb_payload pl;
+
+			k = sizeof(d->hdr) - d->hdr_got;
+			k = k < (size_t)n - off ? k : (size_t)n - off;
+			memcpy(d->hdr + d->hdr_got, buf + off, k);
+			d->hdr_got += k;
+			off += k;
+			if (d->hdr_got < sizeof(d->hdr))
+				break;
+			if (usbip_decode_urb_header(d->hdr, sizeof(d->hdr), &r, &err) ||
+			    usbip_urb_payload(&r, d->h->dir_of[r.base.seqnum & 0xff], &pl, &err)) {
+				d->bad = true;
+				ev_loop_stop(loop);
+				return;
+			}
+			d->failed += r.u.ret_submit.status != 0;
+			d->data_left = pl.data_len;
+		} else {
+			k = d->data_left < (size_t)n - off ? d->data_left : (size_t)n - off;
+			d->in_bytes += k;
+			d->data_left -= k;
+			off += k;
+		}
+		if (d->hdr_got == sizeof(d->hdr) && !d->data_left) {
+			d->hdr_got = 0;
+			d->got++;
+		}
+	}
+	if (d->got >= d->want)
+		ev_loop_stop(loop);
+}
+
+/* Runs the loop, reading replies, until d->want have come (or 20 s went by). */
+static void drain(struct harness *h, struct drain *d)
+{
+	struct ev_watch w = { .fd = h->client,
+			      .events = POLLIN,
+			      .deadline_ms = ev_now_ms() + 20000,
+			      .cb = drain_cb };
+
+	w.data = d;
+	d->h = h;
+	assert_int_equal(ev_watch_add(h->loop, &w), 0);
+	ev_loop_run(h->loop);
+	ev_watch_remove(h->loop, &w);
+}
+
 /*
  * An IN URB on ep0 whose SETUP is an OUT request with a data stage has
  * nothing to carry back (and an OUT URB no room for an IN request's
@@ -521,6 +595,65 @@ static void test_control_direction_mismatch(void **state)
 	assert_false(h->closed);
 }
 
+/* This process's virtual memory in bytes: what a reserved, untouched buffer costs too. */
+static size_t vm_size(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long pages = 0;
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu", &pages), 1);
+	fclose(f);
+	return pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Control IN URBs with 16 MiB buffers and an 18-byte answer, more than the
+ * socket takes, never read: what the replies waiting to be sent hold is
+ * their answers, not their buffers (as counted, and as the process's
+ * address space shows), and all of them are answered.
+ */
+static void test_control_buffers_not_held(void **state)
+{
+	struct harness *h = *state;
+	const unsigned int n = 20000;
+	uint8_t *all = malloc((size_t)n * USBIP_URB_HEADER_SIZE);
+	struct drain d = { .want = n };
+	int big = 4 << 20;
+	unsigned int i;
+	size_t held, vm_before;
+
+	assert_non_null(all);
+	setsockopt(h->client, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	for (i = 0; i < n; i++) {
+		struct usbip_urb_header hdr = {
+			.base = { .command = USBIP_CMD_SUBMIT,
+				  .seqnum = 1000 + i,
+				  .devid = 0x10002,
+				  .direction = USBIP_DIR_IN },
+			.u.cmd_submit = { .transfer_buffer_length = 16u << 20,
+					  .setup = { 0x80, 0x06, 0x00, 0x01, 0, 0, 18, 0 } },
+		};
+
+		usbip_encode_urb_header(all + (size_t)i * USBIP_URB_HEADER_SIZE, &hdr);
+	}
+	memset(h->dir_of, 1, sizeof(h->dir_of));
+	write_full(h->client, all, (size_t)n * USBIP_URB_HEADER_SIZE);
+	free(all);
+	vm_before = vm_size();
+	pump(h);
+	assert_true(vm_size() < vm_before + (64u << 20));
+	held = vdev_usbip_output_held(h->session);
+	assert_true(held > 0); /* the socket is full: replies wait */
+	assert_true(held < (size_t)n * 256);
+	drain(h, &d);
+	assert_int_equal(d.got, n);
+	assert_int_equal(d.failed, 0);
+	assert_int_equal(d.in_bytes, (uint64_t)n * 18);
+	assert_int_equal(vdev_usbip_output_held(h->session), 0);
+	assert_false(h->closed);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_harness, teardown)
 
 int main(void)
@@ -535,6 +668,7 @@ int main(void)
 		T(test_garbage_drops_connection),
 		T(test_peer_gone),
 		T(test_control_direction_mismatch),
+		T(test_control_buffers_not_held),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
