@@ -69,6 +69,7 @@ struct vdev {
 	struct vdev_ep in[VDEV_MAX_ENDPOINTS], out[VDEV_MAX_ENDPOINTS];
 	vdev_complete_fn complete;
 	void *complete_arg;
+	bool in_held; /* vdev_in_hold */
 	struct {
 		uint8_t *mem[POOL_SLOTS];
 		size_t size[POOL_SLOTS];
@@ -343,7 +344,7 @@ static void process_in(struct vdev *dev, uint8_t num)
 	if (ep->busy)
 		return;
 	ep->busy = true;
-	while (ep->head) {
+	while (ep->head && !dev->in_held) {
 		struct vdev_urb *urb = ep->head;
 
 		if (ep->halted) {
@@ -463,6 +464,16 @@ static void reset_endpoints(struct vdev *dev, int interface)
 	}
 }
 
+void vdev_in_hold(struct vdev *dev, bool hold)
+{
+	int i;
+
+	dev->in_held = hold;
+	for (i = 1; i < VDEV_MAX_ENDPOINTS && !dev->in_held; i++)
+		if (dev->in[i].head)
+			process_in(dev, (uint8_t)i);
+}
+
 void vdev_disconnect(struct vdev *dev)
 {
 	int i;
@@ -471,6 +482,7 @@ void vdev_disconnect(struct vdev *dev)
 		drop_urbs(dev, &dev->in[i]);
 	reset_endpoints(dev, -1);
 	dev->current_config = 0;
+	dev->in_held = false;
 	pool_empty(dev); /* the next host may never come: give the memory back */
 	if (dev->cfg.ops->reset)
 		dev->cfg.ops->reset(dev->cfg.priv);

@@ -148,6 +148,13 @@ void vdev_mem_release(struct vdev *dev, uint8_t *mem, size_t size);
 /* Takes an URB: it completes now, or later through the completion callback. */
 void vdev_submit(struct vdev *dev, struct vdev_urb *urb);
 /*
+ * Back-pressure from the transport: while held, IN URBs wait and nothing
+ * is asked of the function, even when it has data, so that a peer that
+ * reads nothing cannot make the device produce everything it asks for
+ * into memory. Releasing the hold fills the waiting URBs again.
+ */
+void vdev_in_hold(struct vdev *dev, bool hold);
+/*
  * CMD_UNLINK: returns true (and frees the URB without completing it) if
  * seqnum was still queued, false if it is unknown or already completed.
  */

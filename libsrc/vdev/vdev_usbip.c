@@ -10,6 +10,17 @@
 #include "util/log.h"
 #include "wire/usbip_proto.h"
 
+/*
+ * IN URBs complete only while the replies waiting to go out hold less than
+ * FILL_MARK, and again once under FILL_RESUME: their data is made as the
+ * socket takes it, so a peer that reads nothing gets nothing made for it,
+ * and several URBs in flight reuse one buffer that stays in the cache
+ * instead of being filled ahead in several. Requests are read while the
+ * replies hold less than VDEV_USBIP_OUTPUT_MARK.
+ */
+#define FILL_MARK   (256u << 10)
+#define FILL_RESUME (FILL_MARK / 2)
+
 /* A reply on its way out: its bytes inline, or an URB's memory taken over. */
 struct out_buf {
 	struct out_buf *next;
@@ -44,6 +55,7 @@ struct vdev_usbip {
 
 	struct out_buf *out_head, *out_tail;
 	size_t out_held;
+	bool in_held; /* the engine holds IN completions (vdev_in_hold) */
 	bool failed;
 };
 
@@ -72,6 +84,10 @@ static void append_output(struct vdev_usbip *s, struct out_buf *b)
 		s->out_head = b;
 	s->out_tail = b;
 	s->out_held += b->held;
+	if (!s->in_held && s->out_held >= FILL_MARK) {
+		s->in_held = true;
+		vdev_in_hold(s->dev, true);
+	}
 	update_events(s);
 }
 
@@ -194,7 +210,8 @@ static void end_session(struct vdev_usbip *s)
 		closed(arg);
 }
 
-static int flush_output(struct vdev_usbip *s)
+/* Sends what the socket takes; 1 when it took everything, 0 when it is full, -1 on error. */
+static int send_queued(struct vdev_usbip *s)
 {
 	while (s->out_head) {
 		struct out_buf *b = s->out_head;
@@ -204,7 +221,7 @@ static int flush_output(struct vdev_usbip *s)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
+				return 0;
 			log_info("%s: sending: %m", s->conn->peer);
 			return -1;
 		}
@@ -216,6 +233,25 @@ static int flush_output(struct vdev_usbip *s)
 			s->out_tail = NULL;
 		s->out_held -= b->held;
 		free_buf(s, b);
+	}
+	return 1;
+}
+
+static int flush_output(struct vdev_usbip *s)
+{
+	int rc;
+
+	for (;;) {
+		rc = send_queued(s);
+		if (rc < 0)
+			return -1;
+		if (!s->in_held || s->out_held >= FILL_RESUME)
+			break;
+		/* Under the mark again: held URBs complete, and go while the socket has room. */
+		s->in_held = false;
+		vdev_in_hold(s->dev, false);
+		if (rc == 0 || !s->out_head)
+			break;
 	}
 	update_events(s);
 	return 0;
@@ -384,7 +420,7 @@ static void on_event(struct ev_loop *loop, struct ev_watch *w, short revents)
 	struct vdev_usbip *s = w->data;
 
 	(void)loop;
-	if ((revents & POLLOUT) && flush_output(s)) {
+	if ((revents & POLLOUT) && (flush_output(s) || s->failed)) {
 		end_session(s);
 		return;
 	}

@@ -24,7 +24,8 @@ typedef void (*vdev_usbip_closed_fn)(void *arg);
 /*
  * Replies waiting to be sent may hold this much memory (what their buffers
  * take, not just their bytes); past it the session reads no more requests
- * until the peer has read some.
+ * until the peer has read some. IN URBs complete only under a much lower
+ * mark, so that their data is made as the peer takes it.
  */
 #define VDEV_USBIP_OUTPUT_MARK (4u << 20)
 

@@ -5,8 +5,9 @@
  * read back and checked: standard control requests, class requests passed
  * to the function, IN URBs held until there is data, CMD_UNLINK of queued
  * and completed URBs, the zero-length-packet rule and URB_SHORT_NOT_OK;
- * and what a hostile peer tries: control URBs whose direction disagrees
- * with their request, and huge control buffers for tiny answers.
+ * and what a hostile peer tries: reading nothing while a large message
+ * streams, control URBs whose direction disagrees with their request, and
+ * huge control buffers for tiny answers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,7 +48,16 @@ struct harness {
 	bool closed;
 	int class_requests;
 	uint8_t dir_of[256]; /* submit direction by seqnum, to parse RET_SUBMIT */
+	/* the streaming function: an OUT "GET" starts a message of stream_len bytes */
+	uint64_t stream_len, stream_off;
+	bool streaming;
 };
+
+/* Byte off of the streamed message: cheap to make and to check. */
+static uint8_t stream_byte(uint64_t off)
+{
+	return (uint8_t)(off >> 12);
+}
 
 /* The function: echoes each OUT transfer back on 0x81 as one message. */
 static void echo_out(void *priv, uint8_t ep, const uint8_t *data, size_t len)
@@ -74,6 +84,45 @@ static int class_request(void *priv, const struct vdev_setup *s, uint8_t *data)
 
 static const struct vdev_ops ops = { .control = class_request, .out = echo_out };
 
+/* A function like MTP's GetObject: a 3-byte header queued, the rest written straight into URBs. */
+static void stream_out(void *priv, uint8_t ep, const uint8_t *data, size_t len)
+{
+	struct harness *h = priv;
+
+	(void)ep;
+	if (len == 3 && memcmp(data, "GET", 3) == 0) {
+		h->streaming = true;
+		h->stream_off = 0;
+		vdev_in_write(h->dev, 0x81, "HDR", 3, false);
+	}
+}
+
+static size_t stream_direct(void *priv, uint8_t ep, uint8_t *buf, size_t room, bool *end)
+{
+	struct harness *h = priv;
+	size_t n, i;
+
+	if (ep != 0x81 || !h->streaming)
+		return 0;
+	n = h->stream_len - h->stream_off < room ? (size_t)(h->stream_len - h->stream_off) : room;
+	for (i = 0; i < n;) {
+		size_t run = 4096 - ((h->stream_off + i) & 4095);
+
+		if (run > n - i)
+			run = n - i;
+		memset(buf + i, stream_byte(h->stream_off + i), run);
+		i += run;
+	}
+	h->stream_off += n;
+	if (h->stream_off == h->stream_len) {
+		h->streaming = false;
+		*end = true;
+	}
+	return n;
+}
+
+static const struct vdev_ops stream_ops = { .out = stream_out, .in_direct = stream_direct };
+
 static void closed(void *arg)
 {
 	((struct harness *)arg)->closed = true;
@@ -85,7 +134,7 @@ static void pump(struct harness *h)
 	assert_int_equal(run_loop_for(h->loop, 40), 0);
 }
 
-static int setup_harness(void **state)
+static int setup_with(void **state, const struct vdev_ops *fops)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct vdev_config cfg = { .device_desc = dev_desc,
@@ -93,7 +142,7 @@ static int setup_harness(void **state)
 				   .strings = strings,
 				   .num_strings = 2,
 				   .speed = USBIP_SPEED_HIGH,
-				   .ops = &ops };
+				   .ops = fops };
 	int sv[2];
 
 	assert_non_null(h);
@@ -107,6 +156,16 @@ static int setup_harness(void **state)
 	assert_non_null(h->session);
 	*state = h;
 	return 0;
+}
+
+static int setup_harness(void **state)
+{
+	return setup_with(state, &ops);
+}
+
+static int setup_stream(void **state)
+{
+	return setup_with(state, &stream_ops);
 }
 
 static int teardown(void **state)
@@ -482,15 +541,47 @@ static void test_peer_gone(void **state)
 	assert_true(h->closed); /* and ASan checks the queued URB was freed */
 }
 
-/* Reads replies while the loop runs until want of them came, and counts their IN data. */
+/*
+ * Reads replies while the loop runs until want of them came, and counts
+ * their IN data in msg_off; with check, it must be the streamed message
+ * ("HDR", then stream_byte()).
+ */
 struct drain {
 	struct harness *h;
+	bool check;
 	unsigned int want, got, failed;
 	uint8_t hdr[USBIP_URB_HEADER_SIZE];
 	size_t hdr_got, data_left;
-	uint64_t in_bytes;
+	uint64_t msg_off; /* of the streamed message, across IN replies */
 	bool bad;
 };
+
+static void check_stream(struct drain *d, const uint8_t *p, size_t n)
+{
+	uint8_t expect[4096];
+
+	if (!d->check) {
+		d->msg_off += n;
+		return;
+	}
+	while (n) {
+		size_t run;
+
+		if (d->msg_off < 3) {
+			d->bad |= *p != (uint8_t) "HDR"[d->msg_off];
+			run = 1;
+		} else {
+			run = 4096 - ((d->msg_off - 3) & 4095);
+			if (run > n)
+				run = n;
+			memset(expect, stream_byte(d->msg_off - 3), run);
+			d->bad |= memcmp(p, expect, run) != 0;
+		}
+		p += run;
+		n -= run;
+		d->msg_off += run;
+	}
+}
 
 static void drain_cb(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
@@ -528,7 +619,7 @@ static void drain_cb(struct ev_loop *loop, struct ev_watch *w, short revents)
 			d->data_left = pl.data_len;
 		} else {
 			k = d->data_left < (size_t)n - off ? d->data_left : (size_t)n - off;
-			d->in_bytes += k;
+			check_stream(d, buf + off, k);
 			d->data_left -= k;
 			off += k;
 		}
@@ -554,6 +645,39 @@ static void drain(struct harness *h, struct drain *d)
 	assert_int_equal(ev_watch_add(h->loop, &w), 0);
 	ev_loop_run(h->loop);
 	ev_watch_remove(h->loop, &w);
+}
+
+/*
+ * A peer that queues big IN URBs, starts a long message and reads nothing
+ * must not make the device produce all of it into memory: completions
+ * pause while the transport's output is over its mark, and go on as the
+ * peer reads. Every byte still arrives, in order.
+ */
+static void test_unread_output_pauses_completions(void **state)
+{
+	struct harness *h = *state;
+	const unsigned int urbs = 16;
+	const uint32_t urb_len = 4u << 20;
+	struct drain d = { .check = true, .want = urbs + 1 };
+	unsigned int i;
+
+	h->stream_len = (uint64_t)urbs * urb_len - 100; /* the last URB ends short */
+	configure(h);
+	for (i = 0; i < urbs; i++)
+		submit(h, 50 + i, 1, true, urb_len, 0, NULL, NULL);
+	submit(h, 50 + urbs, 2, false, 3, 0, NULL, "GET");
+	pump(h);
+	/* the mark, one URB filled past it, and what the socket holds: far from all 64 MiB */
+	assert_true(h->stream_off <= VDEV_USBIP_OUTPUT_MARK + 2 * (uint64_t)urb_len);
+	assert_true(vdev_in_waiting(h->dev, 0x81) > 0);
+	assert_false(h->closed);
+
+	drain(h, &d);
+	assert_int_equal(d.got, urbs + 1);
+	assert_int_equal(d.failed, 0);
+	assert_false(d.bad);
+	assert_int_equal(d.msg_off, h->stream_len + 3);
+	assert_int_equal(vdev_in_waiting(h->dev, 0x81), 0);
 }
 
 /*
@@ -649,7 +773,7 @@ static void test_control_buffers_not_held(void **state)
 	drain(h, &d);
 	assert_int_equal(d.got, n);
 	assert_int_equal(d.failed, 0);
-	assert_int_equal(d.in_bytes, (uint64_t)n * 18);
+	assert_int_equal(d.msg_off, (uint64_t)n * 18);
 	assert_int_equal(vdev_usbip_output_held(h->session), 0);
 	assert_false(h->closed);
 }
@@ -667,6 +791,8 @@ int main(void)
 		T(test_in_urb_flood_bounded),
 		T(test_garbage_drops_connection),
 		T(test_peer_gone),
+		cmocka_unit_test_setup_teardown(test_unread_output_pauses_completions, setup_stream,
+						teardown),
 		T(test_control_direction_mismatch),
 		T(test_control_buffers_not_held),
 	};
