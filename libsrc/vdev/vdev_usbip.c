@@ -458,7 +458,9 @@ struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *con
 	s->dev = dev;
 	s->closed = closed;
 	s->closed_arg = arg;
-	s->watch = (struct ev_watch){ .fd = conn->fd, .events = POLLIN, .cb = on_event, .data = s };
+	s->watch = (struct ev_watch){ .fd = conn->fd, .cb = on_event, .data = s };
+	/* URBs may have come with the import request, already read by TLS. */
+	update_events(s);
 	if (ev_watch_add(loop, &s->watch) != 0) {
 		usbip_conn_close(conn);
 		free(s->stage);

@@ -6,8 +6,8 @@
  * to the function, IN URBs held until there is data, CMD_UNLINK of queued
  * and completed URBs, the zero-length-packet rule and URB_SHORT_NOT_OK;
  * and what a hostile peer tries: reading nothing while a large message
- * streams, control URBs whose direction disagrees with their request, and
- * huge control buffers for tiny answers.
+ * streams, control URBs whose direction disagrees with their request, huge
+ * control buffers for tiny answers, and TLS input already decrypted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -778,6 +778,127 @@ static void test_control_buffers_not_held(void **state)
 	assert_false(h->closed);
 }
 
+/* A TLS connection that already holds decrypted input, which poll(2) cannot see. */
+struct held_input {
+	uint8_t buf[USBIP_URB_HEADER_SIZE];
+	size_t len, off;
+};
+
+static ssize_t held_recv(struct usbip_conn *c, void *buf, size_t len)
+{
+	struct held_input *t = c->transport;
+
+	if (t->off < t->len) {
+		size_t n = t->len - t->off < len ? t->len - t->off : len;
+
+		memcpy(buf, t->buf + t->off, n);
+		t->off += n;
+		return (ssize_t)n;
+	}
+	return recv(c->fd, buf, len, MSG_DONTWAIT);
+}
+
+static ssize_t held_send(struct usbip_conn *c, const void *buf, size_t len)
+{
+	return send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static int held_kernel_fd(struct usbip_conn *c)
+{
+	(void)c;
+	return -1;
+}
+
+static void held_destroy(struct usbip_conn *c)
+{
+	close(c->fd);
+	free(c->transport);
+	free(c);
+}
+
+static size_t held_pending(struct usbip_conn *c)
+{
+	const struct held_input *t = c->transport;
+
+	return t->len - t->off;
+}
+
+static const struct usbip_conn_ops held_ops = { .name = "held",
+						.recv = held_recv,
+						.send = held_send,
+						.kernel_fd = held_kernel_fd,
+						.destroy = held_destroy,
+						.pending = held_pending };
+
+/* Replaces the harness's session with one on a new socketpair, its end wrapped by make. */
+static struct usbip_conn *restart(struct harness *h, struct usbip_conn *(*make)(int fd))
+{
+	struct usbip_conn *conn;
+	int sv[2];
+
+	vdev_usbip_stop(h->session);
+	close(h->client);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	h->client = sv[0];
+	conn = make(sv[1]);
+	assert_non_null(conn);
+	h->session = vdev_usbip_start(h->loop, conn, h->dev, closed, h);
+	assert_non_null(h->session);
+	return conn;
+}
+
+static struct usbip_conn *held_conn(int fd)
+{
+	struct usbip_conn *c = calloc(1, sizeof(*c));
+	struct held_input *t = calloc(1, sizeof(*t));
+	struct usbip_urb_header hdr = {
+		.base = { .command = USBIP_CMD_SUBMIT,
+			  .seqnum = 7,
+			  .devid = 0x10002,
+			  .direction = USBIP_DIR_IN,
+			  .ep = 0 },
+		.u.cmd_submit = { .transfer_buffer_length = 64,
+				  .setup = { 0x80, 0x06, 0x00, 0x01, 0, 0, 18, 0 } },
+	};
+
+	assert_non_null(c);
+	assert_non_null(t);
+	usbip_encode_urb_header(t->buf, &hdr);
+	t->len = sizeof(t->buf);
+	c->ops = &held_ops;
+	c->fd = fd;
+	c->transport = t;
+	return c;
+}
+
+static void stop_on_readable(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	(void)w;
+	(void)revents;
+	ev_loop_stop(loop);
+}
+
+/* A URB that came in the same TLS record as the import request is answered. */
+static void test_tls_held_input_answered(void **state)
+{
+	struct harness *h = *state;
+	struct usbip_urb_header r;
+	uint8_t data[64];
+	struct ev_watch w = { .events = POLLIN, .cb = stop_on_readable };
+
+	restart(h, held_conn);
+	h->dir_of[7] = 1;
+	w.fd = h->client;
+	w.deadline_ms = ev_now_ms() + 5000;
+	assert_int_equal(ev_watch_add(h->loop, &w), 0);
+	ev_loop_run(h->loop);
+	ev_watch_remove(h->loop, &w);
+	reply(h, &r, data, sizeof(data));
+	assert_int_equal(r.base.seqnum, 7);
+	assert_int_equal(r.u.ret_submit.actual_length, 18);
+	assert_memory_equal(data, dev_desc, 18);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_harness, teardown)
 
 int main(void)
@@ -795,6 +916,7 @@ int main(void)
 						teardown),
 		T(test_control_direction_mismatch),
 		T(test_control_buffers_not_held),
+		T(test_tls_held_input_answered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
