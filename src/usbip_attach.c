@@ -34,9 +34,9 @@ int usbip_attach(int argc, char **argv)
 		return USBIP_EXIT_FAILURE;
 	usbip_vhci_close(&vhci);
 
-	conn = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls);
-	if (!conn)
-		return USBIP_EXIT_UNREACHABLE;
+	rc = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls, &conn);
+	if (rc != USBIP_OK)
+		return usbip_exit_status(rc);
 	if (op_msg_query_import(conn, busid, &udev, &status) != 0) {
 		usbip_conn_close(conn);
 		return status != USBIP_ST_OK && status != USBIP_ST_ERROR ? USBIP_EXIT_REFUSED

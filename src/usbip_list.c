@@ -168,9 +168,9 @@ static int list_remote(const char *host, enum list_format format)
 	uint32_t i;
 	int rc;
 
-	conn = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls);
-	if (!conn)
-		return USBIP_EXIT_UNREACHABLE;
+	rc = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls, &conn);
+	if (rc != USBIP_OK)
+		return usbip_exit_status(rc);
 	rc = op_msg_query_devlist(conn, &list);
 	usbip_conn_close(conn);
 	if (rc != 0)

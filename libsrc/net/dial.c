@@ -4,21 +4,23 @@
 #include "net/tcp.h"
 #include "util/log.h"
 
-struct usbip_conn *usbip_dial(const char *host, const char *port, int timeout_ms,
-			      struct usbip_tls *tls)
+enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
+			     struct usbip_tls *tls, struct usbip_conn **conn)
 {
-	struct usbip_conn *conn = usbip_tcp_connect(host, port, timeout_ms);
+	struct usbip_conn *c = usbip_tcp_connect(host, port, timeout_ms);
 
-	if (!conn || !tls)
-		return conn;
-	if (usbip_tls_wrap(tls, conn, host) != 0) {
-		log_err("%s: cannot set up TLS", conn->peer);
-		usbip_conn_close(conn);
-		return NULL;
+	*conn = NULL;
+	if (!c)
+		return USBIP_E_UNREACHABLE;
+	if (tls && usbip_tls_wrap(tls, c, host) != 0) {
+		log_err("%s: cannot set up TLS", c->peer);
+		usbip_conn_close(c);
+		return USBIP_E_UNREACHABLE;
 	}
-	if (usbip_tls_handshake(conn, timeout_ms) != 0) {
-		usbip_conn_close(conn);
-		return NULL;
+	if (tls && usbip_tls_handshake(c, timeout_ms) != 0) {
+		usbip_conn_close(c);
+		return USBIP_E_UNREACHABLE;
 	}
-	return conn;
+	*conn = c;
+	return USBIP_OK;
 }

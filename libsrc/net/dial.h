@@ -9,9 +9,15 @@
 
 #include "net/conn.h"
 #include "net/tls.h"
+#include "util/result.h"
 
-/* Connects to host:port over TCP and, with tls, TLS; logs why on failure. */
-struct usbip_conn *usbip_dial(const char *host, const char *port, int timeout_ms,
-			      struct usbip_tls *tls);
+/*
+ * Connects to host:port over TCP and, with tls, TLS; logs why on failure.
+ * Returns USBIP_OK with the connection in *conn, or (*conn NULL)
+ * USBIP_E_UNREACHABLE, or USBIP_E_REFUSED when something on the way said
+ * no, so that callers tell those apart as they do for the server's answer.
+ */
+enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
+			     struct usbip_tls *tls, struct usbip_conn **conn);
 
 #endif

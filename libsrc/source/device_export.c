@@ -40,11 +40,12 @@ static enum usbip_result exchange(const struct device_export_target *to, uint16_
 {
 	struct usbip_op_header hdr;
 	struct usbip_conn *conn;
+	enum usbip_result rc;
 
 	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
-	conn = usbip_dial(to->host, to->port, to->timeout_ms, to->tls);
-	if (!conn)
-		return USBIP_E_UNREACHABLE;
+	rc = usbip_dial(to->host, to->port, to->timeout_ms, to->tls, &conn);
+	if (rc != USBIP_OK)
+		return rc;
 	if (op_msg_send(conn, req, USBIP_ST_OK, udev) != 0 ||
 	    op_msg_recv_header(conn, rep, &hdr) != 0) {
 		usbip_conn_close(conn);
