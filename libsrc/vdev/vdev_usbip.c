@@ -57,6 +57,10 @@ struct vdev_usbip {
 	size_t out_held;
 	bool in_held; /* the engine holds IN completions (vdev_in_hold) */
 	bool failed;
+
+	uint32_t idle_ms; /* 0: no idle timeout */
+	long long last_active_ms;
+	bool active; /* a command came or a reply went since last_active_ms */
 };
 
 static void update_events(struct vdev_usbip *s)
@@ -65,6 +69,13 @@ static void update_events(struct vdev_usbip *s)
 	long long deadline = 0;
 
 	s->watch.events = (short)((room ? POLLIN : 0) | (s->out_head ? POLLOUT : 0));
+	if (s->idle_ms) {
+		if (s->active) {
+			s->last_active_ms = ev_now_ms();
+			s->active = false;
+		}
+		deadline = s->last_active_ms + s->idle_ms;
+	}
 	/*
 	 * Input TLS already holds (poll cannot see it) is taken on the next
 	 * turn of the loop: a deadline of now calls us back at once.
@@ -226,6 +237,7 @@ static int send_queued(struct vdev_usbip *s)
 			return -1;
 		}
 		b->off += (size_t)n;
+		s->active = true;
 		if (b->off < b->len)
 			continue;
 		s->out_head = b->next;
@@ -263,6 +275,7 @@ static int dispatch(struct vdev_usbip *s)
 	struct vdev_urb *urb = s->urb;
 
 	s->urb = NULL;
+	s->active = true;
 	if (s->hdr.base.command == USBIP_CMD_UNLINK) {
 		uint32_t target = s->hdr.u.cmd_unlink.unlink_seqnum;
 
@@ -420,6 +433,12 @@ static void on_event(struct ev_loop *loop, struct ev_watch *w, short revents)
 	struct vdev_usbip *s = w->data;
 
 	(void)loop;
+	if (!revents && s->idle_ms && !s->active && ev_now_ms() >= s->last_active_ms + s->idle_ms) {
+		log_info("%s: no URB for %u s: ending the session", s->conn->peer,
+			 s->idle_ms / 1000);
+		end_session(s);
+		return;
+	}
 	if ((revents & POLLOUT) && (flush_output(s) || s->failed)) {
 		end_session(s);
 		return;
@@ -434,10 +453,12 @@ static void on_event(struct ev_loop *loop, struct ev_watch *w, short revents)
 	update_events(s);
 }
 
-struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *conn, struct vdev *dev,
-				    vdev_usbip_closed_fn closed, void *arg)
+struct vdev_usbip *vdev_usbip_start_with(struct ev_loop *loop, struct usbip_conn *conn,
+					 struct vdev *dev, const struct vdev_usbip_options *options,
+					 vdev_usbip_closed_fn closed, void *arg)
 {
 	struct vdev_usbip *s = calloc(1, sizeof(*s));
+	uint32_t idle = options ? options->idle_timeout_ms : 0;
 	int fl;
 
 	if (!s) {
@@ -458,6 +479,8 @@ struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *con
 	s->dev = dev;
 	s->closed = closed;
 	s->closed_arg = arg;
+	s->idle_ms = idle == UINT32_MAX ? 0 : idle ? idle : VDEV_USBIP_IDLE_TIMEOUT_MS;
+	s->last_active_ms = ev_now_ms();
 	s->watch = (struct ev_watch){ .fd = conn->fd, .cb = on_event, .data = s };
 	/* URBs may have come with the import request, already read by TLS. */
 	update_events(s);
@@ -469,4 +492,10 @@ struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *con
 	}
 	vdev_set_completion(dev, on_complete, s);
 	return s;
+}
+
+struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *conn, struct vdev *dev,
+				    vdev_usbip_closed_fn closed, void *arg)
+{
+	return vdev_usbip_start_with(loop, conn, dev, NULL, closed, arg);
 }

@@ -29,10 +29,29 @@ typedef void (*vdev_usbip_closed_fn)(void *arg);
  */
 #define VDEV_USBIP_OUTPUT_MARK (4u << 20)
 
+/* Without a URB from the peer for this long, the session ends (the default). */
+#define VDEV_USBIP_IDLE_TIMEOUT_MS (10u * 60 * 1000)
+
+struct vdev_usbip_options {
+	/*
+	 * The session ends when the peer has sent no URB (CMD_SUBMIT or
+	 * CMD_UNLINK) and taken none of our replies for this long, so that an
+	 * importer that does nothing cannot keep the device from everyone
+	 * else. URBs waiting on the device (an event endpoint's) are not
+	 * activity. 0: VDEV_USBIP_IDLE_TIMEOUT_MS; UINT32_MAX: never.
+	 */
+	uint32_t idle_timeout_ms;
+};
+
 /*
  * Starts serving dev on conn (which the session now owns and makes
- * non-blocking). NULL on failure, with conn closed.
+ * non-blocking); options may be NULL for the defaults. NULL on failure,
+ * with conn closed.
  */
+struct vdev_usbip *vdev_usbip_start_with(struct ev_loop *loop, struct usbip_conn *conn,
+					 struct vdev *dev, const struct vdev_usbip_options *options,
+					 vdev_usbip_closed_fn closed, void *arg);
+/* The same with the default options. */
 struct vdev_usbip *vdev_usbip_start(struct ev_loop *loop, struct usbip_conn *conn, struct vdev *dev,
 				    vdev_usbip_closed_fn closed, void *arg);
 /* Ends the session now (without calling closed): drops queued URBs and closes conn. */

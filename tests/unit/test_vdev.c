@@ -7,7 +7,8 @@
  * and completed URBs, the zero-length-packet rule and URB_SHORT_NOT_OK;
  * and what a hostile peer tries: reading nothing while a large message
  * streams, control URBs whose direction disagrees with their request, huge
- * control buffers for tiny answers, and TLS input already decrypted.
+ * control buffers for tiny answers, TLS input already decrypted, and an
+ * importer that does nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,9 +124,13 @@ static size_t stream_direct(void *priv, uint8_t ep, uint8_t *buf, size_t room, b
 
 static const struct vdev_ops stream_ops = { .out = stream_out, .in_direct = stream_direct };
 
+/* The session ended: stop the loop, so that waiting for this is waiting for a condition. */
 static void closed(void *arg)
 {
-	((struct harness *)arg)->closed = true;
+	struct harness *h = arg;
+
+	h->closed = true;
+	ev_loop_stop(h->loop);
 }
 
 /* Runs the loop until it has been idle for a moment. */
@@ -830,8 +835,9 @@ static const struct usbip_conn_ops held_ops = { .name = "held",
 						.destroy = held_destroy,
 						.pending = held_pending };
 
-/* Replaces the harness's session with one on a new socketpair, its end wrapped by make. */
-static struct usbip_conn *restart(struct harness *h, struct usbip_conn *(*make)(int fd))
+/* Replaces the harness's session with one on a new socketpair (conn from make, or plain TCP). */
+static struct usbip_conn *restart(struct harness *h, const struct vdev_usbip_options *o,
+				  struct usbip_conn *(*make)(int fd))
 {
 	struct usbip_conn *conn;
 	int sv[2];
@@ -840,9 +846,9 @@ static struct usbip_conn *restart(struct harness *h, struct usbip_conn *(*make)(
 	close(h->client);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	h->client = sv[0];
-	conn = make(sv[1]);
+	conn = make ? make(sv[1]) : usbip_tcp_conn_from_fd(sv[1]);
 	assert_non_null(conn);
-	h->session = vdev_usbip_start(h->loop, conn, h->dev, closed, h);
+	h->session = vdev_usbip_start_with(h->loop, conn, h->dev, o, closed, h);
 	assert_non_null(h->session);
 	return conn;
 }
@@ -886,7 +892,7 @@ static void test_tls_held_input_answered(void **state)
 	uint8_t data[64];
 	struct ev_watch w = { .events = POLLIN, .cb = stop_on_readable };
 
-	restart(h, held_conn);
+	restart(h, NULL, held_conn);
 	h->dir_of[7] = 1;
 	w.fd = h->client;
 	w.deadline_ms = ev_now_ms() + 5000;
@@ -897,6 +903,19 @@ static void test_tls_held_input_answered(void **state)
 	assert_int_equal(r.base.seqnum, 7);
 	assert_int_equal(r.u.ret_submit.actual_length, 18);
 	assert_memory_equal(data, dev_desc, 18);
+}
+
+/* An importer that sends nothing for the idle timeout loses the device. */
+static void test_idle_importer_dropped(void **state)
+{
+	struct harness *h = *state;
+	struct vdev_usbip_options o = { .idle_timeout_ms = 100 };
+
+	restart(h, &o, NULL);
+	configure(h);
+	submit(h, 40, 1, true, 512, 0, NULL, NULL); /* a URB that waits forever is not activity */
+	assert_int_equal(run_loop_for(h->loop, 10000), 0); /* returns when the session ends */
+	assert_true(h->closed);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_harness, teardown)
@@ -917,6 +936,7 @@ int main(void)
 		T(test_control_direction_mismatch),
 		T(test_control_buffers_not_held),
 		T(test_tls_held_input_answered),
+		T(test_idle_importer_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
