@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +29,9 @@
 #define EXPORT_TIMEOUT_MS 10000
 
 struct serve_args {
-	const char *dir, *remote, *address, *busid, *name;
+	const char *dir, *remote, *address, *busid, *name, *serial;
+	struct mtp_storage_options dirs[MTP_MAX_STORAGES]; /* dir is the first */
+	size_t num_dirs;
 	enum usbip_family family;
 	bool read_only;
 };
@@ -36,13 +39,20 @@ struct serve_args {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: usbip [-t PORT] serve-mtp --dir DIR [--read-only] [--name NAME]\n"
-		"             [--busid BUSID] [-4|-6] [--address ADDR] [--remote HOST]\n\n"
-		"Serves DIR as a USB MTP device (like a phone's storage) over USB/IP. No USB\n"
-		"hardware and no kernel module are needed on this side.\n\n"
-		"  -d, --dir DIR        the directory to serve (nothing outside it is touched)\n"
-		"  -R, --read-only      refuse every change\n"
-		"  -n, --name NAME      the device's friendly name (default serve-mtp)\n"
+		"usage: usbip [-t PORT] serve-mtp --dir PATH[:NAME[:ro]]... [--read-only]\n"
+		"             [--name NAME] [--serial SERIAL] [--busid BUSID] [-4|-6]\n"
+		"             [--address ADDR] [--remote HOST]\n\n"
+		"Serves folders as a USB MTP device (like a phone's storage) over USB/IP. No\n"
+		"USB hardware and no kernel module are needed on this side.\n\n"
+		"  -d, --dir PATH[:NAME[:ro]]\n"
+		"                       a folder to serve, one MTP storage (up to %d; nothing\n"
+		"                       outside them is touched), named NAME (default: the\n"
+		"                       folder's name), read-only with :ro (PATH::ro unnamed)\n"
+		"  -R, --read-only      refuse every change, in every storage\n"
+		"  -n, --name NAME      the device's product and friendly name (default\n"
+		"                       serve-mtp)\n"
+		"  -s, --serial SERIAL  its serial (default: derived from the folders' paths,\n"
+		"                       the same on every start)\n"
 		"  -b, --busid BUSID    the busid to offer (default 1-1)\n"
 		"  -a, --address ADDR   listen on this address only (default: all)\n"
 		"  -4, -6               listen on IPv4 / IPv6 only\n"
@@ -52,7 +62,7 @@ static void usage(FILE *out)
 		"foreground until SIGINT or SIGTERM.\n\n"
 		"Exit status: 0 stopped by a signal (or the export ended), 1 failure, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n",
-		USBIP_DEFAULT_PORT);
+		MTP_MAX_STORAGES, USBIP_DEFAULT_PORT);
 }
 
 struct serve_state {
@@ -86,6 +96,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "read-only", no_argument, NULL, 'R' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "serial", required_argument, NULL, 's' },
 		{ "busid", required_argument, NULL, 'b' },
 		{ "address", required_argument, NULL, 'a' },
 		{ "ipv4", no_argument, NULL, '4' },
@@ -94,12 +105,22 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char err[PATH_MAX + 128];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:Rn:b:a:46r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:Rn:s:b:a:46r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			a->dir = optarg;
+			if (a->num_dirs == MTP_MAX_STORAGES)
+				return usbip_usage_error("serve-mtp", "at most %d --dir",
+							 MTP_MAX_STORAGES);
+			if (mtp_device_parse_dir(optarg, &a->dirs[a->num_dirs], err, sizeof(err)))
+				return usbip_usage_error("serve-mtp", "%s", err);
+			a->dir = a->dirs[0].dir;
+			a->num_dirs++;
+			break;
+		case 's':
+			a->serial = optarg;
 			break;
 		case 'R':
 			a->read_only = true;
@@ -131,12 +152,21 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	}
 	if (optind < argc)
 		return usbip_usage_error("serve-mtp", "unexpected argument '%s'", argv[optind]);
-	if (!a->dir)
-		return usbip_usage_error("serve-mtp", "which directory? give --dir DIR");
+	switch (mtp_device_check_dirs(a->dirs, a->num_dirs, err, sizeof(err))) {
+	case -1:
+		return usbip_usage_error("serve-mtp", "%s", err);
+	case -2:
+		fprintf(stderr, "usbip serve-mtp: %s\n", err);
+		return USBIP_EXIT_FAILURE;
+	}
+	if (a->serial && !mtp_device_serial_ok(a->serial))
+		return usbip_usage_error("serve-mtp", "--serial '%s': 1 to %d of A-Z a-z 0-9 - _ .",
+					 a->serial, MTP_SERIAL_MAX);
 	if (strlen(a->busid) >= USBIP_BUSID_SIZE || !*a->busid)
 		return usbip_usage_error("serve-mtp", "--busid '%s' is not a busid", a->busid);
-	if (a->name && strlen(a->name) > 100)
-		return usbip_usage_error("serve-mtp", "--name is longer than 100 bytes");
+	if (a->name && strlen(a->name) > MTP_NAME_ARG_MAX)
+		return usbip_usage_error("serve-mtp", "--name is longer than %d bytes",
+					 MTP_NAME_ARG_MAX);
 	if (a->remote && (a->address || a->family != USBIP_FAMILY_ANY))
 		return usbip_usage_error("serve-mtp", "--remote does not listen: drop -a/-4/-6");
 	return -1;
@@ -193,9 +223,11 @@ static void on_stop(struct usbip_daemon *d, void *arg)
 
 static int serve(const struct serve_args *a)
 {
-	struct mtp_device_options mopts = { .dir = a->dir,
+	struct mtp_device_options mopts = { .storages = a->dirs,
+					    .num_storages = a->num_dirs,
 					    .read_only = a->read_only,
-					    .name = a->name };
+					    .name = a->name,
+					    .serial = a->serial };
 	struct serve_state st = {
 		.args = a,
 		.to = { .host = a->remote,

@@ -6,11 +6,15 @@
  */
 #include "mtp/mtp_private.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "vdev/vdev.h"
@@ -243,11 +247,193 @@ static const struct vdev_ops mtp_ops = {
 	.reset = on_reset,
 };
 
+/* ---- options ---- */
+
+int mtp_device_parse_dir(char *arg, struct mtp_storage_options *st, char *err, size_t cap)
+{
+	char *colon = strchr(arg, ':');
+	size_t n;
+
+	memset(st, 0, sizeof(*st));
+	st->dir = arg;
+	if (colon) {
+		char *name = colon + 1;
+
+		*colon = 0;
+		n = strlen(name);
+		if (n >= 3 && strcmp(name + n - 3, ":ro") == 0) {
+			st->read_only = true;
+			name[n - 3] = 0;
+		}
+		st->name = *name ? name : NULL; /* PATH::ro: no name */
+	}
+	if (!*st->dir) {
+		snprintf(err, cap, "--dir needs a folder: PATH[:NAME[:ro]]");
+		return -1;
+	}
+	if (st->name && strlen(st->name) > MTP_NAME_ARG_MAX) {
+		snprintf(err, cap, "--dir %s: its NAME is longer than %d bytes", st->dir,
+			 MTP_NAME_ARG_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is the absolute path in inside the absolute path dir (or the same)? */
+static bool path_within(const char *in, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return true;
+	return strncmp(in, dir, n) == 0 && (in[n] == 0 || in[n] == '/');
+}
+
+int mtp_device_check_dirs(const struct mtp_storage_options *st, size_t n, char *err, size_t cap)
+{
+	char(*abs)[PATH_MAX];
+	struct stat *sb;
+	size_t i, j;
+	int rc = 0;
+
+	if (n == 0 || n > MTP_MAX_STORAGES) {
+		snprintf(err, cap, n ? "at most %d --dir" : "which folder? give --dir DIR",
+			 MTP_MAX_STORAGES);
+		return -1;
+	}
+	abs = calloc(n, sizeof(*abs));
+	sb = calloc(n, sizeof(*sb));
+	if (!abs || !sb) {
+		free(abs);
+		free(sb);
+		snprintf(err, cap, "out of memory");
+		return -2;
+	}
+	for (i = 0; i < n && !rc; i++) {
+		if (!realpath(st[i].dir, abs[i]) || stat(abs[i], &sb[i]) != 0) {
+			snprintf(err, cap, "%s: %s", st[i].dir, strerror(errno));
+			rc = -2;
+		} else if (!S_ISDIR(sb[i].st_mode)) {
+			snprintf(err, cap, "%s: not a directory", st[i].dir);
+			rc = -2;
+		}
+	}
+	for (i = 0; i < n && !rc; i++) {
+		for (j = 0; j < n && !rc; j++) {
+			if (i == j)
+				continue;
+			if (sb[i].st_dev == sb[j].st_dev && sb[i].st_ino == sb[j].st_ino) {
+				snprintf(err, cap, "--dir %s and --dir %s are the same folder",
+					 st[j].dir, st[i].dir);
+				rc = -1;
+			} else if (path_within(abs[i], abs[j])) {
+				snprintf(err, cap, "--dir %s is inside --dir %s", st[i].dir,
+					 st[j].dir);
+				rc = -1;
+			}
+		}
+	}
+	free(abs);
+	free(sb);
+	return rc;
+}
+
+bool mtp_device_serial_ok(const char *serial)
+{
+	size_t n = strlen(serial), i;
+
+	if (n == 0 || n > MTP_SERIAL_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)serial[i]) && !strchr("-_.", serial[i]))
+			return false;
+	return true;
+}
+
+/*
+ * A serial that stays the same across restarts for the same folders (so
+ * a host keeps what it knows of the device): FNV-1a over their absolute
+ * paths, in the order given.
+ */
+static void derive_serial(const struct mtp_device_options *opts, char *out, size_t cap)
+{
+	uint64_t h = 1469598103934665603ull;
+	char abs[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < opts->num_storages; i++) {
+		const char *p = realpath(opts->storages[i].dir, abs) ? abs : opts->storages[i].dir;
+
+		for (; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		h = (h ^ 0) * 1099511628211ull; /* the separator: "a","bc" is not "ab","c" */
+	}
+	snprintf(out, cap, "%016llx", (unsigned long long)h);
+}
+
+/* The storage's description when it has no NAME: its folder's own name. */
+static void folder_name(const char *dir, char *out, size_t cap)
+{
+	char abs[PATH_MAX];
+	const char *p = realpath(dir, abs) ? abs : dir, *slash = strrchr(p, '/');
+	size_t n;
+
+	if (slash && slash[1])
+		p = slash + 1;			   /* "/" stays "/" */
+	n = strlen(p) < cap ? strlen(p) : cap - 1; /* a name is at most 255 bytes anyway */
+	memcpy(out, p, n);
+	out[n] = 0;
+}
+
 /* ---- the public calls ---- */
+
+static void close_storages(struct mtp_device *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->num_storages; i++)
+		mtp_store_close(m->storages[i].store);
+	m->num_storages = 0;
+	if (m->watch_fd >= 0)
+		close(m->watch_fd);
+	m->watch_fd = -1;
+}
+
+static int open_storages(struct mtp_device *m, const struct mtp_device_options *opts)
+{
+	size_t i;
+
+	m->watch_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->watch_fd < 0)
+		return -1;
+	for (i = 0; i < opts->num_storages; i++) {
+		const struct mtp_storage_options *o = &opts->storages[i];
+		struct mtp_storage *s = &m->storages[i];
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+
+		s->index = (unsigned int)i;
+		s->id = (uint32_t)(i + 1) << 16 | 1;
+		s->read_only = opts->read_only || o->read_only;
+		s->store = mtp_store_open(o->dir, s->read_only);
+		if (!s->store)
+			return -1;
+		m->num_storages++;
+		if (o->name)
+			snprintf(s->description, sizeof(s->description), "%s", o->name);
+		else
+			folder_name(o->dir, s->description, sizeof(s->description));
+		snprintf(s->volume, sizeof(s->volume), "%s-%u", m->serial, s->index + 1);
+		/* Without inotify there are no events; the device works all the same. */
+		if (mtp_store_watch_fd(s->store) >= 0 &&
+		    epoll_ctl(m->watch_fd, EPOLL_CTL_ADD, mtp_store_watch_fd(s->store), &ev) != 0)
+			log_warn("mtp: %s: no events for changes made there", o->dir);
+	}
+	return 0;
+}
 
 struct mtp_device *mtp_device_new(const struct mtp_device_options *opts)
 {
-	struct mtp_device *m = calloc(1, sizeof(*m));
+	struct mtp_device *m;
 	struct vdev_config cfg = {
 		.device_desc = device_desc,
 		.config_desc = config_desc,
@@ -255,26 +441,33 @@ struct mtp_device *mtp_device_new(const struct mtp_device_options *opts)
 		.speed = USBIP_SPEED_HIGH,
 		.ops = &mtp_ops,
 	};
-	struct stat sb;
+	int err;
 
-	if (!m)
-		return NULL;
-	m->in_fd = m->out_fd = m->send_fd = -1;
-	m->read_only = opts->read_only;
-	snprintf(m->name, sizeof(m->name), "%s", opts->name ? opts->name : "serve-mtp");
-	snprintf(m->friendly, sizeof(m->friendly), "%s", m->name);
-	m->store = mtp_store_open(opts->dir, opts->read_only);
-	if (!m->store) {
-		free(m);
+	if (opts->num_storages == 0 || opts->num_storages > MTP_MAX_STORAGES ||
+	    (opts->serial && !mtp_device_serial_ok(opts->serial)) ||
+	    (opts->name && strlen(opts->name) > MTP_NAME_ARG_MAX)) {
+		errno = EINVAL;
 		return NULL;
 	}
-	/* A serial that stays the same for the same directory, so hosts recognise it. */
-	if (stat(opts->dir, &sb) == 0)
-		snprintf(m->serial, sizeof(m->serial), "%08llx%08llx",
-			 (unsigned long long)sb.st_dev & 0xffffffffull,
-			 (unsigned long long)sb.st_ino & 0xffffffffull);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->in_fd = m->out_fd = m->send_fd = m->watch_fd = -1;
+	snprintf(m->name, sizeof(m->name), "%s", opts->name ? opts->name : "serve-mtp");
+	snprintf(m->friendly, sizeof(m->friendly), "%s", m->name);
+	if (opts->serial)
+		snprintf(m->serial, sizeof(m->serial), "%s", opts->serial);
+	else
+		derive_serial(opts, m->serial, sizeof(m->serial));
+	if (open_storages(m, opts) != 0) {
+		err = errno;
+		close_storages(m);
+		free(m);
+		errno = err;
+		return NULL;
+	}
 	m->strings[0] = "usbip-ng";
-	m->strings[1] = "serve-mtp";
+	m->strings[1] = m->name;
 	m->strings[2] = m->serial;
 	m->strings[3] = "MTP";
 	m->strings[MTP_MS_OS_STRING_INDEX - 1] = ms_os_string;
@@ -282,7 +475,7 @@ struct mtp_device *mtp_device_new(const struct mtp_device_options *opts)
 	cfg.priv = m;
 	m->vdev = vdev_new(&cfg);
 	if (!m->vdev) {
-		mtp_store_close(m->store);
+		close_storages(m);
 		free(m);
 		errno = ENOMEM;
 		return NULL;
@@ -296,7 +489,7 @@ void mtp_device_free(struct mtp_device *m)
 		return;
 	reset_state(m);
 	vdev_free(m->vdev);
-	mtp_store_close(m->store);
+	close_storages(m);
 	free(m);
 }
 
@@ -307,12 +500,19 @@ struct vdev *mtp_device_vdev(struct mtp_device *m)
 
 int mtp_device_watch_fd(const struct mtp_device *m)
 {
-	return mtp_store_watch_fd(m->store);
+	return m->watch_fd;
 }
 
-static void send_event(void *arg, uint16_t code, uint32_t handle)
+struct event_ctx {
+	struct mtp_device *m;
+	const struct mtp_storage *s;
+};
+
+static void send_event(void *arg, uint16_t code, uint32_t local)
 {
-	struct mtp_device *m = arg;
+	const struct event_ctx *ctx = arg;
+	struct mtp_device *m = ctx->m;
+	uint32_t handle = mtp_object_handle(ctx->s, local);
 	struct mtp_operation ev = { .code = code, .params = { handle }, .num_params = 1 };
 	uint8_t buf[MTP_COMMAND_MAX];
 
@@ -327,5 +527,17 @@ static void send_event(void *arg, uint16_t code, uint32_t handle)
 
 void mtp_device_process_changes(struct mtp_device *m)
 {
-	mtp_store_read_events(m->store, send_event, m);
+	struct epoll_event evs[MTP_MAX_STORAGES];
+	int n, i;
+
+	/* Level-triggered: what is not read now is reported again by the next poll. */
+	n = epoll_wait(m->watch_fd, evs, MTP_MAX_STORAGES, 0);
+	for (i = 0; i < n; i++) {
+		struct event_ctx ctx = { m, NULL };
+
+		if (evs[i].data.u32 >= m->num_storages)
+			continue;
+		ctx.s = &m->storages[evs[i].data.u32];
+		mtp_store_read_events(ctx.s->store, send_event, &ctx);
+	}
 }

@@ -21,19 +21,115 @@
 
 /* ---- helpers ---- */
 
-bool mtp_object_storage_ok(uint32_t id, bool allow_all)
-{
-	return id == MTP_STORAGE_ID || (allow_all && id == MTP_ALL_STORAGES);
-}
-
-uint32_t mtp_object_parent_of_param(uint32_t p)
-{
-	return (p == 0 || p == MTP_ROOT_PARENT) ? MTP_STORE_ROOT : p;
-}
-
 bool mtp_object_valid_handle(uint32_t h)
 {
 	return h != 0 && h != MTP_ALL_HANDLES;
+}
+
+struct mtp_storage *mtp_object_storage(struct mtp_device *m, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < m->num_storages; i++)
+		if (m->storages[i].id == id)
+			return &m->storages[i];
+	return NULL;
+}
+
+struct mtp_storage *mtp_object_find(struct mtp_device *m, uint32_t handle, uint32_t *local)
+{
+	uint32_t index = handle >> MTP_HANDLE_SHIFT;
+
+	*local = handle & MTP_LOCAL_MASK;
+	if (!mtp_object_valid_handle(handle) || index >= m->num_storages || *local == 0)
+		return NULL;
+	return &m->storages[index];
+}
+
+uint32_t mtp_object_handle(const struct mtp_storage *s, uint32_t local)
+{
+	return local == MTP_STORE_ROOT ? 0 : (uint32_t)s->index << MTP_HANDLE_SHIFT | local;
+}
+
+static void device_wide(const struct mtp_storage *s, struct mtp_entry *e)
+{
+	e->handle = mtp_object_handle(s, e->handle);
+	e->parent = mtp_object_handle(s, e->parent);
+}
+
+int mtp_object_entry(struct mtp_device *m, uint32_t handle, struct mtp_storage **s,
+		     struct mtp_entry *e)
+{
+	uint32_t local;
+
+	*s = mtp_object_find(m, handle, &local);
+	if (!*s || mtp_store_get((*s)->store, local, e))
+		return -ENOENT;
+	device_wide(*s, e);
+	return 0;
+}
+
+int mtp_object_peek(struct mtp_device *m, uint32_t handle, struct mtp_storage **s,
+		    struct mtp_entry *e)
+{
+	uint32_t local;
+
+	*s = mtp_object_find(m, handle, &local);
+	if (!*s || mtp_store_peek((*s)->store, local, e))
+		return -ENOENT;
+	device_wide(*s, e);
+	return 0;
+}
+
+/* Appends a store's listing to *all, made device-wide. */
+static int list_one(struct mtp_storage *s, uint32_t local, bool recursive, uint32_t **all,
+		    size_t *count)
+{
+	uint32_t *handles, *bigger;
+	size_t n, i;
+	int rc = mtp_store_list(s->store, local, recursive, &handles, &n);
+
+	if (rc)
+		return rc;
+	bigger = n ? realloc(*all, (*count + n) * sizeof(**all)) : *all;
+	if (n && !bigger) {
+		free(handles);
+		return -ENOMEM;
+	}
+	*all = bigger;
+	for (i = 0; i < n; i++)
+		(*all)[(*count)++] = mtp_object_handle(s, handles[i]);
+	free(handles);
+	return 0;
+}
+
+int mtp_object_list(struct mtp_device *m, struct mtp_storage *s, uint32_t parent, bool recursive,
+		    uint32_t **handles, size_t *count)
+{
+	uint32_t local;
+	size_t i;
+	int rc = 0;
+
+	*handles = NULL;
+	*count = 0;
+	if (parent != 0) {
+		struct mtp_storage *ps = mtp_object_find(m, parent, &local);
+
+		if (!ps || (s && ps != s))
+			return -ENOENT;
+		rc = list_one(ps, local, recursive, handles, count);
+	} else {
+		for (i = 0; i < m->num_storages && !rc; i++)
+			if (!s || s == &m->storages[i])
+				rc = list_one(&m->storages[i], MTP_STORE_ROOT, recursive, handles,
+					      count);
+	}
+	if (rc) {
+		free(*handles);
+		*handles = NULL;
+		*count = 0;
+	}
+	return rc;
 }
 
 uint16_t mtp_object_format_of(const struct mtp_entry *e)
@@ -52,14 +148,43 @@ void mtp_object_date(int64_t t, char *out, size_t cap)
 
 void mtp_object_cancel_send(struct mtp_device *m, bool remove)
 {
+	uint32_t local;
+	struct mtp_storage *s;
+
 	if (!m->send_pending)
 		return;
 	if (m->send_fd >= 0)
 		close(m->send_fd);
 	m->send_fd = -1;
-	if (remove)
-		mtp_store_delete(m->store, m->send_handle);
+	s = mtp_object_find(m, m->send_handle, &local);
+	if (remove && s)
+		mtp_store_delete(s->store, local);
 	m->send_pending = false;
+}
+
+/*
+ * Where an object goes (SendObjectInfo, SendObjectPropList, MoveObject,
+ * CopyObject): a StorageID (0: the parent's, or the first storage) and a
+ * parent (0 or 0xffffffff: the storage's top). The parent must be a folder
+ * of that storage. 0 or the response code.
+ */
+static uint16_t destination(struct mtp_device *m, uint32_t storage, uint32_t parent,
+			    struct mtp_storage **s, uint32_t *local_parent)
+{
+	struct mtp_storage *want = storage ? mtp_object_storage(m, storage) : NULL;
+	struct mtp_entry e;
+
+	if (storage && !want)
+		return PTP_RC_InvalidStorageId;
+	if (parent == 0 || parent == MTP_ROOT_PARENT) {
+		*s = want ? want : &m->storages[0];
+		*local_parent = MTP_STORE_ROOT;
+		return 0;
+	}
+	if (mtp_object_entry(m, parent, s, &e) || !e.is_dir || (want && *s != want))
+		return PTP_RC_InvalidParentObject;
+	*local_parent = parent & MTP_LOCAL_MASK;
+	return 0;
 }
 
 /* ---- storages ---- */
@@ -67,25 +192,31 @@ void mtp_object_cancel_send(struct mtp_device *m, bool remove)
 void mtp_object_get_storage_ids(struct mtp_device *m)
 {
 	struct mtp_buf b = { 0 };
-	const uint32_t id = MTP_STORAGE_ID;
+	uint32_t ids[MTP_MAX_STORAGES];
+	size_t i;
 
-	mtp_put_u32_array(&b, &id, 1);
+	for (i = 0; i < m->num_storages; i++)
+		ids[i] = m->storages[i].id;
+	mtp_put_u32_array(&b, ids, m->num_storages);
 	mtp_session_send_dataset(m, &b);
 	mtp_buf_free(&b);
 }
 
+/* Each storage with its own folder's size, free space and read-only flag. */
 void mtp_object_get_storage_info(struct mtp_device *m)
 {
-	struct mtp_storage_info info = { .read_only = m->read_only,
-					 .description = m->name,
-					 .volume = m->serial };
+	struct mtp_storage *s = mtp_object_storage(m, m->op.params[0]);
+	struct mtp_storage_info info = { 0 };
 	struct mtp_buf b = { 0 };
 
-	if (!mtp_object_storage_ok(m->op.params[0], false)) {
+	if (!s) {
 		mtp_session_respond_rc(m, PTP_RC_InvalidStorageId);
 		return;
 	}
-	mtp_store_space(m->store, &info.capacity, &info.free_bytes);
+	info.read_only = s->read_only;
+	info.description = s->description;
+	info.volume = s->volume;
+	mtp_store_space(s->store, &info.capacity, &info.free_bytes);
 	mtp_encode_storage_info(&b, &info);
 	mtp_session_send_dataset(m, &b);
 	mtp_buf_free(&b);
@@ -93,31 +224,37 @@ void mtp_object_get_storage_info(struct mtp_device *m)
 
 /* ---- reading ---- */
 
-/* GetObjectHandles / GetNumObjects: the handles for (storage, format, parent). */
+/*
+ * GetObjectHandles / GetNumObjects: the handles for (storage, format,
+ * parent). Storage 0xffffffff is every storage; parent 0 every object of
+ * them, 0xffffffff their top level, a folder its children.
+ */
 static int select_handles(struct mtp_device *m, uint32_t **handles, size_t *count)
 {
 	uint32_t storage = m->op.params[0], format = m->op.params[1], parent = m->op.params[2];
+	struct mtp_storage *s = NULL;
 	size_t i, j;
 	int rc;
 
-	if (m->op.num_params < 1 || !mtp_object_storage_ok(storage, true))
+	if (m->op.num_params < 1 ||
+	    (storage != MTP_ALL_STORAGES && !(s = mtp_object_storage(m, storage))))
 		return PTP_RC_InvalidStorageId;
 	if (m->op.num_params < 3)
 		parent = 0;
-	/* PTP: parent 0 means every object of the storage, 0xffffffff the top level. */
 	if (parent == 0)
-		rc = mtp_store_list(m->store, MTP_STORE_ROOT, true, handles, count);
+		rc = mtp_object_list(m, s, 0, true, handles, count);
 	else
-		rc = mtp_store_list(m->store, mtp_object_parent_of_param(parent), false, handles,
-				    count);
+		rc = mtp_object_list(m, s, parent == MTP_ROOT_PARENT ? 0 : parent, false, handles,
+				     count);
 	if (rc)
 		return rc == -ENOTDIR || rc == -ENOENT ? PTP_RC_InvalidParentObject
 						       : mtp_session_rc_of_errno(rc);
 	if (m->op.num_params >= 2 && format != 0) {
 		for (i = j = 0; i < *count; i++) {
+			struct mtp_storage *es;
 			struct mtp_entry e;
 
-			if (mtp_store_peek(m->store, (*handles)[i], &e) == 0 &&
+			if (mtp_object_peek(m, (*handles)[i], &es, &e) == 0 &&
 			    mtp_object_format_of(&e) == format)
 				(*handles)[j++] = (*handles)[i];
 		}
@@ -152,15 +289,16 @@ void mtp_object_get_handles(struct mtp_device *m)
 
 void mtp_object_get_info(struct mtp_device *m)
 {
-	struct mtp_object_info info = { .storage_id = MTP_STORAGE_ID };
+	struct mtp_object_info info = { 0 };
+	struct mtp_storage *s;
 	struct mtp_entry e;
 	struct mtp_buf b = { 0 };
 
-	if (!mtp_object_valid_handle(m->op.params[0]) ||
-	    mtp_store_get(m->store, m->op.params[0], &e)) {
+	if (mtp_object_entry(m, m->op.params[0], &s, &e)) {
 		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
 		return;
 	}
+	info.storage_id = s->id;
 	info.format = mtp_object_format_of(&e);
 	info.compressed_size = e.size >= 0xffffffffu ? 0xffffffffu : (uint32_t)e.size;
 	info.parent = e.parent;
@@ -175,17 +313,18 @@ void mtp_object_get_info(struct mtp_device *m)
 /* GetObject, GetPartialObject, GetPartialObject64. */
 void mtp_object_get(struct mtp_device *m)
 {
-	uint32_t h = m->op.params[0];
+	uint32_t local;
+	struct mtp_storage *s = mtp_object_find(m, m->op.params[0], &local);
 	uint64_t offset = 0, size, count;
 	bool partial = m->op.code != PTP_OC_GetObject;
 	struct stat sb;
 	int fd;
 
-	if (!mtp_object_valid_handle(h)) {
+	if (!s) {
 		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
 		return;
 	}
-	fd = mtp_store_open_file(m->store, h, O_RDONLY);
+	fd = mtp_store_open_file(s->store, local, O_RDONLY);
 	if (fd < 0) {
 		mtp_session_respond_rc(m, mtp_session_rc_of_errno(fd));
 		return;
@@ -215,11 +354,11 @@ void mtp_object_get(struct mtp_device *m)
 
 void mtp_object_get_references(struct mtp_device *m)
 {
+	struct mtp_storage *s;
 	struct mtp_entry e;
 	struct mtp_buf b = { 0 };
 
-	if (!mtp_object_valid_handle(m->op.params[0]) ||
-	    mtp_store_get(m->store, m->op.params[0], &e)) {
+	if (mtp_object_entry(m, m->op.params[0], &s, &e)) {
 		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
 		return;
 	}
@@ -235,10 +374,10 @@ void mtp_object_get_references(struct mtp_device *m)
  */
 void mtp_object_set_references(struct mtp_device *m)
 {
+	struct mtp_storage *s;
 	struct mtp_entry e;
 
-	if (!mtp_object_valid_handle(m->op.params[0]) ||
-	    mtp_store_get(m->store, m->op.params[0], &e))
+	if (mtp_object_entry(m, m->op.params[0], &s, &e))
 		mtp_stream_refuse(m, PTP_RC_InvalidObjectHandle);
 	else
 		mtp_stream_into_buffer(m);
@@ -259,61 +398,75 @@ void mtp_object_set_references_done(struct mtp_device *m)
 
 /* ---- changing ---- */
 
+/* The storage of an object that is to change: NULL, and the answer given, when it cannot. */
+static struct mtp_storage *writable(struct mtp_device *m, uint32_t handle, uint32_t *local)
+{
+	struct mtp_storage *s = mtp_object_find(m, handle, local);
+
+	if (!s)
+		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+	else if (s->read_only)
+		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
+	else
+		return s;
+	return NULL;
+}
+
 void mtp_object_delete(struct mtp_device *m)
 {
-	uint32_t h = m->op.params[0];
+	uint32_t local;
+	struct mtp_storage *s;
 	int rc;
 
-	if (m->read_only) {
-		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
-		return;
-	}
-	if (h == MTP_ALL_HANDLES) {
+	if (m->op.params[0] == MTP_ALL_HANDLES) {
 		/* "Delete everything" is never what a user of a shared folder wants. */
 		mtp_session_respond_rc(m, PTP_RC_AccessDenied);
 		return;
 	}
-	if (!mtp_object_valid_handle(h)) {
-		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+	s = writable(m, m->op.params[0], &local);
+	if (!s)
 		return;
-	}
-	rc = mtp_store_delete(m->store, h);
+	rc = mtp_store_delete(s->store, local);
 	if (rc == -ENOTEMPTY || rc == -EIO)
 		mtp_session_respond_rc(m, RC_PartialDeletion);
 	else
 		mtp_session_respond_rc(m, rc ? mtp_session_rc_of_errno(rc) : PTP_RC_OK);
 }
 
+/* MoveObject / CopyObject: handle, StorageID, parent (0: the storage's top). */
 void mtp_object_move_copy(struct mtp_device *m)
 {
-	uint32_t h = m->op.params[0], parent = mtp_object_parent_of_param(m->op.params[2]);
-	uint32_t new_handle = 0;
+	uint32_t local, parent, new_local = 0;
+	struct mtp_storage *s, *to;
+	uint16_t code;
 	int rc;
 
-	if (m->read_only) {
-		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
-		return;
-	}
-	if (!mtp_object_valid_handle(h)) {
+	s = mtp_object_find(m, m->op.params[0], &local);
+	if (!s) {
 		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
 		return;
 	}
-	if (!mtp_object_storage_ok(m->op.params[1], false)) {
+	if (m->op.params[1] == 0) {
 		mtp_session_respond_rc(m, PTP_RC_InvalidStorageId);
 		return;
 	}
-	if (parent != MTP_STORE_ROOT) {
-		struct mtp_entry e;
-
-		if (mtp_store_get(m->store, parent, &e) || !e.is_dir) {
-			mtp_session_respond_rc(m, PTP_RC_InvalidParentObject);
-			return;
-		}
+	code = destination(m, m->op.params[1], m->op.params[2], &to, &parent);
+	if (code) {
+		mtp_session_respond_rc(m, code);
+		return;
+	}
+	if (to->read_only || (m->op.code == PTP_OC_MoveObject && s->read_only)) {
+		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
+		return;
+	}
+	if (to != s) {
+		mtp_session_respond_rc(m, 0x2020); /* SpecificationOfDestinationUnsupported */
+		return;
 	}
 	if (m->op.code == PTP_OC_MoveObject)
-		rc = mtp_store_move(m->store, h, parent);
+		rc = mtp_store_move(s->store, local, parent);
 	else
-		rc = mtp_store_copy(m->store, h, parent, &new_handle);
+		rc = mtp_store_copy(s->store, local, parent, &new_local);
 	if (rc == -EEXIST)
 		rc = -EACCES;
 	if (rc) {
@@ -321,22 +474,20 @@ void mtp_object_move_copy(struct mtp_device *m)
 							 : mtp_session_rc_of_errno(rc));
 		return;
 	}
-	mtp_session_respond(m, PTP_RC_OK, m->op.code == PTP_OC_CopyObject ? 1 : 0, new_handle, 0,
-			    0);
+	mtp_session_respond(m, PTP_RC_OK, m->op.code == PTP_OC_CopyObject ? 1 : 0,
+			    mtp_object_handle(to, new_local), 0, 0);
 }
 
 void mtp_object_truncate(struct mtp_device *m)
 {
 	uint64_t size = m->op.params[1] | (uint64_t)m->op.params[2] << 32;
+	uint32_t local;
+	struct mtp_storage *s = writable(m, m->op.params[0], &local);
 	int fd, rc = 0;
 
-	if (m->read_only) {
-		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
+	if (!s)
 		return;
-	}
-	fd = mtp_object_valid_handle(m->op.params[0])
-		     ? mtp_store_open_file(m->store, m->op.params[0], O_RDWR)
-		     : -ENOENT;
+	fd = mtp_store_open_file(s->store, local, O_RDWR);
 	if (fd < 0) {
 		mtp_session_respond_rc(m, mtp_session_rc_of_errno(fd));
 		return;
@@ -350,14 +501,13 @@ void mtp_object_truncate(struct mtp_device *m)
 /* BeginEditObject / EndEditObject: nothing to prepare, the object must be a file. */
 void mtp_object_edit(struct mtp_device *m)
 {
+	uint32_t local;
+	struct mtp_storage *s = writable(m, m->op.params[0], &local);
 	struct mtp_entry e;
 
-	if (m->read_only) {
-		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
+	if (!s)
 		return;
-	}
-	if (!mtp_object_valid_handle(m->op.params[0]) ||
-	    mtp_store_get(m->store, m->op.params[0], &e) || e.is_dir) {
+	if (mtp_store_get(s->store, local, &e) || e.is_dir) {
 		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
 		return;
 	}
@@ -369,10 +519,14 @@ void mtp_object_edit(struct mtp_device *m)
 /* SendObjectInfo and SendObjectPropList: storage and parent are their first two parameters. */
 static void start_send(struct mtp_device *m)
 {
-	if (m->read_only)
-		mtp_stream_refuse(m, PTP_RC_StoreReadOnly);
-	else if (m->op.params[0] != 0 && !mtp_object_storage_ok(m->op.params[0], false))
-		mtp_stream_refuse(m, PTP_RC_InvalidStorageId);
+	struct mtp_storage *s;
+	uint32_t parent;
+	uint16_t rc = destination(m, m->op.params[0], m->op.params[1], &s, &parent);
+
+	if (!rc && s->read_only)
+		rc = PTP_RC_StoreReadOnly;
+	if (rc)
+		mtp_stream_refuse(m, rc);
 	else
 		mtp_stream_into_buffer(m);
 }
@@ -385,18 +539,22 @@ static void start_send(struct mtp_device *m)
 static void create_object(struct mtp_device *m, const char *name, bool dir, uint64_t size,
 			  unsigned int nparams)
 {
-	uint32_t parent = mtp_object_parent_of_param(m->op.params[1]), handle;
-	uint32_t resp[4] = { MTP_STORAGE_ID,
-			     m->op.params[1] == 0 ? MTP_ROOT_PARENT : m->op.params[1], 0, 0 };
+	struct mtp_storage *s;
+	uint32_t parent, handle, resp[4] = { 0 };
+	uint16_t code = destination(m, m->op.params[0], m->op.params[1], &s, &parent);
 	int rc, fd = -1;
 
+	if (code) { /* the parent went away during the data phase */
+		mtp_session_respond_rc(m, code);
+		return;
+	}
 	if (!mtp_store_name_ok(name)) {
 		log_warn("mtp: refused file name \"%s\"", name);
 		mtp_session_respond_rc(m, PTP_RC_InvalidParameter);
 		return;
 	}
 	mtp_object_cancel_send(m, true); /* an object announced and never sent */
-	rc = mtp_store_create(m->store, parent, name, dir, &handle, dir ? NULL : &fd);
+	rc = mtp_store_create(s->store, parent, name, dir, &handle, dir ? NULL : &fd);
 	if (rc) {
 		log_info("mtp: creating \"%s\": %s", name, strerror(-rc));
 		mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
@@ -405,12 +563,15 @@ static void create_object(struct mtp_device *m, const char *name, bool dir, uint
 						  : mtp_session_rc_of_errno(rc));
 		return;
 	}
+	handle = mtp_object_handle(s, handle);
 	if (!dir) {
 		m->send_pending = true;
 		m->send_handle = handle;
 		m->send_fd = fd;
 		m->send_size = size;
 	}
+	resp[0] = s->id;
+	resp[1] = parent == MTP_STORE_ROOT ? MTP_ROOT_PARENT : m->op.params[1];
 	resp[2] = handle;
 	mtp_session_respond_params(m, PTP_RC_OK, nparams, resp);
 }
@@ -490,15 +651,19 @@ void mtp_object_send_done(struct mtp_device *m)
 /* Android's SendPartialObject: handle, 64-bit offset, length; the data goes in place. */
 void mtp_object_send_partial(struct mtp_device *m)
 {
+	uint32_t local;
+	struct mtp_storage *s = mtp_object_find(m, m->op.params[0], &local);
 	int fd;
 
-	if (m->read_only) {
+	if (!s) {
+		mtp_stream_refuse(m, PTP_RC_InvalidObjectHandle);
+		return;
+	}
+	if (s->read_only) {
 		mtp_stream_refuse(m, PTP_RC_StoreReadOnly);
 		return;
 	}
-	fd = mtp_object_valid_handle(m->op.params[0])
-		     ? mtp_store_open_file(m->store, m->op.params[0], O_RDWR)
-		     : -ENOENT;
+	fd = mtp_store_open_file(s->store, local, O_RDWR);
 	if (fd < 0) {
 		mtp_stream_refuse(m, mtp_session_rc_of_errno(fd));
 		return;

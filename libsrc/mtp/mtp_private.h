@@ -25,12 +25,28 @@
 #define MTP_EP_INTR_IN	0x82
 #define MTP_BULK_MPS	512
 
-#define MTP_STORAGE_ID	 0x00010001u
 #define MTP_ALL_STORAGES 0xffffffffu
 #define MTP_ROOT_PARENT	 0xffffffffu
 #define MTP_ALL_HANDLES	 0xffffffffu
 #define MTP_DATASET_MAX	 (64u << 10) /* an ObjectInfo or a property value from the host */
-#define MTP_NUM_STRINGS	 4
+
+/*
+ * Object handles are device-wide: the storage's index in the top bits,
+ * the handle its store gave in the rest (the first storage's handles are
+ * its store's own). 0 stays the top of a storage, as a parent.
+ */
+#define MTP_HANDLE_SHIFT 28
+#define MTP_LOCAL_MASK	 ((1u << MTP_HANDLE_SHIFT) - 1)
+
+/* One folder served as one storage. */
+struct mtp_storage {
+	uint32_t id; /* StorageID: 0x00010001, 0x00020001, ... */
+	unsigned int index;
+	struct mtp_store *store;
+	bool read_only;
+	char description[MTP_NAME_MAX]; /* its NAME, or the folder's own name */
+	char volume[MTP_SERIAL_MAX + 16];
+};
 
 /* What the dispatcher needs to know of an operation (mtp_session.c has the table). */
 enum mtp_op_flags {
@@ -62,12 +78,13 @@ enum mtp_sink {
 
 struct mtp_device {
 	struct vdev *vdev;
-	struct mtp_store *store;
-	bool read_only;
-	char name[128]; /* --name: the default DeviceFriendlyName */
+	struct mtp_storage storages[MTP_MAX_STORAGES];
+	size_t num_storages;
+	int watch_fd; /* an epoll descriptor over the stores' inotify descriptors */
+	char name[MTP_NAME_ARG_MAX + 1]; /* --name: the product, the default DeviceFriendlyName */
 	/* device properties an initiator may set (kept while we run) */
 	char friendly[MTP_NAME_MAX], sync_partner[MTP_NAME_MAX];
-	char serial[32];
+	char serial[MTP_SERIAL_MAX + 1];
 	/* string descriptors 1..0xEE: 1-4 ours, 0xEE the Microsoft OS string, NULL between */
 	const char *strings[MTP_MS_OS_STRING_INDEX];
 
@@ -129,9 +146,28 @@ uint16_t mtp_session_rc_of_errno(int err);
 /* ---- mtp_object.c ---- */
 
 bool mtp_object_valid_handle(uint32_t h);
-bool mtp_object_storage_ok(uint32_t id, bool allow_all);
-/* The store handle of a parent parameter: 0 and 0xffffffff are the top. */
-uint32_t mtp_object_parent_of_param(uint32_t p);
+/* The storage of a StorageID, or NULL. */
+struct mtp_storage *mtp_object_storage(struct mtp_device *m, uint32_t id);
+/* The storage of an object handle and the handle in its store (*local), or NULL. */
+struct mtp_storage *mtp_object_find(struct mtp_device *m, uint32_t handle, uint32_t *local);
+/* The device-wide handle of a store's handle (the top stays 0). */
+uint32_t mtp_object_handle(const struct mtp_storage *s, uint32_t local);
+/*
+ * The entry of an object, refreshed from the file system, with device-wide
+ * handle and parent; its storage in *s. -ENOENT if there is no such object.
+ */
+int mtp_object_entry(struct mtp_device *m, uint32_t handle, struct mtp_storage **s,
+		     struct mtp_entry *e);
+/* The same as a listing last saw it (no file system access). */
+int mtp_object_peek(struct mtp_device *m, uint32_t handle, struct mtp_storage **s,
+		    struct mtp_entry *e);
+/*
+ * Device-wide handles of the objects under parent (a device-wide handle;
+ * 0: the top of storage s, or of every storage when s is NULL), recursive:
+ * all of them. *handles is malloc'd. 0 or -errno.
+ */
+int mtp_object_list(struct mtp_device *m, struct mtp_storage *s, uint32_t parent, bool recursive,
+		    uint32_t **handles, size_t *count);
 uint16_t mtp_object_format_of(const struct mtp_entry *e);
 /* "YYYYMMDDThhmmss" in UTC. */
 void mtp_object_date(int64_t t, char *out, size_t cap);

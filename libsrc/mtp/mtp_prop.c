@@ -31,13 +31,14 @@ size_t mtp_prop_device_codes(const uint16_t **codes)
 	return ARRAY_SIZE(device_props);
 }
 
-static bool prop_value(const struct mtp_entry *e, uint16_t prop, struct mtp_value *v, char *date,
-		       size_t date_cap)
+/* Property prop of object e (device-wide handles) in storage s (NULL: a default value). */
+static bool prop_value(const struct mtp_storage *s, const struct mtp_entry *e, uint16_t prop,
+		       struct mtp_value *v, char *date, size_t date_cap)
 {
 	memset(v, 0, sizeof(*v));
 	switch (prop) {
 	case MTP_OPC_StorageID:
-		*v = (struct mtp_value){ .type = PTP_DTC_UINT32, .u = MTP_STORAGE_ID };
+		*v = (struct mtp_value){ .type = PTP_DTC_UINT32, .u = s ? s->id : 0 };
 		return true;
 	case MTP_OPC_ObjectFormat:
 		*v = (struct mtp_value){ .type = PTP_DTC_UINT16, .u = mtp_object_format_of(e) };
@@ -173,13 +174,19 @@ void mtp_prop_desc(struct mtp_device *m)
 	struct mtp_value def;
 	char date[32];
 	struct mtp_buf b = { 0 };
-	bool settable = !m->read_only && (prop == MTP_OPC_ObjectFileName || prop == MTP_OPC_Name);
+	bool settable = false;
+	size_t i;
 
 	if (m->op.params[0] > 0xffff || !prop_known(prop)) {
 		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropCode);
 		return;
 	}
-	prop_value(&none, prop, &def, date, sizeof(date));
+	/* The description is of the format, not of a storage: settable if a name can change
+	 * anywhere. */
+	for (i = 0; i < m->num_storages; i++)
+		settable |= !m->storages[i].read_only;
+	settable &= prop == MTP_OPC_ObjectFileName || prop == MTP_OPC_Name;
+	prop_value(NULL, &none, prop, &def, date, sizeof(date));
 	if (def.type == PTP_DTC_STR)
 		def.str = "";
 	else
@@ -191,18 +198,18 @@ void mtp_prop_desc(struct mtp_device *m)
 
 void mtp_prop_value(struct mtp_device *m)
 {
+	struct mtp_storage *s;
 	struct mtp_entry e;
 	struct mtp_value v;
 	char date[32];
 	struct mtp_buf b = { 0 };
 
-	if (!mtp_object_valid_handle(m->op.params[0]) ||
-	    mtp_store_get(m->store, m->op.params[0], &e)) {
+	if (mtp_object_entry(m, m->op.params[0], &s, &e)) {
 		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
 		return;
 	}
 	if (m->op.params[1] > 0xffff ||
-	    !prop_value(&e, (uint16_t)m->op.params[1], &v, date, sizeof(date))) {
+	    !prop_value(s, &e, (uint16_t)m->op.params[1], &v, date, sizeof(date))) {
 		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropCode);
 		return;
 	}
@@ -211,7 +218,8 @@ void mtp_prop_value(struct mtp_device *m)
 	mtp_buf_free(&b);
 }
 
-static void put_props(struct mtp_buf *b, const struct mtp_entry *e, uint32_t prop, uint32_t *n)
+static void put_props(struct mtp_buf *b, const struct mtp_storage *s, const struct mtp_entry *e,
+		      uint32_t prop, uint32_t *n)
 {
 	size_t i;
 	char date[32];
@@ -220,7 +228,7 @@ static void put_props(struct mtp_buf *b, const struct mtp_entry *e, uint32_t pro
 	for (i = 0; i < ARRAY_SIZE(object_props); i++) {
 		if (prop != 0xffffffffu && prop != object_props[i])
 			continue;
-		prop_value(e, object_props[i], &v, date, sizeof(date));
+		prop_value(s, e, object_props[i], &v, date, sizeof(date));
 		mtp_put_prop_element(b, e->handle, object_props[i], &v);
 		(*n)++;
 	}
@@ -235,13 +243,14 @@ static void put_props(struct mtp_buf *b, const struct mtp_entry *e, uint32_t pro
 static int prop_list_handles(struct mtp_device *m, uint32_t h, uint32_t depth, uint32_t **handles,
 			     size_t *count)
 {
+	struct mtp_storage *s;
 	struct mtp_entry e;
 
 	*handles = NULL;
 	*count = 0;
 	if (h == MTP_ALL_HANDLES)
-		return mtp_store_list(m->store, MTP_STORE_ROOT, true, handles, count);
-	if (h != 0 && mtp_store_get(m->store, h, &e))
+		return mtp_object_list(m, NULL, 0, true, handles, count);
+	if (h != 0 && mtp_object_entry(m, h, &s, &e))
 		return -ENOENT;
 	if (depth == 0) {
 		if (h == 0)
@@ -255,7 +264,7 @@ static int prop_list_handles(struct mtp_device *m, uint32_t h, uint32_t depth, u
 	}
 	if (h != 0 && !e.is_dir)
 		return 0; /* a file has nothing below it */
-	return mtp_store_list(m->store, h, depth != 1, handles, count);
+	return mtp_object_list(m, NULL, h, depth != 1, handles, count);
 }
 
 /* GetObjectPropList: handle, format, property (0xffffffff: all), group, depth. */
@@ -265,6 +274,7 @@ void mtp_prop_list(struct mtp_device *m)
 	uint32_t group = m->op.params[3], depth = m->op.params[4], n = 0, *handles;
 	size_t count, i;
 	struct mtp_buf b = { 0 };
+	struct mtp_storage *s;
 	struct mtp_entry e;
 	int rc;
 
@@ -290,11 +300,11 @@ void mtp_prop_list(struct mtp_device *m)
 	}
 	mtp_put_u32(&b, 0); /* the count, patched below */
 	for (i = 0; i < count; i++) {
-		if (mtp_store_peek(m->store, handles[i], &e))
+		if (mtp_object_peek(m, handles[i], &s, &e))
 			continue;
 		if (format && mtp_object_format_of(&e) != format)
 			continue;
-		put_props(&b, &e, prop, &n);
+		put_props(&b, s, &e, prop, &n);
 	}
 	free(handles);
 	mtp_patch_u32(&b, 0, n);
@@ -307,16 +317,16 @@ void mtp_prop_set_value(struct mtp_device *m)
 {
 	uint16_t prop = (uint16_t)m->op.params[1];
 	uint16_t rc = 0;
+	struct mtp_storage *s;
 	struct mtp_entry e;
 
-	if (!mtp_object_valid_handle(m->op.params[0]) ||
-	    mtp_store_get(m->store, m->op.params[0], &e))
+	if (mtp_object_entry(m, m->op.params[0], &s, &e))
 		rc = PTP_RC_InvalidObjectHandle;
 	else if (m->op.params[1] > 0xffff || !prop_known(prop))
 		rc = MTP_RC_InvalidObjectPropCode;
 	else if (prop != MTP_OPC_ObjectFileName && prop != MTP_OPC_Name)
 		rc = PTP_RC_AccessDenied;
-	else if (m->read_only)
+	else if (s->read_only)
 		rc = PTP_RC_StoreReadOnly;
 	if (rc)
 		mtp_stream_refuse(m, rc);
@@ -328,6 +338,8 @@ void mtp_prop_set_value_done(struct mtp_device *m)
 {
 	struct mtp_reader r;
 	char name[MTP_NAME_MAX];
+	uint32_t local;
+	struct mtp_storage *s = mtp_object_find(m, m->op.params[0], &local);
 	int rc;
 
 	mtp_reader_init(&r, m->dataset.data, m->dataset.len);
@@ -336,7 +348,7 @@ void mtp_prop_set_value_done(struct mtp_device *m)
 		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropValue);
 		return;
 	}
-	rc = mtp_store_rename(m->store, m->op.params[0], name);
+	rc = s ? mtp_store_rename(s->store, local, name) : -ENOENT;
 	mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
 				  : rc		? mtp_session_rc_of_errno(rc)
 						: PTP_RC_OK);

@@ -212,8 +212,8 @@ static void op_open_session(struct mtp_device *m)
 	m->session_id = m->op.params[0];
 	/* Events queued before the session are no news to its initiator. */
 	vdev_in_flush(m->vdev, MTP_EP_INTR_IN);
-	/* The top directory is watched from now on, for events about it. */
-	if (mtp_store_list(m->store, MTP_STORE_ROOT, false, &handles, &count) == 0)
+	/* The top folders are watched from now on, for events about them. */
+	if (mtp_object_list(m, NULL, 0, false, &handles, &count) == 0)
 		free(handles);
 	mtp_session_respond_rc(m, PTP_RC_OK);
 }

@@ -139,8 +139,9 @@ static struct obj *add_obj(struct mtp_store *st, uint32_t parent, const char *na
 {
 	struct obj *o;
 
-	if (st->nobjs == UINT32_MAX - 1)
-		return NULL;
+	if (st->nobjs > MTP_STORE_HANDLE_MAX)
+		return NULL; /* handles are never reused: a folder that churned through 2^28 names
+			      */
 	if ((st->nobjs & (st->nobjs - 1)) == 0 || st->nobjs < 16) {
 		/* capacity doubles at powers of two */
 		size_t cap = st->nobjs < 16 ? 16 : (size_t)st->nobjs * 2;

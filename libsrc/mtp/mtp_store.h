@@ -21,6 +21,9 @@
 #include <stdint.h>
 
 #define MTP_STORE_ROOT 0 /* the handle of the top directory (never an object itself) */
+/* Handles stay at or below this: a device serving several stores keeps the store in the top bits.
+ */
+#define MTP_STORE_HANDLE_MAX 0x0fffffffu
 
 struct mtp_store;
 

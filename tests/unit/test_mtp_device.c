@@ -35,7 +35,7 @@
 #define IN_URB 16384
 
 struct harness {
-	char dir[64], outside[80];
+	char dir[64], outside[80], second[80];
 	int client;
 	struct ev_loop *loop;
 	struct mtp_device *mdev;
@@ -146,11 +146,22 @@ static void control(struct harness *h, const uint8_t setup[8], const void *out, 
 	ret_submit(h, in, buf, sizeof(buf), status);
 }
 
-static int setup_device(void **state)
+static struct mtp_device *make_device(const struct mtp_storage_options *st, size_t n,
+				      const char *serial, const char *name)
+{
+	struct mtp_device_options opts = {
+		.storages = st, .num_storages = n, .serial = serial, .name = name
+	};
+
+	return mtp_device_new(&opts);
+}
+
+/* A device over h->dir (and h->second, when two), attached through a USB/IP session. */
+static int start_device(void **state, bool two)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	static const uint8_t set_config[8] = { 0x00, 0x09, 1, 0, 0, 0, 0, 0 };
-	struct mtp_device_options opts = { 0 };
+	struct mtp_storage_options st[2] = { { 0 } };
 	int sv[2];
 
 	assert_non_null(h);
@@ -158,8 +169,29 @@ static int setup_device(void **state)
 	assert_non_null(mkdtemp(h->dir));
 	snprintf(h->outside, sizeof(h->outside), "%s-outside", h->dir);
 	assert_int_equal(mkdir(h->outside, 0755), 0);
-	opts.dir = h->dir;
-	h->mdev = mtp_device_new(&opts);
+	snprintf(h->second, sizeof(h->second), "%s-second", h->dir);
+	assert_int_equal(mkdir(h->second, 0755), 0);
+	st[0].dir = h->dir;
+	st[1] = (struct mtp_storage_options){ .dir = h->second,
+					      .name = "Second",
+					      .read_only = true };
+	if (two) {
+		/* something in each before the device starts */
+		char path[128];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/one.txt", h->dir);
+		assert_non_null(f = fopen(path, "w"));
+		fputs("first storage", f);
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/sub", h->second);
+		assert_int_equal(mkdir(path, 0755), 0);
+		snprintf(path, sizeof(path), "%s/sub/two.txt", h->second);
+		assert_non_null(f = fopen(path, "w"));
+		fputs("second storage", f);
+		fclose(f);
+	}
+	h->mdev = make_device(st, two ? 2 : 1, NULL, NULL);
 	assert_non_null(h->mdev);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	h->client = sv[0];
@@ -172,17 +204,27 @@ static int setup_device(void **state)
 	return 0;
 }
 
+static int setup_device(void **state)
+{
+	return start_device(state, false);
+}
+
+static int setup_two_storages(void **state)
+{
+	return start_device(state, true);
+}
+
 static int teardown_device(void **state)
 {
 	struct harness *h = *state;
-	char cmd[256];
+	char cmd[320];
 
 	if (!h->closed)
 		vdev_usbip_stop(h->session);
 	mtp_device_free(h->mdev);
 	ev_loop_free(h->loop);
 	close(h->client);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", h->dir, h->outside);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s'", h->dir, h->outside, h->second);
 	if (system(cmd) != 0)
 		return -1;
 	free(h);
@@ -1101,6 +1143,336 @@ static void test_references(void **state)
 			 PTP_RC_InvalidObjectHandle);
 }
 
+static uint32_t le32_at(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The description in a StorageInfo dataset (after 26 bytes of fixed fields), in ASCII. */
+static void storage_description(const uint8_t *d, size_t len, char *out, size_t cap)
+{
+	size_t n, i;
+
+	assert_true(len > 26);
+	n = d[26];
+	assert_true(27 + 2 * n <= len && n <= cap);
+	for (i = 0; i + 1 < n; i++)
+		out[i] = (char)d[27 + 2 * i];
+	out[n ? n - 1 : 0] = 0;
+}
+
+/*
+ * Two folders, two storages: h->dir (read-write, named after the folder)
+ * and h->second (read-only, "Second"). Each has its own StorageInfo; the
+ * objects of both are listed, each with its own StorageID and handles that
+ * never collide; a file of each reads back; a write goes to the folder of
+ * the storage asked for, and the read-only one refuses it.
+ */
+static void test_two_storages(void **state)
+{
+	struct harness *h = *state;
+	uint8_t data[4096];
+	char desc[256], path[160];
+	uint32_t p[4], one, two, sub, handle;
+	size_t len, i;
+	struct stat sb;
+
+	open_session(h);
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(len, 12);
+	assert_int_equal(le32_at(data), 2);
+	assert_int_equal(le32_at(data + 4), 0x00010001);
+	assert_int_equal(le32_at(data + 8), 0x00020001);
+	p[0] = 0x00010001;
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetStorageInfo, 1, p, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(data[4], 0); /* read-write */
+	storage_description(data, len, desc, sizeof(desc));
+	assert_string_equal(desc, strrchr(h->dir, '/') + 1); /* the folder's own name */
+	p[0] = 0x00020001;
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetStorageInfo, 1, p, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(data[4], 1);			      /* AccessCapability: read-only */
+	assert_true(le32_at(data + 6) || le32_at(data + 10)); /* a capacity of its own */
+	storage_description(data, len, desc, sizeof(desc));
+	assert_string_equal(desc, "Second");
+	p[0] = 0x00030001;
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetStorageInfo, 1, p, data, sizeof(data), &len, NULL),
+		PTP_RC_InvalidStorageId);
+
+	/* every object of every storage; then each storage alone */
+	{
+		const uint32_t all[3] = { 0xffffffff, 0, 0 },
+			       top2[3] = { 0x00020001, 0, 0xffffffff };
+
+		assert_int_equal(with_data_in(h, PTP_OC_GetObjectHandles, 3, all, data,
+					      sizeof(data), &len, NULL),
+				 PTP_RC_OK);
+		assert_int_equal(le32_at(data), 3); /* one.txt, sub, sub/two.txt */
+		assert_int_equal(with_data_in(h, PTP_OC_GetObjectHandles, 3, top2, data,
+					      sizeof(data), &len, NULL),
+				 PTP_RC_OK);
+		assert_int_equal(le32_at(data), 1); /* sub */
+	}
+	one = handle_of(h, "one.txt");
+	two = handle_of(h, "two.txt");
+	sub = handle_of(h, "sub");
+	assert_true(one && two && sub && one != two && one != sub && two != sub);
+	/* ObjectInfo: the StorageID of each; sub/two.txt's parent is sub */
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetObjectInfo, 1, &two, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(le32_at(data), 0x00020001);
+	assert_int_equal(le32_at(data + 38), sub);
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetObjectInfo, 1, &one, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(le32_at(data), 0x00010001);
+	assert_int_equal(le32_at(data + 38), 0);
+	/* the StorageID property, and the data of each */
+	{
+		const uint32_t prop[2] = { two, MTP_OPC_StorageID };
+
+		assert_int_equal(with_data_in(h, MTP_OC_GetObjectPropValue, 2, prop, data,
+					      sizeof(data), &len, NULL),
+				 PTP_RC_OK);
+		assert_int_equal(le32_at(data), 0x00020001);
+	}
+	assert_int_equal(with_data_in(h, PTP_OC_GetObject, 1, &two, data, sizeof(data), &len, NULL),
+			 PTP_RC_OK);
+	assert_int_equal(len, 14);
+	assert_memory_equal(data, "second storage", 14);
+	assert_int_equal(with_data_in(h, PTP_OC_GetObject, 1, &one, data, sizeof(data), &len, NULL),
+			 PTP_RC_OK);
+	assert_memory_equal(data, "first storage", 13);
+	/* top-level objects across storages through GetObjectPropList(0, depth 1) */
+	{
+		uint32_t n;
+		size_t objects;
+
+		assert_int_equal(prop_list(h, 0, 0, 0xffffffff, 1, &n, &objects), PTP_RC_OK);
+		assert_int_equal(objects, 2); /* one.txt, sub */
+	}
+
+	/* writes: the read-only storage refuses, the other takes it, in its own folder */
+	{
+		struct mtp_object_info info = { .format = PTP_OFC_Undefined, .compressed_size = 3 };
+		struct mtp_buf b = { 0 };
+		const uint32_t to2[2] = { 0x00020001, 0xffffffff }, to1[2] = { 0x00010001, 0 };
+		uint32_t bad[2] = { 0x00010001, 0 };
+
+		snprintf(info.filename, sizeof(info.filename), "w.txt");
+		mtp_encode_object_info(&b, &info);
+		send_command(h, PTP_OC_SendObjectInfo, ++h->tid, 2, to2);
+		send_data(h, PTP_OC_SendObjectInfo, h->tid, b.data, b.len);
+		assert_int_equal(response(h, NULL), PTP_RC_StoreReadOnly);
+		/* a parent of the other storage */
+		bad[1] = sub;
+		send_command(h, PTP_OC_SendObjectInfo, ++h->tid, 2, bad);
+		send_data(h, PTP_OC_SendObjectInfo, h->tid, b.data, b.len);
+		assert_int_equal(response(h, NULL), PTP_RC_InvalidParentObject);
+		send_command(h, PTP_OC_SendObjectInfo, ++h->tid, 2, to1);
+		send_data(h, PTP_OC_SendObjectInfo, h->tid, b.data, b.len);
+		assert_int_equal(response(h, p), PTP_RC_OK);
+		assert_int_equal(p[0], 0x00010001);
+		handle = p[2];
+		mtp_buf_free(&b);
+		send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+		send_data(h, PTP_OC_SendObject, h->tid, "abc", 3);
+		assert_int_equal(response(h, NULL), PTP_RC_OK);
+		snprintf(path, sizeof(path), "%s/w.txt", h->dir);
+		assert_int_equal(stat(path, &sb), 0);
+		snprintf(path, sizeof(path), "%s/w.txt", h->second);
+		assert_int_equal(stat(path, &sb), -1);
+		assert_int_equal(handle_of(h, "w.txt"), handle);
+	}
+	assert_int_equal(simple(h, PTP_OC_DeleteObject, 1, &two, NULL), PTP_RC_StoreReadOnly);
+	snprintf(path, sizeof(path), "%s/sub/two.txt", h->second);
+	assert_int_equal(stat(path, &sb), 0);
+	/* handles that name no storage */
+	for (i = 2; i < 16; i++) {
+		uint32_t bogus = (uint32_t)i << 28 | 1;
+
+		assert_int_equal(simple(h, PTP_OC_DeleteObject, 1, &bogus, NULL),
+				 PTP_RC_InvalidObjectHandle);
+	}
+}
+
+/* --dir PATH[:NAME[:ro]], and the folders refused together. */
+static void test_dir_options(void **state)
+{
+	struct mtp_storage_options st[MTP_MAX_STORAGES + 1];
+	char a[32], b[32], c[32], err[256], base[64], sub[96], link[96], file[96];
+	size_t i;
+
+	(void)state;
+	strcpy(a, "/srv/a");
+	assert_int_equal(mtp_device_parse_dir(a, &st[0], err, sizeof(err)), 0);
+	assert_string_equal(st[0].dir, "/srv/a");
+	assert_null(st[0].name);
+	assert_false(st[0].read_only);
+	strcpy(a, "/srv/a:Music");
+	assert_int_equal(mtp_device_parse_dir(a, &st[0], err, sizeof(err)), 0);
+	assert_string_equal(st[0].dir, "/srv/a");
+	assert_string_equal(st[0].name, "Music");
+	assert_false(st[0].read_only);
+	strcpy(a, "/srv/a:My Music:ro");
+	assert_int_equal(mtp_device_parse_dir(a, &st[0], err, sizeof(err)), 0);
+	assert_string_equal(st[0].name, "My Music");
+	assert_true(st[0].read_only);
+	strcpy(b, "rel::ro");
+	assert_int_equal(mtp_device_parse_dir(b, &st[0], err, sizeof(err)), 0);
+	assert_string_equal(st[0].dir, "rel");
+	assert_null(st[0].name);
+	assert_true(st[0].read_only);
+	strcpy(b, "x:a:b");
+	assert_int_equal(mtp_device_parse_dir(b, &st[0], err, sizeof(err)), 0);
+	assert_string_equal(st[0].name, "a:b");
+	strcpy(c, ":Music");
+	assert_int_equal(mtp_device_parse_dir(c, &st[0], err, sizeof(err)), -1);
+	{
+		char longer[160];
+
+		memset(longer, 'n', sizeof(longer));
+		memcpy(longer, "/x:", 3);
+		longer[sizeof(longer) - 1] = 0;
+		assert_int_equal(mtp_device_parse_dir(longer, &st[0], err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "NAME"));
+	}
+
+	snprintf(base, sizeof(base), "/tmp/test_mtp_dirs.XXXXXX");
+	assert_non_null(mkdtemp(base));
+	snprintf(sub, sizeof(sub), "%s/sub", base);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(link, sizeof(link), "%s-link", base);
+	assert_int_equal(symlink(base, link), 0);
+	snprintf(file, sizeof(file), "%s/file", base);
+	close(open(file, O_CREAT | O_WRONLY, 0644));
+	st[0] = (struct mtp_storage_options){ .dir = base };
+	st[1] = (struct mtp_storage_options){ .dir = "/tmp" };
+	assert_int_equal(mtp_device_check_dirs(st, 1, err, sizeof(err)), 0);
+	/* the same folder twice, under its name and through a link */
+	st[1].dir = base;
+	assert_int_equal(mtp_device_check_dirs(st, 2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "same folder"));
+	st[1].dir = link;
+	assert_int_equal(mtp_device_check_dirs(st, 2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "same folder"));
+	/* one inside the other, either way round */
+	st[1].dir = sub;
+	assert_int_equal(mtp_device_check_dirs(st, 2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "inside"));
+	st[1].dir = "/";
+	assert_int_equal(mtp_device_check_dirs(st, 2, err, sizeof(err)), -1);
+	st[0].dir = "/";
+	st[1].dir = base;
+	assert_int_equal(mtp_device_check_dirs(st, 2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "inside"));
+	/* a name that only starts the same is not inside */
+	st[0].dir = sub;
+	st[1].dir = file; /* and a file is no folder: the other kind of failure */
+	assert_int_equal(mtp_device_check_dirs(st, 2, err, sizeof(err)), -2);
+	assert_non_null(strstr(err, "not a directory"));
+	st[1].dir = "/nonexistent/folder";
+	assert_int_equal(mtp_device_check_dirs(st, 2, err, sizeof(err)), -2);
+	/* too many, or none */
+	for (i = 0; i <= MTP_MAX_STORAGES; i++)
+		st[i] = (struct mtp_storage_options){ .dir = "/" };
+	assert_int_equal(mtp_device_check_dirs(st, MTP_MAX_STORAGES + 1, err, sizeof(err)), -1);
+	assert_int_equal(mtp_device_check_dirs(st, 0, err, sizeof(err)), -1);
+	unlink(file);
+	unlink(link);
+	rmdir(sub);
+	rmdir(base);
+}
+
+/* The serial descriptor (string 3) and the product (string 2) of a device. */
+static void device_strings(struct mtp_device *mdev, char *serial, char *product, size_t cap)
+{
+	struct harness h = { .loop = ev_loop_new() };
+	int sv[2], k;
+	uint8_t buf[256];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	h.client = sv[0];
+	h.session = vdev_usbip_start(h.loop, usbip_tcp_conn_from_fd(sv[1]), mtp_device_vdev(mdev),
+				     closed, &h);
+	for (k = 2; k <= 3; k++) {
+		uint8_t setup[8] = { 0x80, 0x06, (uint8_t)k, 0x03, 0x09, 0x04, 0xff, 0 };
+		char *out = k == 3 ? serial : product;
+		uint32_t n = control_in(&h, setup, buf, sizeof(buf), NULL), i;
+
+		for (i = 0; 2 + 2 * i < n && i + 1 < cap; i++)
+			out[i] = (char)buf[2 + 2 * i];
+		out[i] = 0;
+	}
+	vdev_usbip_stop(h.session);
+	ev_loop_free(h.loop);
+	close(h.client);
+}
+
+/*
+ * The serial stays the same across restarts for the same folders (derived
+ * from their absolute paths), differs for others, is --serial when given;
+ * the USB product is --name. Bad options make no device.
+ */
+static void test_serial_and_name(void **state)
+{
+	const struct mtp_storage_options tmp_root[2] = { { .dir = "/tmp" }, { .dir = "/" } },
+					 spelled[2] = { { .dir = "/tmp/../tmp/" }, { .dir = "/" } },
+					 root_tmp[2] = { { .dir = "/" }, { .dir = "/tmp" } },
+					 missing[2] = { { .dir = "/tmp" },
+							{ .dir = "/nonexistent/folder" } };
+	char s1[64], s2[64], s3[64], prod[64];
+	struct mtp_device *mdev;
+
+	(void)state;
+	assert_non_null(mdev = make_device(tmp_root, 2, NULL, NULL));
+	device_strings(mdev, s1, prod, sizeof(s1));
+	mtp_device_free(mdev);
+	assert_string_equal(prod, "serve-mtp");
+	assert_int_equal(strlen(s1), 16);
+	assert_true(mtp_device_serial_ok(s1));
+	/* again (a restart), and with the first folder under another spelling */
+	assert_non_null(mdev = make_device(spelled, 2, NULL, NULL));
+	device_strings(mdev, s2, prod, sizeof(s2));
+	mtp_device_free(mdev);
+	assert_string_equal(s1, s2);
+	/* the same folders in another order: another device */
+	assert_non_null(mdev = make_device(root_tmp, 2, NULL, NULL));
+	device_strings(mdev, s3, prod, sizeof(s3));
+	mtp_device_free(mdev);
+	assert_string_not_equal(s1, s3);
+	/* one folder fewer: another device */
+	assert_non_null(mdev = make_device(tmp_root, 1, NULL, NULL));
+	device_strings(mdev, s3, prod, sizeof(s3));
+	mtp_device_free(mdev);
+	assert_string_not_equal(s1, s3);
+	/* --serial and --name */
+	assert_non_null(mdev = make_device(tmp_root, 2, "my-phone_1.0", "Files"));
+	device_strings(mdev, s3, prod, sizeof(s3));
+	mtp_device_free(mdev);
+	assert_string_equal(s3, "my-phone_1.0");
+	assert_string_equal(prod, "Files");
+	/* bad ones */
+	assert_false(mtp_device_serial_ok(""));
+	assert_false(mtp_device_serial_ok("with space"));
+	assert_false(mtp_device_serial_ok("a,b"));
+	assert_false(mtp_device_serial_ok("123456789012345678901234567890123"));
+	assert_true(mtp_device_serial_ok("12345678901234567890123456789012"));
+	errno = 0;
+	assert_null(make_device(tmp_root, 2, "no/slash", NULL));
+	assert_int_equal(errno, EINVAL);
+	assert_null(make_device(tmp_root, 0, NULL, NULL));
+	assert_null(make_device(missing, 2, NULL, NULL));
+	assert_int_equal(errno, ENOENT);
+}
+
 /* A transaction with transaction id tid and no data phase; the response's id must be tid. */
 static uint16_t with_tid(struct harness *h, uint16_t code, uint32_t tid, unsigned int n,
 			 const uint32_t *params, uint32_t *p)
@@ -1268,6 +1640,10 @@ int main(void)
 		T(test_prop_list_depths),
 		T(test_send_object_prop_list),
 		T(test_references),
+		cmocka_unit_test_setup_teardown(test_two_storages, setup_two_storages,
+						teardown_device),
+		cmocka_unit_test(test_dir_options),
+		cmocka_unit_test(test_serial_and_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
