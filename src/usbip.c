@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel/host.h"
 #include "net/tcp.h"
 #include "net/tls.h"
 #include "util/log.h"
@@ -66,54 +67,107 @@ int usbip_usage_error(const char *command, const char *fmt, ...)
 }
 
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
-			    const char **host, const char **busid, bool *gadget)
+			    unsigned flags, struct usbip_device_args *out)
 {
 	static const struct option opts[] = {
 		{ "remote", required_argument, NULL, 'r' },
 		{ "busid", required_argument, NULL, 'b' },
+		{ "hardware-id", required_argument, NULL, 'i' },
 		{ "device", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool remote = flags & USBIP_ARGS_REMOTE, gadget = flags & USBIP_ARGS_GADGET;
+	char err[200];
 	int c;
 
-	*busid = NULL;
-	if (host)
-		*host = NULL;
-	if (gadget)
-		*gadget = false;
-	while ((c = getopt_long(argc, argv, host ? "r:b:dh" : "b:dh", opts, NULL)) != -1) {
+	memset(out, 0, sizeof(*out));
+	while ((c = getopt_long(argc, argv, remote ? "r:b:i:dh" : "b:i:dh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			if (!host)
+			if (!remote)
 				return usbip_usage_error(command, "-r does not apply");
-			*host = optarg;
+			out->host = optarg;
 			break;
 		case 'b':
-			*busid = optarg;
+			if (selector_add_busid(&out->selector, optarg, err, sizeof(err)) != 0)
+				return usbip_usage_error(command, "%s", err);
+			break;
+		case 'i':
+			if (selector_add_hwid(&out->selector, optarg, err, sizeof(err)) != 0)
+				return usbip_usage_error(command, "%s", err);
 			break;
 		case 'd':
 			if (!gadget)
 				return usbip_usage_error(command, "-d/--device does not apply");
-			*gadget = true;
+			out->gadget = true;
 			break;
 		case 'h':
-			printf("usage: usbip %s %s%s-b BUSID\n\n%s", command,
-			       host ? "-r HOST " : "", gadget ? "[-d] " : "", help);
+			printf("usage: usbip %s %s%s(-b BUSID | -i VID:PID[:SERIAL])...\n\n%s"
+			       "\n  -b, --busid BUSID   a device by its port; a pattern such as "
+			       "'1-1.*'\n"
+			       "                      means every device behind that hub\n"
+			       "  -i, --hardware-id VID:PID[:SERIAL]  a device by what it is\n"
+			       "  (several -b/-i: a device must match all of them)\n",
+			       command, remote ? "-r HOST " : "", gadget ? "[-d] " : "", help);
 			return USBIP_EXIT_OK;
 		default:
 			return usbip_bad_option(command, argv);
 		}
 	}
-	if (host && !*host)
+	if (remote && !out->host)
 		return usbip_usage_error(command, "which host? give -r HOST");
-	if (!*busid)
-		return usbip_usage_error(command, "which device? give -b BUSID");
-	if (strlen(*busid) >= 32)
-		return usbip_usage_error(command, "busid '%s' is too long", *busid);
+	if (selector_empty(&out->selector))
+		return usbip_usage_error(command,
+					 "which device? give -b BUSID or -i VID:PID[:SERIAL]");
 	if (optind < argc)
 		return usbip_usage_error(command, "unexpected argument '%s'", argv[optind]);
 	return -1;
+}
+
+int usbip_select_local(const struct usbip_selector *sel, bool bound_only,
+		       struct usbip_local_device **out, size_t *nout)
+{
+	struct usbip_local_device *devs = NULL;
+	size_t n = 0, i, k = 0;
+	char text[256];
+
+	if (usbip_host_list(&devs, &n, bound_only) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct usbip_usb_device *u = &devs[i].info.udev;
+
+		if (selector_matches(sel, u->busid, u->id_vendor, u->id_product, devs[i].serial))
+			devs[k++] = devs[i];
+	}
+	if (k == 0) {
+		selector_describe(sel, text, sizeof(text));
+		log_err("no %sdevice matches %s", bound_only ? "bound " : "exportable ", text);
+		free(devs);
+		return -1;
+	}
+	*out = devs;
+	*nout = k;
+	return 0;
+}
+
+int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
+		     int (*act)(const char *busid, bool one_of_many))
+{
+	struct usbip_local_device *devs;
+	size_t n, i;
+	int rc = USBIP_EXIT_OK;
+
+	/* A busid named alone goes straight to act, which says best why it cannot. */
+	if (selector_is_one_busid(sel))
+		return act(sel->busids[0], false) == 0 ? USBIP_EXIT_OK : USBIP_EXIT_FAILURE;
+	if (usbip_select_local(sel, bound_only, &devs, &n) != 0)
+		return USBIP_EXIT_FAILURE;
+	for (i = 0; i < n; i++)
+		if (act(devs[i].info.udev.busid, true) != 0)
+			rc = USBIP_EXIT_FAILURE;
+	free(devs);
+	return rc;
 }
 
 int usbip_bad_option(const char *command, char **argv)

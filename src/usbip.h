@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 
+#include "daemon/selector.h"
 #include "exit_status.h"
+#include "kernel/host.h"
 #include "net/tls.h"
 
 struct usbip_options {
@@ -26,14 +28,37 @@ int usbip_connect(int argc, char **argv);
 int usbip_disconnect(int argc, char **argv);
 int usbip_serve_mtp(int argc, char **argv);
 
+/* What bind, unbind, attach, detach and disconnect take: [-r HOST] [-d] -b/-i... */
+struct usbip_device_args {
+	const char *host; /* -r, or NULL */
+	struct usbip_selector selector;
+	bool gadget; /* -d: a usbip-vudc gadget */
+};
+#define USBIP_ARGS_REMOTE 1u /* -r HOST is needed */
+#define USBIP_ARGS_GADGET 2u /* -d is allowed */
+
 /*
- * Parses the "[-r HOST] [-d] -b BUSID" command line that bind, unbind (host
- * NULL: no -r), attach and disconnect share; -d (a usbip-vudc gadget) only
- * where gadget is not NULL. Returns -1 with the values set to go on, or the
- * exit code to return (help printed, or a usage error).
+ * Parses those. Returns -1 with out set to go on, or the exit code to
+ * return (help printed, or a usage error said in one line).
  */
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
-			    const char **host, const char **busid, bool *gadget);
+			    unsigned flags, struct usbip_device_args *out);
+
+/*
+ * The local devices (usbip-host ones only with bound_only) the selector
+ * matches: never a hub, never a device imported through vhci. No match is
+ * an error (logged). Returns 0 and a malloc'd array, or -1.
+ */
+int usbip_select_local(const struct usbip_selector *sel, bool bound_only,
+		       struct usbip_local_device **devs, size_t *count);
+
+/*
+ * Calls act for each local device the selector matches (see
+ * usbip_select_local); a lone busid without wildcards is passed as it is,
+ * with one_of_many false. Returns the exit status: 1 if any act failed.
+ */
+int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
+		     int (*act)(const char *busid, bool one_of_many));
 
 /* "usbip CMD: unknown option '-x'" for getopt's '?'; returns USBIP_EXIT_USAGE. */
 int usbip_bad_option(const char *command, char **argv);

@@ -1,57 +1,207 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* usbip attach: import a device from a remote usbipd onto the local vhci-hcd. */
+/*
+ * usbip attach: import a device from a remote usbipd onto the local
+ * vhci-hcd; with --persist, follow it (libsrc/agent/attach_follower.c).
+ */
+#include "config.h"
+
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/vhci.h"
-#include "net/dial.h"
-#include "net/op_msg.h"
-#include "net/tcp.h"
-#include "net/tls.h"
+#include "agent/attach_follower.h"
+#include "agent/vhci_import.h"
+#include "daemon/daemon.h"
 #include "util/log.h"
 #include "usbip.h"
 
+struct attach_args {
+	struct usbip_device_args dev;
+	const char *pid_file;
+	bool persist, daemonize;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: usbip attach -r HOST (-b BUSID | -i VID:PID[:SERIAL])... [--persist [-D]\n"
+		"                    [--pid FILE]]\n\n"
+		"Imports the device the usbipd on HOST exports and attaches it to a free\n"
+		"vhci-hcd port of the right speed. Prints the port it got.\n\n"
+		"  -r, --remote HOST       host name, IPv4 or IPv6 address of the device side\n"
+		"  -b, --busid BUSID       the device, as 'usbip list -r HOST' shows it; a\n"
+		"                          pattern such as '1-1.*' picks among that hub's\n"
+		"  -i, --hardware-id VID:PID[:SERIAL]  the device by what it is (the serial\n"
+		"                          is known when HOST runs this project's usbipd)\n"
+		"                          (several -b/-i: the device must match all; if\n"
+		"                          several devices match, none is attached)\n"
+		"      --persist           stay: attach the device as soon as HOST offers it,\n"
+		"                          again after it, the network or usbipd come back;\n"
+		"                          ends with 'usbip detach' of its port or SIGTERM\n"
+		"  -D, --daemon            with --persist: run in the background, log to syslog\n"
+		"  -P, --pid FILE          with --persist: write a pid file\n\n"
+		"Exit status: 0 attached (with --persist: ended cleanly), 1 failed, 2 bad\n"
+		"arguments, 4 HOST unreachable, 5 HOST refused.\n");
+}
+
+static struct vhci_import_target target(const char *host)
+{
+	return (struct vhci_import_target){ .host = host,
+					    .port = usbip_opts.tcp_port,
+					    .tls = usbip_opts.tls,
+					    .timeout_ms = USBIP_IO_TIMEOUT_MS };
+}
+
+/* The one remote device the selector names; candidates listed when it names several. */
+static enum usbip_result pick(const struct usbip_device_args *a, char *busid, size_t len)
+{
+	struct vhci_import_target from = target(a->host);
+	struct usbip_devlist found;
+	enum usbip_result r;
+	char sel[256];
+	unsigned i;
+
+	if (selector_is_one_busid(&a->selector)) {
+		snprintf(busid, len, "%s", a->selector.busids[0]);
+		return USBIP_OK;
+	}
+	r = vhci_import_find(&from, &a->selector, &found);
+	if (r != USBIP_OK)
+		return r;
+	selector_describe(&a->selector, sel, sizeof(sel));
+	if (found.count == 1) {
+		snprintf(busid, len, "%s", found.entries[0].udev.busid);
+	} else if (found.count == 0) {
+		log_err("no device on %s matches %s", a->host, sel);
+		r = USBIP_E_FAILED;
+	} else {
+		log_err("%u devices on %s match %s; choose one:", found.count, a->host, sel);
+		for (i = 0; i < found.count; i++) {
+			const struct usbip_usb_device *u = &found.entries[i].udev;
+
+			fprintf(stderr, "  -b %s  (%04x:%04x%s%s)\n", u->busid, u->id_vendor,
+				u->id_product, u->serial[0] ? " serial " : "", u->serial);
+		}
+		r = USBIP_E_FAILED;
+	}
+	usbip_devlist_free(&found);
+	return r;
+}
+
+static int attach_once(const struct attach_args *a)
+{
+	struct vhci_import_target from = target(a->dev.host);
+	char busid[USBIP_BUSID_SIZE];
+	enum usbip_result r = pick(&a->dev, busid, sizeof(busid));
+	uint32_t status;
+	int port;
+
+	if (r == USBIP_OK)
+		r = vhci_import(&from, busid, &port, NULL, &status);
+	if (r == USBIP_OK)
+		printf("attached %s from %s to port %d\n", busid, a->dev.host, port);
+	return usbip_exit_status(r);
+}
+
+struct follow {
+	struct attach_follower_config config;
+	struct attach_follower *follower;
+	struct usbip_daemon *d;
+};
+
+static void follow_ended(void *arg)
+{
+	struct follow *f = arg;
+
+	daemon_stop(f->d, USBIP_OK);
+}
+
+static enum usbip_result follow_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
+{
+	struct follow *f = arg;
+
+	f->d = d;
+	f->follower = attach_follower_start(loop, &f->config);
+	return f->follower ? USBIP_OK : USBIP_E_FAILED;
+}
+
+static void follow_stop(struct usbip_daemon *d, void *arg)
+{
+	struct follow *f = arg;
+
+	attach_follower_stop(f->follower);
+	f->follower = NULL;
+}
+
+static int attach_persist(const struct attach_args *a)
+{
+	struct follow f = { .config = { .from = target(a->dev.host),
+					.selector = a->dev.selector,
+					.ended = follow_ended,
+					.arg = &f } };
+	struct usbip_daemon d = {
+		.name = "usbip",
+		.daemonize = a->daemonize,
+		.pid_file = a->pid_file,
+		.hooks = { .start = follow_start, .stop = follow_stop, .arg = &f },
+	};
+
+	return usbip_exit_status(daemon_run(&d));
+}
+
 int usbip_attach(int argc, char **argv)
 {
-	static const char help[] =
-		"Imports device BUSID exported by the usbipd on HOST and attaches it to a\n"
-		"free vhci-hcd port of the right speed. Prints the port it got.\n\n"
-		"  -r, --remote HOST  host name, IPv4 or IPv6 address of the device side\n"
-		"  -b, --busid BUSID  the device, as 'usbip list -r HOST' shows it\n";
-	const char *host, *busid;
-	struct usbip_vhci_record rec;
-	struct usbip_usb_device udev;
-	struct usbip_conn *conn;
-	struct usbip_vhci vhci;
-	uint32_t status;
-	int port, rc = usbip_parse_device_args(argc, argv, "attach", help, &host, &busid, NULL);
+	static const struct option opts[] = {
+		{ "remote", required_argument, NULL, 'r' },
+		{ "busid", required_argument, NULL, 'b' },
+		{ "hardware-id", required_argument, NULL, 'i' },
+		{ "persist", no_argument, NULL, 'p' },
+		{ "daemon", no_argument, NULL, 'D' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct attach_args a = { 0 };
+	char err[200];
+	int c;
 
-	if (rc >= 0)
-		return rc;
-
-	/* Check vhci first: no point importing a device we cannot attach. */
-	if (usbip_vhci_open(&vhci) != 0)
-		return USBIP_EXIT_FAILURE;
-	usbip_vhci_close(&vhci);
-
-	rc = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls, &conn);
-	if (rc != USBIP_OK)
-		return usbip_exit_status(rc);
-	if (op_msg_query_import(conn, busid, &udev, &status) != 0) {
-		usbip_conn_close(conn);
-		return status != USBIP_ST_OK && status != USBIP_ST_ERROR ? USBIP_EXIT_REFUSED
-									 : USBIP_EXIT_FAILURE;
+	while ((c = getopt_long(argc, argv, "r:b:i:DP:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			a.dev.host = optarg;
+			break;
+		case 'b':
+			if (selector_add_busid(&a.dev.selector, optarg, err, sizeof(err)) != 0)
+				return usbip_usage_error("attach", "%s", err);
+			break;
+		case 'i':
+			if (selector_add_hwid(&a.dev.selector, optarg, err, sizeof(err)) != 0)
+				return usbip_usage_error("attach", "%s", err);
+			break;
+		case 'p':
+			a.persist = true;
+			break;
+		case 'D':
+			a.daemonize = true;
+			break;
+		case 'P':
+			a.pid_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return USBIP_EXIT_OK;
+		default:
+			return usbip_bad_option("attach", argv);
+		}
 	}
-	port = usbip_vhci_attach(&udev, usbip_conn_kernel_fd(conn));
-	/* vhci holds its own reference to the socket now. */
-	usbip_conn_close(conn);
-	if (port < 0)
-		return USBIP_EXIT_FAILURE;
-
-	snprintf(rec.host, sizeof(rec.host), "%s", host);
-	snprintf(rec.service, sizeof(rec.service), "%s", usbip_opts.tcp_port);
-	snprintf(rec.busid, sizeof(rec.busid), "%s", busid);
-	usbip_vhci_record_write((unsigned)port, &rec);
-	printf("attached %s from %s to port %d\n", busid, host, port);
-	return USBIP_EXIT_OK;
+	if (!a.dev.host)
+		return usbip_usage_error("attach", "which host? give -r HOST");
+	if (selector_empty(&a.dev.selector))
+		return usbip_usage_error("attach",
+					 "which device? give -b BUSID or -i VID:PID[:SERIAL]");
+	if (optind < argc)
+		return usbip_usage_error("attach", "unexpected argument '%s'", argv[optind]);
+	if ((a.daemonize || a.pid_file) && !a.persist)
+		return usbip_usage_error("attach", "-D and --pid go with --persist");
+	return a.persist ? attach_persist(&a) : attach_once(&a);
 }

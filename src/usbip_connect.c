@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * usbip connect: the device side dials out and exports a device to a
- * remote usbipa. Waits for a server that is not up yet, and with --persist
- * stays to export again whenever the connection drops or the device is
- * plugged back in. Runs on the daemon runner's event loop either way, so a
- * signal ends the retries at once.
+ * usbip connect: the device side dials out and exports devices to a remote
+ * usbipa. Without --persist it exports what the selector matches now,
+ * waiting (bounded) for a server that is not up yet; with --persist it is
+ * the export agent (libsrc/agent/export_agent.c), which follows devices as
+ * they are plugged. Both run on the daemon runner's event loop, so a signal
+ * ends the waiting at once.
  */
 #include "config.h"
 
@@ -13,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/export_agent.h"
 #include "daemon/daemon.h"
+#include "kernel/vudc.h"
 #include "source/device_export.h"
 #include "source/host_source.h"
 #include "source/vudc_source.h"
@@ -21,188 +24,246 @@
 #include "usbip.h"
 
 #define ATTEMPT_TIMEOUT_MS 5000
-#define MAX_BACKOFF_S	   30
 #define DEFAULT_WAIT_S	   30
-#define WATCH_INTERVAL_MS  1000
 
 struct connect_args {
-	const char *host, *busid, *pid_file;
-	long wait_s; /* --timeout: how long to keep trying; -1 forever */
+	const char *remotes[AGENT_MAX_REMOTES];
+	unsigned nremotes;
+	struct usbip_selector selector;
+	const char *pid_file;
+	long wait_s; /* --timeout: how long to keep trying */
 	bool persist, daemonize, gadget;
 };
 
-enum connect_phase {
-	PHASE_EXPORTING, /* trying to export, with growing pauses */
-	PHASE_EXPORTED,	 /* watching the export */
-	PHASE_UNPLUGGED, /* waiting for the device to come back */
-};
-
-struct connect_state {
-	struct connect_args a;
+/* One device's export without --persist. */
+struct connect_once {
+	const struct connect_args *args;
+	const char *busid;
 	struct device_source *src;
-	struct device_export_target to;
 	struct usbip_daemon *d;
 	struct ev_watch timer;
-	enum connect_phase phase;
 	int backoff_s;
-	long long deadline_ms; /* one-shot: give up after this; 0 never */
-	bool exported, ready, finished;
+	long long deadline_ms;
+	bool exported;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: usbip connect -r HOST [-d] -b BUSID [--timeout SECONDS] [--persist [-D] "
-		"[--pid FILE]]\n\n"
-		"Binds the device to usbip-host if needed and exports it to the usbipa on\n"
-		"HOST, which attaches it there. For nodes that cannot be reached from\n"
-		"outside: the connection goes from here to HOST.\n\n"
-		"  -r, --remote HOST     the application side (usbipa)\n"
-		"  -b, --busid BUSID     the local device\n"
-		"  -d, --device          BUSID is a gadget bound to usbip-vudc (see 'usbip list\n"
-		"                        -d'): exported as it is, with no bind\n"
-		"      --timeout SECONDS keep trying that long while HOST is unreachable,\n"
-		"                        with growing pauses (default %d; 0: one try)\n"
-		"      --persist         stay: export again when the connection drops or the\n"
-		"                        device comes back; SIGTERM unexports and ends\n"
-		"  -D, --daemon          with --persist: run in the background, log to syslog\n"
-		"  -P, --pid FILE        with --persist: write a pid file\n\n"
+		"usage: usbip connect -r HOST [-r HOST]... (-b BUSID | -i VID:PID[:SERIAL])... "
+		"[-d]\n"
+		"                     [--timeout SECONDS] [--persist [-D] [--pid FILE]]\n\n"
+		"Binds the selected devices to usbip-host if needed and exports each to the\n"
+		"usbipa on HOST, which attaches it there. For nodes that cannot be reached\n"
+		"from outside: the connection goes from here to HOST.\n\n"
+		"  -r, --remote HOST       the application side (usbipa); several: the first\n"
+		"                          that answers gets the devices, the next when it is "
+		"gone\n"
+		"  -b, --busid BUSID       a device by its port; a pattern such as '1-1.*' means\n"
+		"                          every device behind that hub\n"
+		"  -i, --hardware-id VID:PID[:SERIAL]  a device by what it is\n"
+		"                          (several -b/-i: a device must match all of them)\n"
+		"  -d, --device            gadgets bound to usbip-vudc (see 'usbip list -d'):\n"
+		"                          exported as they are, with no bind\n"
+		"      --timeout SECONDS   keep trying that long while HOST is unreachable,\n"
+		"                          with growing pauses (default %d; 0: one try)\n"
+		"      --persist           stay, as an agent: export every matching device,\n"
+		"                          those plugged in later too, again when a connection\n"
+		"                          drops; SIGTERM withdraws them and gives them back\n"
+		"  -D, --daemon            with --persist: run in the background, log to syslog\n"
+		"  -P, --pid FILE          with --persist: write a pid file\n\n"
 		"Exit status: 0 exported (or, with --persist, ended cleanly), 1 failed,\n"
 		"2 bad arguments, 4 HOST unreachable until the timeout, 5 HOST refused.\n",
 		DEFAULT_WAIT_S);
 }
 
-static void schedule(struct connect_state *st, long long ms)
+static void once_finish(struct connect_once *c, enum usbip_result result)
 {
-	st->timer.deadline_ms = ev_now_ms() + (ms > 0 ? ms : 1);
+	daemon_stop(c->d, result);
 }
 
-static void finish(struct connect_state *st, enum usbip_result result)
+/* One pass over the remotes; then the run ends, or the next pass is scheduled. */
+static void once_try(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
-	st->finished = true;
-	daemon_stop(st->d, result);
-}
+	struct connect_once *c = w->data;
+	enum usbip_result r = USBIP_E_FAILED;
+	unsigned i;
 
-/* One export attempt; on failure, the next one is scheduled or the run ends. */
-static void try_export(struct connect_state *st)
-{
-	enum usbip_result r;
-	uint32_t status;
-
-	if (device_source_prepare(st->src, st->a.busid) != 0) {
-		finish(st, USBIP_E_FAILED);
+	w->deadline_ms = 0;
+	if (device_source_prepare(c->src, c->busid) != 0) {
+		once_finish(c, USBIP_E_FAILED);
 		return;
 	}
-	r = device_export(st->src, st->a.busid, &st->to, &status);
-	if (r == USBIP_OK) {
-		st->exported = true;
-		st->backoff_s = 1;
-		if (!st->a.persist) {
-			printf("exported %s to %s\n", st->a.busid, st->a.host);
-			finish(st, USBIP_OK);
+	for (i = 0; i < c->args->nremotes; i++) {
+		struct device_export_target to = { .host = c->args->remotes[i],
+						   .port = usbip_opts.tcp_port,
+						   .tls = usbip_opts.tls,
+						   .timeout_ms = ATTEMPT_TIMEOUT_MS };
+		uint32_t status;
+
+		r = device_export(c->src, c->busid, &to, &status, NULL);
+		if (r == USBIP_OK) {
+			c->exported = true;
+			printf("exported %s to %s\n", c->busid, to.host);
+			once_finish(c, USBIP_OK);
 			return;
 		}
-		log_info("%s exported to %s", st->a.busid, st->a.host);
-		if (!st->ready) {
-			st->ready = true;
-			daemon_ready(st->d);
+		/* A server that answered "no" means it; a local failure is not the network's. */
+		if (r != USBIP_E_UNREACHABLE) {
+			once_finish(c, r);
+			return;
 		}
-		st->phase = PHASE_EXPORTED;
-		schedule(st, WATCH_INTERVAL_MS);
+	}
+	if (ev_now_ms() + c->backoff_s * 1000LL > c->deadline_ms) {
+		once_finish(c, r);
 		return;
 	}
-	/* Without --persist only an unreachable server is worth waiting for. */
-	if (!st->a.persist && r != USBIP_E_UNREACHABLE) {
-		finish(st, r);
-		return;
-	}
-	if (st->deadline_ms && ev_now_ms() + st->backoff_s * 1000LL > st->deadline_ms) {
-		finish(st, r);
-		return;
-	}
-	log_info("trying %s again in %d s", st->a.host, st->backoff_s);
-	schedule(st, st->backoff_s * 1000LL);
-	st->backoff_s = st->backoff_s * 2 > MAX_BACKOFF_S ? MAX_BACKOFF_S : st->backoff_s * 2;
+	log_info("trying again in %d s", c->backoff_s);
+	w->deadline_ms = ev_now_ms() + c->backoff_s * 1000LL;
+	c->backoff_s =
+		c->backoff_s * 2 > AGENT_MAX_BACKOFF_S ? AGENT_MAX_BACKOFF_S : c->backoff_s * 2;
 }
 
-/*
- * While exported: the device's driver tells whether the kernel still has
- * the connection; a device that is gone was unplugged.
- */
-static void watch_export(struct connect_state *st)
+static enum usbip_result once_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
 {
-	struct usbip_local_device dev;
+	struct connect_once *c = arg;
 
-	if (device_source_get(st->src, st->a.busid, &dev) != 0) {
-		log_warn("%s was unplugged; waiting for it to come back", st->a.busid);
-		st->phase = PHASE_UNPLUGGED;
-	} else if (dev.stub_status != USBIP_STUB_USED) {
-		log_warn("the connection of %s to %s dropped; exporting again", st->a.busid,
-			 st->a.host);
-		st->phase = PHASE_EXPORTING;
-		schedule(st, 0);
-		return;
-	}
-	schedule(st, WATCH_INTERVAL_MS);
+	c->d = d;
+	c->timer = (struct ev_watch){
+		.fd = -1, .deadline_ms = ev_now_ms(), .cb = once_try, .data = c
+	};
+	return ev_watch_add(loop, &c->timer) == 0 ? USBIP_OK : USBIP_E_FAILED;
 }
 
-static void wait_for_device(struct connect_state *st)
+static enum usbip_result export_once(const struct connect_args *a, struct device_source *src,
+				     const struct usbip_local_device *dev)
 {
-	struct usbip_local_device dev;
+	struct connect_once c = { .args = a,
+				  .busid = dev->info.udev.busid,
+				  .src = src,
+				  .backoff_s = 1,
+				  .deadline_ms = ev_now_ms() + a->wait_s * 1000LL };
+	struct usbip_daemon d = {
+		.name = "usbip",
+		.ready_later = true,
+		.hooks = { .start = once_start, .arg = &c },
+	};
+	bool was_bound = a->gadget || strcmp(dev->driver, "usbip-host") == 0;
+	enum usbip_result r = daemon_run(&d);
 
-	if (device_source_get(st->src, st->a.busid, &dev) == 0) {
-		log_info("%s is back", st->a.busid);
-		st->phase = PHASE_EXPORTING;
-		schedule(st, 0);
-		return;
-	}
-	schedule(st, WATCH_INTERVAL_MS);
+	/* Stopped by a signal before it was exported. */
+	if (r == USBIP_OK && !c.exported)
+		r = USBIP_E_FAILED;
+	/* A device we bound for nothing goes back to its driver. */
+	if (!c.exported && !was_bound)
+		device_source_release(src, c.busid);
+	return r;
 }
 
-static void on_timer(struct ev_loop *loop, struct ev_watch *w, short revents)
+/* The devices the selector picks now; an exact busid that names no device is an error. */
+static int selected(const struct connect_args *a, struct device_source *src,
+		    struct usbip_local_device **out, size_t *nout)
 {
-	struct connect_state *st = w->data;
+	struct usbip_local_device *devs = NULL;
+	size_t n = 0, i, k = 0;
+	char sel[256];
 
-	switch (st->phase) {
-	case PHASE_EXPORTING:
-		try_export(st);
-		break;
-	case PHASE_EXPORTED:
-		watch_export(st);
-		break;
-	case PHASE_UNPLUGGED:
-		wait_for_device(st);
-		break;
+	if ((a->gadget ? device_source_list(src, &devs, &n) : usbip_host_list(&devs, &n, false)) !=
+	    0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct usbip_usb_device *u = &devs[i].info.udev;
+
+		if (selector_matches(&a->selector, u->busid, u->id_vendor, u->id_product,
+				     devs[i].serial))
+			devs[k++] = devs[i];
 	}
+	if (k == 0) {
+		selector_describe(&a->selector, sel, sizeof(sel));
+		log_err("no %s matches %s",
+			a->gadget ? "gadget on usbip-vudc" : "exportable device", sel);
+		free(devs);
+		return -1;
+	}
+	*out = devs;
+	*nout = k;
+	return 0;
 }
 
-static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
+static int connect_once(const struct connect_args *a)
 {
-	struct connect_state *st = arg;
+	struct usbip_local_device *devs = NULL;
+	struct device_source *src = a->gadget ? vudc_source_new() : host_source_new();
+	enum usbip_result r = USBIP_E_FAILED, worst = USBIP_OK;
+	size_t n = 0, i;
 
-	st->d = d;
-	st->timer = (struct ev_watch){ .fd = -1, .cb = on_timer, .data = st };
-	schedule(st, 0);
-	return ev_watch_add(loop, &st->timer) == 0 ? USBIP_OK : USBIP_E_FAILED;
+	if (!src)
+		return USBIP_EXIT_FAILURE;
+	/* One busid: bind says why it cannot (a hub, an imported device) itself. */
+	if (selector_is_one_busid(&a->selector) && !a->gadget) {
+		struct usbip_local_device dev;
+
+		if (usbip_host_get(a->selector.busids[0], &dev) != 0) {
+			log_err("%s: no such device", a->selector.busids[0]);
+		} else {
+			r = export_once(a, src, &dev);
+		}
+		device_source_free(src);
+		return usbip_exit_status(r);
+	}
+	if (selected(a, src, &devs, &n) == 0) {
+		for (i = 0; i < n; i++) {
+			r = export_once(a, src, &devs[i]);
+			if (r != USBIP_OK)
+				worst = r;
+		}
+		r = worst;
+	}
+	free(devs);
+	device_source_free(src);
+	return usbip_exit_status(r);
 }
 
-/*
- * A signal ended --persist: withdraw what is exported and give the device
- * back. (A one-shot connect leaves an export in place: that is its job.)
- */
-static void on_stop(struct usbip_daemon *d, void *arg)
-{
-	struct connect_state *st = arg;
-	uint32_t status;
+struct connect_agent {
+	struct export_agent_config config;
+	struct export_agent *agent;
+};
 
-	if (st->finished || !st->a.persist)
-		return;
-	if (st->exported) {
-		log_info("withdrawing %s from %s", st->a.busid, st->a.host);
-		if (device_export_withdraw(st->src, st->a.busid, &st->to, &status) != USBIP_OK)
-			log_warn("could not withdraw %s from %s", st->a.busid, st->a.host);
-	}
-	device_source_release(st->src, st->a.busid);
+static enum usbip_result agent_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
+{
+	struct connect_agent *ca = arg;
+
+	ca->agent = export_agent_start(loop, &ca->config);
+	return ca->agent ? USBIP_OK : USBIP_E_FAILED;
+}
+
+static void agent_stop(struct usbip_daemon *d, void *arg)
+{
+	struct connect_agent *ca = arg;
+
+	export_agent_stop(ca->agent);
+	ca->agent = NULL;
+}
+
+static int connect_persist(const struct connect_args *a)
+{
+	struct connect_agent ca = { .config = { .selector = a->selector,
+						.nremotes = a->nremotes,
+						.port = usbip_opts.tcp_port,
+						.tls = usbip_opts.tls,
+						.gadgets = a->gadget,
+						.attempt_timeout_ms = ATTEMPT_TIMEOUT_MS } };
+	struct usbip_daemon d = {
+		.name = "usbip",
+		.daemonize = a->daemonize,
+		.pid_file = a->pid_file,
+		.hooks = { .start = agent_start, .stop = agent_stop, .arg = &ca },
+	};
+
+	memcpy(ca.config.remotes, a->remotes, sizeof(ca.config.remotes));
+	if (!a->gadget && !usbip_host_driver_loaded())
+		return USBIP_EXIT_FAILURE;
+	return usbip_exit_status(daemon_run(&d));
 }
 
 static int parse_args(int argc, char **argv, struct connect_args *a)
@@ -210,6 +271,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 	static const struct option opts[] = {
 		{ "remote", required_argument, NULL, 'r' },
 		{ "busid", required_argument, NULL, 'b' },
+		{ "hardware-id", required_argument, NULL, 'i' },
 		{ "device", no_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "persist", no_argument, NULL, 'p' },
@@ -218,23 +280,31 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
+	char *end, err[200];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:b:dDP:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:b:i:dDP:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			a->host = optarg;
+			if (a->nremotes == AGENT_MAX_REMOTES)
+				return usbip_usage_error("connect", "at most %d -r HOST",
+							 AGENT_MAX_REMOTES);
+			a->remotes[a->nremotes++] = optarg;
 			break;
 		case 'b':
-			a->busid = optarg;
+			if (selector_add_busid(&a->selector, optarg, err, sizeof(err)) != 0)
+				return usbip_usage_error("connect", "%s", err);
+			break;
+		case 'i':
+			if (selector_add_hwid(&a->selector, optarg, err, sizeof(err)) != 0)
+				return usbip_usage_error("connect", "%s", err);
 			break;
 		case 'd':
 			a->gadget = true;
 			break;
 		case 'T':
 			a->wait_s = strtol(optarg, &end, 10);
-			if (!*optarg || *end || a->wait_s < 0)
+			if (!*optarg || *end || a->wait_s < 0 || a->wait_s > 1000000)
 				return usbip_usage_error(
 					"connect", "--timeout wants seconds, not '%s'", optarg);
 			break;
@@ -254,8 +324,9 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 			return usbip_bad_option("connect", argv);
 		}
 	}
-	if (!a->host || !a->busid)
-		return usbip_usage_error("connect", "give both -r HOST and -b BUSID");
+	if (!a->nremotes || selector_empty(&a->selector))
+		return usbip_usage_error("connect",
+					 "give -r HOST and a device (-b BUSID or -i VID:PID)");
 	if (optind < argc)
 		return usbip_usage_error("connect", "unexpected argument '%s'", argv[optind]);
 	if ((a->daemonize || a->pid_file) && !a->persist)
@@ -265,41 +336,10 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 
 int usbip_connect(int argc, char **argv)
 {
-	struct connect_state st = { .a = { .wait_s = DEFAULT_WAIT_S }, .backoff_s = 1 };
-	struct usbip_daemon d = { .name = "usbip", .ready_later = true };
-	struct usbip_local_device dev;
-	enum usbip_result r;
-	bool was_bound;
-	int rc = parse_args(argc, argv, &st.a);
+	struct connect_args a = { .wait_s = DEFAULT_WAIT_S };
+	int rc = parse_args(argc, argv, &a);
 
 	if (rc >= 0)
 		return rc;
-	st.src = st.a.gadget ? vudc_source_new() : host_source_new();
-	if (!st.src)
-		return USBIP_EXIT_FAILURE;
-	if (device_source_get(st.src, st.a.busid, &dev) != 0) {
-		log_err("%s: no such %s", st.a.busid,
-			st.a.gadget ? "gadget on usbip-vudc" : "device");
-		device_source_free(st.src);
-		return USBIP_EXIT_FAILURE;
-	}
-	was_bound = st.a.gadget || strcmp(dev.driver, "usbip-host") == 0;
-	st.to = (struct device_export_target){ .host = st.a.host,
-					       .port = usbip_opts.tcp_port,
-					       .tls = usbip_opts.tls,
-					       .timeout_ms = ATTEMPT_TIMEOUT_MS };
-	if (!st.a.persist && st.a.wait_s >= 0)
-		st.deadline_ms = ev_now_ms() + st.a.wait_s * 1000LL;
-	d.daemonize = st.a.daemonize;
-	d.pid_file = st.a.pid_file;
-	d.hooks = (struct daemon_hooks){ .start = on_start, .stop = on_stop, .arg = &st };
-	r = daemon_run(&d);
-	/* Stopped by a signal before anything was exported. */
-	if (r == USBIP_OK && !st.a.persist && !st.exported)
-		r = USBIP_E_FAILED;
-	/* A device we bound for nothing goes back to its driver. */
-	if (!st.a.persist && !st.exported && !was_bound)
-		device_source_release(st.src, st.a.busid);
-	device_source_free(st.src);
-	return usbip_exit_status(r);
+	return a.persist ? connect_persist(&a) : connect_once(&a);
 }

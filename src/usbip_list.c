@@ -22,11 +22,14 @@ enum list_format { FORMAT_TEXT, FORMAT_PARSABLE, FORMAT_JSON };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: usbip list [-l | -d | -r HOST] [-p | --json]\n\n"
+	fprintf(out, "usage: usbip list [-l | -d | -r HOST] [-b BUSID] [-i VID:PID[:SERIAL]] [-p | "
+		     "--json]\n\n"
 		     "  -l, --local        devices on this machine that can be exported (default)\n"
 		     "  -d, --device       gadgets on this machine's usbip-vudc (vUDC mode)\n"
 		     "  -r, --remote HOST  devices a usbipd on HOST exports\n"
 		     "  -p, --parsable     one line per device: busid=...#usbid=...#\n"
+		     "  -b, --busid BUSID  only these devices (a pattern such as '1-1.*' too)\n"
+		     "  -i, --hardware-id VID:PID[:SERIAL]  only devices that are this\n"
 		     "      --json         machine-readable output\n");
 }
 
@@ -90,14 +93,27 @@ static void print_local_text(const struct usbip_local_device *dev)
 	       usbip_speed_str(u->speed));
 }
 
+/* -b and -i narrow the list; none: everything. */
+static struct usbip_selector filter;
+
+static bool wanted(const struct usbip_usb_device *u, const char *serial)
+{
+	return selector_empty(&filter) ||
+	       selector_matches(&filter, u->busid, u->id_vendor, u->id_product, serial);
+}
+
 static int list_local(enum list_format format, bool gadgets)
 {
 	struct usbip_local_device *devs;
 	struct json_writer w;
-	size_t n, i;
+	size_t n, i, k = 0;
 
 	if ((gadgets ? usbip_vudc_list(&devs, &n) : usbip_host_list(&devs, &n, false)) != 0)
 		return USBIP_EXIT_FAILURE;
+	for (i = 0; i < n; i++)
+		if (wanted(&devs[i].info.udev, devs[i].serial))
+			devs[k++] = devs[i];
+	n = k;
 	if (format == FORMAT_JSON) {
 		json_init(&w, stdout);
 		json_array_begin(&w, NULL);
@@ -165,7 +181,7 @@ static int list_remote(const char *host, enum list_format format)
 	struct usbip_devlist list;
 	struct usbip_conn *conn;
 	struct json_writer w;
-	uint32_t i;
+	uint32_t i, k;
 	int rc;
 
 	rc = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls, &conn);
@@ -175,6 +191,10 @@ static int list_remote(const char *host, enum list_format format)
 	usbip_conn_close(conn);
 	if (rc != 0)
 		return USBIP_EXIT_FAILURE;
+	for (i = 0, k = 0; i < list.count; i++)
+		if (wanted(&list.entries[i].udev, list.entries[i].udev.serial))
+			list.entries[k++] = list.entries[i];
+	list.count = k;
 	switch (format) {
 	case FORMAT_JSON:
 		json_init(&w, stdout);
@@ -207,6 +227,8 @@ int usbip_list(int argc, char **argv)
 		{ "local", no_argument, NULL, 'l' },
 		{ "remote", required_argument, NULL, 'r' },
 		{ "device", no_argument, NULL, 'd' },
+		{ "busid", required_argument, NULL, 'b' },
+		{ "hardware-id", required_argument, NULL, 'i' },
 		{ "parsable", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -215,15 +237,24 @@ int usbip_list(int argc, char **argv)
 	enum list_format format = FORMAT_TEXT;
 	const char *remote = NULL;
 	bool local = false, gadgets = false;
+	char err[200];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "lr:dph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "lr:db:i:ph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			local = true;
 			break;
 		case 'd':
 			gadgets = true;
+			break;
+		case 'b':
+			if (selector_add_busid(&filter, optarg, err, sizeof(err)) != 0)
+				return usbip_usage_error("list", "%s", err);
+			break;
+		case 'i':
+			if (selector_add_hwid(&filter, optarg, err, sizeof(err)) != 0)
+				return usbip_usage_error("list", "%s", err);
 			break;
 		case 'r':
 			remote = optarg;

@@ -200,7 +200,7 @@ static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, 
 		fflush(stdout);
 		return USBIP_OK;
 	}
-	rc = device_export(st->src, a->busid, &st->to, &status);
+	rc = device_export(st->src, a->busid, &st->to, &status, NULL);
 	if (rc != USBIP_OK)
 		return rc;
 	vdev_source_on_detach(st->src, on_export_ended, st);

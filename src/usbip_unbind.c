@@ -1,22 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* usbip unbind: give a device bound to usbip-host back to its own driver. */
+/* usbip unbind: give devices bound to usbip-host back to their own drivers. */
 #include <stdio.h>
 
 #include "kernel/host.h"
 #include "usbip.h"
 
+static int unbind_one(const char *busid, bool one_of_many)
+{
+	if (usbip_host_unbind(busid) != 0)
+		return -1;
+	printf("unbind device on busid %s: complete\n", busid);
+	return 0;
+}
+
 int usbip_unbind(int argc, char **argv)
 {
 	static const char help[] =
-		"Unbinds the device from usbip-host (ending any export) and lets\n"
-		"the kernel probe its usual driver again.\n";
-	const char *busid;
-	int rc = usbip_parse_device_args(argc, argv, "unbind", help, NULL, &busid, NULL);
+		"Unbinds each selected device from usbip-host (ending any export) and\n"
+		"lets the kernel probe its usual driver again.\n";
+	struct usbip_device_args args;
+	int rc = usbip_parse_device_args(argc, argv, "unbind", help, 0, &args);
 
 	if (rc >= 0)
 		return rc;
-	if (usbip_host_unbind(busid) != 0)
-		return USBIP_EXIT_FAILURE;
-	printf("unbind device on busid %s: complete\n", busid);
-	return USBIP_EXIT_OK;
+	return usbip_each_local(&args.selector, true, unbind_one);
 }

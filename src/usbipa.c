@@ -52,6 +52,30 @@ static bool peer_port(struct usbip_conn *conn, char *buf, size_t len)
 	return colon != NULL;
 }
 
+/*
+ * A node exports a device that is still attached here from that node: its
+ * old connection died without this side noticing yet (a node that
+ * rebooted, a network that dropped it). The new connection takes over.
+ */
+static void replace_stale_import(struct usbipa *d, const struct usbip_vhci *vhci,
+				 const struct usbip_conn *conn, const struct usbip_usb_device *udev)
+{
+	struct usbip_vhci_record rec;
+	unsigned i;
+
+	for (i = 0; i < vhci->nports; i++) {
+		if (vhci->ports[i].status == USBIP_VDEV_NULL ||
+		    usbip_vhci_record_read(i, &rec) != 0 ||
+		    strcmp(rec.host, conn->peer_host) != 0 || strcmp(rec.busid, udev->busid) != 0)
+			continue;
+		log_info("%s: %s is still attached from there on port %u: replacing that stale "
+			 "import",
+			 conn->peer, udev->busid, i);
+		if (usbip_vhci_detach(i) == 0 && i < d->nports)
+			d->ours[i] = false;
+	}
+}
+
 static void handle_export(struct usbipa *d, struct op_session *session,
 			  const struct op_request *req)
 {
@@ -79,6 +103,12 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
 		return;
 	}
+	if (usbip_vhci_open(&vhci) != 0) {
+		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
+		return;
+	}
+	replace_stale_import(d, &vhci, conn, &udev);
+	usbip_vhci_close(&vhci);
 	if (usbip_vhci_open(&vhci) != 0) {
 		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
 		return;

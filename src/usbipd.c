@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "agent/auto_bind.h"
 #include "daemon/daemon.h"
 #include "exit_status.h"
 #include "kernel/host.h"
@@ -35,20 +36,60 @@ static void usage(FILE *out)
 		DEFAULT_PID_FILE);
 }
 
+struct usbipd {
+	bool vudc;
+	struct usbip_selector auto_bind[AUTO_BIND_MAX];
+	unsigned nauto_bind;
+	struct auto_bind *binder;
+};
+
 static int own_option(int opt, const char *arg, void *ctx)
 {
-	bool *vudc = ctx;
+	struct usbipd *u = ctx;
+	char err[200];
 
-	if (opt != 'e')
-		return 0;
-	*vudc = true;
-	return 1;
+	switch (opt) {
+	case 'e':
+		u->vudc = true;
+		return 1;
+	case 'B':
+		if (u->nauto_bind == AUTO_BIND_MAX) {
+			fprintf(stderr, "usbipd: at most %d --auto-bind\n", AUTO_BIND_MAX);
+			return -1;
+		}
+		if (auto_bind_parse(arg, &u->auto_bind[u->nauto_bind], err, sizeof(err)) != 0) {
+			fprintf(stderr, "usbipd: --auto-bind: %s\n", err);
+			return -1;
+		}
+		u->nauto_bind++;
+		return 1;
+	}
+	return 0;
+}
+
+static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
+{
+	struct usbipd *u = arg;
+
+	if (!u->nauto_bind)
+		return USBIP_OK;
+	u->binder = auto_bind_start(loop, u->auto_bind, u->nauto_bind);
+	return u->binder ? USBIP_OK : USBIP_E_FAILED;
+}
+
+static void on_stop(struct usbip_daemon *d, void *arg)
+{
+	struct usbipd *u = arg;
+
+	auto_bind_stop(u->binder);
+	u->binder = NULL;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "device", no_argument, NULL, 'e' },
+		{ "auto-bind", required_argument, NULL, 'B' },
 		USBIP_DAEMON_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
@@ -63,26 +104,32 @@ int main(int argc, char **argv)
 			    .requests = device_server_requests,
 			    .handle = device_server_handle },
 	};
+	static struct usbipd u;
 	struct device_source *src;
 	enum usbip_result rc;
 	int exit_code;
-	bool vudc = false;
 
 	usbip_log_init("usbipd", false);
-	exit_code = usbip_exit_for_args(
-		daemon_parse_args(&d, argc, argv, opts, usage, own_option, &vudc));
+	exit_code =
+		usbip_exit_for_args(daemon_parse_args(&d, argc, argv, opts, usage, own_option, &u));
 	if (exit_code >= 0)
 		return exit_code;
+	if (u.vudc && u.nauto_bind) {
+		fprintf(stderr,
+			"usbipd: --auto-bind binds to usbip-host; gadgets need no binding\n");
+		return USBIP_EXIT_USAGE;
+	}
 	/* Not fatal: the module may be loaded later, and until then the list is empty. */
-	if (vudc ? !usbip_vudc_driver_loaded() : !usbip_host_driver_loaded())
+	if (u.vudc ? !usbip_vudc_driver_loaded() : !usbip_host_driver_loaded())
 		log_warn("serving an empty device list until %s is loaded",
-			 vudc ? "usbip-vudc" : "usbip-host");
-	src = vudc ? vudc_source_new() : host_source_new();
+			 u.vudc ? "usbip-vudc" : "usbip-host");
+	src = u.vudc ? vudc_source_new() : host_source_new();
 	if (!src) {
 		log_err("out of memory");
 		return USBIP_EXIT_FAILURE;
 	}
 	d.server.arg = src;
+	d.hooks = (struct daemon_hooks){ .start = on_start, .stop = on_stop, .arg = &u };
 	rc = daemon_run(&d);
 	device_source_free(src);
 	return usbip_exit_status(rc);

@@ -7,59 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int parse_hex16(const char *s, size_t len, uint16_t *out)
-{
-	unsigned v = 0;
-	size_t i;
-
-	if (len == 0 || len > 4)
-		return -1;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = (uint16_t)v;
-	return 0;
-}
-
 int policy_add_device(struct usbip_policy *policy, const char *spec, char *err, size_t err_len)
 {
-	const char *colon = strchr(spec, ':'), *serial;
-	struct policy_device dev = { 0 }, *bigger;
-	size_t pid_len;
+	struct usbip_hwid id, *bigger;
 
-	serial = colon ? strchr(colon + 1, ':') : NULL;
-	pid_len = colon ? (serial ? (size_t)(serial - colon - 1) : strlen(colon + 1)) : 0;
-	if (!colon || parse_hex16(spec, (size_t)(colon - spec), &dev.vendor) ||
-	    parse_hex16(colon + 1, pid_len, &dev.product)) {
-		snprintf(err, err_len, "'%s' is not VID:PID[:SERIAL] (hex IDs, e.g. 046d:c52b)",
-			 spec);
+	if (selector_parse_hwid(spec, &id, err, err_len) != 0)
 		return -1;
-	}
-	if (serial) {
-		if (strlen(serial + 1) == 0 || strlen(serial + 1) >= sizeof(dev.serial)) {
-			snprintf(err, err_len, "'%s': the serial must have 1 to %zu characters",
-				 spec, sizeof(dev.serial) - 1);
-			return -1;
-		}
-		strcpy(dev.serial, serial + 1);
-	}
 	bigger = realloc(policy->devices, (policy->ndevices + 1) * sizeof(*bigger));
 	if (!bigger) {
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
 	policy->devices = bigger;
-	policy->devices[policy->ndevices++] = dev;
+	policy->devices[policy->ndevices++] = id;
 	return 0;
 }
 
@@ -156,12 +116,9 @@ bool policy_allows_device(const struct usbip_policy *policy, const struct usbip_
 
 	if (!policy->ndevices)
 		return true;
-	for (i = 0; i < policy->ndevices; i++) {
-		const struct policy_device *d = &policy->devices[i];
-
-		if (d->vendor == udev->id_vendor && d->product == udev->id_product &&
-		    (!d->serial[0] || strcmp(d->serial, udev->serial) == 0))
+	for (i = 0; i < policy->ndevices; i++)
+		if (selector_hwid_matches(&policy->devices[i], udev->id_vendor, udev->id_product,
+					  udev->serial))
 			return true;
-	}
 	return false;
 }

@@ -10,12 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "daemon/selector.h"
 #include "wire/usbip_proto.h"
-
-struct policy_device {
-	uint16_t vendor, product;
-	char serial[USBIP_SERIAL_SIZE]; /* "" matches any */
-};
 
 struct policy_network {
 	int family; /* AF_INET or AF_INET6 */
@@ -24,13 +20,13 @@ struct policy_network {
 };
 
 struct usbip_policy {
-	struct policy_device *devices;
+	struct usbip_hwid *devices;
 	unsigned ndevices;
 	struct policy_network *networks;
 	unsigned nnetworks;
 };
 
-/* "VID:PID" or "VID:PID:SERIAL", hex IDs. -1 with a message on bad syntax. */
+/* "VID:PID" or "VID:PID:SERIAL" (selector_parse_hwid). -1 with a message on bad syntax. */
 int policy_add_device(struct usbip_policy *policy, const char *spec, char *err, size_t err_len);
 /* "ADDR" or "ADDR/PREFIX", IPv4 or IPv6. */
 int policy_add_network(struct usbip_policy *policy, const char *spec, char *err, size_t err_len);

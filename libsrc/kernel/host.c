@@ -105,6 +105,8 @@ static void read_device(struct udev *udev, struct udev_device *dev, struct usbip
 	char path[PATH_MAX], status[16];
 
 	memset(out, 0, sizeof(*out));
+	out->hub = is_hub(dev);
+	out->imported = on_vhci(dev);
 	snprintf(u->path, sizeof(u->path), "%s", udev_device_get_syspath(dev));
 	snprintf(u->busid, sizeof(u->busid), "%s", udev_device_get_sysname(dev));
 	u->busnum = (uint32_t)attr_num(dev, "busnum", 10);
@@ -364,6 +366,12 @@ int usbip_host_unbind(const char *busid)
 		log_debug("%s: match_busid del: %s", busid, strerror(errno));
 	give_back(busid);
 	return 0;
+}
+
+void usbip_host_forget(const char *busid)
+{
+	if (match_busid("del", busid) != 0)
+		log_debug("%s: match_busid del: %s", busid, strerror(errno));
 }
 
 enum usbip_op_status usbip_host_export(const char *busid, int sockfd,

@@ -27,6 +27,8 @@ struct usbip_local_device {
 	char driver[64];		 /* bound driver, "" if none */
 	char serial[128];		 /* iSerialNumber string, "" if none */
 	enum usbip_stub_status stub_status;
+	bool hub;      /* a hub: never exported */
+	bool imported; /* below vhci_hcd: exporting it again would loop */
 };
 
 /*
@@ -52,6 +54,13 @@ int usbip_host_bind(const char *busid, bool already_ok);
 
 /* Unbinds from usbip-host and lets the kernel probe the usual driver again. */
 int usbip_host_unbind(const char *busid);
+
+/*
+ * Removes busid from usbip-host's match_busid after its device was
+ * unplugged, so that the next device plugged into that port gets its own
+ * driver, not usbip-host.
+ */
+void usbip_host_forget(const char *busid);
 
 /*
  * Hands sockfd to the bound device (usbip_sockfd) and fills dev with what

@@ -8,28 +8,15 @@
 #include "net/op_msg.h"
 #include "util/log.h"
 
-/*
- * The record to send: the device as its source shows it, with its serial
- * in the bytes after the path's zero, where usbipa's policy finds it
- * (peers of the protocol ignore them).
- */
+/* The record to send, with the serial usbipa's policy looks at. */
 static int device_record(struct device_source *src, const char *busid,
 			 struct usbip_local_device *dev)
 {
-	uint8_t probe[USBIP_DEVICE_RECORD_SIZE];
-
 	if (device_source_get(src, busid, dev) != 0) {
 		log_err("%s: no such device on %s", busid, src->kind);
 		return -1;
 	}
-	if (strlen(dev->serial) < sizeof(dev->info.udev.serial))
-		strcpy(dev->info.udev.serial, dev->serial);
-	if (usbip_encode_device(probe, &dev->info.udev) != 0 ||
-	    strcmp(dev->info.udev.serial, dev->serial) != 0) {
-		log_warn("%s: serial '%s' does not fit in the export request; sent without it",
-			 busid, dev->serial);
-		dev->info.udev.serial[0] = '\0';
-	}
+	device_source_record(dev, &dev->info.udev);
 	return 0;
 }
 
@@ -63,7 +50,8 @@ static enum usbip_result exchange(const struct device_export_target *to, uint16_
 }
 
 enum usbip_result device_export(struct device_source *src, const char *busid,
-				const struct device_export_target *to, uint32_t *status)
+				const struct device_export_target *to, uint32_t *status,
+				int *watch_fd)
 {
 	struct usbip_local_device dev;
 	struct usbip_conn *conn = NULL;
@@ -71,6 +59,8 @@ enum usbip_result device_export(struct device_source *src, const char *busid,
 	enum usbip_result rc;
 
 	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
+	if (watch_fd)
+		*watch_fd = -1;
 	if (device_record(src, busid, &dev) != 0)
 		return USBIP_E_FAILED;
 	st = device_source_status(&dev);
@@ -83,7 +73,7 @@ enum usbip_result device_export(struct device_source *src, const char *busid,
 	if (rc != USBIP_OK)
 		return rc;
 	/* Only now the device takes the connection: the server has attached it or will. */
-	st = device_source_hand_over(src, busid, conn);
+	st = device_source_hand_over(src, busid, conn, watch_fd);
 	if (st != USBIP_ST_OK) {
 		log_err("%s: %s did not take the connection: %s", busid, src->kind,
 			usbip_op_status_str(st));

@@ -24,10 +24,13 @@ struct device_export_target {
  * Exports busid (exportable already: see device_source_prepare). Returns
  * USBIP_OK once the device has the connection, USBIP_E_UNREACHABLE,
  * USBIP_E_REFUSED (the reply's status in *status, enum
- * usbip_export_status) or USBIP_E_FAILED.
+ * usbip_export_status) or USBIP_E_FAILED. With watch_fd: a descriptor
+ * that hangs up when the kernel drops the connection, or -1 (see
+ * device_source_ops.hand_over).
  */
 enum usbip_result device_export(struct device_source *src, const char *busid,
-				const struct device_export_target *to, uint32_t *status);
+				const struct device_export_target *to, uint32_t *status,
+				int *watch_fd);
 
 /* Asks the usbipa to detach busid; results as device_export. */
 enum usbip_result device_export_withdraw(struct device_source *src, const char *busid,

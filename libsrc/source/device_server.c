@@ -21,9 +21,12 @@ static void handle_devlist(struct device_source *src, struct op_session *session
 		return;
 	}
 	/* Like the kernel's usbipd: a device in use is not offered. */
-	for (i = 0; i < n && list.count < USBIP_MAX_DEVLIST; i++)
-		if (device_source_status(&devs[i]) == USBIP_ST_OK)
-			list.entries[list.count++] = devs[i].info;
+	for (i = 0; i < n && list.count < USBIP_MAX_DEVLIST; i++) {
+		if (device_source_status(&devs[i]) != USBIP_ST_OK)
+			continue;
+		list.entries[list.count] = devs[i].info;
+		device_source_record(&devs[i], &list.entries[list.count++].udev);
+	}
 	free(devs);
 	log_info("%s: listed %u exportable devices", op_session_conn(session)->peer, list.count);
 	op_session_reply_devlist(session, &list);
@@ -63,7 +66,7 @@ static void handle_import(struct device_source *src, struct op_session *session,
 		return;
 	log_info("%s: importing %s (%04x:%04x, %s)", conn->peer, busid, dev.info.udev.id_vendor,
 		 dev.info.udev.id_product, src->kind);
-	status = device_source_hand_over(src, busid, conn);
+	status = device_source_hand_over(src, busid, conn, NULL);
 	if (status != USBIP_ST_OK)
 		log_err("%s: %s could not take the connection after it was accepted: %s", busid,
 			src->kind, usbip_op_status_str(status));

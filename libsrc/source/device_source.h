@@ -37,10 +37,14 @@ struct device_source_ops {
 	/*
 	 * Hands the connection over once the peer has its reply: from now on
 	 * URBs flow between the peer and the device. The source owns conn
-	 * whatever it returns. Returns USBIP_ST_OK or why not.
+	 * whatever it returns. With watch_fd, a kernel driver's source also
+	 * returns a duplicate of the socket it gave the driver (or -1): it
+	 * hangs up when the driver drops the connection, so a caller can wait
+	 * for that on its event loop instead of polling sysfs. Returns
+	 * USBIP_ST_OK or why not.
 	 */
 	enum usbip_op_status (*hand_over)(struct device_source *src, const char *busid,
-					  struct usbip_conn *conn);
+					  struct usbip_conn *conn, int *watch_fd);
 	/*
 	 * Gives busid back to whoever had it before prepare (usbip-host: its
 	 * own driver). NULL where there is nothing to give back.
@@ -58,9 +62,17 @@ int device_source_list(struct device_source *src, struct usbip_local_device **de
 int device_source_get(struct device_source *src, const char *busid, struct usbip_local_device *dev);
 int device_source_prepare(struct device_source *src, const char *busid);
 enum usbip_op_status device_source_hand_over(struct device_source *src, const char *busid,
-					     struct usbip_conn *conn);
+					     struct usbip_conn *conn, int *watch_fd);
 int device_source_release(struct device_source *src, const char *busid);
 void device_source_free(struct device_source *src);
+
+/*
+ * The device record to send for dev, with the device's serial in the bytes
+ * after the path's zero, where our peers (usbipa's policy, attach -i) find
+ * it and the kernel's tools ignore it. Left out, with a warning, when it
+ * does not fit.
+ */
+void device_source_record(const struct usbip_local_device *dev, struct usbip_usb_device *udev);
 
 /*
  * Whether a listed device can be taken now, as the OP status a refusal

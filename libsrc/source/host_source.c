@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "source/host_source.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 
 #include "kernel/host.h"
@@ -22,7 +23,7 @@ static int host_prepare(struct device_source *src, const char *busid)
 }
 
 static enum usbip_op_status host_hand_over(struct device_source *src, const char *busid,
-					   struct usbip_conn *conn)
+					   struct usbip_conn *conn, int *watch_fd)
 {
 	struct usbip_local_device dev;
 	enum usbip_op_status status;
@@ -33,6 +34,8 @@ static enum usbip_op_status host_hand_over(struct device_source *src, const char
 	 * (and with it any relay's end) is closed once it has taken it.
 	 */
 	status = fd < 0 ? USBIP_ST_ERROR : usbip_host_export(busid, fd, &dev);
+	if (status == USBIP_ST_OK && watch_fd)
+		*watch_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	usbip_conn_close(conn);
 	return status;
 }

@@ -59,7 +59,7 @@ static int vdev_get(struct device_source *src, const char *busid, struct usbip_l
 }
 
 static enum usbip_op_status vdev_hand_over(struct device_source *src, const char *busid,
-					   struct usbip_conn *conn)
+					   struct usbip_conn *conn, int *watch_fd)
 {
 	struct vdev_source *s = to_vdev(src);
 

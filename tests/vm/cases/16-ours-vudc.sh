@@ -20,7 +20,10 @@ dd if=/dev/zero of="$img" bs=65536 count=1 2>/dev/null || fail "dd"
 dd if=/dev/urandom bs=65536 count=$((bytes / 65536 - 1)) 2>/dev/null >>"$img" || fail "dd"
 want=$(sha256sum <"$img" | cut -d' ' -f1)
 trap 'gadget_remove "$g"; rm -f "$img"' EXIT
-must gadget_create_mass_storage "$g" "$img" "$VUDC_GADGET_ID" VMTESTVUDC2
+# No serial number: our device list would carry it after the path's zero
+# (for attach -i VID:PID:SERIAL), which Debian's does not, and the byte for
+# byte comparison below is the point here.
+must gadget_create_mass_storage "$g" "$img" "$VUDC_GADGET_ID" ""
 must gadget_bind "$g" "$udc"
 must_wait 10 "$udc to have a gadget (usbip_status 1)" vudc_status_is "$plat" 1
 

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The application side following a remote device (`usbip attach
+ * --persist`): classic mode has no push, so it asks the remote's device
+ * list with growing pauses (at most AGENT_MAX_BACKOFF_S) until a device
+ * matches, attaches it, and attaches it again whenever vhci-hcd loses the
+ * connection (device, network or usbipd gone and back). It ends when its
+ * port is detached with `usbip detach` (the port's record is removed
+ * first), or when stopped, which detaches the port.
+ */
+#ifndef USBIP_AGENT_ATTACH_FOLLOWER_H
+#define USBIP_AGENT_ATTACH_FOLLOWER_H
+
+#include "agent/export_agent.h"
+#include "agent/vhci_import.h"
+#include "daemon/ev.h"
+
+struct attach_follower_config {
+	struct vhci_import_target from;
+	struct usbip_selector selector;
+	void (*ended)(void *arg); /* its port was detached by hand */
+	void *arg;
+};
+
+struct attach_follower;
+
+/* NULL on allocation failure. The first attempt runs at once. */
+struct attach_follower *attach_follower_start(struct ev_loop *loop,
+					      const struct attach_follower_config *config);
+/* Detaches its port, if attached, and frees it. */
+void attach_follower_stop(struct attach_follower *f);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The device side's export agent (`usbip connect --persist`): exports every
+ * local device its selector matches, those present at start and each one
+ * plugged in later (udev events, no polling), each on its own connection
+ * to the first remote usbipa that takes it. It withdraws an export when
+ * its device is unplugged, exports again when the device comes back in any
+ * port, when the connection drops or when usbipa returns (growing pauses,
+ * at most AGENT_MAX_BACKOFF_S), and on stop withdraws everything and gives
+ * each device back to its own driver. Every change is one log line.
+ */
+#ifndef USBIP_AGENT_EXPORT_AGENT_H
+#define USBIP_AGENT_EXPORT_AGENT_H
+
+#include <stdbool.h>
+
+#include "daemon/ev.h"
+#include "daemon/selector.h"
+#include "net/tls.h"
+
+#define AGENT_MAX_REMOTES   8
+#define AGENT_MAX_BACKOFF_S 30
+
+struct export_agent_config {
+	struct usbip_selector selector;
+	const char *remotes[AGENT_MAX_REMOTES]; /* tried in this order */
+	unsigned nremotes;
+	const char *port;      /* the remotes' TCP port */
+	struct usbip_tls *tls; /* client context, or NULL */
+	bool gadgets;	       /* usbip-vudc gadgets instead of usbip-host devices */
+	int attempt_timeout_ms;
+};
+
+struct export_agent;
+
+/* Starts on loop: exports what is there now and watches for more. NULL (logged) on failure. */
+struct export_agent *export_agent_start(struct ev_loop *loop,
+					const struct export_agent_config *config);
+/* How many devices it exports right now. */
+unsigned export_agent_exported(const struct export_agent *agent);
+/* Withdraws every export, gives every device back, frees the agent. */
+void export_agent_stop(struct export_agent *agent);
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The application side of classic mode, written once for `usbip attach`
+ * and its --persist follower: find a remote device by selector in the
+ * remote's device list, import it (OP_REQ_IMPORT) and attach it to a free
+ * vhci-hcd port, recording where it came from for `usbip port`.
+ */
+#ifndef USBIP_AGENT_VHCI_IMPORT_H
+#define USBIP_AGENT_VHCI_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/selector.h"
+#include "net/tls.h"
+#include "util/result.h"
+#include "wire/usbip_proto.h"
+
+struct vhci_import_target {
+	const char *host, *port;
+	struct usbip_tls *tls; /* client context, or NULL */
+	int timeout_ms;
+};
+
+/*
+ * The remote devices the selector matches, from the remote's device list:
+ * USBIP_OK with a malloc'd list (possibly empty) in *matches, or why the
+ * list could not be had.
+ */
+enum usbip_result vhci_import_find(const struct vhci_import_target *from,
+				   const struct usbip_selector *sel, struct usbip_devlist *matches);
+
+/*
+ * Imports busid and attaches it. Returns USBIP_OK with the vhci port in
+ * *port and, with watch_fd, a duplicate of the socket vhci-hcd got (it
+ * hangs up when vhci drops the connection); USBIP_E_REFUSED with the OP
+ * status in *status; USBIP_E_UNREACHABLE or USBIP_E_FAILED.
+ */
+enum usbip_result vhci_import(const struct vhci_import_target *from, const char *busid, int *port,
+			      int *watch_fd, uint32_t *status);
+
+#endif
