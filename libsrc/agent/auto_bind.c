@@ -16,13 +16,15 @@ struct bound_device {
 	char busid[USBIP_BUSID_SIZE];
 };
 
+TAILQ_HEAD(bound_devices, bound_device);
+
 struct auto_bind {
 	struct ev_loop *loop;
 	struct usbip_selector selectors[AUTO_BIND_MAX];
 	unsigned count;
 	struct usb_monitor *monitor;
 	struct ev_watch watch;
-	TAILQ_HEAD(, bound_device) bound; /* what it bound, to give back */
+	struct bound_devices bound; /* what it bound, to give back */
 };
 
 int auto_bind_parse(const char *spec, struct usbip_selector *sel, char *err, size_t err_len)
