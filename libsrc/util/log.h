@@ -4,6 +4,7 @@
 #define USBIP_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum usbip_log_level { USBIP_LOG_ERR, USBIP_LOG_WARN, USBIP_LOG_INFO, USBIP_LOG_DEBUG };
 
@@ -14,6 +15,18 @@ bool usbip_log_to_syslog(void);
 
 void usbip_log(enum usbip_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Room log_escape needs to keep all of a string of n bytes. */
+#define LOG_ESCAPED_SIZE(n) (4 * (n) + 1)
+
+/*
+ * Copies s into buf (cap bytes) for a log line: printable ASCII as it is,
+ * every other byte and the backslash as \xNN, so that a string a peer gave
+ * (a busid, a path, a serial, a certificate's subject) cannot break a line,
+ * forge another, or reach a terminal as a control sequence. Cut short at a
+ * whole character to fit. Returns buf.
+ */
+const char *log_escape(char *buf, size_t cap, const char *s);
 
 #define log_err(...)   usbip_log(USBIP_LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  usbip_log(USBIP_LOG_WARN, __VA_ARGS__)
