@@ -39,7 +39,7 @@ int op_msg_send(struct usbip_conn *conn, uint16_t code, uint32_t status,
 	usbip_encode_op_header(buf, &hdr);
 	if (udev) {
 		if (usbip_encode_device(buf + len, udev)) {
-			log_err("%s: device record has an over-long path or busid", conn->peer);
+			log_err("%s: device record has an over-long path or a bad busid", conn->peer);
 			return -1;
 		}
 		len += USBIP_DEVICE_RECORD_SIZE;
@@ -98,7 +98,10 @@ int op_msg_send_import_request(struct usbip_conn *conn, const char *busid)
 
 	usbip_encode_op_header(buf, &hdr);
 	if (usbip_encode_import_request(buf + USBIP_OP_HEADER_SIZE, busid)) {
-		log_err("busid '%s' is too long", busid);
+		char esc[LOG_ESCAPED_SIZE(64)];
+
+		log_err("'%s' is not a busid (1 to %d printable characters, no space)",
+			log_escape(esc, sizeof(esc), busid), USBIP_BUSID_SIZE - 1);
 		return -1;
 	}
 	if (usbip_conn_write_full(conn, buf, sizeof(buf), USBIP_IO_TIMEOUT_MS))
@@ -129,7 +132,7 @@ int op_msg_send_devlist_reply(struct usbip_conn *conn, const struct usbip_devlis
 		return -1;
 	}
 	if (usbip_encode_devlist_reply(buf, size, list) < 0) {
-		log_err("%s: a device record has an over-long path or busid", conn->peer);
+		log_err("%s: a device record has an over-long path or a bad busid", conn->peer);
 		rc = -1;
 	} else if (usbip_conn_write_full(conn, buf, size, USBIP_IO_TIMEOUT_MS)) {
 		rc = io_fail(conn, "sending the device list");

@@ -3,6 +3,7 @@
 #include "wire/usbip_proto.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,44 @@ static int get_string(char *dst, const uint8_t *src, size_t size, const char *fi
 		return fail(err, "%s: no terminating zero in %zu bytes", field, size);
 	memset(dst, 0, size);
 	memcpy(dst, src, (size_t)(end - src));
+	return 0;
+}
+
+/*
+ * A busid is a name in sysfs and in log lines, and goes into files (vhci's
+ * port records) split at spaces: printable ASCII only, no space. The index
+ * of the first byte that is not, or -1.
+ */
+static long bad_busid_byte(const uint8_t *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return (long)i;
+	return -1;
+}
+
+bool usbip_busid_ok(const char *busid)
+{
+	size_t len = strnlen(busid, USBIP_BUSID_SIZE);
+
+	return len > 0 && len < USBIP_BUSID_SIZE && bad_busid_byte((const uint8_t *)busid, len) < 0;
+}
+
+/* A busid field: a string as get_string takes it, not empty, of printable ASCII. */
+static int get_busid(char *dst, const uint8_t *src, struct usbip_wire_error *err)
+{
+	long bad;
+
+	if (get_string(dst, src, USBIP_BUSID_SIZE, "busid", err))
+		return -1;
+	if (!dst[0])
+		return fail(err, "busid: empty");
+	bad = bad_busid_byte((const uint8_t *)dst, strlen(dst));
+	if (bad >= 0)
+		return fail(err, "busid: byte 0x%02x at %ld (printable ASCII only, no space)",
+			    (unsigned char)dst[bad], bad);
 	return 0;
 }
 
@@ -249,7 +288,7 @@ static int get_serial(char *serial, const uint8_t *path_field, struct usbip_wire
 
 int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbip_usb_device *udev)
 {
-	if (put_string(out, udev->path, USBIP_PATH_SIZE) ||
+	if (!usbip_busid_ok(udev->busid) || put_string(out, udev->path, USBIP_PATH_SIZE) ||
 	    put_serial(out, udev->path, udev->serial) ||
 	    put_string(out + 256, udev->busid, USBIP_BUSID_SIZE))
 		return -1;
@@ -271,12 +310,17 @@ int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbi
 int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device *udev,
 			struct usbip_wire_error *err)
 {
+	size_t i;
+
 	if (need(len, USBIP_DEVICE_RECORD_SIZE, "device record", err))
 		return -1;
 	if (get_string(udev->path, buf, USBIP_PATH_SIZE, "path", err) ||
-	    get_serial(udev->serial, buf, err) ||
-	    get_string(udev->busid, buf + 256, USBIP_BUSID_SIZE, "busid", err))
+	    get_serial(udev->serial, buf, err) || get_busid(udev->busid, buf + 256, err))
 		return -1;
+	for (i = 0; udev->path[i]; i++)
+		if ((unsigned char)udev->path[i] < 0x20 || udev->path[i] == 0x7f)
+			return fail(err, "path: control character 0x%02x at %zu",
+				    (unsigned char)udev->path[i], i);
 	udev->busnum = get_u32(buf + 288);
 	udev->devnum = get_u32(buf + 292);
 	udev->speed = get_u32(buf + 296);
@@ -335,6 +379,8 @@ int usbip_decode_devlist_count(const uint8_t *buf, size_t len, uint32_t *count,
 
 int usbip_encode_import_request(uint8_t out[USBIP_IMPORT_REQUEST_SIZE], const char *busid)
 {
+	if (!usbip_busid_ok(busid))
+		return -1;
 	return put_string(out, busid, USBIP_BUSID_SIZE);
 }
 
@@ -343,7 +389,7 @@ int usbip_decode_import_request(const uint8_t *buf, size_t len, char busid[USBIP
 {
 	if (need(len, USBIP_IMPORT_REQUEST_SIZE, "import request", err))
 		return -1;
-	return get_string(busid, buf, USBIP_BUSID_SIZE, "busid", err);
+	return get_busid(busid, buf, err);
 }
 
 int usbip_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devlist *list,

@@ -12,6 +12,7 @@
 #ifndef USBIP_PROTO_H
 #define USBIP_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,10 +146,16 @@ enum usbip_speed {
 const char *usbip_speed_str(uint32_t speed);
 
 /*
+ * Whether busid can go on the wire: 1 to 31 bytes of printable ASCII, no
+ * space (what the decoders accept in a busid field, and the encoders send).
+ */
+bool usbip_busid_ok(const char *busid);
+
+/*
  * Encoders write exactly the documented number of bytes into out, which the
  * caller sizes with the *_SIZE constants. Strings are copied with zero fill;
- * an over-long string (or a serial that does not fit after the path) is an
- * error (-1), never truncated silently.
+ * an over-long string (or a serial that does not fit after the path), or a
+ * busid usbip_busid_ok refuses, is an error (-1), never truncated silently.
  */
 void usbip_encode_op_header(uint8_t out[USBIP_OP_HEADER_SIZE], const struct usbip_op_header *hdr);
 int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbip_usb_device *udev);
@@ -159,7 +166,9 @@ int usbip_encode_import_request(uint8_t out[USBIP_IMPORT_REQUEST_SIZE], const ch
 
 /*
  * Decoders return 0 on success and -1 on a malformed input, with err->msg
- * naming the field. They only look at the given bytes.
+ * naming the field. They only look at the given bytes. A busid must pass
+ * usbip_busid_ok and a path must hold no control character: both are
+ * written into logs, and a busid into sysfs and vhci's port records.
  *
  * usbip_decode_op_header checks the version; expect_code is the code the
  * caller waits for, or 0 to accept any known code.

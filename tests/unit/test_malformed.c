@@ -15,7 +15,19 @@
 #include "wire/usbip_proto.h"
 #include "testutil.h"
 
-enum decoder { OP_HEADER, DEVICE, DEVLIST_REPLY, IMPORT_REQUEST, URB_HEADER, URB_IN, URB_OUT, ISO };
+/* DEVICE_BUSID and DEVICE_PATH: a valid device record with hex's text (not hex) in that field. */
+enum decoder {
+	OP_HEADER,
+	DEVICE,
+	DEVICE_BUSID,
+	DEVICE_PATH,
+	DEVLIST_REPLY,
+	IMPORT_REQUEST,
+	URB_HEADER,
+	URB_IN,
+	URB_OUT,
+	ISO
+};
 
 struct bad_input {
 	const char *name;
@@ -70,6 +82,30 @@ static const struct bad_input cases[] = {
 	{ "import request: short", IMPORT_REQUEST, "312d3100", 0, "import request: truncated" },
 	{ "import request: busid without zero", IMPORT_REQUEST,
 	  "3131313131313131313131313131313131313131313131313131313131313131", 0, "busid" },
+	/* Peer-given busids go into logs, sysfs paths and vhci's port records. */
+	{ "import request: empty busid", IMPORT_REQUEST, "00", 32, "busid: empty" },
+	{ "import request: busid with a newline", IMPORT_REQUEST, "312d310a", 32,
+	  "busid: byte 0x0a" },
+	{ "import request: busid with ESC", IMPORT_REQUEST, "1b5b326a312d31", 32,
+	  "busid: byte 0x1b" },
+	{ "import request: busid with a space", IMPORT_REQUEST, "312d312031", 32,
+	  "busid: byte 0x20" },
+	{ "import request: busid with a tab", IMPORT_REQUEST, "312d0931", 32, "busid: byte 0x09" },
+	{ "import request: busid with DEL", IMPORT_REQUEST, "312d317f", 32, "busid: byte 0x7f" },
+	{ "import request: busid with a UTF-8 letter", IMPORT_REQUEST, "312dc3a9", 32,
+	  "busid: byte 0xc3" },
+	{ "import request: busid with 0xff", IMPORT_REQUEST, "ff", 32, "busid: byte 0xff" },
+	{ "import request: busid with CSI (0x9b)", IMPORT_REQUEST, "312d9b", 32,
+	  "busid: byte 0x9b" },
+	{ "device: empty busid", DEVICE_BUSID, "", 0, "busid: empty" },
+	{ "device: busid with a newline", DEVICE_BUSID, "1-1\nfake", 0, "busid: byte 0x0a" },
+	{ "device: busid with ESC", DEVICE_BUSID, "\x1b]0;x\a", 0, "busid: byte 0x1b" },
+	{ "device: busid with a space", DEVICE_BUSID, "1-1 2", 0, "busid: byte 0x20" },
+	{ "device: busid with 0x80", DEVICE_BUSID, "1-\x80", 0, "busid: byte 0x80" },
+	{ "device: path with a newline", DEVICE_PATH, "/sys/x\nerror: forged", 0,
+	  "path: control character 0x0a" },
+	{ "device: path with ESC", DEVICE_PATH, "/sys/\x1b[2J", 0, "path: control character 0x1b" },
+	{ "device: path with DEL", DEVICE_PATH, "/sys/\x7f", 0, "path: control character 0x7f" },
 
 	{ "urb: empty", URB_HEADER, "", 0, "urb header: truncated" },
 	{ "urb: 47 bytes", URB_HEADER, "00000001", 47, "urb header: truncated" },
@@ -123,7 +159,13 @@ static size_t build_special(const struct bad_input *c, uint8_t *buf, size_t max)
 		return off + 4;
 	}
 	assert_int_equal(usbip_encode_device(buf, &d), 0);
-	if (strstr(c->message, "busid"))
+	if (c->decoder == DEVICE_PATH) {
+		memset(buf, 0, USBIP_PATH_SIZE);
+		memcpy(buf, c->hex, strlen(c->hex));
+	} else if (c->decoder == DEVICE_BUSID) {
+		memset(buf + 256, 0, USBIP_BUSID_SIZE);
+		memcpy(buf + 256, c->hex, strlen(c->hex));
+	} else if (strstr(c->message, "busid"))
 		memset(buf + 256, '1', 32);
 	else if (strstr(c->message, "bNumInterfaces"))
 		buf[311] = 33;
@@ -150,6 +192,8 @@ static int run_decoder(enum decoder decoder, const uint8_t *buf, size_t len,
 		rc = usbip_decode_op_header(buf, len, USBIP_OP_REQ_DEVLIST, &hdr, err);
 		break;
 	case DEVICE:
+	case DEVICE_BUSID:
+	case DEVICE_PATH:
 		rc = usbip_decode_device(buf, len, &udev, err);
 		break;
 	case DEVLIST_REPLY:
@@ -185,7 +229,7 @@ static void test_bad_input(void **state)
 	uint8_t *exact;
 	struct usbip_wire_error err = { "" };
 
-	if (c->hex) {
+	if (c->hex && c->decoder != DEVICE_BUSID && c->decoder != DEVICE_PATH) {
 		len = hex_to_bytes(c->hex, scratch, sizeof(scratch));
 		if ((size_t)c->fill_to > len) {
 			memset(scratch + len, 0, (size_t)c->fill_to - len);
