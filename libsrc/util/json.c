@@ -8,18 +8,66 @@ void json_init(struct json_writer *w, FILE *out)
 	w->need_comma[0] = false;
 }
 
-static void put_escaped(FILE *out, const char *s)
+/*
+ * The length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0 if there is none.
+ */
+static size_t utf8_length(const unsigned char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	size_t len, i;
+	unsigned char lo = 0x80, hi = 0xbf;
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	/* The second byte's range is what rules out overlongs, surrogates and > U+10FFFF. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * A JSON string of s, always valid JSON whatever the bytes: control
+ * characters and DEL as \u00XX, well-formed UTF-8 as it is, and each byte
+ * that is not part of well-formed UTF-8 (a peer's path, a device's
+ * serial) as U+FFFD, the replacement character.
+ */
+static void put_escaped(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t len;
+
+	fputc('"', out);
+	while (*s) {
+		if (*s == '"' || *s == '\\') {
+			fprintf(out, "\\%c", *s++);
+		} else if (*s < 0x20 || *s == 0x7f) {
+			fprintf(out, "\\u%04x", *s++);
+		} else if (*s < 0x80) {
+			fputc(*s++, out);
+		} else if ((len = utf8_length(s)) != 0) {
+			fwrite(s, 1, len, out);
+			s += len;
+		} else {
+			fputs("\\ufffd", out);
+			s++;
+		}
 	}
 	fputc('"', out);
 }
