@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kernel/host.h"
+#include "net/dial.h"
 #include "net/tcp.h"
 #include "net/tls.h"
 #include "util/log.h"
@@ -49,7 +50,8 @@ static void usage(FILE *out)
 		"Global options (before the command):\n"
 		"  -d, --debug           print debugging messages\n"
 		"  -l, --log             log to syslog instead of stderr\n"
-		"  -t, --tcp-port PORT   remote port (default %s)\n" USBIP_TLS_OPTIONS_HELP "\n"
+		"  -t, --tcp-port PORT   remote port (default %s)\n" USBIP_TLS_OPTIONS_HELP
+			USBIP_PROXY_OPTIONS_HELP "\n"
 		"'usbip COMMAND --help' shows a command's own options.\n",
 		USBIP_DEFAULT_PORT);
 }
@@ -200,9 +202,12 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		USBIP_TLS_LONG_OPTIONS,
+		USBIP_PROXY_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct usbip_tls_options tls_options = { 0 };
+	struct proxy_options proxy_options = { 0 };
+	struct usbip_proxy *proxy;
 	bool use_syslog = false, use_tls = false;
 	char err[256];
 	int c, rc;
@@ -237,8 +242,10 @@ int main(int argc, char **argv)
 			printf("usbip (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return USBIP_EXIT_OK;
 		default:
-			rc = usbip_tls_parse_option(c, optarg, &use_tls, &tls_options, err,
-						    sizeof(err));
+			rc = proxy_parse_option(c, optarg, &proxy_options, err, sizeof(err));
+			if (rc == 0)
+				rc = usbip_tls_parse_option(c, optarg, &use_tls, &tls_options, err,
+							    sizeof(err));
 			if (rc < 0) {
 				fprintf(stderr, "usbip: %s\n", err);
 				return USBIP_EXIT_USAGE;
@@ -285,7 +292,14 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return USBIP_EXIT_OK;
 	}
+	if (proxy_setup(&proxy_options, &proxy, err, sizeof(err)) != 0) {
+		fprintf(stderr, "usbip: %s\n", err);
+		usbip_tls_free(usbip_opts.tls);
+		return USBIP_EXIT_USAGE;
+	}
+	usbip_dial_set_proxy(proxy);
 	rc = run_subcommand(argv[0], argc, argv);
 	usbip_tls_free(usbip_opts.tls);
+	proxy_free(proxy);
 	return rc;
 }

@@ -8,14 +8,22 @@
 #define USBIP_NET_DIAL_H
 
 #include "net/conn.h"
+#include "net/proxy.h"
 #include "net/tls.h"
 #include "util/result.h"
 
 /*
- * Connects to host:port over TCP and, with tls, TLS; logs why on failure.
- * Returns USBIP_OK with the connection in *conn, or (*conn NULL)
- * USBIP_E_UNREACHABLE, or USBIP_E_REFUSED when something on the way said
- * no, so that callers tell those apart as they do for the server's answer.
+ * From now on, connect through this proxy (NULL: directly) unless its
+ * no_proxy list names the host. The caller keeps it for as long.
+ */
+void usbip_dial_set_proxy(const struct usbip_proxy *proxy);
+
+/*
+ * Connects to host:port (through the proxy, if one is set) over TCP and,
+ * with tls, TLS; logs why on failure. Returns USBIP_OK with the connection
+ * in *conn, or (*conn NULL) USBIP_E_UNREACHABLE, or USBIP_E_REFUSED when
+ * the proxy said no, so that callers tell those apart as they do for the
+ * server's answer.
  */
 enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 			     struct usbip_tls *tls, struct usbip_conn **conn);

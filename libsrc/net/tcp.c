@@ -134,13 +134,21 @@ static int connect_with_timeout(int fd, const struct sockaddr *sa, socklen_t len
 
 struct usbip_conn *usbip_tcp_connect(const char *host, const char *port, int timeout_ms)
 {
+	return usbip_tcp_connect_to(NULL, host, port, timeout_ms);
+}
+
+struct usbip_conn *usbip_tcp_connect_to(const char *what, const char *host, const char *port,
+					int timeout_ms)
+{
+	const char *sp = what ? " " : "";
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res, *ai;
 	int rc, last_err = 0;
 
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc) {
-		log_err("cannot resolve %s port %s: %s", host, port, gai_strerror(rc));
+		log_err("cannot resolve %s%s%s port %s: %s", what ? what : "", sp, host, port,
+			gai_strerror(rc));
 		return NULL;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -158,7 +166,8 @@ struct usbip_conn *usbip_tcp_connect(const char *host, const char *port, int tim
 		close(fd);
 	}
 	freeaddrinfo(res);
-	log_err("cannot connect to %s port %s: %s", host, port, strerror(last_err));
+	log_err("cannot connect to %s%s%s port %s: %s", what ? what : "", sp, host, port,
+		strerror(last_err));
 	return NULL;
 }
 

@@ -21,6 +21,10 @@ enum usbip_family { USBIP_FAMILY_ANY, USBIP_FAMILY_IPV4, USBIP_FAMILY_IPV6 };
  */
 struct usbip_conn *usbip_tcp_connect(const char *host, const char *port, int timeout_ms);
 
+/* The same; what ("proxy") names the host's role in the line it logs. */
+struct usbip_conn *usbip_tcp_connect_to(const char *what, const char *host, const char *port,
+					int timeout_ms);
+
 /*
  * Opens listening sockets on port for the given address (NULL: all) and
  * family. Returns how many were opened (at most max) or -1 after logging why.
