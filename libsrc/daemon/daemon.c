@@ -192,8 +192,8 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 		rc = d->hooks.start(d, d->loop, d->hooks.arg);
 		if (rc != USBIP_OK)
 			goto out;
-		started = true;
 	}
+	started = true; /* from here on the stop hook undoes what the daemon did */
 	rc = USBIP_E_FAILED;
 	if (d->listens) {
 		server = op_server_new(d->loop, &d->server);
