@@ -508,11 +508,8 @@ struct event_ctx {
 	const struct mtp_storage *s;
 };
 
-static void send_event(void *arg, uint16_t code, uint32_t local)
+void mtp_device_event(struct mtp_device *m, uint16_t code, uint32_t handle)
 {
-	const struct event_ctx *ctx = arg;
-	struct mtp_device *m = ctx->m;
-	uint32_t handle = mtp_object_handle(ctx->s, local);
 	struct mtp_operation ev = { .code = code, .params = { handle }, .num_params = 1 };
 	uint8_t buf[MTP_COMMAND_MAX];
 
@@ -523,6 +520,13 @@ static void send_event(void *arg, uint16_t code, uint32_t local)
 	if (vdev_in_queued(m->vdev, MTP_EP_INTR_IN) > EVENTS_QUEUED)
 		vdev_in_flush(m->vdev, MTP_EP_INTR_IN);
 	vdev_in_write(m->vdev, MTP_EP_INTR_IN, buf, mtp_encode_event(buf, &ev), true);
+}
+
+static void send_event(void *arg, uint16_t code, uint32_t local)
+{
+	const struct event_ctx *ctx = arg;
+
+	mtp_device_event(ctx->m, code, mtp_object_handle(ctx->s, local));
 }
 
 void mtp_device_process_changes(struct mtp_device *m)

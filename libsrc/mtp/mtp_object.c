@@ -398,6 +398,18 @@ void mtp_object_set_references_done(struct mtp_device *m)
 
 /* ---- changing ---- */
 
+/*
+ * After a change made through a descriptor of ours: the store learns the
+ * object's new stat, so the inotify events it caused are not reported to
+ * the initiator as ObjectInfoChanged (it made the change itself).
+ */
+static void known_now(struct mtp_storage *s, uint32_t local)
+{
+	struct mtp_entry e;
+
+	mtp_store_get(s->store, local, &e);
+}
+
 /* The storage of an object that is to change: NULL, and the answer given, when it cannot. */
 static struct mtp_storage *writable(struct mtp_device *m, uint32_t handle, uint32_t *local)
 {
@@ -433,11 +445,19 @@ void mtp_object_delete(struct mtp_device *m)
 		mtp_session_respond_rc(m, rc ? mtp_session_rc_of_errno(rc) : PTP_RC_OK);
 }
 
-/* MoveObject / CopyObject: handle, StorageID, parent (0: the storage's top). */
+/*
+ * MoveObject / CopyObject: handle, StorageID, parent (0: the storage's
+ * top). Folders are copied with everything in them. Within a storage a
+ * move keeps the handle; into another storage (a rename when the folders
+ * share a file system, a copy and a delete when not) the object gets a
+ * handle there, and events tell the initiator: ObjectRemoved for the old
+ * handle, ObjectAdded for the new one.
+ */
 void mtp_object_move_copy(struct mtp_device *m)
 {
 	uint32_t local, parent, new_local = 0;
 	struct mtp_storage *s, *to;
+	bool move = m->op.code == PTP_OC_MoveObject;
 	uint16_t code;
 	int rc;
 
@@ -455,27 +475,39 @@ void mtp_object_move_copy(struct mtp_device *m)
 		mtp_session_respond_rc(m, code);
 		return;
 	}
-	if (to->read_only || (m->op.code == PTP_OC_MoveObject && s->read_only)) {
+	if (to->read_only || (move && s->read_only)) {
 		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
 		return;
 	}
-	if (to != s) {
-		mtp_session_respond_rc(m, 0x2020); /* SpecificationOfDestinationUnsupported */
-		return;
+	if (!move) {
+		rc = mtp_store_copy(s->store, local, to->store, parent, &new_local);
+	} else {
+		rc = mtp_store_move_to(s->store, local, to->store, parent, &new_local);
+		if (rc == -EXDEV) {
+			rc = mtp_store_copy(s->store, local, to->store, parent, &new_local);
+			if (!rc && mtp_store_delete(s->store, local) != 0) {
+				/* Both are there now: better than neither. */
+				log_warn("mtp: moved by copying, but the original could not go");
+				rc = -EIO;
+			}
+		}
 	}
-	if (m->op.code == PTP_OC_MoveObject)
-		rc = mtp_store_move(s->store, local, parent);
-	else
-		rc = mtp_store_copy(s->store, local, parent, &new_local);
-	if (rc == -EEXIST)
-		rc = -EACCES;
 	if (rc) {
-		mtp_session_respond_rc(m, rc == -ENOTDIR ? PTP_RC_InvalidParentObject
-							 : mtp_session_rc_of_errno(rc));
+		mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
+					  : rc == -ENOTDIR || rc == -EINVAL
+						  ? PTP_RC_InvalidParentObject
+						  : mtp_session_rc_of_errno(rc));
 		return;
 	}
-	mtp_session_respond(m, PTP_RC_OK, m->op.code == PTP_OC_CopyObject ? 1 : 0,
-			    mtp_object_handle(to, new_local), 0, 0);
+	if (!move) {
+		mtp_session_respond(m, PTP_RC_OK, 1, mtp_object_handle(to, new_local), 0, 0);
+		return;
+	}
+	mtp_session_respond_rc(m, PTP_RC_OK);
+	if (to != s) {
+		mtp_device_event(m, PTP_EC_ObjectRemoved, mtp_object_handle(s, local));
+		mtp_device_event(m, PTP_EC_ObjectAdded, mtp_object_handle(to, new_local));
+	}
 }
 
 void mtp_object_truncate(struct mtp_device *m)
@@ -495,6 +527,7 @@ void mtp_object_truncate(struct mtp_device *m)
 	if (size > INT64_MAX || ftruncate(fd, (off_t)size) != 0)
 		rc = size > INT64_MAX ? -EINVAL : -errno;
 	close(fd);
+	known_now(s, local);
 	mtp_session_respond_rc(m, rc ? mtp_session_rc_of_errno(rc) : PTP_RC_OK);
 }
 
@@ -632,6 +665,9 @@ void mtp_object_send(struct mtp_device *m)
 
 void mtp_object_send_done(struct mtp_device *m)
 {
+	struct mtp_storage *s;
+	uint32_t local;
+
 	if (m->send_size != UINT64_MAX && m->received != m->send_size) {
 		mtp_object_cancel_send(m, true); /* a partial file is not kept */
 		mtp_session_respond_rc(m, PTP_RC_IncompleteTransfer);
@@ -645,6 +681,9 @@ void mtp_object_send_done(struct mtp_device *m)
 		return;
 	}
 	mtp_object_cancel_send(m, false);
+	s = mtp_object_find(m, m->send_handle, &local);
+	if (s)
+		known_now(s, local);
 	mtp_session_respond_rc(m, PTP_RC_OK);
 }
 
@@ -673,5 +712,10 @@ void mtp_object_send_partial(struct mtp_device *m)
 
 void mtp_object_send_partial_done(struct mtp_device *m)
 {
+	uint32_t local;
+	struct mtp_storage *s = mtp_object_find(m, m->op.params[0], &local);
+
+	if (s)
+		known_now(s, local); /* the data is written and its descriptor closed */
 	mtp_session_respond_rc(m, PTP_RC_OK);
 }

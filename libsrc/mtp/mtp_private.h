@@ -129,6 +129,11 @@ struct mtp_device {
 	struct mtp_operation in_op;
 };
 
+/* ---- mtp_device.c ---- */
+
+/* An event for the initiator on the interrupt pipe (in a session only; bounded). */
+void mtp_device_event(struct mtp_device *m, uint16_t code, uint32_t handle);
+
 /* ---- mtp_session.c ---- */
 
 /* A whole command container from the host. */

@@ -22,6 +22,7 @@ struct obj {
 	bool is_dir, scanned;
 	uint64_t size, ino, dev;
 	int64_t mtime;
+	int64_t mtime_ns, ctime_ns; /* what changes tell: a change is a stat that differs */
 	unsigned int gen;
 	uint32_t first_child, next_sibling, prev_sibling; /* 0: none */
 	uint32_t hash_next;
@@ -130,8 +131,18 @@ static void fill_stat(struct obj *o, const struct stat *sb)
 	o->is_dir = S_ISDIR(sb->st_mode);
 	o->size = o->is_dir ? 0 : (uint64_t)sb->st_size;
 	o->mtime = sb->st_mtime;
+	o->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+	o->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 + sb->st_ctim.tv_nsec;
 	o->ino = sb->st_ino;
 	o->dev = sb->st_dev;
+}
+
+/* Does sb say something that o does not know? (ctime moves with every change, ours too.) */
+static bool stat_differs(const struct obj *o, const struct stat *sb)
+{
+	return (!o->is_dir && o->size != (uint64_t)sb->st_size) || o->ino != sb->st_ino ||
+	       o->mtime_ns != (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec ||
+	       o->ctime_ns != (int64_t)sb->st_ctim.tv_sec * 1000000000 + sb->st_ctim.tv_nsec;
 }
 
 static struct obj *add_obj(struct mtp_store *st, uint32_t parent, const char *name,
@@ -396,6 +407,50 @@ static int scan_dir(struct mtp_store *st, struct obj *o, int fd)
 	return 0;
 }
 
+/*
+ * A folder that just appeared (made by us, by others, or moved in) in a
+ * folder the store knows, open as fd: scanned and watched at once, and
+ * what it already holds (made before the watch was in place) reported
+ * with fn (may be NULL), down to MAX_DEPTH, so that nothing made in it
+ * afterwards goes unreported.
+ */
+static void adopt_dir(struct mtp_store *st, struct obj *o, int fd, mtp_store_event_fn fn, void *arg,
+		      int depth)
+{
+	uint32_t c;
+
+	if (scan_dir(st, o, fd))
+		return;
+	for (c = o->first_child; c; c = st->objs[c]->next_sibling) {
+		struct obj *child = st->objs[c];
+		int cfd;
+
+		if (fn)
+			fn(arg, PTP_EC_ObjectAdded, c);
+		if (!child->is_dir || depth >= MAX_DEPTH)
+			continue;
+		cfd = openat(fd, child->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		adopt_dir(st, child, cfd, fn, arg, depth + 1);
+		close(cfd);
+	}
+}
+
+/* What o is on disk now (after a change of ours: its events then tell nothing new). */
+static void refresh_obj(struct mtp_store *st, struct obj *o)
+{
+	struct stat sb;
+	int pfd = open_dir(st, o->parent, 0);
+
+	if (pfd < 0)
+		return;
+	if (fstatat(pfd, o->name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sb.st_mode) == o->is_dir)
+		fill_stat(o, &sb);
+	close(pfd);
+}
+
 struct handle_list {
 	uint32_t *v;
 	size_t n, cap;
@@ -600,6 +655,15 @@ int mtp_store_create(struct mtp_store *st, uint32_t parent, const char *name, bo
 		return -ENOMEM;
 	}
 	*handle = o->handle;
+	if (dir) {
+		/* Watched from the start: what others put in it is reported. */
+		int dfd = open_dir(st, o->handle, 0);
+
+		if (dfd >= 0) {
+			adopt_dir(st, o, dfd, NULL, NULL, 0);
+			close(dfd);
+		}
+	}
 	if (fd_out)
 		*fd_out = fd;
 	else if (fd >= 0)
@@ -732,6 +796,7 @@ int mtp_store_rename(struct mtp_store *st, uint32_t handle, const char *name)
 		return rc;
 	}
 	rename_obj(st, o, o->parent, copy);
+	refresh_obj(st, o); /* a rename changes its ctime */
 	return 0;
 }
 
@@ -782,66 +847,187 @@ int mtp_store_move(struct mtp_store *st, uint32_t handle, uint32_t new_parent)
 		return rc;
 	}
 	rename_obj(st, o, new_parent, copy);
+	refresh_obj(st, o);
 	return 0;
 }
 
-int mtp_store_copy(struct mtp_store *st, uint32_t handle, uint32_t new_parent, uint32_t *new_handle)
+/* All of in into out: in the kernel when it can (copy_file_range), else through a buffer. */
+static int copy_data(int in, int out)
 {
-	struct obj *o = get_obj(st, handle);
-	char *name;
-	int in, out, rc = 0;
+	char buf[65536];
 
-	if (st->read_only)
-		return -EROFS;
-	if (!o || handle == MTP_STORE_ROOT)
-		return -ENOENT;
-	if (o->is_dir)
-		return -EISDIR;
-	in = mtp_store_open_file(st, handle, O_RDONLY);
-	if (in < 0)
-		return in;
-	name = strdup(o->name); /* o may move in the hash table when objects are added */
-	if (!name) {
-		close(in);
-		return -ENOMEM;
-	}
-	rc = mtp_store_create(st, new_parent, name, false, new_handle, &out);
-	free(name);
-	if (rc) {
-		close(in);
-		return rc;
-	}
 	for (;;) {
-		char buf[65536];
-		ssize_t n = read(in, buf, sizeof(buf)), w = 0;
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0), w = 0;
 
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+			return -errno;
+		/* not between these file systems: the plain way, from where it got to */
+		n = read(in, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : 0;
-			break;
-		}
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
 		while (w < n) {
 			ssize_t k = write(out, buf + w, (size_t)(n - w));
 
 			if (k < 0 && errno == EINTR)
 				continue;
-			if (k <= 0) {
-				rc = k < 0 ? -errno : -EIO;
-				break;
-			}
+			if (k <= 0)
+				return k < 0 ? -errno : -EIO;
 			w += k;
 		}
-		if (rc)
-			break;
+	}
+}
+
+/*
+ * Copies name in directory dfd (a regular file, or a directory with
+ * everything in it, never following a symlink) into parent of store to.
+ * On failure nothing of the copy is left.
+ */
+static int copy_entry(int dfd, const char *name, struct mtp_store *to, uint32_t parent,
+		      uint32_t *new_handle, int depth)
+{
+	struct stat sb;
+	int in, out, rc;
+
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+		return -ENOENT; /* not an object */
+	if (depth > MAX_DEPTH)
+		return -ELOOP;
+	in = openat(dfd, name,
+		    (S_ISDIR(sb.st_mode) ? O_DIRECTORY : O_NONBLOCK) | O_RDONLY | O_NOFOLLOW |
+			    O_CLOEXEC | O_NOCTTY);
+	if (in < 0)
+		return -errno;
+	if (fstat(in, &sb) != 0 || (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))) {
+		close(in);
+		return -ENOENT; /* swapped for something else meanwhile */
+	}
+	if (S_ISREG(sb.st_mode)) {
+		fcntl(in, F_SETFL, 0);
+		rc = mtp_store_create(to, parent, name, false, new_handle, &out);
+		if (rc == 0) {
+			rc = copy_data(in, out);
+			close(out);
+			if (rc)
+				mtp_store_delete(to, *new_handle);
+			else
+				refresh_obj(to, to->objs[*new_handle]);
+		}
+	} else {
+		rc = mtp_store_create(to, parent, name, true, new_handle, NULL);
+		if (rc == 0) {
+			DIR *d = NULL;
+			struct dirent *de;
+
+			rc = dir_stream(in, &d);
+			while (!rc && (de = readdir(d))) {
+				uint32_t child;
+
+				if (!mtp_store_name_ok(de->d_name))
+					continue;
+				rc = copy_entry(in, de->d_name, to, *new_handle, &child, depth + 1);
+				if (rc == -ENOENT)
+					rc = 0; /* gone meanwhile, or not an object: not copied */
+			}
+			if (d)
+				closedir(d);
+			if (rc)
+				mtp_store_delete(to, *new_handle);
+		}
 	}
 	close(in);
-	close(out);
-	if (rc) {
-		mtp_store_delete(st, *new_handle);
-		return rc;
+	return rc;
+}
+
+int mtp_store_copy(struct mtp_store *st, uint32_t handle, struct mtp_store *to, uint32_t new_parent,
+		   uint32_t *new_handle)
+{
+	struct obj *o = get_obj(st, handle), *np = get_obj(to, new_parent);
+	char *name;
+	int pfd, rc;
+
+	if (to->read_only)
+		return -EROFS;
+	if (!o || handle == MTP_STORE_ROOT || !np)
+		return -ENOENT;
+	if (!np->is_dir)
+		return -ENOTDIR;
+	/* Into itself or below: it would copy what it makes. */
+	if (st == to && is_ancestor(st, handle, new_parent))
+		return -EINVAL;
+	name = strdup(o->name); /* o may go from the table while objects are added */
+	if (!name)
+		return -ENOMEM;
+	pfd = open_dir(st, o->parent, 0);
+	if (pfd < 0) {
+		free(name);
+		return pfd;
 	}
-	return 0;
+	rc = copy_entry(pfd, name, to, new_parent, new_handle, 0);
+	close(pfd);
+	free(name);
+	return rc;
+}
+
+int mtp_store_move_to(struct mtp_store *st, uint32_t handle, struct mtp_store *to,
+		      uint32_t new_parent, uint32_t *new_handle)
+{
+	struct obj *o = get_obj(st, handle), *np = get_obj(to, new_parent), *n;
+	struct stat sb;
+	int ofd, nfd, rc = 0;
+
+	if (st == to) {
+		*new_handle = handle;
+		return mtp_store_move(st, handle, new_parent);
+	}
+	if (st->read_only || to->read_only)
+		return -EROFS;
+	if (!o || handle == MTP_STORE_ROOT || !np)
+		return -ENOENT;
+	if (!np->is_dir)
+		return -ENOTDIR;
+	ofd = open_dir(st, o->parent, 0);
+	nfd = ofd < 0 ? ofd : open_dir(to, new_parent, 0);
+	if (ofd < 0 || nfd < 0)
+		rc = ofd < 0 ? ofd : nfd;
+	else if (renameat2(ofd, o->name, nfd, o->name, RENAME_NOREPLACE) != 0)
+		rc = -errno; /* EXDEV: another file system, the caller copies */
+	if (!rc && fstatat(nfd, o->name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		rc = -errno;
+	if (!rc) {
+		n = lookup(to, new_parent, o->name);
+		if (n)
+			remove_obj(to, n); /* a stale entry of that name */
+		n = add_obj(to, new_parent, o->name, &sb);
+		if (!n) {
+			rc = -ENOMEM; /* moved, but unknown to us until the next listing */
+		} else {
+			*new_handle = n->handle;
+			if (n->is_dir) {
+				int dfd = open_dir(to, n->handle, 0);
+
+				if (dfd >= 0) {
+					adopt_dir(to, n, dfd, NULL, NULL, 0);
+					close(dfd);
+				}
+			}
+		}
+		remove_obj(st, o);
+	}
+	if (ofd >= 0)
+		close(ofd);
+	if (nfd >= 0)
+		close(nfd);
+	return rc;
 }
 
 int mtp_store_space(struct mtp_store *st, uint64_t *capacity, uint64_t *free_bytes)
@@ -899,15 +1085,18 @@ static void handle_event(struct mtp_store *st, const struct inotify_event *ev,
 		}
 		return;
 	}
-	close(fd);
 	if (o && o->is_dir == S_ISDIR(sb.st_mode)) {
-		bool changed = o->size != (uint64_t)sb.st_size || o->mtime != sb.st_mtime ||
-			       o->ino != sb.st_ino;
+		bool changed = stat_differs(o, &sb);
 
+		/*
+		 * Only what differs from what we know is news: after our own
+		 * changes the store knows the new stat, so they go unreported.
+		 * IN_CREATE of a known name is our own create.
+		 */
 		fill_stat(o, &sb);
-		if (changed || (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB)))
-			if (!(ev->mask & IN_CREATE))
-				fn(arg, PTP_EC_ObjectInfoChanged, o->handle);
+		if (changed && !(ev->mask & IN_CREATE))
+			fn(arg, PTP_EC_ObjectInfoChanged, o->handle);
+		close(fd);
 		return;
 	}
 	if (o) {
@@ -916,11 +1105,25 @@ static void handle_event(struct mtp_store *st, const struct inotify_event *ev,
 		remove_obj(st, o);
 		fn(arg, PTP_EC_ObjectRemoved, h);
 	}
-	if (!dir->scanned)
+	if (!dir->scanned) {
+		close(fd);
 		return; /* nobody has listed it: the first listing finds the new name */
+	}
 	o = add_obj(st, dh, ev->name, &sb);
-	if (o)
+	if (o) {
 		fn(arg, PTP_EC_ObjectAdded, o->handle);
+		if (o->is_dir) {
+			/* A new folder: watched now, and what is already in it reported. */
+			int cfd = openat(fd, ev->name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (cfd >= 0) {
+				adopt_dir(st, o, cfd, fn, arg, 1);
+				close(cfd);
+			}
+		}
+	}
+	close(fd);
 }
 
 void mtp_store_read_events(struct mtp_store *st, mtp_store_event_fn fn, void *arg)

@@ -11,7 +11,9 @@
  * fail (ELOOP/ENOTDIR) instead of leading out.
  *
  * Handles stay the same for a name as long as it exists; a listing rescans
- * the directory, and inotify reports changes made by others.
+ * the directory, and inotify reports changes made by others: a folder
+ * that appears in one the store knows is watched at once, and the store's
+ * own changes, whose results it knows, are not reported back.
  */
 #ifndef USBIP_MTP_STORE_H
 #define USBIP_MTP_STORE_H
@@ -69,9 +71,20 @@ int mtp_store_create(struct mtp_store *store, uint32_t parent, const char *name,
 int mtp_store_delete(struct mtp_store *store, uint32_t handle);
 int mtp_store_rename(struct mtp_store *store, uint32_t handle, const char *name);
 int mtp_store_move(struct mtp_store *store, uint32_t handle, uint32_t new_parent);
-/* Copies a file into new_parent under the same name. */
-int mtp_store_copy(struct mtp_store *store, uint32_t handle, uint32_t new_parent,
-		   uint32_t *new_handle);
+/*
+ * Moves an object into new_parent of store to (another store, or the
+ * same), keeping its name; in to it has *new_handle. -EXDEV when the two
+ * are on different file systems: the caller copies, then deletes.
+ */
+int mtp_store_move_to(struct mtp_store *store, uint32_t handle, struct mtp_store *to,
+		      uint32_t new_parent, uint32_t *new_handle);
+/*
+ * Copies an object (a file, or a folder with all in it) into new_parent
+ * of store to (which may be store itself) under the same name. Copying
+ * a folder into itself is -EINVAL; on failure nothing of the copy stays.
+ */
+int mtp_store_copy(struct mtp_store *store, uint32_t handle, struct mtp_store *to,
+		   uint32_t new_parent, uint32_t *new_handle);
 /* Size and free bytes of the file system under the directory. */
 int mtp_store_space(struct mtp_store *store, uint64_t *capacity, uint64_t *free_bytes);
 bool mtp_store_read_only(const struct mtp_store *store);

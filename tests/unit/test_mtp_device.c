@@ -157,7 +157,7 @@ static struct mtp_device *make_device(const struct mtp_storage_options *st, size
 }
 
 /* A device over h->dir (and h->second, when two), attached through a USB/IP session. */
-static int start_device(void **state, bool two)
+static int start_device(void **state, bool two, bool second_ro)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	static const uint8_t set_config[8] = { 0x00, 0x09, 1, 0, 0, 0, 0, 0 };
@@ -174,7 +174,7 @@ static int start_device(void **state, bool two)
 	st[0].dir = h->dir;
 	st[1] = (struct mtp_storage_options){ .dir = h->second,
 					      .name = "Second",
-					      .read_only = true };
+					      .read_only = second_ro };
 	if (two) {
 		/* something in each before the device starts */
 		char path[128];
@@ -206,12 +206,17 @@ static int start_device(void **state, bool two)
 
 static int setup_device(void **state)
 {
-	return start_device(state, false);
+	return start_device(state, false, false);
 }
 
 static int setup_two_storages(void **state)
 {
-	return start_device(state, true);
+	return start_device(state, true, true);
+}
+
+static int setup_two_writable(void **state)
+{
+	return start_device(state, true, false);
 }
 
 static int teardown_device(void **state)
@@ -1473,6 +1478,234 @@ static void test_serial_and_name(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* Cancels the URB with seqnum (still queued): CMD_UNLINK, and its RET_UNLINK read. */
+static void unlink_urb(struct harness *h, uint32_t seqnum)
+{
+	struct usbip_urb_header hdr = {
+		.base = { .command = USBIP_CMD_UNLINK, .seqnum = ++h->seq, .devid = 0x10002 },
+		.u.cmd_unlink = { .unlink_seqnum = seqnum },
+	};
+	uint8_t buf[USBIP_URB_HEADER_SIZE];
+	struct usbip_wire_error err;
+
+	usbip_encode_urb_header(buf, &hdr);
+	assert_int_equal(write(h->client, buf, sizeof(buf)), sizeof(buf));
+	pump(h);
+	read_full(h->client, buf, sizeof(buf));
+	assert_int_equal(usbip_decode_urb_header(buf, sizeof(buf), &hdr, &err), 0);
+	assert_int_equal(hdr.base.command, USBIP_RET_UNLINK);
+}
+
+/*
+ * Lets the device read what changed under its folders, then takes every
+ * event queued on the interrupt pipe: codes and first parameters, up to
+ * max (the count returned is of all of them).
+ */
+static size_t take_events(struct harness *h, uint16_t *codes, uint32_t *params, size_t max)
+{
+	size_t n = 0;
+
+	mtp_device_process_changes(h->mdev);
+	for (;;) {
+		struct pollfd p = { .fd = h->client, .events = POLLIN };
+		uint8_t buf[64];
+		uint32_t len;
+
+		submit(h, 2, true, sizeof(buf), NULL, NULL);
+		pump(h);
+		if (poll(&p, 1, 0) != 1) {
+			unlink_urb(h, h->seq);
+			return n;
+		}
+		len = ret_submit(h, true, buf, sizeof(buf), NULL);
+		assert_int_equal(len, 16);
+		assert_int_equal(buf[4], MTP_CONTAINER_EVENT);
+		if (n < max) {
+			codes[n] = (uint16_t)(buf[6] | buf[7] << 8);
+			params[n] = le32_at(buf + 12);
+		}
+		n++;
+	}
+}
+
+static bool has_event(const uint16_t *codes, const uint32_t *params, size_t n, uint16_t code,
+		      uint32_t param)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (codes[i] == code && params[i] == param)
+			return true;
+	return false;
+}
+
+/* CopyObject / MoveObject: handle, storage, parent; the response's first parameter in *p. */
+static uint16_t copy_move(struct harness *h, uint16_t code, uint32_t handle, uint32_t storage,
+			  uint32_t parent, uint32_t *p)
+{
+	const uint32_t params[3] = { handle, storage, parent };
+
+	return simple(h, code, 3, params, p);
+}
+
+/* The number of objects directly in folder parent of storage (GetNumObjects). */
+static uint32_t count_in(struct harness *h, uint32_t storage, uint32_t parent)
+{
+	const uint32_t params[3] = { storage, 0, parent };
+	uint32_t p[1] = { 0 };
+
+	assert_int_equal(simple(h, PTP_OC_GetNumObjects, 3, params, p), PTP_RC_OK);
+	return p[0];
+}
+
+/*
+ * CopyObject and MoveObject through the responder, folders included, within
+ * a storage and into the other one; the initiator hears of a move into the
+ * other storage (the object has a new handle there) by events, and of
+ * nothing it did itself within one.
+ */
+static void test_copy_move_objects(void **state)
+{
+	struct harness *h = *state;
+	uint16_t codes[32];
+	uint32_t params[32], p[3], one, dir, copy, moved = 0;
+	char path[200];
+	struct stat sb;
+	size_t n, i;
+
+	snprintf(path, sizeof(path), "%s/dir", h->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/dir/in", h->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/dir/in/deep.txt", h->dir);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	open_session(h);
+	one = handle_of(h, "one.txt");
+	dir = handle_of(h, "dir");
+	take_events(h, codes, params, 32);
+	/* into the same storage's top, where its name is taken; into itself */
+	assert_int_equal(copy_move(h, PTP_OC_CopyObject, dir, 0x00010001, 0, p),
+			 PTP_RC_AccessDenied);
+	assert_int_equal(copy_move(h, PTP_OC_CopyObject, dir, 0x00010001, handle_of(h, "in"), p),
+			 PTP_RC_InvalidParentObject);
+	/* into the other storage: everything in it */
+	assert_int_equal(copy_move(h, PTP_OC_CopyObject, dir, 0x00020001, 0, p), PTP_RC_OK);
+	copy = p[0];
+	assert_int_equal(copy >> 28, 1); /* a handle of the second storage */
+	snprintf(path, sizeof(path), "%s/dir/in/deep.txt", h->second);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(count_in(h, 0x00020001, copy), 1);
+	n = take_events(h, codes, params, 32);
+	if (n)
+		fail_msg("%zu events after a copy, the first 0x%04x", n, codes[0]);
+	/* a file moved within a storage keeps its handle */
+	assert_int_equal(copy_move(h, PTP_OC_MoveObject, one, 0x00010001, dir, p), PTP_RC_OK);
+	assert_int_equal(count_in(h, 0x00010001, dir), 2);
+	{
+		uint8_t data[512];
+		size_t len;
+
+		assert_int_equal(with_data_in(h, PTP_OC_GetObjectInfo, 1, &one, data, sizeof(data),
+					      &len, NULL),
+				 PTP_RC_OK);
+		assert_int_equal(le32_at(data + 38), dir);
+	}
+	snprintf(path, sizeof(path), "%s/dir/one.txt", h->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	n = take_events(h, codes, params, 32);
+	assert_int_equal(n, 0);
+	/* a folder moved into the other storage: a new handle, told by events */
+	assert_int_equal(copy_move(h, PTP_OC_MoveObject, dir, 0x00020001, copy, p), PTP_RC_OK);
+	snprintf(path, sizeof(path), "%s/dir/dir/one.txt", h->second);
+	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/dir", h->dir);
+	assert_int_equal(stat(path, &sb), -1);
+	n = take_events(h, codes, params, 32);
+	assert_int_equal(n, 2);
+	assert_true(has_event(codes, params, n, PTP_EC_ObjectRemoved, dir));
+	for (i = 0; i < n; i++)
+		if (codes[i] == PTP_EC_ObjectAdded)
+			moved = params[i];
+	assert_int_equal(moved >> 28, 1);
+	assert_int_equal(simple(h, PTP_OC_GetObjectInfo, 1, &dir, NULL),
+			 PTP_RC_InvalidObjectHandle);
+	assert_int_equal(count_in(h, 0x00020001, moved), 2); /* in, one.txt */
+	/* a storage that does not exist, a parent in another storage than the one named */
+	assert_int_equal(copy_move(h, PTP_OC_CopyObject, moved, 0x00030001, 0, p),
+			 PTP_RC_InvalidStorageId);
+	assert_int_equal(copy_move(h, PTP_OC_CopyObject, moved, 0x00010001, copy, p),
+			 PTP_RC_InvalidParentObject);
+}
+
+/*
+ * Events during a session: a folder made by others after the session
+ * began is watched from the moment it appears (what is put in it, before
+ * and after, is reported); a folder the initiator made too; the
+ * initiator's own writes bring no ObjectInfoChanged, others' do.
+ */
+static void test_events(void **state)
+{
+	struct harness *h = *state;
+	uint16_t codes[32];
+	uint32_t params[32], folder, mine, file;
+	char path[200];
+	size_t n;
+	FILE *f;
+
+	open_session(h);
+	assert_int_equal(count_in(h, 0x00010001, 0xffffffff), 0); /* the top is listed */
+	snprintf(path, sizeof(path), "%s/later", h->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/later/first.txt", h->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	n = take_events(h, codes, params, 32);
+	folder = handle_of(h, "later");
+	assert_true(has_event(codes, params, n, PTP_EC_ObjectAdded, folder));
+	assert_true(has_event(codes, params, n, PTP_EC_ObjectAdded, handle_of(h, "first.txt")));
+	snprintf(path, sizeof(path), "%s/later/second.txt", h->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	n = take_events(h, codes, params, 32);
+	assert_true(has_event(codes, params, n, PTP_EC_ObjectAdded, handle_of(h, "second.txt")));
+	/* a folder the initiator made, then a file others put in it */
+	assert_int_equal(send_object_info(h, "made", PTP_OFC_Association, 0, &mine), PTP_RC_OK);
+	snprintf(path, sizeof(path), "%s/made/theirs.txt", h->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	n = take_events(h, codes, params, 32);
+	assert_true(has_event(codes, params, n, PTP_EC_ObjectAdded, handle_of(h, "theirs.txt")));
+	assert_false(has_event(codes, params, n, PTP_EC_ObjectAdded, mine));
+	/* the initiator's own file: sent, renamed; no news for it */
+	assert_int_equal(send_object_info(h, "own.bin", PTP_OFC_Undefined, 4, &file), PTP_RC_OK);
+	n = take_events(h, codes, params, 32); /* mid-way, as the event loop may look */
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	send_data(h, PTP_OC_SendObject, h->tid, "data", 4);
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+	n += take_events(h, codes, params, 32);
+	{
+		const uint32_t prop[2] = { file, MTP_OPC_ObjectFileName };
+		struct mtp_buf b = { 0 };
+
+		mtp_put_string(&b, "own2.bin");
+		send_command(h, MTP_OC_SetObjectPropValue, ++h->tid, 2, prop);
+		send_data(h, MTP_OC_SetObjectPropValue, h->tid, b.data, b.len);
+		assert_int_equal(response(h, NULL), PTP_RC_OK);
+		mtp_buf_free(&b);
+	}
+	n += take_events(h, codes, params, 32);
+	if (n)
+		fail_msg("%zu events for the initiator's own writes, one 0x%04x for %u", n,
+			 codes[0], params[0]);
+	/* someone else writes it: that is news */
+	snprintf(path, sizeof(path), "%s/own2.bin", h->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("someone else", f);
+	fclose(f);
+	n = take_events(h, codes, params, 32);
+	assert_true(has_event(codes, params, n, PTP_EC_ObjectInfoChanged, file));
+}
+
 /* A transaction with transaction id tid and no data phase; the response's id must be tid. */
 static uint16_t with_tid(struct harness *h, uint16_t code, uint32_t tid, unsigned int n,
 			 const uint32_t *params, uint32_t *p)
@@ -1642,6 +1875,9 @@ int main(void)
 		T(test_references),
 		cmocka_unit_test_setup_teardown(test_two_storages, setup_two_storages,
 						teardown_device),
+		cmocka_unit_test_setup_teardown(test_copy_move_objects, setup_two_writable,
+						teardown_device),
+		T(test_events),
 		cmocka_unit_test(test_dir_options),
 		cmocka_unit_test(test_serial_and_name),
 	};

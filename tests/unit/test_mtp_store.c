@@ -7,6 +7,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -281,6 +282,236 @@ static void test_unknown_handles(void **state)
 		-ENOTDIR);
 }
 
+/* What the store reported, in order. */
+struct events {
+	uint16_t code[64];
+	uint32_t handle[64];
+	size_t n;
+};
+
+static void record(void *arg, uint16_t code, uint32_t handle)
+{
+	struct events *ev = arg;
+
+	assert_true(ev->n < 64);
+	ev->code[ev->n] = code;
+	ev->handle[ev->n++] = handle;
+}
+
+static void read_events(struct mtp_store *st, struct events *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	mtp_store_read_events(st, record, ev);
+}
+
+static bool reported(const struct events *ev, uint16_t code, uint32_t handle)
+{
+	size_t i;
+
+	for (i = 0; i < ev->n; i++)
+		if (ev->code[i] == code && ev->handle[i] == handle)
+			return true;
+	return false;
+}
+
+static bool file_is(const char *path, const char *text)
+{
+	char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return strcmp(buf, text) == 0;
+}
+
+/*
+ * CopyObject of a folder: everything in it, never what a link in it points
+ * to; not into itself; into another store too. Nothing of a failed copy
+ * stays.
+ */
+static void test_copy_folder(void **state)
+{
+	struct fixture *fx = *state;
+	char other_dir[160];
+	struct mtp_store *other;
+	uint32_t a, sub, dst, copy, copy2, h;
+	struct stat sb;
+
+	assert_int_equal(mkdir(path_in(fx->served, "a/sub"), 0755), 0);
+	write_file(path_in(fx->served, "a/sub/g.txt"), "deep g");
+	assert_int_equal(symlink(fx->outside, path_in(fx->served, "a/sub/out")), 0);
+	a = find(fx->store, MTP_STORE_ROOT, "a");
+	sub = find(fx->store, a, "sub");
+	assert_int_equal(mtp_store_create(fx->store, MTP_STORE_ROOT, "dst", true, &dst, NULL), 0);
+	assert_int_equal(mtp_store_copy(fx->store, a, fx->store, dst, &copy), 0);
+	assert_true(file_is(path_in(fx->served, "dst/a/f.txt"), "inside f"));
+	assert_true(file_is(path_in(fx->served, "dst/a/sub/g.txt"), "deep g"));
+	assert_int_equal(lstat(path_in(fx->served, "dst/a/sub/out"), &sb), -1); /* not copied */
+	assert_int_not_equal(find(fx->store, copy, "sub"), 0);
+	/* into itself, or below itself, or where the name is taken */
+	assert_int_equal(mtp_store_copy(fx->store, a, fx->store, sub, &h), -EINVAL);
+	assert_int_equal(mtp_store_copy(fx->store, a, fx->store, a, &h), -EINVAL);
+	assert_int_equal(mtp_store_copy(fx->store, a, fx->store, dst, &h), -EEXIST);
+	assert_true(file_is(path_in(fx->served, "dst/a/f.txt"), "inside f")); /* untouched */
+	/* into another store */
+	snprintf(other_dir, sizeof(other_dir), "%s/other", fx->top);
+	assert_int_equal(mkdir(other_dir, 0755), 0);
+	assert_non_null(other = mtp_store_open(other_dir, false));
+	assert_int_equal(mtp_store_copy(fx->store, a, other, MTP_STORE_ROOT, &copy2), 0);
+	assert_true(file_is(path_in(other_dir, "a/sub/g.txt"), "deep g"));
+	assert_int_not_equal(find(other, copy2, "f.txt"), 0);
+	mtp_store_close(other);
+	/* a store that is read-only takes no copy */
+	assert_non_null(other = mtp_store_open(other_dir, true));
+	assert_int_equal(mtp_store_copy(fx->store, find(fx->store, MTP_STORE_ROOT, "x"), other,
+					MTP_STORE_ROOT, &h),
+			 -EROFS);
+	mtp_store_close(other);
+	assert_outside_intact(fx);
+}
+
+/* MoveObject into another store: gone from this one, there with a handle of its own. */
+static void test_move_to_other_store(void **state)
+{
+	struct fixture *fx = *state;
+	char other_dir[160];
+	struct mtp_store *other;
+	uint32_t a = find(fx->store, MTP_STORE_ROOT, "a"), x = find(fx->store, MTP_STORE_ROOT, "x");
+	uint32_t na, nx;
+	struct mtp_entry e;
+
+	snprintf(other_dir, sizeof(other_dir), "%s/other", fx->top);
+	assert_int_equal(mkdir(other_dir, 0755), 0);
+	assert_non_null(other = mtp_store_open(other_dir, false));
+	assert_int_equal(mtp_store_move_to(fx->store, x, other, MTP_STORE_ROOT, &nx), 0);
+	assert_int_equal(mtp_store_move_to(fx->store, a, other, MTP_STORE_ROOT, &na), 0);
+	assert_true(file_is(path_in(other_dir, "x"), "x"));
+	assert_true(file_is(path_in(other_dir, "a/f.txt"), "inside f"));
+	assert_int_equal(access(path_in(fx->served, "a"), F_OK), -1);
+	assert_int_equal(mtp_store_get(fx->store, a, &e), -ENOENT);
+	assert_int_equal(mtp_store_get(other, na, &e), 0);
+	assert_string_equal(e.name, "a");
+	assert_int_not_equal(find(other, na, "f.txt"), 0);
+	/* within one store it is a move that keeps the handle */
+	assert_int_equal(mtp_store_move_to(other, nx, other, na, &x), 0);
+	assert_int_equal(x, nx);
+	assert_true(file_is(path_in(other_dir, "a/x"), "x"));
+	mtp_store_close(other);
+}
+
+/*
+ * Folders made after the listing are watched as they appear: what was put
+ * in one before its watch was in place is reported with it, and what is
+ * put in it later too; the same for a folder the store made itself.
+ */
+static void test_events_new_folders(void **state)
+{
+	struct fixture *fx = *state;
+	struct events ev;
+	uint32_t n, early, late, d1, d2, deep, mine, inside;
+
+	find(fx->store, MTP_STORE_ROOT, "x"); /* the top is listed, so watched */
+	read_events(fx->store, &ev);
+	assert_int_equal(mkdir(path_in(fx->served, "new"), 0755), 0);
+	write_file(path_in(fx->served, "new/early.txt"), "early");
+	read_events(fx->store, &ev);
+	n = find(fx->store, MTP_STORE_ROOT, "new");
+	early = find(fx->store, n, "early.txt");
+	assert_true(reported(&ev, 0x4002, n));
+	assert_true(reported(&ev, 0x4002, early));
+	write_file(path_in(fx->served, "new/late.txt"), "late");
+	read_events(fx->store, &ev);
+	late = find(fx->store, n, "late.txt");
+	assert_true(reported(&ev, 0x4002, late));
+	/* folders in folders, made at once (mkdir -p) */
+	assert_int_equal(mkdir(path_in(fx->served, "new/d1"), 0755), 0);
+	assert_int_equal(mkdir(path_in(fx->served, "new/d1/d2"), 0755), 0);
+	write_file(path_in(fx->served, "new/d1/d2/deep.txt"), "deep");
+	read_events(fx->store, &ev);
+	d1 = find(fx->store, n, "d1");
+	d2 = find(fx->store, d1, "d2");
+	deep = find(fx->store, d2, "deep.txt");
+	assert_true(reported(&ev, 0x4002, d1) && reported(&ev, 0x4002, d2) &&
+		    reported(&ev, 0x4002, deep));
+	assert_int_equal(unlink(path_in(fx->served, "new/d1/d2/deep.txt")), 0);
+	read_events(fx->store, &ev);
+	assert_true(reported(&ev, 0x4003, deep));
+	/* a folder the store made: what others put in it is reported */
+	assert_int_equal(mtp_store_create(fx->store, MTP_STORE_ROOT, "mine", true, &mine, NULL), 0);
+	write_file(path_in(fx->served, "mine/theirs.txt"), "t");
+	read_events(fx->store, &ev);
+	inside = find(fx->store, mine, "theirs.txt");
+	assert_true(reported(&ev, 0x4002, inside));
+	assert_false(reported(&ev, 0x4002, mine)); /* its own making is no news */
+}
+
+/* No event since the last look (step names the change that must cause none). */
+static void assert_quiet(struct mtp_store *st, const char *step)
+{
+	struct events ev;
+
+	read_events(st, &ev);
+	if (ev.n)
+		fail_msg("%s: %zu events, the first 0x%04x for %u", step, ev.n, ev.code[0],
+			 ev.handle[0]);
+}
+
+/*
+ * The store's own changes are not reported back (the initiator made them),
+ * looked at after each one as the event loop would; the same changes made
+ * by others are.
+ */
+static void test_no_events_for_own_changes(void **state)
+{
+	struct fixture *fx = *state;
+	struct events ev;
+	uint32_t a = find(fx->store, MTP_STORE_ROOT, "a"), h, d, c, x;
+	struct mtp_entry e;
+	int fd = -1;
+
+	find(fx->store, a, "f.txt"); /* a is listed, so watched */
+	read_events(fx->store, &ev);
+	/* SendObjectInfo, then SendObject's data, then its stat learned */
+	assert_int_equal(mtp_store_create(fx->store, a, "sent.bin", false, &h, &fd), 0);
+	assert_quiet(fx->store, "create");
+	assert_int_equal(write(fd, "payload", 7), 7);
+	close(fd);
+	assert_int_equal(mtp_store_get(fx->store, h, &e), 0);
+	assert_quiet(fx->store, "write");
+	assert_int_equal(mtp_store_rename(fx->store, h, "renamed.bin"), 0);
+	assert_quiet(fx->store, "rename");
+	assert_int_equal(mtp_store_move(fx->store, h, MTP_STORE_ROOT), 0);
+	assert_quiet(fx->store, "move");
+	assert_int_equal(mtp_store_create(fx->store, MTP_STORE_ROOT, "d", true, &d, NULL), 0);
+	assert_quiet(fx->store, "mkdir");
+	assert_int_equal(mtp_store_copy(fx->store, h, fx->store, d, &c), 0);
+	assert_quiet(fx->store, "copy of a file");
+	assert_int_equal(mtp_store_copy(fx->store, a, fx->store, d, &c), 0);
+	assert_quiet(fx->store, "copy of a folder");
+	fd = mtp_store_open_file(fx->store, h, O_RDWR); /* SendPartialObject, then learned */
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "P", 1, 0), 1);
+	close(fd);
+	assert_int_equal(mtp_store_get(fx->store, h, &e), 0);
+	assert_quiet(fx->store, "partial write");
+	/* others: a write, a chmod, a rename over it */
+	write_file(path_in(fx->served, "renamed.bin"), "changed by someone");
+	read_events(fx->store, &ev);
+	assert_true(reported(&ev, 0x4007, h));
+	assert_int_equal(chmod(path_in(fx->served, "renamed.bin"), 0600), 0);
+	read_events(fx->store, &ev);
+	assert_true(reported(&ev, 0x4007, h));
+	x = find(fx->store, MTP_STORE_ROOT, "x");
+	write_file(path_in(fx->served, "x.new"), "new x");
+	assert_int_equal(rename(path_in(fx->served, "x.new"), path_in(fx->served, "x")), 0);
+	read_events(fx->store, &ev);
+	assert_true(reported(&ev, 0x4007, x));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -295,6 +526,10 @@ int main(void)
 		T(test_delete_tree_with_links),
 		T(test_read_only),
 		T(test_unknown_handles),
+		T(test_copy_folder),
+		T(test_move_to_other_store),
+		T(test_events_new_folders),
+		T(test_no_events_for_own_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
