@@ -145,7 +145,8 @@ struct attach_follower *attach_follower_start(struct ev_loop *loop,
 	f->port = -1;
 	f->backoff_s = 1;
 	f->timer = (struct ev_watch){ .fd = -1, .cb = on_timer, .data = f };
-	f->hangup = (struct ev_watch){ .fd = -1, .events = POLLIN, .cb = on_hangup, .data = f };
+	/* Not POLLIN: URBs make the socket readable before vhci's thread takes them. */
+	f->hangup = (struct ev_watch){ .fd = -1, .events = POLLRDHUP, .cb = on_hangup, .data = f };
 	if (ev_watch_add(loop, &f->timer) != 0) {
 		free(f);
 		return NULL;

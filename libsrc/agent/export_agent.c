@@ -172,7 +172,11 @@ static void consider(struct export_agent *a, const struct usbip_local_device *de
 		 u->id_product, dev->serial[0] ? " serial " : "", dev->serial);
 	d->backoff_s = 1;
 	d->timer = (struct ev_watch){ .fd = -1, .cb = on_timer, .data = d };
-	d->hangup = (struct ev_watch){ .fd = -1, .events = POLLIN, .cb = on_hangup, .data = d };
+	/*
+	 * Not POLLIN: the peer's URBs make the socket readable before the
+	 * kernel's thread takes them. Only the end of the connection counts.
+	 */
+	d->hangup = (struct ev_watch){ .fd = -1, .events = POLLRDHUP, .cb = on_hangup, .data = d };
 	TAILQ_INSERT_TAIL(&a->devices, d, entry);
 	a->said_waiting = false;
 	try_export(d);
