@@ -33,6 +33,7 @@ static const struct {
 	{ "connect", usbip_connect, "Export a local device to a remote usbipa" },
 	{ "disconnect", usbip_disconnect, "Withdraw a device exported with connect" },
 	{ "serve-mtp", usbip_serve_mtp, "Serve a directory as a virtual MTP device" },
+	{ "agent", usbip_agent, "Run the [export] and [attach] rules of usbip.conf" },
 };
 
 static void usage(FILE *out)

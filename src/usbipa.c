@@ -228,17 +228,17 @@ static void detach_ours(struct usbipa *d)
 }
 
 /* usbipa's own options: the allow-lists. */
-static int policy_option(int opt, const char *arg, void *ctx)
+static int policy_option(int opt, const char *arg, void *ctx, char *err, size_t err_len)
 {
 	struct usbipa *state = ctx;
-	char err[160];
+	char why[160];
 
-	if (opt == 'A' && policy_add_device(&state->policy, arg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "usbipa: --allow-device: %s\n", err);
+	if (opt == 'A' && policy_add_device(&state->policy, arg, why, sizeof(why)) != 0) {
+		snprintf(err, err_len, "--allow-device: %s", why);
 		return -1;
 	}
-	if (opt == 'H' && policy_add_network(&state->policy, arg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "usbipa: --allow-host: %s\n", err);
+	if (opt == 'H' && policy_add_network(&state->policy, arg, why, sizeof(why)) != 0) {
+		snprintf(err, err_len, "--allow-host: %s", why);
 		return -1;
 	}
 	return opt == 'A' || opt == 'H';

@@ -43,10 +43,10 @@ struct usbipd {
 	struct auto_bind *binder;
 };
 
-static int own_option(int opt, const char *arg, void *ctx)
+static int own_option(int opt, const char *arg, void *ctx, char *err, size_t err_len)
 {
 	struct usbipd *u = ctx;
-	char err[200];
+	char why[160];
 
 	switch (opt) {
 	case 'e':
@@ -54,11 +54,11 @@ static int own_option(int opt, const char *arg, void *ctx)
 		return 1;
 	case 'B':
 		if (u->nauto_bind == AUTO_BIND_MAX) {
-			fprintf(stderr, "usbipd: at most %d --auto-bind\n", AUTO_BIND_MAX);
+			snprintf(err, err_len, "at most %d --auto-bind", AUTO_BIND_MAX);
 			return -1;
 		}
-		if (auto_bind_parse(arg, &u->auto_bind[u->nauto_bind], err, sizeof(err)) != 0) {
-			fprintf(stderr, "usbipd: --auto-bind: %s\n", err);
+		if (auto_bind_parse(arg, &u->auto_bind[u->nauto_bind], why, sizeof(why)) != 0) {
+			snprintf(err, err_len, "--auto-bind: %s", why);
 			return -1;
 		}
 		u->nauto_bind++;

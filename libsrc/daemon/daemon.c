@@ -7,16 +7,15 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "daemon/conf.h"
 #include "daemon/process.h"
 #include "util/log.h"
 
-int daemon_option(struct usbip_daemon *d, int opt, char *arg, int argc, char **argv)
+int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len)
 {
-	char err[200];
-	int rc;
-
 	switch (opt) {
 	case '4':
 		d->family = USBIP_FAMILY_IPV4;
@@ -29,8 +28,8 @@ int daemon_option(struct usbip_daemon *d, int opt, char *arg, int argc, char **a
 		return 1;
 	case 't':
 		if (!usbip_tcp_port_ok(arg)) {
-			fprintf(stderr, "%s: --tcp-port wants a port from 0 to 65535, not '%s'\n",
-				d->name, arg);
+			snprintf(err, err_len, "--tcp-port wants a port from 0 to 65535, not '%s'",
+				 arg);
 			return -1;
 		}
 		d->port = arg;
@@ -39,29 +38,57 @@ int daemon_option(struct usbip_daemon *d, int opt, char *arg, int argc, char **a
 		d->daemonize = true;
 		return 1;
 	case 'P':
-		/* Accept "-P FILE" as well as "-PFILE" and "--pid=FILE". */
-		if (!arg && optind < argc && argv[optind][0] != '-')
-			arg = argv[optind++];
 		d->pid_file = arg ? arg : d->default_pid_file;
 		return 1;
 	case 'd':
 		usbip_log_set_debug(true);
 		return 1;
+	case DAEMON_OPT_CONFIG:
+	case DAEMON_OPT_CHECK:
+		return 1; /* taken before the command line (conf_scan_args) */
 	}
-	rc = usbip_tls_parse_option(opt, arg, &d->use_tls, &d->tls_options, err, sizeof(err));
-	if (rc < 0)
-		fprintf(stderr, "%s: %s\n", d->name, err);
-	return rc;
+	return usbip_tls_parse_option(opt, arg, &d->use_tls, &d->tls_options, err, err_len);
+}
+
+struct config_ctx {
+	struct usbip_daemon *d;
+	int (*own_option)(int opt, const char *arg, void *ctx, char *err, size_t err_len);
+	void *own_ctx;
+};
+
+/* A key of the daemon's section: the same code as its command-line option. */
+static int config_set(void *ctx, const char *kind, const char *name, int opt, const char *value,
+		      char *err, size_t err_len)
+{
+	struct config_ctx *c = ctx;
+	int rc = c->own_option ? c->own_option(opt, value, c->own_ctx, err, err_len) : 0;
+
+	if (rc == 0)
+		rc = daemon_set_option(c->d, opt, value, err, err_len);
+	return rc < 0 ? -1 : 0;
 }
 
 enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv,
 				   const struct option *opts, void (*usage)(FILE *out),
-				   int (*own_option)(int opt, const char *arg, void *ctx),
+				   int (*own_option)(int opt, const char *arg, void *ctx, char *err,
+						     size_t err_len),
 				   void *ctx)
 {
-	char shortopts[64];
+	struct config_ctx cc = { d, own_option, ctx };
+	struct conf_reader reader = {
+		.kinds = { d->name }, .opts = opts, .set = config_set, .ctx = &cc
+	};
+	char shortopts[64], err[256];
+	bool check;
 	int c, rc;
 
+	/* The file first, so that the command line overrides it. */
+	conf_scan_args(argc, argv, &d->config_file, &check);
+	if (d->config_file) {
+		reader.file = d->config_file;
+		if (conf_read(&reader, false) != 0)
+			return DAEMON_ARGS_BAD;
+	}
 	snprintf(shortopts, sizeof(shortopts), "%s%shv", USBIP_DAEMON_SHORT_OPTIONS,
 		 d->short_options ? d->short_options : "");
 	opterr = 0; /* one line of our own instead of getopt's */
@@ -74,11 +101,17 @@ enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv
 			printf("%s (%s) %s\n", d->name, PACKAGE_NAME, PACKAGE_VERSION);
 			return DAEMON_ARGS_DONE;
 		default:
-			rc = own_option ? own_option(c, optarg, ctx) : 0;
+			/* Accept "-P FILE" as well as "-PFILE" and "--pid=FILE". */
+			if (c == 'P' && !optarg && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
+			err[0] = '\0';
+			rc = own_option ? own_option(c, optarg, ctx, err, sizeof(err)) : 0;
 			if (rc == 0)
-				rc = daemon_option(d, c, optarg, argc, argv);
-			if (rc < 0)
+				rc = daemon_set_option(d, c, optarg, err, sizeof(err));
+			if (rc < 0) {
+				fprintf(stderr, "%s: %s\n", d->name, err);
 				return DAEMON_ARGS_BAD;
+			}
 			if (rc == 0) {
 				fprintf(stderr,
 					"%s: unknown option or missing value: '%s' (see --help)\n",
@@ -90,6 +123,10 @@ enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv
 	if (optind < argc) {
 		fprintf(stderr, "%s: unexpected argument '%s'\n", d->name, argv[optind]);
 		return DAEMON_ARGS_BAD;
+	}
+	if (check) {
+		printf("%s: %s is valid\n", d->name, d->config_file ? d->config_file : "(no file)");
+		return DAEMON_ARGS_DONE;
 	}
 	return DAEMON_ARGS_RUN;
 }
@@ -117,10 +154,16 @@ static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 	} else if (sig == SIGHUP) {
-		if (d->hooks.reload)
-			d->hooks.reload(d, d->hooks.arg);
+		if (!d->hooks.reload) {
+			log_info("SIGHUP: nothing to read again");
+			return;
+		}
+		sd_notify(0, "RELOADING=1");
+		d->hooks.reload(d, d->hooks.arg);
+		sd_notify(0, "READY=1");
 	} else if (sig == SIGTERM || sig == SIGINT) {
 		log_info("signal %d: shutting down", sig);
+		sd_notify(0, "STOPPING=1");
 		daemon_stop(d, USBIP_OK);
 	}
 }

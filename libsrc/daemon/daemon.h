@@ -45,6 +45,7 @@ struct usbip_daemon {
 	enum usbip_family family;     /* -4, -6 */
 	const char *address, *port;   /* -a, -t */
 	const char *pid_file;	      /* -P */
+	const char *config_file;      /* --config */
 	bool daemonize, use_tls;      /* -D, --tls */
 	struct usbip_tls_options tls_options;
 	struct op_server_config server; /* the caller fills name, requests, handle, arg */
@@ -62,7 +63,9 @@ struct usbip_daemon {
 		{ "address", required_argument, NULL, 'a' },                                       \
 		{ "tcp-port", required_argument, NULL, 't' },                                      \
 		{ "daemon", no_argument, NULL, 'D' }, { "pid", optional_argument, NULL, 'P' },     \
-		{ "debug", no_argument, NULL, 'd' }, USBIP_TLS_LONG_OPTIONS
+		{ "debug", no_argument, NULL, 'd' },                                               \
+		{ "config", required_argument, NULL, DAEMON_OPT_CONFIG },                          \
+		{ "check", no_argument, NULL, DAEMON_OPT_CHECK }, USBIP_TLS_LONG_OPTIONS
 #define USBIP_DAEMON_OPTIONS_HELP                                                                  \
 	"  -4, --ipv4            listen on IPv4 only\n"                                            \
 	"  -6, --ipv6            listen on IPv6 only\n"                                            \
@@ -71,7 +74,14 @@ struct usbip_daemon {
 	"; 0: one the kernel picks, logged)\n"                                                     \
 	"  -D, --daemon          run in the background, logging to syslog\n"                       \
 	"  -P, --pid[=FILE]      write a locked pid file\n"                                        \
-	"  -d, --debug           print debugging messages\n" USBIP_TLS_OPTIONS_HELP
+	"  -d, --debug           print debugging messages\n"                                       \
+	"      --config FILE     read the daemon's section of FILE (usbip.conf(5)) first;\n"       \
+	"                        the command line overrides it\n"                                  \
+	"      --check           check the configuration, say what is wrong, and "                 \
+	"exit\n" USBIP_TLS_OPTIONS_HELP
+
+/* Option codes of --config and --check, past any character and the TLS ones. */
+enum { DAEMON_OPT_CONFIG = 0x1100, DAEMON_OPT_CHECK };
 
 /* What daemon_parse_args found. */
 enum daemon_args {
@@ -81,21 +91,24 @@ enum daemon_args {
 };
 
 /*
- * Parses a daemon's command line: opts holds the shared options (above),
- * the daemon's own, and "help"/"version" ('h', 'v'). own_option takes the
- * daemon's own ones: it returns 1 when it took one, 0 when it is not its,
- * -1 after printing why the value is wrong.
+ * Parses a daemon's command line, after its section of the --config file
+ * if one is given (the file's keys are the long options, handled by the
+ * same code). opts holds the shared options (above), the daemon's own, and
+ * "help"/"version" ('h', 'v'). own_option takes the daemon's own ones: it
+ * returns 1 when it took one, 0 when it is not its, -1 with a message in
+ * err when the value is wrong. --check parses, reports and returns DONE.
  */
 enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv,
 				   const struct option *opts, void (*usage)(FILE *out),
-				   int (*own_option)(int opt, const char *arg, void *ctx),
+				   int (*own_option)(int opt, const char *arg, void *ctx, char *err,
+						     size_t err_len),
 				   void *ctx);
 
 /*
  * Takes one of the shared options. Returns 1 if it was one, 0 if not, -1
- * after printing why it is wrong. Needs argc/argv for "-P FILE".
+ * with a message in err if its value is wrong.
  */
-int daemon_option(struct usbip_daemon *d, int opt, char *arg, int argc, char **argv);
+int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len);
 
 /*
  * Runs the daemon until SIGTERM or SIGINT (or daemon_stop): TLS context,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <systemd/sd-daemon.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +57,8 @@ int process_daemonize(void)
 
 void process_ready(void)
 {
+	/* systemd's Type=notify: a no-op where NOTIFY_SOCKET is not set. */
+	sd_notify(0, "READY=1");
 	if (ready_fd < 0)
 		return;
 	if (write(ready_fd, "1", 1) != 1)
