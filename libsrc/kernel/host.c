@@ -14,8 +14,7 @@
 #include "util/log.h"
 #include "wire/usb_descriptors.h"
 
-/* Maps the sysfs "speed" attribute (Mb/s) to the kernel's speed enum. */
-static uint32_t parse_speed(const char *s)
+uint32_t usbip_host_parse_speed(const char *s)
 {
 	static const struct {
 		const char *text;
@@ -111,7 +110,7 @@ static void read_device(struct udev *udev, struct udev_device *dev, struct usbip
 	snprintf(u->busid, sizeof(u->busid), "%s", udev_device_get_sysname(dev));
 	u->busnum = (uint32_t)attr_num(dev, "busnum", 10);
 	u->devnum = (uint32_t)attr_num(dev, "devnum", 10);
-	u->speed = parse_speed(udev_device_get_sysattr_value(dev, "speed"));
+	u->speed = usbip_host_parse_speed(udev_device_get_sysattr_value(dev, "speed"));
 	u->id_vendor = (uint16_t)attr_num(dev, "idVendor", 16);
 	u->id_product = (uint16_t)attr_num(dev, "idProduct", 16);
 	u->bcd_device = (uint16_t)attr_num(dev, "bcdDevice", 16);
@@ -137,8 +136,16 @@ static void read_device(struct udev *udev, struct udev_device *dev, struct usbip
 		snprintf(path, sizeof(path), "%s/usbip_status", u->path);
 		out->stub_status = USBIP_STUB_ERROR;
 		if (sysfs_read_attr(path, status, sizeof(status)) == 0)
-			out->stub_status = (enum usbip_stub_status)atoi(status);
+			out->stub_status = usbip_host_parse_stub_status(status);
 	}
+}
+
+enum usbip_stub_status usbip_host_parse_stub_status(const char *text)
+{
+	/* What usbip-host's usbip_status_show prints: one digit (the newline is gone). */
+	if (text[0] >= '0' && text[0] <= '3' && !text[1])
+		return (enum usbip_stub_status)(text[0] - '0');
+	return USBIP_STUB_ERROR;
 }
 
 bool usbip_host_driver_loaded(void)
@@ -201,25 +208,26 @@ int usbip_host_list(struct usbip_local_device **devs, size_t *count, bool bound_
 	return 0;
 }
 
-/*
- * A busid names a USB device port path, "BUS-PORT[.PORT...]", e.g. "1-1.4".
- * Anything else (a peer's "../..", an interface "1-1:1.0") is refused before
- * it can reach a sysfs path.
- */
-static bool valid_busid(const char *busid)
+bool usbip_host_busid_valid(const char *busid)
 {
-	const char *p = busid;
+	size_t digits = 0;
 	bool dash = false;
+	const char *p;
 
-	if (!*p || strlen(busid) >= USBIP_BUSID_SIZE)
+	if (strlen(busid) >= USBIP_BUSID_SIZE)
 		return false;
-	for (; *p; p++) {
-		if (*p == '-' && !dash && p != busid)
-			dash = true;
-		else if (!(*p >= '0' && *p <= '9') && !(*p == '.' && dash))
+	for (p = busid; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			digits++;
+			continue;
+		}
+		/* After digits: the one '-' between bus and port, then '.' between ports. */
+		if (!digits || (*p == '-' && dash) || (*p != '-' && (*p != '.' || !dash)))
 			return false;
+		dash = true;
+		digits = 0;
 	}
-	return dash && p[-1] != '-' && p[-1] != '.';
+	return dash && digits;
 }
 
 /* Looks up a device by busid; logs and returns NULL if there is none. */
@@ -227,7 +235,7 @@ static struct udev_device *find_device(struct udev *udev, const char *busid)
 {
 	struct udev_device *dev;
 
-	if (!valid_busid(busid)) {
+	if (!usbip_host_busid_valid(busid)) {
 		log_err("'%s' is not a busid (like 1-2 or 1-2.3)", busid);
 		return NULL;
 	}

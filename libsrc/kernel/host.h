@@ -63,6 +63,19 @@ int usbip_host_unbind(const char *busid);
 void usbip_host_forget(const char *busid);
 
 /*
+ * The parsers of what the readers above take from sysfs, from memory (the
+ * fuzz target feeds them): the "speed" attribute (Mb/s, e.g. "480") as an
+ * enum usbip_speed (UNKNOWN for anything else), a bound device's
+ * "usbip_status" without its newline (ERROR unless it is one of the
+ * driver's values), and whether busid names a USB device port path,
+ * "BUS-PORT[.PORT...]" like "1-1.4": anything else (a peer's "../..", an
+ * interface "1-1:1.0") is refused before it can reach a sysfs path.
+ */
+uint32_t usbip_host_parse_speed(const char *text);
+enum usbip_stub_status usbip_host_parse_stub_status(const char *text);
+bool usbip_host_busid_valid(const char *busid);
+
+/*
  * Hands sockfd to the bound device (usbip_sockfd) and fills dev with what
  * it is. Returns an OP status: USBIP_ST_OK, or why not (NODEV, NA,
  * DEV_BUSY, DEV_ERR).

@@ -14,6 +14,9 @@
 #include "kernel/sysfs.h"
 #include "util/log.h"
 
+/* A status file is one sysfs page; more is never read. */
+#define STATUS_FILE_MAX 65536
+
 const char *usbip_vhci_status_str(unsigned status)
 {
 	switch (status) {
@@ -29,44 +32,79 @@ const char *usbip_vhci_status_str(unsigned status)
 	return "Unknown Status";
 }
 
-/*
- * Parses one status file: a header line, then per port
- * "hs  0000 004 000 00000000 000000 0-0" (hub, port, status, speed, devid,
- * sockfd, local busid). Rows for ports past nports are ignored.
- */
-static int parse_status(FILE *f, struct usbip_vhci *vhci)
+/* One row: "hs  0000 004 000 00000000 000000 0-0" (see usbip_vhci_parse_status). */
+static void parse_row(const char *line, struct usbip_vhci *vhci)
 {
+	char hub[3], busid[USBIP_BUSID_SIZE];
+	unsigned port, status, speed, sockfd;
+	uint32_t devid;
+	struct usbip_vhci_port *p;
+
+	if (sscanf(line, "%2s %u %u %u %x %u %31s", hub, &port, &status, &speed, &devid, &sockfd,
+		   busid) != 7) {
+		log_debug("vhci status: cannot parse '%s'", line);
+		return;
+	}
+	if (port >= vhci->nports)
+		return;
+	p = &vhci->ports[port];
+	p->port = port;
+	p->superspeed = strcmp(hub, "ss") == 0;
+	p->status = status;
+	p->speed = speed;
+	p->devid = devid;
+	snprintf(p->local_busid, sizeof(p->local_busid), "%s", busid);
+}
+
+int usbip_vhci_parse_status(const char *text, size_t len, struct usbip_vhci *vhci)
+{
+	const char *end = text + len, *nl;
 	char line[256];
+	bool header = true;
 
-	if (!fgets(line, sizeof(line), f))
+	if (!len)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char hub[3], busid[USBIP_BUSID_SIZE];
-		unsigned port, status, speed, sockfd;
-		uint32_t devid;
-		struct usbip_vhci_port *p;
+	for (; text < end; text = nl + 1) {
+		size_t n;
 
-		if (sscanf(line, "%2s %u %u %u %x %u %31s", hub, &port, &status, &speed, &devid,
-			   &sockfd, busid) != 7) {
-			log_debug("vhci status: cannot parse '%s'", line);
+		nl = memchr(text, '\n', (size_t)(end - text));
+		if (!nl)
+			nl = end;
+		n = (size_t)(nl - text);
+		if (header) {
+			header = false; /* "hub port sta spd dev      sockfd local_busid" */
 			continue;
 		}
-		if (port >= vhci->nports)
+		if (n >= sizeof(line) || memchr(text, '\0', n)) {
+			log_debug("vhci status: skipping a row of %zu bytes", n);
 			continue;
-		p = &vhci->ports[port];
-		p->port = port;
-		p->superspeed = strcmp(hub, "ss") == 0;
-		p->status = status;
-		p->speed = speed;
-		p->devid = devid;
-		snprintf(p->local_busid, sizeof(p->local_busid), "%s", busid);
+		}
+		memcpy(line, text, n);
+		line[n] = '\0';
+		parse_row(line, vhci);
 	}
 	return 0;
 }
 
+/* The contents of a sysfs file of up to cap - 1 bytes, zero-terminated; -1 if unreadable. */
+static ssize_t read_file(const char *path, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
 int usbip_vhci_open(struct usbip_vhci *vhci)
 {
-	char buf[32], path[PATH_MAX];
+	char buf[32], path[PATH_MAX], *text;
 	unsigned long n;
 	int i, parsed = 0;
 
@@ -85,20 +123,25 @@ int usbip_vhci_open(struct usbip_vhci *vhci)
 	vhci->ports = calloc(n, sizeof(*vhci->ports));
 	if (!vhci->ports)
 		return -1;
+	text = malloc(STATUS_FILE_MAX);
+	if (!text) {
+		usbip_vhci_close(vhci);
+		return -1;
+	}
 	for (i = 0; i < USBIP_VHCI_MAX_PORTS; i++) {
-		FILE *f;
+		ssize_t len;
 
 		if (i == 0)
 			snprintf(path, sizeof(path), "%s/status", USBIP_VHCI_SYSFS);
 		else
 			snprintf(path, sizeof(path), "%s/status.%d", USBIP_VHCI_SYSFS, i);
-		f = fopen(path, "re");
-		if (!f)
+		len = read_file(path, text, STATUS_FILE_MAX);
+		if (len < 0)
 			break;
-		if (parse_status(f, vhci) == 0)
+		if (usbip_vhci_parse_status(text, (size_t)len, vhci) == 0)
 			parsed++;
-		fclose(f);
 	}
+	free(text);
 	if (!parsed) {
 		log_err("cannot read vhci-hcd's port status");
 		usbip_vhci_close(vhci);
@@ -228,10 +271,14 @@ int usbip_vhci_record_read(unsigned port, struct usbip_vhci_record *rec)
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	ok = fgets(line, sizeof(line), f) &&
-	     sscanf(line, "%255s %31s %31s", rec->host, rec->service, rec->busid) == 3;
+	ok = fgets(line, sizeof(line), f) && usbip_vhci_record_parse(line, rec) == 0;
 	fclose(f);
 	return ok ? 0 : -1;
+}
+
+int usbip_vhci_record_parse(const char *line, struct usbip_vhci_record *rec)
+{
+	return sscanf(line, "%255s %31s %31s", rec->host, rec->service, rec->busid) == 3 ? 0 : -1;
 }
 
 void usbip_vhci_record_remove(unsigned port)

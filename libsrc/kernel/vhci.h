@@ -8,6 +8,7 @@
 #define USBIP_VHCI_DRIVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "wire/usbip_proto.h"
@@ -46,6 +47,15 @@ struct usbip_vhci_record {
 	char busid[USBIP_BUSID_SIZE];
 };
 
+/*
+ * Parses the text of one status file (len bytes, need not be terminated):
+ * a header line, then a row per port, "hs  0000 004 000 00000000 000000
+ * 0-0" (hub, port, status, speed, devid, sockfd, local busid), into
+ * vhci->ports (vhci->nports entries). Rows for ports past nports, and rows
+ * that do not parse, are skipped. -1 when text is empty.
+ */
+int usbip_vhci_parse_status(const char *text, size_t len, struct usbip_vhci *vhci);
+
 /* Reads vhci's ports; -1 (logged, with a hint to load vhci-hcd) on failure. */
 int usbip_vhci_open(struct usbip_vhci *vhci);
 void usbip_vhci_close(struct usbip_vhci *vhci);
@@ -67,6 +77,8 @@ int usbip_vhci_detach(unsigned port);
 int usbip_vhci_record_write(unsigned port, const struct usbip_vhci_record *rec);
 int usbip_vhci_record_read(unsigned port, struct usbip_vhci_record *rec);
 void usbip_vhci_record_remove(unsigned port);
+/* A record's line, "HOST SERVICE BUSID"; -1 if it is not one. */
+int usbip_vhci_record_parse(const char *line, struct usbip_vhci_record *rec);
 
 const char *usbip_vhci_status_str(unsigned status);
 
