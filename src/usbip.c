@@ -34,6 +34,7 @@ static const struct {
 	{ "disconnect", usbip_disconnect, "Withdraw a device exported with connect" },
 	{ "serve-mtp", usbip_serve_mtp, "Serve a directory as a virtual MTP device" },
 	{ "agent", usbip_agent, "Run the [export] and [attach] rules of usbip.conf" },
+	{ "status", usbip_status, "What the daemons and the agent here are doing" },
 };
 
 static void usage(FILE *out)

@@ -28,6 +28,7 @@ int usbip_connect(int argc, char **argv);
 int usbip_disconnect(int argc, char **argv);
 int usbip_serve_mtp(int argc, char **argv);
 int usbip_agent(int argc, char **argv);
+int usbip_status(int argc, char **argv);
 
 /* What bind, unbind, attach, detach and disconnect take: [-r HOST] [-d] -b/-i... */
 struct usbip_device_args {

@@ -94,9 +94,9 @@ static struct rule *rule_find(struct rules *rules, const char *kind, const char 
 {
 	struct rule *r;
 
-	TAILQ_FOREACH(r, rules, entry)
-	if (strcmp(r->kind, kind) == 0 && strcmp(r->name, name) == 0)
-		return r;
+	TAILQ_FOREACH (r, rules, entry)
+		if (strcmp(r->kind, kind) == 0 && strcmp(r->name, name) == 0)
+			return r;
 	return NULL;
 }
 
@@ -187,8 +187,7 @@ static unsigned rules_check(const char *file, struct rules *rules, char *first, 
 	unsigned errors = 0;
 	char why[256], err[300];
 
-	TAILQ_FOREACH(r, rules, entry)
-	{
+	TAILQ_FOREACH (r, rules, entry) {
 		rule_check(r, why, sizeof(why));
 		if (!why[0])
 			continue;
@@ -255,8 +254,8 @@ static enum usbip_result agent_start(struct usbip_daemon *d, struct ev_loop *loo
 
 	a->d = d;
 	a->loop = loop;
-	TAILQ_FOREACH(r, &a->rules, entry)
-	rule_start(a, r);
+	TAILQ_FOREACH (r, &a->rules, entry)
+		rule_start(a, r);
 	return USBIP_OK;
 }
 
@@ -279,8 +278,7 @@ static void agent_reload(struct usbip_daemon *d, void *arg)
 		return;
 	}
 	a->reload_error[0] = '\0';
-	TAILQ_FOREACH(r, &fresh, entry)
-	{
+	TAILQ_FOREACH (r, &fresh, entry) {
 		old = rule_find(&a->rules, r->kind, r->name);
 		if (old && strcmp(old->settings, r->settings) == 0) {
 			/* Take over what runs; the fresh TLS context is not needed. */
@@ -308,6 +306,31 @@ static void agent_reload(struct usbip_daemon *d, void *arg)
 	TAILQ_CONCAT(&a->rules, &fresh, entry);
 	log_info("reloaded %s: %u rules unchanged, %u started, %u stopped", a->config_file, kept,
 		 started, stopped);
+}
+
+/* usbip status: every rule and what it is doing; a refused reload and why. */
+static void agent_status(struct usbip_daemon *d, struct json_writer *w, void *arg)
+{
+	struct agent *a = arg;
+	struct rule *r;
+
+	if (a->reload_error[0])
+		json_string(w, "reload_refused", a->reload_error);
+	json_array_begin(w, "rules");
+	TAILQ_FOREACH (r, &a->rules, entry) {
+		json_object_begin(w, NULL);
+		json_string(w, "rule", r->kind);
+		json_string(w, "name", r->name);
+		json_bool(w, "tls", r->use_tls);
+		if (r->exporter)
+			export_agent_status(r->exporter, w);
+		else if (r->follower)
+			attach_follower_status(r->follower, w);
+		else
+			json_string(w, "state", "not running");
+		json_object_end(w);
+	}
+	json_array_end(w);
 }
 
 static void agent_stop(struct usbip_daemon *d, void *arg)
@@ -345,9 +368,11 @@ int usbip_agent(int argc, char **argv)
 	struct usbip_daemon d = {
 		.name = "usbip agent",
 		.default_pid_file = DEFAULT_PID_FILE,
+		.status_name = "agent",
 		.hooks = { .start = agent_start,
 			   .reload = agent_reload,
 			   .stop = agent_stop,
+			   .status = agent_status,
 			   .arg = &a },
 	};
 	unsigned errors;
@@ -384,6 +409,7 @@ int usbip_agent(int argc, char **argv)
 		rules_free(&a.rules);
 		return USBIP_EXIT_USAGE;
 	}
+	d.config_file = a.config_file;
 	if (check) {
 		printf("usbip agent: %s is valid\n", a.config_file);
 		rules_free(&a.rules);

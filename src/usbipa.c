@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/daemon.h"
 #include "daemon/policy.h"
 #include "exit_status.h"
 #include "kernel/vhci.h"
+#include "net/tls.h"
 #include "util/log.h"
 
 #define DEFAULT_PID_FILE RUNSTATEDIR "/usbipa.pid"
@@ -27,6 +29,8 @@ struct usbipa {
 	struct usbip_policy policy;
 	/* Ports this process attached: detached again when it stops. */
 	bool *ours;
+	long long *since; /* when each was attached (wall clock) */
+	const char **transport;
 	unsigned nports;
 };
 
@@ -84,6 +88,7 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	struct usbip_usb_device udev;
 	struct usbip_wire_error err;
 	struct usbip_vhci vhci;
+	const char *transport;
 	int port, free_port;
 
 	if (usbip_decode_device(req->body, req->body_len, &udev, &err) != 0) {
@@ -123,6 +128,10 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	}
 	/* Reply first, then attach: see the comment at the top. */
 	op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_OK, NULL);
+	transport = usbip_tls_datapath(conn)
+			    ? (strcmp(usbip_tls_datapath(conn), "ktls") == 0 ? "tls, ktls"
+									     : "tls, relay")
+			    : "tcp";
 	conn = op_session_take_conn(session);
 	if (!conn)
 		return;
@@ -137,8 +146,11 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	peer_port(conn, rec.service, sizeof(rec.service));
 	snprintf(rec.busid, sizeof(rec.busid), "%s", udev.busid);
 	usbip_vhci_record_write((unsigned)port, &rec);
-	if ((unsigned)port < d->nports)
+	if ((unsigned)port < d->nports) {
 		d->ours[port] = true;
+		d->since[port] = (long long)time(NULL);
+		d->transport[port] = transport;
+	}
 	log_info("%s: attached %s (%04x:%04x%s%s) to port %d", conn->peer, udev.busid,
 		 udev.id_vendor, udev.id_product, udev.serial[0] ? ", serial " : "", udev.serial,
 		 port);
@@ -249,6 +261,35 @@ static void on_stop(struct usbip_daemon *d, void *arg)
 	detach_ours(arg);
 }
 
+/* usbip status: what this usbipa attached, from where, since when, over what. */
+static void on_status(struct usbip_daemon *d, struct json_writer *w, void *arg)
+{
+	struct usbipa *state = arg;
+	struct usbip_vhci_record rec;
+	struct usbip_vhci vhci;
+	unsigned i;
+
+	json_array_begin(w, "attached");
+	if (usbip_vhci_open(&vhci) == 0) {
+		for (i = 0; i < vhci.nports && i < state->nports; i++) {
+			if (!state->ours[i] || vhci.ports[i].status == USBIP_VDEV_NULL ||
+			    usbip_vhci_record_read(i, &rec) != 0)
+				continue;
+			json_object_begin(w, NULL);
+			json_uint(w, "port", i);
+			json_string(w, "busid", rec.busid);
+			json_string(w, "from", rec.host);
+			json_string(w, "local_busid", vhci.ports[i].local_busid);
+			json_uint(w, "since", (unsigned long long)state->since[i]);
+			json_string(w, "transport",
+				    state->transport[i] ? state->transport[i] : "tcp");
+			json_object_end(w);
+		}
+		usbip_vhci_close(&vhci);
+	}
+	json_array_end(w);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -269,7 +310,8 @@ int main(int argc, char **argv)
 			    .requests = served,
 			    .handle = handle_request,
 			    .arg = &state },
-		.hooks = { .stop = on_stop, .arg = &state },
+		.status_name = "usbipa",
+		.hooks = { .stop = on_stop, .status = on_status, .arg = &state },
 	};
 	struct usbip_vhci vhci;
 	enum usbip_result rc;
@@ -289,7 +331,9 @@ int main(int argc, char **argv)
 		state.nports = USBIP_VHCI_MAX_PORTS;
 	}
 	state.ours = calloc(state.nports, sizeof(*state.ours));
-	if (!state.ours)
+	state.since = calloc(state.nports, sizeof(*state.since));
+	state.transport = calloc(state.nports, sizeof(*state.transport));
+	if (!state.ours || !state.since || !state.transport)
 		return USBIP_EXIT_FAILURE;
 	if (!state.policy.nnetworks)
 		log_warn("no --allow-host: accepting exports from any host");
@@ -298,5 +342,7 @@ int main(int argc, char **argv)
 	rc = daemon_run(&d);
 	policy_free(&state.policy);
 	free(state.ours);
+	free(state.since);
+	free(state.transport);
 	return usbip_exit_status(rc);
 }

@@ -85,6 +85,12 @@ static void on_stop(struct usbip_daemon *d, void *arg)
 	u->binder = NULL;
 }
 
+/* usbip status: what is offered, what is exported and to whom. */
+static void on_status(struct usbip_daemon *d, struct json_writer *w, void *arg)
+{
+	device_source_status(d->server.arg, w);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -99,6 +105,7 @@ int main(int argc, char **argv)
 		.name = "usbipd",
 		.default_pid_file = DEFAULT_PID_FILE,
 		.short_options = "e",
+		.status_name = "usbipd",
 		.listens = true,
 		.server = { .name = "usbipd",
 			    .requests = device_server_requests,
@@ -129,7 +136,9 @@ int main(int argc, char **argv)
 		return USBIP_EXIT_FAILURE;
 	}
 	d.server.arg = src;
-	d.hooks = (struct daemon_hooks){ .start = on_start, .stop = on_stop, .arg = &u };
+	d.hooks = (struct daemon_hooks){
+		.start = on_start, .stop = on_stop, .status = on_status, .arg = &u
+	};
 	rc = daemon_run(&d);
 	device_source_free(src);
 	return usbip_exit_status(rc);

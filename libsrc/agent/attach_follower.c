@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernel/vhci.h"
@@ -22,6 +23,8 @@ struct attach_follower {
 	int port; /* attached there, or -1 */
 	int backoff_s;
 	long long hangup_at; /* when the connection ended, while deciding why */
+	long long since;     /* when it entered its state (wall clock), for status */
+	char reason[160];
 	bool said_waiting;
 };
 
@@ -49,6 +52,12 @@ static void attach_now(struct attach_follower *f)
 	r = vhci_import_find(from, &f->config.selector, &found);
 	if (r != USBIP_OK || found.count != 1) {
 		selector_describe(&f->config.selector, sel, sizeof(sel));
+		if (f->port >= 0 || !f->since)
+			f->since = (long long)time(NULL);
+		snprintf(f->reason, sizeof(f->reason), "%s",
+			 r != USBIP_OK	    ? "the remote is unreachable"
+			 : found.count == 0 ? "not offered by the remote"
+					    : "several devices match");
 		if (r == USBIP_OK && found.count > 1)
 			log_warn("%u devices on %s match %s; attaching none", found.count,
 				 from->host, sel);
@@ -71,6 +80,8 @@ static void attach_now(struct attach_follower *f)
 		return;
 	}
 	log_info("attached %s from %s to port %d", f->busid, from->host, f->port);
+	f->since = (long long)time(NULL);
+	f->reason[0] = '\0';
 	f->said_waiting = false;
 	f->backoff_s = 1;
 	f->timer.deadline_ms = 0;
@@ -153,6 +164,19 @@ struct attach_follower *attach_follower_start(struct ev_loop *loop,
 	}
 	attach_now(f);
 	return f;
+}
+
+void attach_follower_status(const struct attach_follower *f, struct json_writer *w)
+{
+	json_string(w, "remote", f->config.from.host);
+	json_string(w, "state", f->port >= 0 ? "attached" : "waiting for its device");
+	if (f->port >= 0) {
+		json_string(w, "busid", f->busid);
+		json_uint(w, "port", (unsigned)f->port);
+	} else if (f->reason[0]) {
+		json_string(w, "reason", f->reason);
+	}
+	json_uint(w, "since", (unsigned long long)f->since);
 }
 
 void attach_follower_stop(struct attach_follower *f)

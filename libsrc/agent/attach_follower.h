@@ -14,6 +14,7 @@
 #include "agent/export_agent.h"
 #include "agent/vhci_import.h"
 #include "daemon/ev.h"
+#include "util/json.h"
 
 struct attach_follower_config {
 	struct vhci_import_target from;
@@ -27,6 +28,8 @@ struct attach_follower;
 /* NULL on allocation failure. The first attempt runs at once. */
 struct attach_follower *attach_follower_start(struct ev_loop *loop,
 					      const struct attach_follower_config *config);
+/* Writes "remote", "state" (attached or waiting), "busid"/"port" or "reason", "since". */
+void attach_follower_status(const struct attach_follower *f, struct json_writer *w);
 /* Detaches its port, if attached, and frees it. */
 void attach_follower_stop(struct attach_follower *f);
 

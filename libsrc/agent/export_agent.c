@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernel/host.h"
@@ -28,6 +29,8 @@ struct agent_device {
 	enum agent_state state;
 	unsigned remote; /* where it is exported (AGENT_EXPORTED) */
 	int backoff_s;
+	long long since;	/* when it entered its state (wall clock), for status */
+	char reason[160];	/* why the last attempt failed */
 	struct ev_watch timer;	/* the next attempt (fd -1) */
 	struct ev_watch hangup; /* the socket the kernel got: hangs up when it drops it */
 	bool timer_on, hangup_on;
@@ -85,6 +88,7 @@ static void try_export(struct agent_device *d)
 
 	timer_clear(d);
 	if (device_source_prepare(a->src, d->busid) != 0) {
+		snprintf(d->reason, sizeof(d->reason), "cannot bind it to usbip-host");
 		log_warn("%s: cannot make it exportable; trying again in %d s", d->what,
 			 d->backoff_s);
 		goto again;
@@ -99,6 +103,8 @@ static void try_export(struct agent_device *d)
 			d->state = AGENT_EXPORTED;
 			d->remote = i;
 			d->backoff_s = 1;
+			d->since = (long long)time(NULL);
+			d->reason[0] = '\0';
 			log_info("exported %s to %s", d->what, to.host);
 			if (fd >= 0) {
 				d->hangup.fd = fd;
@@ -109,14 +115,17 @@ static void try_export(struct agent_device *d)
 			}
 			return;
 		}
-		log_info("%s: not exported to %s (%s)%s", d->busid, to.host,
+		snprintf(d->reason, sizeof(d->reason), "%s: %s", to.host,
 			 r == USBIP_E_UNREACHABLE ? "unreachable"
 			 : r == USBIP_E_REFUSED	  ? usbip_export_status_str(status)
-						  : "failed",
+						  : "failed");
+		log_info("%s: not exported to %s%s", d->busid, d->reason,
 			 i + 1 < a->config.nremotes ? "; trying the next remote" : "");
 	}
 	log_info("%s: retrying in %d s", d->what, d->backoff_s);
 again:
+	if (d->state != AGENT_EXPORTING || !d->since)
+		d->since = (long long)time(NULL);
 	d->state = AGENT_EXPORTING;
 	timer_set(d, d->backoff_s * 1000LL);
 	d->backoff_s =
@@ -145,9 +154,9 @@ static struct agent_device *find(struct export_agent *a, const char *busid)
 {
 	struct agent_device *d;
 
-	TAILQ_FOREACH(d, &a->devices, entry)
-	if (strcmp(d->busid, busid) == 0)
-		return d;
+	TAILQ_FOREACH (d, &a->devices, entry)
+		if (strcmp(d->busid, busid) == 0)
+			return d;
 	return NULL;
 }
 
@@ -291,9 +300,31 @@ unsigned export_agent_exported(const struct export_agent *agent)
 	const struct agent_device *d;
 	unsigned n = 0;
 
-	TAILQ_FOREACH(d, &agent->devices, entry)
-	n += d->state == AGENT_EXPORTED;
+	TAILQ_FOREACH (d, &agent->devices, entry)
+		n += d->state == AGENT_EXPORTED;
 	return n;
+}
+
+void export_agent_status(const struct export_agent *a, struct json_writer *w)
+{
+	const struct agent_device *d;
+
+	json_array_begin(w, "devices");
+	TAILQ_FOREACH (d, &a->devices, entry) {
+		json_object_begin(w, NULL);
+		json_string(w, "busid", d->busid);
+		json_string(w, "device", d->what);
+		json_string(w, "state", d->state == AGENT_EXPORTED ? "exported" : "retrying");
+		if (d->state == AGENT_EXPORTED)
+			json_string(w, "remote", a->config.remotes[d->remote]);
+		else if (d->reason[0])
+			json_string(w, "reason", d->reason);
+		json_uint(w, "since", (unsigned long long)d->since);
+		json_object_end(w);
+	}
+	json_array_end(w);
+	/* Nothing plugged that matches: it waits. */
+	json_string(w, "state", TAILQ_EMPTY(&a->devices) ? "waiting for its device" : "active");
 }
 
 void export_agent_stop(struct export_agent *a)

@@ -17,6 +17,7 @@
 #include "daemon/ev.h"
 #include "daemon/selector.h"
 #include "net/tls.h"
+#include "util/json.h"
 
 #define AGENT_MAX_REMOTES   8
 #define AGENT_MAX_BACKOFF_S 30
@@ -38,6 +39,8 @@ struct export_agent *export_agent_start(struct ev_loop *loop,
 					const struct export_agent_config *config);
 /* How many devices it exports right now. */
 unsigned export_agent_exported(const struct export_agent *agent);
+/* Writes "devices" (each with its state, remote or reason, since when) and "state". */
+void export_agent_status(const struct export_agent *agent, struct json_writer *w);
 /* Withdraws every export, gives every device back, frees the agent. */
 void export_agent_stop(struct export_agent *agent);
 

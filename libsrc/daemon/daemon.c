@@ -7,11 +7,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "daemon/conf.h"
 #include "daemon/process.h"
+#include "daemon/status.h"
 #include "util/log.h"
 
 int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len)
@@ -168,6 +170,25 @@ static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 	}
 }
 
+/* The fields every daemon's status has, then its own. */
+static void write_status(struct json_writer *w, void *arg)
+{
+	struct usbip_daemon *d = arg;
+
+	json_uint(w, "schema", STATUS_SCHEMA);
+	json_string(w, "daemon", d->name);
+	json_uint(w, "pid", (unsigned long long)getpid());
+	json_uint(w, "started", (unsigned long long)d->started_at);
+	if (d->config_file)
+		json_string(w, "config", d->config_file);
+	if (d->listens) {
+		json_uint(w, "port", d->listen_port);
+		json_bool(w, "tls", d->tls != NULL);
+	}
+	if (d->hooks.status)
+		d->hooks.status(d, w, d->hooks.arg);
+}
+
 /* The shared options that contradict each other, in one line each. */
 static bool options_ok(const struct usbip_daemon *d)
 {
@@ -183,6 +204,7 @@ static bool options_ok(const struct usbip_daemon *d)
 enum usbip_result daemon_run(struct usbip_daemon *d)
 {
 	struct ev_watch sig_watch = { .fd = -1 };
+	struct status_socket *status = NULL;
 	struct op_server *server = NULL;
 	int fds[USBIP_MAX_LISTEN], nfds = 0, i;
 	enum usbip_result rc = USBIP_E_FAILED;
@@ -237,6 +259,9 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 			goto out;
 	}
 	started = true; /* from here on the stop hook undoes what the daemon did */
+	d->started_at = (long long)time(NULL);
+	if (d->status_name)
+		status = status_listen(d->loop, d->status_name, write_status, d);
 	rc = USBIP_E_FAILED;
 	if (d->listens) {
 		server = op_server_new(d->loop, &d->server);
@@ -253,6 +278,7 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 		daemon_ready(d);
 	rc = ev_loop_run(d->loop) == 0 ? d->result : USBIP_E_FAILED;
 out:
+	status_close(status);
 	if (started && d->hooks.stop)
 		d->hooks.stop(d, d->hooks.arg);
 	op_server_free(server);

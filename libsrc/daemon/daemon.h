@@ -17,6 +17,7 @@
 #include "daemon/op_server.h"
 #include "net/tcp.h"
 #include "net/tls.h"
+#include "util/json.h"
 #include "util/result.h"
 
 struct usbip_daemon;
@@ -33,12 +34,15 @@ struct daemon_hooks {
 	void (*reload)(struct usbip_daemon *d, void *arg);
 	/* After SIGTERM or SIGINT, before the teardown: undo what start did. */
 	void (*stop)(struct usbip_daemon *d, void *arg);
+	/* `usbip status`: the daemon's own fields of its status object. */
+	void (*status)(struct usbip_daemon *d, struct json_writer *w, void *arg);
 	void *arg;
 };
 
 struct usbip_daemon {
 	const char *name;	      /* for logs and messages */
 	const char *default_pid_file; /* for a bare -P */
+	const char *status_name;      /* its status socket's name, or NULL for none */
 	const char *short_options;    /* the daemon's own, for getopt (may be NULL) */
 	bool listens;		      /* serve requests with .server */
 	bool ready_later;	      /* start() calls daemon_ready() itself */
@@ -53,7 +57,9 @@ struct usbip_daemon {
 	/* Set by the runner while it runs. */
 	struct ev_loop *loop;
 	struct usbip_tls *tls; /* the server context when listening with --tls */
-	uint16_t listen_port;  /* the port it listens on (the kernel's pick for port 0) */
+	uint16_t listen_port;
+	long long started_at; /* the wall clock, for status */ /* the port it listens on (the
+								  kernel's pick for port 0) */
 	enum usbip_result result;
 };
 

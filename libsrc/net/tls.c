@@ -626,3 +626,12 @@ int usbip_tls_handshake(struct usbip_conn *conn, int timeout_ms)
 		poll(&pfd, 1, (int)(timeout_ms - elapsed));
 	}
 }
+
+const char *usbip_tls_datapath(const struct usbip_conn *conn)
+{
+	const struct tls_state *st = conn->transport;
+
+	if (conn->ops != &tls_ops || !st || !st->handshake_done)
+		return NULL;
+	return st->ktls ? "ktls" : "relay";
+}

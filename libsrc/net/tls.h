@@ -106,6 +106,12 @@ int usbip_tls_parse_option(int id, const char *arg, bool *enabled, struct usbip_
  */
 int usbip_tls_wrap(struct usbip_tls *tls, struct usbip_conn *conn, const char *server_name);
 
+/*
+ * Which data path a TLS connection takes once the kernel gets it: "ktls"
+ * or "relay"; NULL for a connection that is not TLS (or not yet).
+ */
+const char *usbip_tls_datapath(const struct usbip_conn *conn);
+
 /* Runs the handshake to its end (blocking, bounded); logs one line on failure. */
 int usbip_tls_handshake(struct usbip_conn *conn, int timeout_ms);
 

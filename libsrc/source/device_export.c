@@ -63,7 +63,7 @@ enum usbip_result device_export(struct device_source *src, const char *busid,
 		*watch_fd = -1;
 	if (device_record(src, busid, &dev) != 0)
 		return USBIP_E_FAILED;
-	st = device_source_status(&dev);
+	st = device_source_availability(&dev);
 	if (st != USBIP_ST_OK) {
 		log_err("%s is %s", busid,
 			st == USBIP_ST_DEV_BUSY ? "already exported" : "not ready to export");
@@ -73,6 +73,7 @@ enum usbip_result device_export(struct device_source *src, const char *busid,
 	if (rc != USBIP_OK)
 		return rc;
 	/* Only now the device takes the connection: the server has attached it or will. */
+	device_source_note(src, busid, conn);
 	st = device_source_hand_over(src, busid, conn, watch_fd);
 	if (st != USBIP_ST_OK) {
 		log_err("%s: %s did not take the connection: %s", busid, src->kind,

@@ -22,7 +22,7 @@ static void handle_devlist(struct device_source *src, struct op_session *session
 	}
 	/* Like the kernel's usbipd: a device in use is not offered. */
 	for (i = 0; i < n && list.count < USBIP_MAX_DEVLIST; i++) {
-		if (device_source_status(&devs[i]) != USBIP_ST_OK)
+		if (device_source_availability(&devs[i]) != USBIP_ST_OK)
 			continue;
 		list.entries[list.count] = devs[i].info;
 		device_source_record(&devs[i], &list.entries[list.count++].udev);
@@ -47,7 +47,7 @@ static void handle_import(struct device_source *src, struct op_session *session,
 		op_session_reply(session, USBIP_OP_REP_IMPORT, USBIP_ST_ERROR, NULL);
 		return;
 	}
-	status = device_source_get(src, busid, &dev) == 0 ? device_source_status(&dev)
+	status = device_source_get(src, busid, &dev) == 0 ? device_source_availability(&dev)
 							  : USBIP_ST_NODEV;
 	if (status != USBIP_ST_OK) {
 		log_warn("%s: import of %s refused: %s", conn->peer, busid,
@@ -66,6 +66,7 @@ static void handle_import(struct device_source *src, struct op_session *session,
 		return;
 	log_info("%s: importing %s (%04x:%04x, %s)", conn->peer, busid, dev.info.udev.id_vendor,
 		 dev.info.udev.id_product, src->kind);
+	device_source_note(src, busid, conn);
 	status = device_source_hand_over(src, busid, conn, NULL);
 	if (status != USBIP_ST_OK)
 		log_err("%s: %s could not take the connection after it was accepted: %s", busid,

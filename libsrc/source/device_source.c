@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "source/device_source.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "net/tls.h"
 
 #include "util/log.h"
 
@@ -35,11 +40,103 @@ int device_source_release(struct device_source *src, const char *busid)
 
 void device_source_free(struct device_source *src)
 {
-	if (src)
-		src->ops->destroy(src);
+	struct device_session *sess;
+
+	if (!src)
+		return;
+	while ((sess = TAILQ_FIRST(&src->sessions)) != NULL) {
+		TAILQ_REMOVE(&src->sessions, sess, entry);
+		free(sess);
+	}
+	src->ops->destroy(src);
 }
 
-enum usbip_op_status device_source_status(const struct usbip_local_device *dev)
+void device_source_init(struct device_source *src, const struct device_source_ops *ops,
+			const char *kind)
+{
+	src->ops = ops;
+	src->kind = kind;
+	TAILQ_INIT(&src->sessions);
+}
+
+static struct device_session *session_of(struct device_source *src, const char *busid)
+{
+	struct device_session *sess;
+
+	TAILQ_FOREACH (sess, &src->sessions, entry)
+		if (strcmp(sess->busid, busid) == 0)
+			return sess;
+	return NULL;
+}
+
+void device_source_note(struct device_source *src, const char *busid, const struct usbip_conn *conn)
+{
+	struct device_session *sess = session_of(src, busid);
+
+	if (!sess) {
+		sess = calloc(1, sizeof(*sess));
+		if (!sess)
+			return; /* status only: not worth failing the import */
+		snprintf(sess->busid, sizeof(sess->busid), "%s", busid);
+		TAILQ_INSERT_TAIL(&src->sessions, sess, entry);
+	}
+	snprintf(sess->peer, sizeof(sess->peer), "%s", conn->peer);
+	sess->since = (long long)time(NULL);
+	sess->datapath = usbip_tls_datapath(conn);
+	sess->transport = sess->datapath ? "tls" : "tcp";
+}
+
+void device_source_status(struct device_source *src, struct json_writer *w)
+{
+	struct usbip_local_device *devs = NULL;
+	struct device_session *sess, *next;
+	size_t n = 0, i;
+
+	json_string(w, "source", src->kind);
+	json_array_begin(w, "devices");
+	if (device_source_list(src, &devs, &n) != 0)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		const struct usbip_usb_device *u = &devs[i].info.udev;
+		bool used = devs[i].stub_status == USBIP_STUB_USED;
+
+		json_object_begin(w, NULL);
+		json_string(w, "busid", u->busid);
+		json_hex(w, "vendor", u->id_vendor, 4);
+		json_hex(w, "product", u->id_product, 4);
+		if (devs[i].serial[0])
+			json_string(w, "serial", devs[i].serial);
+		json_string(w, "state",
+			    used				      ? "exported"
+			    : devs[i].stub_status == USBIP_STUB_ERROR ? "error"
+								      : "available");
+		sess = used ? session_of(src, u->busid) : NULL;
+		if (sess) {
+			json_string(w, "peer", sess->peer);
+			json_uint(w, "since", (unsigned long long)sess->since);
+			json_string(w, "transport", sess->transport);
+			if (sess->datapath)
+				json_string(w, "datapath", sess->datapath);
+		}
+		json_object_end(w);
+	}
+	json_array_end(w);
+	/* Who had a device that is no longer in use is of no interest any more. */
+	for (sess = TAILQ_FIRST(&src->sessions); sess; sess = next) {
+		next = TAILQ_NEXT(sess, entry);
+		for (i = 0; i < n; i++)
+			if (strcmp(devs[i].info.udev.busid, sess->busid) == 0 &&
+			    devs[i].stub_status == USBIP_STUB_USED)
+				break;
+		if (i == n) {
+			TAILQ_REMOVE(&src->sessions, sess, entry);
+			free(sess);
+		}
+	}
+	free(devs);
+}
+
+enum usbip_op_status device_source_availability(const struct usbip_local_device *dev)
 {
 	switch (dev->stub_status) {
 	case USBIP_STUB_AVAILABLE:

@@ -13,9 +13,11 @@
 #define USBIP_SOURCE_DEVICE_SOURCE_H
 
 #include <stddef.h>
+#include <sys/queue.h>
 
 #include "kernel/host.h"
 #include "net/conn.h"
+#include "util/json.h"
 #include "wire/usbip_proto.h"
 
 struct device_source;
@@ -53,10 +55,37 @@ struct device_source_ops {
 	void (*destroy)(struct device_source *src);
 };
 
+/* An import or export this source has given a connection to, for status. */
+struct device_session {
+	TAILQ_ENTRY(device_session) entry;
+	char busid[USBIP_BUSID_SIZE];
+	char peer[80];
+	long long since;       /* the wall clock */
+	const char *transport; /* "tcp" or "tls" */
+	const char *datapath;  /* with TLS: "ktls" or "relay" */
+};
+
+TAILQ_HEAD(device_sessions, device_session);
+
 struct device_source {
 	const struct device_source_ops *ops;
 	const char *kind; /* "usbip-host", "usbip-vudc", "virtual": for logs */
+	struct device_sessions sessions;
 };
+
+/* For the implementations: sets up the base. */
+void device_source_init(struct device_source *src, const struct device_source_ops *ops,
+			const char *kind);
+
+/* Notes who gets busid over conn (before hand_over, which takes conn). */
+void device_source_note(struct device_source *src, const char *busid,
+			const struct usbip_conn *conn);
+
+/*
+ * Writes "devices": what the source offers, each with its status and, if
+ * in use, the peer that has it, since when and over what.
+ */
+void device_source_status(struct device_source *src, struct json_writer *w);
 
 int device_source_list(struct device_source *src, struct usbip_local_device **devs, size_t *count);
 int device_source_get(struct device_source *src, const char *busid, struct usbip_local_device *dev);
@@ -78,6 +107,6 @@ void device_source_record(const struct usbip_local_device *dev, struct usbip_usb
  * Whether a listed device can be taken now, as the OP status a refusal
  * carries: OK, NA (not bound), DEV_BUSY (in use) or DEV_ERR.
  */
-enum usbip_op_status device_source_status(const struct usbip_local_device *dev);
+enum usbip_op_status device_source_availability(const struct usbip_local_device *dev);
 
 #endif

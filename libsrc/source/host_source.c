@@ -63,9 +63,7 @@ struct device_source *host_source_new(void)
 {
 	struct device_source *src = calloc(1, sizeof(*src));
 
-	if (src) {
-		src->ops = &host_ops;
-		src->kind = "usbip-host";
-	}
+	if (src)
+		device_source_init(src, &host_ops, "usbip-host");
 	return src;
 }

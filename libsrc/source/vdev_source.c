@@ -97,8 +97,7 @@ struct device_source *vdev_source_new(struct ev_loop *loop, struct vdev *dev,
 
 	if (!s)
 		return NULL;
-	s->base.ops = &vdev_ops;
-	s->base.kind = "virtual";
+	device_source_init(&s->base, &vdev_ops, "virtual");
 	s->loop = loop;
 	s->dev = dev;
 	u = &s->local.info.udev;

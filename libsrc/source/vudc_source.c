@@ -47,9 +47,7 @@ struct device_source *vudc_source_new(void)
 {
 	struct device_source *src = calloc(1, sizeof(*src));
 
-	if (src) {
-		src->ops = &vudc_ops;
-		src->kind = "usbip-vudc";
-	}
+	if (src)
+		device_source_init(src, &vudc_ops, "usbip-vudc");
 	return src;
 }

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "daemon/status.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+struct status_socket {
+	struct ev_loop *loop;
+	struct ev_watch watch;
+	struct sockaddr_un addr;
+	status_fn fn;
+	void *arg;
+	ino_t inode; /* of the socket file we made: only that one is removed */
+};
+
+/* Whether a live daemon answers on path already (another instance). */
+static bool taken(const struct sockaddr_un *addr)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	live = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
+	close(fd);
+	return live;
+}
+
+/* One answer: the whole object, then the connection ends. */
+static void answer(struct status_socket *s, int fd)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	struct json_writer w;
+	char *buf = NULL;
+	size_t len = 0, done = 0;
+	FILE *out = open_memstream(&buf, &len);
+	ssize_t n;
+
+	if (!out)
+		return;
+	json_init(&w, out);
+	json_object_begin(&w, NULL);
+	s->fn(&w, s->arg);
+	json_object_end(&w);
+	json_finish(&w);
+	if (fclose(out) != 0) {
+		free(buf);
+		return;
+	}
+	/* A reader that does not read gets a second, not the daemon's loop. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (done < len && (n = send(fd, buf + done, len - done, MSG_NOSIGNAL)) > 0)
+		done += (size_t)n;
+	free(buf);
+}
+
+static void on_connect(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	struct status_socket *s = w->data;
+	int fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	answer(s, fd);
+	close(fd);
+}
+
+struct status_socket *status_listen(struct ev_loop *loop, const char *name, status_fn fn, void *arg)
+{
+	struct status_socket *s = calloc(1, sizeof(*s));
+	struct stat sb;
+	mode_t old;
+	int fd = -1;
+
+	if (!s)
+		return NULL;
+	s->loop = loop;
+	s->fn = fn;
+	s->arg = arg;
+	s->addr.sun_family = AF_UNIX;
+	if (snprintf(s->addr.sun_path, sizeof(s->addr.sun_path), "%s/%s.sock", STATUS_DIR, name) >=
+	    (int)sizeof(s->addr.sun_path))
+		goto fail;
+	if (mkdir(STATUS_DIR, 0700) != 0 && errno != EEXIST)
+		goto fail;
+	if (taken(&s->addr)) {
+		log_warn("%s answers for another instance: this one has no status socket",
+			 s->addr.sun_path);
+		free(s);
+		return NULL;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* Left by an instance that died: nobody answered on it. */
+	unlink(s->addr.sun_path);
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&s->addr, sizeof(s->addr)) != 0) {
+		umask(old);
+		goto fail;
+	}
+	umask(old);
+	if (listen(fd, 8) != 0 || stat(s->addr.sun_path, &sb) != 0)
+		goto fail;
+	s->inode = sb.st_ino;
+	s->watch = (struct ev_watch){ .fd = fd, .events = POLLIN, .cb = on_connect, .data = s };
+	if (ev_watch_add(loop, &s->watch) != 0)
+		goto fail;
+	log_debug("status on %s", s->addr.sun_path);
+	return s;
+fail:
+	log_warn("no status socket %s/%s.sock: %s ('usbip status' will not see this daemon)",
+		 STATUS_DIR, name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(s);
+	return NULL;
+}
+
+void status_close(struct status_socket *s)
+{
+	struct stat sb;
+
+	if (!s)
+		return;
+	ev_watch_remove(s->loop, &s->watch);
+	close(s->watch.fd);
+	if (stat(s->addr.sun_path, &sb) == 0 && sb.st_ino == s->inode)
+		unlink(s->addr.sun_path);
+	free(s);
+}
