@@ -144,14 +144,15 @@ static int verify_subject(int ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct usbip_tls *tls = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-	char subject[256];
+	char subject[256], esc[LOG_ESCAPED_SIZE(256)];
 
 	if (!ok || X509_STORE_CTX_get_error_depth(store) != 0)
 		return ok;
 	if (subject_allowed(&tls->options, X509_STORE_CTX_get_current_cert(store), subject,
 			    sizeof(subject)))
 		return 1;
-	log_warn("client certificate '%s' is not an allowed subject", subject);
+	log_warn("client certificate '%s' is not an allowed subject",
+		 log_escape(esc, sizeof(esc), subject));
 	X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
 	return 0;
 }
@@ -283,7 +284,7 @@ static int after_handshake(struct usbip_conn *conn, struct tls_state *st)
 {
 	const struct usbip_tls_options *o = &st->tls->options;
 	X509 *cert = SSL_get1_peer_certificate(st->ssl);
-	char subject[256] = "", cn[128] = "";
+	char subject[256] = "", cn[128] = "", esc[LOG_ESCAPED_SIZE(256)];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	bool ktls_send, ktls_recv;
@@ -302,7 +303,7 @@ static int after_handshake(struct usbip_conn *conn, struct tls_state *st)
 	if (st->tls->server && o->nsubjects &&
 	    (!cert || !subject_allowed(o, cert, subject, sizeof(subject)))) {
 		log_warn("%s: client certificate '%s' is not an allowed subject", conn->peer,
-			 subject);
+			 log_escape(esc, sizeof(esc), subject));
 		goto out;
 	}
 	ktls_send = BIO_get_ktls_send(SSL_get_wbio(st->ssl)) == 1;
@@ -317,7 +318,8 @@ static int after_handshake(struct usbip_conn *conn, struct tls_state *st)
 	/* Daemons log every peer; an interactive client only with --debug. */
 	usbip_log(st->tls->server || usbip_log_to_syslog() ? USBIP_LOG_INFO : USBIP_LOG_DEBUG,
 		  "%s: %s %s, peer %s, data path: %s", conn->peer, SSL_get_version(st->ssl),
-		  SSL_get_cipher_name(st->ssl), cert ? subject : "without certificate",
+		  SSL_get_cipher_name(st->ssl),
+		  cert ? log_escape(esc, sizeof(esc), subject) : "without certificate",
 		  st->ktls ? "kernel TLS" : "relay");
 	rc = 0;
 out:

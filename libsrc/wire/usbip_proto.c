@@ -252,12 +252,15 @@ size_t usbip_op_body_size(uint16_t code, uint32_t status)
 static int put_serial(uint8_t *path_field, const char *path, const char *serial)
 {
 	size_t at = strlen(path) + 1, tag = strlen(SERIAL_TAG);
-	size_t len = strnlen(serial, USBIP_SERIAL_SIZE);
+	size_t len = strnlen(serial, USBIP_SERIAL_SIZE), i;
 
 	if (len == 0)
 		return 0;
 	if (len == USBIP_SERIAL_SIZE || at + tag + len + 1 > USBIP_PATH_SIZE)
 		return -1;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)serial[i] < 0x20 || serial[i] == 0x7f)
+			return -1; /* get_serial refuses it */
 	memcpy(path_field + at, SERIAL_TAG, tag);
 	memcpy(path_field + at + tag, serial, len);
 	return 0;
@@ -286,9 +289,21 @@ static int get_serial(char *serial, const uint8_t *path_field, struct usbip_wire
 	return 0;
 }
 
+/* The index of a path's first control character, or -1. */
+static long path_control(const char *path, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size && path[i]; i++)
+		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
+			return (long)i;
+	return -1;
+}
+
 int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbip_usb_device *udev)
 {
-	if (!usbip_busid_ok(udev->busid) || put_string(out, udev->path, USBIP_PATH_SIZE) ||
+	if (!usbip_busid_ok(udev->busid) || path_control(udev->path, USBIP_PATH_SIZE) >= 0 ||
+	    put_string(out, udev->path, USBIP_PATH_SIZE) ||
 	    put_serial(out, udev->path, udev->serial) ||
 	    put_string(out + 256, udev->busid, USBIP_BUSID_SIZE))
 		return -1;
@@ -310,17 +325,17 @@ int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbi
 int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device *udev,
 			struct usbip_wire_error *err)
 {
-	size_t i;
+	long bad;
 
 	if (need(len, USBIP_DEVICE_RECORD_SIZE, "device record", err))
 		return -1;
 	if (get_string(udev->path, buf, USBIP_PATH_SIZE, "path", err) ||
 	    get_serial(udev->serial, buf, err) || get_busid(udev->busid, buf + 256, err))
 		return -1;
-	for (i = 0; udev->path[i]; i++)
-		if ((unsigned char)udev->path[i] < 0x20 || udev->path[i] == 0x7f)
-			return fail(err, "path: control character 0x%02x at %zu",
-				    (unsigned char)udev->path[i], i);
+	bad = path_control(udev->path, USBIP_PATH_SIZE);
+	if (bad >= 0)
+		return fail(err, "path: control character 0x%02x at %ld",
+			    (unsigned char)udev->path[bad], bad);
 	udev->busnum = get_u32(buf + 288);
 	udev->devnum = get_u32(buf + 292);
 	udev->speed = get_u32(buf + 296);

@@ -215,6 +215,7 @@ static void test_log_line(void **state)
 	unlink(path);
 }
 
+/* What the decoders refuse, the encoders do not send. */
 static void test_busid_ok(void **state)
 {
 	static const char *const good[] = { "1-1", "1-1.4.2", "usbip-vudc.0", "3-10", "x" };
@@ -235,6 +236,15 @@ static void test_busid_ok(void **state)
 		snprintf(d.busid, sizeof(d.busid), "%s", bad[i]);
 		assert_int_equal(usbip_encode_device(buf, &d), -1);
 	}
+	/* Nor a serial or a path with a control character. */
+	snprintf(d.busid, sizeof(d.busid), "1-1");
+	assert_int_equal(usbip_encode_device(buf, &d), 0);
+	snprintf(d.serial, sizeof(d.serial), "A\nB");
+	assert_int_equal(usbip_encode_device(buf, &d), -1);
+	snprintf(d.serial, sizeof(d.serial), "caf\xc3\xa9");
+	assert_int_equal(usbip_encode_device(buf, &d), 0);
+	snprintf(d.path, sizeof(d.path), "/sys/\x1b[2J");
+	assert_int_equal(usbip_encode_device(buf, &d), -1);
 	memset(longest, '1', sizeof(longest));
 	longest[USBIP_BUSID_SIZE - 1] = 0;
 	assert_true(usbip_busid_ok(longest));
