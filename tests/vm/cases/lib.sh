@@ -467,6 +467,88 @@ two_nodes() {
     must ip netns exec devnode nft add rule inet fw input tcp flags '& (syn | ack) == syn' drop
 }
 
+# proxy_nodes — two_nodes and, between them, proxynode: Debian's tinyproxy's
+# namespace, with a veth to each node, and a device node that may connect
+# out only to the proxy's port (other TCP: a reset, counted; the rest dropped):
+#   devnode 10.98.0.1 --- 10.98.0.2 proxynode 10.97.0.1 --- 10.97.0.2 appnode
+#   devnode 10.99.0.1 ----------------(two_nodes)---------- 10.99.0.2 appnode
+# proxynode reaches appnode's 10.99.0.2 through 10.97.0.2, so that the
+# device node names the same server with and without the proxy. Sets $px.
+proxy_nodes() {
+    two_nodes
+    must ip netns add proxynode
+    must ip link add vdp type veth peer name vpd
+    must ip link add vpa type veth peer name vap
+    must ip link set vdp netns devnode
+    must ip link set vpd netns proxynode
+    must ip link set vpa netns proxynode
+    must ip link set vap netns appnode
+    must ip netns exec devnode ip addr add 10.98.0.1/24 dev vdp
+    must ip netns exec proxynode ip addr add 10.98.0.2/24 dev vpd
+    must ip netns exec proxynode ip addr add 10.97.0.1/24 dev vpa
+    must ip netns exec appnode ip addr add 10.97.0.2/24 dev vap
+    must ip netns exec devnode ip link set vdp up
+    for _l in lo vpd vpa; do must ip netns exec proxynode ip link set $_l up; done
+    must ip netns exec appnode ip link set vap up
+    must ip netns exec proxynode ip route add 10.99.0.0/24 via 10.97.0.2
+    must_wait 10 "the proxy's link to appnode" ip netns exec proxynode ping -c1 -W1 10.99.0.2
+    must_wait 10 "the node's link to the proxy" ip netns exec devnode ping -c1 -W1 10.98.0.2
+    must ip netns exec devnode nft add chain inet fw output '{ type filter hook output priority 0; policy accept; }'
+    must ip netns exec devnode nft add rule inet fw output oifname lo accept
+    must ip netns exec devnode nft add rule inet fw output ip daddr 10.98.0.2 tcp dport 3128 accept
+    must ip netns exec devnode nft add rule inet fw output meta l4proto tcp counter reject with tcp reset
+    must ip netns exec devnode nft add rule inet fw output drop
+    px=http://10.98.0.2:3128
+}
+
+# proxy_refusals — TCP connections the device node's firewall has refused
+proxy_refusals() {
+    ip netns exec devnode nft list chain inet fw output |
+        sed -n 's/.*counter packets \([0-9]*\) .*reject.*/\1/p'
+}
+
+# bg_ns NS PIDFILE CMD... — CMD in namespace NS in the background, its pid in
+# PIDFILE; $! is what to wait for. (ip is a function here: $! alone would be
+# the subshell's, and killing that would leave CMD running.)
+bg_ns() {
+    _ns=$1 _pf=$2
+    shift 2
+    rm -f "$_pf"
+    ip netns exec "$_ns" sh -c 'echo $$ >"$0"; exec "$@"' "$_pf" "$@" &
+    wait_for 10 test -s "$_pf" || fail "$1 did not start in $_ns"
+}
+
+# proxy_start [CONFIG-LINE] — tinyproxy in proxynode on 10.98.0.2:3128,
+# CONNECT to ports 3240 and 443 only (Debian's own config allows 443 and
+# 563: real proxies are that narrow); logs to tinyproxy.log
+proxy_start() {
+    {
+        echo "Port 3128"
+        echo "Listen 10.98.0.2"
+        echo "Timeout 600"
+        echo "LogLevel Info"
+        echo "MaxClients 20"
+        echo "ConnectPort 3240"
+        echo "ConnectPort 443"
+        [ -z "${1:-}" ] || echo "$1"
+    } >tinyproxy.conf
+    : >tinyproxy.log
+    bg_ns proxynode tinyproxy.pid tinyproxy -d -c tinyproxy.conf >>tinyproxy.log 2>&1
+    proxy_job=$!
+    wait_for 10 grep -q "Accepting connections" tinyproxy.log ||
+        fail "tinyproxy did not start: $(tail -5 tinyproxy.log)"
+}
+
+# proxy_stop — stop tinyproxy and wait until it is gone (it takes seconds)
+proxy_stop() {
+    kill "$(cat tinyproxy.pid)"
+    wait "$proxy_job" 2>/dev/null
+    cat tinyproxy.log >>tinyproxy.all
+}
+
+# proxy_tunnels_to HOST — how many tunnels the running tinyproxy opened to HOST
+proxy_tunnels_to() { grep -c "Established connection to host \"$1\"" tinyproxy.log; }
+
 # ------------------------------------------------------------------ TLS
 # make_certs DIR — a fresh test PKI with the openssl command line:
 #   ca.pem/ca.key              the CA
