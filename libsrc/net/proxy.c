@@ -133,7 +133,9 @@ int proxy_parse_url(const char *url, struct usbip_proxy *p, char *err, size_t er
 	/* Nothing may follow the authority but one "/" (as in https_proxy=http://p:3128/). */
 	end = auth + strcspn(auth, "/?#");
 	if (*end && strcmp(end, "/") != 0)
-		return url_error(err, err_len, "a proxy URL has no path, query or fragment");
+		return url_error(err, err_len,
+				 "a proxy URL has no path, query or fragment (percent-encode "
+				 "'/', '?' and '#' in a password)");
 
 	/* The last '@': a password with an unencoded '@' still parses. */
 	at = NULL;
@@ -151,7 +153,9 @@ int proxy_parse_url(const char *url, struct usbip_proxy *p, char *err, size_t er
 						  (size_t)(at - colon - 1)) != 0))
 			return url_error(err, err_len, "bad USER:PASSWORD before '@'");
 		if (!credential_ok(p->user) || !credential_ok(p->password) || strchr(p->user, ':'))
-			return url_error(err, err_len, "control characters in USER:PASSWORD");
+			return url_error(err, err_len,
+					 "control characters in USER:PASSWORD, or ':' "
+					 "in USER");
 		p->auth = true;
 		host = at + 1;
 	}
@@ -287,7 +291,7 @@ out:
 
 /* ------------------------------------------------------------- no_proxy */
 
-/* Whether addr is in network/bits (bits -1: the whole address). */
+/* Whether addr is in network/bits (bits: 32 or 128 for the whole address). */
 static bool prefix_match(const uint8_t *addr, const uint8_t *net, int bits)
 {
 	int full = bits / 8, rest = bits % 8;

@@ -72,7 +72,8 @@ bool proxy_no_proxy_match(const char *no_proxy, const char *host);
  * still in the socket for TLS or the drivers.
  * Returns USBIP_OK for a 2xx answer; otherwise logs one line naming the
  * proxy and what it said, and returns USBIP_E_REFUSED when the proxy said
- * no (a 4xx: 403 forbidden, 407 authentication needed or refused) or
+ * no (a 4xx: 403 forbidden, 407 authentication needed or refused, or
+ * tinyproxy's 401 for wrong credentials) or
  * USBIP_E_UNREACHABLE (5xx: it could not reach host; no answer, a closed
  * connection, garbage, over-long headers).
  */
@@ -95,8 +96,9 @@ enum {
 	"      --proxy URL        connect through the HTTP proxy at\n"                             \
 	"                         http://[USER:PASSWORD@]HOST:PORT (else https_proxy or\n"         \
 	"                         HTTPS_PROXY; no_proxy names hosts to reach directly)\n"          \
-	"      --proxy-auth-file FILE  the proxy's USER:PASSWORD, from a file only\n"              \
-	"                         its owner (and group) can read\n"                                \
+	"      --proxy-auth-file FILE\n"                                                           \
+	"                         the proxy's USER:PASSWORD, from a file others cannot\n"          \
+	"                         read\n"                                                          \
 	"      --no-proxy         connect directly, whatever the environment says\n"
 
 struct proxy_options {
