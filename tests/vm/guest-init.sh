@@ -68,6 +68,12 @@ done
 
 . /tests/lib.sh
 
+# The hot-plug control channel (lib.sh: qemu_monitor): raw, no echo, so that
+# nothing the host sends comes back to it
+if qemu_monitor_available; then
+    stty raw -echo <"$QEMU_CTL" || bail "cannot set up $QEMU_CTL"
+fi
+
 # Wait for the emulated USB devices QEMU was given (VMTEST_EXPECT_USB, a list
 # of VID:PID), and for the usb-storage disk, so every case starts from a
 # settled system.
@@ -79,6 +85,9 @@ settled() {
         b=$(usb_busid_local "$QEMU_STORAGE_ID") || return 1
         d=$(disk_of_busid "$b") || return 1
         disk_ready "$d" || return 1
+    fi
+    if [ -n "${VMTEST_HP_HUB_PORT:-}" ]; then # the hot-plug hub (run.sh)
+        usb_if_driver_is "$QEMU_HP_HUB_BUSID" hub 1.0 || return 1
     fi
     return 0
 }
@@ -122,6 +131,9 @@ for t in "$@"; do
     el=$(($(uptime_cs) - t0))
     kill_strays
     usbip_reset
+    # devices the case hot-plugged and left (after usbip_reset: nothing of
+    # theirs is exported or imported any more)
+    hpout=$(qemu_hotplug_reset 2>&1) || hpout="hot-plug reset failed: $hpout"
     for ns in /run/netns/*; do # network namespaces made with ip netns
         [ -e "$ns" ] || continue
         umount "$ns" 2>/dev/null
@@ -148,6 +160,7 @@ for t in "$@"; do
             dmesg | tail -n +$((dm0 + 1)) | tail -n 40 | diag
         fi
     fi
+    case $hpout in "hot-plug reset failed"*) printf '%s\n' "$hpout" | diag ;; esac
     tap "# $name: $(fmt_cs "$el") s"
 done
 tap "# guest: $n case(s), $failed failed"

@@ -17,7 +17,14 @@
 #
 # Environment: VMTEST_* variables are passed into the guest's environment;
 # VM_QEMU_EXTRA (more QEMU arguments, word-split), VM_APPEND_EXTRA (more
-# kernel command line), VM_CACHE (cache directory, default tests/vm/.cache).
+# kernel command line), VM_CACHE (cache directory, default tests/vm/.cache),
+# VM_HPDISK_KIB (size of each spare hot-plug drive, default 2048).
+#
+# Hot-plug: the guest's /dev/ttyS1 is a control channel to a relay here
+# (vm_hotplug_relay in common.sh) that runs device_add/device_del/info usb on
+# QEMU's monitor for the cases (lib.sh: qemu_monitor, qemu_plug_disk, ...).
+# An HMP monitor for humans is on WORK/monitor.sock (with --keep:
+# socat - UNIX-CONNECT:WORK/monitor.sock).
 #
 # stdout is only TAP (for tap-driver.sh); progress goes to stderr.  The full
 # serial console is kept in $VM_CACHE/logs/ (its path is printed as a TAP
@@ -68,10 +75,11 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 command -v qemu-system-x86_64 >/dev/null || harness_fail "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmtest.XXXXXX")
-qpid=
+qpid='' rpid=''
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then kill "$qpid" 2>/dev/null || true; fi
+    if [ -n "$rpid" ] && kill -0 "$rpid" 2>/dev/null; then kill "$rpid" 2>/dev/null || true; fi
     if [ "$keep" = 1 ]; then vm_log "work directory kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -86,6 +94,24 @@ disk_bytes=$((${VM_DISK_MIB:-16} * 1024 * 1024)) # VM_DISK_MIB: a bigger disk fo
 disk_sha=$(sha256sum "$disk" | cut -d' ' -f1)
 disk_serial=VMTEST0001
 
+# Spare drives for the hot-plug cases (plugged with device_add while the
+# guest runs), the same kind of contents, small: behind QEMU's usb-hub a disk
+# runs at full speed (12 Mbit/s).  -blockdev, not -drive: a -drive's backend
+# is deleted with the device on device_del, a -blockdev node stays and can
+# be plugged again.
+hp_bytes=$((${VM_HPDISK_KIB:-2048} * 1024))
+hp_drives="hpdisk1 hpdisk2 hpdisk3"
+hp_hub_port=5
+hp_env='' hp_qemu=()
+for d in $hp_drives; do
+    { head -c 65536 /dev/zero; head -c $((hp_bytes - 65536)) /dev/urandom; } >"$work/$d.img"
+    hp_env+="VMTEST_${d^^}_SHA256=$(sha256sum "$work/$d.img" | cut -d' ' -f1)"$'\n'
+    hp_qemu+=(-blockdev "driver=raw,node-name=$d,file.driver=file,file.filename=$work/$d.img")
+done
+# the QMP monitor (the relay's) and the guest's control channel: pipe
+# chardevs, each a pair of FIFOs (see vm_hotplug_relay)
+mkfifo "$work/qmp.in" "$work/qmp.out" "$work/ctl.in" "$work/ctl.out"
+
 mkdir -p "$work/data"
 cat >"$work/data/env" <<EOF
 VMTEST_DISK_SHA256=$disk_sha
@@ -94,7 +120,11 @@ VMTEST_DISK_SERIAL=$disk_serial
 VMTEST_TEST_TIMEOUT=$test_timeout
 VMTEST_VERBOSE=$verbose
 VMTEST_EXPECT_USB="46f4:0001 0627:0001 0409:55aa"
+VMTEST_HP_DRIVES="$hp_drives"
+VMTEST_HPDISK_BYTES=$hp_bytes
+VMTEST_HP_HUB_PORT=$hp_hub_port
 EOF
+printf '%s' "$hp_env" >>"$work/data/env"
 # pass the caller's VMTEST_* variables on (single-quoted for the guest's sh)
 while IFS='=' read -r -d '' name value; do
     case $name in VMTEST_[A-Za-z0-9_]*) ;; *) continue ;; esac
@@ -112,24 +142,33 @@ build_ms=$(ms_since "$t_build")
 
 # ------------------------------------------------------------------ boot
 mkdir -p "$VM_CACHE/logs"
-log=$VM_CACHE/logs/console-$(date +%Y%m%d-%H%M%S)-$$.log
+stamp=$(date +%Y%m%d-%H%M%S)-$$
+log=$VM_CACHE/logs/console-$stamp.log
+rlog=$VM_CACHE/logs/relay-$stamp.log # the hot-plug relay's transcript
 : >"$log"
 ln -sfn "$(basename "$log")" "$VM_CACHE/logs/latest.log"
-# keep the 20 newest logs
-find "$VM_CACHE/logs" -name 'console-*.log' -printf '%T@ %p\n' | sort -rn | tail -n +21 | cut -d' ' -f2- | xargs -r rm -f
+# keep the 20 newest logs of each kind
+for k in console relay; do
+    find "$VM_CACHE/logs" -name "$k-*.log" -printf '%T@ %p\n' | sort -rn | tail -n +21 | cut -d' ' -f2- | xargs -r rm -f
+done
 
 # shellcheck disable=SC2054 # commas are QEMU syntax
 qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$smp"
-    -nodefaults -no-reboot -display none -monitor none -net none
+    -nodefaults -no-reboot -display none -net none
+    -monitor "unix:$work/monitor.sock,server=on,wait=off"
+    -chardev "pipe,id=qmp,path=$work/qmp" -mon chardev=qmp,mode=control
     -chardev "file,id=con,path=$log" -serial chardev:con
+    -chardev "pipe,id=ctl,path=$work/ctl" -serial chardev:ctl
     -kernel "$VM_VMLINUZ" -initrd "$work/initrd.gz"
     -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic ${VM_APPEND_EXTRA:-}"
-    -device qemu-xhci,id=xhci
+    -device qemu-xhci,id=xhci,p2=8,p3=8
     -drive "if=none,id=disk0,file=$disk,format=raw"
     -device "usb-storage,bus=xhci.0,drive=disk0,serial=$disk_serial"
     -device usb-kbd,bus=xhci.0
     -device usb-tablet,bus=xhci.0
-    -device usb-hub,bus=xhci.0)
+    -device usb-hub,bus=xhci.0
+    "${hp_qemu[@]}"
+    -device "usb-hub,bus=xhci.0,port=$hp_hub_port,id=hphub")
 # shellcheck disable=SC2206
 qemu+=(${VM_QEMU_EXTRA:-})
 
@@ -138,6 +177,8 @@ vm_log "booting kernel $VM_KVER (timeout ${timeout}s)"
 t_boot=$(date +%s%N)
 timeout -k 10 "$timeout" "${qemu[@]}" </dev/null >"$work/qemu.out" 2>&1 &
 qpid=$!
+vm_hotplug_relay "$work" "$hp_drives" "$qpid" >"$rlog" 2>&1 &
+rpid=$!
 
 # Stream the TAP lines while the guest runs.  tail exits once QEMU is gone.
 # (in the background, so that a signal to run.sh is handled at once)
@@ -151,6 +192,10 @@ wait "$qpid"
 qrc=$?
 set -e
 qpid=
+kill "$rpid" 2>/dev/null || true
+wait "$rpid" 2>/dev/null || true
+rpid=
+grep -q ' guest\[' "$rlog" && echo "# hot-plug relay log: $rlog"
 boot_ms=$(ms_since "$t_boot")
 
 # ------------------------------------------------------------------ verdict

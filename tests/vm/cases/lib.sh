@@ -225,17 +225,29 @@ usbip_reset() {
     done
     _hd=/sys/bus/usb/drivers/usbip-host
     if [ -d "$_hd" ]; then
+        _bound=' '
         for _d in "$_hd"/*-*; do
             [ -e "$_d" ] || continue
             _b=${_d##*/}
             echo "$_b" >"$_hd/unbind" 2>/dev/null
+            _bound="$_bound$_b "
         done
+        # match_busid and rebind take the busid as written: no newline (the
+        # tools write none; "del X\n" does not match their "X").  rebind
+        # only what was bound just now: for an entry whose device is gone
+        # (unplugged while bound) or was never bound to usbip-host, the
+        # kernel's do_rebind dereferences a stale or NULL device (6.1.192:
+        # NULL pointer oops, panic).  Such entries stay in match_busid (del
+        # only drops an entry after rebind); they are harmless: a device
+        # plugged at that busid goes to its usual driver, usbip-host takes
+        # it only when bound explicitly.
         for _b in $(cat "$_hd/match_busid" 2>/dev/null); do
-            echo "del $_b" >"$_hd/match_busid" 2>/dev/null
+            printf 'del %s' "$_b" >"$_hd/match_busid" 2>/dev/null
+            case $_bound in *" $_b "*) ;; *) continue ;; esac
+            [ -e "/sys/bus/usb/devices/$_b" ] || continue
             if [ -e "$_hd/rebind" ]; then
-                echo "$_b" >"$_hd/rebind" 2>/dev/null
+                printf '%s' "$_b" >"$_hd/rebind" 2>/dev/null
             fi
-            echo "$_b" >/sys/bus/usb/drivers_probe 2>/dev/null
         done
     fi
     rm -rf /run/vhci_hcd
@@ -707,4 +719,237 @@ gadget_remove() {
         [ -d "$_d" ] && { rmdir "$_d" || return 1; }
     done
     rmdir "$_gd"
+}
+
+# ------------------------------------------------------------------ hot-plug
+# Cases plug and unplug USB devices through QEMU's monitor while the guest
+# runs, as a VM host's hot-plug scripts do: /dev/ttyS1 is a control channel
+# to a relay on the host (vm_hotplug_relay in tests/vm/common.sh) which runs
+#   device_add usb-storage|usb-hub|usb-kbd|usb-mouse|usb-tablet,bus=xhci.0,
+#              port=P,id=hp...[,drive=hpdiskN][,serial=S][,removable=on|off]
+#   device_del hp...
+#   info usb
+# and nothing else (ids must start with "hp"; port= is required and the
+# first hub's ports 4.* are refused; drive= only names the spare drives).
+# device_del answers once QEMU has let the device go (DEVICE_DELETED).
+#
+# QEMU's side (run.sh): xhci with 8 ports; the fixed devices on ports 1-4
+# (disk 2-1, keyboard 1-2, tablet 1-3, the empty hub 1-4); the hot-plug hub
+# "hphub" on port 5 = guest 1-5 (full speed: QEMU's usb-hub is a USB 1.1
+# hub), its ports 5.1 .. 5.8 = guest 1-5.1 .. 1-5.8; root ports 6, 7, 8 are
+# free (a usb-storage there is SuperSpeed, 2-6 .. 2-8).  Spare drives
+# hpdisk1 hpdisk2 hpdisk3 ($VMTEST_HP_DRIVES), $VMTEST_HPDISK_BYTES each,
+# sha256 in $VMTEST_HPDISK1_SHA256 .. (first 64 KiB zero, then random).
+# A drive can be plugged once at a time (QEMU refuses a second user).
+#
+# After each case /init unplugs every hp* device still plugged and puts the
+# hub back (qemu_hotplug_reset).  Not for concurrent use from several
+# processes of a case at once beyond the lock qemu_monitor takes.
+QEMU_CTL=${QEMU_CTL:-/dev/ttyS1}
+QEMU_MONITOR_TIMEOUT=${QEMU_MONITOR_TIMEOUT:-30}
+QEMU_HUB_ID=0409:55aa # usb-hub
+QEMU_HP_HUB_ID=hphub
+QEMU_HP_HUB_PORT=${VMTEST_HP_HUB_PORT:-5}
+QEMU_HP_HUB_BUSID=1-$QEMU_HP_HUB_PORT
+QEMU_HP_DRIVES=${VMTEST_HP_DRIVES:-}
+HP_STATE=/run/vmtest-hotplug # lock, request counter, ports of plugged ids
+
+_hp_now() { read -r _hn _ </proc/uptime; echo "${_hn%.*}"; } # seconds
+_hp_cs() { awk '{ printf "%d\n", $1 * 100 }' /proc/uptime; } # centiseconds
+_hp_fmt() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); }  # centiseconds as s
+
+# qemu_monitor_available — run.sh gave the guest the control channel (a
+# 16550 on ttyS1) and spare drives
+qemu_monitor_available() {
+    [ -c "$QEMU_CTL" ] && [ -n "$QEMU_HP_DRIVES" ] &&
+        grep -q "^${QEMU_CTL#/dev/ttyS}: uart:16550" /proc/tty/driver/serial 2>/dev/null
+}
+
+_hp_lock() {
+    mkdir -p "$HP_STATE" || return 1
+    _hl_n=$((QEMU_MONITOR_TIMEOUT * 10))
+    until mkdir "$HP_STATE/lock" 2>/dev/null; do
+        _hl_n=$((_hl_n - 1))
+        [ "$_hl_n" -gt 0 ] || { echo "qemu_monitor: $HP_STATE/lock held for ${QEMU_MONITOR_TIMEOUT}s" >&2; return 1; }
+        sleep 0.1
+    done
+}
+_hp_unlock() { rmdir "$HP_STATE/lock" 2>/dev/null; }
+
+# qemu_monitor CMD... — run CMD on QEMU's monitor (through the host's relay);
+# waits for the answer at most $QEMU_MONITOR_TIMEOUT s.  Prints the
+# monitor's text and returns 0, or prints it on stderr and returns non-zero:
+# 1 the monitor refused (e.g. "Error: ..."), 2 the relay refused the command
+# (or there is no channel), 124 no answer in time.
+qemu_monitor() {
+    qemu_monitor_available || { echo "qemu_monitor: no control channel to the host ($QEMU_CTL)" >&2; return 2; }
+    _hp_lock || return 2
+    _qm_seq=$(($(cat "$HP_STATE/seq" 2>/dev/null || echo 0) + 1))
+    echo "$_qm_seq" >"$HP_STATE/seq"
+    _qm_tok=g$$-$_qm_seq
+    (
+        exec 9<>"$QEMU_CTL" || exit 2
+        stty raw -echo <&9 2>/dev/null
+        _cr=$(printf '\r')
+        printf 'REQ %s %s\n' "$_qm_tok" "$*" >&9
+        _end=$(($(_hp_now) + QEMU_MONITOR_TIMEOUT))
+        while :; do
+            _left=$((_end - $(_hp_now)))
+            [ "$_left" -gt 0 ] || { echo "no answer from the host within ${QEMU_MONITOR_TIMEOUT}s"; exit 124; }
+            # shellcheck disable=SC3045 # busybox ash has read -t
+            IFS= read -r -t "$_left" _l <&9 || continue
+            _l=${_l%"$_cr"}
+            case $_l in
+            "OUT $_qm_tok "*) printf '%s\n' "${_l#"OUT $_qm_tok "}" ;;
+            "END $_qm_tok "*) exit "${_l#"END $_qm_tok "}" ;;
+            esac
+        done
+    ) >"$HP_STATE/out.$$" 2>&1
+    _qm_rc=$?
+    _hp_unlock
+    if [ "$_qm_rc" = 0 ]; then
+        cat "$HP_STATE/out.$$"
+    else
+        { echo "qemu_monitor $* (exit $_qm_rc):"; sed 's/^/  /' "$HP_STATE/out.$$"; } >&2
+    fi
+    rm -f "$HP_STATE/out.$$"
+    return "$_qm_rc"
+}
+
+# qemu_usb_info — QEMU's USB devices, one "PORT ID" line each (ID "-" when
+# the device has none), from `info usb`
+qemu_usb_info() {
+    _ui=$(qemu_monitor info usb) || return 1
+    printf '%s\n' "$_ui" | awk '/Device .*, Port / {
+        p = $0; sub(/.*, Port /, "", p); sub(/,.*/, "", p)
+        id = "-"; if (match($0, /, ID: [^ ,]+/)) id = substr($0, RSTART + 6, RLENGTH - 6)
+        print p, id }'
+}
+
+# qemu_port_busid PORT — the guest's busid of the device on QEMU's xhci port
+# path PORT (5.1 -> 1-5.1; a SuperSpeed device on root port 6 -> 2-6); 1 if
+# the guest has no device there
+qemu_port_busid() {
+    for _pb in "1-$1" "2-$1"; do
+        [ -r "/sys/bus/usb/devices/$_pb/idVendor" ] && { echo "$_pb"; return 0; }
+    done
+    return 1
+}
+
+# qemu_hub_free_port [HUBPORT] — the first port behind the hub on QEMU port
+# HUBPORT (default the hot-plug hub's) where neither QEMU nor the guest has a
+# device, e.g. 5.1
+# shellcheck disable=SC2120 # HUBPORT is for cases
+qemu_hub_free_port() {
+    _hf_hub=${1:-$QEMU_HP_HUB_PORT}
+    _hf_used=$(qemu_usb_info) || return 1
+    for _hf_n in 1 2 3 4 5 6 7 8; do
+        printf '%s\n' "$_hf_used" | grep -q "^$_hf_hub\\.$_hf_n " && continue
+        qemu_port_busid "$_hf_hub.$_hf_n" >/dev/null && continue
+        echo "$_hf_hub.$_hf_n"
+        return 0
+    done
+    return 1
+}
+
+_hp_has_driver() { [ -e "/sys/bus/usb/devices/$1/driver" ]; }
+_hp_disk_ready() { _hd=$(disk_of_busid "$1") && disk_ready "$_hd"; }
+
+# qemu_plug ID PORT DEVICE[,PROPS] — device_add DEVICE,bus=xhci.0,port=PORT,
+# id=ID[,PROPS] and wait (30 s) until the guest has a device there with a
+# driver.  Sets HP_BUSID (the guest's busid) and HP_CS (centiseconds from
+# device_add to that).  Returns 1 with a message on failure.
+qemu_plug() {
+    _qp_id=$1 _qp_port=$2 _qp_dev=$3
+    _qp_drv=${_qp_dev%%,*}
+    _qp_cmd="$_qp_drv,bus=xhci.0,port=$_qp_port,id=$_qp_id${_qp_dev#"$_qp_drv"}"
+    echo "+ qemu: device_add $_qp_cmd"
+    HP_BUSID=
+    if _qp_b=$(qemu_port_busid "$_qp_port"); then
+        echo "qemu_plug: the guest has a device at port $_qp_port already ($_qp_b)" >&2
+        return 1
+    fi
+    _qp_t0=$(_hp_cs)
+    qemu_monitor device_add "$_qp_cmd" || return 1
+    mkdir -p "$HP_STATE/dev" && echo "$_qp_port" >"$HP_STATE/dev/$_qp_id"
+    wait_for 30 qemu_port_busid "$_qp_port" ||
+        { echo "qemu_plug: $_qp_id: no device at port $_qp_port in the guest after 30 s" >&2; return 1; }
+    HP_BUSID=$(qemu_port_busid "$_qp_port")
+    wait_for 30 _hp_has_driver "$HP_BUSID" ||
+        { echo "qemu_plug: $_qp_id: $HP_BUSID has no driver after 30 s" >&2; return 1; }
+    HP_CS=$(($(_hp_cs) - _qp_t0))
+    log "plugged $_qp_id at QEMU port $_qp_port: $HP_BUSID ($(usb_driver "$HP_BUSID")) after $(_hp_fmt "$HP_CS") s"
+}
+
+# qemu_plug_disk ID SERIAL [PORT [DRIVE]] — plug spare drive DRIVE (default:
+# ID, so ID is one of hpdisk1 ..) as a usb-storage disk with USB serial
+# SERIAL at QEMU port PORT (default: the first free port of the hot-plug
+# hub); wait until the guest has it as a ready disk.  Sets HP_BUSID, HP_DISK
+# (sdX), HP_CS (device_add to disk ready, centiseconds).  Call it directly,
+# not in $(...), or the variables are lost.
+qemu_plug_disk() {
+    _pd_id=$1 _pd_serial=$2 _pd_port=${3:-} _pd_drive=${4:-$1}
+    HP_DISK=
+    if [ -z "$_pd_port" ]; then
+        # shellcheck disable=SC2119
+        _pd_port=$(qemu_hub_free_port) || { echo "qemu_plug_disk: no free port on the hot-plug hub" >&2; return 1; }
+    fi
+    qemu_plug "$_pd_id" "$_pd_port" "usb-storage,drive=$_pd_drive,serial=$_pd_serial" || return 1
+    _pd_s=$(cat "/sys/bus/usb/devices/$HP_BUSID/serial" 2>/dev/null)
+    [ "$_pd_s" = "$_pd_serial" ] ||
+        { echo "qemu_plug_disk: $HP_BUSID has serial '$_pd_s', want '$_pd_serial'" >&2; return 1; }
+    wait_for 30 _hp_disk_ready "$HP_BUSID" ||
+        { echo "qemu_plug_disk: no ready disk behind $HP_BUSID after 30 s" >&2; return 1; }
+    HP_DISK=$(disk_of_busid "$HP_BUSID")
+    HP_CS=$(($(_hp_cs) - _qp_t0))
+    log "$_pd_id: drive $_pd_drive, serial $_pd_serial: $HP_DISK ready after $(_hp_fmt "$HP_CS") s"
+}
+
+# qemu_unplug ID — device_del ID and wait (30 s) until the guest has no
+# device at its port any more.  Sets HP_CS (centiseconds).
+qemu_unplug() {
+    _pu_id=$1
+    _pu_port=$(cat "$HP_STATE/dev/$_pu_id" 2>/dev/null) ||
+        _pu_port=$(qemu_usb_info | awk -v id="$_pu_id" '$2 == id { print $1 }')
+    echo "+ qemu: device_del $_pu_id"
+    _pu_t0=$(_hp_cs)
+    qemu_monitor device_del "$_pu_id" || return 1
+    rm -f "$HP_STATE/dev/$_pu_id"
+    [ -n "$_pu_port" ] || return 0
+    for _pu_f in "$HP_STATE"/dev/*; do # devices behind an unplugged hub went too
+        [ -e "$_pu_f" ] || continue
+        case $(cat "$_pu_f") in "$_pu_port".*) rm -f "$_pu_f" ;; esac
+    done
+    wait_for 30 not qemu_port_busid "$_pu_port" ||
+        { echo "qemu_unplug: the guest still has $(qemu_port_busid "$_pu_port") at port $_pu_port after 30 s" >&2; return 1; }
+    HP_CS=$(($(_hp_cs) - _pu_t0))
+    log "unplugged $_pu_id from QEMU port $_pu_port: gone from the guest after $(_hp_fmt "$HP_CS") s"
+}
+
+# qemu_unplug_all — unplug every hp* device QEMU has (deepest ports first)
+# except the hot-plug hub, and put the hub back if it is gone
+qemu_unplug_all() {
+    _ua_info=$(qemu_usb_info) || return 1
+    _ua_rc=0
+    for _ua in $(printf '%s\n' "$_ua_info" | awk -v hub="$QEMU_HP_HUB_ID" '
+            $2 ~ /^hp/ && $2 != hub { p = $1; print gsub(/\./, ".", p), $2 }' | sort -rn | cut -d' ' -f2); do
+        qemu_unplug "$_ua" || _ua_rc=1
+    done
+    if ! printf '%s\n' "$_ua_info" | grep -q " $QEMU_HP_HUB_ID\$"; then
+        qemu_plug "$QEMU_HP_HUB_ID" "$QEMU_HP_HUB_PORT" usb-hub || _ua_rc=1
+        wait_for 30 usb_if_driver_is "$QEMU_HP_HUB_BUSID" hub 1.0 || _ua_rc=1
+    fi
+    rm -rf "${HP_STATE:?}/dev"
+    return $_ua_rc
+}
+
+# qemu_hotplug_reset — /init after each case: if the case used the monitor,
+# unplug what it left plugged, put the hub back, forget the state
+qemu_hotplug_reset() {
+    [ -d "$HP_STATE" ] || return 0
+    rmdir "$HP_STATE/lock" 2>/dev/null # its holder was killed with the case
+    qemu_unplug_all
+    _hr_rc=$?
+    rm -rf "$HP_STATE"
+    return $_hr_rc
 }
