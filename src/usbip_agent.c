@@ -94,7 +94,7 @@ static struct rule *rule_find(struct rules *rules, const char *kind, const char 
 {
 	struct rule *r;
 
-	TAILQ_FOREACH (r, rules, entry)
+	TAILQ_FOREACH(r, rules, entry)
 		if (strcmp(r->kind, kind) == 0 && strcmp(r->name, name) == 0)
 			return r;
 	return NULL;
@@ -187,7 +187,7 @@ static unsigned rules_check(const char *file, struct rules *rules, char *first, 
 	unsigned errors = 0;
 	char why[256], err[300];
 
-	TAILQ_FOREACH (r, rules, entry) {
+	TAILQ_FOREACH(r, rules, entry) {
 		rule_check(r, why, sizeof(why));
 		if (!why[0])
 			continue;
@@ -254,7 +254,7 @@ static enum usbip_result agent_start(struct usbip_daemon *d, struct ev_loop *loo
 
 	a->d = d;
 	a->loop = loop;
-	TAILQ_FOREACH (r, &a->rules, entry)
+	TAILQ_FOREACH(r, &a->rules, entry)
 		rule_start(a, r);
 	return USBIP_OK;
 }
@@ -267,7 +267,7 @@ static void agent_reload(struct usbip_daemon *d, void *arg)
 {
 	struct agent *a = arg;
 	struct rules fresh;
-	struct rule *r, *old;
+	struct rule *r, *next, *old;
 	unsigned kept = 0, started = 0, stopped = 0;
 	char first[512];
 
@@ -278,17 +278,18 @@ static void agent_reload(struct usbip_daemon *d, void *arg)
 		return;
 	}
 	a->reload_error[0] = '\0';
-	TAILQ_FOREACH (r, &fresh, entry) {
+	for (r = TAILQ_FIRST(&fresh); r; r = next) {
+		next = TAILQ_NEXT(r, entry);
 		old = rule_find(&a->rules, r->kind, r->name);
 		if (old && strcmp(old->settings, r->settings) == 0) {
-			/* Take over what runs; the fresh TLS context is not needed. */
-			usbip_tls_free(r->tls);
-			r->tls = old->tls;
-			r->exporter = old->exporter;
-			r->follower = old->follower;
-			old->tls = NULL;
-			old->exporter = NULL;
-			old->follower = NULL;
+			/*
+			 * The running rule itself takes the fresh one's place: what
+			 * it runs points into its own strings and TLS context.
+			 */
+			TAILQ_REMOVE(&a->rules, old, entry);
+			TAILQ_INSERT_BEFORE(r, old, entry);
+			TAILQ_REMOVE(&fresh, r, entry);
+			rule_free(r);
 			kept++;
 		} else {
 			rule_start(a, r);
@@ -317,7 +318,7 @@ static void agent_status(struct usbip_daemon *d, struct json_writer *w, void *ar
 	if (a->reload_error[0])
 		json_string(w, "reload_refused", a->reload_error);
 	json_array_begin(w, "rules");
-	TAILQ_FOREACH (r, &a->rules, entry) {
+	TAILQ_FOREACH(r, &a->rules, entry) {
 		json_object_begin(w, NULL);
 		json_string(w, "rule", r->kind);
 		json_string(w, "name", r->name);

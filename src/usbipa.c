@@ -19,6 +19,8 @@
 #include "daemon/daemon.h"
 #include "daemon/policy.h"
 #include "exit_status.h"
+#include "kernel/host.h"
+#include "kernel/usb_monitor.h"
 #include "kernel/vhci.h"
 #include "net/tls.h"
 #include "util/log.h"
@@ -32,6 +34,10 @@ struct usbipa {
 	long long *since; /* when each was attached (wall clock) */
 	const char **transport;
 	unsigned nports;
+	bool nothing_allowed; /* no allow-list, no --allow-subject, no --allow-any */
+	struct usb_monitor *monitor;
+	struct ev_watch monitor_watch;
+	bool gated;
 };
 
 static void usage(FILE *out)
@@ -41,8 +47,11 @@ static void usage(FILE *out)
 		"Accepts devices exported with 'usbip connect' and attaches them to vhci-hcd.\n\n"
 		"      --allow-device VID:PID[:SERIAL]  accept only these devices (repeatable)\n"
 		"      --allow-host ADDR[/PREFIX]       accept only these peers "
-		"(repeatable)\n" USBIP_DAEMON_OPTIONS_HELP
-		"  -h, --help            show this help\n"
+		"(repeatable)\n"
+		"      --allow-any                      accept any device from any host\n"
+		"  (none of these, nor --allow-subject: every export is refused; a device\n"
+		"  with a keyboard interface needs an --allow-device rule naming "
+		"it)\n" USBIP_DAEMON_OPTIONS_HELP "  -h, --help            show this help\n"
 		"  -v, --version         show the version\n\n"
 		"The default pid file is %s.\n",
 		DEFAULT_PID_FILE);
@@ -211,6 +220,13 @@ static void handle_request(struct op_session *session, const struct op_request *
 	uint16_t reply =
 		req->hdr.code == USBIP_OP_REQ_EXPORT ? USBIP_OP_REP_EXPORT : USBIP_OP_REP_UNEXPORT;
 
+	if (d->nothing_allowed) {
+		log_warn("%s: refused: nothing is allowed (start usbipa with --allow-device, "
+			 "--allow-host, --allow-subject or --allow-any)",
+			 conn->peer);
+		op_session_reply(session, reply, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
+		return;
+	}
 	if (!policy_allows_peer(&d->policy, (struct sockaddr *)&conn->peer_addr)) {
 		log_warn("%s: refused: not an allowed host", conn->peer);
 		op_session_reply(session, reply, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
@@ -220,6 +236,83 @@ static void handle_request(struct op_session *session, const struct op_request *
 		handle_export(d, session, req);
 	else
 		handle_unexport(d, session, req);
+}
+
+static bool boot_keyboard(const struct usbip_local_device *dev)
+{
+	unsigned i;
+
+	for (i = 0; i < dev->info.udev.num_interfaces && i < USBIP_MAX_INTERFACES; i++) {
+		const struct usbip_usb_interface *intf = &dev->info.interfaces[i];
+
+		if (intf->interface_class == 3 && intf->interface_subclass == 1 &&
+		    intf->interface_protocol == 1)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A device appeared on vhci-hcd, not yet authorized (usbip_vhci_gate): no
+ * driver has it. One we attached that has a boot keyboard interface could
+ * type commands here, so it needs an --allow-device rule of its own, even
+ * with --allow-any; everything else is let through at once.
+ */
+static void on_usb_event(void *arg, enum usb_monitor_event event, const char *busid)
+{
+	struct usbipa *d = arg;
+	struct usbip_local_device dev;
+	struct usbip_vhci vhci;
+	unsigned i, port = 0;
+	bool ours = false;
+
+	if (event != USB_MONITOR_ADDED || usbip_host_get(busid, &dev) != 0 || !dev.imported)
+		return;
+	if (usbip_vhci_open(&vhci) == 0) {
+		for (i = 0; i < vhci.nports; i++) {
+			if (strcmp(vhci.ports[i].local_busid, busid) == 0) {
+				port = i;
+				ours = i < d->nports && d->ours[i];
+			}
+		}
+		usbip_vhci_close(&vhci);
+	}
+	if (ours && boot_keyboard(&dev) &&
+	    !policy_names_device(&d->policy, dev.info.udev.id_vendor, dev.info.udev.id_product,
+				 dev.serial)) {
+		log_warn("refused %s on port %u (%04x:%04x): a keyboard needs an --allow-device "
+			 "rule naming it; detaching it",
+			 busid, port, dev.info.udev.id_vendor, dev.info.udev.id_product);
+		if (usbip_vhci_detach(port) == 0)
+			d->ours[port] = false;
+		return;
+	}
+	usbip_vhci_authorize(busid);
+}
+
+static void on_monitor(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	usb_monitor_dispatch(w->data);
+}
+
+/* Devices arrive on vhci unauthorized while usbipa runs, so it sees them first. */
+static enum usbip_result on_start(struct usbip_daemon *daemon, struct ev_loop *loop, void *arg)
+{
+	struct usbipa *d = arg;
+
+	d->monitor = usb_monitor_new(on_usb_event, d);
+	if (!d->monitor)
+		return USBIP_E_FAILED;
+	d->monitor_watch = (struct ev_watch){ .fd = usb_monitor_fd(d->monitor),
+					      .events = POLLIN,
+					      .cb = on_monitor,
+					      .data = d->monitor };
+	if (ev_watch_add(loop, &d->monitor_watch) != 0)
+		return USBIP_E_FAILED;
+	d->gated = usbip_vhci_gate(true) == 0;
+	if (!d->gated)
+		log_warn("cannot hold new vhci devices for a look: keyboards are not checked");
+	return USBIP_OK;
 }
 
 /* On the way out, the devices we attached are detached, so their nodes notice. */
@@ -253,12 +346,23 @@ static int policy_option(int opt, const char *arg, void *ctx, char *err, size_t 
 		snprintf(err, err_len, "--allow-host: %s", why);
 		return -1;
 	}
-	return opt == 'A' || opt == 'H';
+	if (opt == 'Y')
+		state->policy.allow_any = true;
+	return opt == 'A' || opt == 'H' || opt == 'Y';
 }
 
-static void on_stop(struct usbip_daemon *d, void *arg)
+static void on_stop(struct usbip_daemon *daemon, void *arg)
 {
-	detach_ours(arg);
+	struct usbipa *d = arg;
+
+	detach_ours(d);
+	if (d->gated)
+		usbip_vhci_gate(false);
+	if (d->monitor) {
+		ev_watch_remove(daemon->loop, &d->monitor_watch);
+		usb_monitor_free(d->monitor);
+		d->monitor = NULL;
+	}
 }
 
 /* usbip status: what this usbipa attached, from where, since when, over what. */
@@ -295,6 +399,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "allow-device", required_argument, NULL, 'A' },
 		{ "allow-host", required_argument, NULL, 'H' },
+		{ "allow-any", no_argument, NULL, 'Y' },
 		USBIP_DAEMON_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
@@ -311,7 +416,7 @@ int main(int argc, char **argv)
 			    .handle = handle_request,
 			    .arg = &state },
 		.status_name = "usbipa",
-		.hooks = { .stop = on_stop, .status = on_status, .arg = &state },
+		.hooks = { .start = on_start, .stop = on_stop, .status = on_status, .arg = &state },
 	};
 	struct usbip_vhci vhci;
 	enum usbip_result rc;
@@ -335,10 +440,15 @@ int main(int argc, char **argv)
 	state.transport = calloc(state.nports, sizeof(*state.transport));
 	if (!state.ours || !state.since || !state.transport)
 		return USBIP_EXIT_FAILURE;
-	if (!state.policy.nnetworks)
-		log_warn("no --allow-host: accepting exports from any host");
-	if (!state.policy.ndevices)
-		log_warn("no --allow-device: accepting any device");
+	/* Nothing allowed is nothing accepted: a node must not push a keyboard in unasked. */
+	state.nothing_allowed = !state.policy.nnetworks && !state.policy.ndevices &&
+				!d.tls_options.nsubjects && !state.policy.allow_any;
+	if (state.nothing_allowed)
+		log_warn("no --allow-device, --allow-host, --allow-subject or --allow-any: every "
+			 "export is refused");
+	else if (state.policy.allow_any && !state.policy.nnetworks && !state.policy.ndevices)
+		log_warn("--allow-any: accepting any device from any host (keyboards only by an "
+			 "--allow-device rule)");
 	rc = daemon_run(&d);
 	policy_free(&state.policy);
 	free(state.ours);

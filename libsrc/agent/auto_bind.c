@@ -44,7 +44,7 @@ static struct bound_device *find(struct auto_bind *ab, const char *busid)
 {
 	struct bound_device *b;
 
-	TAILQ_FOREACH (b, &ab->bound, entry)
+	TAILQ_FOREACH(b, &ab->bound, entry)
 		if (strcmp(b->busid, busid) == 0)
 			return b;
 	return NULL;

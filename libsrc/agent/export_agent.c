@@ -154,7 +154,7 @@ static struct agent_device *find(struct export_agent *a, const char *busid)
 {
 	struct agent_device *d;
 
-	TAILQ_FOREACH (d, &a->devices, entry)
+	TAILQ_FOREACH(d, &a->devices, entry)
 		if (strcmp(d->busid, busid) == 0)
 			return d;
 	return NULL;
@@ -300,7 +300,7 @@ unsigned export_agent_exported(const struct export_agent *agent)
 	const struct agent_device *d;
 	unsigned n = 0;
 
-	TAILQ_FOREACH (d, &agent->devices, entry)
+	TAILQ_FOREACH(d, &agent->devices, entry)
 		n += d->state == AGENT_EXPORTED;
 	return n;
 }
@@ -310,7 +310,7 @@ void export_agent_status(const struct export_agent *a, struct json_writer *w)
 	const struct agent_device *d;
 
 	json_array_begin(w, "devices");
-	TAILQ_FOREACH (d, &a->devices, entry) {
+	TAILQ_FOREACH(d, &a->devices, entry) {
 		json_object_begin(w, NULL);
 		json_string(w, "busid", d->busid);
 		json_string(w, "device", d->what);

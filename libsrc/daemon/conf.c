@@ -158,10 +158,15 @@ static void enter_section(struct read_state *st, const char *text)
 			st->kind = &conf_sections[i];
 	if (!st->kind) {
 		const char *best = NULL;
+		unsigned d, best_d = 3;
 
-		for (i = 0; conf_sections[i].name; i++)
-			if (distance(text, conf_sections[i].name) < 3)
+		for (i = 0; conf_sections[i].name; i++) {
+			d = distance(text, conf_sections[i].name);
+			if (d < best_d) {
+				best_d = d;
 				best = conf_sections[i].name;
+			}
+		}
 		st->header[0] = '\0';
 		if (best)
 			report(st, NULL, "unknown section [%s] (did you mean [%s]?)", text, best);

@@ -2,6 +2,7 @@
 #include "daemon/op_server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 
 #define DEFAULT_MAX_SESSIONS 256
 #define ACCEPT_BURST	     64
+/* Sessions open at once after which the last one to close gives memory back. */
+#define TRIM_AFTER 16
 
 struct op_listener {
 	struct ev_watch watch;
@@ -39,7 +42,7 @@ struct op_server {
 	struct op_server_config config;
 	struct op_listener *listeners;
 	struct op_session *head, *tail;
-	int sessions;
+	int sessions, peak;
 };
 
 struct op_server *op_server_new(struct ev_loop *loop, const struct op_server_config *config)
@@ -74,6 +77,17 @@ static void session_close(struct op_session *s)
 	usbip_conn_close(s->conn);
 	free(s->out);
 	free(s);
+	/*
+	 * After a burst (256 peers in a TLS handshake hold ~50 KiB each), the
+	 * memory is free but malloc keeps it: give it back to the system once
+	 * the burst is over, or a daemon keeps its peak for the rest of its life.
+	 */
+	if (server->sessions == 0 && server->peak >= TRIM_AFTER) {
+		server->peak = 0;
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+	}
 }
 
 struct usbip_conn *op_session_conn(struct op_session *s)
@@ -289,6 +303,8 @@ static void add_session(struct op_server *server, struct usbip_conn *conn)
 		server->head = s;
 	server->tail = s;
 	server->sessions++;
+	if (server->sessions > server->peak)
+		server->peak = server->sessions;
 }
 
 static void listener_event(struct ev_loop *loop, struct ev_watch *w, short revents)

@@ -122,3 +122,14 @@ bool policy_allows_device(const struct usbip_policy *policy, const struct usbip_
 			return true;
 	return false;
 }
+
+bool policy_names_device(const struct usbip_policy *policy, uint16_t vendor, uint16_t product,
+			 const char *serial)
+{
+	unsigned i;
+
+	for (i = 0; i < policy->ndevices; i++)
+		if (selector_hwid_matches(&policy->devices[i], vendor, product, serial))
+			return true;
+	return false;
+}

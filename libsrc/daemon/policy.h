@@ -24,6 +24,7 @@ struct usbip_policy {
 	unsigned ndevices;
 	struct policy_network *networks;
 	unsigned nnetworks;
+	bool allow_any; /* --allow-any: no list needed */
 };
 
 /* "VID:PID" or "VID:PID:SERIAL" (selector_parse_hwid). -1 with a message on bad syntax. */
@@ -34,5 +35,9 @@ void policy_free(struct usbip_policy *policy);
 
 bool policy_allows_peer(const struct usbip_policy *policy, const struct sockaddr *addr);
 bool policy_allows_device(const struct usbip_policy *policy, const struct usbip_usb_device *udev);
+
+/* Whether an --allow-device rule names this device (not merely: no rule). */
+bool policy_names_device(const struct usbip_policy *policy, uint16_t vendor, uint16_t product,
+			 const char *serial);
 
 #endif

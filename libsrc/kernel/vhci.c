@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,4 +290,35 @@ void usbip_vhci_record_remove(unsigned port)
 	unlink(path);
 	/* Like the kernel tools: the directory goes when the last record does. */
 	rmdir(USBIP_VHCI_STATE_DIR);
+}
+
+int usbip_vhci_gate(bool closed)
+{
+	glob_t g;
+	size_t i;
+	int rc = 0;
+
+	/* Every vhci-hcd root hub, USB 2 and USB 3, of every controller. */
+	if (glob("/sys/devices/platform/vhci_hcd.*/usb*/authorized_default", 0, NULL, &g) != 0)
+		return -1;
+	for (i = 0; i < g.gl_pathc; i++) {
+		if (sysfs_write_attr(g.gl_pathv[i], closed ? "0" : "1") != 0) {
+			log_warn("%s: %s", g.gl_pathv[i], strerror(errno));
+			rc = -1;
+		}
+	}
+	globfree(&g);
+	return rc;
+}
+
+int usbip_vhci_authorize(const char *local_busid)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/authorized", local_busid);
+	if (sysfs_write_attr(path, "1") != 0) {
+		log_err("%s: cannot authorize it: %s", local_busid, strerror(errno));
+		return -1;
+	}
+	return 0;
 }

@@ -82,4 +82,13 @@ int usbip_vhci_record_parse(const char *line, struct usbip_vhci_record *rec);
 
 const char *usbip_vhci_status_str(unsigned status);
 
+/*
+ * With closed, a device that appears on vhci-hcd is not authorized
+ * (authorized_default 0 on its root hubs): no configuration is set and no
+ * driver binds until usbip_vhci_authorize, so that its interfaces can be
+ * looked at first. Not closed: as the kernel has it by default.
+ */
+int usbip_vhci_gate(bool closed);
+int usbip_vhci_authorize(const char *local_busid);
+
 #endif

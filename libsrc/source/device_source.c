@@ -63,7 +63,7 @@ static struct device_session *session_of(struct device_source *src, const char *
 {
 	struct device_session *sess;
 
-	TAILQ_FOREACH (sess, &src->sessions, entry)
+	TAILQ_FOREACH(sess, &src->sessions, entry)
 		if (strcmp(sess->busid, busid) == 0)
 			return sess;
 	return NULL;

@@ -86,7 +86,7 @@ kill "$(cat /run/usbipd.pid)"
 must_wait 10 "usbipd gone" tcp_not_listening 3240
 
 # --- connect --device to our usbipa
-must usbipa -D -t 3250 -P /run/usbipa.pid
+must usbipa -D --allow-any -t 3250 -P /run/usbipa.pid
 must_wait 10 "usbipa listening" tcp_listening 3250
 must usbip -t 3250 connect -r 127.0.0.1 --device -b "$udc" >connect.out
 cat connect.out

@@ -8,7 +8,7 @@
 [ -n "${VMTEST_DISK_SHA256:-}" ] || skip "no test disk"
 b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
 
-must usbipa -D -t 3250 -P /run/usbipa.pid
+must usbipa -D --allow-any -t 3250 -P /run/usbipa.pid
 must_wait 10 "usbipa listening" tcp_listening 3250
 must usbip -t 3250 connect -r 127.0.0.1 -b "$b" >connect.out
 cat connect.out

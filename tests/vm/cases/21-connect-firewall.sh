@@ -23,7 +23,7 @@ cat attach.out
 kill "$(cat /run/usbipd-fw.pid)"
 
 # Connect mode: usbipa on the application node, connect from the device node.
-must ip netns exec appnode usbipa -D -P /run/usbipa-fw.pid
+must ip netns exec appnode usbipa -D --allow-any -P /run/usbipa-fw.pid
 must ip netns exec devnode usbip connect -r 10.99.0.2 -b "$b"
 vhci_disk_intact "exported out through the firewall"
 must ip netns exec devnode usbip disconnect -r 10.99.0.2 -b "$b"

@@ -8,7 +8,7 @@
 b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
 k=$(usb_busid_local "$QEMU_HID_ID" Keyboard) || fail "no usb-kbd device"
 must usbipd -D -P /run/usbipd.pid
-must usbipa -D -t 3241 -P /run/usbipa.pid
+must usbipa -D --allow-any -t 3241 -P /run/usbipa.pid
 must_wait 10 "usbipd listening" tcp_listening 3240
 must_wait 10 "usbipa listening" tcp_listening 3241
 

@@ -9,7 +9,7 @@ if usbipa --help 2>&1 | grep -q "not built yet"; then
 fi
 trap 'rc=$?; [ $rc = 0 ] || mtp_dump' EXIT
 mtp_make_tree /tmp/mtpdir
-must usbipa -D -t 3250 -P /run/usbipa.pid
+must usbipa -D --allow-any -t 3250 -P /run/usbipa.pid
 must_wait 10 "usbipa listening" tcp_listening 3250
 echo "+ usbip -t 3250 serve-mtp --dir /tmp/mtpdir --remote 127.0.0.1"
 usbip --debug -t 3250 serve-mtp --dir /tmp/mtpdir --remote 127.0.0.1 >serve-mtp.log 2>&1 &
