@@ -39,7 +39,8 @@ int op_msg_send(struct usbip_conn *conn, uint16_t code, uint32_t status,
 	usbip_encode_op_header(buf, &hdr);
 	if (udev) {
 		if (usbip_encode_device(buf + len, udev)) {
-			log_err("%s: device record has an over-long path or a bad busid", conn->peer);
+			log_err("%s: device record has an over-long path or a bad busid",
+				conn->peer);
 			return -1;
 		}
 		len += USBIP_DEVICE_RECORD_SIZE;
