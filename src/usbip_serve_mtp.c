@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +28,11 @@
 #include "usbip.h"
 
 #define EXPORT_TIMEOUT_MS 10000
+/* The system user made by make install (see Makefile.am), for serve-mtp and the daemons. */
+#define SERVE_MTP_USER "usbip"
 
 struct serve_args {
-	const char *dir, *remote, *address, *busid, *name, *serial;
+	const char *dir, *remote, *address, *busid, *name, *serial, *user;
 	struct mtp_storage_options dirs[MTP_MAX_STORAGES]; /* dir is the first */
 	size_t num_dirs;
 	enum usbip_family family;
@@ -56,13 +59,16 @@ static void usage(FILE *out)
 		"  -b, --busid BUSID    the busid to offer (default 1-1)\n"
 		"  -a, --address ADDR   listen on this address only (default: all)\n"
 		"  -4, -6               listen on IPv4 / IPv6 only\n"
-		"  -r, --remote HOST    export to the usbipa on HOST instead of listening\n\n"
+		"  -r, --remote HOST    export to the usbipa on HOST instead of listening\n"
+		"  -u, --user USER      started as root: run as USER once listening (default\n"
+		"                       %s, or nobody where there is no such user); it must\n"
+		"                       be able to read (and write) the folders\n\n"
 		"Listening (the default) on TCP port %s, or the global --tcp-port: any\n"
 		"`usbip attach -r THISHOST -b BUSID` imports the device. Runs in the\n"
 		"foreground until SIGINT or SIGTERM.\n\n"
 		"Exit status: 0 stopped by a signal (or the export ended), 1 failure, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n",
-		MTP_MAX_STORAGES, USBIP_DEFAULT_PORT);
+		MTP_MAX_STORAGES, SERVE_MTP_USER, USBIP_DEFAULT_PORT);
 }
 
 struct serve_state {
@@ -102,14 +108,18 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{ "ipv4", no_argument, NULL, '4' },
 		{ "ipv6", no_argument, NULL, '6' },
 		{ "remote", required_argument, NULL, 'r' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[PATH_MAX + 128];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:Rn:s:b:a:46r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:Rn:s:b:a:46r:u:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'u':
+			a->user = optarg;
+			break;
 		case 'd':
 			if (a->num_dirs == MTP_MAX_STORAGES)
 				return usbip_usage_error("serve-mtp", "at most %d --dir",
@@ -248,6 +258,10 @@ static int serve(const struct serve_args *a)
 			    .requests = device_server_requests,
 			    .handle = device_server_handle },
 		.hooks = { .start = on_start, .stop = on_stop, .arg = &st },
+		/* serve-mtp needs no root at all: as root, it gives it up before it reads. */
+		.run_as = a->user		     ? a->user
+			  : getpwnam(SERVE_MTP_USER) ? SERVE_MTP_USER
+						     : "nobody",
 	};
 	enum usbip_result rc;
 	struct stat sb;

@@ -20,6 +20,7 @@
 #include "daemon/policy.h"
 #include "exit_status.h"
 #include "kernel/host.h"
+#include "kernel/sysfs.h"
 #include "kernel/usb_monitor.h"
 #include "kernel/vhci.h"
 #include "net/tls.h"
@@ -37,8 +38,18 @@ struct usbipa {
 	bool nothing_allowed; /* no allow-list, no --allow-subject, no --allow-any */
 	struct usb_monitor *monitor;
 	struct ev_watch monitor_watch;
-	bool gated;
+	/*
+	 * The gate: while an export it accepted enumerates, new vhci devices
+	 * arrive unauthorized (usbip_vhci_gate), so that no driver has it
+	 * before its interfaces are looked at. Open again once every such
+	 * port was looked at, or after GATE_MAX_MS whatever happened.
+	 */
+	bool *pending; /* ports whose device has not been looked at yet */
+	bool gate_closed;
+	struct ev_watch gate_timer;
 };
+
+#define GATE_MAX_MS 15000
 
 static void usage(FILE *out)
 {
@@ -63,6 +74,68 @@ static bool peer_port(struct usbip_conn *conn, char *buf, size_t len)
 
 	snprintf(buf, len, "%s", colon ? colon + 1 : "0");
 	return colon != NULL;
+}
+
+static bool any_pending(const struct usbipa *d)
+{
+	unsigned i;
+
+	for (i = 0; i < d->nports; i++)
+		if (d->pending[i])
+			return true;
+	return false;
+}
+
+static void gate_close(struct usbipa *d)
+{
+	if (!d->gate_closed && usbip_vhci_gate(true) == 0)
+		d->gate_closed = true;
+	if (!d->gate_closed)
+		log_warn("cannot hold new vhci devices for a look: keyboards are not checked");
+	d->gate_timer.deadline_ms = ev_now_ms() + GATE_MAX_MS;
+}
+
+/*
+ * Every device on vhci that is still unauthorized and not one of ours
+ * waiting for a look: one a usbipa that died left behind, or one that
+ * arrived while the gate was closed and whose event went by.
+ */
+static void sweep(struct usbipa *d)
+{
+	struct usbip_vhci vhci;
+	char path[128], value[8];
+	unsigned i;
+
+	if (usbip_vhci_open(&vhci) != 0)
+		return;
+	for (i = 0; i < vhci.nports; i++) {
+		const char *b = vhci.ports[i].local_busid;
+
+		if (vhci.ports[i].status == USBIP_VDEV_NULL || !b[0] || strcmp(b, "0-0") == 0 ||
+		    (i < d->nports && d->pending[i]))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/authorized", b);
+		if (sysfs_read_attr(path, value, sizeof(value)) == 0 && value[0] == '0')
+			usbip_vhci_authorize(b);
+	}
+	usbip_vhci_close(&vhci);
+}
+
+static void gate_open(struct usbipa *d)
+{
+	if (d->gate_closed && usbip_vhci_gate(false) == 0)
+		d->gate_closed = false;
+	d->gate_timer.deadline_ms = 0;
+	sweep(d);
+}
+
+/* The look took too long (a device that never enumerated): open anyway. */
+static void on_gate_timer(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	struct usbipa *d = w->data;
+
+	memset(d->pending, 0, d->nports * sizeof(*d->pending));
+	gate_open(d);
 }
 
 /*
@@ -144,7 +217,12 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	conn = op_session_take_conn(session);
 	if (!conn)
 		return;
+	gate_close(d);
 	port = usbip_vhci_attach(&udev, usbip_conn_kernel_fd(conn));
+	if (port >= 0 && (unsigned)port < d->nports)
+		d->pending[port] = true;
+	else if (!any_pending(d))
+		gate_open(d);
 	if (port < 0) {
 		/* The device side sees the connection close and may try again. */
 		log_err("%s: could not attach %s after accepting it", conn->peer, udev.busid);
@@ -253,10 +331,10 @@ static bool boot_keyboard(const struct usbip_local_device *dev)
 }
 
 /*
- * A device appeared on vhci-hcd, not yet authorized (usbip_vhci_gate): no
- * driver has it. One we attached that has a boot keyboard interface could
- * type commands here, so it needs an --allow-device rule of its own, even
- * with --allow-any; everything else is let through at once.
+ * A device appeared on vhci-hcd. One we attached that has a boot keyboard
+ * interface could type commands here, so it needs an --allow-device rule
+ * of its own, even with --allow-any: detached before any driver has it.
+ * Everything else is authorized at once.
  */
 static void on_usb_event(void *arg, enum usb_monitor_event event, const char *busid)
 {
@@ -264,7 +342,7 @@ static void on_usb_event(void *arg, enum usb_monitor_event event, const char *bu
 	struct usbip_local_device dev;
 	struct usbip_vhci vhci;
 	unsigned i, port = 0;
-	bool ours = false;
+	bool ours = false, found = false;
 
 	if (event != USB_MONITOR_ADDED || usbip_host_get(busid, &dev) != 0 || !dev.imported)
 		return;
@@ -272,11 +350,14 @@ static void on_usb_event(void *arg, enum usb_monitor_event event, const char *bu
 		for (i = 0; i < vhci.nports; i++) {
 			if (strcmp(vhci.ports[i].local_busid, busid) == 0) {
 				port = i;
+				found = true;
 				ours = i < d->nports && d->ours[i];
 			}
 		}
 		usbip_vhci_close(&vhci);
 	}
+	if (found && port < d->nports)
+		d->pending[port] = false;
 	if (ours && boot_keyboard(&dev) &&
 	    !policy_names_device(&d->policy, dev.info.udev.id_vendor, dev.info.udev.id_product,
 				 dev.serial)) {
@@ -285,9 +366,11 @@ static void on_usb_event(void *arg, enum usb_monitor_event event, const char *bu
 			 busid, port, dev.info.udev.id_vendor, dev.info.udev.id_product);
 		if (usbip_vhci_detach(port) == 0)
 			d->ours[port] = false;
-		return;
+	} else {
+		usbip_vhci_authorize(busid);
 	}
-	usbip_vhci_authorize(busid);
+	if (!any_pending(d))
+		gate_open(d);
 }
 
 static void on_monitor(struct ev_loop *loop, struct ev_watch *w, short revents)
@@ -295,7 +378,6 @@ static void on_monitor(struct ev_loop *loop, struct ev_watch *w, short revents)
 	usb_monitor_dispatch(w->data);
 }
 
-/* Devices arrive on vhci unauthorized while usbipa runs, so it sees them first. */
 static enum usbip_result on_start(struct usbip_daemon *daemon, struct ev_loop *loop, void *arg)
 {
 	struct usbipa *d = arg;
@@ -307,11 +389,12 @@ static enum usbip_result on_start(struct usbip_daemon *daemon, struct ev_loop *l
 					      .events = POLLIN,
 					      .cb = on_monitor,
 					      .data = d->monitor };
-	if (ev_watch_add(loop, &d->monitor_watch) != 0)
+	d->gate_timer = (struct ev_watch){ .fd = -1, .cb = on_gate_timer, .data = d };
+	if (ev_watch_add(loop, &d->monitor_watch) != 0 || ev_watch_add(loop, &d->gate_timer) != 0)
 		return USBIP_E_FAILED;
-	d->gated = usbip_vhci_gate(true) == 0;
-	if (!d->gated)
-		log_warn("cannot hold new vhci devices for a look: keyboards are not checked");
+	/* A usbipa that died with the gate closed: open it, let its leftovers in. */
+	d->gate_closed = true;
+	gate_open(d);
 	return USBIP_OK;
 }
 
@@ -356,8 +439,7 @@ static void on_stop(struct usbip_daemon *daemon, void *arg)
 	struct usbipa *d = arg;
 
 	detach_ours(d);
-	if (d->gated)
-		usbip_vhci_gate(false);
+	gate_open(d);
 	if (d->monitor) {
 		ev_watch_remove(daemon->loop, &d->monitor_watch);
 		usb_monitor_free(d->monitor);
@@ -438,7 +520,8 @@ int main(int argc, char **argv)
 	state.ours = calloc(state.nports, sizeof(*state.ours));
 	state.since = calloc(state.nports, sizeof(*state.since));
 	state.transport = calloc(state.nports, sizeof(*state.transport));
-	if (!state.ours || !state.since || !state.transport)
+	state.pending = calloc(state.nports, sizeof(*state.pending));
+	if (!state.ours || !state.since || !state.transport || !state.pending)
 		return USBIP_EXIT_FAILURE;
 	/* Nothing allowed is nothing accepted: a node must not push a keyboard in unasked. */
 	state.nothing_allowed = !state.policy.nnetworks && !state.policy.ndevices &&
@@ -454,5 +537,6 @@ int main(int argc, char **argv)
 	free(state.ours);
 	free(state.since);
 	free(state.transport);
+	free(state.pending);
 	return usbip_exit_status(rc);
 }

@@ -34,6 +34,8 @@ struct agent_device {
 	struct ev_watch timer;	/* the next attempt (fd -1) */
 	struct ev_watch hangup; /* the socket the kernel got: hangs up when it drops it */
 	bool timer_on, hangup_on;
+	bool reclaimed;	    /* took it back from a connection nobody held, once */
+	bool exported_once; /* by this agent: a later "in use" is our own dropping */
 };
 
 TAILQ_HEAD(agent_devices, agent_device);
@@ -84,9 +86,24 @@ static void hangup_clear(struct agent_device *d)
 static void try_export(struct agent_device *d)
 {
 	struct export_agent *a = d->agent;
+	struct usbip_local_device dev;
 	unsigned i;
 
 	timer_clear(d);
+	/*
+	 * Exported, but by a connection this agent does not hold: an agent
+	 * before it (killed, restarted) left it with the kernel. Take it back;
+	 * usbipa replaces the stale import when it is exported again.
+	 */
+	if (!d->reclaimed && !d->exported_once && device_source_get(a->src, d->busid, &dev) == 0 &&
+	    dev.stub_status == USBIP_STUB_USED) {
+		log_info("%s is exported on a connection no agent holds now: taking it back",
+			 d->what);
+		d->reclaimed = device_source_reclaim(a->src, d->busid) == 0;
+		d->state = AGENT_EXPORTING;
+		timer_set(d, 500);
+		return;
+	}
 	if (device_source_prepare(a->src, d->busid) != 0) {
 		snprintf(d->reason, sizeof(d->reason), "cannot bind it to usbip-host");
 		log_warn("%s: cannot make it exportable; trying again in %d s", d->what,
@@ -101,6 +118,7 @@ static void try_export(struct agent_device *d)
 
 		if (r == USBIP_OK) {
 			d->state = AGENT_EXPORTED;
+			d->exported_once = true;
 			d->remote = i;
 			d->backoff_s = 1;
 			d->since = (long long)time(NULL);

@@ -240,6 +240,12 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 			goto out; /* another instance's file: not ours to remove */
 		pid_written = true;
 	}
+	/*
+	 * Everything that needs root is done (the sockets listen, the pid
+	 * file is written): from here on nothing a peer sends meets root.
+	 */
+	if (d->run_as && geteuid() == 0 && process_drop_to(d->run_as) != 0)
+		goto out;
 	d->loop = ev_loop_new();
 	sig_watch = (struct ev_watch){
 		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = d

@@ -50,6 +50,7 @@ struct usbip_daemon {
 	const char *address, *port;   /* -a, -t */
 	const char *pid_file;	      /* -P */
 	const char *config_file;      /* --config */
+	const char *run_as;	      /* started as root: become this user before serving */
 	bool daemonize, use_tls;      /* -D, --tls */
 	struct usbip_tls_options tls_options;
 	struct op_server_config server; /* the caller fills name, requests, handle, arg */

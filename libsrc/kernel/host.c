@@ -376,6 +376,22 @@ int usbip_host_unbind(const char *busid)
 	return 0;
 }
 
+int usbip_host_reclaim(const char *busid)
+{
+	struct usbip_local_device dev;
+	char path[PATH_MAX];
+
+	if (usbip_host_get(busid, &dev) != 0)
+		return -1;
+	/* -1 tells the stub to drop its connection ("stub down", see stub_dev.c). */
+	snprintf(path, sizeof(path), "%s/usbip_sockfd", dev.info.udev.path);
+	if (sysfs_write_attr(path, "-1\n") != 0) {
+		log_err("%s: cannot take it back from its connection: %s", busid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 void usbip_host_forget(const char *busid)
 {
 	if (match_busid("del", busid) != 0)

@@ -56,6 +56,14 @@ int usbip_host_bind(const char *busid, bool already_ok);
 int usbip_host_unbind(const char *busid);
 
 /*
+ * Makes usbip-host drop the connection a bound device is exported on (one
+ * no process of ours holds any more, e.g. the agent before a restart), so
+ * that it can be exported again. Asynchronous: the stub is available again
+ * once it has shut the connection down.
+ */
+int usbip_host_reclaim(const char *busid);
+
+/*
  * Removes busid from usbip-host's match_busid after its device was
  * unplugged, so that the next device plugged into that port gets its own
  * driver, not usbip-host.

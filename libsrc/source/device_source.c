@@ -38,6 +38,11 @@ int device_source_release(struct device_source *src, const char *busid)
 	return src->ops->release ? src->ops->release(src, busid) : 0;
 }
 
+int device_source_reclaim(struct device_source *src, const char *busid)
+{
+	return src->ops->reclaim ? src->ops->reclaim(src, busid) : -1;
+}
+
 void device_source_free(struct device_source *src)
 {
 	struct device_session *sess;

@@ -52,6 +52,11 @@ struct device_source_ops {
 	 * own driver). NULL where there is nothing to give back.
 	 */
 	int (*release)(struct device_source *src, const char *busid);
+	/*
+	 * Takes busid back from a connection nobody here holds (the kernel
+	 * still has it), so that it can be exported again. NULL: cannot.
+	 */
+	int (*reclaim)(struct device_source *src, const char *busid);
 	void (*destroy)(struct device_source *src);
 };
 
@@ -93,6 +98,7 @@ int device_source_prepare(struct device_source *src, const char *busid);
 enum usbip_op_status device_source_hand_over(struct device_source *src, const char *busid,
 					     struct usbip_conn *conn, int *watch_fd);
 int device_source_release(struct device_source *src, const char *busid);
+int device_source_reclaim(struct device_source *src, const char *busid);
 void device_source_free(struct device_source *src);
 
 /*

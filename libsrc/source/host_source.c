@@ -45,6 +45,11 @@ static int host_release(struct device_source *src, const char *busid)
 	return usbip_host_unbind(busid);
 }
 
+static int host_reclaim(struct device_source *src, const char *busid)
+{
+	return usbip_host_reclaim(busid);
+}
+
 static void host_destroy(struct device_source *src)
 {
 	free(src);
@@ -56,6 +61,7 @@ static const struct device_source_ops host_ops = {
 	.prepare = host_prepare,
 	.hand_over = host_hand_over,
 	.release = host_release,
+	.reclaim = host_reclaim,
 	.destroy = host_destroy,
 };
 

@@ -8,7 +8,7 @@
 # disk is a local disk again. Every import reads back by sha256.
 . /tests/lib.sh
 # On failure, what the agent said is the first thing to read.
-trap '[ -f agent.log ] && sed "s/^/agent: /" agent.log' EXIT
+trap '[ -f agent.log ] && sed "s/^/agent: /" agent.log; [ -f agent2.log ] && sed "s/^/agent2: /" agent2.log' EXIT
 
 qemu_monitor_available || skip "no QEMU monitor channel (run.sh's hot-plug)"
 id=$QEMU_STORAGE_ID
@@ -67,11 +67,22 @@ must usbipa -D -t 3251 -P /run/usbipa.pid --allow-device "$id:HPSER1"
 must_wait 40 "exported again after usbipa came back" exports_are 3
 vhci_reads "after usbipa restarted"
 
+# kill -9: the export stays with the kernel; a new agent takes it back and
+# exports it again (usbipa replaces the stale import), as after a restart
+# by systemd.
+kill -9 $agent
+wait $agent 2>/dev/null
+usbip -t 3251 connect --persist -r 127.0.0.1 -i "$id:HPSER1" >agent2.log 2>&1 &
+agent=$!
+must_wait 20 "the new agent to take the export back" grep -q "taking it back" agent2.log
+must_wait 40 "the new agent to export it" grep -q "exported $b1b" agent2.log
+vhci_reads "after kill -9 and a new agent"
+
 # SIGTERM: withdrawn, and a local disk again
 kill $agent
 wait $agent
 must_wait 20 "the vhci disk to go" not vhci_disk
 must_wait 30 "$b1b back on usb-storage" usb_if_driver_is "$b1b" usb-storage
-grep -q "withdrew $b1b" agent.log || fail "the agent did not say it withdrew $b1b"
+grep -q "withdrew $b1b" agent2.log || fail "the agent did not say it withdrew $b1b"
 cat agent.log
 kill "$(cat /run/usbipa.pid)"

@@ -311,7 +311,12 @@ mtp_make_tree() {
     : >"$1/empty.txt"
     ln -s /etc/passwd "$1/link-out"
     ln -s / "$1/root-link"
+    mtp_own "$1"
 }
+
+# mtp_own DIR — the folder belongs to the user serve-mtp runs as: started as
+# root it becomes "usbip" or, where there is none (this guest), nobody
+mtp_own() { chown -R -h 65534:65534 "$1"; }
 
 # mtp_serve DIR [ARGS...] — serve-mtp on port 3240 in the background
 mtp_serve() {
@@ -320,6 +325,8 @@ mtp_serve() {
     echo "+ usbip serve-mtp --dir $_ms_dir $*"
     _dbg=--debug # every operation in serve-mtp.log; MTP_SERVE_QUIET=1 for timings
     [ -z "${MTP_SERVE_QUIET:-}" ] || _dbg=
+    mtp_own "${_ms_dir%%:*}"
+    for _ma in "$@"; do [ -d "${_ma%%:*}" ] && mtp_own "${_ma%%:*}"; done
     # shellcheck disable=SC2086
     usbip $_dbg serve-mtp --dir "$_ms_dir" "$@" >serve-mtp.log 2>&1 &
     MTP_SERVE_PID=$!
