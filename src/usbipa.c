@@ -46,10 +46,17 @@ struct usbipa {
 	 */
 	bool *pending; /* ports whose device has not been looked at yet */
 	bool gate_closed;
+	long long gate_deadline;
 	struct ev_watch gate_timer;
 };
 
 #define GATE_MAX_MS 15000
+/*
+ * How often pending ports are looked at besides the udev events: those do
+ * not reach a usbipa in a network namespace of its own (uevents are per
+ * namespace), and the look must not depend on them.
+ */
+#define GATE_POLL_MS 200
 
 static void usage(FILE *out)
 {
@@ -92,7 +99,8 @@ static void gate_close(struct usbipa *d)
 		d->gate_closed = true;
 	if (!d->gate_closed)
 		log_warn("cannot hold new vhci devices for a look: keyboards are not checked");
-	d->gate_timer.deadline_ms = ev_now_ms() + GATE_MAX_MS;
+	d->gate_deadline = ev_now_ms() + GATE_MAX_MS;
+	d->gate_timer.deadline_ms = ev_now_ms() + GATE_POLL_MS;
 }
 
 /*
@@ -127,15 +135,6 @@ static void gate_open(struct usbipa *d)
 		d->gate_closed = false;
 	d->gate_timer.deadline_ms = 0;
 	sweep(d);
-}
-
-/* The look took too long (a device that never enumerated): open anyway. */
-static void on_gate_timer(struct ev_loop *loop, struct ev_watch *w, short revents)
-{
-	struct usbipa *d = w->data;
-
-	memset(d->pending, 0, d->nports * sizeof(*d->pending));
-	gate_open(d);
 }
 
 /*
@@ -330,33 +329,25 @@ static bool boot_keyboard(const struct usbip_local_device *dev)
 	return false;
 }
 
-/*
- * A device appeared on vhci-hcd. One we attached that has a boot keyboard
- * interface could type commands here, so it needs an --allow-device rule
- * of its own, even with --allow-any: detached before any driver has it.
- * Everything else is authorized at once.
- */
-static void on_usb_event(void *arg, enum usb_monitor_event event, const char *busid)
-{
-	struct usbipa *d = arg;
-	struct usbip_local_device dev;
-	struct usbip_vhci vhci;
-	unsigned i, port = 0;
-	bool ours = false, found = false;
+static bool boot_keyboard(const struct usbip_local_device *dev);
 
-	if (event != USB_MONITOR_ADDED || usbip_host_get(busid, &dev) != 0 || !dev.imported)
+/*
+ * The look at the device on a vhci port. One we attached that has a boot
+ * keyboard interface could type commands here, so it needs an
+ * --allow-device rule of its own, even with --allow-any: detached before
+ * any driver has it. Everything else is authorized.
+ */
+static void inspect(struct usbipa *d, unsigned port, const char *busid)
+{
+	struct usbip_local_device dev;
+	bool ours = port < d->nports && d->ours[port];
+	char path[128];
+
+	/* Still enumerating: its descriptors come with it; look again later. */
+	snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/descriptors", busid);
+	if (access(path, R_OK) != 0 || usbip_host_get(busid, &dev) != 0)
 		return;
-	if (usbip_vhci_open(&vhci) == 0) {
-		for (i = 0; i < vhci.nports; i++) {
-			if (strcmp(vhci.ports[i].local_busid, busid) == 0) {
-				port = i;
-				found = true;
-				ours = i < d->nports && d->ours[i];
-			}
-		}
-		usbip_vhci_close(&vhci);
-	}
-	if (found && port < d->nports)
+	if (port < d->nports)
 		d->pending[port] = false;
 	if (ours && boot_keyboard(&dev) &&
 	    !policy_names_device(&d->policy, dev.info.udev.id_vendor, dev.info.udev.id_product,
@@ -371,6 +362,59 @@ static void on_usb_event(void *arg, enum usb_monitor_event event, const char *bu
 	}
 	if (!any_pending(d))
 		gate_open(d);
+}
+
+/* The ports still waiting for a look whose device is there now. */
+static void look_at_pending(struct usbipa *d)
+{
+	struct usbip_vhci vhci;
+	char busid[USBIP_BUSID_SIZE];
+	unsigned i;
+
+	if (usbip_vhci_open(&vhci) != 0)
+		return;
+	for (i = 0; i < vhci.nports && i < d->nports; i++) {
+		if (!d->pending[i] || !vhci.ports[i].local_busid[0] ||
+		    strcmp(vhci.ports[i].local_busid, "0-0") == 0)
+			continue;
+		snprintf(busid, sizeof(busid), "%s", vhci.ports[i].local_busid);
+		inspect(d, i, busid);
+	}
+	usbip_vhci_close(&vhci);
+}
+
+static void on_gate_timer(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	struct usbipa *d = w->data;
+
+	w->deadline_ms = 0;
+	look_at_pending(d);
+	if (!any_pending(d))
+		return;
+	if (ev_now_ms() < d->gate_deadline) {
+		w->deadline_ms = ev_now_ms() + GATE_POLL_MS;
+		return;
+	}
+	/* A device that never enumerated: nothing to look at, nothing to hold. */
+	memset(d->pending, 0, d->nports * sizeof(*d->pending));
+	gate_open(d);
+}
+
+static void on_usb_event(void *arg, enum usb_monitor_event event, const char *busid)
+{
+	struct usbipa *d = arg;
+	struct usbip_vhci vhci;
+	unsigned i;
+	int port = -1;
+
+	if (event != USB_MONITOR_ADDED || usbip_vhci_open(&vhci) != 0)
+		return;
+	for (i = 0; i < vhci.nports; i++)
+		if (strcmp(vhci.ports[i].local_busid, busid) == 0)
+			port = (int)i;
+	usbip_vhci_close(&vhci);
+	if (port >= 0)
+		inspect(d, (unsigned)port, busid);
 }
 
 static void on_monitor(struct ev_loop *loop, struct ev_watch *w, short revents)
