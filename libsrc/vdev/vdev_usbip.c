@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "util/log.h"
 #include "wire/usbip_proto.h"
@@ -20,6 +23,18 @@
  */
 #define FILL_MARK   (256u << 10)
 #define FILL_RESUME (FILL_MARK / 2)
+
+/*
+ * The same idea one level down: the socket keeps at most this much not yet
+ * sent (TCP_NOTSENT_LOWAT; data in flight is not limited), so that replies
+ * wait here, unmade, rather than pile up in the kernel. With a peer that
+ * keeps several URBs in flight and reads them as they come, megabytes used
+ * to queue in the socket and fall out of the cache: measured on loopback,
+ * four 512 KiB URBs in flight cost 0.47 ms of CPU per MiB against 0.27 ms
+ * one at a time; with 64 KiB both cost 0.27 ms (16 KiB and 128 KiB did
+ * worse).
+ */
+#define SOCKET_UNSENT (64 << 10)
 
 /* A reply on its way out: its bytes inline, or an URB's memory taken over. */
 struct out_buf {
@@ -459,7 +474,7 @@ struct vdev_usbip *vdev_usbip_start_with(struct ev_loop *loop, struct usbip_conn
 {
 	struct vdev_usbip *s = calloc(1, sizeof(*s));
 	uint32_t idle = options ? options->idle_timeout_ms : 0;
-	int fl;
+	int fl, unsent = SOCKET_UNSENT;
 
 	if (!s) {
 		usbip_conn_close(conn);
@@ -468,6 +483,8 @@ struct vdev_usbip *vdev_usbip_start_with(struct ev_loop *loop, struct usbip_conn
 	fl = fcntl(conn->fd, F_GETFL);
 	if (fl >= 0)
 		fcntl(conn->fd, F_SETFL, fl | O_NONBLOCK);
+	/* Not a TCP socket (a test's socketpair): nothing to tune. */
+	setsockopt(conn->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent, sizeof(unsent));
 	s->stage = malloc(STAGE_SIZE);
 	if (!s->stage) {
 		usbip_conn_close(conn);
