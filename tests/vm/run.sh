@@ -5,7 +5,8 @@
 #
 #   --destdir DIR       `make install DESTDIR=DIR` tree copied into the guest at /
 #   --cases DIR|FILE    test cases (repeatable; default: tests/vm/cases)
-#   --timeout SECS      overall limit for QEMU (default 600)
+#   --timeout SECS      overall limit for QEMU (default 1200; 32 cases take
+#                       ~10 min on 2 busy cores)
 #   --test-timeout SECS limit for each case inside the guest (default 120)
 #   --verbose           show the output of passing cases too
 #   --fail-exit         exit 1 if any case failed (default: only on harness
@@ -33,7 +34,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-destdir='' timeout=600 test_timeout=120 verbose=0 fail_exit=0 keep=0 smp=1 mem=512
+destdir='' timeout=1200 test_timeout=120 verbose=0 fail_exit=0 keep=0 smp=1 mem=512
 cases=() tools=()
 while [ $# -gt 0 ]; do
     case $1 in
