@@ -12,14 +12,8 @@ qemu_monitor_available || skip "no QEMU monitor channel (run.sh's hot-plug)"
 id=$QEMU_STORAGE_ID
 want=$VMTEST_HPDISK3_SHA256
 
-vhci_reads() {
-    must_wait 40 "a disk on vhci_hcd ($1)" vhci_disk
-    _d=$(vhci_disk)
-    must_wait 30 "/dev/$_d ready" disk_ready "$_d"
-    _s=$(disk_sha256 "$_d" "$VMTEST_HPDISK_BYTES")
-    [ "$_s" = "$want" ] || fail "$1: sha256 through vhci $_s != $want"
-    log "$1: read back through vhci, sha256 matches"
-}
+# vhci_reads WHAT: the disk imported through vhci reads back as the plugged one
+vhci_reads() { vhci_disk_reads "$1" "$want" "$VMTEST_HPDISK_BYTES"; }
 attaches_are() { [ "$(grep -c "attached .* from 127.0.0.1 to port" follow.log)" -ge "$1" ]; }
 
 must usbipd -D -P /run/usbipd.pid --auto-bind "$id:HPSER3"

@@ -158,6 +158,17 @@ vhci_disk() {
     return 1
 }
 
+# vhci_disk_reads WHAT SHA256 [BYTES] — a disk arrives on vhci_hcd (40 s), is
+# ready, and its first BYTES (all of it) have this sha256
+vhci_disk_reads() {
+    must_wait 40 "a disk on vhci_hcd ($1)" vhci_disk
+    _vr=$(vhci_disk)
+    must_wait 30 "/dev/$_vr ready" disk_ready "$_vr"
+    _vs=$(disk_sha256 "$_vr" "${3:-}")
+    [ "$_vs" = "$2" ] || fail "$1: sha256 through vhci $_vs != $2"
+    log "$1: read back through vhci, sha256 matches"
+}
+
 # disk_ready sdX — device node exists and the disk has a non-zero size
 disk_ready() {
     [ -b "/dev/$1" ] && [ "$(cat "/sys/block/$1/size" 2>/dev/null || echo 0)" -gt 0 ]
