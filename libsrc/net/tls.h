@@ -79,7 +79,8 @@ enum {
 		"tls-datapath", required_argument, NULL, USBIP_OPT_TLS_DATAPATH                    \
 	}
 #define USBIP_TLS_OPTIONS_HELP                                                                     \
-	"      --tls              TLS on every connection (TLS 1.2 or newer)\n"                    \
+	"      --tls              TLS on every connection: TLS 1.2 (AES-GCM, so that the\n"        \
+	"                         kernel can carry it), or 1.3 with --tls-datapath relay\n"        \
 	"      --cert FILE        this side's certificate (PEM; a server needs one)\n"             \
 	"      --key FILE         its private key (PEM)\n"                                         \
 	"      --ca FILE          clients: verify the server against this CA (else the\n"          \
