@@ -32,7 +32,8 @@ struct usbipa {
 	struct usbip_policy policy;
 	/* Ports this process attached: detached again when it stops. */
 	bool *ours;
-	long long *since; /* when each was attached (wall clock) */
+	long long *since;     /* when each was attached (wall clock) */
+	char (*subject)[256]; /* the exporter's certificate subject, "" for none */
 	const char **transport;
 	unsigned nports;
 	bool nothing_allowed; /* no allow-list, no --allow-subject, no --allow-any */
@@ -236,6 +237,7 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 		d->ours[port] = true;
 		d->since[port] = (long long)time(NULL);
 		d->transport[port] = transport;
+		usbip_tls_peer_subject(conn, d->subject[port], sizeof(d->subject[port]));
 	}
 	log_info("%s: attached %s (%04x:%04x%s%s) to port %d", conn->peer, udev.busid,
 		 udev.id_vendor, udev.id_product, udev.serial[0] ? ", serial " : "", udev.serial,
@@ -272,6 +274,26 @@ static void handle_unexport(struct usbipa *d, struct op_session *session,
 		    usbip_vhci_record_read(i, &rec) == 0 &&
 		    strcmp(rec.host, conn->peer_host) == 0 && strcmp(rec.busid, udev.busid) == 0)
 			found = (int)i;
+	}
+	/*
+	 * Exported with a client certificate: only the same certificate may
+	 * withdraw it, not anyone who shares the node's address (NAT).
+	 */
+	if (found >= 0 && (unsigned)found < d->nports && d->subject[found][0]) {
+		char subject[256], by[LOG_ESCAPED_SIZE(256)], asker[LOG_ESCAPED_SIZE(256)];
+
+		usbip_tls_peer_subject(conn, subject, sizeof(subject));
+		if (strcmp(subject, d->subject[found]) != 0) {
+			log_warn("%s: unexport of %s refused: exported by %s, asked by %s",
+				 conn->peer, udev.busid,
+				 log_escape(by, sizeof(by), d->subject[found]),
+				 subject[0] ? log_escape(asker, sizeof(asker), subject)
+					    : "no certificate");
+			usbip_vhci_close(&vhci);
+			op_session_reply(session, USBIP_OP_REP_UNEXPORT,
+					 USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
+			return;
+		}
 	}
 	usbip_vhci_close(&vhci);
 	if (found < 0) {
@@ -565,7 +587,8 @@ int main(int argc, char **argv)
 	state.since = calloc(state.nports, sizeof(*state.since));
 	state.transport = calloc(state.nports, sizeof(*state.transport));
 	state.pending = calloc(state.nports, sizeof(*state.pending));
-	if (!state.ours || !state.since || !state.transport || !state.pending)
+	state.subject = calloc(state.nports, sizeof(*state.subject));
+	if (!state.ours || !state.since || !state.transport || !state.pending || !state.subject)
 		return USBIP_EXIT_FAILURE;
 	/* Nothing allowed is nothing accepted: a node must not push a keyboard in unasked. */
 	state.nothing_allowed = !state.policy.nnetworks && !state.policy.ndevices &&
@@ -582,5 +605,6 @@ int main(int argc, char **argv)
 	free(state.since);
 	free(state.transport);
 	free(state.pending);
+	free(state.subject);
 	return usbip_exit_status(rc);
 }

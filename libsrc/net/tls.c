@@ -637,3 +637,20 @@ const char *usbip_tls_datapath(const struct usbip_conn *conn)
 		return NULL;
 	return st->ktls ? "ktls" : "relay";
 }
+
+int usbip_tls_peer_subject(const struct usbip_conn *conn, char *buf, size_t len)
+{
+	const struct tls_state *st = conn->transport;
+	char cn[128];
+	X509 *cert;
+
+	buf[0] = '\0';
+	if (conn->ops != &tls_ops || !st || !st->handshake_done)
+		return -1;
+	cert = SSL_get1_peer_certificate(st->ssl);
+	if (!cert)
+		return -1;
+	peer_identity(cert, buf, len, cn, sizeof(cn));
+	X509_free(cert);
+	return buf[0] ? 0 : -1;
+}

@@ -113,6 +113,12 @@ int usbip_tls_wrap(struct usbip_tls *tls, struct usbip_conn *conn, const char *s
  */
 const char *usbip_tls_datapath(const struct usbip_conn *conn);
 
+/*
+ * The subject (RFC 2253) of the certificate the peer of a TLS connection
+ * showed; -1 (buf "") for no certificate or no TLS.
+ */
+int usbip_tls_peer_subject(const struct usbip_conn *conn, char *buf, size_t len);
+
 /* Runs the handshake to its end (blocking, bounded); logs one line on failure. */
 int usbip_tls_handshake(struct usbip_conn *conn, int timeout_ms);
 
