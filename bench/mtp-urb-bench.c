@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -371,6 +372,8 @@ static pid_t start_responder(const char *usbip, const char *dir, const char *por
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
+		/* Killed or crashed, this client takes the responder with it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		pin(cpu);
 		dup2(out[1], 1);
 		close(out[0]);
