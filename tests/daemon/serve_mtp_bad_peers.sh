@@ -1,0 +1,56 @@
+#!/bin/sh
+# usbip serve-mtp keeps serving whatever its peers send, in the control
+# phase and in the URB phase after a real import of its MTP device
+# (bad_peers.inc: after each malformed input it runs, `usbip list -r`
+# offers the device again, a good client imports it and runs an MTP session
+# over it, and its descriptors and memory are back where they started),
+# plain and with --tls. On a temporary folder; also under ASan/UBSan.
+# Prints TAP.
+set -u
+builddir=${top_builddir:-.}
+srcdir=${top_srcdir:-.}
+usbip=$builddir/src/usbip
+work=$(mktemp -d)
+pid=
+trap 'kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+# Under ASan, freed memory goes back to the system as it does with malloc
+# (bad_peers.inc says why); a 1 MiB quarantine still catches use after free.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:allocator_release_to_os_interval_ms=10"
+export ASAN_OPTIONS
+
+. "$srcdir/tests/daemon/lib.sh"
+. "$srcdir/tests/daemon/bad_peers.inc"
+# shellcheck source=/dev/null
+. "$srcdir/tests/vm/cases/lib.sh"
+
+good_request() {
+	"$usbip" $tls_client -t "$port" list -r $host4 | grep -q "1-1: " &&
+		"$bad_peer" ${tls_client:+--tls} 127.0.0.1 "$port" mtp 1-1
+}
+
+mkdir -p "$work/dir/sub" && echo hello >"$work/dir/a.txt" && echo there >"$work/dir/sub/b.txt"
+log=$work/serve-mtp.log tls_client= host4=127.0.0.1
+daemon_start "$log" "$usbip" -d -t 0 serve-mtp --dir "$work/dir"
+pid=$daemon_pid port=$daemon_port
+begin serve-mtp
+run_cases serve-mtp ""
+run_idle ""
+logged "idle peers were timed out (10 s)" "no complete request within"
+logged "garbage was refused with a reason" "bad request: version"
+logged "a bad URB header ended the session with the field named" "bad URB header: "
+logged "a second import was refused: the device was busy" "import of 1-1 refused: device busy"
+stop ""
+
+if ! command -v openssl >/dev/null || ! make_certs "$work/pki" 2>"$work/certs.err"; then
+	echo "Bail out! cannot make test certificates: $(cat "$work/certs.err")"
+	exit 1
+fi
+log=$work/serve-mtp-tls.log tls_client="--tls --ca $work/pki/ca.pem" host4=localhost
+daemon_start "$log" "$usbip" -d -t 0 --tls --cert "$work/pki/server.pem" \
+	--key "$work/pki/server.key" --tls-datapath relay serve-mtp --dir "$work/dir"
+pid=$daemon_pid port=$daemon_port
+begin "serve-mtp --tls"
+run_cases tls "--tls, raw: "
+run_cases serve-mtp "--tls, inside TLS: " --tls
+stop "--tls: "
+finish
