@@ -12,6 +12,10 @@
  *   4  --json strings and log_escape: the output must be valid JSON (a
  *      validator of our own) and one line of printable ASCII that decodes
  *      back to what went in
+ *   5  device selectors, -b PATTERN and -i VID:PID[:SERIAL] in turn, then
+ *      matched and described (the description must fit its buffer)
+ *   6  a usbip.conf: the rest of the input is the file, read by usbipa's
+ *      daemon_parse_args through --config (libinih and conf.c)
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -21,8 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/conf.h"
 #include "daemon/daemon.h"
 #include "daemon/policy.h"
+#include "daemon/selector.h"
 #include "mtp/mtp_device.h"
 #include "net/tcp.h"
 #include "util/json.h"
@@ -34,11 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_ARGS 32
 
+static char conf_dir[64], conf_file[96];
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	fuzz_quiet();
+	fuzz_make_dir(conf_dir, sizeof(conf_dir), "fuzz_args");
+	snprintf(conf_file, sizeof(conf_file), "%s/usbip.conf", conf_dir);
 	return 0;
 }
 
@@ -86,7 +96,7 @@ static void check_policy(const struct usbip_policy *policy)
 	(void)policy_allows_peer(policy, (struct sockaddr *)&v6);
 }
 
-static void daemon_args(int argc, char **argv)
+static void daemon_args(int argc, char **argv, bool config_ok)
 {
 	static const struct option opts[] = {
 		{ "allow-device", required_argument, NULL, 'A' },
@@ -101,7 +111,7 @@ static void daemon_args(int argc, char **argv)
 	int i;
 
 	/* --config FILE would read any file the input names (/dev/zero, a FIFO). */
-	for (i = 1; i < argc; i++)
+	for (i = 1; i < argc && !config_ok; i++)
 		if (strncmp(argv[i], "--co", 4) == 0)
 			return;
 
@@ -113,6 +123,41 @@ static void daemon_args(int argc, char **argv)
 	check_policy(&policy);
 	policy_free(&policy);
 	usbip_log_set_debug(false);
+}
+
+static void selectors(int argc, char **argv)
+{
+	struct usbip_selector sel = { 0 };
+	char err[200], desc[64];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (i % 2)
+			selector_add_busid(&sel, argv[i], err, sizeof(err));
+		else
+			selector_add_hwid(&sel, argv[i], err, sizeof(err));
+	}
+	(void)selector_matches(&sel, "1-1.2", 0x046d, 0xc52b, "SER1");
+	(void)selector_matches(&sel, "3-1", 0x1d6b, 0x0100, "");
+	(void)selector_is_one_busid(&sel);
+	selector_describe(&sel, desc, sizeof(desc));
+	if (!memchr(desc, 0, sizeof(desc)))
+		abort();
+}
+
+/* The input as usbip.conf, read by usbipa's command line with --config. */
+static void config_file(const uint8_t *data, size_t size)
+{
+	char *argv[] = { "usbipa", "--config", conf_file, NULL };
+	FILE *f = fopen(conf_file, "we");
+
+	if (!f)
+		abort();
+	if (size && fwrite(data, 1, size, f) != size)
+		abort();
+	fclose(f);
+	daemon_args(3, argv, true);
+	conf_release();
 }
 
 static bool serial_oracle(const char *s)
@@ -274,7 +319,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[argc] = NULL;
 	switch (data[0]) {
 	case 0:
-		daemon_args(argc, argv);
+		daemon_args(argc, argv, false);
 		break;
 	case 1:
 		for (i = 1; i < argc; i++)
@@ -298,6 +343,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 4:
 		escapes(argc, argv);
+		break;
+	case 5:
+		selectors(argc, argv);
+		break;
+	case 6:
+		config_file(data + 1, size - 1);
 		break;
 	default:
 		break;
