@@ -10,7 +10,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +24,10 @@
 #include "source/device_server.h"
 #include "source/vdev_source.h"
 #include "util/log.h"
+#include "util/privdrop.h"
 #include "usbip.h"
 
 #define EXPORT_TIMEOUT_MS 10000
-/* The system user made by make install (see Makefile.am), for serve-mtp and the daemons. */
-#define SERVE_MTP_USER "usbip"
 
 struct serve_args {
 	const char *dir, *remote, *address, *busid, *name, *serial, *user;
@@ -68,7 +66,7 @@ static void usage(FILE *out)
 		"foreground until SIGINT or SIGTERM.\n\n"
 		"Exit status: 0 stopped by a signal (or the export ended), 1 failure, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n",
-		MTP_MAX_STORAGES, SERVE_MTP_USER, USBIP_DEFAULT_PORT);
+		MTP_MAX_STORAGES, PRIVDROP_USER, USBIP_DEFAULT_PORT);
 }
 
 struct serve_state {
@@ -259,9 +257,7 @@ static int serve(const struct serve_args *a)
 			    .handle = device_server_handle },
 		.hooks = { .start = on_start, .stop = on_stop, .arg = &st },
 		/* serve-mtp needs no root at all: as root, it gives it up before it reads. */
-		.run_as = a->user		     ? a->user
-			  : getpwnam(SERVE_MTP_USER) ? SERVE_MTP_USER
-						     : "nobody",
+		.run_as = a->user ? a->user : privdrop_default_user(),
 	};
 	enum usbip_result rc;
 	struct stat sb;

@@ -15,6 +15,7 @@
 #include "daemon/process.h"
 #include "daemon/status.h"
 #include "util/log.h"
+#include "util/privdrop.h"
 
 int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len)
 {
@@ -244,7 +245,7 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	 * Everything that needs root is done (the sockets listen, the pid
 	 * file is written): from here on nothing a peer sends meets root.
 	 */
-	if (d->run_as && geteuid() == 0 && process_drop_to(d->run_as) != 0)
+	if (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0)
 		goto out;
 	d->loop = ev_loop_new();
 	sig_watch = (struct ev_watch){

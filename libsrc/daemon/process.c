@@ -7,10 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -123,29 +120,4 @@ int process_signalfd_read(int fd)
 	if (read(fd, &info, sizeof(info)) != (ssize_t)sizeof(info))
 		return -1;
 	return (int)info.ssi_signo;
-}
-
-int process_drop_to(const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-
-	if (!pw) {
-		log_err("no user '%s' to run as", user);
-		return -1;
-	}
-	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-		log_err("cannot become %s: %s", user, strerror(errno));
-		return -1;
-	}
-	/* Checked, not assumed: root must be out of reach now. */
-	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
-		log_err("could become root again after dropping to %s", user);
-		return -1;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		log_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-		return -1;
-	}
-	log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
-	return 0;
 }

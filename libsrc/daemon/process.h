@@ -24,11 +24,4 @@ int process_signalfd(void);
 /* Reads one signal number from the signalfd, or -1. */
 int process_signalfd_read(int fd);
 
-/*
- * Becomes user (its uid, gid and groups: no capabilities left) for good,
- * with PR_SET_NO_NEW_PRIVS so that nothing executed can regain any. Only
- * from root; -1 (logged) if the user does not exist or a step fails.
- */
-int process_drop_to(const char *user);
-
 #endif

@@ -19,6 +19,7 @@
 
 #include "net/tcp.h"
 #include "util/log.h"
+#include "util/privdrop.h"
 
 /* TLS 1.2 suites the kernel can take over (AES-GCM), with forward secrecy. */
 #define KTLS_CIPHERS                                                                               \
@@ -512,6 +513,13 @@ static int start_relay(struct usbip_conn *conn, struct tls_state *st)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_IGN);
 		setsid();
+		/*
+		 * The relay only moves bytes between two descriptors: it needs no
+		 * certificate or key (the session keys are in the SSL), nor root.
+		 */
+		SSL_certs_clear(st->ssl);
+		if (geteuid() == 0 && privdrop_to(privdrop_default_user()) != 0)
+			_exit(1);
 		relay(st->ssl, conn->fd, sp[1]);
 		_exit(0);
 	}
