@@ -36,6 +36,28 @@ static bool taken(const struct sockaddr_un *addr)
 	return live;
 }
 
+/*
+ * The status folder, and the runstatedir above it where a build for
+ * /usr/local has none yet: only the last part is root's alone (0700).
+ */
+static int make_dirs(const char *dir)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *p;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return -1;
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 /* One answer: the whole object, then the connection ends. */
 static void answer(struct status_socket *s, int fd)
 {
@@ -91,7 +113,7 @@ struct status_socket *status_listen(struct ev_loop *loop, const char *name, stat
 	if (snprintf(s->addr.sun_path, sizeof(s->addr.sun_path), "%s/%s.sock", STATUS_DIR, name) >=
 	    (int)sizeof(s->addr.sun_path))
 		goto fail;
-	if (mkdir(STATUS_DIR, 0700) != 0 && errno != EEXIST)
+	if (make_dirs(STATUS_DIR) != 0)
 		goto fail;
 	if (taken(&s->addr)) {
 		log_warn("%s answers for another instance: this one has no status socket",
