@@ -22,12 +22,15 @@ fmt_cs() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); }
 finish() {
     tap "# guest: finished after $(fmt_cs "$(uptime_cs)") s of uptime"
     echo "VMTEST-DONE" >&3
-    # the whole journal after the live part (journald forwards only what
-    # does not come from the kernel, and only once it runs)
-    {
-        printf '\n----- journalctl -b (the whole journal of this boot) -----\n'
-        journalctl -b -q --no-pager -o short-monotonic
-    } >/dev/ttyS3 2>&1
+    # when a case failed (or VMTEST_JOURNAL_DUMP=1): the whole journal
+    # after the live part (journald forwards only what does not come from
+    # the kernel, and only once it runs); a few seconds under TCG
+    if [ "${failed:-1}" != 0 ] || [ "${VMTEST_JOURNAL_DUMP:-0}" = 1 ]; then
+        {
+            printf '\n----- journalctl -b (the whole journal of this boot) -----\n'
+            journalctl -b -q --no-pager -o short-monotonic
+        } >/dev/ttyS3 2>&1
+    fi
     sync
     # the case is over: no clean shutdown (VMTEST_CLEAN_SHUTDOWN=1 for one)
     if [ "${VMTEST_CLEAN_SHUTDOWN:-0}" = 1 ]; then
