@@ -170,8 +170,10 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	if (a->serial && !mtp_device_serial_ok(a->serial))
 		return usbip_usage_error("serve-mtp", "--serial '%s': 1 to %d of A-Z a-z 0-9 - _ .",
 					 a->serial, MTP_SERIAL_MAX);
-	if (strlen(a->busid) >= USBIP_BUSID_SIZE || !*a->busid)
-		return usbip_usage_error("serve-mtp", "--busid '%s' is not a busid", a->busid);
+	/* The decoders' rule: a busid every peer accepts in the device record. */
+	if (!usbip_busid_ok(a->busid))
+		return usbip_usage_error("serve-mtp",
+					 "--busid wants 1 to 31 printable characters, no spaces");
 	if (a->name && strlen(a->name) > MTP_NAME_ARG_MAX)
 		return usbip_usage_error("serve-mtp", "--name is longer than %d bytes",
 					 MTP_NAME_ARG_MAX);

@@ -170,6 +170,7 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	struct usbip_usb_device udev;
 	struct usbip_wire_error err;
 	struct usbip_vhci vhci;
+	char esc[LOG_ESCAPED_SIZE(USBIP_SERIAL_SIZE)];
 	const char *transport;
 	int port, free_port;
 
@@ -240,8 +241,8 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 		usbip_tls_peer_subject(conn, d->subject[port], sizeof(d->subject[port]));
 	}
 	log_info("%s: attached %s (%04x:%04x%s%s) to port %d", conn->peer, udev.busid,
-		 udev.id_vendor, udev.id_product, udev.serial[0] ? ", serial " : "", udev.serial,
-		 port);
+		 udev.id_vendor, udev.id_product, udev.serial[0] ? ", serial " : "",
+		 log_escape(esc, sizeof(esc), udev.serial), port);
 	usbip_conn_close(conn);
 }
 
