@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "source/device_source.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,24 @@ void device_source_free(struct device_source *src)
 		free(sess);
 	}
 	src->ops->destroy(src);
+}
+
+enum usbip_op_status
+device_source_hand_to_kernel(const char *busid, struct usbip_conn *conn,
+			     enum usbip_op_status (*export)(const char *busid, int sockfd,
+							    struct usbip_local_device *dev),
+			     int *watch_fd)
+{
+	struct usbip_local_device dev = { 0 };
+	enum usbip_op_status status;
+	int fd = usbip_conn_kernel_fd(conn);
+
+	/* The driver's reference keeps the socket (and any relay's end) alive. */
+	status = fd < 0 ? USBIP_ST_ERROR : export(busid, fd, &dev);
+	if (status == USBIP_ST_OK && watch_fd)
+		*watch_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	usbip_conn_close(conn);
+	return status;
 }
 
 void device_source_init(struct device_source *src, const struct device_source_ops *ops,

@@ -78,6 +78,18 @@ struct device_source {
 	struct device_sessions sessions;
 };
 
+/*
+ * For the kernel drivers' sources: hands conn's socket to a driver with
+ * export (usbip_host_export, usbip_vudc_export), which takes its own
+ * reference, so conn is closed here whatever happens; with watch_fd, a
+ * duplicate of that socket for the caller (see hand_over).
+ */
+enum usbip_op_status
+device_source_hand_to_kernel(const char *busid, struct usbip_conn *conn,
+			     enum usbip_op_status (*export)(const char *busid, int sockfd,
+							    struct usbip_local_device *dev),
+			     int *watch_fd);
+
 /* For the implementations: sets up the base. */
 void device_source_init(struct device_source *src, const struct device_source_ops *ops,
 			const char *kind);

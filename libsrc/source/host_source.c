@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "source/host_source.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 
 #include "kernel/host.h"
@@ -25,19 +24,7 @@ static int host_prepare(struct device_source *src, const char *busid)
 static enum usbip_op_status host_hand_over(struct device_source *src, const char *busid,
 					   struct usbip_conn *conn, int *watch_fd)
 {
-	struct usbip_local_device dev;
-	enum usbip_op_status status;
-	int fd = usbip_conn_kernel_fd(conn);
-
-	/*
-	 * The stub holds its own reference to the socket, so our descriptor
-	 * (and with it any relay's end) is closed once it has taken it.
-	 */
-	status = fd < 0 ? USBIP_ST_ERROR : usbip_host_export(busid, fd, &dev);
-	if (status == USBIP_ST_OK && watch_fd)
-		*watch_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	usbip_conn_close(conn);
-	return status;
+	return device_source_hand_to_kernel(busid, conn, usbip_host_export, watch_fd);
 }
 
 static int host_release(struct device_source *src, const char *busid)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "source/vudc_source.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 
 #include "kernel/vudc.h"
@@ -19,16 +18,7 @@ static int vudc_get(struct device_source *src, const char *busid, struct usbip_l
 static enum usbip_op_status vudc_hand_over(struct device_source *src, const char *busid,
 					   struct usbip_conn *conn, int *watch_fd)
 {
-	struct usbip_local_device dev = { 0 };
-	enum usbip_op_status status;
-	int fd = usbip_conn_kernel_fd(conn);
-
-	/* Like usbip-host, the UDC holds its own reference to the socket. */
-	status = fd < 0 ? USBIP_ST_ERROR : usbip_vudc_export(busid, fd, &dev);
-	if (status == USBIP_ST_OK && watch_fd)
-		*watch_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	usbip_conn_close(conn);
-	return status;
+	return device_source_hand_to_kernel(busid, conn, usbip_vudc_export, watch_fd);
 }
 
 static void vudc_destroy(struct device_source *src)
