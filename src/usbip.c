@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kernel/host.h"
+#include "kernel/vudc.h"
 #include "net/dial.h"
 #include "net/tcp.h"
 #include "net/tls.h"
@@ -129,14 +130,18 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 	return -1;
 }
 
-int usbip_select_local(const struct usbip_selector *sel, bool bound_only,
+int usbip_select_local(const struct usbip_selector *sel, enum usbip_local_kind kind,
 		       struct usbip_local_device **out, size_t *nout)
 {
+	static const char *const what[] = { "exportable device", "bound device",
+					    "gadget on usbip-vudc" };
 	struct usbip_local_device *devs = NULL;
 	size_t n = 0, i, k = 0;
 	char text[256];
 
-	if (usbip_host_list(&devs, &n, bound_only) != 0)
+	if ((kind == USBIP_LOCAL_GADGETS
+		     ? usbip_vudc_list(&devs, &n)
+		     : usbip_host_list(&devs, &n, kind == USBIP_LOCAL_BOUND)) != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		const struct usbip_usb_device *u = &devs[i].info.udev;
@@ -146,7 +151,7 @@ int usbip_select_local(const struct usbip_selector *sel, bool bound_only,
 	}
 	if (k == 0) {
 		selector_describe(sel, text, sizeof(text));
-		log_err("no %sdevice matches %s", bound_only ? "bound " : "exportable ", text);
+		log_err("no %s matches %s", what[kind], text);
 		free(devs);
 		return -1;
 	}
@@ -165,7 +170,8 @@ int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
 	/* A busid named alone goes straight to act, which says best why it cannot. */
 	if (selector_is_one_busid(sel))
 		return act(sel->busids[0], false) == 0 ? USBIP_EXIT_OK : USBIP_EXIT_FAILURE;
-	if (usbip_select_local(sel, bound_only, &devs, &n) != 0)
+	if (usbip_select_local(sel, bound_only ? USBIP_LOCAL_BOUND : USBIP_LOCAL_ALL, &devs, &n) !=
+	    0)
 		return USBIP_EXIT_FAILURE;
 	for (i = 0; i < n; i++)
 		if (act(devs[i].info.udev.busid, true) != 0)

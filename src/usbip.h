@@ -46,12 +46,19 @@ struct usbip_device_args {
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
 			    unsigned flags, struct usbip_device_args *out);
 
+/* Which local devices usbip_select_local chooses from. */
+enum usbip_local_kind {
+	USBIP_LOCAL_ALL,     /* every device that could be exported */
+	USBIP_LOCAL_BOUND,   /* those bound to usbip-host */
+	USBIP_LOCAL_GADGETS, /* the gadgets bound to usbip-vudc */
+};
+
 /*
- * The local devices (usbip-host ones only with bound_only) the selector
- * matches: never a hub, never a device imported through vhci. No match is
- * an error (logged). Returns 0 and a malloc'd array, or -1.
+ * The local devices of that kind the selector matches: never a hub, never
+ * a device imported through vhci. No match is an error (logged). Returns 0
+ * and a malloc'd array, or -1.
  */
-int usbip_select_local(const struct usbip_selector *sel, bool bound_only,
+int usbip_select_local(const struct usbip_selector *sel, enum usbip_local_kind kind,
 		       struct usbip_local_device **devs, size_t *count);
 
 /*

@@ -160,36 +160,6 @@ static enum usbip_result export_once(const struct connect_args *a, struct device
 	return r;
 }
 
-/* The devices the selector picks now; an exact busid that names no device is an error. */
-static int selected(const struct connect_args *a, struct device_source *src,
-		    struct usbip_local_device **out, size_t *nout)
-{
-	struct usbip_local_device *devs = NULL;
-	size_t n = 0, i, k = 0;
-	char sel[256];
-
-	if ((a->gadget ? device_source_list(src, &devs, &n) : usbip_host_list(&devs, &n, false)) !=
-	    0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const struct usbip_usb_device *u = &devs[i].info.udev;
-
-		if (selector_matches(&a->selector, u->busid, u->id_vendor, u->id_product,
-				     devs[i].serial))
-			devs[k++] = devs[i];
-	}
-	if (k == 0) {
-		selector_describe(&a->selector, sel, sizeof(sel));
-		log_err("no %s matches %s",
-			a->gadget ? "gadget on usbip-vudc" : "exportable device", sel);
-		free(devs);
-		return -1;
-	}
-	*out = devs;
-	*nout = k;
-	return 0;
-}
-
 static int connect_once(const struct connect_args *a)
 {
 	struct usbip_local_device *devs = NULL;
@@ -211,7 +181,8 @@ static int connect_once(const struct connect_args *a)
 		device_source_free(src);
 		return usbip_exit_status(r);
 	}
-	if (selected(a, src, &devs, &n) == 0) {
+	if (usbip_select_local(&a->selector, a->gadget ? USBIP_LOCAL_GADGETS : USBIP_LOCAL_ALL,
+			       &devs, &n) == 0) {
 		for (i = 0; i < n; i++) {
 			r = export_once(a, src, &devs[i]);
 			if (r != USBIP_OK)
