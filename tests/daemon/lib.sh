@@ -36,3 +36,12 @@ result() {
 		printf '%s\n' "$3" | sed 's/^/# /'
 	fi
 }
+
+# certs_or_bail DIR: a fresh PKI in DIR (make_certs of tests/vm/cases/lib.sh,
+# which the caller sources), or Bail out: the TLS checks cannot run without.
+certs_or_bail() {
+	if ! command -v openssl >/dev/null || ! make_certs "$1" 2>"$1.err"; then
+		echo "Bail out! cannot make test certificates: $(cat "$1.err" 2>/dev/null)"
+		exit 1
+	fi
+}

@@ -13,10 +13,6 @@ usbip=$builddir/src/usbip
 work=$(mktemp -d)
 pid=
 trap 'kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-# Under ASan, freed memory goes back to the system as it does with malloc
-# (bad_peers.inc says why); a 1 MiB quarantine still catches use after free.
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:allocator_release_to_os_interval_ms=10"
-export ASAN_OPTIONS
 
 . "$srcdir/tests/daemon/lib.sh"
 . "$srcdir/tests/daemon/bad_peers.inc"
@@ -41,10 +37,7 @@ logged "a bad URB header ended the session with the field named" "bad URB header
 logged "a second import was refused: the device was busy" "import of 1-1 refused: device busy"
 stop ""
 
-if ! command -v openssl >/dev/null || ! make_certs "$work/pki" 2>"$work/certs.err"; then
-	echo "Bail out! cannot make test certificates: $(cat "$work/certs.err")"
-	exit 1
-fi
+certs_or_bail "$work/pki"
 log=$work/serve-mtp-tls.log tls_client="--tls --ca $work/pki/ca.pem" host4=localhost
 daemon_start "$log" "$usbip" -d -t 0 --tls --cert "$work/pki/server.pem" \
 	--key "$work/pki/server.key" --tls-datapath relay serve-mtp --dir "$work/dir"

@@ -14,12 +14,9 @@ pids=""
 trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 # shellcheck source=/dev/null
 . "$srcdir/tests/vm/cases/lib.sh"
-c=$work/pki
-if ! command -v openssl >/dev/null || ! make_certs "$c" 2>"$work/certs.err"; then
-	echo "Bail out! cannot make test certificates: $(cat "$work/certs.err")"
-	exit 1
-fi
 . "$srcdir/tests/daemon/lib.sh"
+c=$work/pki
+certs_or_bail "$c"
 
 # start NAME ARGS...: a usbipd in the background on a port the kernel picks,
 # logging to $work/NAME.log; sets $port_NAME

@@ -12,10 +12,6 @@ usbipa=$builddir/src/usbipa
 work=$(mktemp -d)
 pid=
 trap 'kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-# Under ASan, freed memory goes back to the system as it does with malloc
-# (bad_peers.inc says why); a 1 MiB quarantine still catches use after free.
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:allocator_release_to_os_interval_ms=10"
-export ASAN_OPTIONS
 
 . "$srcdir/tests/daemon/lib.sh"
 . "$srcdir/tests/daemon/bad_peers.inc"
@@ -38,10 +34,7 @@ logged "garbage was refused with a reason" "bad request: version"
 logged "a bad export request was refused with the field named" "bad export request: busid"
 stop ""
 
-if ! command -v openssl >/dev/null || ! make_certs "$work/pki" 2>"$work/certs.err"; then
-	echo "Bail out! cannot make test certificates: $(cat "$work/certs.err")"
-	exit 1
-fi
+certs_or_bail "$work/pki"
 log=$work/usbipa-tls.log tls_client=--tls
 daemon_start "$log" "$usbipa" -t 0 -d --allow-any --tls --cert "$work/pki/server.pem" --key "$work/pki/server.key"
 pid=$daemon_pid port=$daemon_port

@@ -12,10 +12,6 @@ usbipd=$builddir/src/usbipd
 work=$(mktemp -d)
 pid=
 trap 'kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-# Under ASan, freed memory goes back to the system as it does with malloc
-# (bad_peers.inc says why); a 1 MiB quarantine still catches use after free.
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:allocator_release_to_os_interval_ms=10"
-export ASAN_OPTIONS
 
 . "$srcdir/tests/daemon/lib.sh"
 . "$srcdir/tests/daemon/bad_peers.inc"
@@ -39,10 +35,7 @@ logged "garbage was refused with a reason" "bad request: version"
 logged "a TLS client on the plain port was told to use --tls" "start the daemon with --tls"
 stop ""
 
-if ! command -v openssl >/dev/null || ! make_certs "$work/pki" 2>"$work/certs.err"; then
-	echo "Bail out! cannot make test certificates: $(cat "$work/certs.err")"
-	exit 1
-fi
+certs_or_bail "$work/pki"
 log=$work/usbipd-tls.log tls_client="--tls --ca $work/pki/ca.pem" host4=localhost
 daemon_start "$log" "$usbipd" -t 0 -d --tls --cert "$work/pki/server.pem" --key "$work/pki/server.key"
 pid=$daemon_pid port=$daemon_port
