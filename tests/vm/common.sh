@@ -8,6 +8,29 @@ export VM_CACHE
 vm_log() { printf 'vm: %s\n' "$*" >&2; }
 vm_die() { printf 'vm: error: %s\n' "$*" >&2; exit 1; }
 
+# vm_random_disk FILE BYTES: a disk image of random data whose first 64 KiB
+# are zero, so that no partition table parser ever finds anything in it;
+# prints its sha256
+vm_random_disk() {
+    { head -c 65536 /dev/zero; head -c $(($2 - 65536)) /dev/urandom; } >"$1"
+    sha256sum "$1" | cut -d' ' -f1
+}
+
+# vm_work_dir PREFIX: a work directory in $work, removed on exit unless
+# $keep is 1, and QEMU ($qpid) and the hot-plug relay ($rpid) stopped then
+vm_work_dir() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    qpid='' rpid=''
+    trap vm_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+# shellcheck disable=SC2317 # called by the EXIT trap
+vm_cleanup() {
+    if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then kill "$qpid" 2>/dev/null || true; fi
+    if [ -n "$rpid" ] && kill -0 "$rpid" 2>/dev/null; then kill "$rpid" 2>/dev/null || true; fi
+    if [ "$keep" = 1 ]; then vm_log "work directory kept: $work"; else rm -rf "$work"; fi
+}
+
 vm_need() {
     local c
     for c in "$@"; do

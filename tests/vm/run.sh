@@ -75,24 +75,14 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 . "$VM_CACHE/env"
 command -v qemu-system-x86_64 >/dev/null || harness_fail "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vmtest.XXXXXX")
-qpid='' rpid=''
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-    if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then kill "$qpid" 2>/dev/null || true; fi
-    if [ -n "$rpid" ] && kill -0 "$rpid" 2>/dev/null; then kill "$rpid" 2>/dev/null || true; fi
-    if [ "$keep" = 1 ]; then vm_log "work directory kept: $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+vm_work_dir vmtest
 
 # ------------------------------------------------------------------ disk image
 # 16 MiB (VM_DISK_MIB) of random data; the first 64 KiB zeroed so that no partition table
 # parser ever finds anything in it.
 disk=$work/disk0.img
 disk_bytes=$((${VM_DISK_MIB:-16} * 1024 * 1024)) # VM_DISK_MIB: a bigger disk for benchmarks
-{ head -c 65536 /dev/zero; head -c $((disk_bytes - 65536)) /dev/urandom; } >"$disk"
-disk_sha=$(sha256sum "$disk" | cut -d' ' -f1)
+disk_sha=$(vm_random_disk "$disk" "$disk_bytes")
 disk_serial=VMTEST0001
 
 # Spare drives for the hot-plug cases (plugged with device_add while the
@@ -105,8 +95,7 @@ hp_drives="hpdisk1 hpdisk2 hpdisk3"
 hp_hub_port=5
 hp_env='' hp_qemu=()
 for d in $hp_drives; do
-    { head -c 65536 /dev/zero; head -c $((hp_bytes - 65536)) /dev/urandom; } >"$work/$d.img"
-    hp_env+="VMTEST_${d^^}_SHA256=$(sha256sum "$work/$d.img" | cut -d' ' -f1)"$'\n'
+    hp_env+="VMTEST_${d^^}_SHA256=$(vm_random_disk "$work/$d.img" "$hp_bytes")"$'\n'
     hp_qemu+=(-blockdev "driver=raw,node-name=$d,file.driver=file,file.filename=$work/$d.img")
 done
 # the QMP monitor (the relay's) and the guest's control channel: pipe

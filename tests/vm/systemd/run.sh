@@ -87,16 +87,7 @@ VM_SD_FETCHED=1 "$SD_DIR/mkrootfs.sh" || harness_fail "mkrootfs.sh failed (see s
 vm_need qemu-system-x86_64 cpio
 build_ms=$(ms_since "$t_start")
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vmtest-sd.XXXXXX")
-qpid='' rpid=''
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-    if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then kill "$qpid" 2>/dev/null || true; fi
-    if [ -n "$rpid" ] && kill -0 "$rpid" 2>/dev/null; then kill "$rpid" 2>/dev/null || true; fi
-    if [ "$keep" = 1 ]; then vm_log "work directory kept: $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+vm_work_dir vmtest-sd
 
 # ------------------------------------------------------------------ the installed tree
 # The payload's common part: root/ is copied onto the guest's / by the
@@ -200,8 +191,7 @@ for case in "${cases[@]}"; do
     # the emulated disk (as tests/vm/run.sh) and the spare hot-plug drives
     disk=$b/disk0.img
     disk_bytes=$((${VM_DISK_MIB:-16} * 1024 * 1024))
-    { head -c 65536 /dev/zero; head -c $((disk_bytes - 65536)) /dev/urandom; } >"$disk"
-    disk_sha=$(sha256sum "$disk" | cut -d' ' -f1)
+    disk_sha=$(vm_random_disk "$disk" "$disk_bytes")
     cat >"$b/p/payload/root/tests/data/env" <<EOF
 VMTEST_DISK_SHA256=$disk_sha
 VMTEST_DISK_BYTES=$disk_bytes
@@ -221,8 +211,7 @@ VMTEST_HPDISK_BYTES=$hp_bytes
 VMTEST_HP_HUB_PORT=$hp_hub_port
 EOF
         for d in $hp_drives; do
-            { head -c 65536 /dev/zero; head -c $((hp_bytes - 65536)) /dev/urandom; } >"$b/$d.img"
-            echo "VMTEST_${d^^}_SHA256=$(sha256sum "$b/$d.img" | cut -d' ' -f1)" >>"$b/p/payload/root/tests/data/env"
+            echo "VMTEST_${d^^}_SHA256=$(vm_random_disk "$b/$d.img" "$hp_bytes")" >>"$b/p/payload/root/tests/data/env"
             hp_qemu+=(-blockdev "driver=raw,node-name=$d,file.driver=file,file.filename=$b/$d.img")
         done
         hp_qemu+=(-device "usb-hub,bus=xhci.0,port=$hp_hub_port,id=hphub")
