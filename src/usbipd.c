@@ -17,6 +17,7 @@
 #include "kernel/vudc.h"
 #include "source/device_server.h"
 #include "source/host_source.h"
+#include "source/priv_source.h"
 #include "source/vudc_source.h"
 #include "util/log.h"
 
@@ -85,6 +86,18 @@ static void on_stop(struct usbip_daemon *d, void *arg)
 	u->binder = NULL;
 }
 
+/*
+ * The network process serves requests with a source that asks the
+ * privileged process, which has the real one (privsep_table's arg).
+ */
+static enum usbip_result on_network_start(struct usbip_daemon *d)
+{
+	const struct device_source *real = d->privsep->arg;
+
+	d->server.arg = priv_source_new(d->priv, real->kind);
+	return d->server.arg ? USBIP_OK : USBIP_E_FAILED;
+}
+
 /* usbip status: what is offered, what is exported and to whom. */
 static void on_status(struct usbip_daemon *d, struct json_writer *w, void *arg)
 {
@@ -112,6 +125,7 @@ int main(int argc, char **argv)
 			    .handle = device_server_handle },
 	};
 	static struct usbipd u;
+	struct privsep_table privsep = { priv_source_ops, priv_source_nops, NULL };
 	struct device_source *src;
 	enum usbip_result rc;
 	int exit_code;
@@ -135,11 +149,16 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		return USBIP_EXIT_FAILURE;
 	}
-	d.server.arg = src;
+	d.server.arg = src; /* for the status hook; the network process asks for it */
+	privsep.arg = src;
+	d.privsep = &privsep;
+	d.network_start = on_network_start;
 	d.hooks = (struct daemon_hooks){
 		.start = on_start, .stop = on_stop, .status = on_status, .arg = &u
 	};
 	rc = daemon_run(&d);
+	if (d.in_network)
+		device_source_free(d.server.arg);
 	device_source_free(src);
 	return usbip_exit_status(rc);
 }

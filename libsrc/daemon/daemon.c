@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <systemd/sd-daemon.h>
@@ -45,6 +46,13 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 		return 1;
 	case 'd':
 		usbip_log_set_debug(true);
+		return 1;
+	case DAEMON_OPT_USER:
+		if (!arg[0]) {
+			snprintf(err, err_len, "--user wants a user name");
+			return -1;
+		}
+		d->run_as = arg;
 		return 1;
 	case DAEMON_OPT_CONFIG:
 	case DAEMON_OPT_CHECK:
@@ -153,9 +161,23 @@ static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 	int sig = process_signalfd_read(w->fd);
 
 	if (sig == SIGCHLD) {
-		/* Relay processes that ended. */
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
+		pid_t pid;
+		int status;
+
+		/* Relay processes that ended, or the network process. */
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid != d->network_pid)
+				continue;
+			d->network_pid = 0;
+			log_err("the network process ended (%s %d): stopping",
+				WIFSIGNALED(status) ? "signal" : "exit status",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			daemon_stop(d, USBIP_E_FAILED);
+		}
+	} else if (d->in_network) {
+		/* The parent's to handle; it tells this one to stop. */
+		if (sig == SIGTERM || sig == SIGINT)
+			daemon_stop(d, USBIP_OK);
 	} else if (sig == SIGHUP) {
 		if (!d->hooks.reload) {
 			log_info("SIGHUP: nothing to read again");
@@ -184,7 +206,7 @@ static void write_status(struct json_writer *w, void *arg)
 		json_string(w, "config", d->config_file);
 	if (d->listens) {
 		json_uint(w, "port", d->listen_port);
-		json_bool(w, "tls", d->tls != NULL);
+		json_bool(w, "tls", d->use_tls);
 	}
 	if (d->hooks.status)
 		d->hooks.status(d, w, d->hooks.arg);
@@ -200,6 +222,91 @@ static bool options_ok(const struct usbip_daemon *d)
 		return false;
 	}
 	return true;
+}
+
+static void on_network_lost(void *arg)
+{
+	daemon_stop(arg, USBIP_E_FAILED);
+}
+
+/*
+ * Before the stop hook undoes the daemon's work, the network process ends,
+ * so that it asks for nothing more. Closing the channel first wakes it if
+ * it waits for an answer; one that does not end in a few seconds is killed.
+ */
+static void stop_network(struct usbip_daemon *d)
+{
+	int waited;
+
+	privsep_free(d->priv);
+	d->priv = NULL;
+	if (d->network_pid <= 0)
+		return;
+	kill(d->network_pid, SIGTERM);
+	for (waited = 0; waited < 5000; waited += 20) {
+		if (waitpid(d->network_pid, NULL, WNOHANG) == d->network_pid)
+			break;
+		poll(NULL, 0, 20);
+	}
+	if (waited >= 5000) {
+		log_warn("the network process did not stop: killing it");
+		kill(d->network_pid, SIGKILL);
+		waitpid(d->network_pid, NULL, 0);
+	}
+	d->network_pid = 0;
+}
+
+/*
+ * The network process of a separated daemon: serves requests as the
+ * unprivileged user on the sockets the parent opened, asking the parent
+ * (d->priv) for what needs root, until SIGTERM or the parent's end.
+ */
+static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds)
+{
+	struct ev_watch sig_watch;
+	struct op_server *server = NULL;
+	enum usbip_result rc = USBIP_E_FAILED;
+	int i;
+
+	d->in_network = true;
+	unsetenv("NOTIFY_SOCKET"); /* the parent speaks to systemd */
+	d->loop = ev_loop_new();
+	sig_watch = (struct ev_watch){
+		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = d
+	};
+	if (!d->loop || sig_watch.fd < 0 || ev_watch_add(d->loop, &sig_watch) != 0) {
+		log_err("cannot set up the event loop");
+		goto out;
+	}
+	d->server.admit = privsep_admit;
+	d->server.admit_arg = d->priv;
+	if (d->network_start && (rc = d->network_start(d)) != USBIP_OK)
+		goto out;
+	rc = USBIP_E_FAILED;
+	server = op_server_new(d->loop, &d->server);
+	if (!server)
+		goto out;
+	for (i = 0; i < nfds; i++) {
+		if (op_server_listen(server, fds[i]) != 0)
+			goto out;
+		fds[i] = -1;
+	}
+	d->result = USBIP_OK;
+	rc = ev_loop_run(d->loop) == 0 ? d->result : USBIP_E_FAILED;
+out:
+	op_server_free(server);
+	for (i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (sig_watch.fd >= 0)
+		close(sig_watch.fd);
+	ev_loop_free(d->loop);
+	d->loop = NULL;
+	usbip_tls_free(d->tls);
+	d->tls = NULL;
+	privsep_free(d->priv);
+	d->priv = NULL;
+	return rc;
 }
 
 enum usbip_result daemon_run(struct usbip_daemon *d)
@@ -242,11 +349,29 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 		pid_written = true;
 	}
 	/*
-	 * Everything that needs root is done (the sockets listen, the pid
-	 * file is written): from here on nothing a peer sends meets root.
+	 * Everything that needs root before serving is done (the sockets
+	 * listen, the pid file is written): from here on nothing a peer sends
+	 * meets root. Either the network part goes to a child of its own, or
+	 * the whole daemon becomes the user.
 	 */
-	if (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0)
+	if (d->privsep) {
+		pid_t pid = privsep_split(d->name, d->run_as ? d->run_as : privdrop_default_user(),
+					  &d->priv);
+
+		if (pid < 0)
+			goto out;
+		if (pid == 0)
+			return run_network(d, fds, nfds);
+		d->network_pid = pid;
+		/* The parent reads from no peer: no listening socket, no TLS context. */
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		nfds = 0;
+		usbip_tls_free(d->tls);
+		d->tls = NULL;
+	} else if (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0) {
 		goto out;
+	}
 	d->loop = ev_loop_new();
 	sig_watch = (struct ev_watch){
 		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = d
@@ -260,6 +385,9 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	 * requests to); connections wait in the listening sockets' backlog.
 	 */
 	d->result = USBIP_OK;
+	if (d->priv &&
+	    privsep_serve(d->priv, d->loop, d->privsep, d->name, on_network_lost, d) != 0)
+		goto out;
 	if (d->hooks.start) {
 		rc = d->hooks.start(d, d->loop, d->hooks.arg);
 		if (rc != USBIP_OK)
@@ -270,7 +398,7 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	if (d->status_name)
 		status = status_listen(d->loop, d->status_name, write_status, d);
 	rc = USBIP_E_FAILED;
-	if (d->listens) {
+	if (d->listens && !d->priv) {
 		server = op_server_new(d->loop, &d->server);
 		if (!server)
 			goto out;
@@ -286,6 +414,7 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	rc = ev_loop_run(d->loop) == 0 ? d->result : USBIP_E_FAILED;
 out:
 	status_close(status);
+	stop_network(d);
 	if (started && d->hooks.stop)
 		d->hooks.stop(d, d->hooks.arg);
 	op_server_free(server);

@@ -15,9 +15,11 @@
 
 #include "daemon/ev.h"
 #include "daemon/op_server.h"
+#include "daemon/privsep.h"
 #include "net/tcp.h"
 #include "net/tls.h"
 #include "util/json.h"
+#include "util/privdrop.h"
 #include "util/result.h"
 
 struct usbip_daemon;
@@ -50,12 +52,30 @@ struct usbip_daemon {
 	const char *address, *port;   /* -a, -t */
 	const char *pid_file;	      /* -P */
 	const char *config_file;      /* --config */
-	const char *run_as;	      /* started as root: become this user before serving */
+	const char *run_as;	      /* started as root: who reads from peers (--user) */
 	bool daemonize, use_tls;      /* -D, --tls */
 	struct usbip_tls_options tls_options;
 	struct op_server_config server; /* the caller fills name, requests, handle, arg */
 	struct daemon_hooks hooks;
+	/*
+	 * Privilege separation (usbipd, usbipa; daemon/privsep.h): what the
+	 * network process may ask of the privileged one. With it, the runner
+	 * splits the daemon once it listens: the request server runs in a
+	 * child as run_as (default: the system user) inside an empty root,
+	 * and the hooks, the status socket and the signals stay in the
+	 * parent, which serves the child's requests with these handlers.
+	 * Without it, a daemon with run_as just becomes that user.
+	 */
+	const struct privsep_table *privsep;
+	/*
+	 * In the network process, before it serves: sets server.arg to what
+	 * asks the parent over d->priv instead of doing the work itself.
+	 */
+	enum usbip_result (*network_start)(struct usbip_daemon *d);
 	/* Set by the runner while it runs. */
+	struct privsep *priv; /* with privsep: the channel, in both processes */
+	pid_t network_pid;    /* in the parent: the network process */
+	bool in_network;      /* this is the network process */
 	struct ev_loop *loop;
 	struct usbip_tls *tls; /* the server context when listening with --tls */
 	uint16_t listen_port;
@@ -72,7 +92,8 @@ struct usbip_daemon {
 		{ "daemon", no_argument, NULL, 'D' }, { "pid", optional_argument, NULL, 'P' },     \
 		{ "debug", no_argument, NULL, 'd' },                                               \
 		{ "config", required_argument, NULL, DAEMON_OPT_CONFIG },                          \
-		{ "check", no_argument, NULL, DAEMON_OPT_CHECK }, USBIP_TLS_LONG_OPTIONS
+		{ "check", no_argument, NULL, DAEMON_OPT_CHECK },                                  \
+		{ "user", required_argument, NULL, DAEMON_OPT_USER }, USBIP_TLS_LONG_OPTIONS
 #define USBIP_DAEMON_OPTIONS_HELP                                                                  \
 	"  -4, --ipv4            listen on IPv4 only\n"                                            \
 	"  -6, --ipv6            listen on IPv6 only\n"                                            \
@@ -84,11 +105,13 @@ struct usbip_daemon {
 	"  -d, --debug           print debugging messages\n"                                       \
 	"      --config FILE     read the daemon's section of FILE (usbip.conf(5)) first;\n"       \
 	"                        the command line overrides it\n"                                  \
-	"      --check           check the configuration, say what is wrong, and "                 \
-	"exit\n" USBIP_TLS_OPTIONS_HELP
+	"      --check           check the configuration, say what is wrong, and exit\n"           \
+	"      --user USER       started as root, read from peers as USER "                        \
+	"(default: " PRIVDROP_USER ",\n"                                                           \
+	"                        or nobody where there is no such user)\n" USBIP_TLS_OPTIONS_HELP
 
-/* Option codes of --config and --check, past any character and the TLS ones. */
-enum { DAEMON_OPT_CONFIG = 0x1100, DAEMON_OPT_CHECK };
+/* Option codes of --config, --check and --user, past any character and the TLS ones. */
+enum { DAEMON_OPT_CONFIG = 0x1100, DAEMON_OPT_CHECK, DAEMON_OPT_USER };
 
 /* What daemon_parse_args found. */
 enum daemon_args {

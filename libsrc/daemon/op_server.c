@@ -310,6 +310,7 @@ static void add_session(struct op_server *server, struct usbip_conn *conn)
 static void listener_event(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
 	struct op_listener *l = w->data;
+	const struct op_server_config *c = &l->server->config;
 	int i;
 
 	for (i = 0; i < ACCEPT_BURST; i++) {
@@ -317,7 +318,8 @@ static void listener_event(struct ev_loop *loop, struct ev_watch *w, short reven
 
 		if (!conn)
 			return;
-		if (!usbip_tcp_wrappers_allow(conn->fd, l->server->config.name)) {
+		if (!(c->admit ? c->admit(conn->fd, c->admit_arg)
+			       : usbip_tcp_wrappers_allow(conn->fd, c->name))) {
 			log_warn("%s: refused by TCP wrappers (hosts.allow/hosts.deny)",
 				 conn->peer);
 			usbip_conn_close(conn);

@@ -38,8 +38,15 @@ struct op_server_config {
 	void (*handle)(struct op_session *session, const struct op_request *req, void *arg);
 	void *arg;
 	struct usbip_tls *tls; /* TLS on every connection, or NULL */
-	int max_sessions;      /* 0: a default of 256 */
-	int timeout_ms;	       /* per connection; 0: USBIP_IO_TIMEOUT_MS */
+	/*
+	 * Whether a new peer may go on (hosts.allow/hosts.deny): NULL for
+	 * the TCP wrappers' own check here, or one made elsewhere (by the
+	 * privileged process, which can read those files).
+	 */
+	bool (*admit)(int fd, void *admit_arg);
+	void *admit_arg;
+	int max_sessions; /* 0: a default of 256 */
+	int timeout_ms;	  /* per connection; 0: USBIP_IO_TIMEOUT_MS */
 };
 
 struct op_server *op_server_new(struct ev_loop *loop, const struct op_server_config *config);

@@ -16,6 +16,7 @@
 #include "util/log.h"
 
 static int ready_fd = -1;
+static int pidfile_fd = -1; /* holds the lock */
 
 int process_daemonize(void)
 {
@@ -89,7 +90,17 @@ int process_pidfile_write(const char *path)
 		close(fd);
 		return -1;
 	}
-	return 0; /* fd stays open to hold the lock */
+	pidfile_fd = fd; /* stays open to hold the lock */
+	return 0;
+}
+
+void process_forget_parent(void)
+{
+	if (pidfile_fd >= 0)
+		close(pidfile_fd);
+	if (ready_fd >= 0)
+		close(ready_fd);
+	pidfile_fd = ready_fd = -1;
 }
 
 void process_pidfile_remove(const char *path)

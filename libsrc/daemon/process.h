@@ -16,6 +16,13 @@ int process_pidfile_write(const char *path);
 void process_pidfile_remove(const char *path);
 
 /*
+ * In a child that is not the daemon (the network process of privilege
+ * separation): lets go of the pid file's lock and of -D's readiness pipe,
+ * which are its parent's to hold and to write.
+ */
+void process_forget_parent(void);
+
+/*
  * Blocks SIGTERM, SIGINT, SIGHUP and SIGCHLD and returns a signalfd that
  * reports them, so the event loop handles signals like any other input.
  * SIGPIPE is ignored: a peer that goes away is an error return, not a death.

@@ -95,6 +95,12 @@ static struct device_session *session_of(struct device_source *src, const char *
 
 void device_source_note(struct device_source *src, const char *busid, const struct usbip_conn *conn)
 {
+	device_source_note_peer(src, busid, conn->peer, usbip_tls_datapath(conn));
+}
+
+void device_source_note_peer(struct device_source *src, const char *busid, const char *peer,
+			     const char *datapath)
+{
 	struct device_session *sess = session_of(src, busid);
 
 	if (!sess) {
@@ -104,9 +110,9 @@ void device_source_note(struct device_source *src, const char *busid, const stru
 		snprintf(sess->busid, sizeof(sess->busid), "%s", busid);
 		TAILQ_INSERT_TAIL(&src->sessions, sess, entry);
 	}
-	snprintf(sess->peer, sizeof(sess->peer), "%s", conn->peer);
+	snprintf(sess->peer, sizeof(sess->peer), "%s", peer);
 	sess->since = (long long)time(NULL);
-	sess->datapath = usbip_tls_datapath(conn);
+	sess->datapath = datapath;
 	sess->transport = sess->datapath ? "tls" : "tcp";
 }
 

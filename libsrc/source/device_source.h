@@ -97,6 +97,9 @@ void device_source_init(struct device_source *src, const struct device_source_op
 /* Notes who gets busid over conn (before hand_over, which takes conn). */
 void device_source_note(struct device_source *src, const char *busid,
 			const struct usbip_conn *conn);
+/* The same from what is known of it: datapath "ktls", "relay" or NULL (plain TCP), static. */
+void device_source_note_peer(struct device_source *src, const char *busid, const char *peer,
+			     const char *datapath);
 
 /*
  * Writes "devices": what the source offers, each with its status and, if

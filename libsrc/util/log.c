@@ -16,8 +16,9 @@ void usbip_log_init(const char *ident, bool use_syslog)
 {
 	log_ident = ident;
 	log_to_syslog = use_syslog;
+	/* Connected now, so that a process that later has an empty root still logs. */
 	if (use_syslog)
-		openlog(ident, LOG_PID, LOG_DAEMON);
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 void usbip_log_set_debug(bool on)

@@ -17,10 +17,20 @@ const char *privdrop_default_user(void)
 
 int privdrop_to(const char *user)
 {
+	return privdrop_jail(user, NULL);
+}
+
+int privdrop_jail(const char *user, const char *root)
+{
 	struct passwd *pw = getpwnam(user);
 
 	if (!pw) {
 		log_err("no user '%s' to run as", user);
+		return -1;
+	}
+	/* While still root: chroot needs CAP_SYS_CHROOT, and the user was looked up. */
+	if (root && (chroot(root) != 0 || chdir("/") != 0)) {
+		log_err("cannot make %s the root: %s", root, strerror(errno));
 		return -1;
 	}
 	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
@@ -36,6 +46,9 @@ int privdrop_to(const char *user)
 		log_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
 	}
-	log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+	if (root)
+		log_info("running as %s (uid %u) in %s", user, (unsigned)pw->pw_uid, root);
+	else
+		log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
 	return 0;
 }

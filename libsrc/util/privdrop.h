@@ -15,4 +15,10 @@ const char *privdrop_default_user(void);
  */
 int privdrop_to(const char *user);
 
+/*
+ * The same, inside root (chroot and chdir to it first) when root is not
+ * NULL: a process that should reach no file after its start.
+ */
+int privdrop_jail(const char *user, const char *root);
+
 #endif

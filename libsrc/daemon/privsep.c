@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include "daemon/privsep.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/process.h"
+#include "net/tcp_wrappers.h"
+#include "util/log.h"
+#include "util/privdrop.h"
+
+/* The network process's root: made by the parent, root's own, empty. */
+#define PRIVSEP_RUN_DIR	   RUNSTATEDIR "/usbip"
+#define PRIVSEP_EMPTY_ROOT PRIVSEP_RUN_DIR "/empty"
+
+/*
+ * How long the child waits for an answer. The parent answers at once but
+ * for sysfs writes, which the kernel finishes in milliseconds; a parent
+ * that takes this long is stuck, and the child gives up on that request.
+ */
+#define PRIVSEP_CALL_TIMEOUT_MS 30000
+
+/* The runner's own requests. */
+enum { PRIVSEP_ADMIT = 1 };
+
+/* A reply's flags. */
+#define PRIVSEP_REFUSED 1u
+
+struct privsep_header {
+	uint16_t type;
+	uint16_t flags;
+	uint32_t len; /* of what follows */
+};
+
+struct privsep {
+	int fd;
+	pid_t peer; /* in the parent: the child */
+	const char *name;
+	const struct privsep_table *table;
+	struct ev_loop *loop; /* in the parent, while it serves */
+	struct ev_watch watch;
+	void (*on_lost)(void *arg);
+	void *lost_arg;
+	/* Requests are read into this, replies written from that: C structs, aligned. */
+	_Alignas(max_align_t) uint8_t request[PRIVSEP_MAX_MESSAGE];
+	_Alignas(max_align_t) uint8_t reply[PRIVSEP_MAX_MESSAGE];
+};
+
+/* The empty root, made if missing; -1 (logged) if it is anything but empty and root's. */
+static int empty_root(void)
+{
+	struct stat st;
+	struct dirent *e;
+	DIR *dir;
+	int entries = 0;
+
+	if ((mkdir(PRIVSEP_RUN_DIR, 0700) != 0 && errno != EEXIST) ||
+	    (mkdir(PRIVSEP_EMPTY_ROOT, 0755) != 0 && errno != EEXIST)) {
+		log_err("cannot make %s: %s", PRIVSEP_EMPTY_ROOT, strerror(errno));
+		return -1;
+	}
+	if (lstat(PRIVSEP_EMPTY_ROOT, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022)) {
+		log_err("%s must be a directory of root's that only root can write",
+			PRIVSEP_EMPTY_ROOT);
+		return -1;
+	}
+	dir = opendir(PRIVSEP_EMPTY_ROOT);
+	if (!dir) {
+		log_err("cannot read %s: %s", PRIVSEP_EMPTY_ROOT, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(dir)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			entries++;
+	closedir(dir);
+	if (entries) {
+		log_err("%s is not empty: the network process would see what is in it",
+			PRIVSEP_EMPTY_ROOT);
+		return -1;
+	}
+	return 0;
+}
+
+static struct privsep *channel_new(int fd, const char *name)
+{
+	struct privsep *chan = calloc(1, sizeof(*chan));
+
+	if (!chan) {
+		log_err("out of memory");
+		close(fd);
+		return NULL;
+	}
+	chan->fd = fd;
+	chan->name = name;
+	return chan;
+}
+
+pid_t privsep_split(const char *name, const char *user, struct privsep **chan)
+{
+	bool root = geteuid() == 0;
+	pid_t parent = getpid(), pid;
+	int sv[2];
+
+	*chan = NULL;
+	if (root && empty_root() != 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		log_err("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	/* What the child can no longer read once its root is empty. */
+	tzset();
+	pid = fork();
+	if (pid < 0) {
+		log_err("fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		close(sv[1]);
+		*chan = channel_new(sv[0], name);
+		if (!*chan) {
+			kill(pid, SIGKILL);
+			return -1;
+		}
+		(*chan)->peer = pid;
+		return pid;
+	}
+	close(sv[0]);
+	/* Dies with the parent, which may have gone before this was set. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+		_exit(1);
+	process_forget_parent();
+	if (root && privdrop_jail(user, PRIVSEP_EMPTY_ROOT) != 0)
+		_exit(1);
+	if (!root)
+		log_info("not started as root: the network process keeps uid %u",
+			 (unsigned)getuid());
+	*chan = channel_new(sv[1], name);
+	if (!*chan)
+		_exit(1);
+	return 0;
+}
+
+static ssize_t send_message(int fd, uint16_t type, uint16_t flags, const void *body, size_t len,
+			    int pass_fd, int send_flags)
+{
+	struct privsep_header hdr = { .type = type, .flags = flags, .len = (uint32_t)len };
+	struct iovec iov[2] = { { &hdr, sizeof(hdr) }, { (void *)body, len } };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	ssize_t n;
+
+	if (pass_fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL | send_flags);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)(sizeof(hdr) + len) ? n : -1;
+}
+
+/*
+ * Reads one message: its header and up to max bytes of body into body, and
+ * the descriptors that came with it (at most one is kept in *fd; any
+ * more are closed and counted in *extra). Returns the body's length, 0 with
+ * *eof at the end, -1 with errno (EAGAIN) or EMSGSIZE for a message that
+ * did not fit, or EBADMSG for one without a whole header.
+ */
+static ssize_t recv_message(int fd, struct privsep_header *hdr, void *body, size_t max, int *passed,
+			    int *extra, bool *eof)
+{
+	struct iovec iov[2] = { { hdr, sizeof(*hdr) }, { body, max } };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} control;
+	struct msghdr msg = { .msg_iov = iov,
+			      .msg_iovlen = 2,
+			      .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*passed = -1;
+	*extra = 0;
+	*eof = false;
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		size_t i, count;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < count; i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*passed < 0) {
+				*passed = got;
+			} else {
+				close(got);
+				(*extra)++;
+			}
+		}
+	}
+	if (n == 0) {
+		*eof = true;
+		return 0;
+	}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if ((size_t)n < sizeof(*hdr) || hdr->len != (size_t)n - sizeof(*hdr)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return n - (ssize_t)sizeof(*hdr);
+}
+
+ssize_t privsep_call(struct privsep *chan, uint16_t type, const void *request, size_t len, int fd,
+		     void *reply, size_t reply_max)
+{
+	struct privsep_header hdr;
+	struct pollfd pfd = { .fd = chan->fd, .events = POLLIN };
+	int passed, extra, ready;
+	bool eof;
+	ssize_t n;
+
+	if (len > PRIVSEP_MAX_MESSAGE || send_message(chan->fd, type, 0, request, len, fd, 0) < 0) {
+		log_err("cannot ask the privileged process: %s", strerror(errno));
+		return -1;
+	}
+	do
+		ready = poll(&pfd, 1, PRIVSEP_CALL_TIMEOUT_MS);
+	while (ready < 0 && errno == EINTR);
+	if (ready <= 0) {
+		log_err("the privileged process did not answer");
+		return -1;
+	}
+	n = recv_message(chan->fd, &hdr, reply, reply_max, &passed, &extra, &eof);
+	if (passed >= 0)
+		close(passed); /* the parent sends none */
+	if (eof || n < 0 || hdr.type != type) {
+		log_err("no answer from the privileged process%s", eof ? ": it is gone" : "");
+		return -1;
+	}
+	return hdr.flags & PRIVSEP_REFUSED ? -1 : n;
+}
+
+bool privsep_admit(int fd, void *chan)
+{
+	uint8_t allowed = 0;
+
+	return privsep_call(chan, PRIVSEP_ADMIT, NULL, 0, fd, &allowed, sizeof(allowed)) ==
+		       (ssize_t)sizeof(allowed) &&
+	       allowed == 1;
+}
+
+static const struct privsep_op *find_op(const struct privsep_table *table, uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < table->count; i++)
+		if (table->ops[i].type == type)
+			return &table->ops[i];
+	return NULL;
+}
+
+/* A child that breaks the rules is stopped: it is broken or not ours any more. */
+static void lose_child(struct privsep *chan, const char *why)
+{
+	if (why) {
+		log_err("the network process %s: stopping it", why);
+		kill(chan->peer, SIGKILL);
+	} else {
+		log_err("the network process hung up");
+	}
+	if (chan->loop)
+		ev_watch_remove(chan->loop, &chan->watch);
+	chan->loop = NULL;
+	if (chan->on_lost)
+		chan->on_lost(chan->lost_arg);
+}
+
+/* One request from the child: checked against the table, handled, answered. */
+static void serve_one(struct privsep *chan)
+{
+	struct privsep_header hdr;
+	const struct privsep_op *op;
+	char why[128];
+	int fd, extra;
+	bool eof;
+	ssize_t n, out;
+
+	n = recv_message(chan->fd, &hdr, chan->request, sizeof(chan->request), &fd, &extra, &eof);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (eof) {
+		if (fd >= 0)
+			close(fd);
+		lose_child(chan, NULL);
+		return;
+	}
+	if (n < 0) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(why, sizeof(why), "sent a message that does not fit (%s)",
+			 strerror(errno));
+		lose_child(chan, why);
+		return;
+	}
+	if (hdr.type == PRIVSEP_ADMIT && n == 0 && fd >= 0 && !extra) {
+		uint8_t allowed = usbip_tcp_wrappers_allow(fd, chan->name) ? 1 : 0;
+
+		close(fd);
+		if (send_message(chan->fd, hdr.type, 0, &allowed, 1, -1, MSG_DONTWAIT) < 0)
+			lose_child(chan, "does not take its answer");
+		return;
+	}
+	op = find_op(chan->table, hdr.type);
+	if (!op || (size_t)n != op->request_size || (fd >= 0) != op->with_fd || extra) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(why, sizeof(why), "sent a malformed request (type %u, %zd bytes, %s)",
+			 hdr.type, n, fd >= 0 ? "with a descriptor" : "no descriptor");
+		lose_child(chan, why);
+		return;
+	}
+	out = op->handle(chan->table->arg, chan->request, fd, chan->reply);
+	if (out < 0 || (size_t)out > op->reply_max) {
+		snprintf(why, sizeof(why), "asked %s with fields no sound request has", op->name);
+		lose_child(chan, why);
+		return;
+	}
+	if (send_message(chan->fd, hdr.type, 0, chan->reply, (size_t)out, -1, MSG_DONTWAIT) < 0)
+		lose_child(chan, "does not take its answer");
+}
+
+static void on_request(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	serve_one(w->data);
+}
+
+int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privsep_table *table,
+		  const char *daemon_name, void (*on_lost)(void *arg), void *lost_arg)
+{
+	chan->table = table;
+	chan->name = daemon_name;
+	chan->on_lost = on_lost;
+	chan->lost_arg = lost_arg;
+	chan->watch = (struct ev_watch){
+		.fd = chan->fd, .events = POLLIN, .cb = on_request, .data = chan
+	};
+	if (ev_watch_add(loop, &chan->watch) != 0)
+		return -1;
+	chan->loop = loop;
+	return 0;
+}
+
+void privsep_free(struct privsep *chan)
+{
+	if (!chan)
+		return;
+	if (chan->loop)
+		ev_watch_remove(chan->loop, &chan->watch);
+	close(chan->fd);
+	free(chan);
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Privilege separation, in the OpenBSD daemons' manner: a daemon that faces
+ * the network splits in two after it listens. The child reads from peers
+ * (accepting, TLS handshakes, OP requests) as an unprivileged user with no
+ * capabilities, PR_SET_NO_NEW_PRIVS and an empty directory for its root.
+ * The parent stays root, reads from nobody but the child, and does only
+ * what needs root: the sysfs writes (usbip_sockfd, vhci-hcd's attach) and
+ * the reads the child's empty root cannot reach.
+ *
+ * The child asks; the parent answers. Each daemon gives a table of what may
+ * be asked: a type, the exact size of its request (a fixed C struct, as
+ * both ends are the same program), whether a descriptor comes with it
+ * (SCM_RIGHTS: the connection's socket), and the largest reply. The parent
+ * checks every message against that table before a handler sees it and
+ * stops the child at the first that does not fit: a child that sends one is
+ * broken or taken over. Handlers check the fields they use (strings
+ * terminated, busids well formed) as they would a peer's.
+ */
+#ifndef USBIP_DAEMON_PRIVSEP_H
+#define USBIP_DAEMON_PRIVSEP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "daemon/ev.h"
+
+/* The largest request or reply, past its header. */
+#define PRIVSEP_MAX_MESSAGE (64u * 1024)
+
+/* What a handler may use of a request's strings: -1 if not terminated in size. */
+#define PRIVSEP_STRING_OK(field) (memchr((field), '\0', sizeof(field)) != NULL)
+
+struct privsep_op {
+	uint16_t type; /* the daemon's from PRIVSEP_TYPE_DAEMON up */
+	const char *name;
+	size_t request_size;
+	bool with_fd;
+	size_t reply_max;
+	/*
+	 * In the privileged process, with a request of exactly request_size
+	 * bytes and, with with_fd, the descriptor (the handler's to close).
+	 * Writes the reply and returns its length (at most reply_max), or -1
+	 * when the request is wrong in a way a sound child never makes: the
+	 * child is then stopped.
+	 */
+	ssize_t (*handle)(void *arg, const void *request, int fd, void *reply);
+};
+
+/* Types below this are the runner's own (the TCP wrappers' check). */
+#define PRIVSEP_TYPE_DAEMON 0x100
+
+struct privsep_table {
+	const struct privsep_op *ops;
+	size_t count;
+	void *arg; /* for the handlers */
+};
+
+/* One end of the channel. */
+struct privsep;
+
+/*
+ * Splits the process: returns the child's pid in the parent and 0 in the
+ * child, each with its end of the channel in *chan; -1 (logged) if it cannot.
+ * The child, when the process is root, has become user inside an empty
+ * root before this returns (a directory the parent makes, root's own
+ * and empty); it dies with its parent.
+ */
+pid_t privsep_split(const char *name, const char *user, struct privsep **chan);
+
+/*
+ * In the child: asks the parent and waits for its answer (the child does
+ * nothing else meanwhile, as it did nothing else when it wrote to sysfs
+ * itself). fd is sent with the request if >= 0 (and stays the caller's).
+ * Returns the reply's length, or -1 (logged) if the parent refused or is
+ * gone.
+ */
+ssize_t privsep_call(struct privsep *chan, uint16_t type, const void *request, size_t len, int fd,
+		     void *reply, size_t reply_max);
+
+/*
+ * In the parent: serves the child's requests on loop with table's
+ * handlers and, for the runner's own types, its own. on_lost runs when the
+ * child hangs up or breaks the rules (it has been told to stop by then).
+ */
+int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privsep_table *table,
+		  const char *daemon_name, void (*on_lost)(void *arg), void *lost_arg);
+
+/* In the child: whether the parent lets this peer in (hosts.allow/deny). */
+bool privsep_admit(int fd, void *chan);
+
+void privsep_free(struct privsep *chan);
+
+#endif
