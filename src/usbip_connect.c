@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agent/export_agent.h"
+#include "agent/export_dialer.h"
 #include "daemon/daemon.h"
 #include "kernel/vudc.h"
 #include "source/device_export.h"
@@ -31,7 +32,8 @@ struct connect_args {
 	unsigned nremotes;
 	struct usbip_selector selector;
 	const char *pid_file;
-	long wait_s; /* --timeout: how long to keep trying */
+	const char *user; /* --persist as root: who talks to usbipa */
+	long wait_s;	  /* --timeout: how long to keep trying */
 	bool persist, daemonize, gadget;
 };
 
@@ -71,7 +73,11 @@ static void usage(FILE *out)
 		"                          those plugged in later too, again when a connection\n"
 		"                          drops; SIGTERM withdraws them and gives them back\n"
 		"  -D, --daemon            with --persist: run in the background, log to syslog\n"
-		"  -P, --pid FILE          with --persist: write a pid file\n\n"
+		"  -P, --pid FILE          with --persist: write a pid file\n"
+		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
+		"                          (default usbip, or nobody where there is none); only\n"
+		"                          binding and handing the socket to usbip-host stay "
+		"root\n\n"
 		"Exit status: 0 exported (or, with --persist, ended cleanly), 1 failed,\n"
 		"2 bad arguments, 4 HOST unreachable until the timeout, 5 HOST refused.\n",
 		DEFAULT_WAIT_S);
@@ -224,13 +230,23 @@ static int connect_persist(const struct connect_args *a)
 						.tls = usbip_opts.tls,
 						.gadgets = a->gadget,
 						.attempt_timeout_ms = ATTEMPT_TIMEOUT_MS } };
+	/*
+	 * The agent stays root (udev, binding, usbip_sockfd); the exchanges
+	 * with usbipa are made by the unprivileged network process.
+	 */
+	struct privsep_table dialer_ops = { export_dialer_ops, export_dialer_nops, usbip_opts.tls };
 	struct usbip_daemon d = {
 		.name = "usbip",
 		.daemonize = a->daemonize,
 		.pid_file = a->pid_file,
+		.run_as = a->user,
+		.network_serves = &dialer_ops,
 		.hooks = { .start = agent_start, .stop = agent_stop, .arg = &ca },
 	};
+	struct export_dialer dialer;
 
+	export_dialer_init(&dialer, &d.priv);
+	ca.config.dialer = &dialer.dialer;
 	memcpy(ca.config.remotes, a->remotes, sizeof(ca.config.remotes));
 	if (!a->gadget && !usbip_host_driver_loaded())
 		return USBIP_EXIT_FAILURE;
@@ -248,6 +264,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{ "persist", no_argument, NULL, 'p' },
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "pid", required_argument, NULL, 'P' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -288,6 +305,9 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		case 'P':
 			a->pid_file = optarg;
 			break;
+		case 'u':
+			a->user = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
@@ -300,8 +320,8 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 					 "give -r HOST and a device (-b BUSID or -i VID:PID)");
 	if (optind < argc)
 		return usbip_usage_error("connect", "unexpected argument '%s'", argv[optind]);
-	if ((a->daemonize || a->pid_file) && !a->persist)
-		return usbip_usage_error("connect", "-D and --pid go with --persist");
+	if ((a->daemonize || a->pid_file || a->user) && !a->persist)
+		return usbip_usage_error("connect", "-D, --pid and --user go with --persist");
 	return -1;
 }
 

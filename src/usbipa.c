@@ -67,9 +67,10 @@ static void describe_peer(struct usbip_conn *conn, struct usbipa_peer *peer)
 /* An export status from the privileged process; refused if it cannot say. */
 static uint32_t ask_status(struct usbipa *d, uint16_t type, const void *req, size_t len)
 {
-	struct usbipa_status_reply rep;
+	struct usbipa_status_reply rep = { 0 };
 
-	if (privsep_call(d->priv, type, req, len, -1, &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+	if (privsep_call(d->priv, type, req, len, -1, &rep, sizeof(rep), NULL) !=
+	    (ssize_t)sizeof(rep))
 		return USBIP_EXPORT_ST_NOT_ACCEPTED;
 	return rep.status;
 }
@@ -120,7 +121,7 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	fd = usbip_conn_kernel_fd(conn);
 	if (fd >= 0)
 		privsep_call(d->priv, USBIPA_ATTACH, &attach, sizeof(attach), fd, &port,
-			     sizeof(port));
+			     sizeof(port), NULL);
 	if (port.port < 0)
 		log_err("%s: %s was accepted but not attached", conn->peer, attach.udev.busid);
 	usbip_conn_close(conn);

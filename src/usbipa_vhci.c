@@ -185,7 +185,7 @@ static void replace_stale_import(struct usbipa_vhci *v, const struct usbip_vhci 
 	}
 }
 
-static ssize_t serve_accept(void *arg, const void *request, int fd, void *reply)
+static ssize_t serve_accept(void *arg, const void *request, int fd, void *reply, int *reply_fd)
 {
 	const struct usbipa_accept_request *req = request;
 	struct usbipa_status_reply *rep = reply;
@@ -214,7 +214,7 @@ static ssize_t serve_accept(void *arg, const void *request, int fd, void *reply)
 	return sizeof(*rep);
 }
 
-static ssize_t serve_attach(void *arg, const void *request, int fd, void *reply)
+static ssize_t serve_attach(void *arg, const void *request, int fd, void *reply, int *reply_fd)
 {
 	const struct usbipa_attach_request *req = request;
 	const struct usbip_usb_device *udev = &req->udev;
@@ -257,7 +257,7 @@ static ssize_t serve_attach(void *arg, const void *request, int fd, void *reply)
 	return sizeof(*rep);
 }
 
-static ssize_t serve_unexport(void *arg, const void *request, int fd, void *reply)
+static ssize_t serve_unexport(void *arg, const void *request, int fd, void *reply, int *reply_fd)
 {
 	const struct usbipa_unexport_request *req = request;
 	struct usbipa_status_reply *rep = reply;

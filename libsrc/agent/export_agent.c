@@ -55,7 +55,8 @@ static struct device_export_target target(const struct export_agent *a, unsigned
 	return (struct device_export_target){ .host = a->config.remotes[remote],
 					      .port = a->config.port,
 					      .tls = a->config.tls,
-					      .timeout_ms = a->config.attempt_timeout_ms };
+					      .timeout_ms = a->config.attempt_timeout_ms,
+					      .dialer = a->config.dialer };
 }
 
 static void timer_set(struct agent_device *d, long long delay_ms)

@@ -17,6 +17,7 @@
 #include "daemon/ev.h"
 #include "daemon/selector.h"
 #include "net/tls.h"
+#include "source/device_export.h"
 #include "util/json.h"
 
 #define AGENT_MAX_REMOTES   8
@@ -30,6 +31,7 @@ struct export_agent_config {
 	struct usbip_tls *tls; /* client context, or NULL */
 	bool gadgets;	       /* usbip-vudc gadgets instead of usbip-host devices */
 	int attempt_timeout_ms;
+	const struct device_export_dialer *dialer; /* NULL: dial from this process */
 };
 
 struct export_agent;

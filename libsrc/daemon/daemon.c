@@ -283,8 +283,10 @@ static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds)
 	if (d->network_start && (rc = d->network_start(d)) != USBIP_OK)
 		goto out;
 	rc = USBIP_E_FAILED;
-	server = op_server_new(d->loop, &d->server);
-	if (!server)
+	if (d->network_serves &&
+	    privsep_serve(d->priv, d->loop, d->network_serves, d->name, on_network_lost, d) != 0)
+		goto out;
+	if (d->listens && !(server = op_server_new(d->loop, &d->server)))
 		goto out;
 	for (i = 0; i < nfds; i++) {
 		if (op_server_listen(server, fds[i]) != 0)
@@ -354,9 +356,9 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	 * meets root. Either the network part goes to a child of its own, or
 	 * the whole daemon becomes the user.
 	 */
-	if (d->privsep) {
+	if (d->privsep || d->network_serves) {
 		pid_t pid = privsep_split(d->name, d->run_as ? d->run_as : privdrop_default_user(),
-					  &d->priv);
+					  d->listens, &d->priv);
 
 		if (pid < 0)
 			goto out;

@@ -68,6 +68,13 @@ struct usbip_daemon {
 	 */
 	const struct privsep_table *privsep;
 	/*
+	 * The other way round (connect --persist, usbip agent: the daemon
+	 * dials out): what the parent may ask of the network process, which
+	 * serves these requests as run_as (not in an empty root: it resolves
+	 * names) while the hooks run in the parent and ask over d->priv.
+	 */
+	const struct privsep_table *network_serves;
+	/*
 	 * In the network process, before it serves: sets server.arg to what
 	 * asks the parent over d->priv instead of doing the work itself.
 	 */

@@ -49,7 +49,9 @@ struct privsep {
 	pid_t peer; /* in the parent: the child */
 	const char *name;
 	const struct privsep_table *table;
-	struct ev_loop *loop; /* in the parent, while it serves */
+	bool is_parent;
+	int timeout_ms;	      /* of privsep_call */
+	struct ev_loop *loop; /* while it serves */
 	struct ev_watch watch;
 	void (*on_lost)(void *arg);
 	void *lost_arg;
@@ -105,17 +107,23 @@ static struct privsep *channel_new(int fd, const char *name)
 	}
 	chan->fd = fd;
 	chan->name = name;
+	chan->timeout_ms = PRIVSEP_CALL_TIMEOUT_MS;
 	return chan;
 }
 
-pid_t privsep_split(const char *name, const char *user, struct privsep **chan)
+void privsep_set_timeout(struct privsep *chan, int timeout_ms)
+{
+	chan->timeout_ms = timeout_ms;
+}
+
+pid_t privsep_split(const char *name, const char *user, bool jail, struct privsep **chan)
 {
 	bool root = geteuid() == 0;
 	pid_t parent = getpid(), pid;
 	int sv[2];
 
 	*chan = NULL;
-	if (root && empty_root() != 0)
+	if (root && jail && empty_root() != 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_err("socketpair: %s", strerror(errno));
@@ -138,6 +146,7 @@ pid_t privsep_split(const char *name, const char *user, struct privsep **chan)
 			return -1;
 		}
 		(*chan)->peer = pid;
+		(*chan)->is_parent = true;
 		return pid;
 	}
 	close(sv[0]);
@@ -145,7 +154,7 @@ pid_t privsep_split(const char *name, const char *user, struct privsep **chan)
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
 		_exit(1);
 	process_forget_parent();
-	if (root && privdrop_jail(user, PRIVSEP_EMPTY_ROOT) != 0)
+	if (root && privdrop_jail(user, jail ? PRIVSEP_EMPTY_ROOT : NULL) != 0)
 		_exit(1);
 	if (!root)
 		log_info("not started as root: the network process keeps uid %u",
@@ -250,9 +259,9 @@ static ssize_t recv_message(int fd, struct privsep_header *hdr, void *body, size
 }
 
 ssize_t privsep_call(struct privsep *chan, uint16_t type, const void *request, size_t len, int fd,
-		     void *reply, size_t reply_max)
+		     void *reply, size_t reply_max, int *reply_fd)
 {
-	struct privsep_header hdr;
+	struct privsep_header hdr = { 0 };
 	struct pollfd pfd = { .fd = chan->fd, .events = POLLIN };
 	int passed, extra, ready;
 	bool eof;
@@ -263,27 +272,35 @@ ssize_t privsep_call(struct privsep *chan, uint16_t type, const void *request, s
 		return -1;
 	}
 	do
-		ready = poll(&pfd, 1, PRIVSEP_CALL_TIMEOUT_MS);
+		ready = poll(&pfd, 1, chan->timeout_ms);
 	while (ready < 0 && errno == EINTR);
+	if (reply_fd)
+		*reply_fd = -1;
 	if (ready <= 0) {
-		log_err("the privileged process did not answer");
+		log_err("the %s process did not answer",
+			chan->is_parent ? "network" : "privileged");
 		return -1;
 	}
 	n = recv_message(chan->fd, &hdr, reply, reply_max, &passed, &extra, &eof);
-	if (passed >= 0)
-		close(passed); /* the parent sends none */
-	if (eof || n < 0 || hdr.type != type) {
-		log_err("no answer from the privileged process%s", eof ? ": it is gone" : "");
+	if (eof || n < 0 || hdr.type != type || (hdr.flags & PRIVSEP_REFUSED)) {
+		if (passed >= 0)
+			close(passed);
+		log_err("no answer from the %s process%s",
+			chan->is_parent ? "network" : "privileged", eof ? ": it is gone" : "");
 		return -1;
 	}
-	return hdr.flags & PRIVSEP_REFUSED ? -1 : n;
+	if (reply_fd)
+		*reply_fd = passed;
+	else if (passed >= 0)
+		close(passed);
+	return n;
 }
 
 bool privsep_admit(int fd, void *chan)
 {
 	uint8_t allowed = 0;
 
-	return privsep_call(chan, PRIVSEP_ADMIT, NULL, 0, fd, &allowed, sizeof(allowed)) ==
+	return privsep_call(chan, PRIVSEP_ADMIT, NULL, 0, fd, &allowed, sizeof(allowed), NULL) ==
 		       (ssize_t)sizeof(allowed) &&
 	       allowed == 1;
 }
@@ -301,11 +318,13 @@ static const struct privsep_op *find_op(const struct privsep_table *table, uint1
 /* A child that breaks the rules is stopped: it is broken or not ours any more. */
 static void lose_child(struct privsep *chan, const char *why)
 {
-	if (why) {
+	if (why && chan->is_parent) {
 		log_err("the network process %s: stopping it", why);
 		kill(chan->peer, SIGKILL);
+	} else if (why) {
+		log_err("the privileged process %s", why);
 	} else {
-		log_err("the network process hung up");
+		log_err("the %s process hung up", chan->is_parent ? "network" : "privileged");
 	}
 	if (chan->loop)
 		ev_watch_remove(chan->loop, &chan->watch);
@@ -317,10 +336,10 @@ static void lose_child(struct privsep *chan, const char *why)
 /* One request from the child: checked against the table, handled, answered. */
 static void serve_one(struct privsep *chan)
 {
-	struct privsep_header hdr;
+	struct privsep_header hdr = { 0 };
 	const struct privsep_op *op;
 	char why[128];
-	int fd, extra;
+	int fd, extra, reply_fd = -1;
 	bool eof;
 	ssize_t n, out;
 
@@ -341,7 +360,7 @@ static void serve_one(struct privsep *chan)
 		lose_child(chan, why);
 		return;
 	}
-	if (hdr.type == PRIVSEP_ADMIT && n == 0 && fd >= 0 && !extra) {
+	if (chan->is_parent && hdr.type == PRIVSEP_ADMIT && n == 0 && fd >= 0 && !extra) {
 		uint8_t allowed = usbip_tcp_wrappers_allow(fd, chan->name) ? 1 : 0;
 
 		close(fd);
@@ -358,14 +377,19 @@ static void serve_one(struct privsep *chan)
 		lose_child(chan, why);
 		return;
 	}
-	out = op->handle(chan->table->arg, chan->request, fd, chan->reply);
+	out = op->handle(chan->table->arg, chan->request, fd, chan->reply, &reply_fd);
 	if (out < 0 || (size_t)out > op->reply_max) {
+		if (reply_fd >= 0)
+			close(reply_fd);
 		snprintf(why, sizeof(why), "asked %s with fields no sound request has", op->name);
 		lose_child(chan, why);
 		return;
 	}
-	if (send_message(chan->fd, hdr.type, 0, chan->reply, (size_t)out, -1, MSG_DONTWAIT) < 0)
+	if (send_message(chan->fd, hdr.type, 0, chan->reply, (size_t)out, reply_fd, MSG_DONTWAIT) <
+	    0)
 		lose_child(chan, "does not take its answer");
+	if (reply_fd >= 0)
+		close(reply_fd);
 }
 
 static void on_request(struct ev_loop *loop, struct ev_watch *w, short revents)

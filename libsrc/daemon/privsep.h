@@ -41,13 +41,14 @@ struct privsep_op {
 	bool with_fd;
 	size_t reply_max;
 	/*
-	 * In the privileged process, with a request of exactly request_size
+	 * In the serving process, with a request of exactly request_size
 	 * bytes and, with with_fd, the descriptor (the handler's to close).
 	 * Writes the reply and returns its length (at most reply_max), or -1
-	 * when the request is wrong in a way a sound child never makes: the
-	 * child is then stopped.
+	 * when the request is wrong in a way a sound peer never makes: a child
+	 * is then stopped. A descriptor to send with the reply goes in
+	 * *reply_fd (closed here once sent).
 	 */
-	ssize_t (*handle)(void *arg, const void *request, int fd, void *reply);
+	ssize_t (*handle)(void *arg, const void *request, int fd, void *reply, int *reply_fd);
 };
 
 /* Types below this are the runner's own (the TCP wrappers' check). */
@@ -65,26 +66,31 @@ struct privsep;
 /*
  * Splits the process: returns the child's pid in the parent and 0 in the
  * child, each with its end of the channel in *chan; -1 (logged) if it cannot.
- * The child, when the process is root, has become user inside an empty
- * root before this returns (a directory the parent makes, root's own
- * and empty); it dies with its parent.
+ * The child, when the process is root, has become user before this
+ * returns, with jail inside an empty root (a directory the parent makes,
+ * root's own and empty); it dies with its parent.
  */
-pid_t privsep_split(const char *name, const char *user, struct privsep **chan);
+pid_t privsep_split(const char *name, const char *user, bool jail, struct privsep **chan);
 
 /*
- * In the child: asks the parent and waits for its answer (the child does
- * nothing else meanwhile, as it did nothing else when it wrote to sysfs
+ * Asks the other process and waits for its answer (the caller does
+ * nothing else meanwhile, as it did nothing else when it did the work
  * itself). fd is sent with the request if >= 0 (and stays the caller's).
- * Returns the reply's length, or -1 (logged) if the parent refused or is
- * gone.
+ * A descriptor that comes with the reply goes to *reply_fd (-1 if none;
+ * with reply_fd NULL it is closed). Returns the reply's length, or -1
+ * (logged) if the other side refused or is gone. The caller checks the
+ * reply as it would a peer's when the other side is the unprivileged one.
  */
 ssize_t privsep_call(struct privsep *chan, uint16_t type, const void *request, size_t len, int fd,
-		     void *reply, size_t reply_max);
+		     void *reply, size_t reply_max, int *reply_fd);
+
+/* How long privsep_call waits for an answer (default: 30 s). */
+void privsep_set_timeout(struct privsep *chan, int timeout_ms);
 
 /*
- * In the parent: serves the child's requests on loop with table's
- * handlers and, for the runner's own types, its own. on_lost runs when the
- * child hangs up or breaks the rules (it has been told to stop by then).
+ * Serves the other process's requests on loop with table's handlers and,
+ * in the parent, the runner's own types. on_lost runs when the other side
+ * hangs up or, for a child, breaks the rules (it has been stopped then).
  */
 int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privsep_table *table,
 		  const char *daemon_name, void (*on_lost)(void *arg), void *lost_arg);

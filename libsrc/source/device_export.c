@@ -20,11 +20,11 @@ static int device_record(struct device_source *src, const char *busid,
 	return 0;
 }
 
-/* One request and its reply; on USBIP_OK the connection is the caller's. */
-static enum usbip_result exchange(const struct device_export_target *to, uint16_t req, uint16_t rep,
-				  const struct usbip_usb_device *udev, uint32_t *status,
-				  struct usbip_conn **conn_out)
+enum usbip_result device_export_exchange(const struct device_export_target *to, uint16_t req,
+					 const struct usbip_usb_device *udev, uint32_t *status,
+					 struct usbip_conn **conn_out)
 {
+	uint16_t rep = req == USBIP_OP_REQ_EXPORT ? USBIP_OP_REP_EXPORT : USBIP_OP_REP_UNEXPORT;
 	struct usbip_op_header hdr;
 	struct usbip_conn *conn;
 	enum usbip_result rc;
@@ -49,6 +49,17 @@ static enum usbip_result exchange(const struct device_export_target *to, uint16_
 	return USBIP_OK;
 }
 
+/* Through the dialer if there is one. */
+static enum usbip_result exchange(const struct device_export_target *to, uint16_t req,
+				  const struct usbip_usb_device *udev, uint32_t *status,
+				  struct usbip_conn **conn)
+{
+	*conn = NULL;
+	if (to->dialer)
+		return to->dialer->exchange(to->dialer->arg, to, req, udev, status, conn);
+	return device_export_exchange(to, req, udev, status, conn);
+}
+
 enum usbip_result device_export(struct device_source *src, const char *busid,
 				const struct device_export_target *to, uint32_t *status,
 				int *watch_fd)
@@ -69,7 +80,7 @@ enum usbip_result device_export(struct device_source *src, const char *busid,
 			st == USBIP_ST_DEV_BUSY ? "already exported" : "not ready to export");
 		return USBIP_E_FAILED;
 	}
-	rc = exchange(to, USBIP_OP_REQ_EXPORT, USBIP_OP_REP_EXPORT, &dev.info.udev, status, &conn);
+	rc = exchange(to, USBIP_OP_REQ_EXPORT, &dev.info.udev, status, &conn);
 	if (rc != USBIP_OK)
 		return rc;
 	/* Only now the device takes the connection: the server has attached it or will. */
@@ -93,8 +104,7 @@ enum usbip_result device_export_withdraw(struct device_source *src, const char *
 	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
 	if (device_record(src, busid, &dev) != 0)
 		return USBIP_E_FAILED;
-	rc = exchange(to, USBIP_OP_REQ_UNEXPORT, USBIP_OP_REP_UNEXPORT, &dev.info.udev, status,
-		      &conn);
+	rc = exchange(to, USBIP_OP_REQ_UNEXPORT, &dev.info.udev, status, &conn);
 	usbip_conn_close(conn);
 	return rc;
 }

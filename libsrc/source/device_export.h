@@ -13,12 +13,36 @@
 #include "source/device_source.h"
 #include "util/result.h"
 
+struct device_export_target;
+
+/*
+ * Who talks to the usbipa: by default this process; or one that asks the
+ * unprivileged network process to (agent/export_dialer.c), so that root
+ * reads nothing from the network. On USBIP_OK *conn is the connection to
+ * hand to the device.
+ */
+struct device_export_dialer {
+	enum usbip_result (*exchange)(void *arg, const struct device_export_target *to,
+				      uint16_t request, const struct usbip_usb_device *udev,
+				      uint32_t *status, struct usbip_conn **conn);
+	void *arg;
+};
+
 /* Where to export to. */
 struct device_export_target {
 	const char *host, *port;
-	struct usbip_tls *tls; /* the client context, or NULL for plain TCP */
-	int timeout_ms;	       /* for the connection and the exchange */
+	struct usbip_tls *tls;			   /* the client context, or NULL for plain TCP */
+	int timeout_ms;				   /* for the connection and the exchange */
+	const struct device_export_dialer *dialer; /* NULL: this process dials */
 };
+
+/*
+ * One OP_REQ_EXPORT or OP_REQ_UNEXPORT and its reply, made here: results
+ * as device_export; on USBIP_OK the connection is the caller's.
+ */
+enum usbip_result device_export_exchange(const struct device_export_target *to, uint16_t request,
+					 const struct usbip_usb_device *udev, uint32_t *status,
+					 struct usbip_conn **conn);
 
 /*
  * Exports busid (exportable already: see device_source_prepare). Returns

@@ -52,25 +52,25 @@ struct priv_status_reply {
 
 /* --- The privileged side: the real source answers. --- */
 
-static ssize_t serve_list(void *arg, const void *request, int fd, void *reply)
+static ssize_t serve_list(void *arg, const void *request, int fd, void *reply, int *reply_fd)
 {
 	const struct priv_list_request *req = request;
 	struct priv_list_reply *rep = reply;
-	struct usbip_local_device *devs = NULL;
+	struct usbip_local_device *listed = NULL;
 	size_t n = 0, i;
 
 	rep->total = rep->count = 0;
-	if (device_source_list(arg, &devs, &n) == 0) {
+	if (device_source_list(arg, &listed, &n) == 0) {
 		rep->total = (uint32_t)n;
 		for (i = req->start; i < n && rep->count < PRIV_LIST_PAGE; i++)
-			rep->devs[rep->count++] = devs[i];
+			rep->devs[rep->count++] = listed[i];
 	}
-	free(devs);
+	free(listed);
 	return (ssize_t)(offsetof(struct priv_list_reply, devs) +
 			 rep->count * sizeof(rep->devs[0]));
 }
 
-static ssize_t serve_get(void *arg, const void *request, int fd, void *reply)
+static ssize_t serve_get(void *arg, const void *request, int fd, void *reply, int *reply_fd)
 {
 	const struct priv_busid_request *req = request;
 	struct priv_get_reply *rep = reply;
@@ -82,7 +82,7 @@ static ssize_t serve_get(void *arg, const void *request, int fd, void *reply)
 	return sizeof(*rep);
 }
 
-static ssize_t serve_hand_over(void *arg, const void *request, int fd, void *reply)
+static ssize_t serve_hand_over(void *arg, const void *request, int fd, void *reply, int *reply_fd)
 {
 	static const char *const datapaths[] = { NULL, "ktls", "relay" };
 	const struct priv_hand_over_request *req = request;
@@ -142,7 +142,7 @@ static int ask_list(struct device_source *src, struct usbip_local_device **devs,
 		return -1;
 	for (;;) {
 		len = privsep_call(chan_of(src), PRIV_SOURCE_LIST, &req, sizeof(req), -1, rep,
-				   sizeof(*rep));
+				   sizeof(*rep), NULL);
 		if (len < (ssize_t)offsetof(struct priv_list_reply, devs) ||
 		    rep->count > PRIV_LIST_PAGE ||
 		    (size_t)len != offsetof(struct priv_list_reply, devs) +
@@ -171,11 +171,11 @@ static int ask_list(struct device_source *src, struct usbip_local_device **devs,
 static int ask_get(struct device_source *src, const char *busid, struct usbip_local_device *dev)
 {
 	struct priv_busid_request req = { { 0 } };
-	struct priv_get_reply rep;
+	struct priv_get_reply rep = { 0 };
 
 	snprintf(req.busid, sizeof(req.busid), "%s", busid);
-	if (privsep_call(chan_of(src), PRIV_SOURCE_GET, &req, sizeof(req), -1, &rep, sizeof(rep)) !=
-	    (ssize_t)sizeof(rep))
+	if (privsep_call(chan_of(src), PRIV_SOURCE_GET, &req, sizeof(req), -1, &rep, sizeof(rep),
+			 NULL) != (ssize_t)sizeof(rep))
 		return -1;
 	*dev = rep.dev;
 	return 0;
@@ -196,7 +196,7 @@ static enum usbip_op_status ask_hand_over(struct device_source *src, const char 
 		       : strcmp(datapath, "ktls") == 0 ? PRIV_DATAPATH_KTLS
 						       : PRIV_DATAPATH_RELAY;
 	if (fd >= 0 && privsep_call(chan_of(src), PRIV_SOURCE_HAND_OVER, &req, sizeof(req), fd,
-				    &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+				    &rep, sizeof(rep), NULL) != (ssize_t)sizeof(rep))
 		rep.status = USBIP_ST_ERROR;
 	/* The driver holds its own reference now (or nothing does). */
 	usbip_conn_close(conn);
