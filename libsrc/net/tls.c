@@ -9,11 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -27,12 +31,23 @@
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"
 #define RELAY_BUFFER (64 * 1024)
 
+/*
+ * This side's certificate and private key are not loaded into the SSL_CTX:
+ * every SSL made from a context would hold the key then, and so would the
+ * memory of every relay process forked while one exists. The context keeps
+ * them here and hands them to a handshake when it needs them
+ * (install_identity); the handshake gives them back when it is done.
+ */
 struct usbip_tls {
 	SSL_CTX *ctx;
 	bool server;
 	struct usbip_tls_options options;
 	unsigned char pin[32];
 	bool have_pin;
+	X509 *cert;		/* NULL: no certificate (a client without --cert) */
+	STACK_OF(X509) * chain; /* the certificates after it in --cert's file */
+	EVP_PKEY *key;		/* NULL with cert NULL, and in a relay process */
+	LIST_ENTRY(usbip_tls) link;
 };
 
 struct tls_state {
@@ -43,7 +58,16 @@ struct tls_state {
 	bool ktls;    /* both directions offloaded to the kernel */
 	bool relayed; /* a relay process holds the TLS connection; fd is our socketpair end */
 	bool handed_over;
+	LIST_ENTRY(tls_state) link;
 };
+
+/*
+ * Every context and every TLS connection of this process, so that a relay
+ * process, once forked, can let go of every key it inherited: a context's,
+ * and those of connections still in their handshake.
+ */
+static LIST_HEAD(, usbip_tls) all_contexts = LIST_HEAD_INITIALIZER(all_contexts);
+static LIST_HEAD(, tls_state) all_connections = LIST_HEAD_INITIALIZER(all_connections);
 
 static void ssl_reason(char *buf, size_t len)
 {
@@ -158,6 +182,258 @@ static int verify_subject(int ok, X509_STORE_CTX *store)
 	return 0;
 }
 
+/* Writes all of buf to a blocking descriptor. */
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The certificate callback: this side's certificate, chain and key for one
+ * handshake, when it needs them (a server on the ClientHello, a client when
+ * the server asks for a certificate). handshake_step takes them away again.
+ */
+static int install_identity(SSL *ssl, void *arg)
+{
+	const struct usbip_tls *tls = arg;
+
+	if (!tls->cert || !tls->key)
+		return 1; /* a client without a certificate: it sends none */
+	if (SSL_use_certificate(ssl, tls->cert) != 1 || SSL_use_PrivateKey(ssl, tls->key) != 1 ||
+	    SSL_set1_chain(ssl, tls->chain) != 1)
+		return 0; /* the handshake fails with an internal error */
+	return 1;
+}
+
+/* The certificate (first in the file) and the chain after it, as --cert has them. */
+static int load_certificates(struct usbip_tls *tls, const char *path, char *err, size_t err_len)
+{
+	BIO *in = BIO_new_file(path, "r");
+	char reason[160];
+	X509 *extra;
+
+	ERR_clear_error();
+	tls->cert = in ? PEM_read_bio_X509_AUX(in, NULL, NULL, NULL) : NULL;
+	tls->chain = sk_X509_new_null();
+	if (!tls->cert || !tls->chain)
+		goto fail;
+	while ((extra = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+		if (!sk_X509_push(tls->chain, extra)) {
+			X509_free(extra);
+			goto fail;
+		}
+	}
+	/* The end of the file ends the chain; anything else is an error. */
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+		goto fail;
+	ERR_clear_error();
+	BIO_free(in);
+	return 0;
+fail:
+	ssl_reason(reason, sizeof(reason));
+	snprintf(err, err_len, "certificate %s: %s", path, reason);
+	BIO_free(in);
+	return -1;
+}
+
+/*
+ * The private key goes from the helper process to its parent as a stream
+ * of parts: its type, each of its parameters (EVP_PKEY_todata's), and an
+ * end (or a reason it could not be read). Names and values are padded to 8
+ * bytes, so that every value is as aligned as OpenSSL reads it.
+ */
+enum key_part_kind { KEY_PART_TYPE = 1, KEY_PART_PARAM, KEY_PART_ERROR, KEY_PART_END };
+
+struct key_part {
+	uint32_t kind;
+	uint32_t data_type; /* of a KEY_PART_PARAM: OSSL_PARAM_INTEGER, ... */
+	uint32_t name_len;  /* with its NUL */
+	uint32_t data_len;  /* without the NUL that follows it */
+};
+
+#define KEY_PARTS_MAX  (64 * 1024) /* an RSA 16384-bit key is about 10 KiB of numbers */
+#define KEY_PARAMS_MAX 64	   /* RSA with 10 primes has 31 */
+#define PAD8(n)	       (((n) + 7) & ~(size_t)7)
+
+static int send_key_part(int fd, uint32_t kind, uint32_t data_type, const char *name,
+			 const void *data, size_t data_len)
+{
+	static const unsigned char zeros[8];
+	size_t name_len = name ? strlen(name) + 1 : 0;
+	struct key_part part = { kind, data_type, (uint32_t)name_len, (uint32_t)data_len };
+
+	if (write_all(fd, (const unsigned char *)&part, sizeof(part)) != 0 ||
+	    (name_len && write_all(fd, (const unsigned char *)name, name_len) != 0) ||
+	    write_all(fd, zeros, PAD8(name_len) - name_len) != 0 ||
+	    (data_len && write_all(fd, data, data_len) != 0) ||
+	    /* at least one zero after the value: a UTF-8 string's NUL */
+	    write_all(fd, zeros, PAD8(data_len + 1) - data_len) != 0)
+		return -1;
+	return 0;
+}
+
+/* The helper process: decodes the key file and sends its parameters to fd. */
+static int send_private_key(int fd, const char *path)
+{
+	BIO *in = BIO_new_file(path, "r");
+	EVP_PKEY *key = in ? PEM_read_bio_PrivateKey(in, NULL, NULL, NULL) : NULL;
+	OSSL_PARAM *params = NULL, *p;
+	const char *type;
+	char reason[160];
+	int rc = -1;
+
+	BIO_free(in);
+	if (!key || EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &params) != 1) {
+		ssl_reason(reason, sizeof(reason));
+		rc = send_key_part(fd, KEY_PART_ERROR, 0, NULL, reason, strlen(reason));
+		goto out;
+	}
+	type = EVP_PKEY_get0_type_name(key);
+	if (send_key_part(fd, KEY_PART_TYPE, 0, NULL, type, strlen(type)) != 0)
+		goto out;
+	for (p = params; p->key; p++)
+		if (send_key_part(fd, KEY_PART_PARAM, p->data_type, p->key, p->data,
+				  p->data_size) != 0)
+			goto out;
+	rc = send_key_part(fd, KEY_PART_END, 0, NULL, NULL, 0);
+out:
+	OSSL_PARAM_free(params); /* the helper exits: nothing here to wipe for */
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+/*
+ * Builds the key from the parts its helper sent (buf, len): their type and
+ * parameters, through EVP_PKEY_fromdata, which copies the numbers into the
+ * key's own BIGNUMs. NULL with a reason in err.
+ */
+static EVP_PKEY *key_from_parts(const unsigned char *buf, size_t len, const char *path, char *err,
+				size_t err_len)
+{
+	OSSL_PARAM params[KEY_PARAMS_MAX + 1];
+	const char *type = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *key = NULL;
+	char reason[160];
+	unsigned n = 0;
+	size_t at = 0;
+
+	for (;;) {
+		struct key_part part;
+		const char *name, *data;
+
+		if (len - at < sizeof(part))
+			goto cut_short;
+		memcpy(&part, buf + at, sizeof(part));
+		at += sizeof(part);
+		if (PAD8(part.name_len) > len - at ||
+		    (part.name_len && buf[at + part.name_len - 1] != '\0'))
+			goto cut_short;
+		name = (const char *)buf + at;
+		at += PAD8(part.name_len);
+		if (PAD8((size_t)part.data_len + 1) > len - at || buf[at + part.data_len] != '\0')
+			goto cut_short;
+		data = (const char *)buf + at;
+		at += PAD8((size_t)part.data_len + 1);
+
+		if (part.kind == KEY_PART_END)
+			break;
+		if (part.kind == KEY_PART_ERROR) {
+			snprintf(err, err_len, "key %s: %.*s", path, (int)part.data_len, data);
+			return NULL;
+		}
+		if (part.kind == KEY_PART_TYPE) {
+			type = data;
+		} else if (part.kind == KEY_PART_PARAM && part.name_len && n < KEY_PARAMS_MAX) {
+			params[n] = (OSSL_PARAM){ .key = name,
+						  .data_type = part.data_type,
+						  .data = (void *)data,
+						  .data_size = part.data_len,
+						  .return_size = OSSL_PARAM_UNMODIFIED };
+			n++;
+		} else {
+			goto cut_short;
+		}
+	}
+	params[n] = OSSL_PARAM_construct_end();
+	ERR_clear_error();
+	ctx = type ? EVP_PKEY_CTX_new_from_name(NULL, type, NULL) : NULL;
+	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1) {
+		ssl_reason(reason, sizeof(reason));
+		snprintf(err, err_len, "key %s: %s", path, reason);
+	}
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+
+cut_short:
+	snprintf(err, err_len, "key %s: the process reading it failed", path);
+	return NULL;
+}
+
+/*
+ * The private key of --key. It is decoded in a helper process, not here:
+ * OpenSSL's decoders free the copies of the key's DER they make without
+ * wiping them, and a relay forked later would inherit those. This process
+ * only gets the key's numbers through a pipe, into memory wiped after
+ * EVP_PKEY_fromdata copied them.
+ */
+static EVP_PKEY *load_private_key(const char *path, char *err, size_t err_len)
+{
+	unsigned char *buf = OPENSSL_malloc(KEY_PARTS_MAX);
+	EVP_PKEY *key = NULL;
+	size_t got = 0;
+	int fds[2], status;
+	pid_t pid;
+
+	if (!buf || pipe2(fds, O_CLOEXEC) != 0) {
+		snprintf(err, err_len, "key %s: %s", path, strerror(errno));
+		OPENSSL_free(buf);
+		return NULL;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(send_private_key(fds[1], path) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		snprintf(err, err_len, "key %s: fork: %s", path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fds[0], buf + got, KEY_PARTS_MAX - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == KEY_PARTS_MAX) {
+			kill(pid, SIGKILL); /* more than any key: it would wait to write the rest */
+			break;
+		}
+	}
+	/* A SIGCHLD handler of the program's may have reaped it first: the end part decides. */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	key = key_from_parts(buf, got, path, err, err_len);
+out:
+	close(fds[0]);
+	OPENSSL_clear_free(buf, KEY_PARTS_MAX);
+	return key;
+}
+
 /* With a pin, the chain is not judged by a CA: the fingerprint decides. */
 static int accept_for_pin(int ok, X509_STORE_CTX *ctx)
 {
@@ -176,6 +452,7 @@ struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, 
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
+	LIST_INSERT_HEAD(&all_contexts, tls, link);
 	tls->server = server;
 	tls->options = *o;
 	tls->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
@@ -194,18 +471,24 @@ struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, 
 		snprintf(err, err_len, "a TLS server needs --cert and --key");
 		goto fail;
 	}
-	if (o->cert_file && SSL_CTX_use_certificate_chain_file(tls->ctx, o->cert_file) != 1) {
-		ssl_reason(reason, sizeof(reason));
-		snprintf(err, err_len, "certificate %s: %s", o->cert_file, reason);
+	if (o->key_file && !o->cert_file) {
+		snprintf(err, err_len, "key %s: --key needs the --cert it belongs to", o->key_file);
 		goto fail;
 	}
-	if (o->key_file &&
-	    (SSL_CTX_use_PrivateKey_file(tls->ctx, o->key_file, SSL_FILETYPE_PEM) != 1 ||
-	     SSL_CTX_check_private_key(tls->ctx) != 1)) {
-		ssl_reason(reason, sizeof(reason));
-		snprintf(err, err_len, "key %s: %s", o->key_file, reason);
+	if (o->cert_file && load_certificates(tls, o->cert_file, err, err_len) != 0)
 		goto fail;
+	if (o->key_file) {
+		tls->key = load_private_key(o->key_file, err, err_len);
+		if (!tls->key)
+			goto fail;
+		ERR_clear_error();
+		if (X509_check_private_key(tls->cert, tls->key) != 1) {
+			ssl_reason(reason, sizeof(reason));
+			snprintf(err, err_len, "key %s: %s", o->key_file, reason);
+			goto fail;
+		}
 	}
+	SSL_CTX_set_cert_cb(tls->ctx, install_identity, tls);
 	if (o->ca_file && SSL_CTX_load_verify_locations(tls->ctx, o->ca_file, NULL) != 1) {
 		ssl_reason(reason, sizeof(reason));
 		snprintf(err, err_len, "CA %s: %s", o->ca_file, reason);
@@ -248,7 +531,11 @@ void usbip_tls_free(struct usbip_tls *tls)
 {
 	if (!tls)
 		return;
+	LIST_REMOVE(tls, link);
 	SSL_CTX_free(tls->ctx);
+	EVP_PKEY_free(tls->key);
+	X509_free(tls->cert);
+	sk_X509_pop_free(tls->chain, X509_free);
 	free(tls);
 }
 
@@ -339,6 +626,11 @@ static int handshake_step(struct usbip_conn *conn, struct tls_state *st)
 	errno = 0;
 	rc = SSL_do_handshake(st->ssl);
 	if (rc == 1) {
+		/*
+		 * Renegotiation is off and clients allow no post-handshake
+		 * authentication: the key has nothing more to sign here.
+		 */
+		SSL_certs_clear(st->ssl);
 		if (after_handshake(conn, st) != 0) {
 			errno = EACCES;
 			return -1;
@@ -423,22 +715,6 @@ static ssize_t tls_send(struct usbip_conn *conn, const void *buf, size_t len)
 	return rc > 0 ? rc : io_result(conn, st, rc);
 }
 
-/* Writes all of buf to a blocking descriptor. */
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The relay process: TLS on one side, the driver's socketpair end on the other. */
 static void relay(SSL *ssl, int tcp_fd, int pair_fd)
 {
@@ -474,6 +750,24 @@ static void relay(SSL *ssl, int tcp_fd, int pair_fd)
 	}
 	SSL_shutdown(ssl); /* close_notify, so the peer knows it was not cut */
 	free(buf);
+}
+
+/*
+ * In a relay process, just forked: the keys it inherited go, every context's
+ * and those of connections still in their handshake (their SSLs hold one).
+ * With the last reference gone OpenSSL frees each key and wipes its numbers.
+ */
+static void forget_private_keys(void)
+{
+	struct usbip_tls *tls;
+	struct tls_state *st;
+
+	LIST_FOREACH(st, &all_connections, link)
+		SSL_certs_clear(st->ssl);
+	LIST_FOREACH(tls, &all_contexts, link) {
+		EVP_PKEY_free(tls->key);
+		tls->key = NULL;
+	}
 }
 
 /* Closes every descriptor but two, so the relay holds nothing of its parent's. */
@@ -515,9 +809,9 @@ static int start_relay(struct usbip_conn *conn, struct tls_state *st)
 		setsid();
 		/*
 		 * The relay only moves bytes between two descriptors: it needs no
-		 * certificate or key (the session keys are in the SSL), nor root.
+		 * private key (the session keys are in the SSL), nor root.
 		 */
-		SSL_certs_clear(st->ssl);
+		forget_private_keys();
 		if (geteuid() == 0 && privdrop_to(privdrop_default_user()) != 0)
 			_exit(1);
 		relay(st->ssl, conn->fd, sp[1]);
@@ -552,6 +846,7 @@ static void tls_destroy(struct usbip_conn *conn)
 	/* A connection still ours ends with close_notify; one the kernel owns does not. */
 	if (!st->handed_over && st->handshake_done)
 		SSL_shutdown(st->ssl);
+	LIST_REMOVE(st, link);
 	SSL_free(st->ssl);
 	conn->transport = NULL;
 	conn->ops = st->tcp_ops;
@@ -605,6 +900,7 @@ int usbip_tls_wrap(struct usbip_tls *tls, struct usbip_conn *conn, const char *s
 	}
 	st->tls = tls;
 	st->tcp_ops = conn->ops;
+	LIST_INSERT_HEAD(&all_connections, st, link);
 	conn->transport = st;
 	conn->ops = &tls_ops;
 	return 0;
