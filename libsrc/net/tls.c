@@ -725,6 +725,13 @@ static void relay(SSL *ssl, int tcp_fd, int pair_fd)
 	if (!buf)
 		return;
 	fcntl(tcp_fd, F_SETFL, fcntl(tcp_fd, F_GETFL) & ~O_NONBLOCK);
+	/*
+	 * A record that is not data (TLS 1.3 session tickets not read yet, a
+	 * key update) must not leave SSL_read waiting for data the peer may
+	 * only send once the driver's bytes reached it: without auto-retry it
+	 * returns after such a record, and the loop polls both sides again.
+	 */
+	SSL_clear_mode(ssl, SSL_MODE_AUTO_RETRY);
 	for (;;) {
 		int n;
 
@@ -735,9 +742,14 @@ static void relay(SSL *ssl, int tcp_fd, int pair_fd)
 			break;
 		}
 		if (SSL_pending(ssl) || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ERR_clear_error(); /* SSL_get_error reads the queue first */
 			n = SSL_read(ssl, buf, RELAY_BUFFER);
-			if (n <= 0 || write_all(pair_fd, buf, (size_t)n) != 0)
+			if (n > 0) {
+				if (write_all(pair_fd, buf, (size_t)n) != 0)
+					break;
+			} else if (SSL_get_error(ssl, n) != SSL_ERROR_WANT_READ) {
 				break;
+			}
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t got = read(pair_fd, buf, RELAY_BUFFER);
