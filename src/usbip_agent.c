@@ -17,6 +17,7 @@
 #include <sys/queue.h>
 
 #include "agent/attach_follower.h"
+#include "agent/dialer.h"
 #include "agent/export_agent.h"
 #include "daemon/conf.h"
 #include "daemon/daemon.h"
@@ -49,6 +50,13 @@ struct rule {
 
 TAILQ_HEAD(rules, rule);
 
+/*
+ * The rules' exchanges with their remotes are made by the unprivileged
+ * network process (agent/dialer.c), which knows the TLS contexts that
+ * existed when it was forked.
+ */
+static struct dialer dialer;
+
 struct agent {
 	const char *config_file;
 	struct rules rules;
@@ -74,6 +82,7 @@ static void rule_free(struct rule *r)
 
 	export_agent_stop(r->exporter);
 	attach_follower_stop(r->follower);
+	dialer_drop_tls(&dialer, r->tls);
 	usbip_tls_free(r->tls);
 	for (i = 0; i < r->nstrings; i++)
 		free(r->strings[i]);
@@ -228,7 +237,8 @@ static void rule_start(struct agent *a, struct rule *r)
 						 .port = r->port,
 						 .tls = r->tls,
 						 .gadgets = r->gadget,
-						 .attempt_timeout_ms = ATTEMPT_TIMEOUT_MS };
+						 .attempt_timeout_ms = ATTEMPT_TIMEOUT_MS,
+						 .dialer = &dialer.exporter };
 
 		memcpy(c.remotes, r->remotes, sizeof(c.remotes));
 		r->exporter = export_agent_start(a->loop, &c);
@@ -237,7 +247,8 @@ static void rule_start(struct agent *a, struct rule *r)
 			.from = { .host = r->remotes[0],
 				  .port = r->port,
 				  .tls = r->tls,
-				  .timeout_ms = ATTEMPT_TIMEOUT_MS },
+				  .timeout_ms = ATTEMPT_TIMEOUT_MS,
+				  .dialer = &dialer.importer },
 			.selector = r->selector,
 		};
 
@@ -245,6 +256,22 @@ static void rule_start(struct agent *a, struct rule *r)
 	}
 	log_info("rule [%s %s]: %s", r->kind, r->name,
 		 r->exporter || r->follower ? "started" : "could not start");
+}
+
+/* Makes the rules' TLS contexts known to the next network process; -1 if too many. */
+static int rules_register_tls(struct rules *rules, bool *any)
+{
+	struct rule *r;
+
+	*any = false;
+	TAILQ_FOREACH(r, rules, entry) {
+		if (!r->tls)
+			continue;
+		if (dialer_add_tls(&dialer, r->tls) < 0)
+			return -1;
+		*any = true;
+	}
+	return 0;
 }
 
 static enum usbip_result agent_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
@@ -270,14 +297,25 @@ static void agent_reload(struct usbip_daemon *d, void *arg)
 	struct rule *r, *next, *old;
 	unsigned kept = 0, started = 0, stopped = 0;
 	char first[512];
+	bool with_tls;
 
-	if (rules_read(a->config_file, &fresh, first, sizeof(first)) != 0) {
+	first[0] = '\0';
+	if (rules_read(a->config_file, &fresh, first, sizeof(first)) != 0 ||
+	    rules_register_tls(&fresh, &with_tls) != 0) {
+		if (!first[0])
+			snprintf(first, sizeof(first), "more than %d rules with TLS",
+				 DIALER_MAX_TLS - 1);
 		snprintf(a->reload_error, sizeof(a->reload_error), "%s", first);
 		log_err("reload of %s refused, the running rules go on: %s", a->config_file, first);
 		rules_free(&fresh);
 		return;
 	}
 	a->reload_error[0] = '\0';
+	/* The new rules' TLS contexts are the network process's only once it is forked again. */
+	if (with_tls && daemon_renew_network(d) != USBIP_OK) {
+		rules_free(&fresh);
+		return;
+	}
 	for (r = TAILQ_FIRST(&fresh); r; r = next) {
 		next = TAILQ_NEXT(r, entry);
 		old = rule_find(&a->rules, r->kind, r->name);
@@ -352,7 +390,9 @@ static void usage(void)
 	       "      --config FILE  the configuration file\n"
 	       "      --check        check FILE, say what is wrong, and exit (2 if anything)\n"
 	       "  -D, --daemon       run in the background, log to syslog\n"
-	       "  -P, --pid FILE     write a locked pid file (default with -D: %s)\n\n"
+	       "  -P, --pid FILE     write a locked pid file (default with -D: %s)\n"
+	       "      --user USER    started as root: talk to the remotes as USER (default\n"
+	       "                     usbip, or nobody); binding and vhci-hcd stay root\n\n"
 	       "Exit status: 0 stopped by a signal (or --check found nothing), 1 failed,\n"
 	       "2 bad arguments or configuration.\n",
 	       DEFAULT_CONFIG, DEFAULT_PID_FILE);
@@ -361,15 +401,21 @@ static void usage(void)
 int usbip_agent(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'k' },
-		{ "daemon", no_argument, NULL, 'D' },	    { "pid", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "daemon", no_argument, NULL, 'D' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	static struct agent a = { .config_file = DEFAULT_CONFIG };
+	struct privsep_table dialer_table = { dialer_ops, dialer_nops, &dialer };
 	struct usbip_daemon d = {
 		.name = "usbip agent",
 		.default_pid_file = DEFAULT_PID_FILE,
 		.status_name = "agent",
+		.network_serves = &dialer_table,
 		.hooks = { .start = agent_start,
 			   .reload = agent_reload,
 			   .stop = agent_stop,
@@ -377,7 +423,7 @@ int usbip_agent(int argc, char **argv)
 			   .arg = &a },
 	};
 	unsigned errors;
-	bool check = false;
+	bool check = false, with_tls;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "DP:h", opts, NULL)) != -1) {
@@ -393,6 +439,9 @@ int usbip_agent(int argc, char **argv)
 			break;
 		case 'P':
 			d.pid_file = optarg;
+			break;
+		case 'u':
+			d.run_as = optarg;
 			break;
 		case 'h':
 			usage();
@@ -422,5 +471,10 @@ int usbip_agent(int argc, char **argv)
 			 a.config_file);
 	if (d.daemonize && !d.pid_file)
 		d.pid_file = DEFAULT_PID_FILE;
+	dialer_init(&dialer, &d.priv);
+	if (rules_register_tls(&a.rules, &with_tls) != 0) {
+		rules_free(&a.rules);
+		return USBIP_EXIT_USAGE;
+	}
 	return usbip_exit_status(daemon_run(&d));
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agent/attach_follower.h"
+#include "agent/dialer.h"
 #include "agent/vhci_import.h"
 #include "daemon/daemon.h"
 #include "util/log.h"
@@ -18,6 +19,7 @@
 struct attach_args {
 	struct usbip_device_args dev;
 	const char *pid_file;
+	const char *user; /* --persist as root: who talks to HOST */
 	bool persist, daemonize;
 };
 
@@ -39,7 +41,10 @@ static void usage(FILE *out)
 		"                          again after it, the network or usbipd come back;\n"
 		"                          ends with 'usbip detach' of its port or SIGTERM\n"
 		"  -D, --daemon            with --persist: run in the background, log to syslog\n"
-		"  -P, --pid FILE          with --persist: write a pid file\n\n"
+		"  -P, --pid FILE          with --persist: write a pid file\n"
+		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
+		"                          (default usbip, or nobody where there is none); only\n"
+		"                          attaching to vhci-hcd stays root\n\n"
 		"Exit status: 0 attached (with --persist: ended cleanly), 1 failed, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n");
 }
@@ -139,13 +144,25 @@ static int attach_persist(const struct attach_args *a)
 					.selector = a->dev.selector,
 					.ended = follow_ended,
 					.arg = &f } };
+	/*
+	 * The follower stays root (vhci-hcd); the device lists and imports
+	 * are asked of the unprivileged network process.
+	 */
+	static struct dialer dialer;
+	struct privsep_table dialer_table = { dialer_ops, dialer_nops, &dialer };
 	struct usbip_daemon d = {
 		.name = "usbip",
 		.daemonize = a->daemonize,
 		.pid_file = a->pid_file,
+		.run_as = a->user,
+		.network_serves = &dialer_table,
 		.hooks = { .start = follow_start, .stop = follow_stop, .arg = &f },
 	};
 
+	dialer_init(&dialer, &d.priv);
+	if (dialer_add_tls(&dialer, usbip_opts.tls) < 0)
+		return USBIP_EXIT_FAILURE;
+	f.config.from.dialer = &dialer.importer;
 	return usbip_exit_status(daemon_run(&d));
 }
 
@@ -158,6 +175,7 @@ int usbip_attach(int argc, char **argv)
 		{ "persist", no_argument, NULL, 'p' },
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "pid", required_argument, NULL, 'P' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -187,6 +205,9 @@ int usbip_attach(int argc, char **argv)
 		case 'P':
 			a.pid_file = optarg;
 			break;
+		case 'u':
+			a.user = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
@@ -201,7 +222,7 @@ int usbip_attach(int argc, char **argv)
 					 "which device? give -b BUSID or -i VID:PID[:SERIAL]");
 	if (optind < argc)
 		return usbip_usage_error("attach", "unexpected argument '%s'", argv[optind]);
-	if ((a.daemonize || a.pid_file) && !a.persist)
-		return usbip_usage_error("attach", "-D and --pid go with --persist");
+	if ((a.daemonize || a.pid_file || a.user) && !a.persist)
+		return usbip_usage_error("attach", "-D, --pid and --user go with --persist");
 	return a.persist ? attach_persist(&a) : attach_once(&a);
 }

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "agent/export_agent.h"
-#include "agent/export_dialer.h"
+#include "agent/dialer.h"
 #include "daemon/daemon.h"
 #include "kernel/vudc.h"
 #include "source/device_export.h"
@@ -234,19 +234,21 @@ static int connect_persist(const struct connect_args *a)
 	 * The agent stays root (udev, binding, usbip_sockfd); the exchanges
 	 * with usbipa are made by the unprivileged network process.
 	 */
-	struct privsep_table dialer_ops = { export_dialer_ops, export_dialer_nops, usbip_opts.tls };
+	static struct dialer dialer;
+	struct privsep_table dialer_table = { dialer_ops, dialer_nops, &dialer };
 	struct usbip_daemon d = {
 		.name = "usbip",
 		.daemonize = a->daemonize,
 		.pid_file = a->pid_file,
 		.run_as = a->user,
-		.network_serves = &dialer_ops,
+		.network_serves = &dialer_table,
 		.hooks = { .start = agent_start, .stop = agent_stop, .arg = &ca },
 	};
-	struct export_dialer dialer;
 
-	export_dialer_init(&dialer, &d.priv);
-	ca.config.dialer = &dialer.dialer;
+	dialer_init(&dialer, &d.priv);
+	if (dialer_add_tls(&dialer, usbip_opts.tls) < 0)
+		return USBIP_EXIT_FAILURE;
+	ca.config.dialer = &dialer.exporter;
 	memcpy(ca.config.remotes, a->remotes, sizeof(ca.config.remotes));
 	if (!a->gadget && !usbip_host_driver_loaded())
 		return USBIP_EXIT_FAILURE;

@@ -11,8 +11,9 @@
 #include "net/op_msg.h"
 #include "util/log.h"
 
-enum usbip_result vhci_import_find(const struct vhci_import_target *from,
-				   const struct usbip_selector *sel, struct usbip_devlist *matches)
+enum usbip_result vhci_import_find_here(const struct vhci_import_target *from,
+					const struct usbip_selector *sel,
+					struct usbip_devlist *matches)
 {
 	struct usbip_devlist list = { 0, NULL };
 	struct usbip_conn *conn;
@@ -45,6 +46,35 @@ enum usbip_result vhci_import_find(const struct vhci_import_target *from,
 	return USBIP_OK;
 }
 
+enum usbip_result vhci_import_find(const struct vhci_import_target *from,
+				   const struct usbip_selector *sel, struct usbip_devlist *matches)
+{
+	if (from->dialer)
+		return from->dialer->find(from->dialer->arg, from, sel, matches);
+	return vhci_import_find_here(from, sel, matches);
+}
+
+enum usbip_result vhci_import_exchange(const struct vhci_import_target *from, const char *busid,
+				       struct usbip_usb_device *udev, uint32_t *status,
+				       struct usbip_conn **conn_out)
+{
+	struct usbip_conn *conn;
+	enum usbip_result r;
+
+	*status = USBIP_ST_OK;
+	*conn_out = NULL;
+	r = usbip_dial(from->host, from->port, from->timeout_ms, from->tls, &conn);
+	if (r != USBIP_OK)
+		return r;
+	if (op_msg_query_import(conn, busid, udev, status) != 0) {
+		usbip_conn_close(conn);
+		return *status != USBIP_ST_OK && *status != USBIP_ST_ERROR ? USBIP_E_REFUSED
+									   : USBIP_E_FAILED;
+	}
+	*conn_out = conn;
+	return USBIP_OK;
+}
+
 enum usbip_result vhci_import(const struct vhci_import_target *from, const char *busid, int *port,
 			      int *watch_fd, uint32_t *status)
 {
@@ -62,14 +92,11 @@ enum usbip_result vhci_import(const struct vhci_import_target *from, const char 
 	if (usbip_vhci_open(&vhci) != 0)
 		return USBIP_E_FAILED;
 	usbip_vhci_close(&vhci);
-	r = usbip_dial(from->host, from->port, from->timeout_ms, from->tls, &conn);
+	r = from->dialer
+		    ? from->dialer->import(from->dialer->arg, from, busid, &udev, status, &conn)
+		    : vhci_import_exchange(from, busid, &udev, status, &conn);
 	if (r != USBIP_OK)
 		return r;
-	if (op_msg_query_import(conn, busid, &udev, status) != 0) {
-		usbip_conn_close(conn);
-		return *status != USBIP_ST_OK && *status != USBIP_ST_ERROR ? USBIP_E_REFUSED
-									   : USBIP_E_FAILED;
-	}
 	fd = usbip_conn_kernel_fd(conn);
 	*port = fd < 0 ? -1 : usbip_vhci_attach(&udev, fd);
 	if (*port >= 0 && watch_fd)

@@ -12,15 +12,43 @@
 #include <stdint.h>
 
 #include "daemon/selector.h"
+#include "net/conn.h"
 #include "net/tls.h"
 #include "util/result.h"
 #include "wire/usbip_proto.h"
+
+struct vhci_import_target;
+
+/*
+ * Who talks to usbipd: by default this process; or one that asks the
+ * unprivileged network process to (agent/dialer.c), so that root reads
+ * nothing from the network and only attaches. find is vhci_import_find's
+ * exchange; import's, on USBIP_OK, gives the device's record and the
+ * connection to hand to vhci-hcd.
+ */
+struct vhci_import_dialer {
+	enum usbip_result (*find)(void *arg, const struct vhci_import_target *from,
+				  const struct usbip_selector *sel, struct usbip_devlist *matches);
+	enum usbip_result (*import)(void *arg, const struct vhci_import_target *from,
+				    const char *busid, struct usbip_usb_device *udev,
+				    uint32_t *status, struct usbip_conn **conn);
+	void *arg;
+};
 
 struct vhci_import_target {
 	const char *host, *port;
 	struct usbip_tls *tls; /* client context, or NULL */
 	int timeout_ms;
+	const struct vhci_import_dialer *dialer; /* NULL: this process dials */
 };
+
+/* The exchanges themselves, made here (what a dialer runs elsewhere). */
+enum usbip_result vhci_import_find_here(const struct vhci_import_target *from,
+					const struct usbip_selector *sel,
+					struct usbip_devlist *matches);
+enum usbip_result vhci_import_exchange(const struct vhci_import_target *from, const char *busid,
+				       struct usbip_usb_device *udev, uint32_t *status,
+				       struct usbip_conn **conn);
 
 /*
  * The remote devices the selector matches, from the remote's device list:

@@ -311,6 +311,30 @@ out:
 	return rc;
 }
 
+enum usbip_result daemon_renew_network(struct usbip_daemon *d)
+{
+	pid_t pid;
+
+	if (!d->network_serves || d->in_network)
+		return USBIP_E_FAILED;
+	stop_network(d);
+	pid = privsep_split(d->name, d->run_as ? d->run_as : privdrop_default_user(), false,
+			    &d->priv);
+	if (pid < 0) {
+		daemon_stop(d, USBIP_E_FAILED);
+		return USBIP_E_FAILED;
+	}
+	if (pid == 0) {
+		/* Forked from a running daemon: none of its descriptors are this one's. */
+		privsep_close_inherited(d->priv);
+		usbip_log_reopen();
+		_exit(run_network(d, NULL, 0) == USBIP_OK ? 0 : 1);
+	}
+	d->network_pid = pid;
+	log_info("a new network process (%d) took over", (int)pid);
+	return USBIP_OK;
+}
+
 enum usbip_result daemon_run(struct usbip_daemon *d)
 {
 	struct ev_watch sig_watch = { .fd = -1 };

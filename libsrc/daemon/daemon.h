@@ -154,6 +154,13 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
  */
 enum usbip_result daemon_run(struct usbip_daemon *d);
 
+/*
+ * With network_serves: replaces the network process with a new one, which
+ * has what the parent made since (TLS contexts of a reload). Only between
+ * requests (from a hook). On failure the daemon stops.
+ */
+enum usbip_result daemon_renew_network(struct usbip_daemon *d);
+
 /* For a start hook with ready_later: the daemon is serving now. */
 void daemon_ready(struct usbip_daemon *d);
 

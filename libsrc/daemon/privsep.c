@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,8 +34,14 @@
  */
 #define PRIVSEP_CALL_TIMEOUT_MS 30000
 
-/* The runner's own requests. */
-enum { PRIVSEP_ADMIT = 1 };
+/* The runner's own messages. */
+enum {
+	PRIVSEP_ADMIT = 1, /* may this peer in? (with its socket) */
+	PRIVSEP_HELLO,	   /* the child is set up: the first message it sends */
+};
+
+/* How long the parent waits for the child's hello. */
+#define PRIVSEP_HELLO_TIMEOUT_MS 10000
 
 /* A reply's flags. */
 #define PRIVSEP_REFUSED 1u
@@ -96,6 +104,26 @@ static int empty_root(void)
 	return 0;
 }
 
+static ssize_t send_message(int fd, uint16_t type, uint16_t flags, const void *body, size_t len,
+			    int pass_fd, int send_flags);
+
+/* In the parent: the child's hello, or -1 when it failed to set itself up. */
+static int await_hello(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct privsep_header hdr = { 0 };
+	ssize_t n;
+	int ready;
+
+	do
+		ready = poll(&pfd, 1, PRIVSEP_HELLO_TIMEOUT_MS);
+	while (ready < 0 && errno == EINTR);
+	if (ready <= 0)
+		return -1;
+	n = recv(fd, &hdr, sizeof(hdr), MSG_DONTWAIT);
+	return n == (ssize_t)sizeof(hdr) && hdr.type == PRIVSEP_HELLO && hdr.len == 0 ? 0 : -1;
+}
+
 static struct privsep *channel_new(int fd, const char *name)
 {
 	struct privsep *chan = calloc(1, sizeof(*chan));
@@ -123,6 +151,11 @@ pid_t privsep_split(const char *name, const char *user, bool jail, struct privse
 	int sv[2];
 
 	*chan = NULL;
+	/* Found before the fork, so that a wrong --user is said before anything runs. */
+	if (root && !getpwnam(user)) {
+		log_err("no user '%s' to run as", user);
+		return -1;
+	}
 	if (root && jail && empty_root() != 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -140,9 +173,17 @@ pid_t privsep_split(const char *name, const char *user, bool jail, struct privse
 	}
 	if (pid > 0) {
 		close(sv[1]);
+		if (await_hello(sv[0]) != 0) {
+			log_err("the network process could not start");
+			close(sv[0]);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return -1;
+		}
 		*chan = channel_new(sv[0], name);
 		if (!*chan) {
 			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
 			return -1;
 		}
 		(*chan)->peer = pid;
@@ -159,6 +200,8 @@ pid_t privsep_split(const char *name, const char *user, bool jail, struct privse
 	if (!root)
 		log_info("not started as root: the network process keeps uid %u",
 			 (unsigned)getuid());
+	if (send_message(sv[1], PRIVSEP_HELLO, 0, NULL, 0, -1, 0) < 0)
+		_exit(1);
 	*chan = channel_new(sv[1], name);
 	if (!*chan)
 		_exit(1);
@@ -411,6 +454,25 @@ int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privs
 		return -1;
 	chan->loop = loop;
 	return 0;
+}
+
+void privsep_close_inherited(struct privsep *chan)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fd, mine;
+
+	if (!dir) {
+		log_warn("cannot list the descriptors to close: %s", strerror(errno));
+		return;
+	}
+	mine = dirfd(dir);
+	while ((e = readdir(dir)) != NULL) {
+		fd = atoi(e->d_name);
+		if (fd > 2 && fd != mine && fd != chan->fd)
+			close(fd);
+	}
+	closedir(dir);
 }
 
 void privsep_free(struct privsep *chan)

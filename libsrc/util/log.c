@@ -21,6 +21,14 @@ void usbip_log_init(const char *ident, bool use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+void usbip_log_reopen(void)
+{
+	if (!log_to_syslog)
+		return;
+	closelog();
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
 void usbip_log_set_debug(bool on)
 {
 	log_debug_on = on;

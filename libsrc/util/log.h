@@ -10,6 +10,8 @@ enum usbip_log_level { USBIP_LOG_ERR, USBIP_LOG_WARN, USBIP_LOG_INFO, USBIP_LOG_
 
 /* ident names the program in every line; use_syslog sends lines to syslog. */
 void usbip_log_init(const char *ident, bool use_syslog);
+/* After the syslog connection was closed (a forked child that closed what it inherited). */
+void usbip_log_reopen(void);
 void usbip_log_set_debug(bool on);
 bool usbip_log_to_syslog(void);
 

@@ -1,14 +1,21 @@
 #!/bin/sh
-# The network never meets root in serve-mtp: started as root it listens,
+# The network never meets root. serve-mtp: started as root it listens,
 # then becomes the unprivileged user (--user, default usbip or nobody)
 # before it reads from anyone: from /proc, its uid is not 0, it has no
-# effective capabilities and no_new_privs is set; it still serves. An
-# unknown user is one line and nothing served. Prints TAP (skips unless
-# run as root, which is what it is about).
+# effective capabilities and no_new_privs is set; it still serves. usbipd
+# and usbipa: the process holding the listening socket is the daemon's
+# child, runs as the user with no capabilities, no_new_privs and an empty
+# directory for its root; the daemon itself (root) holds no listening
+# socket; both still serve; killing the child stops the daemon. An unknown
+# user is one line and nothing served. Prints TAP (skips unless run as
+# root, which is what it is about).
 set -u
 builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
 usbip=$builddir/src/usbip
+usbipd=$builddir/src/usbipd
+usbipa=$builddir/src/usbipa
+bad_peer=$builddir/tests/tools/bad_peer
 work=$(mktemp -d)
 pids=""
 trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
@@ -43,5 +50,72 @@ out=$(timeout 10 "$usbip" -t 0 serve-mtp --dir "$work/dir" -a 127.0.0.1 --user n
 rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q "no user 'no-such-user-here'" && ! echo "$out" | grep -q " ready"
 result "an unknown --user: a clear line, nothing served" $? "exit $rc: $out"
+# listener_pids PORT: the processes holding a socket that listens on TCP PORT.
+listener_pids() {
+	_hex=$(printf '%04X' "$1")
+	_inodes=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$_hex" '
+		{ n = split($2, a, ":"); if (a[n] == p && $4 == "0A") print $10 }')
+	for _fd in /proc/[0-9]*/fd/*; do
+		_l=$(readlink "$_fd" 2>/dev/null) || continue
+		for _i in $_inodes; do
+			[ "$_l" = "socket:[$_i]" ] && { _p=${_fd#/proc/}; echo "${_p%%/*}"; }
+		done
+	done | sort -u
+}
+
+# separated NAME: the checks on $daemon_pid and its network process.
+separated() {
+	net=$(listener_pids "$daemon_port")
+	[ -n "$net" ] && [ "$(echo "$net" | wc -l)" = 1 ] && [ "$net" != "$daemon_pid" ] &&
+		[ "$(awk '{ print $4 }' "/proc/$net/stat")" = "$daemon_pid" ]
+	result "$1: the listening socket is held by its child alone, not by the daemon" $? \
+		"daemon $daemon_pid, listeners: $net"
+	st=$(cat "/proc/$net/status" 2>/dev/null)
+	echo "$st" | grep -Eq '^Uid:[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534$' &&
+		echo "$st" | grep -q '^CapEff:[[:space:]]*0000000000000000$' &&
+		echo "$st" | grep -q '^NoNewPrivs:[[:space:]]*1$'
+	result "$1: the network process runs as nobody, no capabilities, no_new_privs" $? \
+		"$(echo "$st" | grep -E '^(Uid|CapEff|NoNewPrivs)')"
+	root=$(readlink "/proc/$net/root")
+	[ "$root" != / ] && [ -d "$root" ] && [ -z "$(ls -A "$root")" ] &&
+		[ "$(stat -c %u "$root")" = 0 ] && grep -q "running as nobody (uid 65534) in $root" "$work/$1.log"
+	result "$1: its root is an empty directory of root's ($root)" $? "$(cat "$work/$1.log")"
+	awk '$1 == "Uid:" { exit $3 != 0 }' "/proc/$daemon_pid/status"
+	result "$1: the daemon itself stays root" $? "$(grep Uid "/proc/$daemon_pid/status")"
+}
+
+daemon_start "$work/usbipd.log" "$usbipd" -t 0 -a 127.0.0.1 --user nobody
+pids="$pids $daemon_pid"
+separated usbipd
+out=$("$usbip" -t "$daemon_port" list -r 127.0.0.1 2>&1)
+echo "$out" | grep -q "no exportable devices found on 127.0.0.1"
+result "usbipd: a device list is served through the two processes" $? "$out"
+kill -9 "$net"
+i=0
+while kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+! kill -0 "$daemon_pid" 2>/dev/null && grep -q "the network process" "$work/usbipd.log"
+result "usbipd: when its network process dies, the daemon stops and says so" $? "$(tail -3 "$work/usbipd.log")"
+wait "$daemon_pid"
+rc=$?
+[ $rc -eq 1 ]
+result "usbipd: ... with exit status 1 (for systemd's Restart=on-failure)" $? "exit $rc"
+
+daemon_start "$work/usbipa.log" "$usbipa" -t 0 -a 127.0.0.1 --user nobody --allow-any
+pids="$pids $daemon_pid"
+separated usbipa
+out=$("$bad_peer" 127.0.0.1 "$daemon_port" export 2>&1)
+# No vhci-hcd here: the privileged process refuses (status 1) after the network one asked.
+[ "$out" = "status 1" ] && grep -q "vhci" "$work/usbipa.log"
+result "usbipa: an export is answered through the two processes" $? "$out; $(tail -3 "$work/usbipa.log")"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+[ $rc -eq 0 ] && ! kill -0 "$net" 2>/dev/null
+result "usbipa: SIGTERM stops both processes, exit status 0" $? "exit $rc"
+
+out=$(timeout 10 "$usbipd" -t 0 -a 127.0.0.1 --user no-such-user-here 2>&1)
+rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q "no user 'no-such-user-here'" && ! echo "$out" | grep -q " ready"
+result "usbipd with an unknown --user: a clear line, nothing served" $? "exit $rc: $out"
 echo "1..$n"
 [ $failed -eq 0 ]
