@@ -175,9 +175,12 @@ static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 			daemon_stop(d, USBIP_E_FAILED);
 		}
 	} else if (d->in_network) {
-		/* The parent's to handle; it tells this one to stop. */
-		if (sig == SIGTERM || sig == SIGINT)
-			daemon_stop(d, USBIP_OK);
+		/*
+		 * Signals are the parent's to handle. systemd sends SIGTERM to
+		 * both; this one ends when the parent lets go of the channel, so
+		 * that an agent can still withdraw its exports through it.
+		 */
+		log_debug("signal %d: left to the privileged process", sig);
 	} else if (sig == SIGHUP) {
 		if (!d->hooks.reload) {
 			log_info("SIGHUP: nothing to read again");
@@ -224,15 +227,17 @@ static bool options_ok(const struct usbip_daemon *d)
 	return true;
 }
 
+/* What a process that only asks serves: nothing, so any message breaks the rules. */
+static const struct privsep_table nothing = { NULL, 0, NULL };
+
 static void on_network_lost(void *arg)
 {
 	daemon_stop(arg, USBIP_E_FAILED);
 }
 
 /*
- * Before the stop hook undoes the daemon's work, the network process ends,
- * so that it asks for nothing more. Closing the channel first wakes it if
- * it waits for an answer; one that does not end in a few seconds is killed.
+ * Ends the network process. Closing the channel first wakes it if it
+ * waits for an answer; one that does not end in a few seconds is killed.
  */
 static void stop_network(struct usbip_daemon *d)
 {
@@ -283,8 +288,9 @@ static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds)
 	if (d->network_start && (rc = d->network_start(d)) != USBIP_OK)
 		goto out;
 	rc = USBIP_E_FAILED;
-	if (d->network_serves &&
-	    privsep_serve(d->priv, d->loop, d->network_serves, d->name, on_network_lost, d) != 0)
+	/* With no table to serve, any message (or the end) of the parent's ends it. */
+	if (privsep_serve(d->priv, d->loop, d->network_serves ? d->network_serves : &nothing,
+			  d->name, on_network_lost, d) != 0)
 		goto out;
 	if (d->listens && !(server = op_server_new(d->loop, &d->server)))
 		goto out;
@@ -302,12 +308,12 @@ out:
 			close(fds[i]);
 	if (sig_watch.fd >= 0)
 		close(sig_watch.fd);
+	privsep_free(d->priv); /* its watch is on the loop */
+	d->priv = NULL;
 	ev_loop_free(d->loop);
 	d->loop = NULL;
 	usbip_tls_free(d->tls);
 	d->tls = NULL;
-	privsep_free(d->priv);
-	d->priv = NULL;
 	return rc;
 }
 
@@ -411,8 +417,9 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	 * requests to); connections wait in the listening sockets' backlog.
 	 */
 	d->result = USBIP_OK;
-	if (d->priv &&
-	    privsep_serve(d->priv, d->loop, d->privsep, d->name, on_network_lost, d) != 0)
+	/* An agent's parent serves nothing, but learns so of its child's end. */
+	if (d->priv && privsep_serve(d->priv, d->loop, d->privsep ? d->privsep : &nothing, d->name,
+				     on_network_lost, d) != 0)
 		goto out;
 	if (d->hooks.start) {
 		rc = d->hooks.start(d, d->loop, d->hooks.arg);
@@ -440,9 +447,17 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	rc = ev_loop_run(d->loop) == 0 ? d->result : USBIP_E_FAILED;
 out:
 	status_close(status);
-	stop_network(d);
+	/*
+	 * A daemon whose parent serves the network process stops that first,
+	 * so that it asks for nothing while the stop hook undoes the work; an
+	 * agent needs its network process to withdraw its exports, so it goes
+	 * after the hook.
+	 */
+	if (!d->network_serves)
+		stop_network(d);
 	if (started && d->hooks.stop)
 		d->hooks.stop(d, d->hooks.arg);
+	stop_network(d);
 	op_server_free(server);
 	for (i = 0; i < nfds; i++)
 		if (fds[i] >= 0)

@@ -191,8 +191,11 @@ pid_t privsep_split(const char *name, const char *user, bool jail, struct privse
 		return pid;
 	}
 	close(sv[0]);
-	/* Dies with the parent, which may have gone before this was set. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+	/*
+	 * Dies with the parent, which may have gone before this was set
+	 * (SIGKILL: it takes no signal from anyone else, see daemon.c).
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		_exit(1);
 	process_forget_parent();
 	if (root && privdrop_jail(user, jail ? PRIVSEP_EMPTY_ROOT : NULL) != 0)
