@@ -236,6 +236,31 @@ static void on_network_lost(void *arg)
 }
 
 /*
+ * Forks the network process (privsep_split) with the file-system rules it
+ * enters once it is the user: in an empty root, it needs no file; an
+ * agent's resolves names. The rules are made here, while root can open
+ * what they name.
+ */
+static pid_t split(struct usbip_daemon *d)
+{
+	const char *user = d->run_as ? d->run_as : privdrop_default_user();
+	pid_t pid;
+
+	d->sandbox_rules =
+		d->network_serves ? sandbox_prepare(sandbox_resolver_paths, sandbox_resolver_npaths,
+						    d->sandbox, d->nsandbox)
+				  : sandbox_prepare(NULL, 0, d->sandbox, d->nsandbox);
+	if (d->sandbox_rules == -1)
+		return -1;
+	pid = privsep_split(d->name, user, !d->network_serves, &d->priv);
+	if (pid != 0) {
+		sandbox_discard(d->sandbox_rules); /* the child's to enter */
+		d->sandbox_rules = SANDBOX_NONE;
+	}
+	return pid;
+}
+
+/*
  * Ends the network process. Closing the channel first wakes it if it
  * waits for an answer; one that does not end in a few seconds is killed.
  */
@@ -275,6 +300,8 @@ static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds)
 
 	d->in_network = true;
 	unsetenv("NOTIFY_SOCKET"); /* the parent speaks to systemd */
+	if (sandbox_enter(d->sandbox_rules) != 0)
+		return USBIP_E_FAILED;
 	d->loop = ev_loop_new();
 	sig_watch = (struct ev_watch){
 		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = d
@@ -324,15 +351,14 @@ enum usbip_result daemon_renew_network(struct usbip_daemon *d)
 	if (!d->network_serves || d->in_network)
 		return USBIP_E_FAILED;
 	stop_network(d);
-	pid = privsep_split(d->name, d->run_as ? d->run_as : privdrop_default_user(), false,
-			    &d->priv);
+	pid = split(d);
 	if (pid < 0) {
 		daemon_stop(d, USBIP_E_FAILED);
 		return USBIP_E_FAILED;
 	}
 	if (pid == 0) {
 		/* Forked from a running daemon: none of its descriptors are this one's. */
-		privsep_close_inherited(d->priv);
+		privsep_close_inherited(d->priv, d->sandbox_rules);
 		usbip_log_reopen();
 		_exit(run_network(d, NULL, 0) == USBIP_OK ? 0 : 1);
 	}
@@ -387,8 +413,7 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	 * the whole daemon becomes the user.
 	 */
 	if (d->privsep || d->network_serves) {
-		pid_t pid = privsep_split(d->name, d->run_as ? d->run_as : privdrop_default_user(),
-					  d->listens, &d->priv);
+		pid_t pid = split(d);
 
 		if (pid < 0)
 			goto out;
@@ -401,6 +426,14 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 		nfds = 0;
 		usbip_tls_free(d->tls);
 		d->tls = NULL;
+	} else if (d->sandbox) {
+		int rules = sandbox_prepare(d->sandbox, d->nsandbox, NULL, 0);
+
+		if (rules == -1 || (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0) ||
+		    sandbox_enter(rules) != 0) {
+			sandbox_discard(rules);
+			goto out;
+		}
 	} else if (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0) {
 		goto out;
 	}

@@ -20,6 +20,7 @@
 #include "net/tls.h"
 #include "util/json.h"
 #include "util/privdrop.h"
+#include "util/sandbox.h"
 #include "util/result.h"
 
 struct usbip_daemon;
@@ -75,6 +76,15 @@ struct usbip_daemon {
 	 */
 	const struct privsep_table *network_serves;
 	/*
+	 * What the process that reads from peers may reach of the file
+	 * system (util/sandbox.h), where the kernel has Landlock: serve-mtp
+	 * its folders. usbipd's and usbipa's network process reaches nothing
+	 * (its root is empty anyway), an agent's what resolving names takes,
+	 * plus these.
+	 */
+	const struct sandbox_path *sandbox;
+	size_t nsandbox;
+	/*
 	 * In the network process, before it serves: sets server.arg to what
 	 * asks the parent over d->priv instead of doing the work itself.
 	 */
@@ -82,6 +92,7 @@ struct usbip_daemon {
 	/* Set by the runner while it runs. */
 	struct privsep *priv; /* with privsep: the channel, in both processes */
 	pid_t network_pid;    /* in the parent: the network process */
+	int sandbox_rules;    /* in the network process, until it enters them */
 	bool in_network;      /* this is the network process */
 	struct ev_loop *loop;
 	struct usbip_tls *tls; /* the server context when listening with --tls */

@@ -459,7 +459,7 @@ int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privs
 	return 0;
 }
 
-void privsep_close_inherited(struct privsep *chan)
+void privsep_close_inherited(struct privsep *chan, int keep)
 {
 	DIR *dir = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -472,7 +472,7 @@ void privsep_close_inherited(struct privsep *chan)
 	mine = dirfd(dir);
 	while ((e = readdir(dir)) != NULL) {
 		fd = atoi(e->d_name);
-		if (fd > 2 && fd != mine && fd != chan->fd)
+		if (fd > 2 && fd != mine && fd != chan->fd && fd != keep)
 			close(fd);
 	}
 	closedir(dir);

@@ -98,8 +98,11 @@ int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privs
 /* In the child: whether the parent lets this peer in (hosts.allow/deny). */
 bool privsep_admit(int fd, void *chan);
 
-/* In a child forked from a running daemon: closes every descriptor but stdio and chan's. */
-void privsep_close_inherited(struct privsep *chan);
+/*
+ * In a child forked from a running daemon: closes every descriptor but
+ * stdio, chan's and keep (or -1).
+ */
+void privsep_close_inherited(struct privsep *chan, int keep);
 
 void privsep_free(struct privsep *chan);
 

@@ -15,6 +15,9 @@
 int allow_severity = LOG_INFO;
 int deny_severity = LOG_WARNING;
 
+const struct sandbox_path usbip_tcp_wrappers_paths[] = { { "/etc", false } };
+const size_t usbip_tcp_wrappers_npaths = 1;
+
 /* The peer's numeric address, an IPv4 peer on an IPv6 socket as IPv4; -1 if none. */
 static int peer_address(int fd, char *buf, size_t len)
 {
@@ -50,6 +53,9 @@ bool usbip_tcp_wrappers_allow(int fd, const char *daemon_name)
 	return hosts_ctl((char *)daemon_name, STRING_UNKNOWN, addr, STRING_UNKNOWN) != 0;
 }
 #else
+const struct sandbox_path usbip_tcp_wrappers_paths[] = { { NULL, false } };
+const size_t usbip_tcp_wrappers_npaths = 0;
+
 bool usbip_tcp_wrappers_allow(int fd, const char *daemon_name)
 {
 	(void)fd;

@@ -192,7 +192,7 @@ static int child_fd_missing(struct privsep *chan)
 static int child_refused_fields(struct privsep *chan)
 {
 	struct add_request req = { 0, 0 };
-	struct add_reply rep;
+	struct add_reply rep = { 0 };
 
 	privsep_call(chan, OP_ADD, &req, sizeof(req), -1, &rep, sizeof(rep), NULL);
 	return 0;
