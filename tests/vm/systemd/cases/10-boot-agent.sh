@@ -6,7 +6,8 @@
 # to the application node's usbipa (its own network namespace) at boot,
 # with no command typed, and it reads back by sha256. kill -9 of the agent:
 # systemd restarts it and the disk is back. A reload that adds a rule
-# exports the new device and leaves the disk on its vhci port.
+# exports the new device and leaves the disk on its vhci port. Both units
+# run separated: root's main process, the network one as the usbip user.
 # A broken config: the reload is refused, and usbip status and the journal
 # say why. systemctl stop: every export withdrawn, the devices local again.
 . /tests/lib.sh
@@ -36,6 +37,23 @@ log "at boot: the disk on vhci port $port1"
 usbip status --json >status.json || fail "usbip status failed"
 grep -q '"state":"exported"' status.json || fail "usbip status does not say exported: $(cat status.json)"
 grep -q '"daemon":"usbipa"' status.json || fail "usbip status does not show usbipa"
+
+# The units run the separated daemons: in each unit, the main process is
+# root and its one child (the network process) the usbip system user.
+separated_unit() { # UNIT
+    _main=$(unit_main_pid "$1")
+    _kids=$(for _s in /proc/[0-9]*/stat; do awk -v p="$_main" '$4 == p { print $1 }' "$_s" 2>/dev/null; done)
+    [ "$(awk '$1 == "Uid:" { print $3 }' "/proc/$_main/status")" = 0 ] || fail "$1: its main process is not root"
+    [ -n "$_kids" ] && [ "$(echo "$_kids" | wc -l)" = 1 ] || fail "$1: not one network process: '$_kids'"
+    _uid=$(awk '$1 == "Uid:" { print $3 }' "/proc/$_kids/status")
+    [ "$_uid" = "$(id -u usbip)" ] && [ "$_uid" != 0 ] || fail "$1: its network process has uid $_uid, not usbip's"
+    [ "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$_kids/status")" = 0000000000000000 ] ||
+        fail "$1: its network process has capabilities"
+    log "$1: main pid $_main root, network process $_kids as usbip (uid $_uid), no capabilities"
+}
+id -u usbip >/dev/null 2>&1 || fail "no usbip system user (sysusers.d/usbip.conf)"
+separated_unit usbipa.service
+separated_unit usbip-agent.service
 
 # kill -9: systemd restarts the agent, the new one takes the export back.
 old=$(unit_main_pid usbip-agent.service)
