@@ -227,6 +227,33 @@ static bool options_ok(const struct usbip_daemon *d)
 	return true;
 }
 
+/* The loop, with the signals on it; -1 (logged). */
+static int make_loop(struct usbip_daemon *d, struct ev_watch *sig_watch)
+{
+	d->loop = ev_loop_new();
+	*sig_watch = (struct ev_watch){
+		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = d
+	};
+	if (!d->loop || sig_watch->fd < 0 || ev_watch_add(d->loop, sig_watch) != 0) {
+		log_err("cannot set up the event loop");
+		return -1;
+	}
+	return 0;
+}
+
+/* The server takes the listening sockets; each is its own once it took it (-1 here). */
+static int listen_on(struct op_server *server, int *fds, int nfds)
+{
+	int i;
+
+	for (i = 0; i < nfds; i++) {
+		if (op_server_listen(server, fds[i]) != 0)
+			return -1;
+		fds[i] = -1;
+	}
+	return 0;
+}
+
 /* What a process that only asks serves: nothing, so any message breaks the rules. */
 static const struct privsep_table nothing = { NULL, 0, NULL };
 
@@ -302,14 +329,8 @@ static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds)
 	unsetenv("NOTIFY_SOCKET"); /* the parent speaks to systemd */
 	if (sandbox_enter(d->sandbox_rules) != 0)
 		return USBIP_E_FAILED;
-	d->loop = ev_loop_new();
-	sig_watch = (struct ev_watch){
-		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = d
-	};
-	if (!d->loop || sig_watch.fd < 0 || ev_watch_add(d->loop, &sig_watch) != 0) {
-		log_err("cannot set up the event loop");
+	if (make_loop(d, &sig_watch) != 0)
 		goto out;
-	}
 	d->server.admit = privsep_admit;
 	d->server.admit_arg = d->priv;
 	if (d->network_start && (rc = d->network_start(d)) != USBIP_OK)
@@ -321,11 +342,8 @@ static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds)
 		goto out;
 	if (d->listens && !(server = op_server_new(d->loop, &d->server)))
 		goto out;
-	for (i = 0; i < nfds; i++) {
-		if (op_server_listen(server, fds[i]) != 0)
-			goto out;
-		fds[i] = -1;
-	}
+	if (listen_on(server, fds, nfds) != 0)
+		goto out;
 	d->result = USBIP_OK;
 	rc = ev_loop_run(d->loop) == 0 ? d->result : USBIP_E_FAILED;
 out:
@@ -437,14 +455,8 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	} else if (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0) {
 		goto out;
 	}
-	d->loop = ev_loop_new();
-	sig_watch = (struct ev_watch){
-		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = d
-	};
-	if (!d->loop || sig_watch.fd < 0 || ev_watch_add(d->loop, &sig_watch) != 0) {
-		log_err("cannot set up the event loop");
+	if (make_loop(d, &sig_watch) != 0)
 		goto out;
-	}
 	/*
 	 * The daemon's own work first (it may make what the server hands
 	 * requests to); connections wait in the listening sockets' backlog.
@@ -468,12 +480,8 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 		server = op_server_new(d->loop, &d->server);
 		if (!server)
 			goto out;
-		for (i = 0; i < nfds; i++) {
-			/* The server owns each socket once it took it. */
-			if (op_server_listen(server, fds[i]) != 0)
-				goto out;
-			fds[i] = -1;
-		}
+		if (listen_on(server, fds, nfds) != 0)
+			goto out;
 	}
 	if (!d->ready_later)
 		daemon_ready(d);

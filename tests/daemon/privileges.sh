@@ -20,6 +20,8 @@ work=$(mktemp -d)
 pids=""
 trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 . "$srcdir/tests/daemon/lib.sh"
+# shellcheck source=/dev/null
+. "$srcdir/tests/vm/cases/lib.sh" # listener_pids, children
 if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP not root: there is no privilege to drop"
 	exit 0
@@ -50,24 +52,11 @@ out=$(timeout 10 "$usbip" -t 0 serve-mtp --dir "$work/dir" -a 127.0.0.1 --user n
 rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q "no user 'no-such-user-here'" && ! echo "$out" | grep -q " ready"
 result "an unknown --user: a clear line, nothing served" $? "exit $rc: $out"
-# listener_pids PORT: the processes holding a socket that listens on TCP PORT.
-listener_pids() {
-	_hex=$(printf '%04X' "$1")
-	_inodes=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$_hex" '
-		{ n = split($2, a, ":"); if (a[n] == p && $4 == "0A") print $10 }')
-	for _fd in /proc/[0-9]*/fd/*; do
-		_l=$(readlink "$_fd" 2>/dev/null) || continue
-		for _i in $_inodes; do
-			[ "$_l" = "socket:[$_i]" ] && { _p=${_fd#/proc/}; echo "${_p%%/*}"; }
-		done
-	done | sort -u
-}
-
 # separated NAME: the checks on $daemon_pid and its network process.
 separated() {
 	net=$(listener_pids "$daemon_port")
 	[ -n "$net" ] && [ "$(echo "$net" | wc -l)" = 1 ] && [ "$net" != "$daemon_pid" ] &&
-		[ "$(awk '{ print $4 }' "/proc/$net/stat")" = "$daemon_pid" ]
+		[ "$(children "$daemon_pid")" = "$net" ]
 	result "$1: the listening socket is held by its child alone, not by the daemon" $? \
 		"daemon $daemon_pid, listeners: $net"
 	st=$(cat "/proc/$net/status" 2>/dev/null)

@@ -17,6 +17,8 @@ work=$(mktemp -d)
 pids=""
 trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 . "$srcdir/tests/daemon/lib.sh"
+# shellcheck source=/dev/null
+. "$srcdir/tests/vm/cases/lib.sh" # children
 if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP not root: gdb cannot attach to the daemons' processes"
 	exit 0
@@ -70,7 +72,7 @@ result "serve-mtp still serves" $? "$out"
 
 daemon_start "$work/usbipd.log" "$usbipd" -t 0 -a 127.0.0.1 --user nobody
 pids="$pids $daemon_pid"
-net=$(awk -v p="$daemon_pid" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null | head -1)
+net=$(children "$daemon_pid")
 allowed "$daemon_pid" / 0200000
 result "control: usbipd's privileged process opens /" $? "$(opened "$daemon_pid" / 0200000)"
 denied "$net" / 0200000
@@ -95,7 +97,7 @@ daemon_start_agent() {
 	done
 }
 daemon_start_agent
-anet=$(awk -v p="$agent" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null | head -1)
+anet=$(children "$agent")
 [ -n "$anet" ] && [ "$(awk '$1 == "Uid:" { print $3 }' "/proc/$anet/status")" = 65534 ]
 result "usbip agent: its network process runs as nobody" $? "$(cat "$work/agent.log")"
 allowed "$anet" /etc/hosts

@@ -205,6 +205,27 @@ tcp_listening() {
 
 tcp_not_listening() { ! tcp_listening "$1"; }
 
+# listener_pids PORT — the processes holding a socket that listens on TCP PORT
+listener_pids() {
+    _hex=$(printf '%04X' "$1")
+    _inodes=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$_hex" '
+        { n = split($2, a, ":"); if (a[n] == p && $4 == "0A") print $10 }')
+    [ -n "$_inodes" ] || return 1
+    for _fd in /proc/[0-9]*/fd/*; do
+        _l=$(readlink "$_fd" 2>/dev/null) || continue
+        for _i in $_inodes; do
+            [ "$_l" = "socket:[$_i]" ] && { _p=${_fd#/proc/}; echo "${_p%%/*}"; }
+        done
+    done | sort -u
+}
+
+# children PID — its child processes
+children() {
+    for _s in /proc/[0-9]*/stat; do
+        awk -v p="$1" '$4 == p { print $1 }' "$_s" 2>/dev/null
+    done
+}
+
 # ------------------------------------------------------------------ vhci
 VHCI=/sys/devices/platform/vhci_hcd.0
 
