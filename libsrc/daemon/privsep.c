@@ -22,6 +22,7 @@
 #include "net/tcp_wrappers.h"
 #include "util/log.h"
 #include "util/privdrop.h"
+#include "util/sandbox.h"
 
 /* The network process's root: made by the parent, root's own, empty. */
 #define PRIVSEP_RUN_DIR	   RUNSTATEDIR "/usbip"
@@ -38,6 +39,7 @@
 enum {
 	PRIVSEP_ADMIT = 1, /* may this peer in? (with its socket) */
 	PRIVSEP_HELLO,	   /* the child is set up: the first message it sends */
+	PRIVSEP_BYE,	   /* the parent stops the child: the last message it sends */
 };
 
 /* How long the parent waits for the child's hello. */
@@ -58,6 +60,7 @@ struct privsep {
 	const char *name;
 	const struct privsep_table *table;
 	bool is_parent;
+	bool said_bye;	      /* the parent ended the channel on purpose */
 	int timeout_ms;	      /* of privsep_call */
 	struct ev_loop *loop; /* while it serves */
 	struct ev_watch watch;
@@ -151,6 +154,12 @@ pid_t privsep_split(const char *name, const char *user, bool jail, struct privse
 	int sv[2];
 
 	*chan = NULL;
+#ifdef SANDBOX_ASAN
+	if (jail) {
+		log_info("a sanitizer build: no empty root, LeakSanitizer reads /proc at exit");
+		jail = false;
+	}
+#endif
 	/* Found before the fork, so that a wrong --user is said before anything runs. */
 	if (root && !getpwnam(user)) {
 		log_err("no user '%s' to run as", user);
@@ -369,6 +378,8 @@ static void lose_child(struct privsep *chan, const char *why)
 		kill(chan->peer, SIGKILL);
 	} else if (why) {
 		log_err("the privileged process %s", why);
+	} else if (chan->said_bye) {
+		log_debug("told to stop by the privileged process");
 	} else {
 		log_err("the %s process hung up", chan->is_parent ? "network" : "privileged");
 	}
@@ -395,6 +406,11 @@ static void serve_one(struct privsep *chan)
 	if (eof) {
 		if (fd >= 0)
 			close(fd);
+		lose_child(chan, NULL);
+		return;
+	}
+	if (!chan->is_parent && hdr.type == PRIVSEP_BYE && n == 0 && fd < 0) {
+		chan->said_bye = true; /* an end, not a loss */
 		lose_child(chan, NULL);
 		return;
 	}
@@ -482,6 +498,9 @@ void privsep_free(struct privsep *chan)
 {
 	if (!chan)
 		return;
+	/* A child that is let go of ends quietly; one whose parent died says so. */
+	if (chan->is_parent)
+		send_message(chan->fd, PRIVSEP_BYE, 0, NULL, 0, -1, MSG_DONTWAIT);
 	if (chan->loop)
 		ev_watch_remove(chan->loop, &chan->watch);
 	close(chan->fd);

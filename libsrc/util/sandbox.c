@@ -26,14 +26,6 @@ const struct sandbox_path sandbox_resolver_paths[] = {
 const size_t sandbox_resolver_npaths =
 	sizeof(sandbox_resolver_paths) / sizeof(sandbox_resolver_paths[0]);
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANDBOX_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANDBOX_ASAN 1
-#endif
-#endif
-
 /* The rights of each Landlock ABI version, cumulative. */
 static uint64_t handled_rights(int abi)
 {

@@ -13,6 +13,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * Built with AddressSanitizer: its LeakSanitizer reads /proc/self when
+ * the process exits, so a sanitizer build leaves /proc readable and an
+ * empty root out (daemon/privsep.c). Production builds are not affected.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_ASAN 1
+#endif
+#endif
+
 struct sandbox_path {
 	const char *path;
 	bool writable;

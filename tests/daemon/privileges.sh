@@ -66,9 +66,15 @@ separated() {
 	result "$1: the network process runs as nobody, no capabilities, no_new_privs" $? \
 		"$(echo "$st" | grep -E '^(Uid|CapEff|NoNewPrivs)')"
 	root=$(readlink "/proc/$net/root")
-	[ "$root" != / ] && [ -d "$root" ] && [ -z "$(ls -A "$root")" ] &&
-		[ "$(stat -c %u "$root")" = 0 ] && grep -q "running as nobody (uid 65534) in $root" "$work/$1.log"
-	result "$1: its root is an empty directory of root's ($root)" $? "$(cat "$work/$1.log")"
+	if grep -q libasan "/proc/$net/maps" 2>/dev/null; then
+		# LeakSanitizer reads /proc at exit: a sanitizer build keeps the root.
+		[ "$root" = / ] && grep -q "a sanitizer build: no empty root" "$work/$1.log"
+		result "$1: under ASan its root stays / and it says why" $? "$(cat "$work/$1.log")"
+	else
+		[ "$root" != / ] && [ -d "$root" ] && [ -z "$(ls -A "$root")" ] &&
+			[ "$(stat -c %u "$root")" = 0 ] && grep -q "running as nobody (uid 65534) in $root" "$work/$1.log"
+		result "$1: its root is an empty directory of root's ($root)" $? "$(cat "$work/$1.log")"
+	fi
 	awk '$1 == "Uid:" { exit $3 != 0 }' "/proc/$daemon_pid/status"
 	result "$1: the daemon itself stays root" $? "$(grep Uid "/proc/$daemon_pid/status")"
 }

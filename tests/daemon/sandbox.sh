@@ -76,7 +76,7 @@ net=$(children "$daemon_pid")
 allowed "$daemon_pid" / 0200000
 result "control: usbipd's privileged process opens /" $? "$(opened "$daemon_pid" / 0200000)"
 denied "$net" / 0200000
-result "usbipd's network process cannot open even its empty root" $? "$(opened "$net" / 0200000)"
+result "usbipd's network process cannot open even its root directory" $? "$(opened "$net" / 0200000)"
 out=$("$usbip" -t "$daemon_port" list -r 127.0.0.1 2>&1)
 echo "$out" | grep -q "no exportable devices found"
 result "usbipd still serves" $? "$out"
