@@ -6,7 +6,8 @@
 # and usbipa: the process holding the listening socket is the daemon's
 # child, runs as the user with no capabilities, no_new_privs and an empty
 # directory for its root; the daemon itself (root) holds no listening
-# socket; both still serve; killing the child stops the daemon. An unknown
+# socket; both still serve; killing the child stops the daemon. The
+# agent's network process is replaced when a reload brings TLS. An unknown
 # user is one line and nothing served. Prints TAP (skips unless run as
 # root, which is what it is about).
 set -u
@@ -107,6 +108,45 @@ wait "$daemon_pid"
 rc=$?
 [ $rc -eq 0 ] && ! kill -0 "$net" 2>/dev/null
 result "usbipa: SIGTERM stops both processes, exit status 0" $? "exit $rc"
+
+# The agent: its network process is its one child, as nobody; a reload that
+# brings a TLS rule replaces it with one that has the new context.
+certs_or_bail "$work/pki"
+cat >"$work/agent.conf" <<CONF
+[export disk]
+hardware-id = 46f4:0001
+remote = 127.0.0.1
+CONF
+chmod 600 "$work/agent.conf"
+"$usbip" agent --config "$work/agent.conf" --user nobody >"$work/agent.log" 2>&1 &
+agent=$!
+pids="$pids $agent"
+i=0
+while ! grep -q " ready" "$work/agent.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+old=$(children "$agent")
+[ -n "$old" ] && [ "$(awk '$1 == "Uid:" { print $3 }' "/proc/$old/status")" = 65534 ]
+result "usbip agent: its network process is its child, as nobody" $? "child '$old': $(cat "$work/agent.log")"
+cat >>"$work/agent.conf" <<CONF
+
+[export secure]
+hardware-id = 46f4:0002
+remote = localhost
+tls = yes
+ca = $work/pki/ca.pem
+CONF
+kill -HUP "$agent"
+i=0
+while ! grep -q "a new network process" "$work/agent.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+new=$(children "$agent")
+[ -n "$new" ] && [ "$new" != "$old" ] && ! kill -0 "$old" 2>/dev/null &&
+	[ "$(awk '$1 == "Uid:" { print $3 }' "/proc/$new/status")" = 65534 ]
+result "usbip agent: a reload with a TLS rule replaces its network process" $? \
+	"old '$old', new '$new': $(cat "$work/agent.log")"
+kill -TERM "$agent"
+wait "$agent"
+rc=$?
+[ $rc -eq 0 ] && ! kill -0 "$new" 2>/dev/null
+result "usbip agent: SIGTERM stops both processes, exit status 0" $? "exit $rc: $(tail -3 "$work/agent.log")"
 
 out=$(timeout 10 "$usbipd" -t 0 -a 127.0.0.1 --user no-such-user-here 2>&1)
 rc=$?
