@@ -5,7 +5,8 @@
 # capabilities and no_new_privs; usbipd's and usbipa's have an empty
 # directory for their root. That process holds the listening socket; the
 # parent, still root, does not. Read from /proc. The devices still go
-# through: the disk is read back by sha256 in classic and connect mode.
+# through: the disk is read back by sha256 in classic and connect mode,
+# and over TLS with the relay, which runs unprivileged too.
 . /tests/lib.sh
 
 [ -n "${VMTEST_DISK_SHA256:-}" ] || skip "no test disk"
@@ -38,6 +39,8 @@ separated() {
     unprivileged "$1's network process" "$_net" /run/usbip/empty
 }
 
+log "LSMs: $(cat /sys/kernel/security/lsm 2>/dev/null || echo "(no securityfs)")"
+
 # Classic mode: usbipd.
 must usbip bind -b "$b"
 must usbipd -D -t 3290 -P /run/ps-usbipd.pid
@@ -65,5 +68,26 @@ unprivileged "connect --persist's network process" "$dialer"
 kill "$agent"
 must_wait 20 "vhci disk gone after SIGTERM" not vhci_disk
 must_wait 20 "$b back on usb-storage" usb_if_driver_is "$b" usb-storage
+kill "$(cat /run/ps-usbipa.pid)"
+must_wait 10 "usbipa stopped" not test -e /run/ps-usbipa.pid
+
+# Over TLS with the relay: the handshake and the relay are the dialer's
+# (unprivileged) work; the agent gets the relay's socket to hand over.
+must make_certs "$PWD/pki"
+pki=$PWD/pki
+must usbipa -D --allow-any -t 3292 -P /run/ps-usbipa.pid --tls --cert "$pki/server.pem" \
+    --key "$pki/server.key" --tls-datapath relay
+must_wait 10 "usbipa --tls listening" tcp_listening 3292
+separated "usbipa --tls" /run/ps-usbipa.pid 3292
+must usbip -t 3292 --tls --ca "$pki/ca.pem" --tls-datapath relay connect --persist -D \
+    -P /run/ps-connect.pid -r localhost -b "$b"
+vhci_disk_intact "exported over TLS (relay) by the separated connect --persist"
+agent=$(cat /run/ps-connect.pid)
+dialer=$(children "$agent")
+relay=$(children "$dialer")
+[ -n "$relay" ] || fail "no relay process under the dialer ($dialer)"
+for r in $relay; do unprivileged "connect --persist's relay" "$r"; done
+kill "$agent"
+must_wait 20 "vhci disk gone after SIGTERM" not vhci_disk
 kill "$(cat /run/ps-usbipa.pid)"
 must_wait 10 "usbipa stopped" not test -e /run/ps-usbipa.pid
