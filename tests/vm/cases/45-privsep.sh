@@ -39,8 +39,6 @@ separated() {
     unprivileged "$1's network process" "$_net" /run/usbip/empty
 }
 
-log "LSMs: $(cat /sys/kernel/security/lsm 2>/dev/null || echo "(no securityfs)")"
-
 # Classic mode: usbipd.
 must usbip bind -b "$b"
 must usbipd -D -t 3290 -P /run/ps-usbipd.pid
