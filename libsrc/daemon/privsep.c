@@ -375,7 +375,8 @@ static void lose_child(struct privsep *chan, const char *why)
 {
 	if (why && chan->is_parent) {
 		log_err("the network process %s: stopping it", why);
-		kill(chan->peer, SIGKILL);
+		if (chan->peer > 0) /* never 0 or -1: those would be a whole group */
+			kill(chan->peer, SIGKILL);
 	} else if (why) {
 		log_err("the privileged process %s", why);
 	} else if (chan->said_bye) {
@@ -457,6 +458,25 @@ static void serve_one(struct privsep *chan)
 static void on_request(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
 	serve_one(w->data);
+}
+
+struct privsep *privsep_adopt(int fd, pid_t child)
+{
+	struct privsep *chan = channel_new(fd, "adopted");
+
+	if (chan) {
+		chan->peer = child;
+		chan->is_parent = true;
+	}
+	return chan;
+}
+
+bool privsep_serve_pending(struct privsep *chan)
+{
+	if (!chan->loop)
+		return false;
+	serve_one(chan);
+	return chan->loop != NULL;
 }
 
 int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privsep_table *table,

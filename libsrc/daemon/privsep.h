@@ -106,4 +106,13 @@ void privsep_close_inherited(struct privsep *chan, int keep);
 
 void privsep_free(struct privsep *chan);
 
+/*
+ * For tests and fuzzing: the parent's end of a channel made elsewhere (fd,
+ * a SOCK_SEQPACKET socket; child, the pid to kill when it breaks the rules,
+ * or 0 for none), and serving the one message waiting on it, now. Returns
+ * whether the channel is still served (a broken rule ends it).
+ */
+struct privsep *privsep_adopt(int fd, pid_t child);
+bool privsep_serve_pending(struct privsep *chan);
+
 #endif

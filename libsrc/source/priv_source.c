@@ -87,12 +87,24 @@ static ssize_t serve_hand_over(void *arg, const void *request, int fd, void *rep
 	static const char *const datapaths[] = { NULL, "ktls", "relay" };
 	const struct priv_hand_over_request *req = request;
 	struct priv_status_reply *rep = reply;
+	struct usbip_local_device dev;
 	struct usbip_conn *conn;
 
 	if (!PRIVSEP_STRING_OK(req->busid) || !usbip_busid_ok(req->busid) ||
 	    !PRIVSEP_STRING_OK(req->peer) || req->datapath > PRIV_DATAPATH_RELAY) {
 		close(fd);
 		return -1;
+	}
+	/*
+	 * Only a device that is there and free, whatever the network process
+	 * asked before: the drivers check too, but not every source is a driver.
+	 */
+	rep->status = device_source_get(arg, req->busid, &dev) == 0
+			      ? device_source_availability(&dev)
+			      : USBIP_ST_NODEV;
+	if (rep->status != USBIP_ST_OK) {
+		close(fd);
+		return sizeof(*rep);
 	}
 	/* Nothing is read from it here: the driver takes it as it is. */
 	conn = usbip_tcp_conn_from_fd(fd);
