@@ -254,6 +254,19 @@ static int listen_on(struct op_server *server, int *fds, int nfds)
 	return 0;
 }
 
+/* Before the loop goes: the server, the sockets it did not take, the signals. */
+static void close_serving(struct op_server *server, int *fds, int nfds, struct ev_watch *sig_watch)
+{
+	int i;
+
+	op_server_free(server);
+	for (i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (sig_watch->fd >= 0)
+		close(sig_watch->fd);
+}
+
 /* What a process that only asks serves: nothing, so any message breaks the rules. */
 static const struct privsep_table nothing = { NULL, 0, NULL };
 
@@ -268,28 +281,27 @@ static void on_network_lost(void *arg)
  * agent's resolves names. The rules are made here, while root can open
  * what they name.
  */
-static pid_t split(struct usbip_daemon *d)
+static pid_t split(struct usbip_daemon *d, int *rules)
 {
 	const char *user = d->run_as ? d->run_as : privdrop_default_user();
 	pid_t pid;
 
-	d->sandbox_rules =
-		d->network_serves ? sandbox_prepare(sandbox_resolver_paths, sandbox_resolver_npaths,
-						    d->sandbox, d->nsandbox)
-				  : sandbox_prepare(NULL, 0, d->sandbox, d->nsandbox);
-	if (d->sandbox_rules == -1)
+	*rules = d->network_serves
+			 ? sandbox_prepare(sandbox_resolver_paths, sandbox_resolver_npaths,
+					   d->sandbox, d->nsandbox)
+			 : sandbox_prepare(NULL, 0, d->sandbox, d->nsandbox);
+	if (*rules == -1)
 		return -1;
 	pid = privsep_split(d->name, user, !d->network_serves, &d->priv);
-	if (pid != 0) {
-		sandbox_discard(d->sandbox_rules); /* the child's to enter */
-		d->sandbox_rules = SANDBOX_NONE;
-	}
+	if (pid != 0)
+		sandbox_discard(*rules); /* the child's to enter */
 	return pid;
 }
 
 /*
- * Ends the network process. Closing the channel first wakes it if it
- * waits for an answer; one that does not end in a few seconds is killed.
+ * Ends the network process: it ends when the channel is closed (it takes
+ * no signal, see on_signal), which also wakes it if it waits for an
+ * answer; one that does not end in a few seconds is killed.
  */
 static void stop_network(struct usbip_daemon *d)
 {
@@ -299,7 +311,6 @@ static void stop_network(struct usbip_daemon *d)
 	d->priv = NULL;
 	if (d->network_pid <= 0)
 		return;
-	kill(d->network_pid, SIGTERM);
 	for (waited = 0; waited < 5000; waited += 20) {
 		if (waitpid(d->network_pid, NULL, WNOHANG) == d->network_pid)
 			break;
@@ -316,18 +327,18 @@ static void stop_network(struct usbip_daemon *d)
 /*
  * The network process of a separated daemon: serves requests as the
  * unprivileged user on the sockets the parent opened, asking the parent
- * (d->priv) for what needs root, until SIGTERM or the parent's end.
+ * (d->priv) for what needs root, until the parent closes the channel.
+ * It enters rules (split's) first.
  */
-static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds)
+static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds, int rules)
 {
 	struct ev_watch sig_watch;
 	struct op_server *server = NULL;
 	enum usbip_result rc = USBIP_E_FAILED;
-	int i;
 
 	d->in_network = true;
 	unsetenv("NOTIFY_SOCKET"); /* the parent speaks to systemd */
-	if (sandbox_enter(d->sandbox_rules) != 0)
+	if (sandbox_enter(rules) != 0)
 		return USBIP_E_FAILED;
 	if (make_loop(d, &sig_watch) != 0)
 		goto out;
@@ -347,12 +358,7 @@ static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds)
 	d->result = USBIP_OK;
 	rc = ev_loop_run(d->loop) == 0 ? d->result : USBIP_E_FAILED;
 out:
-	op_server_free(server);
-	for (i = 0; i < nfds; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	if (sig_watch.fd >= 0)
-		close(sig_watch.fd);
+	close_serving(server, fds, nfds, &sig_watch);
 	privsep_free(d->priv); /* its watch is on the loop */
 	d->priv = NULL;
 	ev_loop_free(d->loop);
@@ -365,20 +371,21 @@ out:
 enum usbip_result daemon_renew_network(struct usbip_daemon *d)
 {
 	pid_t pid;
+	int rules;
 
 	if (!d->network_serves || d->in_network)
 		return USBIP_E_FAILED;
 	stop_network(d);
-	pid = split(d);
+	pid = split(d, &rules);
 	if (pid < 0) {
 		daemon_stop(d, USBIP_E_FAILED);
 		return USBIP_E_FAILED;
 	}
 	if (pid == 0) {
 		/* Forked from a running daemon: none of its descriptors are this one's. */
-		privsep_close_inherited(d->priv, d->sandbox_rules);
+		privsep_close_inherited(d->priv, rules);
 		usbip_log_reopen();
-		_exit(run_network(d, NULL, 0) == USBIP_OK ? 0 : 1);
+		_exit(run_network(d, NULL, 0, rules) == USBIP_OK ? 0 : 1);
 	}
 	d->network_pid = pid;
 	log_info("a new network process (%d) took over", (int)pid);
@@ -431,12 +438,13 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	 * the whole daemon becomes the user.
 	 */
 	if (d->privsep || d->network_serves) {
-		pid_t pid = split(d);
+		int rules;
+		pid_t pid = split(d, &rules);
 
 		if (pid < 0)
 			goto out;
 		if (pid == 0)
-			return run_network(d, fds, nfds);
+			return run_network(d, fds, nfds, rules);
 		d->network_pid = pid;
 		/* The parent reads from no peer: no listening socket, no TLS context. */
 		for (i = 0; i < nfds; i++)
@@ -444,16 +452,15 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 		nfds = 0;
 		usbip_tls_free(d->tls);
 		d->tls = NULL;
-	} else if (d->sandbox) {
-		int rules = sandbox_prepare(d->sandbox, d->nsandbox, NULL, 0);
+	} else {
+		int rules = d->sandbox ? sandbox_prepare(d->sandbox, d->nsandbox, NULL, 0)
+				       : SANDBOX_NONE;
 
 		if (rules == -1 || (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0) ||
 		    sandbox_enter(rules) != 0) {
 			sandbox_discard(rules);
 			goto out;
 		}
-	} else if (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0) {
-		goto out;
 	}
 	if (make_loop(d, &sig_watch) != 0)
 		goto out;
@@ -499,12 +506,7 @@ out:
 	if (started && d->hooks.stop)
 		d->hooks.stop(d, d->hooks.arg);
 	stop_network(d);
-	op_server_free(server);
-	for (i = 0; i < nfds; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	if (sig_watch.fd >= 0)
-		close(sig_watch.fd);
+	close_serving(server, fds, nfds, &sig_watch);
 	ev_loop_free(d->loop);
 	d->loop = NULL;
 	if (pid_written)

@@ -92,7 +92,6 @@ struct usbip_daemon {
 	/* Set by the runner while it runs. */
 	struct privsep *priv; /* with privsep: the channel, in both processes */
 	pid_t network_pid;    /* in the parent: the network process */
-	int sandbox_rules;    /* in the network process, until it enters them */
 	bool in_network;      /* this is the network process */
 	struct ev_loop *loop;
 	struct usbip_tls *tls; /* the server context when listening with --tls */
