@@ -349,7 +349,7 @@ static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds,
 	rc = USBIP_E_FAILED;
 	/* With no table to serve, any message (or the end) of the parent's ends it. */
 	if (privsep_serve(d->priv, d->loop, d->network_serves ? d->network_serves : &nothing,
-			  d->name, on_network_lost, d) != 0)
+			  on_network_lost, d) != 0)
 		goto out;
 	if (d->listens && !(server = op_server_new(d->loop, &d->server)))
 		goto out;
@@ -470,7 +470,7 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	 */
 	d->result = USBIP_OK;
 	/* An agent's parent serves nothing, but learns so of its child's end. */
-	if (d->priv && privsep_serve(d->priv, d->loop, d->privsep ? d->privsep : &nothing, d->name,
+	if (d->priv && privsep_serve(d->priv, d->loop, d->privsep ? d->privsep : &nothing,
 				     on_network_lost, d) != 0)
 		goto out;
 	if (d->hooks.start) {

@@ -45,13 +45,10 @@ enum {
 /* How long the parent waits for the child's hello. */
 #define PRIVSEP_HELLO_TIMEOUT_MS 10000
 
-/* A reply's flags. */
-#define PRIVSEP_REFUSED 1u
-
 struct privsep_header {
 	uint16_t type;
-	uint16_t flags;
-	uint32_t len; /* of what follows */
+	uint16_t reserved; /* 0 */
+	uint32_t len;	   /* of what follows */
 };
 
 struct privsep {
@@ -107,21 +104,28 @@ static int empty_root(void)
 	return 0;
 }
 
-static ssize_t send_message(int fd, uint16_t type, uint16_t flags, const void *body, size_t len,
-			    int pass_fd, int send_flags);
+static ssize_t send_message(int fd, uint16_t type, const void *body, size_t len, int pass_fd,
+			    int send_flags);
+
+/* Whether fd has something to read (or its end) within timeout_ms. */
+static bool readable_within(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int ready;
+
+	do
+		ready = poll(&pfd, 1, timeout_ms);
+	while (ready < 0 && errno == EINTR);
+	return ready > 0;
+}
 
 /* In the parent: the child's hello, or -1 when it failed to set itself up. */
 static int await_hello(int fd)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct privsep_header hdr = { 0 };
 	ssize_t n;
-	int ready;
 
-	do
-		ready = poll(&pfd, 1, PRIVSEP_HELLO_TIMEOUT_MS);
-	while (ready < 0 && errno == EINTR);
-	if (ready <= 0)
+	if (!readable_within(fd, PRIVSEP_HELLO_TIMEOUT_MS))
 		return -1;
 	n = recv(fd, &hdr, sizeof(hdr), MSG_DONTWAIT);
 	return n == (ssize_t)sizeof(hdr) && hdr.type == PRIVSEP_HELLO && hdr.len == 0 ? 0 : -1;
@@ -212,7 +216,7 @@ pid_t privsep_split(const char *name, const char *user, bool jail, struct privse
 	if (!root)
 		log_info("not started as root: the network process keeps uid %u",
 			 (unsigned)getuid());
-	if (send_message(sv[1], PRIVSEP_HELLO, 0, NULL, 0, -1, 0) < 0)
+	if (send_message(sv[1], PRIVSEP_HELLO, NULL, 0, -1, 0) < 0)
 		_exit(1);
 	*chan = channel_new(sv[1], name);
 	if (!*chan)
@@ -220,10 +224,10 @@ pid_t privsep_split(const char *name, const char *user, bool jail, struct privse
 	return 0;
 }
 
-static ssize_t send_message(int fd, uint16_t type, uint16_t flags, const void *body, size_t len,
-			    int pass_fd, int send_flags)
+static ssize_t send_message(int fd, uint16_t type, const void *body, size_t len, int pass_fd,
+			    int send_flags)
 {
-	struct privsep_header hdr = { .type = type, .flags = flags, .len = (uint32_t)len };
+	struct privsep_header hdr = { .type = type, .len = (uint32_t)len };
 	struct iovec iov[2] = { { &hdr, sizeof(hdr) }, { (void *)body, len } };
 	union {
 		struct cmsghdr align;
@@ -317,27 +321,23 @@ ssize_t privsep_call(struct privsep *chan, uint16_t type, const void *request, s
 		     void *reply, size_t reply_max, int *reply_fd)
 {
 	struct privsep_header hdr = { 0 };
-	struct pollfd pfd = { .fd = chan->fd, .events = POLLIN };
-	int passed, extra, ready;
+	int passed, extra;
 	bool eof;
 	ssize_t n;
 
-	if (len > PRIVSEP_MAX_MESSAGE || send_message(chan->fd, type, 0, request, len, fd, 0) < 0) {
+	if (len > PRIVSEP_MAX_MESSAGE || send_message(chan->fd, type, request, len, fd, 0) < 0) {
 		log_err("cannot ask the privileged process: %s", strerror(errno));
 		return -1;
 	}
-	do
-		ready = poll(&pfd, 1, chan->timeout_ms);
-	while (ready < 0 && errno == EINTR);
 	if (reply_fd)
 		*reply_fd = -1;
-	if (ready <= 0) {
+	if (!readable_within(chan->fd, chan->timeout_ms)) {
 		log_err("the %s process did not answer",
 			chan->is_parent ? "network" : "privileged");
 		return -1;
 	}
 	n = recv_message(chan->fd, &hdr, reply, reply_max, &passed, &extra, &eof);
-	if (eof || n < 0 || hdr.type != type || (hdr.flags & PRIVSEP_REFUSED)) {
+	if (eof || n < 0 || hdr.type != type) {
 		if (passed >= 0)
 			close(passed);
 		log_err("no answer from the %s process%s",
@@ -427,7 +427,7 @@ static void serve_one(struct privsep *chan)
 		uint8_t allowed = usbip_tcp_wrappers_allow(fd, chan->name) ? 1 : 0;
 
 		close(fd);
-		if (send_message(chan->fd, hdr.type, 0, &allowed, 1, -1, MSG_DONTWAIT) < 0)
+		if (send_message(chan->fd, hdr.type, &allowed, 1, -1, MSG_DONTWAIT) < 0)
 			lose_child(chan, "does not take its answer");
 		return;
 	}
@@ -448,8 +448,7 @@ static void serve_one(struct privsep *chan)
 		lose_child(chan, why);
 		return;
 	}
-	if (send_message(chan->fd, hdr.type, 0, chan->reply, (size_t)out, reply_fd, MSG_DONTWAIT) <
-	    0)
+	if (send_message(chan->fd, hdr.type, chan->reply, (size_t)out, reply_fd, MSG_DONTWAIT) < 0)
 		lose_child(chan, "does not take its answer");
 	if (reply_fd >= 0)
 		close(reply_fd);
@@ -480,10 +479,9 @@ bool privsep_serve_pending(struct privsep *chan)
 }
 
 int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privsep_table *table,
-		  const char *daemon_name, void (*on_lost)(void *arg), void *lost_arg)
+		  void (*on_lost)(void *arg), void *lost_arg)
 {
 	chan->table = table;
-	chan->name = daemon_name;
 	chan->on_lost = on_lost;
 	chan->lost_arg = lost_arg;
 	chan->watch = (struct ev_watch){
@@ -520,7 +518,7 @@ void privsep_free(struct privsep *chan)
 		return;
 	/* A child that is let go of ends quietly; one whose parent died says so. */
 	if (chan->is_parent)
-		send_message(chan->fd, PRIVSEP_BYE, 0, NULL, 0, -1, MSG_DONTWAIT);
+		send_message(chan->fd, PRIVSEP_BYE, NULL, 0, -1, MSG_DONTWAIT);
 	if (chan->loop)
 		ev_watch_remove(chan->loop, &chan->watch);
 	close(chan->fd);

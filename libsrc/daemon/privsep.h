@@ -78,7 +78,8 @@ pid_t privsep_split(const char *name, const char *user, bool jail, struct privse
  * itself). fd is sent with the request if >= 0 (and stays the caller's).
  * A descriptor that comes with the reply goes to *reply_fd (-1 if none;
  * with reply_fd NULL it is closed). Returns the reply's length, or -1
- * (logged) if the other side refused or is gone. The caller checks the
+ * (logged) when no answer came (the other side is gone, or ended the
+ * channel because of this request). The caller checks the
  * reply as it would a peer's when the other side is the unprivileged one.
  */
 ssize_t privsep_call(struct privsep *chan, uint16_t type, const void *request, size_t len, int fd,
@@ -93,7 +94,7 @@ void privsep_set_timeout(struct privsep *chan, int timeout_ms);
  * hangs up or, for a child, breaks the rules (it has been stopped then).
  */
 int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privsep_table *table,
-		  const char *daemon_name, void (*on_lost)(void *arg), void *lost_arg);
+		  void (*on_lost)(void *arg), void *lost_arg);
 
 /* In the child: whether the parent lets this peer in (hosts.allow/deny). */
 bool privsep_admit(int fd, void *chan);

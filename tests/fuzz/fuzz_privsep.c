@@ -118,7 +118,7 @@ static void channel_up(void)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		abort();
 	parent = privsep_adopt(sv[0], 0);
-	if (!parent || privsep_serve(parent, loop, &table, "fuzz", on_lost, NULL) != 0)
+	if (!parent || privsep_serve(parent, loop, &table, on_lost, NULL) != 0)
 		abort();
 	child_fd = sv[1];
 }

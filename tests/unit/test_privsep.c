@@ -115,7 +115,7 @@ static int run_pair(int (*child_work)(struct privsep *chan))
 	assert_true(pid >= 0);
 	if (pid == 0)
 		_exit(child_work(chan));
-	assert_int_equal(privsep_serve(chan, loop, &table, "test", on_lost, loop), 0);
+	assert_int_equal(privsep_serve(chan, loop, &table, on_lost, loop), 0);
 	deadline.deadline_ms = ev_now_ms() + 10000;
 	assert_int_equal(ev_watch_add(loop, &deadline), 0);
 	assert_int_equal(ev_loop_run(loop), 0);
