@@ -116,8 +116,9 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	conn = op_session_take_conn(session);
 	if (!conn)
 		return;
+	/* The same peer: its data path was settled by the handshake. */
 	attach.udev = accept.udev;
-	describe_peer(conn, &attach.peer); /* the data path is known now */
+	attach.peer = accept.peer;
 	fd = usbip_conn_kernel_fd(conn);
 	if (fd >= 0)
 		privsep_call(d->priv, USBIPA_ATTACH, &attach, sizeof(attach), fd, &port,
