@@ -23,6 +23,25 @@ daemon_start() {
 	done
 }
 
+# agent_start LOG ARGS...: runs `usbip agent ARGS...` (it listens nowhere)
+# with its output in LOG and waits until it says it is ready. Sets
+# agent_pid; one silent for 10 s is a Bail out.
+agent_start() {
+	_log=$1
+	shift
+	"$builddir/src/usbip" agent "$@" >"$_log" 2>&1 &
+	agent_pid=$!
+	_i=0
+	while ! grep -q " ready" "$_log"; do
+		if ! kill -0 "$agent_pid" 2>/dev/null || [ $_i -ge 100 ]; then
+			echo "Bail out! usbip agent did not start: $(tr '\n' ' ' <"$_log")"
+			exit 1
+		fi
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+}
+
 # result NAME STATUS DETAILS: one TAP line; DETAILS as comments on failure.
 # Counts in $n and $failed.
 n=0 failed=0

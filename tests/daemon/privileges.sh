@@ -118,11 +118,9 @@ hardware-id = 46f4:0001
 remote = 127.0.0.1
 CONF
 chmod 600 "$work/agent.conf"
-"$usbip" agent --config "$work/agent.conf" --user nobody >"$work/agent.log" 2>&1 &
-agent=$!
+agent_start "$work/agent.log" --config "$work/agent.conf" --user nobody
+agent=$agent_pid
 pids="$pids $agent"
-i=0
-while ! grep -q " ready" "$work/agent.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 old=$(children "$agent")
 [ -n "$old" ] && [ "$(awk '$1 == "Uid:" { print $3 }' "/proc/$old/status")" = 65534 ]
 result "usbip agent: its network process is its child, as nobody" $? "child '$old': $(cat "$work/agent.log")"

@@ -86,17 +86,9 @@ cat >"$work/agent.conf" <<CONF
 hardware-id = 46f4:0001
 remote = 127.0.0.1
 CONF
-daemon_start_agent() {
-	"$usbip" agent --config "$work/agent.conf" --user nobody >"$work/agent.log" 2>&1 &
-	agent=$!
-	pids="$pids $agent"
-	i=0
-	while ! grep -q " ready" "$work/agent.log" && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-daemon_start_agent
+agent_start "$work/agent.log" --config "$work/agent.conf" --user nobody
+agent=$agent_pid
+pids="$pids $agent"
 anet=$(children "$agent")
 [ -n "$anet" ] && [ "$(awk '$1 == "Uid:" { print $3 }' "/proc/$anet/status")" = 65534 ]
 result "usbip agent: its network process runs as nobody" $? "$(cat "$work/agent.log")"
