@@ -25,7 +25,6 @@
 #include "source/vdev_source.h"
 #include "util/log.h"
 #include "util/privdrop.h"
-#include "net/tcp_wrappers.h"
 #include "util/sandbox.h"
 #include "usbip.h"
 
@@ -263,21 +262,17 @@ static int serve(const struct serve_args *a)
 		/* serve-mtp needs no root at all: as root, it gives it up before it reads. */
 		.run_as = a->user ? a->user : privdrop_default_user(),
 	};
-	/* Its folders, and what resolving the --remote's name or TCP wrappers read. */
-	struct sandbox_path reach[MTP_MAX_STORAGES + 8];
+	/* Its folders (the runner adds what TCP wrappers or the --remote's name take). */
+	struct sandbox_path reach[MTP_MAX_STORAGES];
 	enum usbip_result rc;
 	struct stat sb;
-	size_t i, n = 0;
+	size_t i;
 
 	for (i = 0; i < a->num_dirs; i++)
-		reach[n++] = (struct sandbox_path){ a->dirs[i].dir,
-						    !a->read_only && !a->dirs[i].read_only };
-	for (i = 0; a->remote && i < sandbox_resolver_npaths; i++)
-		reach[n++] = sandbox_resolver_paths[i];
-	for (i = 0; !a->remote && i < usbip_tcp_wrappers_npaths; i++)
-		reach[n++] = usbip_tcp_wrappers_paths[i];
+		reach[i] = (struct sandbox_path){ a->dirs[i].dir,
+						  !a->read_only && !a->dirs[i].read_only };
 	d.sandbox = reach;
-	d.nsandbox = n;
+	d.nsandbox = a->num_dirs;
 	if (stat(a->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		fprintf(stderr, "usbip serve-mtp: %s: %s\n", a->dir,
 			errno && !S_ISDIR(sb.st_mode) ? strerror(errno) : "not a directory");

@@ -15,6 +15,7 @@
 #include "daemon/conf.h"
 #include "daemon/process.h"
 #include "daemon/status.h"
+#include "net/tcp_wrappers.h"
 #include "util/log.h"
 #include "util/privdrop.h"
 
@@ -453,8 +454,18 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 		usbip_tls_free(d->tls);
 		d->tls = NULL;
 	} else {
-		int rules = d->sandbox ? sandbox_prepare(d->sandbox, d->nsandbox, NULL, 0)
-				       : SANDBOX_NONE;
+		/*
+		 * Unsplit, it checks its peers against hosts.allow itself when
+		 * it listens, and resolves the names it dials when it does not.
+		 */
+		int rules = SANDBOX_NONE;
+
+		if (d->sandbox && d->listens)
+			rules = sandbox_prepare(d->sandbox, d->nsandbox, usbip_tcp_wrappers_paths,
+						usbip_tcp_wrappers_npaths);
+		else if (d->sandbox)
+			rules = sandbox_prepare(d->sandbox, d->nsandbox, sandbox_resolver_paths,
+						sandbox_resolver_npaths);
 
 		if (rules == -1 || (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0) ||
 		    sandbox_enter(rules) != 0) {

@@ -80,7 +80,9 @@ struct usbip_daemon {
 	 * system (util/sandbox.h), where the kernel has Landlock: serve-mtp
 	 * its folders. usbipd's and usbipa's network process reaches nothing
 	 * (its root is empty anyway), an agent's what resolving names takes,
-	 * plus these.
+	 * plus these. An unsplit daemon with these reaches also, when it
+	 * listens, what TCP wrappers read, and when it does not (it dials),
+	 * what resolving names takes.
 	 */
 	const struct sandbox_path *sandbox;
 	size_t nsandbox;
