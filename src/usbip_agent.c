@@ -410,12 +410,11 @@ int usbip_agent(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct agent a = { .config_file = DEFAULT_CONFIG };
-	struct privsep_table dialer_table = { dialer_ops, dialer_nops, &dialer };
 	struct usbip_daemon d = {
 		.name = "usbip agent",
 		.default_pid_file = DEFAULT_PID_FILE,
 		.status_name = "agent",
-		.network_serves = &dialer_table,
+		.network_serves = &dialer.serves,
 		.hooks = { .start = agent_start,
 			   .reload = agent_reload,
 			   .stop = agent_stop,

@@ -149,13 +149,12 @@ static int attach_persist(const struct attach_args *a)
 	 * are asked of the unprivileged network process.
 	 */
 	static struct dialer dialer;
-	struct privsep_table dialer_table = { dialer_ops, dialer_nops, &dialer };
 	struct usbip_daemon d = {
 		.name = "usbip",
 		.daemonize = a->daemonize,
 		.pid_file = a->pid_file,
 		.run_as = a->user,
-		.network_serves = &dialer_table,
+		.network_serves = &dialer.serves,
 		.hooks = { .start = follow_start, .stop = follow_stop, .arg = &f },
 	};
 

@@ -235,13 +235,12 @@ static int connect_persist(const struct connect_args *a)
 	 * with usbipa are made by the unprivileged network process.
 	 */
 	static struct dialer dialer;
-	struct privsep_table dialer_table = { dialer_ops, dialer_nops, &dialer };
 	struct usbip_daemon d = {
 		.name = "usbip",
 		.daemonize = a->daemonize,
 		.pid_file = a->pid_file,
 		.run_as = a->user,
-		.network_serves = &dialer_table,
+		.network_serves = &dialer.serves,
 		.hooks = { .start = agent_start, .stop = agent_stop, .arg = &ca },
 	};
 

@@ -172,7 +172,7 @@ static ssize_t serve_import(void *arg, const void *request, int fd, void *reply,
 	return sizeof(*rep);
 }
 
-const struct privsep_op dialer_ops[] = {
+static const struct privsep_op dialer_ops[] = {
 	{ DIALER_EXPORT, "an export exchange", sizeof(struct dialer_export_request), false,
 	  sizeof(struct dialer_result), serve_export },
 	{ DIALER_DEVLIST, "a device list", sizeof(struct dialer_devlist_request), false,
@@ -180,7 +180,6 @@ const struct privsep_op dialer_ops[] = {
 	{ DIALER_IMPORT, "an import", sizeof(struct dialer_import_request), false,
 	  sizeof(struct dialer_import_reply), serve_import },
 };
-const size_t dialer_nops = sizeof(dialer_ops) / sizeof(dialer_ops[0]);
 
 /* --- The agent: asks, and checks each answer as a peer's. --- */
 
@@ -377,6 +376,8 @@ void dialer_init(struct dialer *d, struct privsep **chan)
 	memset(d, 0, sizeof(*d));
 	d->chan = chan;
 	d->exporter = (struct device_export_dialer){ .exchange = ask_export, .arg = d };
+	d->serves =
+		(struct privsep_table){ dialer_ops, sizeof(dialer_ops) / sizeof(dialer_ops[0]), d };
 	d->importer =
 		(struct vhci_import_dialer){ .find = ask_devlist, .import = ask_import, .arg = d };
 }

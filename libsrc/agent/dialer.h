@@ -28,11 +28,8 @@ struct dialer {
 	struct usbip_tls *tls[DIALER_MAX_TLS]; /* [0] is plain TCP */
 	struct device_export_dialer exporter;  /* for device_export_target.dialer */
 	struct vhci_import_dialer importer;    /* for vhci_import_target.dialer */
+	struct privsep_table serves;	       /* for usbip_daemon.network_serves */
 };
-
-/* What the network process serves, with the dialer as arg. */
-extern const struct privsep_op dialer_ops[];
-extern const size_t dialer_nops;
 
 void dialer_init(struct dialer *d, struct privsep **chan);
 /* Makes tls known to the next network process; -1 (logged) if the table is full. */
