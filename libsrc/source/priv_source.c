@@ -161,18 +161,21 @@ static int ask_list(struct device_source *src, struct usbip_local_device **devs,
 					   rep->count * sizeof(rep->devs[0]) ||
 		    n + rep->count > USBIP_MAX_DEVLIST)
 			break;
-		if (!rep->count) {
+		if (rep->count) {
+			grown = realloc(all, (n + rep->count) * sizeof(*all));
+			if (!grown)
+				break;
+			all = grown;
+			memcpy(all + n, rep->devs, rep->count * sizeof(*all));
+			n += rep->count;
+		}
+		/* All of it, or an empty page: the list got shorter while it was read. */
+		if (!rep->count || n >= rep->total) {
 			free(rep);
 			*devs = all;
 			*count = n;
 			return 0;
 		}
-		grown = realloc(all, (n + rep->count) * sizeof(*all));
-		if (!grown)
-			break;
-		all = grown;
-		memcpy(all + n, rep->devs, rep->count * sizeof(*all));
-		n += rep->count;
 		req.start = (uint32_t)n;
 	}
 	free(rep);
