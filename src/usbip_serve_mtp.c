@@ -183,6 +183,20 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	return -1;
 }
 
+/*
+ * What on_start put on the daemon's loop, released while the loop is still
+ * there: the importer's session (its connection closes, and an upload in
+ * progress is abandoned) and the watch of the folders.
+ */
+static void release(struct serve_state *st)
+{
+	if (st->change_watch.cb && st->change_watch.fd >= 0)
+		ev_watch_remove(st->d->loop, &st->change_watch);
+	st->change_watch.cb = NULL;
+	device_source_free(st->src);
+	st->src = NULL;
+}
+
 /* On the daemon's loop: the virtual device, then listening or exporting. */
 static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
 {
@@ -202,6 +216,7 @@ static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, 
 	};
 	if (!st->src || (st->change_watch.fd >= 0 && ev_watch_add(loop, &st->change_watch) != 0)) {
 		log_err("cannot set up the event loop");
+		release(st);
 		return USBIP_E_FAILED;
 	}
 	d->server.arg = st->src;
@@ -212,24 +227,26 @@ static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, 
 		return USBIP_OK;
 	}
 	rc = device_export(st->src, a->busid, &st->to, &status, NULL);
-	if (rc != USBIP_OK)
+	if (rc != USBIP_OK) {
+		release(st);
 		return rc;
+	}
 	vdev_source_on_detach(st->src, on_export_ended, st);
 	printf("serving %s as an MTP device, exported to %s as %s\n", a->dir, a->remote, a->busid);
 	fflush(stdout);
 	return USBIP_OK;
 }
 
-/* Stopped while exported: ask usbipa to detach the device first. */
+/* Stopped: while exported, ask usbipa to detach the device first; then release it. */
 static void on_stop(struct usbip_daemon *d, void *arg)
 {
 	struct serve_state *st = arg;
 	uint32_t status;
 
-	if (!st->args->remote || !vdev_source_attached(st->src))
-		return;
-	if (device_export_withdraw(st->src, st->args->busid, &st->to, &status) != USBIP_OK)
+	if (st->args->remote && vdev_source_attached(st->src) &&
+	    device_export_withdraw(st->src, st->args->busid, &st->to, &status) != USBIP_OK)
 		log_warn("could not withdraw %s from %s", st->args->busid, st->args->remote);
+	release(st);
 }
 
 static int serve(const struct serve_args *a)
@@ -283,8 +300,7 @@ static int serve(const struct serve_args *a)
 		fprintf(stderr, "usbip serve-mtp: %s: %s\n", a->dir, strerror(errno));
 		return USBIP_EXIT_FAILURE;
 	}
-	rc = daemon_run(&d);
-	device_source_free(st.src);
+	rc = daemon_run(&d); /* on_stop released the source while the loop was there */
 	mtp_device_free(st.mdev);
 	return usbip_exit_status(rc);
 }

@@ -505,6 +505,14 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 		daemon_ready(d);
 	rc = ev_loop_run(d->loop) == 0 ? d->result : USBIP_E_FAILED;
 out:
+	/*
+	 * The teardown undoes the set-up in reverse: the request server and
+	 * the status socket (made last), then the daemon's own work (the stop
+	 * hook releases what its start put on the loop, e.g. serve-mtp's
+	 * importer), and the loop only when nothing is left on it.
+	 */
+	op_server_free(server);
+	server = NULL;
 	status_close(status);
 	/*
 	 * A daemon whose parent serves the network process stops that first,

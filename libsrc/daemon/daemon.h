@@ -35,7 +35,12 @@ struct daemon_hooks {
 	enum usbip_result (*start)(struct usbip_daemon *d, struct ev_loop *loop, void *arg);
 	/* SIGHUP. */
 	void (*reload)(struct usbip_daemon *d, void *arg);
-	/* After SIGTERM or SIGINT, before the teardown: undo what start did. */
+	/*
+	 * After SIGTERM or SIGINT (once start succeeded), after the request
+	 * server and the status socket are gone and before the loop is freed:
+	 * undo what start did, and release everything it put on the loop (a
+	 * start that fails releases its own part before it returns).
+	 */
 	void (*stop)(struct usbip_daemon *d, void *arg);
 	/* `usbip status`: the daemon's own fields of its status object. */
 	void (*status)(struct usbip_daemon *d, struct json_writer *w, void *arg);

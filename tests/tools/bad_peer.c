@@ -13,6 +13,9 @@
  *   mtp BUSID      a good client of serve-mtp: imports BUSID, configures
  *                  it, opens an MTP session and lists the storages; exits
  *                  0 when every answer was right
+ *   mtp-hold BUSID STATE [NAME]
+ *                  a client of serve-mtp that stops in STATE (idle, upload,
+ *                  download) and waits for the daemon to close (mode_mtp_hold)
  *   export         a well-formed OP_REQ_EXPORT of a made-up device 1-1;
  *                  prints the reply's status and exits 0 when a proper
  *                  reply came
@@ -1393,6 +1396,176 @@ out:
 	return rc;
 }
 
+/* An OUT transfer of len bytes on the bulk pipe; 0 when all was taken. */
+static int mtp_out(struct peer *p, uint32_t seq, const void *buf, size_t len)
+{
+	uint8_t h[URB_HDR];
+
+	urb_submit(h, seq, 0, 1, (uint32_t)len);
+	return mtp_urb(p, h, buf, len, NULL, 0) == (long)len ? 0 : -1;
+}
+
+/* An IN transfer of up to cap bytes on the bulk pipe; its length or -1. */
+static long mtp_in(struct peer *p, uint32_t seq, uint8_t *in, size_t cap)
+{
+	uint8_t h[URB_HDR];
+
+	urb_submit(h, seq, 1, 1, (uint32_t)cap);
+	return mtp_urb(p, h, NULL, 0, in, cap);
+}
+
+/* The response container of an operation: 0 when it is OK; its first parameter in *par. */
+static int mtp_ok(struct peer *p, uint32_t seq, uint32_t *par)
+{
+	uint8_t in[512];
+	long n = mtp_in(p, seq, in, sizeof(in));
+
+	if (n < 12 || in[4] != 3 || in[6] != 0x01 || in[7] != 0x20)
+		return -1;
+	if (par)
+		*par = n >= 16 ? (uint32_t)in[12] | (uint32_t)in[13] << 8 |
+					 (uint32_t)in[14] << 16 | (uint32_t)in[15] << 24
+			       : 0;
+	return 0;
+}
+
+/* Import, SET_CONFIGURATION, OpenSession(1) (URBs 1-3); 0 when all was answered right. */
+static int mtp_open(struct peer *p, const char *busid)
+{
+	uint8_t h[URB_HDR], c[16];
+	uint32_t one = 1;
+
+	if (mtp_import(p, busid) != 0)
+		return -1;
+	urb_control(h, 1, 0x00, 9, 1, 0, 0);
+	if (mtp_urb(p, h, NULL, 0, NULL, 0) != 0)
+		return -1;
+	if (mtp_out(p, 2, c, mtp_command(c, 0x1002, 0, 1, &one)) != 0)
+		return -1;
+	return mtp_ok(p, 3, NULL);
+}
+
+/* A data container (header and payload) of operation code, transaction tid. */
+static size_t mtp_data(uint8_t *d, uint16_t code, uint32_t tid, const void *payload, size_t len)
+{
+	put_le32(d, (uint32_t)(12 + len));
+	d[4] = 2;
+	d[5] = 0;
+	d[6] = (uint8_t)code;
+	d[7] = (uint8_t)(code >> 8);
+	put_le32(d + 8, tid);
+	memcpy(d + 12, payload, len);
+	return 12 + len;
+}
+
+/* An ObjectInfo dataset of a file called name (ASCII) of size bytes, at the top. */
+static size_t object_info(uint8_t *d, const char *name, uint32_t size)
+{
+	size_t len = strlen(name), i;
+
+	memset(d, 0, 52 + 1 + 2 * (len + 1) + 3);
+	put_le32(d, 0x00010001);
+	d[5] = 0x30; /* ObjectFormat 0x3000: undefined */
+	put_le32(d + 8, size);
+	put_le32(d + 38, 0xffffffff); /* ParentObject: the top */
+	d[52] = (uint8_t)(len + 1);
+	for (i = 0; i < len; i++)
+		d[53 + 2 * i] = (uint8_t)name[i];
+	return 52 + 1 + 2 * (len + 1) + 3; /* and three empty strings */
+}
+
+/* An upload of 1 MiB as name, cut after 64 KiB of its data (URBs 4-12). */
+static int hold_upload(struct peer *p, const char *name)
+{
+	uint8_t c[16], info[600], d[700], chunk[16384];
+	uint32_t par[2] = { 0x00010001, 0xffffffff };
+	uint32_t seq;
+
+	if (strlen(name) > 200)
+		return -1;
+	if (mtp_out(p, 4, c, mtp_command(c, 0x100c, 1, 2, par)) != 0 ||
+	    mtp_out(p, 5, d, mtp_data(d, 0x100c, 1, info, object_info(info, name, 1u << 20))) !=
+		    0 ||
+	    mtp_ok(p, 6, NULL) != 0)
+		return -1;
+	if (mtp_out(p, 7, c, mtp_command(c, 0x100d, 2, 0, NULL)) != 0)
+		return -1;
+	mtp_data(d, 0x100d, 2, NULL, 0);
+	put_le32(d, 12 + (1u << 20)); /* the data container's header says 1 MiB */
+	if (mtp_out(p, 8, d, 12) != 0)
+		return -1;
+	memset(chunk, 'u', sizeof(chunk));
+	for (seq = 9; seq < 13; seq++)
+		if (mtp_out(p, seq, chunk, sizeof(chunk)) != 0)
+			return -1;
+	return 0;
+}
+
+/* A download of the first object at the top, cut after its first 16 KiB (URBs 4-9). */
+static int hold_download(struct peer *p)
+{
+	uint8_t c[32], in[16384];
+	uint32_t par[3] = { 0x00010001, 0, 0xffffffff }, handle;
+	long n;
+
+	if (mtp_out(p, 4, c, mtp_command(c, 0x1007, 1, 3, par)) != 0)
+		return -1;
+	n = mtp_in(p, 5, in, 512);
+	if (n < 20 || in[4] != 2 || get32(in + 12) == 0) /* data: at least one handle */
+		return -1;
+	handle = (uint32_t)in[16] | (uint32_t)in[17] << 8 | (uint32_t)in[18] << 16 |
+		 (uint32_t)in[19] << 24;
+	if (mtp_ok(p, 6, NULL) != 0 ||
+	    mtp_out(p, 7, c, mtp_command(c, 0x1009, 2, 1, &handle)) != 0)
+		return -1;
+	n = mtp_in(p, 8, in, sizeof(in));
+	return n == (long)sizeof(in) && in[4] == 2 ? 0 : -1;
+}
+
+/*
+ * mtp-hold BUSID STATE [NAME]: imports BUSID and opens an MTP session, gets
+ * into STATE (idle; upload: a 1 MiB upload as NAME cut after 64 KiB;
+ * download: the first object at the top, cut after 16 KiB), says
+ * "holding" on stdout, and waits up to 30 s for the daemon to close the
+ * connection: 0 when it did, 3 when it did not or a step went wrong.
+ */
+static int mode_mtp_hold(const char *busid, const char *state, const char *name)
+{
+	struct peer p;
+	uint8_t sink[4096];
+	time_t until;
+	int rc = -1;
+
+	if (peer_open(&p) < 0)
+		return 1;
+	if (mtp_open(&p, busid) == 0) {
+		if (strcmp(state, "idle") == 0)
+			rc = 0;
+		else if (strcmp(state, "upload") == 0)
+			rc = hold_upload(&p, name ? name : "upload.bin");
+		else if (strcmp(state, "download") == 0)
+			rc = hold_download(&p);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "bad_peer: could not get into state '%s'\n", state);
+		peer_close(&p);
+		return 3;
+	}
+	printf("holding\n");
+	fflush(stdout);
+	for (until = time(NULL) + 30; time(NULL) < until;) {
+		ssize_t n = peer_recv(&p, sink, sizeof(sink));
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			peer_close(&p);
+			return 0;
+		}
+	}
+	fprintf(stderr, "bad_peer: the connection is still open after 30 s\n");
+	peer_close(&p);
+	return 3;
+}
+
 int main(int argc, char **argv)
 {
 	int count, seconds, rc;
@@ -1420,6 +1593,8 @@ int main(int argc, char **argv)
 		rc = run_case(argv[4]);
 	else if (strcmp(argv[3], "mtp") == 0)
 		return mode_mtp(argc > 4 ? argv[4] : "1-1");
+	else if (strcmp(argv[3], "mtp-hold") == 0 && argc > 5)
+		return mode_mtp_hold(argv[4], argv[5], argc > 6 ? argv[6] : NULL);
 	else if (strcmp(argv[3], "garbage") == 0)
 		rc = c_garbage(count);
 	else if (strcmp(argv[3], "truncated") == 0)
