@@ -1396,6 +1396,11 @@ out:
 	return rc;
 }
 
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* An OUT transfer of len bytes on the bulk pipe; 0 when all was taken. */
 static int mtp_out(struct peer *p, uint32_t seq, const void *buf, size_t len)
 {
@@ -1423,9 +1428,7 @@ static int mtp_ok(struct peer *p, uint32_t seq, uint32_t *par)
 	if (n < 12 || in[4] != 3 || in[6] != 0x01 || in[7] != 0x20)
 		return -1;
 	if (par)
-		*par = n >= 16 ? (uint32_t)in[12] | (uint32_t)in[13] << 8 |
-					 (uint32_t)in[14] << 16 | (uint32_t)in[15] << 24
-			       : 0;
+		*par = n >= 16 ? get_le32(in + 12) : 0;
 	return 0;
 }
 
@@ -1454,7 +1457,8 @@ static size_t mtp_data(uint8_t *d, uint16_t code, uint32_t tid, const void *payl
 	d[6] = (uint8_t)code;
 	d[7] = (uint8_t)(code >> 8);
 	put_le32(d + 8, tid);
-	memcpy(d + 12, payload, len);
+	if (len)
+		memcpy(d + 12, payload, len);
 	return 12 + len;
 }
 
@@ -1513,10 +1517,8 @@ static int hold_download(struct peer *p)
 	n = mtp_in(p, 5, in, 512);
 	if (n < 20 || in[4] != 2 || get32(in + 12) == 0) /* data: at least one handle */
 		return -1;
-	handle = (uint32_t)in[16] | (uint32_t)in[17] << 8 | (uint32_t)in[18] << 16 |
-		 (uint32_t)in[19] << 24;
-	if (mtp_ok(p, 6, NULL) != 0 ||
-	    mtp_out(p, 7, c, mtp_command(c, 0x1009, 2, 1, &handle)) != 0)
+	handle = get_le32(in + 16);
+	if (mtp_ok(p, 6, NULL) != 0 || mtp_out(p, 7, c, mtp_command(c, 0x1009, 2, 1, &handle)) != 0)
 		return -1;
 	n = mtp_in(p, 8, in, sizeof(in));
 	return n == (long)sizeof(in) && in[4] == 2 ? 0 : -1;
@@ -1556,7 +1558,8 @@ static int mode_mtp_hold(const char *busid, const char *state, const char *name)
 	for (until = time(NULL) + 30; time(NULL) < until;) {
 		ssize_t n = peer_recv(&p, sink, sizeof(sink));
 
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		if (n == 0 ||
+		    (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
 			peer_close(&p);
 			return 0;
 		}
