@@ -103,7 +103,7 @@ static void reset_state(struct mtp_device *m)
 {
 	mtp_stream_stop_in(m);
 	mtp_stream_abandon_out(m);
-	mtp_object_cancel_send(m, true);
+	mtp_object_cancel_send(m);
 	mtp_buf_free(&m->dataset);
 	m->cmd_len = 0;
 	m->cmd_overflow = false;

@@ -146,19 +146,17 @@ void mtp_object_date(int64_t t, char *out, size_t cap)
 		snprintf(out, cap, "19700101T000000");
 }
 
-void mtp_object_cancel_send(struct mtp_device *m, bool remove)
+void mtp_object_cancel_send(struct mtp_device *m)
 {
 	uint32_t local;
 	struct mtp_storage *s;
 
 	if (!m->send_pending)
 		return;
-	if (m->send_fd >= 0)
-		close(m->send_fd);
-	m->send_fd = -1;
+	m->send_fd = -1; /* the store's */
 	s = mtp_object_find(m, m->send_handle, &local);
-	if (remove && s)
-		mtp_store_delete(s->store, local);
+	if (s)
+		mtp_store_upload_abort(s->store, local);
 	m->send_pending = false;
 }
 
@@ -586,8 +584,9 @@ static void create_object(struct mtp_device *m, const char *name, bool dir, uint
 		mtp_session_respond_rc(m, PTP_RC_InvalidParameter);
 		return;
 	}
-	mtp_object_cancel_send(m, true); /* an object announced and never sent */
-	rc = mtp_store_create(s->store, parent, name, dir, &handle, dir ? NULL : &fd);
+	mtp_object_cancel_send(m); /* an object announced and never sent */
+	rc = dir ? mtp_store_create(s->store, parent, name, true, &handle, NULL)
+		 : mtp_store_upload_begin(s->store, parent, name, &handle, &fd);
 	if (rc) {
 		log_info("mtp: creating \"%s\": %s", name, strerror(-rc));
 		mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
@@ -663,27 +662,35 @@ void mtp_object_send(struct mtp_device *m)
 		mtp_stream_into_file(m, m->send_fd, 0, false);
 }
 
+/*
+ * The data is in: the file gets its name (mtp_store_upload_commit) if it
+ * is all there. One the initiator declared the size of is incomplete when
+ * shorter or longer; a name a local file took meanwhile is not
+ * overwritten (AccessDenied, as SendObjectInfo answers a taken name).
+ */
 void mtp_object_send_done(struct mtp_device *m)
 {
 	struct mtp_storage *s;
 	uint32_t local;
+	int rc;
 
 	if (m->send_size != UINT64_MAX && m->received != m->send_size) {
-		mtp_object_cancel_send(m, true); /* a partial file is not kept */
+		log_info("mtp: upload of %llu bytes declared, %llu sent: not kept",
+			 (unsigned long long)m->send_size, (unsigned long long)m->received);
+		mtp_object_cancel_send(m); /* a partial file is not kept */
 		mtp_session_respond_rc(m, PTP_RC_IncompleteTransfer);
 		return;
 	}
-	if (fsync(m->send_fd) != 0 && errno != EINVAL) {
-		int e = errno;
-
-		mtp_object_cancel_send(m, true);
-		mtp_session_respond_rc(m, mtp_session_rc_of_errno(e));
+	s = mtp_object_find(m, m->send_handle, &local);
+	rc = s ? mtp_store_upload_commit(s->store, local) : -ENOENT;
+	m->send_pending = false;
+	m->send_fd = -1;
+	if (rc) {
+		log_info("mtp: completing an upload: %s", strerror(-rc));
+		mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
+							: mtp_session_rc_of_errno(rc));
 		return;
 	}
-	mtp_object_cancel_send(m, false);
-	s = mtp_object_find(m, m->send_handle, &local);
-	if (s)
-		known_now(s, local);
 	mtp_session_respond_rc(m, PTP_RC_OK);
 }
 

@@ -176,8 +176,8 @@ int mtp_object_list(struct mtp_device *m, struct mtp_storage *s, uint32_t parent
 uint16_t mtp_object_format_of(const struct mtp_entry *e);
 /* "YYYYMMDDThhmmss" in UTC. */
 void mtp_object_date(int64_t t, char *out, size_t cap);
-/* Drops a SendObjectInfo still waiting for its data (remove: its empty file too). */
-void mtp_object_cancel_send(struct mtp_device *m, bool remove);
+/* Drops a SendObjectInfo still waiting for its data, and the data that came (the temporary). */
+void mtp_object_cancel_send(struct mtp_device *m);
 
 void mtp_object_get_storage_ids(struct mtp_device *m);
 void mtp_object_get_storage_info(struct mtp_device *m);

@@ -280,6 +280,6 @@ void mtp_session_command(struct mtp_device *m, const uint8_t *buf, size_t len)
 	if (rc)
 		return;
 	if (m->send_pending && !(m->cur->flags & MTP_OP_KEEPS_SEND))
-		mtp_object_cancel_send(m, true); /* the ObjectInfo was abandoned */
+		mtp_object_cancel_send(m); /* the ObjectInfo was abandoned */
 	m->cur->run(m);
 }

@@ -7,12 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mtp/mtp_container.h"
+#include "util/log.h"
 
 #define MAX_DEPTH 128 /* directories deeper than this are not followed */
 
@@ -29,8 +33,26 @@ struct obj {
 	int wd; /* inotify watch of a scanned directory, or -1 */
 };
 
+/*
+ * An upload not yet complete: its data goes to a hidden temporary in the
+ * folder it is for (dir_fd, kept open: the folder may be renamed
+ * meanwhile), which the store made (dev, ino) and holds locked (flock) as
+ * long as it is in use, so that a leftover of a process that was killed
+ * is told from a live upload of another.
+ */
+struct upload {
+	uint32_t handle, parent; /* the object's handle from the commit on */
+	char *name;
+	char tmp[sizeof(MTP_STORE_UPLOAD_PREFIX) + 16];
+	int fd, dir_fd;
+	dev_t dev;
+	ino_t ino;
+	struct upload *next;
+};
+
 struct mtp_store {
 	int root_fd;
+	struct upload *uploads;
 	bool read_only;
 	struct obj **objs; /* by handle; objs[0] is the top directory */
 	uint32_t nobjs;	   /* next handle */
@@ -145,23 +167,32 @@ static bool stat_differs(const struct obj *o, const struct stat *sb)
 	       o->ctime_ns != (int64_t)sb->st_ctim.tv_sec * 1000000000 + sb->st_ctim.tv_nsec;
 }
 
-static struct obj *add_obj(struct mtp_store *st, uint32_t parent, const char *name,
-			   const struct stat *sb)
+/* A new handle, with no object yet (objs[handle] NULL); false when none is left or no memory. */
+static bool take_handle(struct mtp_store *st, uint32_t *handle)
 {
-	struct obj *o;
-
 	if (st->nobjs > MTP_STORE_HANDLE_MAX)
-		return NULL; /* handles are never reused: a folder that churned through 2^28 names
-			      */
+		return false; /* handles are never reused: a folder that churned through 2^28 names
+			       */
 	if ((st->nobjs & (st->nobjs - 1)) == 0 || st->nobjs < 16) {
 		/* capacity doubles at powers of two */
 		size_t cap = st->nobjs < 16 ? 16 : (size_t)st->nobjs * 2;
 		struct obj **bigger = realloc(st->objs, cap * sizeof(*bigger));
 
 		if (!bigger)
-			return NULL;
+			return false;
 		st->objs = bigger;
 	}
+	st->objs[st->nobjs] = NULL;
+	*handle = st->nobjs++;
+	return true;
+}
+
+/* The object name in parent, under handle (taken with take_handle and still empty). */
+static struct obj *place_obj(struct mtp_store *st, uint32_t handle, uint32_t parent,
+			     const char *name, const struct stat *sb)
+{
+	struct obj *o;
+
 	if (st->count + 1 > st->nbuckets && grow_hash(st))
 		return NULL;
 	o = calloc(1, sizeof(*o));
@@ -172,7 +203,7 @@ static struct obj *add_obj(struct mtp_store *st, uint32_t parent, const char *na
 		free(o);
 		return NULL;
 	}
-	o->handle = st->nobjs++;
+	o->handle = handle;
 	o->parent = parent;
 	o->wd = -1;
 	o->gen = st->gen;
@@ -181,6 +212,20 @@ static struct obj *add_obj(struct mtp_store *st, uint32_t parent, const char *na
 	st->count++;
 	hash_insert(st, o);
 	link_child(st, o);
+	return o;
+}
+
+static struct obj *add_obj(struct mtp_store *st, uint32_t parent, const char *name,
+			   const struct stat *sb)
+{
+	uint32_t handle;
+	struct obj *o;
+
+	if (!take_handle(st, &handle))
+		return NULL;
+	o = place_obj(st, handle, parent, name, sb);
+	if (!o)
+		st->nobjs--; /* the handle it took, still unused */
 	return o;
 }
 
@@ -203,12 +248,107 @@ static void remove_obj(struct mtp_store *st, struct obj *o)
 	free(o);
 }
 
+static bool is_upload_tmp(const char *name)
+{
+	return strncmp(name, MTP_STORE_UPLOAD_PREFIX, sizeof(MTP_STORE_UPLOAD_PREFIX) - 1) == 0;
+}
+
 bool mtp_store_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
 	return n > 0 && n <= 255 && !strchr(name, '/') && strcmp(name, ".") != 0 &&
-	       strcmp(name, "..") != 0;
+	       strcmp(name, "..") != 0 && !is_upload_tmp(name);
+}
+
+/*
+ * A directory stream over its own copy of fd (closedir closes the copy, the
+ * caller keeps fd). Returns 0 or -errno.
+ */
+static int dir_stream(int fd, DIR **out)
+{
+	int dfd = dup(fd);
+
+	if (dfd < 0)
+		return -errno;
+	*out = fdopendir(dfd);
+	if (!*out) {
+		int err = errno;
+
+		close(dfd);
+		return -err;
+	}
+	return 0;
+}
+
+/*
+ * Removes name in directory dfd if it is an upload temporary nobody holds
+ * (the lock goes with the process that made it): what a killed serve-mtp
+ * left. A live upload, ours or another serve-mtp's, is locked and stays.
+ */
+static void remove_leftover(int dfd, const char *name)
+{
+	struct stat held, now;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == held.st_dev &&
+	    now.st_ino == held.st_ino && unlinkat(dfd, name, 0) == 0)
+		log_info("mtp: removed %s, an upload a stopped serve-mtp left", name);
+	close(fd);
+}
+
+/* Every leftover upload temporary in directory fd. */
+static void remove_leftovers(int fd)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (dir_stream(fd, &d))
+		return;
+	while ((de = readdir(d)))
+		if (is_upload_tmp(de->d_name))
+			remove_leftover(fd, de->d_name);
+	closedir(d);
+}
+
+static struct upload *find_upload(struct mtp_store *st, uint32_t handle, struct upload ***link)
+{
+	struct upload **p;
+
+	for (p = &st->uploads; *p; p = &(*p)->next)
+		if ((*p)->handle == handle) {
+			if (link)
+				*link = p;
+			return *p;
+		}
+	return NULL;
+}
+
+/* Whether u's temporary is still the file the store made (not something put in its place). */
+static bool tmp_is_ours(const struct upload *u)
+{
+	struct stat sb;
+
+	return fstatat(u->dir_fd, u->tmp, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_dev == u->dev &&
+	       sb.st_ino == u->ino;
+}
+
+/* Forgets u; its temporary goes first if it is still there (and ours). */
+static void drop_upload(struct mtp_store *st, struct upload *u, bool remove_tmp)
+{
+	struct upload **p;
+
+	if (find_upload(st, u->handle, &p))
+		*p = u->next;
+	if (remove_tmp && tmp_is_ours(u))
+		unlinkat(u->dir_fd, u->tmp, 0);
+	close(u->fd); /* after the unlink: the lock says "in use" until it is gone */
+	close(u->dir_fd);
+	free(u->name);
+	free(u);
 }
 
 struct mtp_store *mtp_store_open(const char *dir, bool read_only)
@@ -238,6 +378,8 @@ struct mtp_store *mtp_store_open(const char *dir, bool read_only)
 	st->objs[0] = root;
 	st->nobjs = 1;
 	st->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (!read_only)
+		remove_leftovers(st->root_fd);
 	return st;
 fail:
 	mtp_store_close(st);
@@ -250,6 +392,8 @@ void mtp_store_close(struct mtp_store *st)
 
 	if (!st)
 		return;
+	while (st->uploads)
+		drop_upload(st, st->uploads, true);
 	if (st->objs && st->objs[0]) {
 		remove_obj(st, st->objs[0]);
 		free(st->objs[0]->name);
@@ -342,26 +486,6 @@ static void watch_dir(struct mtp_store *st, struct obj *o, int fd)
 	o->wd = wd;
 }
 
-/*
- * A directory stream over its own copy of fd (closedir closes the copy, the
- * caller keeps fd). Returns 0 or -errno.
- */
-static int dir_stream(int fd, DIR **out)
-{
-	int dfd = dup(fd);
-
-	if (dfd < 0)
-		return -errno;
-	*out = fdopendir(dfd);
-	if (!*out) {
-		int err = errno;
-
-		close(dfd);
-		return -err;
-	}
-	return 0;
-}
-
 /* Rescans directory o, open as fd: adds new names, drops vanished ones. */
 static int scan_dir(struct mtp_store *st, struct obj *o, int fd)
 {
@@ -377,6 +501,8 @@ static int scan_dir(struct mtp_store *st, struct obj *o, int fd)
 		struct stat sb;
 		struct obj *child;
 
+		if (is_upload_tmp(de->d_name) && !st->read_only)
+			remove_leftover(fd, de->d_name);
 		if (!mtp_store_name_ok(de->d_name))
 			continue;
 		if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
@@ -671,6 +797,146 @@ int mtp_store_create(struct mtp_store *st, uint32_t parent, const char *name, bo
 	return 0;
 }
 
+/* ---- uploads: a hidden temporary, renamed to its name once complete ---- */
+
+/* A new temporary in u->dir_fd, created and locked: 0, or -errno. */
+static int make_tmp(struct upload *u)
+{
+	struct stat sb;
+	int tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		static unsigned int made;
+		uint64_t r;
+
+		/* Unguessable if it can be; unique enough anyway (O_EXCL tells). */
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+			r = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ ++made;
+		snprintf(u->tmp, sizeof(u->tmp), "%s%016llx", MTP_STORE_UPLOAD_PREFIX,
+			 (unsigned long long)r);
+		u->fd = openat(u->dir_fd, u->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			       0644);
+		if (u->fd < 0 && errno == EEXIST)
+			continue;
+		if (u->fd < 0)
+			return -errno;
+		/*
+		 * Locked, and still linked: another serve-mtp removing leftovers
+		 * may have taken it between the create and the lock.
+		 */
+		if (flock(u->fd, LOCK_EX | LOCK_NB) == 0 && fstat(u->fd, &sb) == 0 &&
+		    sb.st_nlink > 0) {
+			u->dev = sb.st_dev;
+			u->ino = sb.st_ino;
+			return 0;
+		}
+		close(u->fd);
+	}
+	return -EEXIST;
+}
+
+int mtp_store_upload_begin(struct mtp_store *st, uint32_t parent, const char *name,
+			   uint32_t *handle, int *fd)
+{
+	struct obj *p = get_obj(st, parent);
+	struct upload *u;
+	struct stat sb;
+	int rc;
+
+	if (st->read_only)
+		return -EROFS;
+	if (!mtp_store_name_ok(name))
+		return -EINVAL;
+	if (!p)
+		return -ENOENT;
+	if (!p->is_dir)
+		return -ENOTDIR;
+	u = calloc(1, sizeof(*u));
+	if (!u || !(u->name = strdup(name))) {
+		free(u);
+		return -ENOMEM;
+	}
+	u->fd = -1;
+	u->parent = parent;
+	u->dir_fd = open_dir(st, parent, 0);
+	rc = u->dir_fd < 0 ? u->dir_fd : 0;
+	if (!rc && fstatat(u->dir_fd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		rc = -EEXIST; /* the name is taken now */
+	else if (!rc && errno != ENOENT)
+		rc = -errno;
+	if (!rc)
+		rc = make_tmp(u);
+	if (!rc && !take_handle(st, &u->handle))
+		rc = -ENOMEM;
+	if (rc) {
+		if (u->fd >= 0) {
+			unlinkat(u->dir_fd, u->tmp, 0);
+			close(u->fd);
+		}
+		if (u->dir_fd >= 0)
+			close(u->dir_fd);
+		free(u->name);
+		free(u);
+		return rc;
+	}
+	u->next = st->uploads;
+	st->uploads = u;
+	*handle = u->handle;
+	*fd = u->fd;
+	return 0;
+}
+
+/* The temporary under its final name, never over another file: 0 or -errno (-EEXIST). */
+static int link_final(const struct upload *u)
+{
+	if (!tmp_is_ours(u))
+		return -ENOENT; /* removed or replaced by someone else: not ours to publish */
+	if (renameat2(u->dir_fd, u->tmp, u->dir_fd, u->name, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	/* A file system without RENAME_NOREPLACE: a hard link does not replace either. */
+	if (linkat(u->dir_fd, u->tmp, u->dir_fd, u->name, 0) != 0)
+		return -errno;
+	unlinkat(u->dir_fd, u->tmp, 0);
+	return 0;
+}
+
+int mtp_store_upload_commit(struct mtp_store *st, uint32_t handle)
+{
+	struct upload *u = find_upload(st, handle, NULL);
+	struct obj *stale;
+	struct stat sb;
+	int rc;
+
+	if (!u)
+		return -ENOENT;
+	rc = fsync(u->fd) != 0 ? -errno : link_final(u);
+	if (rc) {
+		drop_upload(st, u, true);
+		return rc;
+	}
+	/* Known under the handle the host was given, if its folder is still known. */
+	if (fstatat(u->dir_fd, u->name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && get_obj(st, u->parent) &&
+	    S_ISREG(sb.st_mode)) {
+		stale = lookup(st, u->parent, u->name);
+		if (stale)
+			remove_obj(st, stale);
+		if (!place_obj(st, handle, u->parent, u->name, &sb))
+			rc = -ENOMEM; /* linked all the same: the next listing finds it */
+	}
+	drop_upload(st, u, false);
+	return rc;
+}
+
+void mtp_store_upload_abort(struct mtp_store *st, uint32_t handle)
+{
+	struct upload *u = find_upload(st, handle, NULL);
+
+	if (u)
+		drop_upload(st, u, true);
+}
+
 /* Empties directory fd (not following symlinks: a link is removed, never its target). */
 static int delete_tree(int fd, int depth)
 {
@@ -913,14 +1179,14 @@ static int copy_entry(int dfd, const char *name, struct mtp_store *to, uint32_t 
 	}
 	if (S_ISREG(sb.st_mode)) {
 		fcntl(in, F_SETFL, 0);
-		rc = mtp_store_create(to, parent, name, false, new_handle, &out);
+		/* Like an upload: under its name only once complete. */
+		rc = mtp_store_upload_begin(to, parent, name, new_handle, &out);
 		if (rc == 0) {
 			rc = copy_data(in, out);
-			close(out);
 			if (rc)
-				mtp_store_delete(to, *new_handle);
+				mtp_store_upload_abort(to, *new_handle);
 			else
-				refresh_obj(to, to->objs[*new_handle]);
+				rc = mtp_store_upload_commit(to, *new_handle);
 		}
 	} else {
 		rc = mtp_store_create(to, parent, name, true, new_handle, NULL);

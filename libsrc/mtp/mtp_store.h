@@ -67,6 +67,27 @@ int mtp_store_open_file(struct mtp_store *store, uint32_t handle, int flags);
  */
 int mtp_store_create(struct mtp_store *store, uint32_t parent, const char *name, bool dir,
 		     uint32_t *handle, int *fd);
+/*
+ * An upload, atomic: a file named name in parent that appears under its
+ * name only at mtp_store_upload_commit, with all its data on disk. Until
+ * then the data goes, through *fd (the store's: written, not closed), to
+ * a hidden temporary in that folder, named MTP_STORE_UPLOAD_PREFIX and
+ * random characters: never an object, never a name a client may give,
+ * and removed when a store opens or lists its folder and no live upload
+ * holds it (what a killed process left). *handle is the object's from the
+ * commit on. -EEXIST when the name is taken now.
+ */
+#define MTP_STORE_UPLOAD_PREFIX ".serve-mtp-upload-"
+int mtp_store_upload_begin(struct mtp_store *store, uint32_t parent, const char *name,
+			   uint32_t *handle, int *fd);
+/*
+ * Flushes the data (fsync) and gives the file its name, never over
+ * another file: -EEXIST when one took the name meanwhile (it stays as it
+ * is). Either way the upload is over: on failure nothing of it is left.
+ */
+int mtp_store_upload_commit(struct mtp_store *store, uint32_t handle);
+/* Drops an upload: its temporary goes (only the file the store made, by device and inode). */
+void mtp_store_upload_abort(struct mtp_store *store, uint32_t handle);
 /* Deletes an object (a directory with everything in it). */
 int mtp_store_delete(struct mtp_store *store, uint32_t handle);
 int mtp_store_rename(struct mtp_store *store, uint32_t handle, const char *name);

@@ -205,7 +205,7 @@ void mtp_stream_abandon_out(struct mtp_device *m)
 	m->in_data_out = false;
 	close_out(m);
 	if (m->cur && (m->cur->flags & MTP_OP_TAKES_SEND))
-		mtp_object_cancel_send(m, true); /* a half-made object is not kept */
+		mtp_object_cancel_send(m); /* a half-made object is not kept */
 	mtp_buf_free(&m->dataset);
 }
 
@@ -224,7 +224,7 @@ static void finish_out(struct mtp_device *m, bool complete)
 	close_out(m);
 	if (rc || !m->cur || !m->cur->done) {
 		if (m->cur && (m->cur->flags & MTP_OP_TAKES_SEND))
-			mtp_object_cancel_send(m, true); /* a half-made object is not kept */
+			mtp_object_cancel_send(m); /* a half-made object is not kept */
 		mtp_session_respond_rc(m, rc ? rc : PTP_RC_GeneralError);
 	} else {
 		m->cur->done(m);
