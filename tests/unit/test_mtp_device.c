@@ -4,7 +4,9 @@
  * containers on the bulk pipes: malformed containers and wrong transaction
  * ids get an error response and the device keeps working; names that would
  * leave the directory are refused; data phases in both directions, over
- * 4 GiB offsets included; a cancel in the middle of a transfer.
+ * 4 GiB offsets included; a cancel in the middle of a transfer; uploads
+ * that appear under their name only complete (cut, cancelled, wrong size,
+ * a full storage, a local file renamed onto the name).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,8 +19,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <dirent.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,6 +30,7 @@
 #include "daemon/ev.h"
 #include "mtp/mtp_container.h"
 #include "mtp/mtp_device.h"
+#include "mtp/mtp_store.h"
 #include "net/tcp.h"
 #include "vdev/vdev_usbip.h"
 #include "wire/usbip_proto.h"
@@ -42,7 +47,11 @@ struct harness {
 	struct vdev_usbip *session;
 	uint32_t seq, tid;
 	bool closed;
+	bool small; /* h->dir is a tmpfs of SMALL_STORAGE of its own */
 };
+
+#define SMALL_STORAGE "size=256k"
+static bool want_small; /* the next start_device mounts one (root only) */
 
 static void closed(void *arg)
 {
@@ -171,6 +180,10 @@ static int start_device(void **state, bool two, bool second_ro)
 	assert_int_equal(mkdir(h->outside, 0755), 0);
 	snprintf(h->second, sizeof(h->second), "%s-second", h->dir);
 	assert_int_equal(mkdir(h->second, 0755), 0);
+	if (want_small && geteuid() == 0 &&
+	    mount("tmpfs", h->dir, "tmpfs", MS_NOSUID | MS_NODEV, SMALL_STORAGE) == 0)
+		h->small = true;
+	want_small = false;
 	st[0].dir = h->dir;
 	st[1] = (struct mtp_storage_options){ .dir = h->second,
 					      .name = "Second",
@@ -219,6 +232,12 @@ static int setup_two_writable(void **state)
 	return start_device(state, true, false);
 }
 
+static int setup_small_storage(void **state)
+{
+	want_small = true;
+	return start_device(state, false, false);
+}
+
 static int teardown_device(void **state)
 {
 	struct harness *h = *state;
@@ -227,6 +246,8 @@ static int teardown_device(void **state)
 	if (!h->closed)
 		vdev_usbip_stop(h->session);
 	mtp_device_free(h->mdev);
+	if (h->small)
+		umount2(h->dir, MNT_DETACH);
 	ev_loop_free(h->loop);
 	close(h->client);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s'", h->dir, h->outside, h->second);
@@ -1854,6 +1875,219 @@ static void test_operations_listed_are_handled(void **state)
 		PTP_RC_OK);
 }
 
+/* ---- uploads: atomic, nothing partial ever under the name ---- */
+
+/* The names in dir (hidden ones too), sorted, each followed by a space. */
+static void names_in(const char *dir, char *out, size_t cap)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort), i;
+	size_t used = 0;
+
+	assert_true(n >= 0);
+	out[0] = 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(list[i]->d_name, ".") != 0 && strcmp(list[i]->d_name, "..") != 0 &&
+		    used < cap)
+			used += (size_t)snprintf(out + used, cap - used, "%s ", list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
+}
+
+static void assert_names(const char *dir, const char *want)
+{
+	char names[1024];
+
+	names_in(dir, names, sizeof(names));
+	assert_string_equal(names, want);
+}
+
+/* SendObject whose data container says declared bytes, of which the first n are sent. */
+static void send_object_start(struct harness *h, uint32_t declared, size_t n)
+{
+	uint8_t buf[12], piece[IN_URB];
+	size_t sent, k;
+
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	mtp_encode_data_header(buf, PTP_OC_SendObject, h->tid, declared);
+	bulk_out(h, buf, sizeof(buf));
+	memset(piece, 'u', sizeof(piece));
+	for (sent = 0; sent < n; sent += k) {
+		k = n - sent < sizeof(piece) ? n - sent : sizeof(piece);
+		bulk_out(h, piece, (uint32_t)k);
+	}
+}
+
+/* Until the last byte is in, the upload is not under its name, nor listed. */
+static void test_upload_atomic(void **state)
+{
+	struct harness *h = *state;
+	uint8_t data[IN_URB];
+	const uint32_t all[3] = { 0xffffffff, 0, 0xffffffff };
+	uint32_t handle;
+	size_t len;
+	char path[128];
+	struct stat sb;
+
+	open_session(h);
+	assert_int_equal(send_object_info(h, "up.bin", PTP_OFC_Undefined, 40000, &handle),
+			 PTP_RC_OK);
+	send_object_start(h, 40000, 20000);
+	snprintf(path, sizeof(path), "%s/up.bin", h->dir);
+	assert_int_equal(stat(path, &sb), -1);
+	{
+		char names[1024];
+
+		names_in(h->dir, names, sizeof(names));
+		assert_non_null(strstr(names, MTP_STORE_UPLOAD_PREFIX));
+	}
+	{
+		uint8_t rest[IN_URB];
+
+		memset(rest, 'u', sizeof(rest));
+		bulk_out(h, rest, 16384);
+		assert_int_equal(stat(path, &sb), -1);
+		bulk_out(h, rest, 40000 - 20000 - 16384);
+	}
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 40000);
+	assert_names(h->dir, "up.bin ");
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetObjectInfo, 1, &handle, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	/* the one object listed is the upload, under the handle SendObjectInfo gave */
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetObjectHandles, 3, all, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(len, 8);
+	assert_int_equal(le32_at(data), 1);
+	assert_int_equal(le32_at(data + 4), handle);
+}
+
+/* A cut connection, a class Cancel, a new command instead of the data: nothing left. */
+static void test_upload_cut_or_cancelled(void **state)
+{
+	struct harness *h = *state;
+	static const uint8_t cancel[8] = { 0x21, 0x64, 0, 0, 0, 0, 6, 0 };
+	uint8_t body[6] = { 0x01, 0x40 }, data[IN_URB];
+	uint32_t handle;
+	size_t len;
+
+	open_session(h);
+	assert_int_equal(send_object_info(h, "c.bin", PTP_OFC_Undefined, 40000, &handle),
+			 PTP_RC_OK);
+	send_object_start(h, 40000, 20000);
+	body[2] = (uint8_t)h->tid;
+	control(h, cancel, body, 6, NULL);
+	assert_names(h->dir, "");
+
+	assert_int_equal(send_object_info(h, "n.bin", PTP_OFC_Undefined, 40000, &handle),
+			 PTP_RC_OK);
+	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_names(h->dir, "");
+	assert_int_equal(simple(h, PTP_OC_GetObjectInfo, 1, &handle, NULL),
+			 PTP_RC_InvalidObjectHandle);
+
+	assert_int_equal(send_object_info(h, "cut.bin", PTP_OFC_Undefined, 40000, &handle),
+			 PTP_RC_OK);
+	send_object_start(h, 40000, 20000);
+	close(h->client); /* the host is gone */
+	h->client = -1;
+	pump(h);
+	assert_true(h->closed);
+	assert_names(h->dir, "");
+}
+
+/* A data phase shorter or longer than SendObjectInfo declared: IncompleteTransfer, nothing kept. */
+static void test_upload_wrong_size(void **state)
+{
+	struct harness *h = *state;
+	uint32_t handle;
+
+	open_session(h);
+	assert_int_equal(send_object_info(h, "short.bin", PTP_OFC_Undefined, 3000, &handle),
+			 PTP_RC_OK);
+	send_object_start(h, 2000, 2000);
+	assert_int_equal(response(h, NULL), PTP_RC_IncompleteTransfer);
+	assert_names(h->dir, "");
+	assert_int_equal(send_object_info(h, "long.bin", PTP_OFC_Undefined, 3000, &handle),
+			 PTP_RC_OK);
+	send_object_start(h, 4000, 4000);
+	assert_int_equal(response(h, NULL), PTP_RC_IncompleteTransfer);
+	assert_names(h->dir, "");
+	assert_int_equal(simple(h, PTP_OC_GetObjectInfo, 1, &handle, NULL),
+			 PTP_RC_InvalidObjectHandle);
+}
+
+/*
+ * A local user's file renamed onto the name of a pending upload is never
+ * overwritten nor removed: the upload ends with AccessDenied (the name is
+ * taken, as SendObjectInfo would say), and an abandoned one leaves it too.
+ */
+static void test_upload_rename_onto_pending(void **state)
+{
+	struct harness *h = *state;
+	char local[128], name[128], names[1024];
+	uint32_t handle;
+	FILE *f;
+
+	open_session(h);
+	snprintf(local, sizeof(local), "%s-outside/local", h->dir);
+	snprintf(name, sizeof(name), "%s/r.bin", h->dir);
+	assert_int_equal(send_object_info(h, "r.bin", PTP_OFC_Undefined, 2000, &handle),
+			 PTP_RC_OK);
+	send_object_start(h, 2000, 1000);
+	assert_non_null(f = fopen(local, "w"));
+	fputs("a local user's file", f);
+	fclose(f);
+	assert_int_equal(rename(local, name), 0);
+	{
+		uint8_t rest[1000];
+
+		memset(rest, 'u', sizeof(rest));
+		bulk_out(h, rest, sizeof(rest)); /* the last byte: now it would get its name */
+	}
+	assert_int_equal(response(h, NULL), PTP_RC_AccessDenied);
+	assert_names(h->dir, "r.bin ");
+	assert_non_null(f = fopen(name, "r"));
+	assert_non_null(fgets(names, sizeof(names), f));
+	fclose(f);
+	assert_string_equal(names, "a local user's file");
+}
+
+/* A full storage: StoreFull, nothing left behind, the space given back (root: a small tmpfs). */
+static void test_upload_store_full(void **state)
+{
+	struct harness *h = *state;
+	struct statvfs before, after;
+	uint32_t handle;
+
+	if (!h->small) {
+		skip(); /* not root: no tmpfs of our own */
+		return;
+	}
+	open_session(h);
+	assert_int_equal(statvfs(h->dir, &before), 0);
+	assert_int_equal(send_object_info(h, "big.bin", PTP_OFC_Undefined, 1u << 20, &handle),
+			 PTP_RC_OK);
+	send_object_start(h, 1u << 20, 1u << 20);
+	assert_int_equal(response(h, NULL), PTP_RC_StoreFull);
+	assert_names(h->dir, "");
+	assert_int_equal(statvfs(h->dir, &after), 0);
+	assert_int_equal(after.f_bfree, before.f_bfree);
+	/* and a file that fits still goes in */
+	assert_int_equal(send_object_info(h, "fits.bin", PTP_OFC_Undefined, 4096, &handle),
+			 PTP_RC_OK);
+	send_object_start(h, 4096, 4096);
+	assert_int_equal(response(h, NULL), PTP_RC_OK);
+	assert_names(h->dir, "fits.bin ");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_device, teardown_device)
 
 int main(void)
@@ -1880,6 +2114,12 @@ int main(void)
 		T(test_events),
 		cmocka_unit_test(test_dir_options),
 		cmocka_unit_test(test_serial_and_name),
+		T(test_upload_atomic),
+		T(test_upload_cut_or_cancelled),
+		T(test_upload_wrong_size),
+		T(test_upload_rename_onto_pending),
+		cmocka_unit_test_setup_teardown(test_upload_store_full, setup_small_storage,
+						teardown_device),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

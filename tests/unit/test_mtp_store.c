@@ -15,6 +15,8 @@
 #include <string.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -512,6 +514,167 @@ static void test_no_events_for_own_changes(void **state)
 	assert_true(reported(&ev, 0x4007, x));
 }
 
+/* ---- uploads ---- */
+
+/* How many names in dir begin with the upload prefix. */
+static int temporaries_in(const char *dir)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort), i, count = 0;
+
+	assert_true(n >= 0);
+	for (i = 0; i < n; i++) {
+		if (strncmp(list[i]->d_name, MTP_STORE_UPLOAD_PREFIX,
+			    strlen(MTP_STORE_UPLOAD_PREFIX)) == 0)
+			count++;
+		free(list[i]);
+	}
+	free(list);
+	return count;
+}
+
+static bool exists(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
+}
+
+/* The data is under the name only once committed; the temporary is never an object. */
+static void test_upload_commit(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t h, *handles;
+	size_t n, i;
+	struct mtp_entry e;
+	int fd;
+
+	assert_int_equal(mtp_store_upload_begin(fx->store, MTP_STORE_ROOT, "up.bin", &h, &fd), 0);
+	assert_int_equal(write(fd, "complete", 8), 8);
+	assert_false(exists(path_in(fx->served, "up.bin")));
+	assert_int_equal(temporaries_in(fx->served), 1);
+	assert_int_equal(mtp_store_list(fx->store, MTP_STORE_ROOT, false, &handles, &n), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_not_equal(handles[i], h);
+		assert_int_equal(mtp_store_peek(fx->store, handles[i], &e), 0);
+		assert_true(mtp_store_name_ok(e.name));
+	}
+	free(handles);
+	assert_int_equal(mtp_store_get(fx->store, h, &e), -ENOENT);
+	assert_int_equal(temporaries_in(fx->served), 1); /* a listing leaves a live one alone */
+	assert_int_equal(mtp_store_upload_commit(fx->store, h), 0);
+	assert_true(file_is(path_in(fx->served, "up.bin"), "complete"));
+	assert_int_equal(temporaries_in(fx->served), 0);
+	assert_int_equal(mtp_store_get(fx->store, h, &e), 0); /* the handle the host was given */
+	assert_string_equal(e.name, "up.bin");
+	assert_int_equal(e.size, 8);
+	assert_int_equal(find(fx->store, MTP_STORE_ROOT, "up.bin"), h);
+	/* a name taken now is refused at once */
+	assert_int_equal(mtp_store_upload_begin(fx->store, MTP_STORE_ROOT, "up.bin", &h, &fd),
+			 -EEXIST);
+	assert_int_equal(mtp_store_upload_begin(fx->store, MTP_STORE_ROOT,
+						MTP_STORE_UPLOAD_PREFIX "x", &h, &fd),
+			 -EINVAL);
+	assert_false(mtp_store_name_ok(MTP_STORE_UPLOAD_PREFIX "0123"));
+}
+
+/* A cut or cancelled upload (abort) leaves nothing; so does closing the store. */
+static void test_upload_abort(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t h, a = find(fx->store, MTP_STORE_ROOT, "a");
+	int fd;
+
+	assert_int_equal(mtp_store_upload_begin(fx->store, a, "part.bin", &h, &fd), 0);
+	assert_int_equal(write(fd, "half", 4), 4);
+	mtp_store_upload_abort(fx->store, h);
+	assert_false(exists(path_in(fx->served, "a/part.bin")));
+	assert_int_equal(temporaries_in(path_in(fx->served, "a")), 0);
+	assert_int_equal(mtp_store_upload_begin(fx->store, a, "part.bin", &h, &fd), 0);
+	mtp_store_close(fx->store); /* serve-mtp stopping mid-upload */
+	fx->store = mtp_store_open(fx->served, false);
+	assert_non_null(fx->store);
+	assert_false(exists(path_in(fx->served, "a/part.bin")));
+	assert_int_equal(temporaries_in(path_in(fx->served, "a")), 0);
+}
+
+/*
+ * A local user's file is never replaced or removed: one renamed onto the
+ * pending name wins (the commit is -EEXIST, and the upload goes), one
+ * renamed onto the temporary itself is not removed by the abort.
+ */
+static void test_upload_never_over_local(void **state)
+{
+	struct fixture *fx = *state;
+	struct dirent **list;
+	char tmp[512];
+	uint32_t h;
+	int fd, n, i;
+
+	assert_int_equal(mtp_store_upload_begin(fx->store, MTP_STORE_ROOT, "up.bin", &h, &fd), 0);
+	assert_int_equal(write(fd, "upload", 6), 6);
+	write_file(path_in(fx->served, "mine"), "local data");
+	assert_int_equal(rename(path_in(fx->served, "mine"), path_in(fx->served, "up.bin")), 0);
+	assert_int_equal(mtp_store_upload_commit(fx->store, h), -EEXIST);
+	assert_true(file_is(path_in(fx->served, "up.bin"), "local data"));
+	assert_int_equal(temporaries_in(fx->served), 0);
+
+	assert_int_equal(mtp_store_upload_begin(fx->store, MTP_STORE_ROOT, "up2.bin", &h, &fd), 0);
+	n = scandir(fx->served, &list, NULL, alphasort);
+	tmp[0] = 0;
+	for (i = 0; i < n; i++) {
+		if (strncmp(list[i]->d_name, MTP_STORE_UPLOAD_PREFIX,
+			    strlen(MTP_STORE_UPLOAD_PREFIX)) == 0)
+			snprintf(tmp, sizeof(tmp), "%s", path_in(fx->served, list[i]->d_name));
+		free(list[i]);
+	}
+	free(list);
+	assert_true(tmp[0]);
+	write_file(path_in(fx->served, "mine"), "local data");
+	assert_int_equal(rename(path_in(fx->served, "mine"), tmp), 0);
+	mtp_store_upload_abort(fx->store, h);
+	assert_true(file_is(tmp, "local data")); /* not the file the store made: left alone */
+	assert_false(exists(path_in(fx->served, "up2.bin")));
+	unlink(tmp);
+}
+
+/*
+ * What a killed serve-mtp left (an upload temporary nobody holds) goes
+ * when a store opens (its top) or lists the folder; one a live process
+ * holds stays; none is ever listed.
+ */
+static void test_upload_leftovers(void **state)
+{
+	struct fixture *fx = *state;
+	const char *top = path_in(fx->served, MTP_STORE_UPLOAD_PREFIX "0000000000000001");
+	char sub[512], held[512];
+	uint32_t a;
+	int fd;
+
+	snprintf(sub, sizeof(sub), "%s", path_in(fx->served, "a/" MTP_STORE_UPLOAD_PREFIX "02"));
+	snprintf(held, sizeof(held), "%s", path_in(fx->served, MTP_STORE_UPLOAD_PREFIX "03"));
+	mtp_store_close(fx->store);
+	write_file(top, "left by a killed process");
+	write_file(sub, "left in a folder");
+	write_file(held, "another serve-mtp's live upload");
+	fd = open(held, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	fx->store = mtp_store_open(fx->served, false);
+	assert_non_null(fx->store);
+	assert_false(exists(top));
+	assert_true(exists(held));
+	assert_true(exists(sub)); /* not looked at yet */
+	a = find(fx->store, MTP_STORE_ROOT, "a");
+	assert_int_not_equal(a, 0);
+	assert_int_equal(find(fx->store, MTP_STORE_ROOT, MTP_STORE_UPLOAD_PREFIX "03"), 0);
+	assert_int_equal(find(fx->store, a, "f.txt") != 0, 1);
+	assert_false(exists(sub));
+	assert_true(exists(held));
+	close(fd);
+	unlink(held);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -530,6 +693,10 @@ int main(void)
 		T(test_move_to_other_store),
 		T(test_events_new_folders),
 		T(test_no_events_for_own_changes),
+		T(test_upload_commit),
+		T(test_upload_abort),
+		T(test_upload_never_over_local),
+		T(test_upload_leftovers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
