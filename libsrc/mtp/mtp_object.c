@@ -656,10 +656,12 @@ void mtp_object_send_prop_list_done(struct mtp_device *m)
 
 void mtp_object_send(struct mtp_device *m)
 {
-	if (!m->send_pending)
+	if (!m->send_pending) {
 		mtp_stream_refuse(m, RC_NoValidObjectInfo);
-	else
-		mtp_stream_into_file(m, m->send_fd, 0, false);
+		return;
+	}
+	mtp_stream_into_file(m, m->send_fd, 0, false);
+	m->out_limit = m->send_size; /* UINT64_MAX: not declared (4 GiB or more) */
 }
 
 /*

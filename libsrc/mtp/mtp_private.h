@@ -112,6 +112,7 @@ struct mtp_device {
 	int out_fd;
 	bool out_owned; /* out_fd is closed when the data phase ends */
 	uint64_t out_offset;
+	uint64_t out_limit; /* file data past this offset is an IncompleteTransfer */
 	int out_errno;
 
 	/* a SendObjectInfo waiting for its SendObject */

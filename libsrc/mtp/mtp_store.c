@@ -814,8 +814,8 @@ static int make_tmp(struct upload *u)
 			r = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ ++made;
 		snprintf(u->tmp, sizeof(u->tmp), "%s%016llx", MTP_STORE_UPLOAD_PREFIX,
 			 (unsigned long long)r);
-		u->fd = openat(u->dir_fd, u->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			       0644);
+		u->fd = openat(u->dir_fd, u->tmp,
+			       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (u->fd < 0 && errno == EEXIST)
 			continue;
 		if (u->fd < 0)

@@ -178,6 +178,7 @@ void mtp_stream_into_file(struct mtp_device *m, int fd, uint64_t offset, bool ow
 	}
 	m->out_fd = fd;
 	m->out_offset = offset;
+	m->out_limit = UINT64_MAX;
 	m->out_owned = owned;
 	if (!m->pending_rc)
 		m->sink = MTP_SINK_FILE;
@@ -244,6 +245,11 @@ static void sink_payload(struct mtp_device *m, const uint8_t *p, size_t n)
 		}
 		mtp_put_bytes(&m->dataset, p, n);
 	} else if (m->sink == MTP_SINK_FILE && !m->out_errno) {
+		if (m->out_offset + n > m->out_limit) {
+			/* more than announced: an error, and not written (the disk stays free) */
+			mtp_stream_refuse(m, PTP_RC_IncompleteTransfer);
+			return;
+		}
 		while (n) {
 			ssize_t w = pwrite(m->out_fd, p, n, (off_t)m->out_offset);
 

@@ -2039,8 +2039,7 @@ static void test_upload_rename_onto_pending(void **state)
 	open_session(h);
 	snprintf(local, sizeof(local), "%s-outside/local", h->dir);
 	snprintf(name, sizeof(name), "%s/r.bin", h->dir);
-	assert_int_equal(send_object_info(h, "r.bin", PTP_OFC_Undefined, 2000, &handle),
-			 PTP_RC_OK);
+	assert_int_equal(send_object_info(h, "r.bin", PTP_OFC_Undefined, 2000, &handle), PTP_RC_OK);
 	send_object_start(h, 2000, 1000);
 	assert_non_null(f = fopen(local, "w"));
 	fputs("a local user's file", f);
