@@ -52,6 +52,7 @@ start() {
 		_dirs="$_dirs --dir $work/$_d"
 	done
 	log=$work/serve.log
+	rm -f "$log" # not the last one's (its port): the child truncates it only once it runs
 	# shellcheck disable=SC2086
 	daemon_start "$log" "$usbip" -d -t 0 serve-mtp $_dirs -a 127.0.0.1 $user
 	pid=$daemon_pid port=$daemon_port
@@ -60,11 +61,15 @@ start() {
 # hold STATE: a host that imported the device and stopped in STATE;
 # waits until it says so. 1 when it could not get there.
 hold() {
+	rm -f "$work/peer.out" # not the last one's: the child truncates it only once it runs
 	"$bad_peer" 127.0.0.1 "$port" mtp-hold 1-1 "$1" up.bin >"$work/peer.out" 2>&1 &
 	peer=$!
 	_i=0
-	until grep -q holding "$work/peer.out"; do
+	until grep -q holding "$work/peer.out" 2>/dev/null; do
 		if ! kill -0 "$peer" 2>/dev/null || [ $_i -ge 100 ]; then
+			wait "$peer"
+			echo "(bad_peer: exit status $?)" >>"$work/peer.out"
+			peer=
 			return 1
 		fi
 		_i=$((_i + 1))
@@ -79,7 +84,7 @@ stop_case() {
 	start "$@"
 	_why=
 	if [ "$_state" != unattached ] && ! hold "$_state"; then
-		_why="could not get into the state: $(cat "$work/peer.out")"
+		_why="could not get into the state: $(cat "$work/peer.out" 2>/dev/null)"
 	fi
 	kill -"$_sig" "$pid"
 	wait "$pid"

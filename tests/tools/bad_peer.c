@@ -1481,7 +1481,7 @@ static size_t object_info(uint8_t *d, const char *name, uint32_t size)
 /* An upload of 1 MiB as name, cut after 64 KiB of its data (URBs 4-12). */
 static int hold_upload(struct peer *p, const char *name)
 {
-	uint8_t c[16], info[600], d[700], chunk[16384];
+	uint8_t c[32], info[600], d[700], chunk[16384];
 	uint32_t par[2] = { 0x00010001, 0xffffffff };
 	uint32_t seq;
 
