@@ -286,11 +286,22 @@ static int dir_stream(int fd, DIR **out)
  * (the lock goes with the process that made it): what a killed serve-mtp
  * left. A live upload, ours or another serve-mtp's, is locked and stays.
  */
-static void remove_leftover(int dfd, const char *name)
+static void remove_leftover(const struct mtp_store *st, int dfd, const char *name)
 {
+	const struct upload *u;
 	struct stat held, now;
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int fd;
 
+	/*
+	 * Our own are not even opened: where flock is emulated with POSIX
+	 * locks (NFS), closing any descriptor of the file would drop its lock.
+	 */
+	if (fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0)
+		return;
+	for (u = st->uploads; u; u = u->next)
+		if (u->dev == now.st_dev && u->ino == now.st_ino)
+			return;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return;
 	if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
@@ -301,7 +312,7 @@ static void remove_leftover(int dfd, const char *name)
 }
 
 /* Every leftover upload temporary in directory fd. */
-static void remove_leftovers(int fd)
+static void remove_leftovers(const struct mtp_store *st, int fd)
 {
 	struct dirent *de;
 	DIR *d;
@@ -310,7 +321,7 @@ static void remove_leftovers(int fd)
 		return;
 	while ((de = readdir(d)))
 		if (is_upload_tmp(de->d_name))
-			remove_leftover(fd, de->d_name);
+			remove_leftover(st, fd, de->d_name);
 	closedir(d);
 }
 
@@ -379,7 +390,7 @@ struct mtp_store *mtp_store_open(const char *dir, bool read_only)
 	st->nobjs = 1;
 	st->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (!read_only)
-		remove_leftovers(st->root_fd);
+		remove_leftovers(st, st->root_fd);
 	return st;
 fail:
 	mtp_store_close(st);
@@ -502,7 +513,7 @@ static int scan_dir(struct mtp_store *st, struct obj *o, int fd)
 		struct obj *child;
 
 		if (is_upload_tmp(de->d_name) && !st->read_only)
-			remove_leftover(fd, de->d_name);
+			remove_leftover(st, fd, de->d_name);
 		if (!mtp_store_name_ok(de->d_name))
 			continue;
 		if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
@@ -891,14 +902,15 @@ static int link_final(const struct upload *u)
 {
 	if (!tmp_is_ours(u))
 		return -ENOENT; /* removed or replaced by someone else: not ours to publish */
-	if (renameat2(u->dir_fd, u->tmp, u->dir_fd, u->name, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	/* A file system without RENAME_NOREPLACE: a hard link does not replace either. */
-	if (linkat(u->dir_fd, u->tmp, u->dir_fd, u->name, 0) != 0)
-		return -errno;
-	unlinkat(u->dir_fd, u->tmp, 0);
+	if (renameat2(u->dir_fd, u->tmp, u->dir_fd, u->name, RENAME_NOREPLACE) != 0) {
+		if (errno != EINVAL && errno != ENOSYS)
+			return -errno;
+		/* A file system without RENAME_NOREPLACE: a hard link does not replace either. */
+		if (linkat(u->dir_fd, u->tmp, u->dir_fd, u->name, 0) != 0)
+			return -errno;
+		unlinkat(u->dir_fd, u->tmp, 0);
+	}
+	fsync(u->dir_fd); /* the name on disk too (the data was flushed before) */
 	return 0;
 }
 
