@@ -356,8 +356,10 @@ static void drop_upload(struct mtp_store *st, struct upload *u, bool remove_tmp)
 		*p = u->next;
 	if (remove_tmp && tmp_is_ours(u))
 		unlinkat(u->dir_fd, u->tmp, 0);
-	close(u->fd); /* after the unlink: the lock says "in use" until it is gone */
-	close(u->dir_fd);
+	if (u->fd >= 0)
+		close(u->fd); /* after the unlink: the lock says "in use" until it is gone */
+	if (u->dir_fd >= 0)
+		close(u->dir_fd);
 	free(u->name);
 	free(u);
 }
@@ -748,12 +750,10 @@ int mtp_store_open_file(struct mtp_store *st, uint32_t handle, int flags)
 	return fd;
 }
 
-int mtp_store_create(struct mtp_store *st, uint32_t parent, const char *name, bool dir,
-		     uint32_t *handle, int *fd_out)
+/* Whether name may be made in parent: 0 or -errno. */
+static int new_name_ok(const struct mtp_store *st, uint32_t parent, const char *name)
 {
-	struct obj *p = get_obj(st, parent), *o;
-	struct stat sb;
-	int pfd, fd = -1, rc = 0;
+	const struct obj *p = get_obj(st, parent);
 
 	if (st->read_only)
 		return -EROFS;
@@ -763,6 +763,18 @@ int mtp_store_create(struct mtp_store *st, uint32_t parent, const char *name, bo
 		return -ENOENT;
 	if (!p->is_dir)
 		return -ENOTDIR;
+	return 0;
+}
+
+int mtp_store_create(struct mtp_store *st, uint32_t parent, const char *name, bool dir,
+		     uint32_t *handle, int *fd_out)
+{
+	struct obj *o;
+	struct stat sb;
+	int pfd, fd = -1, rc = new_name_ok(st, parent, name);
+
+	if (rc)
+		return rc;
 	pfd = open_dir(st, parent, 0);
 	if (pfd < 0)
 		return pfd;
@@ -841,7 +853,8 @@ static int make_tmp(struct upload *u)
 			u->ino = sb.st_ino;
 			return 0;
 		}
-		close(u->fd);
+		close(u->fd); /* a sweeper has it, and removes it */
+		u->fd = -1;
 	}
 	return -EEXIST;
 }
@@ -849,19 +862,12 @@ static int make_tmp(struct upload *u)
 int mtp_store_upload_begin(struct mtp_store *st, uint32_t parent, const char *name,
 			   uint32_t *handle, int *fd)
 {
-	struct obj *p = get_obj(st, parent);
 	struct upload *u;
 	struct stat sb;
-	int rc;
+	int rc = new_name_ok(st, parent, name);
 
-	if (st->read_only)
-		return -EROFS;
-	if (!mtp_store_name_ok(name))
-		return -EINVAL;
-	if (!p)
-		return -ENOENT;
-	if (!p->is_dir)
-		return -ENOTDIR;
+	if (rc)
+		return rc;
 	u = calloc(1, sizeof(*u));
 	if (!u || !(u->name = strdup(name))) {
 		free(u);
@@ -880,14 +886,7 @@ int mtp_store_upload_begin(struct mtp_store *st, uint32_t parent, const char *na
 	if (!rc && !take_handle(st, &u->handle))
 		rc = -ENOMEM;
 	if (rc) {
-		if (u->fd >= 0) {
-			unlinkat(u->dir_fd, u->tmp, 0);
-			close(u->fd);
-		}
-		if (u->dir_fd >= 0)
-			close(u->dir_fd);
-		free(u->name);
-		free(u);
+		drop_upload(st, u, u->fd >= 0); /* not listed yet: only its files go */
 		return rc;
 	}
 	u->next = st->uploads;
