@@ -6,7 +6,8 @@
 # does its work with only what its line lists, and needs each of it.
 #  - usbipd, usbipa and the agent run; the main process of each has the
 #    unit's list as its bounding set (and as its effective set: it is
-#    root), its network process nothing;
+#    root), its network process nothing; its /dev and /proc are its own
+#    (PrivateDevices=, ProcSubset=pid, ProtectProc=invisible);
 #  - the work, each daemon on a port below 1024: the agent exports the boot
 #    disk to usbipa (another network namespace, port 443), usbipd binds a
 #    spare disk plugged now (--auto-bind) and serves it on port 443, the
@@ -59,6 +60,18 @@ bounded() {
         fail "$1: its network process '$_net' has capabilities or is not there"
     fi
     log "$1: main process $_pid CapBnd = CapEff = $_bnd ($_list); network process $_net: none"
+    # PrivateDevices=, ProcSubset=pid, ProtectProc=invisible: what it sees
+    _root=/proc/$_pid/root
+    if [ ! -b /dev/vda ] || [ -e "$_root/dev/vda" ] || [ ! -c "$_root/dev/null" ]; then
+        fail "$1: its /dev is not private: $(echo "$_root"/dev/*)"
+    fi
+    # (hidepid= is judged by the reader, so the mount's options tell)
+    _procopts=$(awk '$5 == "/proc" { o = $NF } END { print o }' "/proc/$_pid/mountinfo")
+    case ,$_procopts, in *,hidepid=invisible,*subset=pid,* | *,subset=pid,*hidepid=invisible,*) ;;
+    *) fail "$1: its /proc is mounted with '$_procopts', not hidepid=invisible and subset=pid" ;;
+    esac
+    [ ! -e "$_root/proc/sys" ] || fail "$1: its /proc has sys"
+    log "$1: its /dev has no disk (vda), its /proc is $_procopts"
 }
 
 # vhci_disk_of SERIAL — the disk (sdX) imported through vhci with this USB serial
