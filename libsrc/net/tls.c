@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -68,6 +70,70 @@ struct tls_state {
  */
 static LIST_HEAD(, usbip_tls) all_contexts = LIST_HEAD_INITIALIZER(all_contexts);
 static LIST_HEAD(, tls_state) all_connections = LIST_HEAD_INITIALIZER(all_connections);
+
+/*
+ * What OpenSSL frees is wiped first. It wipes session master keys itself,
+ * but not an SSL: SSL_free leaves a TLS 1.3 connection's traffic secrets
+ * in the freed heap, where every relay forked later would find them. So
+ * every block it gives back is cleared here, whatever held it; OpenSSL
+ * takes these functions only before its first allocation, hence the
+ * constructor.
+ */
+static bool freed_is_wiped;
+
+static void *wiping_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return malloc(n);
+}
+
+static void wiping_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, malloc_usable_size(p));
+	free(p);
+}
+
+/* Never realloc: it would leave the old block as it was. */
+static void *wiping_realloc(void *p, size_t n, const char *file, int line)
+{
+	size_t old;
+	void *q;
+
+	if (!p)
+		return malloc(n);
+	if (n == 0) {
+		wiping_free(p, file, line);
+		return NULL;
+	}
+	old = malloc_usable_size(p);
+	q = malloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	wiping_free(p, file, line);
+	return q;
+}
+
+__attribute__((constructor)) static void wipe_what_openssl_frees(void)
+{
+	freed_is_wiped = CRYPTO_set_mem_functions(wiping_malloc, wiping_realloc, wiping_free) == 1;
+}
+
+static void warn_unless_freed_is_wiped(void)
+{
+	static bool said;
+
+	if (freed_is_wiped || said)
+		return;
+	said = true;
+	log_warn("OpenSSL allocated before usbip could set its allocator: what it frees is not "
+		 "wiped, and a TLS relay may inherit other connections' secrets");
+}
 
 static void ssl_reason(char *buf, size_t len)
 {
@@ -452,6 +518,7 @@ struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, 
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
+	warn_unless_freed_is_wiped();
 	LIST_INSERT_HEAD(&all_contexts, tls, link);
 	tls->server = server;
 	tls->options = *o;
@@ -766,20 +833,53 @@ static void relay(SSL *ssl, int tcp_fd, int pair_fd)
 
 /*
  * In a relay process, just forked: the keys it inherited go, every context's
- * and those of connections still in their handshake (their SSLs hold one).
- * With the last reference gone OpenSSL frees each key and wipes its numbers.
+ * and those of its own connection's SSL (the handshake is over). With the
+ * last reference gone OpenSSL frees each key and wipes its numbers.
  */
-static void forget_private_keys(void)
+static void forget_private_keys(SSL *own)
 {
 	struct usbip_tls *tls;
-	struct tls_state *st;
 
-	LIST_FOREACH(st, &all_connections, link)
-		SSL_certs_clear(st->ssl);
+	SSL_certs_clear(own);
 	LIST_FOREACH(tls, &all_contexts, link) {
 		EVP_PKEY_free(tls->key);
 		tls->key = NULL;
 	}
+}
+
+/*
+ * And nothing of the other connections stays: their SSLs go (an open
+ * connection's keys, a handshake's secrets), and from every context the
+ * session cache (the TLS 1.2 master secrets of sessions that ended) and
+ * the session ticket keys (they open every ticket this process gave out),
+ * overwritten where they are. No session is cached and no ticket made from
+ * here on. What OpenSSL frees is wiped (wiping_free); the relay's own
+ * connection keeps its keys.
+ */
+static void forget_other_sessions(SSL *own)
+{
+	unsigned char fresh[80] = { 0 }; /* key name, HMAC key, AES key */
+	struct usbip_tls *tls;
+	struct tls_state *st;
+
+	LIST_FOREACH(st, &all_connections, link) {
+		if (st->ssl != own) {
+			SSL_free(st->ssl);
+			st->ssl = NULL;
+		}
+	}
+	SSL_set_options(own, SSL_OP_NO_TICKET);
+	SSL_set_num_tickets(own, 0);
+	LIST_FOREACH(tls, &all_contexts, link) {
+		SSL_CTX_set_session_cache_mode(tls->ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_flush_sessions(tls->ctx, 0); /* 0: every session, expired or not */
+		SSL_CTX_set_options(tls->ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(tls->ctx, 0);
+		/* Zeros if the generator fails: the old keys are gone either way. */
+		RAND_priv_bytes(fresh, sizeof(fresh));
+		SSL_CTX_set_tlsext_ticket_keys(tls->ctx, fresh, sizeof(fresh));
+	}
+	OPENSSL_cleanse(fresh, sizeof(fresh));
 }
 
 /* Closes every descriptor but two, so the relay holds nothing of its parent's. */
@@ -821,9 +921,11 @@ static int start_relay(struct usbip_conn *conn, struct tls_state *st)
 		setsid();
 		/*
 		 * The relay only moves bytes between two descriptors: it needs no
-		 * private key (the session keys are in the SSL), nor root.
+		 * private key (the session keys are in the SSL), no other
+		 * connection's session, nor root.
 		 */
-		forget_private_keys();
+		forget_other_sessions(st->ssl);
+		forget_private_keys(st->ssl);
 		if (geteuid() == 0 && privdrop_to(privdrop_default_user()) != 0)
 			_exit(1);
 		relay(st->ssl, conn->fd, sp[1]);

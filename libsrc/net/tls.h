@@ -7,6 +7,8 @@
  *   driver; the kernel encrypts, nothing passes through user space.
  * - relay: the driver gets one end of a socketpair and a relay process
  *   moves bytes between it and the TLS connection, where kTLS is missing.
+ *   It holds that connection and nothing else: no private key, none of
+ *   the other connections' sessions, no session ticket key (tls.c).
  * The control phase before it runs over the same connection either way.
  *
  * Renegotiation is off, and kernel TLS is only used with TLS 1.2 (no key

@@ -1,7 +1,9 @@
 #!/bin/sh
-# The TLS relay holds no private key: tests/tools/relay_key forks a process
-# of libusbip that loads an EC P-256 and an RSA identity, relays a TLS
-# connection, and searches the relay's memory for either key (see there).
+# The TLS relay holds no private key and nothing of another connection's
+# session: tests/tools/relay_key forks a process of libusbip that loads an
+# EC P-256 and an RSA identity, makes other TLS connections, relays one,
+# and searches the relay's memory for either key, the other connections'
+# session secrets and the session ticket keys (see there).
 # The keys are made here with the openssl command line, as a user's are.
 # Prints TAP.
 set -u

@@ -2,7 +2,8 @@
 # The systemd units as make builds them: `systemd-analyze verify` is clean
 # on each (their binaries pointed at this build, their man pages at doc/),
 # and a unit with a mistake is caught by the same check (the control).
-# They are Type=notify and do not make /sys read-only. Prints TAP.
+# They are Type=notify, do not make /sys read-only, and bound their
+# capabilities. Prints TAP.
 set -u
 builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
@@ -37,6 +38,12 @@ for u in $units; do
 	result "$u is Type=notify" $? "$(grep '^Type=' "$work/units/$u")"
 	! grep -q '^ProtectKernelTunables=yes' "$work/units/$u"
 	result "$u leaves /sys writable for bind and attach" $? ""
+	# A list of what the main process uses (the systemd guest's
+	# 20-capabilities proves it), none of the capabilities that are root.
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$work/units/$u")
+	[ -n "$caps" ] && [ "$(echo "$caps" | wc -l)" = 1 ] &&
+		! echo "$caps" | grep -qE '~|CAP_SYS_ADMIN|CAP_DAC_|CAP_SYS_MODULE|CAP_SYS_PTRACE|CAP_NET_ADMIN'
+	result "$u bounds its capabilities to a short list: $caps" $? ""
 done
 sed 's/^ExecStart=/ExecStrat=/' "$work/units/usbipd.service" >"$work/units/broken.service"
 out=$(MANPATH="$work/man" systemd-analyze verify "$work/units/broken.service" 2>&1)
