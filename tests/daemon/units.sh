@@ -38,6 +38,52 @@ for u in $units; do
 	! grep -q '^ProtectKernelTunables=yes' "$work/units/$u"
 	result "$u leaves /sys writable for bind and attach" $? ""
 done
+
+# A fresh install: make install puts a usbip.conf where the units read it,
+# and every unit's commands start with that file and nothing written by hand.
+# unit_starts LOG CMD...: CMD says it is ready within 10 s (then stopped).
+unit_starts() {
+	_log=$1
+	shift
+	"$@" >"$_log" 2>&1 &
+	_pid=$! _i=0
+	while ! grep -q " ready" "$_log" && kill -0 "$_pid" 2>/dev/null && [ $_i -lt 100 ]; do
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	grep -q " ready" "$_log"
+	_rc=$?
+	kill "$_pid" 2>/dev/null
+	wait "$_pid" 2>/dev/null
+	return $_rc
+}
+root="$work/root"
+${MAKE:-make} -s -C "$builddir" install-data-local DESTDIR="$root" >"$work/install.out" 2>&1
+conf=$(find "$root" -path '*/usbip/usbip.conf' | head -1)
+[ -n "$conf" ]
+result "make install puts a usbip.conf where there was none" $? "$(cat "$work/install.out")"
+for u in $units; do
+	for key in ExecStartPre ExecStart; do
+		cmd=$(sed -n "s/^$key=//p" "$work/units/$u" | sed "s| --config \([^ ]*\)| --config $root\1|")
+		[ -n "$cmd" ] || continue
+		case $cmd in *" --check") ;; *" usbip agent "*) ;; *) cmd="$cmd --tcp-port 0" ;; esac
+		# shellcheck disable=SC2086 # the unit's command line, split as systemd does
+		case $cmd in
+		*" --check") out=$($cmd 2>&1) ;;
+		*) unit_starts "$work/$u.log" $cmd; out=$(cat "$work/$u.log") ;;
+		esac
+		result "$u: $key starts on the installed default usbip.conf" $? "$cmd: $out"
+	done
+done
+echo "# edited" >>"$conf"
+${MAKE:-make} -s -C "$builddir" install-data-local uninstall-local DESTDIR="$root" >"$work/install.out" 2>&1
+grep -q '^# edited' "$conf"
+result "make install and uninstall keep a usbip.conf the admin changed" $? "$(cat "$work/install.out")"
+sed -i '$d' "$conf"
+${MAKE:-make} -s -C "$builddir" uninstall-local DESTDIR="$root" >"$work/install.out" 2>&1
+[ ! -e "$conf" ]
+result "make uninstall removes the default usbip.conf unchanged" $? "$(cat "$work/install.out")"
+
 sed 's/^ExecStart=/ExecStrat=/' "$work/units/usbipd.service" >"$work/units/broken.service"
 out=$(MANPATH="$work/man" systemd-analyze verify "$work/units/broken.service" 2>&1)
 [ $? -ne 0 ] || echo "$out" | grep -q "Unknown key"
