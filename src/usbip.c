@@ -17,6 +17,7 @@
 #include "net/tcp.h"
 #include "net/tls.h"
 #include "util/log.h"
+#include "util/suggest.h"
 
 struct usbip_options usbip_opts = { .tcp_port = USBIP_DEFAULT_PORT };
 
@@ -71,6 +72,17 @@ int usbip_usage_error(const char *command, const char *fmt, ...)
 	return USBIP_EXIT_USAGE;
 }
 
+int usbip_check_local_busids(const char *command, const struct usbip_selector *sel)
+{
+	unsigned i;
+
+	for (i = 0; i < sel->nbusids; i++)
+		if (!strpbrk(sel->busids[i], "*?[") && !usbip_host_busid_valid(sel->busids[i]))
+			return usbip_usage_error(command, "'%s' is not a busid (like 1-2 or 1-2.3)",
+						 sel->busids[i]);
+	return -1;
+}
+
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
 			    unsigned flags, struct usbip_device_args *out)
 {
@@ -117,7 +129,7 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 			       command, remote ? "-r HOST " : "", gadget ? "[-d] " : "", help);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option(command, argv);
+			return usbip_bad_option(command, argv, opts);
 		}
 	}
 	if (remote && !out->host)
@@ -127,7 +139,7 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 					 "which device? give -b BUSID or -i VID:PID[:SERIAL]");
 	if (optind < argc)
 		return usbip_usage_error(command, "unexpected argument '%s'", argv[optind]);
-	return -1;
+	return out->gadget ? -1 : usbip_check_local_busids(command, &out->selector);
 }
 
 int usbip_select_local(const struct usbip_selector *sel, enum usbip_local_kind kind,
@@ -180,14 +192,31 @@ int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
 	return rc;
 }
 
-int usbip_bad_option(const char *command, char **argv)
+int usbip_bad_option(const char *command, char **argv, const struct option *opts)
 {
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char what[200];
 
-	/* For long options optopt holds an internal code: name the word typed. */
-	if (optopt && strncmp(arg, "--", 2) != 0)
-		return usbip_usage_error(command, "unknown option '-%c' or missing value", optopt);
-	return usbip_usage_error(command, "unknown option or missing value: '%s'", arg);
+	suggest_option_error(argv, opts, what, sizeof(what));
+	return usbip_usage_error(command, "%s", what);
+}
+
+/* "usbip: 'lst' is not a command; did you mean 'list'?" */
+static int unknown_command(const char *name)
+{
+	const char *words[sizeof(subcommands) / sizeof(subcommands[0])];
+	const char *close;
+	size_t i;
+
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		words[i] = subcommands[i].name;
+	close = suggest_word(name, strlen(name), words, i);
+	if (close)
+		fprintf(stderr,
+			"usbip: '%s' is not a command; did you mean '%s'? (see 'usbip --help')\n",
+			name, close);
+	else
+		fprintf(stderr, "usbip: '%s' is not a command (see 'usbip --help')\n", name);
+	return USBIP_EXIT_USAGE;
 }
 
 static int run_subcommand(const char *name, int argc, char **argv)
@@ -197,8 +226,7 @@ static int run_subcommand(const char *name, int argc, char **argv)
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (strcmp(name, subcommands[i].name) == 0)
 			return subcommands[i].run(argc, argv);
-	fprintf(stderr, "usbip: '%s' is not a command (see 'usbip help')\n", name);
-	return USBIP_EXIT_USAGE;
+	return unknown_command(name);
 }
 
 int main(int argc, char **argv)
@@ -225,6 +253,7 @@ int main(int argc, char **argv)
 	 * write(2)). */
 	signal(SIGPIPE, SIG_IGN);
 	/* '+' stops at the first non-option: the subcommand parses the rest. */
+	opterr = 0; /* one line of our own instead of getopt's and the usage */
 	while ((c = getopt_long(argc, argv, "+dlt:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -259,7 +288,8 @@ int main(int argc, char **argv)
 				return USBIP_EXIT_USAGE;
 			}
 			if (rc == 0) {
-				usage(stderr);
+				suggest_option_error(argv, opts, err, sizeof(err));
+				fprintf(stderr, "usbip: %s (see 'usbip --help')\n", err);
 				return USBIP_EXIT_USAGE;
 			}
 		}
@@ -279,13 +309,12 @@ int main(int argc, char **argv)
 	if (use_syslog)
 		usbip_log_init("usbip", true);
 	if (optind >= argc) {
-		usage(stderr);
+		fprintf(stderr, "usbip: which command? (see 'usbip --help')\n");
 		return USBIP_EXIT_USAGE;
 	}
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* reset getopt for the subcommand */
-	opterr = 0; /* subcommands say what is wrong in one line of their own */
 
 	if (strcmp(argv[0], "version") == 0) {
 		printf("usbip (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);

@@ -3,6 +3,7 @@
 #ifndef USBIP_FRONTEND_H
 #define USBIP_FRONTEND_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "daemon/selector.h"
@@ -46,6 +47,13 @@ struct usbip_device_args {
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
 			    unsigned flags, struct usbip_device_args *out);
 
+/*
+ * A local busid without pattern characters must look like one (1-2, 1-2.3):
+ * said before the system is asked. Returns -1 when all do, or the exit code
+ * after a usage error said in one line.
+ */
+int usbip_check_local_busids(const char *command, const struct usbip_selector *sel);
+
 /* Which local devices usbip_select_local chooses from. */
 enum usbip_local_kind {
 	USBIP_LOCAL_ALL,     /* every device that could be exported */
@@ -69,8 +77,11 @@ int usbip_select_local(const struct usbip_selector *sel, enum usbip_local_kind k
 int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
 		     int (*act)(const char *busid, bool one_of_many));
 
-/* "usbip CMD: unknown option '-x'" for getopt's '?'; returns USBIP_EXIT_USAGE. */
-int usbip_bad_option(const char *command, char **argv);
+/*
+ * "usbip CMD: unknown option '--bsuid'; did you mean '--busid'?" for
+ * getopt's '?' among opts; returns USBIP_EXIT_USAGE.
+ */
+int usbip_bad_option(const char *command, char **argv, const struct option *opts);
 
 /* Prints "usbip CMD: unexpected argument" style errors; returns USBIP_EXIT_USAGE. */
 int usbip_usage_error(const char *command, const char *fmt, ...)

@@ -211,7 +211,7 @@ int usbip_attach(int argc, char **argv)
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("attach", argv);
+			return usbip_bad_option("attach", argv, opts);
 		}
 	}
 	if (!a.dev.host)

@@ -179,11 +179,9 @@ static int connect_once(const struct connect_args *a)
 	if (selector_is_one_busid(&a->selector) && !a->gadget) {
 		struct usbip_local_device dev;
 
-		if (usbip_host_get(a->selector.busids[0], &dev) != 0) {
-			log_err("%s: no such device", a->selector.busids[0]);
-		} else {
+		/* usbip_host_get says why not. */
+		if (usbip_host_get(a->selector.busids[0], &dev) == 0)
 			r = export_once(a, src, &dev);
-		}
 		device_source_free(src);
 		return usbip_exit_status(r);
 	}
@@ -313,7 +311,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("connect", argv);
+			return usbip_bad_option("connect", argv, opts);
 		}
 	}
 	if (!a->nremotes || selector_empty(&a->selector))
@@ -323,7 +321,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		return usbip_usage_error("connect", "unexpected argument '%s'", argv[optind]);
 	if ((a->daemonize || a->pid_file || a->user) && !a->persist)
 		return usbip_usage_error("connect", "-D, --pid and --user go with --persist");
-	return -1;
+	return a->gadget ? -1 : usbip_check_local_busids("connect", &a->selector);
 }
 
 int usbip_connect(int argc, char **argv)

@@ -269,7 +269,7 @@ int usbip_list(int argc, char **argv)
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("list", argv);
+			return usbip_bad_option("list", argv, opts);
 		}
 	}
 	if (optind < argc)

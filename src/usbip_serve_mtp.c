@@ -156,7 +156,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("serve-mtp", argv);
+			return usbip_bad_option("serve-mtp", argv, opts);
 		}
 	}
 	if (optind < argc)

@@ -204,7 +204,7 @@ int usbip_status(int argc, char **argv)
 			       STATUS_DIR);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("status", argv);
+			return usbip_bad_option("status", argv, opts);
 		}
 	}
 	if (optind < argc)

@@ -1,0 +1,62 @@
+#!/bin/sh
+# The first mistakes of a new user, whatever the kernel has loaded: each is
+# one line on stderr naming what is wrong (and, for a mistyped command or
+# option, the closest one), nothing on stdout, and exit status 2 for usage
+# (1 for a device that is not there). A daemon says a missing module once.
+# Prints TAP.
+set -u
+builddir=${top_builddir:-.}
+srcdir=${top_srcdir:-.}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+. "$srcdir/tests/daemon/lib.sh"
+
+# one_line STATUS PATTERN PROGRAM ARGS...: exit STATUS, stdout empty, one
+# line on stderr that matches PATTERN (grep -E).
+one_line() {
+	_want=$1 _pattern=$2
+	shift 2
+	"$builddir/src/$@" >"$work/out" 2>"$work/err"
+	_rc=$?
+	_lines=$(wc -l <"$work/err")
+	[ "$_rc" = "$_want" ] && [ ! -s "$work/out" ] && [ "$_lines" = 1 ] &&
+		grep -Eq "$_pattern" "$work/err"
+	result "$* -> exit $_want, one line /$_pattern/" $? \
+		"exit $_rc, $_lines lines: $(cat "$work/err" "$work/out")"
+}
+
+one_line 2 "'foo' is not a busid" usbip bind -b foo
+one_line 2 "'foo' is not a busid" usbip unbind -b foo
+one_line 2 "'foo' is not a busid" usbip connect -r 127.0.0.1 -b foo
+one_line 2 "'foo' is not a busid" usbip disconnect -r 127.0.0.1 -b foo
+one_line 2 "'abc' is not a port number" usbip detach -p abc
+one_line 2 "unknown option '--bogus' \(see 'usbip --help'\)" usbip --bogus list
+one_line 2 "did you mean '--tcp-port'\?" usbip --tcp-prt 3240 list
+one_line 2 "'--tcp-port' wants a value" usbip --tcp-port
+one_line 2 "'lst' is not a command; did you mean 'list'\?" usbip lst
+one_line 2 "did you mean 'attach'\?" usbip atach -r 127.0.0.1 -b 1-1
+one_line 2 "'frobnicate' is not a command \(see 'usbip --help'\)" usbip frobnicate
+one_line 2 "which command\?" usbip
+one_line 2 "usbip list: unknown option '--bogus'" usbip list --bogus
+one_line 2 "did you mean '--json'\?" usbip status --jsn
+one_line 2 "'-b' wants a value" usbip bind -b
+one_line 2 "did you mean '--tcp-port'\?" usbipd --tcp-prt 3240
+one_line 2 "did you mean '--allow-device'\?" usbipa --allow-devce 1234:5678
+# A device that is not there: one line, not four.
+one_line 1 "99-99" usbip disconnect -r 127.0.0.1 -b 99-99
+one_line 1 "99-99" usbip connect -r 127.0.0.1 -b 99-99
+
+# usbipa without vhci-hcd: said once, from the start to the stop.
+if [ -e /sys/devices/platform/vhci_hcd.0 ]; then
+	echo "ok $((n = n + 1)) # SKIP vhci-hcd is loaded here"
+else
+	printf '[usbipa]\nallow-any = yes\n' >"$work/usbip.conf"
+	daemon_start "$work/usbipa.log" "$builddir/src/usbipa" --config "$work/usbip.conf" -t 0
+	kill "$daemon_pid"
+	wait "$daemon_pid"
+	said=$(grep -c "vhci-hcd driver is not loaded" "$work/usbipa.log")
+	[ "$said" = 1 ]
+	result "usbipa says vhci-hcd is missing once (said $said times)" $? "$(cat "$work/usbipa.log")"
+fi
+echo "1..$n"
+[ $failed -eq 0 ]
