@@ -13,6 +13,7 @@
 
 #include "kernel/host.h"
 #include "kernel/vudc.h"
+#include "net/address.h"
 #include "net/dial.h"
 #include "net/tcp.h"
 #include "net/tls.h"
@@ -72,6 +73,16 @@ int usbip_usage_error(const char *command, const char *fmt, ...)
 	return USBIP_EXIT_USAGE;
 }
 
+int usbip_check_remote(const char *command, const char *host)
+{
+	struct net_address addr;
+	char err[NET_ADDRESS_HOST_MAX + 80];
+
+	if (net_address_parse(host, USBIP_DEFAULT_PORT, &addr, err, sizeof(err)) != 0)
+		return usbip_usage_error(command, "%s", err);
+	return -1;
+}
+
 int usbip_check_local_busids(const char *command, const struct usbip_selector *sel)
 {
 	unsigned i;
@@ -104,6 +115,8 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 		case 'r':
 			if (!remote)
 				return usbip_usage_error(command, "-r does not apply");
+			if (usbip_check_remote(command, optarg) >= 0)
+				return USBIP_EXIT_USAGE;
 			out->host = optarg;
 			break;
 		case 'b':
@@ -219,6 +232,48 @@ static int unknown_command(const char *name)
 	return USBIP_EXIT_USAGE;
 }
 
+static int set_tcp_port(const char *port)
+{
+	if (!usbip_tcp_port_ok(port)) {
+		fprintf(stderr, "usbip: --tcp-port wants a port from 0 to 65535, not '%s'\n", port);
+		return USBIP_EXIT_USAGE;
+	}
+	usbip_opts.tcp_port = port;
+	return -1;
+}
+
+/*
+ * --tcp-port after the command as well as before it (`usbip list -r H
+ * --tcp-port 3241`): taken out of the command's arguments, up to a "--".
+ * Returns -1, or the exit status after a usage error.
+ */
+static int take_tcp_port(int *argc, char **argv)
+{
+	static const char opt[] = "--tcp-port";
+	int i, k = 1, rc;
+
+	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], opt) == 0) {
+			if (i + 1 == *argc)
+				return usbip_usage_error(argv[0], "'%s' wants a value", opt);
+			rc = set_tcp_port(argv[++i]);
+		} else if (strncmp(argv[i], opt, sizeof(opt) - 1) == 0 &&
+			   argv[i][sizeof(opt) - 1] == '=') {
+			rc = set_tcp_port(argv[i] + sizeof(opt));
+		} else {
+			argv[k++] = argv[i];
+			continue;
+		}
+		if (rc >= 0)
+			return rc;
+	}
+	while (i < *argc)
+		argv[k++] = argv[i++];
+	argv[k] = NULL;
+	*argc = k;
+	return -1;
+}
+
 static int run_subcommand(const char *name, int argc, char **argv)
 {
 	size_t i;
@@ -263,14 +318,8 @@ int main(int argc, char **argv)
 			use_syslog = true;
 			break;
 		case 't':
-			if (!usbip_tcp_port_ok(optarg)) {
-				fprintf(stderr,
-					"usbip: --tcp-port wants a port from 0 to 65535, not "
-					"'%s'\n",
-					optarg);
+			if (set_tcp_port(optarg) >= 0)
 				return USBIP_EXIT_USAGE;
-			}
-			usbip_opts.tcp_port = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -335,7 +384,9 @@ int main(int argc, char **argv)
 		return USBIP_EXIT_USAGE;
 	}
 	usbip_dial_set_proxy(proxy);
-	rc = run_subcommand(argv[0], argc, argv);
+	rc = take_tcp_port(&argc, argv);
+	if (rc < 0)
+		rc = run_subcommand(argv[0], argc, argv);
 	usbip_tls_free(usbip_opts.tls);
 	proxy_free(proxy);
 	return rc;

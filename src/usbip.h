@@ -48,6 +48,12 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 			    unsigned flags, struct usbip_device_args *out);
 
 /*
+ * HOST, HOST:PORT or [V6]:PORT (net/address.h), checked before the network
+ * is asked. Returns -1 when it is one, or the exit code after a usage error.
+ */
+int usbip_check_remote(const char *command, const char *host);
+
+/*
  * A local busid without pattern characters must look like one (1-2, 1-2.3):
  * said before the system is asked. Returns -1 when all do, or the exit code
  * after a usage error said in one line.

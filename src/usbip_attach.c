@@ -30,9 +30,11 @@ static void usage(FILE *out)
 		"                    [--pid FILE]]\n\n"
 		"Imports the device the usbipd on HOST exports and attaches it to a free\n"
 		"vhci-hcd port of the right speed. Prints the port it got.\n\n"
-		"  -r, --remote HOST       host name, IPv4 or IPv6 address of the device side\n"
+		"  -r, --remote HOST       host name, IPv4 or IPv6 address of the device side;\n"
+		"                          HOST:PORT or [IPV6]:PORT for another port\n"
 		"  -b, --busid BUSID       the device, as 'usbip list -r HOST' shows it; a\n"
 		"                          pattern such as '1-1.*' picks among that hub's\n"
+		"  -d, --device BUSID      the same (Debian's form for a gadget on a vUDC)\n"
 		"  -i, --hardware-id VID:PID[:SERIAL]  the device by what it is (the serial\n"
 		"                          is known when HOST runs this project's usbipd)\n"
 		"                          (several -b/-i: the device must match all; if\n"
@@ -171,6 +173,8 @@ int usbip_attach(int argc, char **argv)
 		{ "remote", required_argument, NULL, 'r' },
 		{ "busid", required_argument, NULL, 'b' },
 		{ "hardware-id", required_argument, NULL, 'i' },
+		/* Debian's form for a gadget exported from a vUDC: a busid by another name. */
+		{ "device", required_argument, NULL, 'd' },
 		{ "persist", no_argument, NULL, 'p' },
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "pid", required_argument, NULL, 'P' },
@@ -182,12 +186,15 @@ int usbip_attach(int argc, char **argv)
 	char err[200];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:b:i:DP:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:b:d:i:DP:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
+			if (usbip_check_remote("attach", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
 			a.dev.host = optarg;
 			break;
 		case 'b':
+		case 'd':
 			if (selector_add_busid(&a.dev.selector, optarg, err, sizeof(err)) != 0)
 				return usbip_usage_error("attach", "%s", err);
 			break;

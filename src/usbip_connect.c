@@ -276,6 +276,8 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 			if (a->nremotes == AGENT_MAX_REMOTES)
 				return usbip_usage_error("connect", "at most %d -r HOST",
 							 AGENT_MAX_REMOTES);
+			if (usbip_check_remote("connect", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
 			a->remotes[a->nremotes++] = optarg;
 			break;
 		case 'b':

@@ -257,6 +257,8 @@ int usbip_list(int argc, char **argv)
 				return usbip_usage_error("list", "%s", err);
 			break;
 		case 'r':
+			if (usbip_check_remote("list", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
 			remote = optarg;
 			break;
 		case 'p':

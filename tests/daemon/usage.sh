@@ -46,6 +46,26 @@ one_line 2 "did you mean '--allow-device'\?" usbipa --allow-devce 1234:5678
 one_line 1 "99-99" usbip disconnect -r 127.0.0.1 -b 99-99
 one_line 1 "99-99" usbip connect -r 127.0.0.1 -b 99-99
 
+# The forms users type for a host and its port, against a usbipd here.
+one_line 2 "the port is a number" usbip list -r 127.0.0.1:99999
+one_line 2 "an IPv6 address is \[ADDRESS\]" usbip list -r "[::1"
+daemon_start "$work/usbipd.log" "$builddir/src/usbipd" -a 127.0.0.1 -t 0
+for form in "-r 127.0.0.1:$daemon_port" "-r localhost:$daemon_port" \
+	"-r 127.0.0.1 --tcp-port $daemon_port" "-r 127.0.0.1 --tcp-port=$daemon_port"; do
+	# shellcheck disable=SC2086
+	out=$("$builddir/src/usbip" list $form 2>&1)
+	result "usbip list $form reaches usbipd" $? "$out"
+done
+kill "$daemon_pid"
+wait "$daemon_pid"
+if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+	daemon_start "$work/usbipd6.log" "$builddir/src/usbipd" -a ::1 -t 0
+	out=$("$builddir/src/usbip" list -r "[::1]:$daemon_port" 2>&1)
+	result "usbip list -r [::1]:PORT reaches usbipd" $? "$out"
+	kill "$daemon_pid"
+	wait "$daemon_pid"
+fi
+
 # usbipa without vhci-hcd: said once, from the start to the stop.
 if [ -e /sys/devices/platform/vhci_hcd.0 ]; then
 	echo "ok $((n = n + 1)) # SKIP vhci-hcd is loaded here"
