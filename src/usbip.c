@@ -239,6 +239,7 @@ static int set_tcp_port(const char *port)
 		return USBIP_EXIT_USAGE;
 	}
 	usbip_opts.tcp_port = port;
+	usbip_opts.tcp_port_set = true;
 	return -1;
 }
 

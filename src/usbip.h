@@ -13,6 +13,7 @@
 
 struct usbip_options {
 	const char *tcp_port;		      /* --tcp-port, default 3240 */
+	bool tcp_port_set;		      /* given on the command line */
 	struct usbip_tls *tls;		      /* --tls: the client context, or NULL */
 	struct usbip_tls_options tls_options; /* for a subcommand that serves (serve-mtp) */
 };

@@ -66,6 +66,19 @@ if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
 	wait "$daemon_pid"
 fi
 
+# serve-mtp checks its folders as the user it will run as before it listens.
+mkdir -p "$work/private" "$work/shared"
+chmod 700 "$work/private"
+chmod 755 "$work" "$work/shared"
+if [ "$(id -u)" = 0 ]; then
+	one_line 1 "private: nobody cannot read it" usbip serve-mtp -u nobody -d "$work/private"
+	one_line 1 "shared: nobody cannot write it" usbip serve-mtp -u nobody -d "$work/shared"
+else
+	echo "ok $((n = n + 1)) # SKIP not root: serve-mtp runs as this user"
+	echo "ok $((n = n + 1)) # SKIP not root: serve-mtp runs as this user"
+fi
+one_line 2 "has no \[serve-mtp nothere\]" usbip serve-mtp --config "$srcdir/systemd/usbip.conf.example" --section nothere
+
 # usbipa without vhci-hcd: said once, from the start to the stop.
 if [ -e /sys/devices/platform/vhci_hcd.0 ]; then
 	echo "ok $((n = n + 1)) # SKIP vhci-hcd is loaded here"

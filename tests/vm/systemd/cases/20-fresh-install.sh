@@ -2,7 +2,8 @@
 # A fresh install under Debian's systemd: no usbip.conf written by hand (the
 # one there is what make install put, the example), and every installed
 # unit starts from it, stays active without a restart, and stops cleanly.
-# One at a time: usbipd and usbipa both default to port 3240.
+# One at a time: usbipd and usbipa both default to port 3240. Then the
+# serve-mtp template with a section, and a folder its user cannot read.
 . /tests/lib.sh
 . /tests/sdlib.sh
 
@@ -23,4 +24,34 @@ for u in $units; do
     must systemctl stop "$u"
     unit_failed "$u" && fail "$u failed on stop"
 done
+
+# The template: an instance per [serve-mtp NAME] section (that section is
+# the one thing written by hand). It says how to attach it, on its own port.
+mkdir -p /srv/photos /srv/private
+echo hello >/srv/photos/a.txt
+chmod 755 /srv/photos
+chmod 700 /srv/private
+cp "$conf" "$conf.default"
+cat >>"$conf" <<'CONF'
+
+[serve-mtp photos]
+dir = /srv/photos::ro
+
+[serve-mtp private]
+dir = /srv/private
+CONF
+must systemctl start usbip-serve-mtp@photos.service
+unit_wait_active 30 usbip-serve-mtp@photos.service
+must_wait 10 "the attach line" sh -c "journalctl -b -q -u usbip-serve-mtp@photos.service -o cat | grep -q 'attach it with: usbip attach -r .*:3242 -b 1-1'"
+must_wait 10 "serve-mtp listening on 3242" tcp_listening 3242
+log "usbip-serve-mtp@photos: $(journalctl -b -q -u usbip-serve-mtp@photos.service -o cat | grep 'attach it with')"
+must systemctl stop usbip-serve-mtp@photos.service
+# A folder its user cannot write: the start fails and says why, never ready.
+systemctl start usbip-serve-mtp@private.service
+must_wait 30 "usbip-serve-mtp@private to fail" sh -c "journalctl -b -q -u usbip-serve-mtp@private.service -o cat | grep -q 'cannot read it'"
+journalctl -b -q -u usbip-serve-mtp@private.service -o cat | grep -q ' ready' &&
+    fail "usbip-serve-mtp@private said ready on a folder its user cannot read"
+log "usbip-serve-mtp@private: $(journalctl -b -q -u usbip-serve-mtp@private.service -o cat | grep -m1 'cannot')"
+systemctl stop usbip-serve-mtp@private.service
+mv "$conf.default" "$conf"
 exit 0
