@@ -12,13 +12,13 @@ _usbip_commands='list bind unbind attach detach port connect disconnect serve-mt
 _usbip_command_opts() {
 	case $1 in
 	list) echo '--local --remote --device --busid --hardware-id --parsable --json --help' ;;
-	bind | unbind) echo '--busid --hardware-id --help' ;;
+	bind | unbind) echo '--busid --hardware-id --json --help' ;;
 	attach) echo '--remote --busid --device --hardware-id --persist --daemon --pid --user
-		--tcp-port --help' ;;
+		--json --tcp-port --help' ;;
 	detach) echo '--port --all --busid --hardware-id --help' ;;
 	port | status) echo '--json --help' ;;
 	connect) echo '--remote --busid --hardware-id --device --timeout --persist --daemon --pid
-		--user --tcp-port --help' ;;
+		--user --json --tcp-port --help' ;;
 	disconnect) echo '--remote --busid --hardware-id --device --tcp-port --help' ;;
 	serve-mtp) echo '--dir --read-only --name --serial --busid --address --ipv4 --ipv6 --remote
 		--user --section --config --tcp-port --help' ;;

@@ -17,6 +17,7 @@
 #include "net/dial.h"
 #include "net/tcp.h"
 #include "net/tls.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/suggest.h"
 
@@ -73,6 +74,26 @@ int usbip_usage_error(const char *command, const char *fmt, ...)
 	return USBIP_EXIT_USAGE;
 }
 
+void usbip_json_result(const char *result, const struct usbip_usb_device *u, const char *serial,
+		       const char *host, int port)
+{
+	struct json_writer w;
+
+	json_init(&w, stdout);
+	json_object_begin(&w, NULL);
+	json_string(&w, "result", result);
+	json_string(&w, "busid", u->busid);
+	json_hex(&w, "vendor", u->id_vendor, 4);
+	json_hex(&w, "product", u->id_product, 4);
+	json_string(&w, "serial", serial);
+	if (host)
+		json_string(&w, "host", host);
+	if (port >= 0)
+		json_uint(&w, "port", (unsigned)port);
+	json_object_end(&w);
+	json_finish(&w);
+}
+
 int usbip_check_remote(const char *command, const char *host)
 {
 	struct net_address addr;
@@ -102,6 +123,7 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 		{ "busid", required_argument, NULL, 'b' },
 		{ "hardware-id", required_argument, NULL, 'i' },
 		{ "device", no_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -132,14 +154,22 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 				return usbip_usage_error(command, "-d/--device does not apply");
 			out->gadget = true;
 			break;
+		case 'j':
+			if (remote)
+				return usbip_usage_error(command, "--json does not apply");
+			out->json = true;
+			break;
 		case 'h':
 			printf("usage: usbip %s %s%s(-b BUSID | -i VID:PID[:SERIAL])...\n\n%s"
 			       "\n  -b, --busid BUSID   a device by its port; a pattern such as "
 			       "'1-1.*'\n"
 			       "                      means every device behind that hub\n"
 			       "  -i, --hardware-id VID:PID[:SERIAL]  a device by what it is\n"
-			       "  (several -b/-i: a device must match all of them)\n",
-			       command, remote ? "-r HOST " : "", gadget ? "[-d] " : "", help);
+			       "  (several -b/-i: a device must match all of them)\n"
+			       "%s",
+			       command, remote ? "-r HOST " : "", gadget ? "[-d] " : "", help,
+			       remote ? ""
+				      : "      --json          each result as a JSON object\n");
 			return USBIP_EXIT_OK;
 		default:
 			return usbip_bad_option(command, argv, opts);

@@ -37,6 +37,7 @@ struct usbip_device_args {
 	const char *host; /* -r, or NULL */
 	struct usbip_selector selector;
 	bool gadget; /* -d: a usbip-vudc gadget */
+	bool json;   /* --json: each result as a JSON object */
 };
 #define USBIP_ARGS_REMOTE 1u /* -r HOST is needed */
 #define USBIP_ARGS_GADGET 2u /* -d is allowed */
@@ -60,6 +61,15 @@ int usbip_check_remote(const char *command, const char *host);
  * after a usage error said in one line.
  */
 int usbip_check_local_busids(const char *command, const struct usbip_selector *sel);
+
+/*
+ * --json of bind, unbind, attach and connect: one object per device and
+ * line, {"result": what was done, "busid", "vendor", "product", "serial"
+ * (the selector fields of usbip status), "host" and "port" when there is
+ * one (NULL, -1: none)}. Schema in usbip(8), JSON OUTPUT.
+ */
+void usbip_json_result(const char *result, const struct usbip_usb_device *u, const char *serial,
+		       const char *host, int port);
 
 /* Which local devices usbip_select_local chooses from. */
 enum usbip_local_kind {

@@ -46,7 +46,9 @@ static void usage(FILE *out)
 		"  -P, --pid FILE          with --persist: write a pid file\n"
 		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
 		"                          (default usbip, or nobody where there is none); only\n"
-		"                          attaching to vhci-hcd stays root\n\n"
+		"                          attaching to vhci-hcd stays root\n"
+		"      --json              the result as a JSON object (busid, vendor,\n"
+		"                          product, serial, host, port)\n\n"
 		"Exit status: 0 attached (with --persist: ended cleanly), 1 failed, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n");
 }
@@ -95,17 +97,45 @@ static enum usbip_result pick(const struct usbip_device_args *a, char *busid, si
 	return r;
 }
 
+/* --json: what the device is, from HOST's list (one more exchange, before the import). */
+static enum usbip_result describe(const struct attach_args *a, const char *busid,
+				  struct usbip_usb_device *udev)
+{
+	struct vhci_import_target from = target(a->dev.host);
+	struct usbip_selector one = { 0 };
+	struct usbip_devlist found;
+	enum usbip_result r;
+	char err[200];
+
+	if (selector_add_busid(&one, busid, err, sizeof(err)) != 0)
+		return USBIP_E_FAILED;
+	r = vhci_import_find(&from, &one, &found);
+	if (r != USBIP_OK)
+		return r;
+	if (found.count == 1)
+		*udev = found.entries[0].udev;
+	else
+		snprintf(udev->busid, sizeof(udev->busid), "%s", busid);
+	usbip_devlist_free(&found);
+	return USBIP_OK;
+}
+
 static int attach_once(const struct attach_args *a)
 {
 	struct vhci_import_target from = target(a->dev.host);
+	struct usbip_usb_device udev = { 0 };
 	char busid[USBIP_BUSID_SIZE];
 	enum usbip_result r = pick(&a->dev, busid, sizeof(busid));
 	uint32_t status;
 	int port;
 
+	if (r == USBIP_OK && a->dev.json)
+		r = describe(a, busid, &udev);
 	if (r == USBIP_OK)
 		r = vhci_import(&from, busid, &port, NULL, &status);
-	if (r == USBIP_OK)
+	if (r == USBIP_OK && a->dev.json)
+		usbip_json_result("attached", &udev, udev.serial, a->dev.host, port);
+	else if (r == USBIP_OK)
 		printf("attached %s from %s to port %d\n", busid, a->dev.host, port);
 	return usbip_exit_status(r);
 }
@@ -179,6 +209,7 @@ int usbip_attach(int argc, char **argv)
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "pid", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -214,6 +245,9 @@ int usbip_attach(int argc, char **argv)
 		case 'u':
 			a.user = optarg;
 			break;
+		case 'j':
+			a.dev.json = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
@@ -230,5 +264,7 @@ int usbip_attach(int argc, char **argv)
 		return usbip_usage_error("attach", "unexpected argument '%s'", argv[optind]);
 	if ((a.daemonize || a.pid_file || a.user) && !a.persist)
 		return usbip_usage_error("attach", "-D, --pid and --user go with --persist");
+	if (a.persist && a.dev.json)
+		return usbip_usage_error("attach", "--json does not go with --persist");
 	return a.persist ? attach_persist(&a) : attach_once(&a);
 }

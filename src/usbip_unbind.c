@@ -5,11 +5,21 @@
 #include "kernel/host.h"
 #include "usbip.h"
 
+static bool json_output; /* --json */
+
 static int unbind_one(const char *busid, bool one_of_many)
 {
+	struct usbip_local_device dev;
+
 	if (usbip_host_unbind(busid) != 0)
 		return -1;
-	printf("unbind device on busid %s: complete\n", busid);
+	if (!json_output) {
+		printf("unbind device on busid %s: complete\n", busid);
+		return 0;
+	}
+	if (usbip_host_get(busid, &dev) != 0)
+		return -1;
+	usbip_json_result("unbound", &dev.info.udev, dev.serial, NULL, -1);
 	return 0;
 }
 
@@ -23,5 +33,6 @@ int usbip_unbind(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
+	json_output = args.json;
 	return usbip_each_local(&args.selector, true, unbind_one);
 }
