@@ -12,6 +12,16 @@ conf=/etc/usbip/usbip.conf
 [ -f "$conf" ] || fail "make install left no $conf"
 cmp -s "$conf" /etc/usbip/usbip.conf.example || fail "$conf is not the installed default"
 units=$(cd /usr/lib/systemd/system && ls usbip*.service | grep -v '@')
+# usbip status for a user without access says so; with usbip(8)'s drop-in,
+# a member of the group usbip reads it.
+useradd -m -G usbip alice 2>/dev/null || useradd -m alice || fail "cannot make a test user"
+mkdir -p /etc/systemd/system/usbipd.service.d
+cat >/etc/systemd/system/usbipd.service.d/status-group.conf <<'UNIT'
+[Service]
+ExecStartPost=/bin/sh -c 'chgrp usbip /run/usbip /run/usbip/*.sock; \
+    chmod 0750 /run/usbip; chmod 0660 /run/usbip/*.sock'
+UNIT
+status_as() { su -s /bin/sh -c "usbip status" "$1"; }
 [ -n "$units" ] || fail "no usbip units installed"
 for u in $units; do
     must systemctl start "$u"
@@ -21,6 +31,19 @@ for u in $units; do
     unit_active "$u" || fail "$u did not stay active"
     [ "$(unit_restarts "$u")" = 0 ] || fail "$u restarted $(unit_restarts "$u") times"
     log "$u: active on the default $conf, no restart"
+    if [ "$u" = usbipa.service ]; then
+        status_as nobody >status.out 2>&1 && fail "usbip status as nobody succeeded: $(cat status.out)"
+        [ "$(wc -l <status.out)" = 1 ] && grep -q "no permission to read .*sudo usbip status" status.out ||
+            fail "usbip status as nobody: $(cat status.out)"
+        log "as nobody: $(cat status.out)"
+    elif [ "$u" = usbipd.service ]; then
+        must systemctl daemon-reload
+        must systemctl restart usbipd.service
+        unit_wait_active 30 usbipd.service
+        id -nG alice | grep -qw usbip || must usermod -a -G usbip alice
+        must_wait 10 "alice reads the status" sh -c "su -s /bin/sh -c 'usbip status' alice | grep -q '^usbipd .*running'"
+        log "as alice (group usbip): $(status_as alice | tr '\n' '|')"
+    fi
     must systemctl stop "$u"
     unit_failed "$u" && fail "$u failed on stop"
 done
