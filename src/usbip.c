@@ -94,6 +94,20 @@ void usbip_json_result(const char *result, const struct usbip_usb_device *u, con
 	json_finish(&w);
 }
 
+int usbip_report_local(const char *busid, bool json, const char *verb, const char *result)
+{
+	struct usbip_local_device dev;
+
+	if (!json) {
+		printf("%s device on busid %s: complete\n", verb, busid);
+		return 0;
+	}
+	if (usbip_host_get(busid, &dev) != 0)
+		return -1;
+	usbip_json_result(result, &dev.info.udev, dev.serial, NULL, -1);
+	return 0;
+}
+
 int usbip_check_remote(const char *command, const char *host)
 {
 	struct net_address addr;

@@ -71,6 +71,13 @@ int usbip_check_local_busids(const char *command, const struct usbip_selector *s
 void usbip_json_result(const char *result, const struct usbip_usb_device *u, const char *serial,
 		       const char *host, int port);
 
+/*
+ * After bind or unbind of busid: the kernel tools' line ("VERB device on
+ * busid B: complete"), or with json the device's object with result.
+ * Returns 0, or -1 (said) if the device is gone.
+ */
+int usbip_report_local(const char *busid, bool json, const char *verb, const char *result);
+
 /* Which local devices usbip_select_local chooses from. */
 enum usbip_local_kind {
 	USBIP_LOCAL_ALL,     /* every device that could be exported */

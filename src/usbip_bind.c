@@ -10,18 +10,9 @@ static bool json_output; /* --json */
 /* One busid named alone is refused when bound already; a pattern's matches are not. */
 static int bind_one(const char *busid, bool one_of_many)
 {
-	struct usbip_local_device dev;
-
 	if (usbip_host_bind(busid, one_of_many) != 0)
 		return -1;
-	if (!json_output) {
-		printf("bind device on busid %s: complete\n", busid);
-		return 0;
-	}
-	if (usbip_host_get(busid, &dev) != 0)
-		return -1;
-	usbip_json_result("bound", &dev.info.udev, dev.serial, NULL, -1);
-	return 0;
+	return usbip_report_local(busid, json_output, "bind", "bound");
 }
 
 int usbip_bind(int argc, char **argv)

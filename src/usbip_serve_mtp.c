@@ -117,14 +117,23 @@ static void on_export_ended(void *arg)
 	daemon_stop(st->d, USBIP_OK);
 }
 
-/* The keys of [serve-mtp NAME]: its long options, and the port it listens on. */
+/* Its options, on the command line and as keys of [serve-mtp NAME]. */
+#define SERVE_MTP_OPTIONS                                                                          \
+	{ "dir", required_argument, NULL, 'd' }, { "read-only", no_argument, NULL, 'R' },          \
+		{ "name", required_argument, NULL, 'n' },                                          \
+		{ "serial", required_argument, NULL, 's' },                                        \
+		{ "busid", required_argument, NULL, 'b' },                                         \
+		{ "address", required_argument, NULL, 'a' }, { "ipv4", no_argument, NULL, '4' },   \
+		{ "ipv6", no_argument, NULL, '6' }, { "remote", required_argument, NULL, 'r' },    \
+	{                                                                                          \
+		"user", required_argument, NULL, 'u'                                               \
+	}
+
+/* The keys of [serve-mtp NAME]: its options, and the port it listens on. */
 static const struct option serve_keys[] = {
-	{ "dir", required_argument, NULL, 'd' },      { "read-only", no_argument, NULL, 'R' },
-	{ "name", required_argument, NULL, 'n' },     { "serial", required_argument, NULL, 's' },
-	{ "busid", required_argument, NULL, 'b' },    { "address", required_argument, NULL, 'a' },
-	{ "ipv4", no_argument, NULL, '4' },	      { "ipv6", no_argument, NULL, '6' },
-	{ "remote", required_argument, NULL, 'r' },   { "user", required_argument, NULL, 'u' },
-	{ "tcp-port", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
+	SERVE_MTP_OPTIONS,
+	{ "tcp-port", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 },
 };
 
 /* One option, from the command line or the file: 0, or -1 with why in err. */
@@ -225,16 +234,7 @@ static int read_section(struct serve_args *a, int argc, char **argv)
 static int parse_args(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "read-only", no_argument, NULL, 'R' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "busid", required_argument, NULL, 'b' },
-		{ "address", required_argument, NULL, 'a' },
-		{ "ipv4", no_argument, NULL, '4' },
-		{ "ipv6", no_argument, NULL, '6' },
-		{ "remote", required_argument, NULL, 'r' },
-		{ "user", required_argument, NULL, 'u' },
+		SERVE_MTP_OPTIONS,
 		{ "section", required_argument, NULL, 'S' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },

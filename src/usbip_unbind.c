@@ -9,18 +9,9 @@ static bool json_output; /* --json */
 
 static int unbind_one(const char *busid, bool one_of_many)
 {
-	struct usbip_local_device dev;
-
 	if (usbip_host_unbind(busid) != 0)
 		return -1;
-	if (!json_output) {
-		printf("unbind device on busid %s: complete\n", busid);
-		return 0;
-	}
-	if (usbip_host_get(busid, &dev) != 0)
-		return -1;
-	usbip_json_result("unbound", &dev.info.udev, dev.serial, NULL, -1);
-	return 0;
+	return usbip_report_local(busid, json_output, "unbind", "unbound");
 }
 
 int usbip_unbind(int argc, char **argv)

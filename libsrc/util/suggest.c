@@ -31,6 +31,17 @@ static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
 	return row[lb];
 }
 
+/* Whether a is b with two neighbouring letters swapped ("dri" for "dir"): one slip. */
+static bool swapped(const char *a, const char *b, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && a[i] == b[i])
+		i++;
+	return i + 1 < len && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+	       memcmp(a + i + 2, b + i + 2, len - i - 2) == 0;
+}
+
 /* How far typed is from word: 0 for a prefix of it, SIZE_MAX if not close. */
 static size_t distance(const char *typed, size_t len, const char *word)
 {
@@ -40,6 +51,8 @@ static size_t distance(const char *typed, size_t len, const char *word)
 		return (size_t)-1;
 	if (len < wl && strncmp(typed, word, len) == 0)
 		return 0;
+	if (len == wl && swapped(typed, word, len))
+		return 1;
 	d = edit_distance(typed, len, word, wl);
 	return d <= limit ? d : (size_t)-1;
 }

@@ -36,6 +36,8 @@ static void test_words(void **state)
 	assert_string_equal(closest("conect"), "connect");
 	assert_string_equal(closest("stat"), "status"); /* a prefix */
 	assert_string_equal(closest("unbnd"), "unbind");
+	assert_string_equal(closest("lsit"), "list"); /* two letters swapped */
+	assert_string_equal(closest("prot"), "port");
 	assert_null(closest("frobnicate"));
 	assert_null(closest("x"));
 	assert_null(closest(""));
