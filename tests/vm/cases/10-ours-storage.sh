@@ -105,6 +105,7 @@ must usbip attach --json -r "[::1]:3240" -b "$b" >attach.json
 cat attach.json
 grep -q '^{"result":"attached","busid":"'"$b"'","vendor":"46f4","product":"0001","serial":"VMTEST0001","host":"\[::1\]:3240","port":[0-9]*}$' attach.json ||
     fail "attach --json: $(cat attach.json)"
+usbip port | grep -q -- "-> usbip://::1:3240/$b" || fail "the record of [::1]:3240 is not host ::1, port 3240: $(usbip port)"
 vhci_disk_intact "second attach, over IPv6"
 must usbip detach --all
 must_wait 20 "vhci disk gone" not vhci_disk
