@@ -13,10 +13,13 @@
 
 #include "kernel/host.h"
 #include "kernel/vudc.h"
+#include "net/address.h"
 #include "net/dial.h"
 #include "net/tcp.h"
 #include "net/tls.h"
+#include "util/json.h"
 #include "util/log.h"
+#include "util/suggest.h"
 
 struct usbip_options usbip_opts = { .tcp_port = USBIP_DEFAULT_PORT };
 
@@ -71,6 +74,61 @@ int usbip_usage_error(const char *command, const char *fmt, ...)
 	return USBIP_EXIT_USAGE;
 }
 
+void usbip_json_result(const char *result, const struct usbip_usb_device *u, const char *serial,
+		       const char *host, int port)
+{
+	struct json_writer w;
+
+	json_init(&w, stdout);
+	json_object_begin(&w, NULL);
+	json_string(&w, "result", result);
+	json_string(&w, "busid", u->busid);
+	json_hex(&w, "vendor", u->id_vendor, 4);
+	json_hex(&w, "product", u->id_product, 4);
+	json_string(&w, "serial", serial);
+	if (host)
+		json_string(&w, "host", host);
+	if (port >= 0)
+		json_uint(&w, "port", (unsigned)port);
+	json_object_end(&w);
+	json_finish(&w);
+}
+
+int usbip_report_local(const char *busid, bool json, const char *verb, const char *result)
+{
+	struct usbip_local_device dev;
+
+	if (!json) {
+		printf("%s device on busid %s: complete\n", verb, busid);
+		return 0;
+	}
+	if (usbip_host_get(busid, &dev) != 0)
+		return -1;
+	usbip_json_result(result, &dev.info.udev, dev.serial, NULL, -1);
+	return 0;
+}
+
+int usbip_check_remote(const char *command, const char *host)
+{
+	struct net_address addr;
+	char err[NET_ADDRESS_HOST_MAX + 80];
+
+	if (net_address_parse(host, USBIP_DEFAULT_PORT, &addr, err, sizeof(err)) != 0)
+		return usbip_usage_error(command, "%s", err);
+	return -1;
+}
+
+int usbip_check_local_busids(const char *command, const struct usbip_selector *sel)
+{
+	unsigned i;
+
+	for (i = 0; i < sel->nbusids; i++)
+		if (!strpbrk(sel->busids[i], "*?[") && !usbip_host_busid_valid(sel->busids[i]))
+			return usbip_usage_error(command, "'%s' is not a busid (like 1-2 or 1-2.3)",
+						 sel->busids[i]);
+	return -1;
+}
+
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
 			    unsigned flags, struct usbip_device_args *out)
 {
@@ -79,6 +137,7 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 		{ "busid", required_argument, NULL, 'b' },
 		{ "hardware-id", required_argument, NULL, 'i' },
 		{ "device", no_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,6 +151,8 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 		case 'r':
 			if (!remote)
 				return usbip_usage_error(command, "-r does not apply");
+			if (usbip_check_remote(command, optarg) >= 0)
+				return USBIP_EXIT_USAGE;
 			out->host = optarg;
 			break;
 		case 'b':
@@ -107,17 +168,25 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 				return usbip_usage_error(command, "-d/--device does not apply");
 			out->gadget = true;
 			break;
+		case 'j':
+			if (remote)
+				return usbip_usage_error(command, "--json does not apply");
+			out->json = true;
+			break;
 		case 'h':
 			printf("usage: usbip %s %s%s(-b BUSID | -i VID:PID[:SERIAL])...\n\n%s"
 			       "\n  -b, --busid BUSID   a device by its port; a pattern such as "
 			       "'1-1.*'\n"
 			       "                      means every device behind that hub\n"
 			       "  -i, --hardware-id VID:PID[:SERIAL]  a device by what it is\n"
-			       "  (several -b/-i: a device must match all of them)\n",
-			       command, remote ? "-r HOST " : "", gadget ? "[-d] " : "", help);
+			       "  (several -b/-i: a device must match all of them)\n"
+			       "%s",
+			       command, remote ? "-r HOST " : "", gadget ? "[-d] " : "", help,
+			       remote ? ""
+				      : "      --json          each result as a JSON object\n");
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option(command, argv);
+			return usbip_bad_option(command, argv, opts);
 		}
 	}
 	if (remote && !out->host)
@@ -127,7 +196,7 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 					 "which device? give -b BUSID or -i VID:PID[:SERIAL]");
 	if (optind < argc)
 		return usbip_usage_error(command, "unexpected argument '%s'", argv[optind]);
-	return -1;
+	return out->gadget ? -1 : usbip_check_local_busids(command, &out->selector);
 }
 
 int usbip_select_local(const struct usbip_selector *sel, enum usbip_local_kind kind,
@@ -180,14 +249,74 @@ int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
 	return rc;
 }
 
-int usbip_bad_option(const char *command, char **argv)
+int usbip_bad_option(const char *command, char **argv, const struct option *opts)
 {
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char what[200];
 
-	/* For long options optopt holds an internal code: name the word typed. */
-	if (optopt && strncmp(arg, "--", 2) != 0)
-		return usbip_usage_error(command, "unknown option '-%c' or missing value", optopt);
-	return usbip_usage_error(command, "unknown option or missing value: '%s'", arg);
+	suggest_option_error(argv, opts, what, sizeof(what));
+	return usbip_usage_error(command, "%s", what);
+}
+
+/* "usbip: 'lst' is not a command; did you mean 'list'?" */
+static int unknown_command(const char *name)
+{
+	const char *words[sizeof(subcommands) / sizeof(subcommands[0])];
+	const char *close;
+	size_t i;
+
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		words[i] = subcommands[i].name;
+	close = suggest_word(name, strlen(name), words, i);
+	if (close)
+		fprintf(stderr,
+			"usbip: '%s' is not a command; did you mean '%s'? (see 'usbip --help')\n",
+			name, close);
+	else
+		fprintf(stderr, "usbip: '%s' is not a command (see 'usbip --help')\n", name);
+	return USBIP_EXIT_USAGE;
+}
+
+static int set_tcp_port(const char *port)
+{
+	if (!usbip_tcp_port_ok(port)) {
+		fprintf(stderr, "usbip: --tcp-port wants a port from 0 to 65535, not '%s'\n", port);
+		return USBIP_EXIT_USAGE;
+	}
+	usbip_opts.tcp_port = port;
+	usbip_opts.tcp_port_set = true;
+	return -1;
+}
+
+/*
+ * --tcp-port after the command as well as before it (`usbip list -r H
+ * --tcp-port 3241`): taken out of the command's arguments, up to a "--".
+ * Returns -1, or the exit status after a usage error.
+ */
+static int take_tcp_port(int *argc, char **argv)
+{
+	static const char opt[] = "--tcp-port";
+	int i, k = 1, rc;
+
+	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], opt) == 0) {
+			if (i + 1 == *argc)
+				return usbip_usage_error(argv[0], "'%s' wants a value", opt);
+			rc = set_tcp_port(argv[++i]);
+		} else if (strncmp(argv[i], opt, sizeof(opt) - 1) == 0 &&
+			   argv[i][sizeof(opt) - 1] == '=') {
+			rc = set_tcp_port(argv[i] + sizeof(opt));
+		} else {
+			argv[k++] = argv[i];
+			continue;
+		}
+		if (rc >= 0)
+			return rc;
+	}
+	while (i < *argc)
+		argv[k++] = argv[i++];
+	argv[k] = NULL;
+	*argc = k;
+	return -1;
 }
 
 static int run_subcommand(const char *name, int argc, char **argv)
@@ -197,8 +326,7 @@ static int run_subcommand(const char *name, int argc, char **argv)
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (strcmp(name, subcommands[i].name) == 0)
 			return subcommands[i].run(argc, argv);
-	fprintf(stderr, "usbip: '%s' is not a command (see 'usbip help')\n", name);
-	return USBIP_EXIT_USAGE;
+	return unknown_command(name);
 }
 
 int main(int argc, char **argv)
@@ -225,6 +353,7 @@ int main(int argc, char **argv)
 	 * write(2)). */
 	signal(SIGPIPE, SIG_IGN);
 	/* '+' stops at the first non-option: the subcommand parses the rest. */
+	opterr = 0; /* one line of our own instead of getopt's and the usage */
 	while ((c = getopt_long(argc, argv, "+dlt:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -234,14 +363,8 @@ int main(int argc, char **argv)
 			use_syslog = true;
 			break;
 		case 't':
-			if (!usbip_tcp_port_ok(optarg)) {
-				fprintf(stderr,
-					"usbip: --tcp-port wants a port from 0 to 65535, not "
-					"'%s'\n",
-					optarg);
+			if (set_tcp_port(optarg) >= 0)
 				return USBIP_EXIT_USAGE;
-			}
-			usbip_opts.tcp_port = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -259,7 +382,8 @@ int main(int argc, char **argv)
 				return USBIP_EXIT_USAGE;
 			}
 			if (rc == 0) {
-				usage(stderr);
+				suggest_option_error(argv, opts, err, sizeof(err));
+				fprintf(stderr, "usbip: %s (see 'usbip --help')\n", err);
 				return USBIP_EXIT_USAGE;
 			}
 		}
@@ -279,13 +403,12 @@ int main(int argc, char **argv)
 	if (use_syslog)
 		usbip_log_init("usbip", true);
 	if (optind >= argc) {
-		usage(stderr);
+		fprintf(stderr, "usbip: which command? (see 'usbip --help')\n");
 		return USBIP_EXIT_USAGE;
 	}
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* reset getopt for the subcommand */
-	opterr = 0; /* subcommands say what is wrong in one line of their own */
 
 	if (strcmp(argv[0], "version") == 0) {
 		printf("usbip (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
@@ -306,7 +429,9 @@ int main(int argc, char **argv)
 		return USBIP_EXIT_USAGE;
 	}
 	usbip_dial_set_proxy(proxy);
-	rc = run_subcommand(argv[0], argc, argv);
+	rc = take_tcp_port(&argc, argv);
+	if (rc < 0)
+		rc = run_subcommand(argv[0], argc, argv);
 	usbip_tls_free(usbip_opts.tls);
 	proxy_free(proxy);
 	return rc;

@@ -3,6 +3,7 @@
 #ifndef USBIP_FRONTEND_H
 #define USBIP_FRONTEND_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "daemon/selector.h"
@@ -12,6 +13,7 @@
 
 struct usbip_options {
 	const char *tcp_port;		      /* --tcp-port, default 3240 */
+	bool tcp_port_set;		      /* given on the command line */
 	struct usbip_tls *tls;		      /* --tls: the client context, or NULL */
 	struct usbip_tls_options tls_options; /* for a subcommand that serves (serve-mtp) */
 };
@@ -35,6 +37,7 @@ struct usbip_device_args {
 	const char *host; /* -r, or NULL */
 	struct usbip_selector selector;
 	bool gadget; /* -d: a usbip-vudc gadget */
+	bool json;   /* --json: each result as a JSON object */
 };
 #define USBIP_ARGS_REMOTE 1u /* -r HOST is needed */
 #define USBIP_ARGS_GADGET 2u /* -d is allowed */
@@ -45,6 +48,35 @@ struct usbip_device_args {
  */
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
 			    unsigned flags, struct usbip_device_args *out);
+
+/*
+ * HOST, HOST:PORT or [V6]:PORT (net/address.h), checked before the network
+ * is asked. Returns -1 when it is one, or the exit code after a usage error.
+ */
+int usbip_check_remote(const char *command, const char *host);
+
+/*
+ * A local busid without pattern characters must look like one (1-2, 1-2.3):
+ * said before the system is asked. Returns -1 when all do, or the exit code
+ * after a usage error said in one line.
+ */
+int usbip_check_local_busids(const char *command, const struct usbip_selector *sel);
+
+/*
+ * --json of bind, unbind, attach and connect: one object per device and
+ * line, {"result": what was done, "busid", "vendor", "product", "serial"
+ * (the selector fields of usbip status), "host" and "port" when there is
+ * one (NULL, -1: none)}. Schema in usbip(8), JSON OUTPUT.
+ */
+void usbip_json_result(const char *result, const struct usbip_usb_device *u, const char *serial,
+		       const char *host, int port);
+
+/*
+ * After bind or unbind of busid: the kernel tools' line ("VERB device on
+ * busid B: complete"), or with json the device's object with result.
+ * Returns 0, or -1 (said) if the device is gone.
+ */
+int usbip_report_local(const char *busid, bool json, const char *verb, const char *result);
 
 /* Which local devices usbip_select_local chooses from. */
 enum usbip_local_kind {
@@ -69,8 +101,11 @@ int usbip_select_local(const struct usbip_selector *sel, enum usbip_local_kind k
 int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
 		     int (*act)(const char *busid, bool one_of_many));
 
-/* "usbip CMD: unknown option '-x'" for getopt's '?'; returns USBIP_EXIT_USAGE. */
-int usbip_bad_option(const char *command, char **argv);
+/*
+ * "usbip CMD: unknown option '--bsuid'; did you mean '--busid'?" for
+ * getopt's '?' among opts; returns USBIP_EXIT_USAGE.
+ */
+int usbip_bad_option(const char *command, char **argv, const struct option *opts);
 
 /* Prints "usbip CMD: unexpected argument" style errors; returns USBIP_EXIT_USAGE. */
 int usbip_usage_error(const char *command, const char *fmt, ...)

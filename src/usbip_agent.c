@@ -446,7 +446,7 @@ int usbip_agent(int argc, char **argv)
 			usage();
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("agent", argv);
+			return usbip_bad_option("agent", argv, opts);
 		}
 	}
 	if (optind < argc)

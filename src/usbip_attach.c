@@ -30,9 +30,11 @@ static void usage(FILE *out)
 		"                    [--pid FILE]]\n\n"
 		"Imports the device the usbipd on HOST exports and attaches it to a free\n"
 		"vhci-hcd port of the right speed. Prints the port it got.\n\n"
-		"  -r, --remote HOST       host name, IPv4 or IPv6 address of the device side\n"
+		"  -r, --remote HOST       host name, IPv4 or IPv6 address of the device side;\n"
+		"                          HOST:PORT or [IPV6]:PORT for another port\n"
 		"  -b, --busid BUSID       the device, as 'usbip list -r HOST' shows it; a\n"
 		"                          pattern such as '1-1.*' picks among that hub's\n"
+		"  -d, --device BUSID      the same (Debian's form for a gadget on a vUDC)\n"
 		"  -i, --hardware-id VID:PID[:SERIAL]  the device by what it is (the serial\n"
 		"                          is known when HOST runs this project's usbipd)\n"
 		"                          (several -b/-i: the device must match all; if\n"
@@ -44,7 +46,9 @@ static void usage(FILE *out)
 		"  -P, --pid FILE          with --persist: write a pid file\n"
 		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
 		"                          (default usbip, or nobody where there is none); only\n"
-		"                          attaching to vhci-hcd stays root\n\n"
+		"                          attaching to vhci-hcd stays root\n"
+		"      --json              the result as a JSON object (busid, vendor,\n"
+		"                          product, serial, host, port)\n\n"
 		"Exit status: 0 attached (with --persist: ended cleanly), 1 failed, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n");
 }
@@ -93,17 +97,45 @@ static enum usbip_result pick(const struct usbip_device_args *a, char *busid, si
 	return r;
 }
 
+/* --json: what the device is, from HOST's list (one more exchange, before the import). */
+static enum usbip_result describe(const struct attach_args *a, const char *busid,
+				  struct usbip_usb_device *udev)
+{
+	struct vhci_import_target from = target(a->dev.host);
+	struct usbip_selector one = { 0 };
+	struct usbip_devlist found;
+	enum usbip_result r;
+	char err[200];
+
+	if (selector_add_busid(&one, busid, err, sizeof(err)) != 0)
+		return USBIP_E_FAILED;
+	r = vhci_import_find(&from, &one, &found);
+	if (r != USBIP_OK)
+		return r;
+	if (found.count == 1)
+		*udev = found.entries[0].udev;
+	else
+		snprintf(udev->busid, sizeof(udev->busid), "%s", busid);
+	usbip_devlist_free(&found);
+	return USBIP_OK;
+}
+
 static int attach_once(const struct attach_args *a)
 {
 	struct vhci_import_target from = target(a->dev.host);
+	struct usbip_usb_device udev = { 0 };
 	char busid[USBIP_BUSID_SIZE];
 	enum usbip_result r = pick(&a->dev, busid, sizeof(busid));
 	uint32_t status;
 	int port;
 
+	if (r == USBIP_OK && a->dev.json)
+		r = describe(a, busid, &udev);
 	if (r == USBIP_OK)
 		r = vhci_import(&from, busid, &port, NULL, &status);
-	if (r == USBIP_OK)
+	if (r == USBIP_OK && a->dev.json)
+		usbip_json_result("attached", &udev, udev.serial, a->dev.host, port);
+	else if (r == USBIP_OK)
 		printf("attached %s from %s to port %d\n", busid, a->dev.host, port);
 	return usbip_exit_status(r);
 }
@@ -171,10 +203,13 @@ int usbip_attach(int argc, char **argv)
 		{ "remote", required_argument, NULL, 'r' },
 		{ "busid", required_argument, NULL, 'b' },
 		{ "hardware-id", required_argument, NULL, 'i' },
+		/* Debian's form for a gadget exported from a vUDC: a busid by another name. */
+		{ "device", required_argument, NULL, 'd' },
 		{ "persist", no_argument, NULL, 'p' },
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "pid", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -182,12 +217,15 @@ int usbip_attach(int argc, char **argv)
 	char err[200];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:b:i:DP:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:b:d:i:DP:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
+			if (usbip_check_remote("attach", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
 			a.dev.host = optarg;
 			break;
 		case 'b':
+		case 'd':
 			if (selector_add_busid(&a.dev.selector, optarg, err, sizeof(err)) != 0)
 				return usbip_usage_error("attach", "%s", err);
 			break;
@@ -207,11 +245,14 @@ int usbip_attach(int argc, char **argv)
 		case 'u':
 			a.user = optarg;
 			break;
+		case 'j':
+			a.dev.json = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("attach", argv);
+			return usbip_bad_option("attach", argv, opts);
 		}
 	}
 	if (!a.dev.host)
@@ -223,5 +264,7 @@ int usbip_attach(int argc, char **argv)
 		return usbip_usage_error("attach", "unexpected argument '%s'", argv[optind]);
 	if ((a.daemonize || a.pid_file || a.user) && !a.persist)
 		return usbip_usage_error("attach", "-D, --pid and --user go with --persist");
+	if (a.persist && a.dev.json)
+		return usbip_usage_error("attach", "--json does not go with --persist");
 	return a.persist ? attach_persist(&a) : attach_once(&a);
 }

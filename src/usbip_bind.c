@@ -5,13 +5,14 @@
 #include "kernel/host.h"
 #include "usbip.h"
 
+static bool json_output; /* --json */
+
 /* One busid named alone is refused when bound already; a pattern's matches are not. */
 static int bind_one(const char *busid, bool one_of_many)
 {
 	if (usbip_host_bind(busid, one_of_many) != 0)
 		return -1;
-	printf("bind device on busid %s: complete\n", busid);
-	return 0;
+	return usbip_report_local(busid, json_output, "bind", "bound");
 }
 
 int usbip_bind(int argc, char **argv)
@@ -24,5 +25,6 @@ int usbip_bind(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
+	json_output = args.json;
 	return usbip_each_local(&args.selector, false, bind_one);
 }

@@ -34,12 +34,13 @@ struct connect_args {
 	const char *pid_file;
 	const char *user; /* --persist as root: who talks to usbipa */
 	long wait_s;	  /* --timeout: how long to keep trying */
-	bool persist, daemonize, gadget;
+	bool persist, daemonize, gadget, json;
 };
 
 /* One device's export without --persist. */
 struct connect_once {
 	const struct connect_args *args;
+	const struct usbip_local_device *dev;
 	const char *busid;
 	struct device_source *src;
 	struct usbip_daemon *d;
@@ -77,7 +78,9 @@ static void usage(FILE *out)
 		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
 		"                          (default usbip, or nobody where there is none); only\n"
 		"                          binding and handing the socket to usbip-host stay "
-		"root\n\n"
+		"root\n"
+		"      --json              each result as a JSON object (busid, vendor,\n"
+		"                          product, serial, host)\n\n"
 		"Exit status: 0 exported (or, with --persist, ended cleanly), 1 failed,\n"
 		"2 bad arguments, 4 HOST unreachable until the timeout, 5 HOST refused.\n",
 		DEFAULT_WAIT_S);
@@ -110,7 +113,11 @@ static void once_try(struct ev_loop *loop, struct ev_watch *w, short revents)
 		r = device_export(c->src, c->busid, &to, &status, NULL);
 		if (r == USBIP_OK) {
 			c->exported = true;
-			printf("exported %s to %s\n", c->busid, to.host);
+			if (c->args->json)
+				usbip_json_result("exported", &c->dev->info.udev, c->dev->serial,
+						  to.host, -1);
+			else
+				printf("exported %s to %s\n", c->busid, to.host);
 			once_finish(c, USBIP_OK);
 			return;
 		}
@@ -145,6 +152,7 @@ static enum usbip_result export_once(const struct connect_args *a, struct device
 				     const struct usbip_local_device *dev)
 {
 	struct connect_once c = { .args = a,
+				  .dev = dev,
 				  .busid = dev->info.udev.busid,
 				  .src = src,
 				  .backoff_s = 1,
@@ -179,11 +187,9 @@ static int connect_once(const struct connect_args *a)
 	if (selector_is_one_busid(&a->selector) && !a->gadget) {
 		struct usbip_local_device dev;
 
-		if (usbip_host_get(a->selector.busids[0], &dev) != 0) {
-			log_err("%s: no such device", a->selector.busids[0]);
-		} else {
+		/* usbip_host_get says why not. */
+		if (usbip_host_get(a->selector.busids[0], &dev) == 0)
 			r = export_once(a, src, &dev);
-		}
 		device_source_free(src);
 		return usbip_exit_status(r);
 	}
@@ -266,6 +272,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "pid", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -278,6 +285,8 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 			if (a->nremotes == AGENT_MAX_REMOTES)
 				return usbip_usage_error("connect", "at most %d -r HOST",
 							 AGENT_MAX_REMOTES);
+			if (usbip_check_remote("connect", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
 			a->remotes[a->nremotes++] = optarg;
 			break;
 		case 'b':
@@ -309,11 +318,14 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		case 'u':
 			a->user = optarg;
 			break;
+		case 'j':
+			a->json = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("connect", argv);
+			return usbip_bad_option("connect", argv, opts);
 		}
 	}
 	if (!a->nremotes || selector_empty(&a->selector))
@@ -323,7 +335,9 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		return usbip_usage_error("connect", "unexpected argument '%s'", argv[optind]);
 	if ((a->daemonize || a->pid_file || a->user) && !a->persist)
 		return usbip_usage_error("connect", "-D, --pid and --user go with --persist");
-	return -1;
+	if (a->persist && a->json)
+		return usbip_usage_error("connect", "--json does not go with --persist");
+	return a->gadget ? -1 : usbip_check_local_busids("connect", &a->selector);
 }
 
 int usbip_connect(int argc, char **argv)

@@ -73,7 +73,7 @@ int usbip_detach(int argc, char **argv)
 	bool all = false;
 	char err[200];
 	struct usbip_vhci vhci;
-	unsigned long port;
+	unsigned long port = 0;
 	unsigned i, detached = 0;
 	char *end;
 	int c, rc = USBIP_EXIT_OK;
@@ -103,13 +103,18 @@ int usbip_detach(int argc, char **argv)
 			       "'1-1.*' too), -i what it is.\n");
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("detach", argv);
+			return usbip_bad_option("detach", argv, opts);
 		}
 	}
 	if ((port_arg != NULL) + all + !selector_empty(&sel) != 1)
 		return usbip_usage_error("detach", "give one of -p PORT, --all or -b/-i");
 	if (optind < argc)
 		return usbip_usage_error("detach", "unexpected argument '%s'", argv[optind]);
+	if (port_arg) {
+		port = strtoul(port_arg, &end, 10);
+		if (!*port_arg || *end || port_arg[0] == '-')
+			return usbip_usage_error("detach", "'%s' is not a port number", port_arg);
+	}
 	if (usbip_vhci_open(&vhci) != 0)
 		return USBIP_EXIT_FAILURE;
 
@@ -130,11 +135,6 @@ int usbip_detach(int argc, char **argv)
 		printf("detached %u port(s)\n", detached);
 		usbip_vhci_close(&vhci);
 		return rc;
-	}
-	port = strtoul(port_arg, &end, 10);
-	if (!*port_arg || *end || port_arg[0] == '-') {
-		usbip_vhci_close(&vhci);
-		return usbip_usage_error("detach", "'%s' is not a port number", port_arg);
 	}
 	if (port >= vhci.nports) {
 		log_err("port %s does not exist (vhci-hcd has ports 0 to %u)", port_arg,

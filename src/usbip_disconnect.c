@@ -24,9 +24,13 @@ static struct {
 
 static int disconnect_one(const char *busid, bool one_of_many)
 {
+	struct usbip_local_device dev;
 	enum usbip_result r;
 	uint32_t status;
 
+	/* A device that is not here: one line (the source's), nothing to withdraw. */
+	if (device_source_get(disconnect.src, busid, &dev) != 0)
+		return -1;
 	r = device_export_withdraw(disconnect.src, busid, &disconnect.to, &status);
 	if (!disconnect.gadget && device_source_release(disconnect.src, busid) != 0)
 		log_warn("%s was not bound to usbip-host", busid);

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernel/host.h"
+#include "kernel/vhci.h"
 #include "kernel/vudc.h"
 #include "net/dial.h"
 #include "net/op_msg.h"
@@ -70,6 +72,31 @@ static void json_device(struct json_writer *w, const struct usbip_devlist_entry 
 	json_array_end(w);
 }
 
+/* -b and -i narrow the list; none: everything. */
+static struct usbip_selector filter;
+
+static bool wanted(const struct usbip_usb_device *u, const char *serial)
+{
+	return selector_empty(&filter) ||
+	       selector_matches(&filter, u->busid, u->id_vendor, u->id_product, serial);
+}
+
+/* What a local device is doing, as sysfs tells it without asking a daemon. */
+static const char *local_state(const struct usbip_local_device *dev)
+{
+	switch (dev->stub_status) {
+	case USBIP_STUB_NOT_BOUND:
+		return "local";
+	case USBIP_STUB_AVAILABLE:
+		return "bound"; /* to usbip-host: offered */
+	case USBIP_STUB_USED:
+		return "exported"; /* in use by a remote */
+	case USBIP_STUB_ERROR:
+		break;
+	}
+	return "error";
+}
+
 /* The kernel tools' two lines, then what the device is and who drives it. */
 static void print_local_text(const struct usbip_local_device *dev)
 {
@@ -89,17 +116,67 @@ static void print_local_text(const struct usbip_local_device *dev)
 				intf->interface_protocol);
 		printf("   %2u - %s\n", i, name);
 	}
-	printf("   driver: %s, speed %s\n\n", dev->driver[0] ? dev->driver : "none",
+	printf("   driver: %s, speed %s\n", dev->driver[0] ? dev->driver : "none",
 	       usbip_speed_str(u->speed));
+	printf("   state: %s\n\n", local_state(dev));
 }
 
-/* -b and -i narrow the list; none: everything. */
-static struct usbip_selector filter;
-
-static bool wanted(const struct usbip_usb_device *u, const char *serial)
+static void print_imported(enum list_format format, struct json_writer *w,
+			   const struct usbip_local_device *dev,
+			   const struct usbip_vhci_record *rec, unsigned port)
 {
-	return selector_empty(&filter) ||
-	       selector_matches(&filter, u->busid, u->id_vendor, u->id_product, serial);
+	const struct usbip_usb_device *u = &dev->info.udev;
+	char name[512];
+
+	if (format == FORMAT_JSON) {
+		json_object_begin(w, NULL);
+		json_device(w, &dev->info);
+		json_string(w, "driver", dev->driver);
+		json_string(w, "serial", dev->serial);
+		json_bool(w, "bound", false);
+		json_string(w, "state", "attached");
+		json_string(w, "from_host", rec->host);
+		json_string(w, "from_busid", rec->busid);
+		json_uint(w, "port", port);
+		json_object_end(w);
+		return;
+	}
+	usb_names_product(name, sizeof(name), u->id_vendor, u->id_product);
+	printf(" - busid %s (%04x:%04x)\n   %s\n   driver: %s, speed %s\n", u->busid, u->id_vendor,
+	       u->id_product, name, dev->driver[0] ? dev->driver : "none",
+	       usbip_speed_str(u->speed));
+	printf("   state: attached here from %s%s%s, vhci port %u\n\n", rec->host,
+	       rec->busid[0] ? " busid " : "", rec->busid, port);
+}
+
+/*
+ * The devices attached here through vhci-hcd, from the records of where
+ * they came from (as usbip port shows them). Nothing when vhci-hcd is not
+ * loaded: a list is no place to ask for it.
+ */
+static void list_imported(enum list_format format, struct json_writer *w)
+{
+	struct usbip_local_device dev;
+	struct usbip_vhci_record rec;
+	struct usbip_vhci vhci;
+	unsigned i;
+
+	if (format == FORMAT_PARSABLE || access(USBIP_VHCI_SYSFS, F_OK) != 0 ||
+	    usbip_vhci_open(&vhci) != 0)
+		return;
+	for (i = 0; i < vhci.nports; i++) {
+		const struct usbip_vhci_port *p = &vhci.ports[i];
+
+		if (p->status == USBIP_VDEV_NULL || !p->local_busid[0] ||
+		    strcmp(p->local_busid, "0-0") == 0 ||
+		    usbip_host_get(p->local_busid, &dev) != 0 ||
+		    !wanted(&dev.info.udev, dev.serial))
+			continue;
+		if (usbip_vhci_record_read(i, &rec) != 0)
+			snprintf(rec.host, sizeof(rec.host), "%s", "unknown");
+		print_imported(format, w, &dev, &rec, i);
+	}
+	usbip_vhci_close(&vhci);
 }
 
 static int list_local(enum list_format format, bool gadgets)
@@ -128,6 +205,7 @@ static int list_local(enum list_format format, bool gadgets)
 			json_string(&w, "driver", devs[i].driver);
 			json_string(&w, "serial", devs[i].serial);
 			json_bool(&w, "bound", devs[i].stub_status != USBIP_STUB_NOT_BOUND);
+			json_string(&w, "state", local_state(&devs[i]));
 			json_object_end(&w);
 			break;
 		case FORMAT_PARSABLE:
@@ -139,6 +217,8 @@ static int list_local(enum list_format format, bool gadgets)
 			break;
 		}
 	}
+	if (!gadgets)
+		list_imported(format, &w);
 	if (format == FORMAT_JSON) {
 		json_array_end(&w);
 		json_finish(&w);
@@ -257,6 +337,8 @@ int usbip_list(int argc, char **argv)
 				return usbip_usage_error("list", "%s", err);
 			break;
 		case 'r':
+			if (usbip_check_remote("list", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
 			remote = optarg;
 			break;
 		case 'p':
@@ -269,7 +351,7 @@ int usbip_list(int argc, char **argv)
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("list", argv);
+			return usbip_bad_option("list", argv, opts);
 		}
 	}
 	if (optind < argc)

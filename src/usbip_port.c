@@ -58,7 +58,7 @@ int usbip_port(int argc, char **argv)
 			       "busid, and the remote host, port and busid they came from.\n");
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("port", argv);
+			return usbip_bad_option("port", argv, opts);
 		}
 	}
 	if (optind < argc)

@@ -7,18 +7,24 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon/conf.h"
 #include "daemon/daemon.h"
 #include "mtp/mtp_device.h"
+#include "net/address.h"
 #include "net/tcp.h"
 #include "source/device_export.h"
 #include "source/device_server.h"
@@ -30,9 +36,19 @@
 
 #define EXPORT_TIMEOUT_MS 10000
 
+/*
+ * Its own port when it listens, so that it can run next to usbipd (3240)
+ * and usbipa; exporting with --remote, it dials usbipa's port.
+ */
+#define SERVE_MTP_DEFAULT_PORT "3242"
+#define DEFAULT_CONFIG	       SYSCONFDIR "/usbip/usbip.conf"
+
 struct serve_args {
 	const char *dir, *remote, *address, *busid, *name, *serial, *user;
+	const char *port;				   /* tcp-port of its section, or NULL */
+	const char *config, *section;			   /* --config FILE, --section NAME */
 	struct mtp_storage_options dirs[MTP_MAX_STORAGES]; /* dir is the first */
+	char *dir_args[MTP_MAX_STORAGES];		   /* the --dir texts they point into */
 	size_t num_dirs;
 	enum usbip_family family;
 	bool read_only;
@@ -43,7 +59,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: usbip [-t PORT] serve-mtp --dir PATH[:NAME[:ro]]... [--read-only]\n"
 		"             [--name NAME] [--serial SERIAL] [--busid BUSID] [-4|-6]\n"
-		"             [--address ADDR] [--remote HOST]\n\n"
+		"             [--address ADDR] [--remote HOST] [--user USER]\n"
+		"       usbip serve-mtp --section NAME [--config FILE] [options]\n\n"
 		"Serves folders as a USB MTP device (like a phone's storage) over USB/IP. No\n"
 		"USB hardware and no kernel module are needed on this side.\n\n"
 		"  -d, --dir PATH[:NAME[:ro]]\n"
@@ -61,13 +78,18 @@ static void usage(FILE *out)
 		"  -r, --remote HOST    export to the usbipa on HOST instead of listening\n"
 		"  -u, --user USER      started as root: run as USER once listening (default\n"
 		"                       %s, or nobody where there is no such user); it must\n"
-		"                       be able to read (and write) the folders\n\n"
-		"Listening (the default) on TCP port %s, or the global --tcp-port: any\n"
-		"`usbip attach -r THISHOST -b BUSID` imports the device. Runs in the\n"
-		"foreground until SIGINT or SIGTERM.\n\n"
+		"                       be able to read (and write) the folders: checked\n"
+		"                       as USER before it says ready\n"
+		"      --section NAME   take the options of [serve-mtp NAME] in usbip.conf\n"
+		"                       (the command line wins); the unit\n"
+		"                       usbip-serve-mtp@NAME.service runs this\n"
+		"      --config FILE    that file (default %s)\n\n"
+		"Listening (the default) on TCP port %s (not usbipd's 3240), or --tcp-port:\n"
+		"`usbip attach -r THISHOST:PORT -b BUSID` imports the device; its first\n"
+		"line says so. Runs in the foreground until SIGINT or SIGTERM.\n\n"
 		"Exit status: 0 stopped by a signal (or the export ended), 1 failure, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n",
-		MTP_MAX_STORAGES, PRIVDROP_USER, USBIP_DEFAULT_PORT);
+		MTP_MAX_STORAGES, PRIVDROP_USER, DEFAULT_CONFIG, SERVE_MTP_DEFAULT_PORT);
 }
 
 struct serve_state {
@@ -95,68 +117,153 @@ static void on_export_ended(void *arg)
 	daemon_stop(st->d, USBIP_OK);
 }
 
+/* Its options, on the command line and as keys of [serve-mtp NAME]. */
+#define SERVE_MTP_OPTIONS                                                                          \
+	{ "dir", required_argument, NULL, 'd' }, { "read-only", no_argument, NULL, 'R' },          \
+		{ "name", required_argument, NULL, 'n' },                                          \
+		{ "serial", required_argument, NULL, 's' },                                        \
+		{ "busid", required_argument, NULL, 'b' },                                         \
+		{ "address", required_argument, NULL, 'a' }, { "ipv4", no_argument, NULL, '4' },   \
+		{ "ipv6", no_argument, NULL, '6' }, { "remote", required_argument, NULL, 'r' },    \
+	{                                                                                          \
+		"user", required_argument, NULL, 'u'                                               \
+	}
+
+/* The keys of [serve-mtp NAME]: its options, and the port it listens on. */
+static const struct option serve_keys[] = {
+	SERVE_MTP_OPTIONS,
+	{ "tcp-port", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option, from the command line or the file: 0, or -1 with why in err. */
+static int serve_option(struct serve_args *a, int c, const char *arg, char *err, size_t len)
+{
+	struct net_address addr;
+
+	switch (c) {
+	case 'd':
+		if (a->num_dirs == MTP_MAX_STORAGES) {
+			snprintf(err, len, "at most %d --dir", MTP_MAX_STORAGES);
+			return -1;
+		}
+		/* Split in place: a copy, as the value may be the file's. */
+		free(a->dir_args[a->num_dirs]);
+		a->dir_args[a->num_dirs] = strdup(arg);
+		if (!a->dir_args[a->num_dirs] ||
+		    mtp_device_parse_dir(a->dir_args[a->num_dirs], &a->dirs[a->num_dirs], err, len))
+			return -1;
+		a->dir = a->dirs[0].dir;
+		a->num_dirs++;
+		return 0;
+	case 't':
+		if (!usbip_tcp_port_ok(arg)) {
+			snprintf(err, len, "tcp-port wants a port from 0 to 65535, not '%s'", arg);
+			return -1;
+		}
+		a->port = arg;
+		return 0;
+	case 'R':
+		a->read_only = true;
+		return 0;
+	case '4':
+	case '6':
+		a->family = c == '4' ? USBIP_FAMILY_IPV4 : USBIP_FAMILY_IPV6;
+		return 0;
+	case 'u':
+		a->user = arg;
+		return 0;
+	case 's':
+		a->serial = arg;
+		return 0;
+	case 'n':
+		a->name = arg;
+		return 0;
+	case 'b':
+		a->busid = arg;
+		return 0;
+	case 'a':
+		a->address = arg;
+		return 0;
+	case 'r':
+		a->remote = arg;
+		return net_address_parse(arg, USBIP_DEFAULT_PORT, &addr, err, len);
+	}
+	snprintf(err, len, "unknown option");
+	return -1;
+}
+
+static int section_key(void *ctx, const char *kind, const char *name, int opt, const char *value,
+		       char *err, size_t err_len)
+{
+	struct serve_args *a = ctx;
+
+	/* Only the section asked for: the others are checked, not applied. */
+	if (strcmp(name, a->section) != 0)
+		return 0;
+	return serve_option(a, opt, value, err, err_len);
+}
+
+/* [serve-mtp NAME] of the file, before the command line that overrides it. */
+static int read_section(struct serve_args *a, int argc, char **argv)
+{
+	struct conf_reader reader = {
+		.kinds = { "serve-mtp" }, .opts = serve_keys, .set = section_key, .ctx = a
+	};
+	bool check;
+	int i;
+
+	for (i = 1; i + 1 < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--section") == 0)
+			a->section = argv[i + 1];
+	a->config = NULL;
+	conf_scan_args(argc, argv, &a->config, &check);
+	if (!a->section)
+		return a->config
+			       ? usbip_usage_error("serve-mtp", "--config goes with --section NAME")
+			       : -1;
+	reader.file = a->config ? a->config : DEFAULT_CONFIG;
+	if (conf_read(&reader, false) != 0)
+		return USBIP_EXIT_USAGE;
+	if (a->num_dirs == 0)
+		return usbip_usage_error("serve-mtp", "%s has no [serve-mtp %s] with a dir",
+					 reader.file, a->section);
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "read-only", no_argument, NULL, 'R' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "busid", required_argument, NULL, 'b' },
-		{ "address", required_argument, NULL, 'a' },
-		{ "ipv4", no_argument, NULL, '4' },
-		{ "ipv6", no_argument, NULL, '6' },
-		{ "remote", required_argument, NULL, 'r' },
-		{ "user", required_argument, NULL, 'u' },
+		SERVE_MTP_OPTIONS,
+		{ "section", required_argument, NULL, 'S' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[PATH_MAX + 128];
-	int c;
+	int c, rc = read_section(a, argc, argv);
+	/* The command line's folders replace the file's. */
+	bool dirs_from_file = a->num_dirs > 0;
 
+	if (rc >= 0)
+		return rc;
 	while ((c = getopt_long(argc, argv, "d:Rn:s:b:a:46r:u:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'u':
-			a->user = optarg;
-			break;
-		case 'd':
-			if (a->num_dirs == MTP_MAX_STORAGES)
-				return usbip_usage_error("serve-mtp", "at most %d --dir",
-							 MTP_MAX_STORAGES);
-			if (mtp_device_parse_dir(optarg, &a->dirs[a->num_dirs], err, sizeof(err)))
-				return usbip_usage_error("serve-mtp", "%s", err);
-			a->dir = a->dirs[0].dir;
-			a->num_dirs++;
-			break;
-		case 's':
-			a->serial = optarg;
-			break;
-		case 'R':
-			a->read_only = true;
-			break;
-		case 'n':
-			a->name = optarg;
-			break;
-		case 'b':
-			a->busid = optarg;
-			break;
-		case 'a':
-			a->address = optarg;
-			break;
-		case '4':
-			a->family = USBIP_FAMILY_IPV4;
-			break;
-		case '6':
-			a->family = USBIP_FAMILY_IPV6;
-			break;
-		case 'r':
-			a->remote = optarg;
-			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
+		case 'S':
+		case 'C':
+			break; /* read_section took them */
+		case '?':
+			return usbip_bad_option("serve-mtp", argv, opts);
 		default:
-			return usbip_bad_option("serve-mtp", argv);
+			if (c == 'd' && dirs_from_file) {
+				a->num_dirs = 0;
+				dirs_from_file = false;
+			}
+			if (serve_option(a, c, optarg, err, sizeof(err)) != 0)
+				return usbip_usage_error("serve-mtp", "%s", err);
 		}
 	}
 	if (optind < argc)
@@ -197,6 +304,119 @@ static void release(struct serve_state *st)
 	st->src = NULL;
 }
 
+/* Listening: --tcp-port, else its section's, else its own default. */
+static const char *listen_port(const struct serve_args *a)
+{
+	if (usbip_opts.tcp_port_set)
+		return usbip_opts.tcp_port;
+	return a->port ? a->port : SERVE_MTP_DEFAULT_PORT;
+}
+
+/* Exporting: the usbipa's port, --tcp-port or the section's or 3240. */
+static const char *remote_port(const struct serve_args *a)
+{
+	if (usbip_opts.tcp_port_set || !a->port)
+		return usbip_opts.tcp_port;
+	return a->port;
+}
+
+/* The first thing a user needs: how to import it (the host as others may name it). */
+static void say_how_to_attach(const struct serve_args *a, unsigned port)
+{
+	struct net_address at = { .kind = NET_ADDRESS_TCP };
+	char text[NET_ADDRESS_HOST_MAX + 16];
+
+	if (a->address && strcmp(a->address, "0.0.0.0") != 0 && strcmp(a->address, "::") != 0)
+		snprintf(at.host, sizeof(at.host), "%s", a->address);
+	else if (gethostname(at.host, sizeof(at.host) - 1) != 0)
+		strcpy(at.host, "THISHOST");
+	snprintf(at.port, sizeof(at.port), "%u", port);
+	net_address_format(&at, text, sizeof(text));
+	log_info("attach it with: usbip attach -r %s -b %s", text, a->busid);
+}
+
+/*
+ * Whether the user it runs as may read (and write, where it will) each
+ * folder, through fds opened before (as serve-mtp opens them as root, before
+ * it gives root up): what lies above a folder does not matter, the folder's
+ * own mode does.
+ */
+static int dirs_reachable(const struct serve_args *a, const int *fds, const char *user)
+{
+	size_t i;
+	bool write;
+
+	for (i = 0; i < a->num_dirs; i++) {
+		write = !a->read_only && !a->dirs[i].read_only;
+		if (faccessat(fds[i], ".", R_OK | X_OK, 0) != 0) {
+			fprintf(stderr, "usbip serve-mtp: %s: %s cannot read it (%s)\n",
+				a->dirs[i].dir, user, strerror(errno));
+			return -1;
+		}
+		if (write && faccessat(fds[i], ".", W_OK, 0) != 0) {
+			fprintf(stderr,
+				"usbip serve-mtp: %s: %s cannot write it (%s); or serve it "
+				"read-only (PATH::ro)\n",
+				a->dirs[i].dir, user, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* In a child: becomes pw (its uid and gid, no other groups, as privdrop_to does) and checks. */
+static int check_in_child(const struct serve_args *a, const int *fds, const struct passwd *pw)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+			_exit(1);
+		_exit(dirs_reachable(a, fds, pw->pw_name) == 0 ? 0 : 1);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/*
+ * Checked as the user it will run as, before it says ready, so that a
+ * folder that user cannot reach stops the start instead of failing at the
+ * first request.
+ */
+static int check_dirs_as(const struct serve_args *a, const char *user)
+{
+	int fds[MTP_MAX_STORAGES], rc = 0;
+	struct passwd *pw = NULL;
+	size_t i, n;
+
+	for (i = 0; i < MTP_MAX_STORAGES; i++)
+		fds[i] = -1;
+	if (geteuid() == 0 && !(pw = getpwnam(user))) {
+		fprintf(stderr, "usbip serve-mtp: no user '%s' to run as (see --user)\n", user);
+		return -1;
+	}
+	for (n = 0; n < a->num_dirs && rc == 0; n++) {
+		fds[n] = open(a->dirs[n].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fds[n] < 0) {
+			fprintf(stderr, "usbip serve-mtp: %s: %s\n", a->dirs[n].dir,
+				strerror(errno));
+			rc = -1;
+		}
+	}
+	if (rc == 0)
+		rc = pw ? check_in_child(a, fds, pw) : dirs_reachable(a, fds, "this user");
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return rc;
+}
+
 /* On the daemon's loop: the virtual device, then listening or exporting. */
 static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
 {
@@ -221,6 +441,8 @@ static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, 
 	}
 	d->server.arg = st->src;
 	if (!a->remote) {
+		if (strcmp(listen_port(a), "0") == 0)
+			say_how_to_attach(a, d->listen_port);
 		printf("serving %s as an MTP device: busid %s on port %u\n", a->dir, a->busid,
 		       d->listen_port);
 		fflush(stdout);
@@ -259,7 +481,7 @@ static int serve(const struct serve_args *a)
 	struct serve_state st = {
 		.args = a,
 		.to = { .host = a->remote,
-			.port = usbip_opts.tcp_port,
+			.port = remote_port(a),
 			.tls = usbip_opts.tls,
 			.timeout_ms = EXPORT_TIMEOUT_MS },
 	};
@@ -268,7 +490,7 @@ static int serve(const struct serve_args *a)
 		.listens = !a->remote,
 		.family = a->family,
 		.address = a->address,
-		.port = usbip_opts.tcp_port,
+		.port = listen_port(a),
 		/* With --tls, listening takes the server side's certificate (--cert/--key). */
 		.use_tls = usbip_opts.tls != NULL,
 		.tls_options = usbip_opts.tls_options,
@@ -292,9 +514,13 @@ static int serve(const struct serve_args *a)
 	d.nsandbox = a->num_dirs;
 	if (stat(a->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		fprintf(stderr, "usbip serve-mtp: %s: %s\n", a->dir,
-			errno && !S_ISDIR(sb.st_mode) ? strerror(errno) : "not a directory");
+			stat(a->dir, &sb) != 0 ? strerror(errno) : "not a directory");
 		return USBIP_EXIT_FAILURE;
 	}
+	if (check_dirs_as(a, d.run_as) != 0)
+		return USBIP_EXIT_FAILURE;
+	if (!a->remote && strcmp(d.port, "0") != 0)
+		say_how_to_attach(a, (unsigned)strtoul(d.port, NULL, 10));
 	st.mdev = mtp_device_new(&mopts);
 	if (!st.mdev) {
 		fprintf(stderr, "usbip serve-mtp: %s: %s\n", a->dir, strerror(errno));
@@ -309,9 +535,14 @@ int usbip_serve_mtp(int argc, char **argv)
 {
 	struct serve_args a = { .busid = "1-1" };
 	int rc = parse_args(argc, argv, &a);
+	size_t i;
 
-	if (rc >= 0)
-		return rc;
-	signal(SIGPIPE, SIG_IGN);
-	return serve(&a);
+	if (rc < 0) {
+		signal(SIGPIPE, SIG_IGN);
+		rc = serve(&a);
+	}
+	for (i = 0; i < MTP_MAX_STORAGES; i++)
+		free(a.dir_args[i]);
+	conf_release();
+	return rc;
 }

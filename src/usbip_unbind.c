@@ -5,12 +5,13 @@
 #include "kernel/host.h"
 #include "usbip.h"
 
+static bool json_output; /* --json */
+
 static int unbind_one(const char *busid, bool one_of_many)
 {
 	if (usbip_host_unbind(busid) != 0)
 		return -1;
-	printf("unbind device on busid %s: complete\n", busid);
-	return 0;
+	return usbip_report_local(busid, json_output, "unbind", "unbound");
 }
 
 int usbip_unbind(int argc, char **argv)
@@ -23,5 +24,6 @@ int usbip_unbind(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
+	json_output = args.json;
 	return usbip_each_local(&args.selector, true, unbind_one);
 }

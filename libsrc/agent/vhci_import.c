@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "kernel/vhci.h"
+#include "net/address.h"
 #include "net/dial.h"
 #include "net/op_msg.h"
 #include "util/log.h"
@@ -75,10 +76,30 @@ enum usbip_result vhci_import_exchange(const struct vhci_import_target *from, co
 	return USBIP_OK;
 }
 
+/*
+ * Where the device on port came from, for usbip port and the kernel's tools:
+ * HOST:PORT as typed is recorded as the host and the port it names.
+ */
+static void record_origin(unsigned port, const struct vhci_import_target *from, const char *busid)
+{
+	struct usbip_vhci_record rec;
+	struct net_address addr;
+	char err[NET_ADDRESS_HOST_MAX + 80];
+
+	if (net_address_parse(from->host, from->port, &addr, err, sizeof(err)) == 0) {
+		snprintf(rec.host, sizeof(rec.host), "%s", addr.host);
+		snprintf(rec.service, sizeof(rec.service), "%s", addr.port);
+	} else {
+		snprintf(rec.host, sizeof(rec.host), "%s", from->host);
+		snprintf(rec.service, sizeof(rec.service), "%s", from->port);
+	}
+	snprintf(rec.busid, sizeof(rec.busid), "%s", busid);
+	usbip_vhci_record_write(port, &rec);
+}
+
 enum usbip_result vhci_import(const struct vhci_import_target *from, const char *busid, int *port,
 			      int *watch_fd, uint32_t *status)
 {
-	struct usbip_vhci_record rec;
 	struct usbip_usb_device udev;
 	struct usbip_conn *conn;
 	struct usbip_vhci vhci;
@@ -105,9 +126,6 @@ enum usbip_result vhci_import(const struct vhci_import_target *from, const char 
 	usbip_conn_close(conn);
 	if (*port < 0)
 		return USBIP_E_FAILED;
-	snprintf(rec.host, sizeof(rec.host), "%s", from->host);
-	snprintf(rec.service, sizeof(rec.service), "%s", from->port);
-	snprintf(rec.busid, sizeof(rec.busid), "%s", busid);
-	usbip_vhci_record_write((unsigned)*port, &rec);
+	record_origin((unsigned)*port, from, busid);
 	return USBIP_OK;
 }

@@ -18,6 +18,7 @@
 #include "net/tcp_wrappers.h"
 #include "util/log.h"
 #include "util/privdrop.h"
+#include "util/suggest.h"
 
 int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len)
 {
@@ -125,9 +126,9 @@ enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv
 				return DAEMON_ARGS_BAD;
 			}
 			if (rc == 0) {
-				fprintf(stderr,
-					"%s: unknown option or missing value: '%s' (see --help)\n",
-					d->name, optind > 0 ? argv[optind - 1] : "");
+				suggest_option_error(argv, opts, err, sizeof(err));
+				fprintf(stderr, "%s: %s (see '%s --help')\n", d->name, err,
+					d->name);
 				return DAEMON_ARGS_BAD;
 			}
 		}

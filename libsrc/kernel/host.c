@@ -150,10 +150,10 @@ enum usbip_stub_status usbip_host_parse_stub_status(const char *text)
 
 bool usbip_host_driver_loaded(void)
 {
-	if (access(USBIP_HOST_DRIVER_DIR, F_OK) == 0)
-		return true;
-	log_err("the usbip-host driver is not loaded (try: modprobe usbip-host)");
-	return false;
+	static bool said_missing;
+
+	return sysfs_note_driver(access(USBIP_HOST_DRIVER_DIR, F_OK) == 0, "usbip-host",
+				 "usbip-host", &said_missing);
 }
 
 int usbip_host_list(struct usbip_local_device **devs, size_t *count, bool bound_only)

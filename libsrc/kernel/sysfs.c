@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/log.h"
+
 int sysfs_write_attr(const char *path, const char *value)
 {
 	size_t len = strlen(value);
@@ -48,4 +50,14 @@ int sysfs_read_attr(const char *path, char *buf, size_t len)
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
 	return 0;
+}
+
+bool sysfs_note_driver(bool present, const char *driver, const char *module, bool *said_missing)
+{
+	if (!present && !*said_missing)
+		log_err("the %s driver is not loaded (try: modprobe %s)", driver, module);
+	else if (present && *said_missing)
+		log_info("the %s driver is loaded now", driver);
+	*said_missing = !present;
+	return present;
 }

@@ -3,6 +3,7 @@
 #ifndef USBIP_SYSFS_ATTR_H
 #define USBIP_SYSFS_ATTR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -13,5 +14,15 @@ int sysfs_write_attr(const char *path, const char *value);
 
 /* Reads up to len-1 bytes, zero-terminated, trailing newline removed. */
 int sysfs_read_attr(const char *path, char *buf, size_t len);
+
+/*
+ * Says what was just found of a kernel driver, once per change: "the D
+ * driver is not loaded (try: modprobe M)" when it is missing (the first
+ * time, and again only after it was seen loaded), and that it is loaded
+ * when it comes back after that. *said_missing is the caller's memory (a
+ * static per driver), so that a daemon that looks every second logs once.
+ * Returns present.
+ */
+bool sysfs_note_driver(bool present, const char *driver, const char *module, bool *said_missing);
 
 #endif

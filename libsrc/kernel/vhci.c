@@ -111,10 +111,11 @@ int usbip_vhci_open(struct usbip_vhci *vhci)
 
 	vhci->nports = 0;
 	vhci->ports = NULL;
-	if (sysfs_read_attr(USBIP_VHCI_SYSFS "/nports", buf, sizeof(buf)) != 0) {
-		log_err("the vhci-hcd driver is not loaded (try: modprobe vhci-hcd)");
+	static bool said_missing;
+
+	if (!sysfs_note_driver(sysfs_read_attr(USBIP_VHCI_SYSFS "/nports", buf, sizeof(buf)) == 0,
+			       "vhci-hcd", "vhci-hcd", &said_missing))
 		return -1;
-	}
 	n = strtoul(buf, NULL, 10);
 	if (n == 0 || n > USBIP_VHCI_MAX_PORTS) {
 		log_err("vhci-hcd reports %s ports", buf);

@@ -183,10 +183,10 @@ static int read_vudc(struct udev_device *udc, struct usbip_local_device *out)
 
 bool usbip_vudc_driver_loaded(void)
 {
-	if (access(USBIP_VUDC_DRIVER_DIR, F_OK) == 0)
-		return true;
-	log_err("the usbip-vudc driver is not loaded (try: modprobe usbip-vudc)");
-	return false;
+	static bool said_missing;
+
+	return sysfs_note_driver(access(USBIP_VUDC_DRIVER_DIR, F_OK) == 0, "usbip-vudc",
+				 "usbip-vudc", &said_missing);
 }
 
 /*

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net/address.h"
 #include "net/tcp.h"
 #include "util/log.h"
 
@@ -55,14 +56,21 @@ static enum usbip_result connect_tcp(const char *host, const char *port, int tim
 enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 			     struct usbip_tls *tls, struct usbip_conn **conn)
 {
+	struct net_address addr;
 	struct usbip_conn *c;
 	enum usbip_result rc;
+	char err[NET_ADDRESS_HOST_MAX + 80];
 
 	*conn = NULL;
-	rc = connect_tcp(host, port, timeout_ms, &c);
+	/* HOST:PORT and [V6]:PORT name their own port; port is the default. */
+	if (net_address_parse(host, port, &addr, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return USBIP_E_CONFIG;
+	}
+	rc = connect_tcp(addr.host, addr.port, timeout_ms, &c);
 	if (rc != USBIP_OK)
 		return rc;
-	if (tls && usbip_tls_wrap(tls, c, host) != 0) {
+	if (tls && usbip_tls_wrap(tls, c, addr.host) != 0) {
 		log_err("%s: cannot set up TLS", c->peer);
 		usbip_conn_close(c);
 		return USBIP_E_UNREACHABLE;

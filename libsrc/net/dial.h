@@ -20,10 +20,12 @@ void usbip_dial_set_proxy(const struct usbip_proxy *proxy);
 
 /*
  * Connects to host:port (through the proxy, if one is set) over TCP and,
- * with tls, TLS; logs why on failure. Returns USBIP_OK with the connection
- * in *conn, or (*conn NULL) USBIP_E_UNREACHABLE, or USBIP_E_REFUSED when
- * the proxy said no, so that callers tell those apart as they do for the
- * server's answer.
+ * with tls, TLS; logs why on failure. host is as users type it (see
+ * net/address.h): HOST:PORT or [V6]:PORT names its own port, else port.
+ * Returns USBIP_OK with the connection in *conn, or (*conn NULL)
+ * USBIP_E_UNREACHABLE, USBIP_E_REFUSED when the proxy said no (so that
+ * callers tell those apart as they do for the server's answer), or
+ * USBIP_E_CONFIG for a host that is no address.
  */
 enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 			     struct usbip_tls *tls, struct usbip_conn **conn);

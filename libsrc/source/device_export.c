@@ -13,7 +13,8 @@ static int device_record(struct device_source *src, const char *busid,
 			 struct usbip_local_device *dev)
 {
 	if (device_source_get(src, busid, dev) != 0) {
-		log_err("%s: no such device on %s", busid, src->kind);
+		/* The source has said why (one line); the rest at --debug. */
+		log_debug("%s: no such device on %s", busid, src->kind);
 		return -1;
 	}
 	device_source_record(dev, &dev->info.udev);

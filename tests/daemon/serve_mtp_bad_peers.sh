@@ -25,6 +25,8 @@ good_request() {
 }
 
 mkdir -p "$work/dir/sub" && echo hello >"$work/dir/a.txt" && echo there >"$work/dir/sub/b.txt"
+# Writable by the user serve-mtp runs as (checked before it says ready).
+chmod -R a+rwX "$work/dir"
 log=$work/serve-mtp.log tls_client= host4=127.0.0.1
 daemon_start "$log" "$usbip" -d -t 0 serve-mtp --dir "$work/dir"
 pid=$daemon_pid port=$daemon_port

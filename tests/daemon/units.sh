@@ -12,7 +12,7 @@ abs_srcdir=$(cd "$srcdir" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 . "$srcdir/tests/daemon/lib.sh"
-units="usbipd.service usbipa.service usbip-agent.service"
+units="usbipd.service usbipa.service usbip-agent.service usbip-serve-mtp@.service"
 if ! command -v systemd-analyze >/dev/null; then
 	echo "1..0 # SKIP systemd-analyze not installed (Debian: systemd)"
 	exit 0
@@ -32,8 +32,11 @@ done
 for u in $units; do
 	grep -q "^ExecStart=$abs_builddir/src/" "$work/units/$u"
 	result "$u runs this build's program for the check" $? "$(grep '^ExecStart' "$work/units/$u")"
-	out=$(MANPATH="$work/man" systemd-analyze verify "$work/units/$u" 2>&1)
-	result "systemd-analyze verify $u" $? "$out"
+	# A template is verified as an instance of it.
+	unit=$(echo "$u" | sed 's/@\./@photos./')
+	[ "$unit" = "$u" ] || cp "$work/units/$u" "$work/units/$unit"
+	out=$(MANPATH="$work/man" systemd-analyze verify "$work/units/$unit" 2>&1)
+	result "systemd-analyze verify $unit" $? "$out"
 	grep -q '^Type=notify$' "$work/units/$u"
 	result "$u is Type=notify" $? "$(grep '^Type=' "$work/units/$u")"
 	! grep -q '^ProtectKernelTunables=yes' "$work/units/$u"
@@ -45,6 +48,63 @@ for u in $units; do
 		! echo "$caps" | grep -qE '~|CAP_SYS_ADMIN|CAP_DAC_|CAP_SYS_MODULE|CAP_SYS_PTRACE|CAP_NET_ADMIN'
 	result "$u bounds its capabilities to a short list: $caps" $? ""
 done
+
+# A fresh install: make install puts a usbip.conf where the units read it,
+# and every unit's commands start with that file and nothing written by hand.
+# unit_starts LOG CMD...: CMD says it is ready within 10 s (then stopped).
+unit_starts() {
+	_log=$1
+	shift
+	"$@" >"$_log" 2>&1 &
+	_pid=$! _i=0
+	while ! grep -q " ready" "$_log" && kill -0 "$_pid" 2>/dev/null && [ $_i -lt 100 ]; do
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	grep -q " ready" "$_log"
+	_rc=$?
+	kill "$_pid" 2>/dev/null
+	wait "$_pid" 2>/dev/null
+	return $_rc
+}
+root="$work/root"
+${MAKE:-make} -s -C "$builddir" install-data-local DESTDIR="$root" >"$work/install.out" 2>&1
+conf=$(find "$root" -path '*/usbip/usbip.conf' | head -1)
+[ -n "$conf" ]
+result "make install puts a usbip.conf where there was none" $? "$(cat "$work/install.out")"
+# A template's instance needs its section: the one thing written by hand.
+mkdir -p "$work/photos"
+chmod 755 "$work" "$work/photos"
+for u in $units; do
+	for key in ExecStartPre ExecStart; do
+		cmd=$(sed -n "s/^$key=//p" "$work/units/$u" | sed "s| --config \([^ ]*\)| --config $root\1|")
+		[ -n "$cmd" ] || continue
+		case $u in
+		*@.service)
+			cp "$conf" "$conf.default"
+			printf '[serve-mtp photos]\ndir = %s\ntcp-port = 0\n' "$work/photos" >>"$conf"
+			cmd=$(echo "$cmd" | sed 's/%i/photos/g')
+			;;
+		esac
+		case $cmd in *" --check" | *" usbip agent "* | *" serve-mtp "*) ;; *) cmd="$cmd --tcp-port 0" ;; esac
+		# shellcheck disable=SC2086 # the unit's command line, split as systemd does
+		case $cmd in
+		*" --check") out=$($cmd 2>&1) ;;
+		*) unit_starts "$work/$u.log" $cmd; out=$(cat "$work/$u.log") ;;
+		esac
+		result "$u: $key starts on the installed default usbip.conf" $? "$cmd: $out"
+		[ ! -f "$conf.default" ] || mv "$conf.default" "$conf"
+	done
+done
+echo "# edited" >>"$conf"
+${MAKE:-make} -s -C "$builddir" install-data-local uninstall-local DESTDIR="$root" >"$work/install.out" 2>&1
+grep -q '^# edited' "$conf"
+result "make install and uninstall keep a usbip.conf the admin changed" $? "$(cat "$work/install.out")"
+sed -i '$d' "$conf"
+${MAKE:-make} -s -C "$builddir" uninstall-local DESTDIR="$root" >"$work/install.out" 2>&1
+[ ! -e "$conf" ]
+result "make uninstall removes the default usbip.conf unchanged" $? "$(cat "$work/install.out")"
+
 sed 's/^ExecStart=/ExecStrat=/' "$work/units/usbipd.service" >"$work/units/broken.service"
 out=$(MANPATH="$work/man" systemd-analyze verify "$work/units/broken.service" 2>&1)
 [ $? -ne 0 ] || echo "$out" | grep -q "Unknown key"

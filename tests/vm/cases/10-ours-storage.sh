@@ -31,6 +31,7 @@ must_wait 10 "$b on usbip-host" usb_driver_is "$b" usbip-host
 usbip_host_status_is "$b" 1 || fail "usbip_status is $(usbip_host_status "$b"), want 1"
 mustfail usbip bind -b "$b"
 must_wait 10 "local disk gone" not disk_of_busid "$b"
+usbip list -l | grep -A6 "busid $b " | grep -q "state: bound" || fail "list -l does not say $b is bound"
 
 must usbip list -r 127.0.0.1 >list-r.out
 cat list-r.out
@@ -58,6 +59,15 @@ port=$(sed -n 's/.* to port \([0-9]*\)$/\1/p' attach.out)
 [ -n "$port" ] || fail "attach did not say which port"
 vhci_disk_intact "first attach"
 usbip_host_status_is "$b" 2 || fail "usbip_status is $(usbip_host_status "$b"), want 2 (used)"
+# usbip list shows what each device is doing: exported there, attached here.
+must usbip list -l >state.out
+cat state.out
+grep -A6 "busid $b " state.out | grep -q "state: exported" || fail "list -l does not say $b is exported"
+grep -q "state: attached here from 127.0.0.1 busid $b, vhci port $port" state.out ||
+    fail "list -l does not show the disk attached here from 127.0.0.1"
+must usbip list -l --json >state.json
+grep -q '"state":"attached","from_host":"127.0.0.1","from_busid":"'"$b"'","port":'"$port" state.json ||
+    fail "list -l --json lacks the attached disk: $(cat state.json)"
 vb=$(usb_busid_vhci "$QEMU_STORAGE_ID") || fail "no imported device"
 [ "$(vhci_port_of "$vb")" = "$port" ] || fail "attach said port $port, vhci says $(vhci_port_of "$vb")"
 
@@ -65,7 +75,11 @@ vb=$(usb_busid_vhci "$QEMU_STORAGE_ID") || fail "no imported device"
 usbip bind -b "$vb" >loop.out 2>&1 && fail "bind of the imported $vb succeeded"
 grep -q "would loop" loop.out || fail "bind of an imported device did not say why: $(cat loop.out)"
 must usbip list -l >list-l2.out
-grep -q "busid $vb " list-l2.out && fail "list -l offers the imported $vb"
+# listed only as what it is: attached here, not offered
+if grep -q "busid $vb " list-l2.out; then
+    grep -A6 "busid $vb " list-l2.out | grep -q "state: attached here" || fail "list -l offers the imported $vb"
+fi
+usbip list -l -p | grep -q "busid=$vb#" && fail "list -l -p offers the imported $vb"
 
 must usbip port >port.out
 cat port.out
@@ -86,13 +100,19 @@ must_wait 20 "vhci disk gone" not vhci_disk
 must_wait 10 "usbip_status back to 1" usbip_host_status_is "$b" 1
 [ ! -e "/var/run/vhci_hcd/port$port" ] || fail "detach left /var/run/vhci_hcd/port$port"
 
-# Import again, over IPv6; then detach --all.
-must usbip attach -r ::1 -b "$b"
+# Import again, over IPv6 as [::1]:3240, the result in JSON; then detach --all.
+must usbip attach --json -r "[::1]:3240" -b "$b" >attach.json
+cat attach.json
+grep -q '^{"result":"attached","busid":"'"$b"'","vendor":"46f4","product":"0001","serial":"VMTEST0001","host":"\[::1\]:3240","port":[0-9]*}$' attach.json ||
+    fail "attach --json: $(cat attach.json)"
+usbip port | grep -q -- "-> usbip://::1:3240/$b" || fail "the record of [::1]:3240 is not host ::1, port 3240: $(usbip port)"
 vhci_disk_intact "second attach, over IPv6"
 must usbip detach --all
 must_wait 20 "vhci disk gone" not vhci_disk
 
-must usbip unbind -b "$b"
+must usbip unbind --json -b "$b" >unbind.json
+grep -q '^{"result":"unbound","busid":"'"$b"'","vendor":"46f4","product":"0001",' unbind.json ||
+    fail "unbind --json: $(cat unbind.json)"
 must_wait 20 "$b back on usb-storage" usb_if_driver_is "$b" usb-storage
 must_wait 30 "local disk back" disk_of_busid "$b"
 d=$(disk_of_busid "$b")

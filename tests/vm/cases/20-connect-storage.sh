@@ -10,9 +10,10 @@ b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
 
 must usbipa -D --allow-any -t 3250 -P /run/usbipa.pid
 must_wait 10 "usbipa listening" tcp_listening 3250
-must usbip -t 3250 connect -r 127.0.0.1 -b "$b" >connect.out
+must usbip -t 3250 connect --json -r 127.0.0.1 -b "$b" >connect.out
 cat connect.out
-grep -q "exported $b to 127.0.0.1" connect.out || fail "connect did not say it exported $b"
+grep -q '^{"result":"exported","busid":"'"$b"'","vendor":"46f4","product":"0001","serial":"VMTEST0001","host":"127.0.0.1"}$' connect.out ||
+    fail "connect --json did not say it exported $b: $(cat connect.out)"
 usb_driver_is "$b" usbip-host || fail "connect did not bind $b to usbip-host"
 usbip_host_status_is "$b" 2 || fail "usbip_status is $(usbip_host_status "$b"), want 2"
 vhci_disk_intact "exported with connect"

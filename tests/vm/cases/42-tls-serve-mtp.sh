@@ -16,7 +16,7 @@ for path in ktls relay; do
     mtp_make_tree /tmp/mtpdir
     echo "+ usbip --tls serve-mtp --dir /tmp/mtpdir ($path)"
     usbip --debug --tls --cert "$pki/server.pem" --key "$pki/server.key" --tls-datapath $path \
-        serve-mtp --dir /tmp/mtpdir >serve-mtp.log 2>&1 &
+        --tcp-port 3240 serve-mtp --dir /tmp/mtpdir >serve-mtp.log 2>&1 &
     pid=$!
     must_wait 10 "serve-mtp listening" tcp_listening 3240
     must usbip --tls --ca "$pki/ca.pem" --tls-datapath $path list -r localhost
@@ -31,7 +31,7 @@ for path in ktls relay; do
     log "serve-mtp over TLS ($path): all scenarios passed"
 done
 # A plain client is turned away by the TLS listener, with a reason.
-usbip --tls --cert "$pki/server.pem" --key "$pki/server.key" serve-mtp --dir /tmp/mtpdir >serve2.log 2>&1 &
+usbip --tls --cert "$pki/server.pem" --key "$pki/server.key" -t 3240 serve-mtp --dir /tmp/mtpdir >serve2.log 2>&1 &
 pid=$!
 must_wait 10 "serve-mtp listening" tcp_listening 3240
 usbip list -r 127.0.0.1 >plain.out 2>&1 && fail "a plain client listed a TLS serve-mtp"

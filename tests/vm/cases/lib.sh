@@ -360,7 +360,8 @@ mtp_serve() {
     mtp_own "${_ms_dir%%:*}"
     for _ma in "$@"; do [ -d "${_ma%%:*}" ] && mtp_own "${_ma%%:*}"; done
     # shellcheck disable=SC2086
-    usbip $_dbg serve-mtp --dir "$_ms_dir" "$@" >serve-mtp.log 2>&1 &
+    # on usbipd's port, as the cases attach it (serve-mtp's own default is 3242)
+    usbip $_dbg --tcp-port 3240 serve-mtp --dir "$_ms_dir" "$@" >serve-mtp.log 2>&1 &
     MTP_SERVE_PID=$!
     must_wait 10 "serve-mtp listening on 3240" tcp_listening 3240
 }
