@@ -71,6 +71,17 @@ int usbip_usage_error(const char *command, const char *fmt, ...)
 	return USBIP_EXIT_USAGE;
 }
 
+int usbip_dead_peer_option(const char *command, const char *arg)
+{
+	char err[160];
+	int seconds = usbip_tcp_parse_dead_peer(arg, err, sizeof(err));
+
+	if (seconds < 0)
+		return usbip_usage_error(command, "%s", err);
+	usbip_tcp_set_dead_peer((unsigned)seconds);
+	return -1;
+}
+
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
 			    unsigned flags, struct usbip_device_args *out)
 {

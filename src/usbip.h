@@ -69,6 +69,16 @@ int usbip_select_local(const struct usbip_selector *sel, enum usbip_local_kind k
 int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
 		     int (*act)(const char *busid, bool one_of_many));
 
+/*
+ * --dead-peer-timeout SECONDS of connect, attach and agent (net/tcp.h):
+ * sets it for this process's connections and returns -1, or says what is
+ * wrong in one line and returns USBIP_EXIT_USAGE.
+ */
+int usbip_dead_peer_option(const char *command, const char *arg);
+#define USBIP_DEAD_PEER_OPTION_HELP                                                                \
+	"      --dead-peer-timeout SECONDS  a remote that stops answering is dropped\n"            \
+	"                          after that long, busy or idle (5 to 3600, default 15)\n"
+
 /* "usbip CMD: unknown option '-x'" for getopt's '?'; returns USBIP_EXIT_USAGE. */
 int usbip_bad_option(const char *command, char **argv);
 

@@ -44,7 +44,8 @@ static void usage(FILE *out)
 		"  -P, --pid FILE          with --persist: write a pid file\n"
 		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
 		"                          (default usbip, or nobody where there is none); only\n"
-		"                          attaching to vhci-hcd stays root\n\n"
+		"                          attaching to vhci-hcd stays root\n" USBIP_DEAD_PEER_OPTION_HELP
+		"\n"
 		"Exit status: 0 attached (with --persist: ended cleanly), 1 failed, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n");
 }
@@ -175,6 +176,7 @@ int usbip_attach(int argc, char **argv)
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "pid", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "dead-peer-timeout", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -206,6 +208,10 @@ int usbip_attach(int argc, char **argv)
 			break;
 		case 'u':
 			a.user = optarg;
+			break;
+		case 'X':
+			if (usbip_dead_peer_option("attach", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);

@@ -77,7 +77,7 @@ static void usage(FILE *out)
 		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
 		"                          (default usbip, or nobody where there is none); only\n"
 		"                          binding and handing the socket to usbip-host stay "
-		"root\n\n"
+		"root\n" USBIP_DEAD_PEER_OPTION_HELP "\n"
 		"Exit status: 0 exported (or, with --persist, ended cleanly), 1 failed,\n"
 		"2 bad arguments, 4 HOST unreachable until the timeout, 5 HOST refused.\n",
 		DEFAULT_WAIT_S);
@@ -266,6 +266,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "pid", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "dead-peer-timeout", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -308,6 +309,10 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 			break;
 		case 'u':
 			a->user = optarg;
+			break;
+		case 'X':
+			if (usbip_dead_peer_option("connect", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);

@@ -12,7 +12,7 @@
 
 const struct conf_section_kind conf_sections[] = {
 	{ "usbipd", false }, { "usbipa", false }, { "export", true },
-	{ "attach", true },  { NULL, false },
+	{ "attach", true },  { "agent", false },  { NULL, false },
 };
 
 /* Sections seen so far in the file, for duplicates: "kind" or "kind name". */

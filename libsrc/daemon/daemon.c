@@ -55,6 +55,14 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 		}
 		d->run_as = arg;
 		return 1;
+	case DAEMON_OPT_DEAD_PEER: {
+		int seconds = usbip_tcp_parse_dead_peer(arg, err, err_len);
+
+		if (seconds < 0)
+			return -1;
+		usbip_tcp_set_dead_peer((unsigned)seconds);
+		return 1;
+	}
 	case DAEMON_OPT_CONFIG:
 	case DAEMON_OPT_CHECK:
 		return 1; /* taken before the command line (conf_scan_args) */
