@@ -4,6 +4,7 @@
 
 #include "usbip.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -79,6 +80,21 @@ int usbip_dead_peer_option(const char *command, const char *arg)
 	if (seconds < 0)
 		return usbip_usage_error(command, "%s", err);
 	usbip_tcp_set_dead_peer((unsigned)seconds);
+	return -1;
+}
+
+int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (!*arg || *end || errno || v < 1 || v > 1000000)
+		return usbip_usage_error(command, "--max-attempts wants a count from 1 to 1000000, "
+						  "not '%s'",
+					 arg);
+	*out = (unsigned)v;
 	return -1;
 }
 

@@ -79,6 +79,12 @@ int usbip_dead_peer_option(const char *command, const char *arg);
 	"      --dead-peer-timeout SECONDS  a remote that stops answering is dropped\n"            \
 	"                          after that long, busy or idle (5 to 3600, default 15)\n"
 
+/*
+ * --max-attempts N (1 to 1000000) into *out: -1, or says what is wrong in
+ * one line and returns USBIP_EXIT_USAGE.
+ */
+int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out);
+
 /* "usbip CMD: unknown option '-x'" for getopt's '?'; returns USBIP_EXIT_USAGE. */
 int usbip_bad_option(const char *command, char **argv);
 

@@ -38,6 +38,7 @@ struct rule {
 	unsigned nremotes;
 	const char *port;
 	bool gadget, use_tls;
+	unsigned max_attempts; /* 0: no limit */
 	struct usbip_tls_options tls_options;
 	char *strings[MAX_STRINGS]; /* the values the pointers above point into */
 	unsigned nstrings;
@@ -79,6 +80,7 @@ static const struct option rule_keys[] = {
 	{ "device", no_argument, NULL, 'd' },
 	{ "tcp-port", required_argument, NULL, 't' },
 	{ "dead-peer-timeout", required_argument, NULL, 'X' },
+	{ "max-attempts", required_argument, NULL, 'M' },
 	USBIP_TLS_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -124,6 +126,19 @@ static const char *rule_keep(struct rule *r, const char *value)
 		return NULL;
 	r->strings[r->nstrings] = strdup(value);
 	return r->strings[r->nstrings++];
+}
+
+static int parse_max_attempts(const char *v, unsigned *out, char *err, size_t err_len)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (!*v || *end || n < 1 || n > 1000000) {
+		snprintf(err, err_len, "'%s' is not a count from 1 to 1000000", v);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
 }
 
 /* A key of [agent]: what applies to every rule. */
@@ -186,6 +201,8 @@ static int rule_set(void *ctx, const char *kind, const char *name, int opt, cons
 	case 'd':
 		r->gadget = true;
 		return 0;
+	case 'M':
+		return parse_max_attempts(v, &r->max_attempts, err, err_len);
 	case 't':
 		if (!usbip_tcp_port_ok(v)) {
 			snprintf(err, err_len, "'%s' is not a port from 1 to 65535", v);
@@ -272,6 +289,7 @@ static void rule_start(struct agent *a, struct rule *r)
 						 .tls = r->tls,
 						 .gadgets = r->gadget,
 						 .attempt_timeout_ms = ATTEMPT_TIMEOUT_MS,
+						 .max_attempts = r->max_attempts,
 						 .dialer = &dialer.exporter };
 
 		memcpy(c.remotes, r->remotes, sizeof(c.remotes));
@@ -284,6 +302,7 @@ static void rule_start(struct agent *a, struct rule *r)
 				  .timeout_ms = ATTEMPT_TIMEOUT_MS,
 				  .dialer = &dialer.importer },
 			.selector = r->selector,
+			.max_attempts = r->max_attempts,
 		};
 
 		r->follower = attach_follower_start(a->loop, &c);
@@ -407,6 +426,22 @@ static void agent_status(struct usbip_daemon *d, struct json_writer *w, void *ar
 	json_array_end(w);
 }
 
+/* SIGUSR1: every rule stops retrying what is not connected now. */
+static void agent_give_up(struct usbip_daemon *d, void *arg)
+{
+	struct agent *a = arg;
+	struct rule *r;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(r, &a->rules, entry) {
+		if (r->exporter)
+			n += export_agent_give_up(r->exporter);
+		else if (r->follower)
+			n += attach_follower_give_up(r->follower);
+	}
+	log_info("SIGUSR1: %u devices stop retrying", n);
+}
+
 static void agent_stop(struct usbip_daemon *d, void *arg)
 {
 	struct agent *a = arg;
@@ -421,7 +456,8 @@ static void usage(void)
 	       "see usbip.conf(5)), as 'connect --persist' and 'attach --persist' run one.\n"
 	       "SIGHUP reads FILE again: changed rules restart, unchanged ones go on\n"
 	       "untouched, and a file with errors is refused whole. SIGTERM stops every\n"
-	       "rule: exports are withdrawn, attached devices detached.\n\n"
+	       "rule: exports are withdrawn, attached devices detached. SIGUSR1: every\n"
+	       "device not connected now stops retrying (until its rule restarts).\n\n"
 	       "      --config FILE  the configuration file\n"
 	       "      --check        check FILE, say what is wrong, and exit (2 if anything)\n"
 	       "  -D, --daemon       run in the background, log to syslog\n"
@@ -455,6 +491,7 @@ int usbip_agent(int argc, char **argv)
 		.network_serves = &dialer.serves,
 		.hooks = { .start = agent_start,
 			   .reload = agent_reload,
+			   .give_up = agent_give_up,
 			   .stop = agent_stop,
 			   .status = agent_status,
 			   .arg = &a },

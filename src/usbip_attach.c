@@ -20,6 +20,7 @@ struct attach_args {
 	struct usbip_device_args dev;
 	const char *pid_file;
 	const char *user; /* --persist as root: who talks to HOST */
+	unsigned max_attempts; /* --max-attempts (0: no limit) */
 	bool persist, daemonize;
 };
 
@@ -39,7 +40,11 @@ static void usage(FILE *out)
 		"                          several devices match, none is attached)\n"
 		"      --persist           stay: attach the device as soon as HOST offers it,\n"
 		"                          again after it, the network or usbipd come back;\n"
-		"                          ends with 'usbip detach' of its port or SIGTERM\n"
+		"                          ends with 'usbip detach' of its port or SIGTERM;\n"
+		"                          SIGUSR1 stops retrying (it ends, exit 1, unless\n"
+		"                          attached: then once the connection is lost)\n"
+		"      --max-attempts N    with --persist: give up (exit 1) after N failed\n"
+		"                          attempts in a row; a busy device does not count\n"
 		"  -D, --daemon            with --persist: run in the background, log to syslog\n"
 		"  -P, --pid FILE          with --persist: write a pid file\n"
 		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
@@ -122,6 +127,22 @@ static void follow_ended(void *arg)
 	daemon_stop(f->d, USBIP_OK);
 }
 
+/* It stopped trying: nothing is left for this process to do. */
+static void follow_gave_up(void *arg)
+{
+	struct follow *f = arg;
+
+	daemon_stop(f->d, USBIP_E_FAILED);
+}
+
+static void follow_give_up(struct usbip_daemon *d, void *arg)
+{
+	struct follow *f = arg;
+
+	if (!attach_follower_give_up(f->follower))
+		log_info("SIGUSR1: attached now; not attached again once its connection is lost");
+}
+
 static enum usbip_result follow_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
 {
 	struct follow *f = arg;
@@ -143,7 +164,9 @@ static int attach_persist(const struct attach_args *a)
 {
 	struct follow f = { .config = { .from = target(a->dev.host),
 					.selector = a->dev.selector,
+					.max_attempts = a->max_attempts,
 					.ended = follow_ended,
+					.gave_up = follow_gave_up,
 					.arg = &f } };
 	/*
 	 * The follower stays root (vhci-hcd); the device lists and imports
@@ -156,7 +179,10 @@ static int attach_persist(const struct attach_args *a)
 		.pid_file = a->pid_file,
 		.run_as = a->user,
 		.network_serves = &dialer.serves,
-		.hooks = { .start = follow_start, .stop = follow_stop, .arg = &f },
+		.hooks = { .start = follow_start,
+			   .give_up = follow_give_up,
+			   .stop = follow_stop,
+			   .arg = &f },
 	};
 
 	dialer_init(&dialer, &d.priv);
@@ -177,6 +203,7 @@ int usbip_attach(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "dead-peer-timeout", required_argument, NULL, 'X' },
+		{ "max-attempts", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -213,6 +240,10 @@ int usbip_attach(int argc, char **argv)
 			if (usbip_dead_peer_option("attach", optarg) >= 0)
 				return USBIP_EXIT_USAGE;
 			break;
+		case 'M':
+			if (usbip_max_attempts_option("attach", optarg, &a.max_attempts) >= 0)
+				return USBIP_EXIT_USAGE;
+			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
@@ -227,7 +258,8 @@ int usbip_attach(int argc, char **argv)
 					 "which device? give -b BUSID or -i VID:PID[:SERIAL]");
 	if (optind < argc)
 		return usbip_usage_error("attach", "unexpected argument '%s'", argv[optind]);
-	if ((a.daemonize || a.pid_file || a.user) && !a.persist)
-		return usbip_usage_error("attach", "-D, --pid and --user go with --persist");
+	if ((a.daemonize || a.pid_file || a.user || a.max_attempts) && !a.persist)
+		return usbip_usage_error("attach",
+					 "-D, --pid, --user and --max-attempts go with --persist");
 	return a.persist ? attach_persist(&a) : attach_once(&a);
 }

@@ -198,6 +198,11 @@ static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 		sd_notify(0, "RELOADING=1");
 		d->hooks.reload(d, d->hooks.arg);
 		sd_notify(0, "READY=1");
+	} else if (sig == SIGUSR1) {
+		if (d->hooks.give_up)
+			d->hooks.give_up(d, d->hooks.arg);
+		else
+			log_info("SIGUSR1: nothing is retried here");
 	} else if (sig == SIGTERM || sig == SIGINT) {
 		log_info("signal %d: shutting down", sig);
 		sd_notify(0, "STOPPING=1");

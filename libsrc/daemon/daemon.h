@@ -35,6 +35,8 @@ struct daemon_hooks {
 	enum usbip_result (*start)(struct usbip_daemon *d, struct ev_loop *loop, void *arg);
 	/* SIGHUP. */
 	void (*reload)(struct usbip_daemon *d, void *arg);
+	/* SIGUSR1: stop retrying what is not connected (agents, followers). */
+	void (*give_up)(struct usbip_daemon *d, void *arg);
 	/* After SIGTERM or SIGINT, before the teardown: undo what start did. */
 	void (*stop)(struct usbip_daemon *d, void *arg);
 	/* `usbip status`: the daemon's own fields of its status object. */
