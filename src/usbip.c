@@ -91,8 +91,9 @@ int usbip_max_attempts_option(const char *command, const char *arg, unsigned *ou
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (!*arg || *end || errno || v < 1 || v > 1000000)
-		return usbip_usage_error(command, "--max-attempts wants a count from 1 to 1000000, "
-						  "not '%s'",
+		return usbip_usage_error(command,
+					 "--max-attempts wants a count from 1 to 1000000, "
+					 "not '%s'",
 					 arg);
 	*out = (unsigned)v;
 	return -1;

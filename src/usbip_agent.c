@@ -465,7 +465,8 @@ static void usage(void)
 	       "      --user USER    started as root: talk to the remotes as USER (default\n"
 	       "                     usbip, or nobody); binding and vhci-hcd stay root\n"
 	       "      --dead-peer-timeout SECONDS  a remote that stops answering is dropped\n"
-	       "                     after that long (5 to 3600; default: [agent] of FILE, or 15)\n\n"
+	       "                     after that long (5 to 3600; default: [agent] of FILE, or "
+	       "15)\n\n"
 	       "Exit status: 0 stopped by a signal (or --check found nothing), 1 failed,\n"
 	       "2 bad arguments or configuration.\n",
 	       DEFAULT_CONFIG, DEFAULT_PID_FILE);

@@ -19,7 +19,7 @@
 struct attach_args {
 	struct usbip_device_args dev;
 	const char *pid_file;
-	const char *user; /* --persist as root: who talks to HOST */
+	const char *user;      /* --persist as root: who talks to HOST */
 	unsigned max_attempts; /* --max-attempts (0: no limit) */
 	bool persist, daemonize;
 };
@@ -49,8 +49,8 @@ static void usage(FILE *out)
 		"  -P, --pid FILE          with --persist: write a pid file\n"
 		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
 		"                          (default usbip, or nobody where there is none); only\n"
-		"                          attaching to vhci-hcd stays root\n" USBIP_DEAD_PEER_OPTION_HELP
-		"\n"
+		"                          attaching to vhci-hcd stays "
+		"root\n" USBIP_DEAD_PEER_OPTION_HELP "\n"
 		"Exit status: 0 attached (with --persist: ended cleanly), 1 failed, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n");
 }

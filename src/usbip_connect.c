@@ -33,8 +33,8 @@ struct connect_args {
 	unsigned nremotes;
 	struct usbip_selector selector;
 	const char *pid_file;
-	const char *user; /* --persist as root: who talks to usbipa */
-	long wait_s;	  /* --timeout: how long to keep trying */
+	const char *user;      /* --persist as root: who talks to usbipa */
+	long wait_s;	       /* --timeout: how long to keep trying */
 	unsigned max_attempts; /* --max-attempts, with --persist (0: no limit) */
 	bool persist, daemonize, gadget;
 };

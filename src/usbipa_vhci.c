@@ -25,9 +25,9 @@ struct usbipa_vhci {
 	const struct usbip_policy *policy; /* for the keyboard rule */
 	/* Ports this process attached: detached again when it stops. */
 	bool *ours;
-	long long *since;      /* when each was attached (wall clock) */
-	char (*subject)[256];  /* the exporter's certificate subject, "" for none */
-	char (*transport)[16]; /* as usbipa_peer.transport */
+	long long *since;		 /* when each was attached (wall clock) */
+	char (*subject)[256];		 /* the exporter's certificate subject, "" for none */
+	char (*transport)[16];		 /* as usbipa_peer.transport */
 	struct usbip_usb_device *device; /* what each was attached as: its identity */
 	unsigned nports;
 	struct usb_monitor *monitor;
@@ -194,7 +194,8 @@ static bool same_import(const struct usbipa_vhci *v, unsigned i,
  * one import of it remains.
  */
 static void replace_stale_import(struct usbipa_vhci *v, const struct usbip_vhci *vhci,
-				 const struct usbipa_peer *peer, const struct usbip_usb_device *udev)
+				 const struct usbipa_peer *peer,
+				 const struct usbip_usb_device *udev)
 {
 	struct usbip_vhci_record rec;
 	unsigned i;

@@ -203,7 +203,9 @@ void attach_follower_status(const struct attach_follower *f, struct json_writer 
 {
 	json_string(w, "remote", f->config.from.host);
 	json_string(w, "state",
-		    f->port >= 0 ? "attached" : f->gave_up ? "given up" : "waiting for its device");
+		    f->port >= 0 ? "attached"
+		    : f->gave_up ? "given up"
+				 : "waiting for its device");
 	if (f->port >= 0) {
 		json_string(w, "busid", f->busid);
 		json_uint(w, "port", (unsigned)f->port);

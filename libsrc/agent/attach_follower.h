@@ -19,8 +19,8 @@
 struct attach_follower_config {
 	struct vhci_import_target from;
 	struct usbip_selector selector;
-	unsigned max_attempts;	  /* failed attempts in a row before it gives up (0: no limit) */
-	void (*ended)(void *arg); /* its port was detached by hand */
+	unsigned max_attempts;	    /* failed attempts in a row before it gives up (0: no limit) */
+	void (*ended)(void *arg);   /* its port was detached by hand */
 	void (*gave_up)(void *arg); /* it stopped trying (max_attempts, give_up), or NULL */
 	void *arg;
 };

@@ -23,8 +23,8 @@ long long backoff_window_ms(const struct backoff *b)
 /* random scaled to [lo, hi]. */
 static long long draw(uint32_t random, long long lo, long long hi)
 {
-	return lo + (long long)(((unsigned long long)random * (unsigned long long)(hi - lo + 1)) >>
-				32);
+	return lo +
+	       (long long)(((unsigned long long)random * (unsigned long long)(hi - lo + 1)) >> 32);
 }
 
 long long backoff_pause_ms(struct backoff *b, uint32_t random)

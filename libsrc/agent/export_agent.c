@@ -359,9 +359,9 @@ void export_agent_status(const struct export_agent *a, struct json_writer *w)
 		json_string(w, "busid", d->busid);
 		json_string(w, "device", d->what);
 		json_string(w, "state",
-			    d->state == AGENT_EXPORTED	 ? "exported"
+			    d->state == AGENT_EXPORTED	? "exported"
 			    : d->state == AGENT_GAVE_UP ? "given up"
-							 : "retrying");
+							: "retrying");
 		if (d->state == AGENT_EXPORTED)
 			json_string(w, "remote", a->config.remotes[d->remote]);
 		else if (d->reason[0])

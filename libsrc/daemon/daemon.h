@@ -132,11 +132,12 @@ struct usbip_daemon {
 	"      --user USER       started as root, read from peers as USER "                        \
 	"(default: " PRIVDROP_USER ",\n"                                                           \
 	"                        or nobody where there is no such user)\n"                         \
-	"      --dead-peer-timeout SECONDS  a peer that stops answering is dropped\n"            \
-	"                        after that long, busy or idle (5 to 3600, default 15)\n"         \
-	USBIP_TLS_OPTIONS_HELP
+	"      --dead-peer-timeout SECONDS  a peer that stops answering is dropped\n"              \
+	"                        after that long, busy or idle (5 to 3600, default "               \
+	"15)\n" USBIP_TLS_OPTIONS_HELP
 
-/* Option codes of --config, --check, --user and --dead-peer-timeout, past any character and the TLS ones. */
+/* Option codes of --config, --check, --user and --dead-peer-timeout, past any character and the TLS
+ * ones. */
 enum { DAEMON_OPT_CONFIG = 0x1100, DAEMON_OPT_CHECK, DAEMON_OPT_USER, DAEMON_OPT_DEAD_PEER };
 
 /* What daemon_parse_args found. */

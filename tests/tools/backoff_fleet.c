@@ -78,9 +78,8 @@ static void print_spread(long long *through, int n, long long outage)
 	int i;
 
 	qsort(through, (size_t)n, sizeof(*through), cmp_ll);
-	printf("first_ms %lld\nlast_ms %lld\nspread_ms %lld\nmedian_ms %lld\n",
-	       through[0] - outage, through[n - 1] - outage, through[n - 1] - through[0],
-	       through[n / 2] - outage);
+	printf("first_ms %lld\nlast_ms %lld\nspread_ms %lld\nmedian_ms %lld\n", through[0] - outage,
+	       through[n - 1] - outage, through[n - 1] - through[0], through[n / 2] - outage);
 	printf("through_ms");
 	for (i = 0; i < n; i++)
 		printf(" %lld", through[i] - outage);
@@ -92,7 +91,7 @@ int main(int argc, char **argv)
 	int n = argc > 2 ? atoi(argv[1]) : 0, lockstep = argc > 3, i, lfd, pipefd[2];
 	long long outage = argc > 2 ? atoll(argv[2]) : 0, start, t;
 	static long long through[MAX_AGENTS];
-	static unsigned buckets[MAX_BUCKETS];
+	static unsigned buckets[MAX_BUCKETS] = { 0 };
 	struct sockaddr_in peer = { .sin_family = AF_INET };
 	socklen_t len = sizeof(peer);
 	unsigned worst = 0, attempts = 0;
@@ -140,8 +139,8 @@ int main(int argc, char **argv)
 	}
 	while (wait(NULL) > 0)
 		;
-	printf("agents %d\noutage_ms %lld\nattempts %u\nworst_500ms_during_outage %u\n", n,
-	       outage, attempts, worst);
+	printf("agents %d\noutage_ms %lld\nattempts %u\nworst_500ms_during_outage %u\n", n, outage,
+	       attempts, worst);
 	if (got)
 		print_spread(through, got, outage);
 	printf("through %d\n", got);

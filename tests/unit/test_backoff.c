@@ -113,8 +113,7 @@ static void test_dead_peer_parse(void **state)
 	assert_int_equal(usbip_tcp_parse_dead_peer("0", err, sizeof(err)), -1);
 	assert_int_equal(usbip_tcp_parse_dead_peer("-15", err, sizeof(err)), -1);
 	assert_int_equal(usbip_tcp_parse_dead_peer("3601", err, sizeof(err)), -1);
-	assert_int_equal(usbip_tcp_parse_dead_peer("99999999999999999999", err, sizeof(err)),
-			 -1);
+	assert_int_equal(usbip_tcp_parse_dead_peer("99999999999999999999", err, sizeof(err)), -1);
 	assert_int_equal(usbip_tcp_parse_dead_peer("", err, sizeof(err)), -1);
 	assert_int_equal(usbip_tcp_parse_dead_peer("10s", err, sizeof(err)), -1);
 }
