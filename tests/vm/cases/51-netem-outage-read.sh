@@ -1,0 +1,36 @@
+#!/bin/sh
+# A 10 s total outage (nftables drops on both nodes) during a read, connect
+# mode, with the default dead-peer timeout (15 s): the connection rides it
+# out. The read completes (or fails cleanly: never other bytes), the
+# device is usable within 10 s of the network's return, one import.
+. /tests/lib.sh
+
+[ -n "${VMTEST_DISK_SHA256:-}" ] || skip "no test disk"
+b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
+netem_nodes
+
+must ip netns exec appnode usbipa -D --allow-any -P /run/usbipa-n.pid
+trap 'echo "--- agent.log"; cat agent.log' EXIT
+ip netns exec devnode usbip connect --persist -P /run/agent-n.pid -r 10.99.0.2 -b "$b" >agent.log 2>&1 &
+must_wait 10 "the agent's pid file" test -s /run/agent-n.pid
+agent=$(cat /run/agent-n.pid)
+vhci_disk_intact "exported over the veth"
+
+netem 25 0
+read_in_flight read.out
+t_cut=$(now_cs)
+link_cut
+while within "$t_cut" 10; do sleep 0.5; done
+t_back=$(now_cs)
+link_restore
+must_wait 30 "the device usable again" vhci_disk_usable
+log "usable $(since "$t_back") s after a 10 s outage"
+within "$t_back" 10 || fail "usable only $(since "$t_back") s after the network returned"
+read_ended_cleanly read.out
+one_import || fail "$(vhci_used_ports | wc -l) imports, want 1"
+kill -0 $agent || fail "the agent died"
+netem_off
+vhci_disk_intact "after the outage"
+kill $agent
+must_wait 30 "vhci disk gone after SIGTERM" not vhci_disk
+kill "$(cat /run/usbipa-n.pid)"
