@@ -11,17 +11,13 @@ netem_nodes
 netem 25 2
 
 must ip netns exec appnode usbipa -D --allow-any -P /run/usbipa-n.pid
-trap 'echo "--- agent.log"; cat agent.log' EXIT
 t0=$(now_cs)
-ip netns exec devnode usbip connect --persist -P /run/agent-n.pid -r 10.99.0.2 -b "$b" >agent.log 2>&1 &
-must_wait 10 "the agent's pid file" test -s /run/agent-n.pid
-agent=$(cat /run/agent-n.pid)
+persist_start devnode agent.log usbip connect --persist -r 10.99.0.2 -b "$b"
 must_wait 60 "the device usable at 50 ms RTT, 2% loss" vhci_disk_usable
 log "plugged to usable at 50 ms RTT, 2% loss: $(since "$t0") s"
 t1=$(now_cs)
 vhci_disk_intact "at 50 ms RTT, 2% loss"
 log "16 MiB read in $(since "$t1") s"
 one_import || fail "$(vhci_used_ports | wc -l) imports, want 1"
-kill $agent
-must_wait 30 "vhci disk gone after SIGTERM" not vhci_disk
+persist_stop
 kill "$(cat /run/usbipa-n.pid)"

@@ -10,10 +10,7 @@ b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
 netem_nodes
 
 must ip netns exec appnode usbipa -D --allow-any -P /run/usbipa-n.pid
-trap 'echo "--- agent.log"; cat agent.log' EXIT
-ip netns exec devnode usbip connect --persist -P /run/agent-n.pid -r 10.99.0.2 -b "$b" >agent.log 2>&1 &
-must_wait 10 "the agent's pid file" test -s /run/agent-n.pid
-agent=$(cat /run/agent-n.pid)
+persist_start devnode agent.log usbip connect --persist -r 10.99.0.2 -b "$b"
 vhci_disk_intact "exported over the veth"
 
 netem 25 0
@@ -31,6 +28,5 @@ one_import || fail "$(vhci_used_ports | wc -l) imports, want 1"
 kill -0 $agent || fail "the agent died"
 netem_off
 vhci_disk_intact "after the outage"
-kill $agent
-must_wait 30 "vhci disk gone after SIGTERM" not vhci_disk
+persist_stop
 kill "$(cat /run/usbipa-n.pid)"

@@ -16,11 +16,8 @@ OUTAGE=20
 netem_nodes
 
 must ip netns exec appnode usbipa -D --allow-any --dead-peer-timeout $T -P /run/usbipa-n.pid
-trap 'echo "--- agent.log"; cat agent.log' EXIT
-ip netns exec devnode usbip connect --persist -P /run/agent-n.pid --dead-peer-timeout $T -r 10.99.0.2 \
-    -b "$b" >agent.log 2>&1 &
-must_wait 10 "the agent's pid file" test -s /run/agent-n.pid
-agent=$(cat /run/agent-n.pid)
+persist_start devnode agent.log usbip connect --persist --dead-peer-timeout $T \
+    -r 10.99.0.2 -b "$b"
 vhci_disk_intact "exported over the veth"
 
 # With a read in flight (stretched by 25 ms each way, so that it is).
@@ -35,7 +32,5 @@ silent_outage "idle" agent.log dropped $T $OUTAGE $agent
 vhci_disk_intact "after the idle outage"
 one_import || fail "more than one import"
 
-kill $agent
-must_wait 20 "vhci disk gone after SIGTERM" not vhci_disk
-must_wait 10 "the agent ended" not kill -0 $agent
+persist_stop
 kill "$(cat /run/usbipa-n.pid)"

@@ -14,11 +14,8 @@ T=5
 netem_nodes
 
 must ip netns exec appnode usbipa -D --allow-any --dead-peer-timeout 60 -P /run/usbipa-n.pid
-trap 'echo "--- agent.log"; cat agent.log' EXIT
-ip netns exec devnode usbip connect --persist -P /run/agent-n.pid --dead-peer-timeout $T -r 10.99.0.2 -b "$b" \
-    >agent.log 2>&1 &
-must_wait 10 "the agent's pid file" test -s /run/agent-n.pid
-agent=$(cat /run/agent-n.pid)
+persist_start devnode agent.log usbip connect --persist --dead-peer-timeout $T \
+    -r 10.99.0.2 -b "$b"
 vhci_disk_intact "exported from 10.99.0.1"
 from_new() { grep -q '^10\.99\.0\.3 ' /var/run/vhci_hcd/port* 2>/dev/null; }
 
@@ -33,6 +30,5 @@ cat /var/run/vhci_hcd/port*
 must_wait 30 "the device usable" vhci_disk_usable
 vhci_disk_intact "from the new address"
 one_import || fail "$(vhci_used_ports | wc -l) imports, want 1"
-kill $agent
-must_wait 30 "vhci disk gone after SIGTERM" not vhci_disk
+persist_stop
 kill "$(cat /run/usbipa-n.pid)"

@@ -1075,6 +1075,35 @@ read_ended_cleanly() {
     fi
 }
 
+# persist_start NS LOG CMD... — an agent (usbip connect/attach --persist) in
+# namespace NS, in the background, logging to LOG (shown when the case ends);
+# sets $agent to its pid, from its pid file
+persist_start() {
+    _ps_ns=$1 _ps_log=$2
+    shift 2
+    rm -f /run/agent-n.pid
+    # shellcheck disable=SC2064
+    trap "echo '--- $_ps_log'; cat '$_ps_log'" EXIT
+    ip netns exec "$_ps_ns" "$@" -P /run/agent-n.pid >"$_ps_log" 2>&1 &
+    must_wait 10 "the agent's pid file" test -s /run/agent-n.pid
+    agent=$(cat /run/agent-n.pid)
+}
+
+# persist_stop — SIGTERM to $agent: the import goes, the agent ends
+persist_stop() {
+    kill "$agent"
+    must_wait 30 "vhci disk gone after SIGTERM" not vhci_disk
+    must_wait 10 "the agent ended" not kill -0 "$agent"
+}
+
+# usable_within WHAT CS SECONDS — the device usable, at most SECONDS after CS
+usable_within() {
+    must_wait 30 "$1: the device usable" vhci_disk_usable
+    _uw=$(since "$2")
+    log "$1: usable $_uw s after the network returned"
+    within "$2" "$3" || fail "$1: usable only $_uw s after the network returned"
+}
+
 # silent_outage WHAT LOG PATTERN T SECONDS PID — a silent outage of SECONDS:
 # the agent PID, logging to LOG, says PATTERN once more within its dead-peer
 # timeout T (+3 s for the guest's slowness), the old import goes, and once
@@ -1092,10 +1121,7 @@ silent_outage() {
     while within "$_so_cut" "$5"; do sleep 0.5; done
     _so_back=$(now_cs)
     link_restore
-    must_wait 30 "$1: the device usable again" vhci_disk_usable
-    _so_took=$(since "$_so_back")
-    log "$1: usable $_so_took s after the network returned ($5 s outage)"
-    within "$_so_back" 10 || fail "$1: usable only $_so_took s after the network returned"
+    usable_within "$1 ($5 s outage)" "$_so_back" 10
     one_import || fail "$1: $(vhci_used_ports | wc -l) imports, want 1"
     kill -0 "$6" || fail "$1: the agent died"
 }
