@@ -4,7 +4,8 @@
 # attempts and reconnects over the window, where the same fleet without
 # jitter comes back in lockstep; all are back within the cap of the peer's
 # return. Then --dead-peer-timeout's bad values: one line, exit 2, from
-# every program that takes it. Prints TAP.
+# every program that takes it; attach --persist giving up after
+# --max-attempts and on SIGUSR1. Prints TAP.
 set -u
 builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
@@ -64,5 +65,41 @@ out=$(timeout 10 "$usbip" attach -r 127.0.0.1 -b 1-1 --max-attempts 3 2>&1)
 rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "go with --persist"
 result "--max-attempts without --persist: exit 2" $? "exit $rc: $out"
+# A port nothing listens on, from the kernel: usbipd's, once it has stopped.
+daemon_start "$work/usbipd.log" "$builddir/src/usbipd" -a 127.0.0.1 -t 0
+closed=$daemon_port
+kill $daemon_pid
+wait $daemon_pid 2>/dev/null
+gone() { ! kill -0 "$1" 2>/dev/null; }
+wait_gone() { # PID SECONDS
+	_i=0
+	while ! gone "$1" && [ $_i -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	gone "$1"
+}
+
+timeout 30 "$usbip" -t "$closed" attach --persist --max-attempts 2 -r 127.0.0.1 -b 1-1 \
+	>"$work/max.log" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "following 127.0.0.1 ends: 2 attempts failed" "$work/max.log"
+result "attach --persist --max-attempts 2: gives up after 2 failures, exit 1" $? \
+	"exit $rc: $(cat "$work/max.log")"
+
+"$usbip" -t "$closed" attach --persist -r 127.0.0.1 -b 1-1 >"$work/usr1.log" 2>&1 &
+follower=$!
+_i=0
+while ! grep -q " ready" "$work/usr1.log" && [ $_i -lt 100 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+kill -USR1 $follower
+wait_gone $follower 10
+wait $follower
+rc=$?
+[ $rc -eq 1 ] && grep -q "ends: told to stop retrying" "$work/usr1.log"
+result "SIGUSR1: attach --persist stops retrying and ends, exit 1" $? \
+	"exit $rc: $(cat "$work/usr1.log")"
 echo "1..$n"
 [ $failed -eq 0 ]
