@@ -15,8 +15,8 @@ vhci_disk_intact "exported over the veth"
 
 netem 25 0
 read_in_flight read.out
-t_cut=$(now_cs)
 link_cut
+t_cut=$(now_cs)
 while within "$t_cut" 10; do sleep 0.5; done
 t_back=$(now_cs)
 link_restore

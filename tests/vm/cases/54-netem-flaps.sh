@@ -18,8 +18,8 @@ vhci_disk_intact "exported over the veth"
 netem 25 0
 read_in_flight read.out
 for flap in 1 2 3 4 5; do
-    t=$(now_cs)
     link_cut
+    t=$(now_cs)
     while within "$t" 3; do sleep 0.2; done
     link_restore
     t=$(now_cs)

@@ -1022,13 +1022,12 @@ netem_off() {
 }
 
 # link_cut — a silent outage: each node drops what arrives on the veth (no
-# FIN, no RST, no error to the sender); link_restore ends it
+# FIN, no RST, no error to the sender); link_restore ends it. One nft call
+# per node, so that both ends are cut within a moment of each other.
 link_cut() {
     for _nl in devnode:vdev appnode:vapp; do
-        must ip netns exec "${_nl%%:*}" nft add table inet cut
-        must ip netns exec "${_nl%%:*}" nft add chain inet cut in \
-            '{ type filter hook input priority -10; policy accept; }'
-        must ip netns exec "${_nl%%:*}" nft add rule inet cut in iifname "${_nl#*:}" drop
+        printf 'table inet cut {\n chain in {\n  type filter hook input priority -10; policy accept;\n  iifname "%s" drop\n }\n}\n' \
+            "${_nl#*:}" | ip netns exec "${_nl%%:*}" nft -f - || fail "cannot cut the link"
     done
 }
 
@@ -1110,8 +1109,8 @@ usable_within() {
 # the network is back the device is usable within 10 s, with one import
 silent_outage() {
     _so_before=$(grep -c "$3" "$2")
-    _so_cut=$(now_cs)
     link_cut
+    _so_cut=$(now_cs) # both ends cut: the timeouts count from here
     must_wait $(($4 + 10)) "$1: the agent notices the drop" \
         sh -c "[ \$(grep -c '$3' '$2') -gt $_so_before ]"
     _so_took=$(since "$_so_cut")
