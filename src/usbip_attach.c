@@ -16,6 +16,8 @@
 #include "util/log.h"
 #include "usbip.h"
 
+#define PERSIST_ATTEMPT_TIMEOUT_MS 5000
+
 struct attach_args {
 	struct usbip_device_args dev;
 	const char *pid_file;
@@ -189,6 +191,12 @@ static int attach_persist(const struct attach_args *a)
 	if (dialer_add_tls(&dialer, usbip_opts.tls) < 0)
 		return USBIP_EXIT_FAILURE;
 	f.config.from.dialer = &dialer.importer;
+	/*
+	 * As the agent's rules: an attempt into a silent network gives up in
+	 * 5 s, so that with the longest pause (5 s) the device is back within
+	 * about 10 s of the network's return.
+	 */
+	f.config.from.timeout_ms = PERSIST_ATTEMPT_TIMEOUT_MS;
 	return usbip_exit_status(daemon_run(&d));
 }
 
