@@ -18,7 +18,7 @@
 #include "util/log.h"
 
 enum agent_state {
-	AGENT_EXPORTING, /* trying the remotes, with growing pauses */
+	AGENT_EXPORTING, /* trying the remotes, with jittered pauses */
 	AGENT_EXPORTED,	 /* the kernel has the connection; watched for its end */
 	AGENT_GAVE_UP,	 /* --max-attempts reached, or told to stop (SIGUSR1) */
 };
