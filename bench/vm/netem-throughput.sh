@@ -39,14 +39,14 @@ setup() { # MODE: import the disk; prints nothing
     esac
 }
 
-teardown() { # MODE
+teardown() {
     must usbip detach --all
     must_wait 30 "vhci disk gone" not vhci_disk
     for p in /run/usbipa-b.pid /run/usbipd-b.pid /run/usbipd-debian.pid; do
         [ -r $p ] && kill "$(cat $p)" 2>/dev/null
         rm -f $p
     done
-    [ "$1" = connect ] || must usbip unbind -b "$b"
+    must usbip unbind -b "$b"
     must_wait 20 "$b back on usb-storage" usb_if_driver_is "$b" usb-storage
     must_wait 10 "3240 free again" not listens devnode
     must_wait 10 "3240 free again" not listens appnode
@@ -65,6 +65,6 @@ for mode in connect classic debian; do
         dd if="/dev/$d" of=/dev/null bs=1048576 iflag=direct 2>/dev/null || fail "$mode: read failed"
         echo "BENCH $mode $((2 * delay)) $loss $VMTEST_DISK_BYTES $(($(now_cs) - t0))"
         netem_off
-        teardown $mode
+        teardown
     done
 done
