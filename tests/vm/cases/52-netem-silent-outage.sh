@@ -13,24 +13,16 @@
 b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
 T=5
 OUTAGE=20
-netem_nodes
-
-must ip netns exec appnode usbipa -D --allow-any --dead-peer-timeout $T -P /run/usbipa-n.pid
-persist_start devnode agent.log usbip connect --persist --dead-peer-timeout $T \
-    -r 10.99.0.2 -b "$b"
-vhci_disk_intact "exported over the veth"
+connect_nodes $T
 
 # With a read in flight (stretched by 25 ms each way, so that it is).
 netem 25 0
 read_in_flight read1.out
 silent_outage "read in flight" agent.log dropped $T $OUTAGE $agent
-read_ended_cleanly read1.out
-netem_off
-vhci_disk_intact "after the outage with a read in flight"
+after_read read1.out "after the outage with a read in flight"
 
 silent_outage "idle" agent.log dropped $T $OUTAGE $agent
 vhci_disk_intact "after the idle outage"
 one_import || fail "more than one import"
 
-persist_stop
-kill "$(cat /run/usbipa-n.pid)"
+connect_nodes_stop

@@ -11,12 +11,7 @@
 [ -n "${VMTEST_DISK_SHA256:-}" ] || skip "no test disk"
 b=$(usb_busid_local "$QEMU_STORAGE_ID") || fail "no usb-storage device"
 T=5
-netem_nodes
-
-must ip netns exec appnode usbipa -D --allow-any --dead-peer-timeout 60 -P /run/usbipa-n.pid
-persist_start devnode agent.log usbip connect --persist --dead-peer-timeout $T \
-    -r 10.99.0.2 -b "$b"
-vhci_disk_intact "exported from 10.99.0.1"
+connect_nodes $T 60
 from_new() { grep -q '^10\.99\.0\.3 ' /var/run/vhci_hcd/port* 2>/dev/null; }
 
 t0=$(now_cs)
@@ -30,5 +25,4 @@ cat /var/run/vhci_hcd/port*
 must_wait 30 "the device usable" vhci_disk_usable
 vhci_disk_intact "from the new address"
 one_import || fail "$(vhci_used_ports | wc -l) imports, want 1"
-persist_stop
-kill "$(cat /run/usbipa-n.pid)"
+connect_nodes_stop

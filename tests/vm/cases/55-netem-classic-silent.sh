@@ -22,9 +22,7 @@ vhci_disk_intact "attached over the veth"
 netem 25 0
 read_in_flight read.out
 silent_outage "classic, read in flight" follower.log "lost its connection" $T $OUTAGE $agent
-read_ended_cleanly read.out
-netem_off
-vhci_disk_intact "after the outage with a read in flight"
+after_read read.out "after the outage with a read in flight"
 
 silent_outage "classic, idle" follower.log "lost its connection" $T $OUTAGE $agent
 vhci_disk_intact "after the idle outage"

@@ -1103,6 +1103,35 @@ usable_within() {
     within "$2" "$3" || fail "$1: usable only $_uw s after the network returned"
 }
 
+# connect_nodes T [USBIPA_T] — netem_nodes, usbipa on the application node
+# (dead-peer timeout USBIPA_T, default T) and `usbip connect --persist` of
+# disk $b on the device node (timeout T), the disk imported and read back
+# whole; sets $agent
+connect_nodes() {
+    netem_nodes
+    must ip netns exec appnode usbipa -D --allow-any --dead-peer-timeout "${2:-$1}" \
+        -P /run/usbipa-n.pid
+    persist_start devnode agent.log usbip connect --persist --dead-peer-timeout "$1" \
+        -r 10.99.0.2 -b "$b"
+    vhci_disk_intact "exported over the veth"
+}
+
+# connect_nodes_stop — the agent, then usbipa
+connect_nodes_stop() {
+    persist_stop
+    kill "$(cat /run/usbipa-n.pid)"
+}
+
+# after_read OUT WHAT — once the network is back: the read in flight ended
+# cleanly, one import, the agent alive, and the disk (netem off) identical
+after_read() {
+    read_ended_cleanly "$1"
+    one_import || fail "$2: $(vhci_used_ports | wc -l) imports, want 1"
+    kill -0 "$agent" || fail "$2: the agent died"
+    netem_off
+    vhci_disk_intact "$2"
+}
+
 # silent_outage WHAT LOG PATTERN T SECONDS PID — a silent outage of SECONDS:
 # the agent PID, logging to LOG, says PATTERN once more within its dead-peer
 # timeout T (+3 s for the guest's slowness), the old import goes, and once
