@@ -14,19 +14,20 @@ _usbip_command_opts() {
 	list) echo '--local --remote --device --busid --hardware-id --parsable --json --help' ;;
 	bind | unbind) echo '--busid --hardware-id --json --help' ;;
 	attach) echo '--remote --busid --device --hardware-id --persist --daemon --pid --user
-		--json --tcp-port --help' ;;
+		--max-attempts --dead-peer-timeout --json --tcp-port --help' ;;
 	detach) echo '--port --all --busid --hardware-id --help' ;;
 	port | status) echo '--json --help' ;;
 	connect) echo '--remote --busid --hardware-id --device --timeout --persist --daemon --pid
-		--user --json --tcp-port --help' ;;
+		--user --max-attempts --dead-peer-timeout --json --tcp-port --help' ;;
 	disconnect) echo '--remote --busid --hardware-id --device --tcp-port --help' ;;
 	serve-mtp) echo '--dir --read-only --name --serial --busid --address --ipv4 --ipv6 --remote
 		--user --section --config --tcp-port --help' ;;
-	agent) echo '--config --check --daemon --pid --persist --user --help' ;;
+	agent) echo '--config --check --daemon --pid --persist --user --dead-peer-timeout --help' ;;
 	esac
 }
 _usbip_daemon_opts='--ipv4 --ipv6 --address --tcp-port --daemon --pid --debug --config --check
-	--user --tls --cert --key --ca --pin --allow-subject --tls-datapath --help --version'
+	--user --tls --cert --key --ca --pin --allow-subject --tls-datapath --dead-peer-timeout --help
+	--version'
 
 # The busids of this machine's USB devices (not the hubs' interfaces).
 _usbip_local_busids() {
@@ -49,7 +50,8 @@ _usbip_value() {
 	--user | -u) mapfile -t COMPREPLY < <(compgen -u -- "$cur") ;;
 	--tls-datapath) mapfile -t COMPREPLY < <(compgen -W 'auto ktls relay' -- "$cur") ;;
 	-t | --tcp-port | -i | --hardware-id | --port | --timeout | --name | --serial | \
-		--section | --pin | --proxy | --allow-subject | --allow-device | --allow-host)
+		--section | --pin | --proxy | --allow-subject | --allow-device | --allow-host | \
+		--max-attempts | --dead-peer-timeout)
 		COMPREPLY=() ;;
 	*) return 1 ;;
 	esac

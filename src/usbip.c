@@ -4,6 +4,7 @@
 
 #include "usbip.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -126,6 +127,33 @@ int usbip_check_local_busids(const char *command, const struct usbip_selector *s
 		if (!strpbrk(sel->busids[i], "*?[") && !usbip_host_busid_valid(sel->busids[i]))
 			return usbip_usage_error(command, "'%s' is not a busid (like 1-2 or 1-2.3)",
 						 sel->busids[i]);
+	return -1;
+}
+
+int usbip_dead_peer_option(const char *command, const char *arg)
+{
+	char err[160];
+	int seconds = usbip_tcp_parse_dead_peer(arg, err, sizeof(err));
+
+	if (seconds < 0)
+		return usbip_usage_error(command, "%s", err);
+	usbip_tcp_set_dead_peer((unsigned)seconds);
+	return -1;
+}
+
+int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (!*arg || *end || errno || v < 1 || v > 1000000)
+		return usbip_usage_error(command,
+					 "--max-attempts wants a count from 1 to 1000000, "
+					 "not '%s'",
+					 arg);
+	*out = (unsigned)v;
 	return -1;
 }
 

@@ -107,6 +107,22 @@ int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
  */
 int usbip_bad_option(const char *command, char **argv, const struct option *opts);
 
+/*
+ * --dead-peer-timeout SECONDS of connect, attach and agent (net/tcp.h):
+ * sets it for this process's connections and returns -1, or says what is
+ * wrong in one line and returns USBIP_EXIT_USAGE.
+ */
+int usbip_dead_peer_option(const char *command, const char *arg);
+#define USBIP_DEAD_PEER_OPTION_HELP                                                                \
+	"      --dead-peer-timeout SECONDS  a remote that stops answering is dropped\n"            \
+	"                          after that long, busy or idle (5 to 3600, default 15)\n"
+
+/*
+ * --max-attempts N (1 to 1000000) into *out: -1, or says what is wrong in
+ * one line and returns USBIP_EXIT_USAGE.
+ */
+int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out);
+
 /* Prints "usbip CMD: unexpected argument" style errors; returns USBIP_EXIT_USAGE. */
 int usbip_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -38,6 +38,7 @@ struct rule {
 	unsigned nremotes;
 	const char *port;
 	bool gadget, use_tls;
+	unsigned max_attempts; /* 0: no limit */
 	struct usbip_tls_options tls_options;
 	char *strings[MAX_STRINGS]; /* the values the pointers above point into */
 	unsigned nstrings;
@@ -65,6 +66,12 @@ struct agent {
 	char reload_error[512];
 };
 
+/*
+ * The dead-peer timeout: --dead-peer-timeout wins over the file's [agent]
+ * section, which wins over the default. 0: not given.
+ */
+static int command_line_dead_peer_s, file_dead_peer_s;
+
 /* The keys of [export NAME] and [attach NAME]: connect's and attach's options. */
 static const struct option rule_keys[] = {
 	{ "remote", required_argument, NULL, 'r' },
@@ -72,6 +79,8 @@ static const struct option rule_keys[] = {
 	{ "hardware-id", required_argument, NULL, 'i' },
 	{ "device", no_argument, NULL, 'd' },
 	{ "tcp-port", required_argument, NULL, 't' },
+	{ "dead-peer-timeout", required_argument, NULL, 'X' },
+	{ "max-attempts", required_argument, NULL, 'M' },
 	USBIP_TLS_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -119,15 +128,46 @@ static const char *rule_keep(struct rule *r, const char *value)
 	return r->strings[r->nstrings++];
 }
 
+static int parse_max_attempts(const char *v, unsigned *out, char *err, size_t err_len)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (!*v || *end || n < 1 || n > 1000000) {
+		snprintf(err, err_len, "'%s' is not a count from 1 to 1000000", v);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* A key of [agent]: what applies to every rule. */
+static int agent_key_set(int opt, const char *value, char *err, size_t err_len)
+{
+	if (opt != 'X') {
+		snprintf(err, err_len, "[agent] takes only dead-peer-timeout");
+		return -1;
+	}
+	file_dead_peer_s = usbip_tcp_parse_dead_peer(value, err, err_len);
+	return file_dead_peer_s < 0 ? -1 : 0;
+}
+
 /* One key of a rule section: the same parsers as connect's and attach's options. */
 static int rule_set(void *ctx, const char *kind, const char *name, int opt, const char *value,
 		    char *err, size_t err_len)
 {
 	struct rules *rules = ctx;
-	struct rule *r = rule_find(rules, kind, name);
+	struct rule *r;
 	const char *v;
 	size_t used;
 
+	if (strcmp(kind, "agent") == 0)
+		return agent_key_set(opt, value, err, err_len);
+	if (opt == 'X') {
+		snprintf(err, err_len, "goes in [agent]: it applies to every rule");
+		return -1;
+	}
+	r = rule_find(rules, kind, name);
 	if (!r) {
 		r = calloc(1, sizeof(*r));
 		if (!r) {
@@ -161,6 +201,8 @@ static int rule_set(void *ctx, const char *kind, const char *name, int opt, cons
 	case 'd':
 		r->gadget = true;
 		return 0;
+	case 'M':
+		return parse_max_attempts(v, &r->max_attempts, err, err_len);
 	case 't':
 		if (!usbip_tcp_port_ok(v)) {
 			snprintf(err, err_len, "'%s' is not a port from 1 to 65535", v);
@@ -213,13 +255,14 @@ static unsigned rules_check(const char *file, struct rules *rules, char *first, 
 static unsigned rules_read(const char *file, struct rules *rules, char *first, size_t len)
 {
 	struct conf_reader reader = { .file = file,
-				      .kinds = { "export", "attach" },
+				      .kinds = { "export", "attach", "agent" },
 				      .opts = rule_keys,
 				      .set = rule_set,
 				      .ctx = rules };
 	unsigned errors;
 
 	TAILQ_INIT(rules);
+	file_dead_peer_s = 0;
 	errors = conf_read(&reader, false);
 	conf_release();
 	if (errors && first)
@@ -227,6 +270,14 @@ static unsigned rules_read(const char *file, struct rules *rules, char *first, s
 	if (!errors)
 		errors = rules_check(file, rules, first, len);
 	return errors;
+}
+
+/* The connections made from now on: the command line's timeout, the file's, or the default. */
+static void apply_dead_peer(void)
+{
+	usbip_tcp_set_dead_peer(command_line_dead_peer_s ? (unsigned)command_line_dead_peer_s
+				: file_dead_peer_s	 ? (unsigned)file_dead_peer_s
+							 : USBIP_DEAD_PEER_DEFAULT_S);
 }
 
 static void rule_start(struct agent *a, struct rule *r)
@@ -238,6 +289,7 @@ static void rule_start(struct agent *a, struct rule *r)
 						 .tls = r->tls,
 						 .gadgets = r->gadget,
 						 .attempt_timeout_ms = ATTEMPT_TIMEOUT_MS,
+						 .max_attempts = r->max_attempts,
 						 .dialer = &dialer.exporter };
 
 		memcpy(c.remotes, r->remotes, sizeof(c.remotes));
@@ -250,6 +302,7 @@ static void rule_start(struct agent *a, struct rule *r)
 				  .timeout_ms = ATTEMPT_TIMEOUT_MS,
 				  .dialer = &dialer.importer },
 			.selector = r->selector,
+			.max_attempts = r->max_attempts,
 		};
 
 		r->follower = attach_follower_start(a->loop, &c);
@@ -311,6 +364,7 @@ static void agent_reload(struct usbip_daemon *d, void *arg)
 		return;
 	}
 	a->reload_error[0] = '\0';
+	apply_dead_peer();
 	/* The new rules' TLS contexts are the network process's only once it is forked again. */
 	if (with_tls && daemon_renew_network(d) != USBIP_OK) {
 		rules_free(&fresh);
@@ -372,6 +426,22 @@ static void agent_status(struct usbip_daemon *d, struct json_writer *w, void *ar
 	json_array_end(w);
 }
 
+/* SIGUSR1: every rule stops retrying what is not connected now. */
+static void agent_give_up(struct usbip_daemon *d, void *arg)
+{
+	struct agent *a = arg;
+	struct rule *r;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(r, &a->rules, entry) {
+		if (r->exporter)
+			n += export_agent_give_up(r->exporter);
+		else if (r->follower)
+			n += attach_follower_give_up(r->follower);
+	}
+	log_info("SIGUSR1: %u devices stop retrying", n);
+}
+
 static void agent_stop(struct usbip_daemon *d, void *arg)
 {
 	struct agent *a = arg;
@@ -386,13 +456,17 @@ static void usage(void)
 	       "see usbip.conf(5)), as 'connect --persist' and 'attach --persist' run one.\n"
 	       "SIGHUP reads FILE again: changed rules restart, unchanged ones go on\n"
 	       "untouched, and a file with errors is refused whole. SIGTERM stops every\n"
-	       "rule: exports are withdrawn, attached devices detached.\n\n"
+	       "rule: exports are withdrawn, attached devices detached. SIGUSR1: every\n"
+	       "device not connected now stops retrying (until its rule restarts).\n\n"
 	       "      --config FILE  the configuration file\n"
 	       "      --check        check FILE, say what is wrong, and exit (2 if anything)\n"
 	       "  -D, --daemon       run in the background, log to syslog\n"
 	       "  -P, --pid FILE     write a locked pid file (default with -D: %s)\n"
 	       "      --user USER    started as root: talk to the remotes as USER (default\n"
-	       "                     usbip, or nobody); binding and vhci-hcd stay root\n\n"
+	       "                     usbip, or nobody); binding and vhci-hcd stay root\n"
+	       "      --dead-peer-timeout SECONDS  a remote that stops answering is dropped\n"
+	       "                     after that long (5 to 3600; default: [agent] of FILE, or "
+	       "15)\n\n"
 	       "Exit status: 0 stopped by a signal (or --check found nothing), 1 failed,\n"
 	       "2 bad arguments or configuration.\n",
 	       DEFAULT_CONFIG, DEFAULT_PID_FILE);
@@ -406,6 +480,7 @@ int usbip_agent(int argc, char **argv)
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "pid", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "dead-peer-timeout", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -417,6 +492,7 @@ int usbip_agent(int argc, char **argv)
 		.network_serves = &dialer.serves,
 		.hooks = { .start = agent_start,
 			   .reload = agent_reload,
+			   .give_up = agent_give_up,
 			   .stop = agent_stop,
 			   .status = agent_status,
 			   .arg = &a },
@@ -442,6 +518,11 @@ int usbip_agent(int argc, char **argv)
 		case 'u':
 			d.run_as = optarg;
 			break;
+		case 'X':
+			if (usbip_dead_peer_option("agent", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
+			command_line_dead_peer_s = (int)usbip_tcp_dead_peer();
+			break;
 		case 'h':
 			usage();
 			return USBIP_EXIT_OK;
@@ -459,6 +540,7 @@ int usbip_agent(int argc, char **argv)
 		return USBIP_EXIT_USAGE;
 	}
 	d.config_file = a.config_file;
+	apply_dead_peer();
 	if (check) {
 		printf("usbip agent: %s is valid\n", a.config_file);
 		rules_free(&a.rules);

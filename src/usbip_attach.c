@@ -16,10 +16,13 @@
 #include "util/log.h"
 #include "usbip.h"
 
+#define PERSIST_ATTEMPT_TIMEOUT_MS 5000
+
 struct attach_args {
 	struct usbip_device_args dev;
 	const char *pid_file;
-	const char *user; /* --persist as root: who talks to HOST */
+	const char *user;      /* --persist as root: who talks to HOST */
+	unsigned max_attempts; /* --max-attempts (0: no limit) */
 	bool persist, daemonize;
 };
 
@@ -41,14 +44,18 @@ static void usage(FILE *out)
 		"                          several devices match, none is attached)\n"
 		"      --persist           stay: attach the device as soon as HOST offers it,\n"
 		"                          again after it, the network or usbipd come back;\n"
-		"                          ends with 'usbip detach' of its port or SIGTERM\n"
+		"                          ends with 'usbip detach' of its port or SIGTERM;\n"
+		"                          SIGUSR1 stops retrying (it ends, exit 1, unless\n"
+		"                          attached: then once the connection is lost)\n"
+		"      --max-attempts N    with --persist: give up (exit 1) after N failed\n"
+		"                          attempts in a row; a busy device does not count\n"
 		"  -D, --daemon            with --persist: run in the background, log to syslog\n"
 		"  -P, --pid FILE          with --persist: write a pid file\n"
 		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
 		"                          (default usbip, or nobody where there is none); only\n"
 		"                          attaching to vhci-hcd stays root\n"
 		"      --json              the result as a JSON object (busid, vendor,\n"
-		"                          product, serial, host, port)\n\n"
+		"                          product, serial, host, port)\n" USBIP_DEAD_PEER_OPTION_HELP "\n"
 		"Exit status: 0 attached (with --persist: ended cleanly), 1 failed, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n");
 }
@@ -153,6 +160,22 @@ static void follow_ended(void *arg)
 	daemon_stop(f->d, USBIP_OK);
 }
 
+/* It stopped trying: nothing is left for this process to do. */
+static void follow_gave_up(void *arg)
+{
+	struct follow *f = arg;
+
+	daemon_stop(f->d, USBIP_E_FAILED);
+}
+
+static void follow_give_up(struct usbip_daemon *d, void *arg)
+{
+	struct follow *f = arg;
+
+	if (!attach_follower_give_up(f->follower))
+		log_info("SIGUSR1: attached now; not attached again once its connection is lost");
+}
+
 static enum usbip_result follow_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
 {
 	struct follow *f = arg;
@@ -174,7 +197,9 @@ static int attach_persist(const struct attach_args *a)
 {
 	struct follow f = { .config = { .from = target(a->dev.host),
 					.selector = a->dev.selector,
+					.max_attempts = a->max_attempts,
 					.ended = follow_ended,
+					.gave_up = follow_gave_up,
 					.arg = &f } };
 	/*
 	 * The follower stays root (vhci-hcd); the device lists and imports
@@ -187,13 +212,22 @@ static int attach_persist(const struct attach_args *a)
 		.pid_file = a->pid_file,
 		.run_as = a->user,
 		.network_serves = &dialer.serves,
-		.hooks = { .start = follow_start, .stop = follow_stop, .arg = &f },
+		.hooks = { .start = follow_start,
+			   .give_up = follow_give_up,
+			   .stop = follow_stop,
+			   .arg = &f },
 	};
 
 	dialer_init(&dialer, &d.priv);
 	if (dialer_add_tls(&dialer, usbip_opts.tls) < 0)
 		return USBIP_EXIT_FAILURE;
 	f.config.from.dialer = &dialer.importer;
+	/*
+	 * As the agent's rules: an attempt into a silent network gives up in
+	 * 5 s, so that with the longest pause (5 s) the device is back within
+	 * about 10 s of the network's return.
+	 */
+	f.config.from.timeout_ms = PERSIST_ATTEMPT_TIMEOUT_MS;
 	return usbip_exit_status(daemon_run(&d));
 }
 
@@ -210,6 +244,8 @@ int usbip_attach(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "dead-peer-timeout", required_argument, NULL, 'X' },
+		{ "max-attempts", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -248,6 +284,14 @@ int usbip_attach(int argc, char **argv)
 		case 'j':
 			a.dev.json = true;
 			break;
+		case 'X':
+			if (usbip_dead_peer_option("attach", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
+			break;
+		case 'M':
+			if (usbip_max_attempts_option("attach", optarg, &a.max_attempts) >= 0)
+				return USBIP_EXIT_USAGE;
+			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
@@ -262,8 +306,9 @@ int usbip_attach(int argc, char **argv)
 					 "which device? give -b BUSID or -i VID:PID[:SERIAL]");
 	if (optind < argc)
 		return usbip_usage_error("attach", "unexpected argument '%s'", argv[optind]);
-	if ((a.daemonize || a.pid_file || a.user) && !a.persist)
-		return usbip_usage_error("attach", "-D, --pid and --user go with --persist");
+	if ((a.daemonize || a.pid_file || a.user || a.max_attempts) && !a.persist)
+		return usbip_usage_error("attach",
+					 "-D, --pid, --user and --max-attempts go with --persist");
 	if (a.persist && a.dev.json)
 		return usbip_usage_error("attach", "--json does not go with --persist");
 	return a.persist ? attach_persist(&a) : attach_once(&a);

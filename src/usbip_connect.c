@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/export_agent.h"
+#include "agent/backoff.h"
 #include "agent/dialer.h"
+#include "agent/export_agent.h"
 #include "daemon/daemon.h"
 #include "kernel/vudc.h"
 #include "source/device_export.h"
@@ -32,8 +33,9 @@ struct connect_args {
 	unsigned nremotes;
 	struct usbip_selector selector;
 	const char *pid_file;
-	const char *user; /* --persist as root: who talks to usbipa */
-	long wait_s;	  /* --timeout: how long to keep trying */
+	const char *user;      /* --persist as root: who talks to usbipa */
+	long wait_s;	       /* --timeout: how long to keep trying */
+	unsigned max_attempts; /* --max-attempts, with --persist (0: no limit) */
 	bool persist, daemonize, gadget, json;
 };
 
@@ -45,7 +47,7 @@ struct connect_once {
 	struct device_source *src;
 	struct usbip_daemon *d;
 	struct ev_watch timer;
-	int backoff_s;
+	struct backoff backoff;
 	long long deadline_ms;
 	bool exported;
 };
@@ -69,10 +71,14 @@ static void usage(FILE *out)
 		"  -d, --device            gadgets bound to usbip-vudc (see 'usbip list -d'):\n"
 		"                          exported as they are, with no bind\n"
 		"      --timeout SECONDS   keep trying that long while HOST is unreachable,\n"
-		"                          with growing pauses (default %d; 0: one try)\n"
+		"                          with jittered pauses of up to 5 s (default %d;\n"
+		"                          0: one try)\n"
 		"      --persist           stay, as an agent: export every matching device,\n"
 		"                          those plugged in later too, again when a connection\n"
-		"                          drops; SIGTERM withdraws them and gives them back\n"
+		"                          drops; SIGTERM withdraws them and gives them back,\n"
+		"                          SIGUSR1 stops retrying those not exported now\n"
+		"      --max-attempts N    with --persist: a device that failed N times in a\n"
+		"                          row is given up until it is plugged again\n"
 		"  -D, --daemon            with --persist: run in the background, log to syslog\n"
 		"  -P, --pid FILE          with --persist: write a pid file\n"
 		"      --user USER         with --persist, started as root: talk to HOST as USER\n"
@@ -80,7 +86,7 @@ static void usage(FILE *out)
 		"                          binding and handing the socket to usbip-host stay "
 		"root\n"
 		"      --json              each result as a JSON object (busid, vendor,\n"
-		"                          product, serial, host)\n\n"
+		"                          product, serial, host)\n" USBIP_DEAD_PEER_OPTION_HELP "\n"
 		"Exit status: 0 exported (or, with --persist, ended cleanly), 1 failed,\n"
 		"2 bad arguments, 4 HOST unreachable until the timeout, 5 HOST refused.\n",
 		DEFAULT_WAIT_S);
@@ -96,6 +102,7 @@ static void once_try(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
 	struct connect_once *c = w->data;
 	enum usbip_result r = USBIP_E_FAILED;
+	long long pause;
 	unsigned i;
 
 	w->deadline_ms = 0;
@@ -127,14 +134,13 @@ static void once_try(struct ev_loop *loop, struct ev_watch *w, short revents)
 			return;
 		}
 	}
-	if (ev_now_ms() + c->backoff_s * 1000LL > c->deadline_ms) {
+	pause = backoff_pause_ms(&c->backoff, backoff_random());
+	if (ev_now_ms() + pause > c->deadline_ms) {
 		once_finish(c, r);
 		return;
 	}
-	log_info("trying again in %d s", c->backoff_s);
-	w->deadline_ms = ev_now_ms() + c->backoff_s * 1000LL;
-	c->backoff_s =
-		c->backoff_s * 2 > AGENT_MAX_BACKOFF_S ? AGENT_MAX_BACKOFF_S : c->backoff_s * 2;
+	log_info("trying again in %lld.%lld s", pause / 1000, pause % 1000 / 100);
+	w->deadline_ms = ev_now_ms() + pause;
 }
 
 static enum usbip_result once_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
@@ -155,7 +161,6 @@ static enum usbip_result export_once(const struct connect_args *a, struct device
 				  .dev = dev,
 				  .busid = dev->info.udev.busid,
 				  .src = src,
-				  .backoff_s = 1,
 				  .deadline_ms = ev_now_ms() + a->wait_s * 1000LL };
 	struct usbip_daemon d = {
 		.name = "usbip",
@@ -220,6 +225,13 @@ static enum usbip_result agent_start(struct usbip_daemon *d, struct ev_loop *loo
 	return ca->agent ? USBIP_OK : USBIP_E_FAILED;
 }
 
+static void agent_give_up(struct usbip_daemon *d, void *arg)
+{
+	struct connect_agent *ca = arg;
+
+	log_info("SIGUSR1: %u devices stop retrying", export_agent_give_up(ca->agent));
+}
+
 static void agent_stop(struct usbip_daemon *d, void *arg)
 {
 	struct connect_agent *ca = arg;
@@ -235,7 +247,8 @@ static int connect_persist(const struct connect_args *a)
 						.port = usbip_opts.tcp_port,
 						.tls = usbip_opts.tls,
 						.gadgets = a->gadget,
-						.attempt_timeout_ms = ATTEMPT_TIMEOUT_MS } };
+						.attempt_timeout_ms = ATTEMPT_TIMEOUT_MS,
+						.max_attempts = a->max_attempts } };
 	/*
 	 * The agent stays root (udev, binding, usbip_sockfd); the exchanges
 	 * with usbipa are made by the unprivileged network process.
@@ -247,7 +260,10 @@ static int connect_persist(const struct connect_args *a)
 		.pid_file = a->pid_file,
 		.run_as = a->user,
 		.network_serves = &dialer.serves,
-		.hooks = { .start = agent_start, .stop = agent_stop, .arg = &ca },
+		.hooks = { .start = agent_start,
+			   .give_up = agent_give_up,
+			   .stop = agent_stop,
+			   .arg = &ca },
 	};
 
 	dialer_init(&dialer, &d.priv);
@@ -273,6 +289,8 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{ "pid", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "dead-peer-timeout", required_argument, NULL, 'X' },
+		{ "max-attempts", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -321,6 +339,14 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		case 'j':
 			a->json = true;
 			break;
+		case 'X':
+			if (usbip_dead_peer_option("connect", optarg) >= 0)
+				return USBIP_EXIT_USAGE;
+			break;
+		case 'M':
+			if (usbip_max_attempts_option("connect", optarg, &a->max_attempts) >= 0)
+				return USBIP_EXIT_USAGE;
+			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
@@ -333,8 +359,9 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 					 "give -r HOST and a device (-b BUSID or -i VID:PID)");
 	if (optind < argc)
 		return usbip_usage_error("connect", "unexpected argument '%s'", argv[optind]);
-	if ((a->daemonize || a->pid_file || a->user) && !a->persist)
-		return usbip_usage_error("connect", "-D, --pid and --user go with --persist");
+	if ((a->daemonize || a->pid_file || a->user || a->max_attempts) && !a->persist)
+		return usbip_usage_error("connect",
+					 "-D, --pid, --user and --max-attempts go with --persist");
 	if (a->persist && a->json)
 		return usbip_usage_error("connect", "--json does not go with --persist");
 	return a->gadget ? -1 : usbip_check_local_busids("connect", &a->selector);

@@ -25,9 +25,10 @@ struct usbipa_vhci {
 	const struct usbip_policy *policy; /* for the keyboard rule */
 	/* Ports this process attached: detached again when it stops. */
 	bool *ours;
-	long long *since;      /* when each was attached (wall clock) */
-	char (*subject)[256];  /* the exporter's certificate subject, "" for none */
-	char (*transport)[16]; /* as usbipa_peer.transport */
+	long long *since;		 /* when each was attached (wall clock) */
+	char (*subject)[256];		 /* the exporter's certificate subject, "" for none */
+	char (*transport)[16];		 /* as usbipa_peer.transport */
+	struct usbip_usb_device *device; /* what each was attached as: its identity */
 	unsigned nports;
 	struct usb_monitor *monitor;
 	struct ev_watch monitor_watch;
@@ -73,7 +74,8 @@ struct usbipa_vhci *usbipa_vhci_new(const struct usbip_policy *policy)
 	v->transport = calloc(v->nports, sizeof(*v->transport));
 	v->pending = calloc(v->nports, sizeof(*v->pending));
 	v->subject = calloc(v->nports, sizeof(*v->subject));
-	if (!v->ours || !v->since || !v->transport || !v->pending || !v->subject) {
+	v->device = calloc(v->nports, sizeof(*v->device));
+	if (!v->ours || !v->since || !v->transport || !v->pending || !v->subject || !v->device) {
 		usbipa_vhci_free(v);
 		return NULL;
 	}
@@ -89,6 +91,7 @@ void usbipa_vhci_free(struct usbipa_vhci *v)
 	free(v->transport);
 	free(v->pending);
 	free(v->subject);
+	free(v->device);
 	free(v);
 }
 
@@ -162,24 +165,48 @@ static bool device_ok(const struct usbip_usb_device *u)
 }
 
 /*
- * A node exports a device that is still attached here from that node: its
- * old connection died without this side noticing yet (a node that
- * rebooted, a network that dropped it). The new connection takes over.
+ * Whether the import on port i (attached from rec) is the device udev that
+ * peer exports now. Exported with a client certificate: the same
+ * certificate's, from any address. Without: from the same address, or the
+ * same device (busid, ids and a serial) from a new address or port (a NAT
+ * rebinding, a node that moved).
+ */
+static bool same_import(const struct usbipa_vhci *v, unsigned i,
+			const struct usbip_vhci_record *rec, const struct usbipa_peer *peer,
+			const struct usbip_usb_device *udev)
+{
+	const struct usbip_usb_device *was = i < v->nports && v->ours[i] ? &v->device[i] : NULL;
+
+	if (strcmp(rec->busid, udev->busid) != 0)
+		return false;
+	if (i < v->nports && v->subject[i][0])
+		return strcmp(v->subject[i], peer->subject) == 0;
+	if (strcmp(rec->host, peer->host) == 0)
+		return true;
+	return was && udev->serial[0] && strcmp(was->serial, udev->serial) == 0 &&
+	       was->id_vendor == udev->id_vendor && was->id_product == udev->id_product;
+}
+
+/*
+ * A node exports a device that is still attached here: its old connection
+ * died without this side noticing yet (a node that rebooted, a network
+ * that dropped it, a new address). The new connection takes over, so that
+ * one import of it remains.
  */
 static void replace_stale_import(struct usbipa_vhci *v, const struct usbip_vhci *vhci,
-				 const struct usbipa_peer *peer, const char *busid)
+				 const struct usbipa_peer *peer,
+				 const struct usbip_usb_device *udev)
 {
 	struct usbip_vhci_record rec;
 	unsigned i;
 
 	for (i = 0; i < vhci->nports; i++) {
 		if (vhci->ports[i].status == USBIP_VDEV_NULL ||
-		    usbip_vhci_record_read(i, &rec) != 0 || strcmp(rec.host, peer->host) != 0 ||
-		    strcmp(rec.busid, busid) != 0)
+		    usbip_vhci_record_read(i, &rec) != 0 || !same_import(v, i, &rec, peer, udev))
 			continue;
-		log_info("%s: %s is still attached from there on port %u: replacing that stale "
+		log_info("%s: %s is still attached on port %u (from %s:%s): replacing that stale "
 			 "import",
-			 peer->name, busid, i);
+			 peer->name, udev->busid, i, rec.host, rec.service);
 		if (usbip_vhci_detach(i) == 0 && i < v->nports)
 			v->ours[i] = false;
 	}
@@ -198,7 +225,7 @@ static ssize_t serve_accept(void *arg, const void *request, int fd, void *reply,
 	rep->status = USBIP_EXPORT_ST_NOT_ACCEPTED;
 	if (usbip_vhci_open(&vhci) != 0)
 		return sizeof(*rep);
-	replace_stale_import(v, &vhci, &req->peer, req->udev.busid);
+	replace_stale_import(v, &vhci, &req->peer, &req->udev);
 	usbip_vhci_close(&vhci);
 	if (usbip_vhci_open(&vhci) != 0)
 		return sizeof(*rep);
@@ -250,6 +277,7 @@ static ssize_t serve_attach(void *arg, const void *request, int fd, void *reply,
 		v->since[port] = (long long)time(NULL);
 		snprintf(v->transport[port], sizeof(v->transport[port]), "%s", req->peer.transport);
 		snprintf(v->subject[port], sizeof(v->subject[port]), "%s", req->peer.subject);
+		v->device[port] = *udev;
 	}
 	log_info("%s: attached %s (%04x:%04x%s%s) to port %d", req->peer.name, udev->busid,
 		 udev->id_vendor, udev->id_product, udev->serial[0] ? ", serial " : "",

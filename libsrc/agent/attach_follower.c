@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/backoff.h"
 #include "kernel/vhci.h"
 #include "util/log.h"
 
@@ -21,11 +22,13 @@ struct attach_follower {
 	struct ev_watch hangup; /* the socket vhci-hcd got */
 	char busid[USBIP_BUSID_SIZE];
 	int port; /* attached there, or -1 */
-	int backoff_s;
+	struct backoff backoff;
 	long long hangup_at; /* when the connection ended, while deciding why */
 	long long since;     /* when it entered its state (wall clock), for status */
 	char reason[160];
 	bool said_waiting;
+	bool gave_up;  /* --max-attempts reached, or told to stop (SIGUSR1) */
+	bool stopping; /* told to stop while attached: no attempt once it is lost */
 };
 
 static void schedule(struct attach_follower *f, long long delay_ms)
@@ -33,11 +36,37 @@ static void schedule(struct attach_follower *f, long long delay_ms)
 	f->timer.deadline_ms = ev_now_ms() + (delay_ms > 0 ? delay_ms : 1);
 }
 
-static void backoff(struct attach_follower *f)
+static void give_up(struct attach_follower *f, const char *why)
 {
-	schedule(f, f->backoff_s * 1000LL);
-	f->backoff_s =
-		f->backoff_s * 2 > AGENT_MAX_BACKOFF_S ? AGENT_MAX_BACKOFF_S : f->backoff_s * 2;
+	f->timer.deadline_ms = 0;
+	f->gave_up = true;
+	f->since = (long long)time(NULL);
+	log_warn("following %s ends: %s", f->config.from.host, why);
+	if (f->config.gave_up)
+		f->config.gave_up(f->config.arg);
+}
+
+/*
+ * A failed attempt: the next after a jittered pause. A device the remote
+ * says is busy (its last connection not yet seen dead there) is waited
+ * for without counting against --max-attempts.
+ */
+static void backoff(struct attach_follower *f, bool busy)
+{
+	unsigned max = f->config.max_attempts;
+	long long pause;
+
+	if (!busy && max && f->backoff.failures + 1 >= max) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "%u attempts failed", max);
+		give_up(f, why);
+		return;
+	}
+	pause = backoff_pause_ms(&f->backoff, backoff_random());
+	if (busy && f->backoff.failures)
+		f->backoff.failures--;
+	schedule(f, pause);
 }
 
 static void attach_now(struct attach_follower *f)
@@ -65,25 +94,24 @@ static void attach_now(struct attach_follower *f)
 			log_info("waiting for a device matching %s on %s", sel, from->host);
 		f->said_waiting = true;
 		usbip_devlist_free(&found);
-		backoff(f);
+		backoff(f, false);
 		return;
 	}
 	snprintf(f->busid, sizeof(f->busid), "%s", found.entries[0].udev.busid);
 	usbip_devlist_free(&found);
 	r = vhci_import(from, f->busid, &f->port, &fd, &status);
 	if (r != USBIP_OK) {
-		log_info("%s on %s: not attached (%s); trying again in %d s", f->busid, from->host,
-			 r == USBIP_E_REFUSED ? usbip_op_status_str(status) : "failed",
-			 f->backoff_s);
+		log_info("%s on %s: not attached (%s); trying again", f->busid, from->host,
+			 r == USBIP_E_REFUSED ? usbip_op_status_str(status) : "failed");
 		f->port = -1;
-		backoff(f);
+		backoff(f, r == USBIP_E_REFUSED && status == USBIP_ST_DEV_BUSY);
 		return;
 	}
 	log_info("attached %s from %s to port %d", f->busid, from->host, f->port);
 	f->since = (long long)time(NULL);
 	f->reason[0] = '\0';
 	f->said_waiting = false;
-	f->backoff_s = 1;
+	backoff_reset(&f->backoff);
 	f->timer.deadline_ms = 0;
 	f->hangup.fd = fd;
 	if (fd >= 0 && ev_watch_add(f->loop, &f->hangup) != 0) {
@@ -119,6 +147,12 @@ static void decide(struct attach_follower *f)
 	usbip_vhci_record_remove((unsigned)f->port);
 	f->port = -1;
 	f->hangup_at = 0;
+	f->since = (long long)time(NULL);
+	snprintf(f->reason, sizeof(f->reason), "its connection was lost");
+	if (f->stopping) {
+		give_up(f, "told to stop retrying");
+		return;
+	}
 	attach_now(f);
 }
 
@@ -154,7 +188,6 @@ struct attach_follower *attach_follower_start(struct ev_loop *loop,
 	f->loop = loop;
 	f->config = *config;
 	f->port = -1;
-	f->backoff_s = 1;
 	f->timer = (struct ev_watch){ .fd = -1, .cb = on_timer, .data = f };
 	/* Not POLLIN: URBs make the socket readable before vhci's thread takes them. */
 	f->hangup = (struct ev_watch){ .fd = -1, .events = POLLRDHUP, .cb = on_hangup, .data = f };
@@ -169,7 +202,10 @@ struct attach_follower *attach_follower_start(struct ev_loop *loop,
 void attach_follower_status(const struct attach_follower *f, struct json_writer *w)
 {
 	json_string(w, "remote", f->config.from.host);
-	json_string(w, "state", f->port >= 0 ? "attached" : "waiting for its device");
+	json_string(w, "state",
+		    f->port >= 0 ? "attached"
+		    : f->gave_up ? "given up"
+				 : "waiting for its device");
 	if (f->port >= 0) {
 		json_string(w, "busid", f->busid);
 		json_uint(w, "port", (unsigned)f->port);
@@ -177,6 +213,18 @@ void attach_follower_status(const struct attach_follower *f, struct json_writer 
 		json_string(w, "reason", f->reason);
 	}
 	json_uint(w, "since", (unsigned long long)f->since);
+}
+
+bool attach_follower_give_up(struct attach_follower *f)
+{
+	if (f->gave_up)
+		return false;
+	if (f->port >= 0) {
+		f->stopping = true;
+		return false;
+	}
+	give_up(f, "told to stop retrying");
+	return true;
 }
 
 void attach_follower_stop(struct attach_follower *f)

@@ -2,7 +2,7 @@
 /*
  * The application side following a remote device (`usbip attach
  * --persist`): classic mode has no push, so it asks the remote's device
- * list with growing pauses (at most AGENT_MAX_BACKOFF_S) until a device
+ * list with jittered pauses (agent/backoff.h) until a device
  * matches, attaches it, and attaches it again whenever vhci-hcd loses the
  * connection (device, network or usbipd gone and back). It ends when its
  * port is detached with `usbip detach` (the port's record is removed
@@ -19,7 +19,9 @@
 struct attach_follower_config {
 	struct vhci_import_target from;
 	struct usbip_selector selector;
-	void (*ended)(void *arg); /* its port was detached by hand */
+	unsigned max_attempts;	    /* failed attempts in a row before it gives up (0: no limit) */
+	void (*ended)(void *arg);   /* its port was detached by hand */
+	void (*gave_up)(void *arg); /* it stopped trying (max_attempts, give_up), or NULL */
 	void *arg;
 };
 
@@ -30,6 +32,11 @@ struct attach_follower *attach_follower_start(struct ev_loop *loop,
 					      const struct attach_follower_config *config);
 /* Writes "remote", "state" (attached or waiting), "busid"/"port" or "reason", "since". */
 void attach_follower_status(const struct attach_follower *f, struct json_writer *w);
+/*
+ * Stops retrying: a follower waiting for its device gives up now (true);
+ * an attached one stays attached and gives up when the connection is lost.
+ */
+bool attach_follower_give_up(struct attach_follower *f);
 /* Detaches its port, if attached, and frees it. */
 void attach_follower_stop(struct attach_follower *f);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/backoff.h"
 #include "kernel/host.h"
 #include "kernel/usb_monitor.h"
 #include "source/device_export.h"
@@ -17,8 +18,9 @@
 #include "util/log.h"
 
 enum agent_state {
-	AGENT_EXPORTING, /* trying the remotes, with growing pauses */
+	AGENT_EXPORTING, /* trying the remotes, with jittered pauses */
 	AGENT_EXPORTED,	 /* the kernel has the connection; watched for its end */
+	AGENT_GAVE_UP,	 /* --max-attempts reached, or told to stop (SIGUSR1) */
 };
 
 struct agent_device {
@@ -28,7 +30,7 @@ struct agent_device {
 	char what[200]; /* "2-1 (46f4:0001 serial X)", for the log */
 	enum agent_state state;
 	unsigned remote; /* where it is exported (AGENT_EXPORTED) */
-	int backoff_s;
+	struct backoff backoff;
 	long long since;	/* when it entered its state (wall clock), for status */
 	char reason[160];	/* why the last attempt failed */
 	struct ev_watch timer;	/* the next attempt (fd -1) */
@@ -83,6 +85,32 @@ static void hangup_clear(struct agent_device *d)
 	d->hangup.fd = -1;
 }
 
+static void give_up(struct agent_device *d, const char *why)
+{
+	timer_clear(d);
+	d->state = AGENT_GAVE_UP;
+	d->since = (long long)time(NULL);
+	log_warn("%s: not trying again (%s); replug it or restart to try again", d->what, why);
+}
+
+/* A failed pass: the next one after a jittered pause, unless the attempts are used up. */
+static void retry_later(struct agent_device *d)
+{
+	unsigned max = d->agent->config.max_attempts;
+	long long pause;
+
+	if (max && d->backoff.failures + 1 >= max) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "%u attempts failed", max);
+		give_up(d, why);
+		return;
+	}
+	pause = backoff_pause_ms(&d->backoff, backoff_random());
+	log_info("%s: retrying in %lld.%lld s", d->what, pause / 1000, pause % 1000 / 100);
+	timer_set(d, pause);
+}
+
 /* One pass over the remotes, first to last; the first that takes the device has it. */
 static void try_export(struct agent_device *d)
 {
@@ -107,8 +135,7 @@ static void try_export(struct agent_device *d)
 	}
 	if (device_source_prepare(a->src, d->busid) != 0) {
 		snprintf(d->reason, sizeof(d->reason), "cannot bind it to usbip-host");
-		log_warn("%s: cannot make it exportable; trying again in %d s", d->what,
-			 d->backoff_s);
+		log_warn("%s: cannot make it exportable", d->what);
 		goto again;
 	}
 	for (i = 0; i < a->config.nremotes; i++) {
@@ -121,7 +148,7 @@ static void try_export(struct agent_device *d)
 			d->state = AGENT_EXPORTED;
 			d->exported_once = true;
 			d->remote = i;
-			d->backoff_s = 1;
+			backoff_reset(&d->backoff);
 			d->since = (long long)time(NULL);
 			d->reason[0] = '\0';
 			log_info("exported %s to %s", d->what, to.host);
@@ -141,14 +168,11 @@ static void try_export(struct agent_device *d)
 		log_info("%s: not exported to %s%s", d->busid, d->reason,
 			 i + 1 < a->config.nremotes ? "; trying the next remote" : "");
 	}
-	log_info("%s: retrying in %d s", d->what, d->backoff_s);
 again:
 	if (d->state != AGENT_EXPORTING || !d->since)
 		d->since = (long long)time(NULL);
 	d->state = AGENT_EXPORTING;
-	timer_set(d, d->backoff_s * 1000LL);
-	d->backoff_s =
-		d->backoff_s * 2 > AGENT_MAX_BACKOFF_S ? AGENT_MAX_BACKOFF_S : d->backoff_s * 2;
+	retry_later(d);
 }
 
 static void on_timer(struct ev_loop *loop, struct ev_watch *w, short revents)
@@ -165,8 +189,10 @@ static void on_hangup(struct ev_loop *loop, struct ev_watch *w, short revents)
 	log_warn("the connection of %s to %s dropped; exporting again", d->what,
 		 d->agent->config.remotes[d->remote]);
 	d->state = AGENT_EXPORTING;
-	d->backoff_s = 1;
-	try_export(d);
+	backoff_reset(&d->backoff);
+	d->since = (long long)time(NULL);
+	/* Soon, but not in step with every other node the same remote dropped. */
+	timer_set(d, backoff_after_close_ms(backoff_random()));
 }
 
 static struct agent_device *find(struct export_agent *a, const char *busid)
@@ -198,7 +224,6 @@ static void consider(struct export_agent *a, const struct usbip_local_device *de
 	snprintf(d->busid, sizeof(d->busid), "%s", u->busid);
 	snprintf(d->what, sizeof(d->what), "%s (%04x:%04x%s%s)", u->busid, u->id_vendor,
 		 u->id_product, dev->serial[0] ? " serial " : "", dev->serial);
-	d->backoff_s = 1;
 	d->timer = (struct ev_watch){ .fd = -1, .cb = on_timer, .data = d };
 	/*
 	 * Not POLLIN: the peer's URBs make the socket readable before the
@@ -333,7 +358,10 @@ void export_agent_status(const struct export_agent *a, struct json_writer *w)
 		json_object_begin(w, NULL);
 		json_string(w, "busid", d->busid);
 		json_string(w, "device", d->what);
-		json_string(w, "state", d->state == AGENT_EXPORTED ? "exported" : "retrying");
+		json_string(w, "state",
+			    d->state == AGENT_EXPORTED	? "exported"
+			    : d->state == AGENT_GAVE_UP ? "given up"
+							: "retrying");
 		if (d->state == AGENT_EXPORTED)
 			json_string(w, "remote", a->config.remotes[d->remote]);
 		else if (d->reason[0])
@@ -344,6 +372,20 @@ void export_agent_status(const struct export_agent *a, struct json_writer *w)
 	json_array_end(w);
 	/* Nothing plugged that matches: it waits. */
 	json_string(w, "state", TAILQ_EMPTY(&a->devices) ? "waiting for its device" : "active");
+}
+
+unsigned export_agent_give_up(struct export_agent *a)
+{
+	struct agent_device *d;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(d, &a->devices, entry) {
+		if (d->state != AGENT_EXPORTING)
+			continue;
+		give_up(d, "told to stop");
+		n++;
+	}
+	return n;
 }
 
 void export_agent_stop(struct export_agent *a)

@@ -5,8 +5,8 @@
  * plugged in later (udev events, no polling), each on its own connection
  * to the first remote usbipa that takes it. It withdraws an export when
  * its device is unplugged, exports again when the device comes back in any
- * port, when the connection drops or when usbipa returns (growing pauses,
- * at most AGENT_MAX_BACKOFF_S), and on stop withdraws everything and gives
+ * port, when the connection drops or when usbipa returns (jittered pauses,
+ * agent/backoff.h), and on stop withdraws everything and gives
  * each device back to its own driver. Every change is one log line.
  */
 #ifndef USBIP_AGENT_EXPORT_AGENT_H
@@ -20,8 +20,7 @@
 #include "source/device_export.h"
 #include "util/json.h"
 
-#define AGENT_MAX_REMOTES   8
-#define AGENT_MAX_BACKOFF_S 30
+#define AGENT_MAX_REMOTES 8
 
 struct export_agent_config {
 	struct usbip_selector selector;
@@ -31,6 +30,7 @@ struct export_agent_config {
 	struct usbip_tls *tls; /* client context, or NULL */
 	bool gadgets;	       /* usbip-vudc gadgets instead of usbip-host devices */
 	int attempt_timeout_ms;
+	unsigned max_attempts; /* per device, in a row; then it gives up (0: no limit) */
 	const struct device_export_dialer *dialer; /* NULL: dial from this process */
 };
 
@@ -43,6 +43,11 @@ struct export_agent *export_agent_start(struct ev_loop *loop,
 unsigned export_agent_exported(const struct export_agent *agent);
 /* Writes "devices" (each with its state, remote or reason, since when) and "state". */
 void export_agent_status(const struct export_agent *agent, struct json_writer *w);
+/*
+ * Stops retrying: every device still trying its remotes gives up (until it
+ * is plugged again); exported ones stay. Returns how many gave up.
+ */
+unsigned export_agent_give_up(struct export_agent *agent);
 /* Withdraws every export, gives every device back, frees the agent. */
 void export_agent_stop(struct export_agent *agent);
 

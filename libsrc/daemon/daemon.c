@@ -56,6 +56,14 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 		}
 		d->run_as = arg;
 		return 1;
+	case DAEMON_OPT_DEAD_PEER: {
+		int seconds = usbip_tcp_parse_dead_peer(arg, err, err_len);
+
+		if (seconds < 0)
+			return -1;
+		usbip_tcp_set_dead_peer((unsigned)seconds);
+		return 1;
+	}
 	case DAEMON_OPT_CONFIG:
 	case DAEMON_OPT_CHECK:
 		return 1; /* taken before the command line (conf_scan_args) */
@@ -191,6 +199,11 @@ static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 		sd_notify(0, "RELOADING=1");
 		d->hooks.reload(d, d->hooks.arg);
 		sd_notify(0, "READY=1");
+	} else if (sig == SIGUSR1) {
+		if (d->hooks.give_up)
+			d->hooks.give_up(d, d->hooks.arg);
+		else
+			log_info("SIGUSR1: nothing is retried here");
 	} else if (sig == SIGTERM || sig == SIGINT) {
 		log_info("signal %d: shutting down", sig);
 		sd_notify(0, "STOPPING=1");

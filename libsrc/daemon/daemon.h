@@ -35,6 +35,8 @@ struct daemon_hooks {
 	enum usbip_result (*start)(struct usbip_daemon *d, struct ev_loop *loop, void *arg);
 	/* SIGHUP. */
 	void (*reload)(struct usbip_daemon *d, void *arg);
+	/* SIGUSR1: stop retrying what is not connected (agents, followers). */
+	void (*give_up)(struct usbip_daemon *d, void *arg);
 	/*
 	 * After SIGTERM or SIGINT (once start succeeded), after the request
 	 * server and the status socket are gone and before the loop is freed:
@@ -117,7 +119,9 @@ struct usbip_daemon {
 		{ "debug", no_argument, NULL, 'd' },                                               \
 		{ "config", required_argument, NULL, DAEMON_OPT_CONFIG },                          \
 		{ "check", no_argument, NULL, DAEMON_OPT_CHECK },                                  \
-		{ "user", required_argument, NULL, DAEMON_OPT_USER }, USBIP_TLS_LONG_OPTIONS
+		{ "user", required_argument, NULL, DAEMON_OPT_USER },                              \
+		{ "dead-peer-timeout", required_argument, NULL, DAEMON_OPT_DEAD_PEER },            \
+		USBIP_TLS_LONG_OPTIONS
 #define USBIP_DAEMON_OPTIONS_HELP                                                                  \
 	"  -4, --ipv4            listen on IPv4 only\n"                                            \
 	"  -6, --ipv6            listen on IPv6 only\n"                                            \
@@ -132,10 +136,14 @@ struct usbip_daemon {
 	"      --check           check the configuration, say what is wrong, and exit\n"           \
 	"      --user USER       started as root, read from peers as USER "                        \
 	"(default: " PRIVDROP_USER ",\n"                                                           \
-	"                        or nobody where there is no such user)\n" USBIP_TLS_OPTIONS_HELP
+	"                        or nobody where there is no such user)\n"                         \
+	"      --dead-peer-timeout SECONDS  a peer that stops answering is dropped\n"              \
+	"                        after that long, busy or idle (5 to 3600, default "               \
+	"15)\n" USBIP_TLS_OPTIONS_HELP
 
-/* Option codes of --config, --check and --user, past any character and the TLS ones. */
-enum { DAEMON_OPT_CONFIG = 0x1100, DAEMON_OPT_CHECK, DAEMON_OPT_USER };
+/* Option codes of --config, --check, --user and --dead-peer-timeout, past any character and the TLS
+ * ones. */
+enum { DAEMON_OPT_CONFIG = 0x1100, DAEMON_OPT_CHECK, DAEMON_OPT_USER, DAEMON_OPT_DEAD_PEER };
 
 /* What daemon_parse_args found. */
 enum daemon_args {

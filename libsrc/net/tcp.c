@@ -61,20 +61,69 @@ static void format_addr(const struct sockaddr *sa, socklen_t len, char *out, siz
 		snprintf(out, out_len, "%s:%s", host, serv);
 }
 
+static unsigned dead_peer_s = USBIP_DEAD_PEER_DEFAULT_S;
+
+/*
+ * Three probes, the last one due when the timeout runs out: with
+ * TCP_USER_TIMEOUT set, Linux ends a connection at the first unanswered
+ * probe past it, so later probes would only make it later.
+ */
+struct usbip_keepalive usbip_tcp_keepalive_for(unsigned timeout_s)
+{
+	struct usbip_keepalive k = { .count = 3 };
+
+	k.interval_s = timeout_s / 5 ? (int)(timeout_s / 5) : 1;
+	k.idle_s = (int)timeout_s - k.count * k.interval_s;
+	if (k.idle_s < 1)
+		k.idle_s = 1;
+	return k;
+}
+
+int usbip_tcp_parse_dead_peer(const char *text, char *err, size_t err_len)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (!*text || *end || errno || v < USBIP_DEAD_PEER_MIN_S || v > USBIP_DEAD_PEER_MAX_S) {
+		snprintf(err, err_len, "--dead-peer-timeout wants seconds from %d to %d, not '%s'",
+			 USBIP_DEAD_PEER_MIN_S, USBIP_DEAD_PEER_MAX_S, text);
+		return -1;
+	}
+	return (int)v;
+}
+
+void usbip_tcp_set_dead_peer(unsigned timeout_s)
+{
+	dead_peer_s = timeout_s;
+}
+
+unsigned usbip_tcp_dead_peer(void)
+{
+	return dead_peer_s;
+}
+
 /*
  * Options every USB/IP connection wants: no Nagle delay for small URB
- * headers, and keepalive so a vanished peer is noticed even after the
- * socket belongs to the kernel.
+ * headers, and a dead peer noticed within dead_peer_s, with URBs in flight
+ * (TCP_USER_TIMEOUT; keepalive alone never fires while data is
+ * unacknowledged, and retransmissions go on for about 15 minutes) and idle
+ * (keepalive), even after the socket belongs to the kernel. A socket that
+ * is not TCP (a relay's socketpair end) takes none of them, harmlessly.
  */
 static void tune_socket(int fd)
 {
-	int on = 1, idle = 30, intvl = 10, cnt = 3;
+	struct usbip_keepalive k = usbip_tcp_keepalive_for(dead_peer_s);
+	unsigned user_timeout_ms = dead_peer_s * 1000;
+	int on = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &k.idle_s, sizeof(k.idle_s));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &k.interval_s, sizeof(k.interval_s));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &k.count, sizeof(k.count));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
 }
 
 struct usbip_conn *usbip_tcp_conn_from_fd(int fd)

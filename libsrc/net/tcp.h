@@ -4,12 +4,40 @@
 #define USBIP_TRANSPORT_TCP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "net/conn.h"
 
 #define USBIP_DEFAULT_PORT "3240"
 #define USBIP_MAX_LISTEN   8
+
+/*
+ * Dead-peer detection (--dead-peer-timeout): every connection this process
+ * makes or accepts gets TCP_USER_TIMEOUT (data unacknowledged that long
+ * ends it) and keepalive probes that end an idle connection within the
+ * same time, so that a peer gone silently (no FIN, no RST) is noticed in
+ * bounded time even after the socket belongs to usbip-host or vhci-hcd.
+ */
+#define USBIP_DEAD_PEER_DEFAULT_S 15
+#define USBIP_DEAD_PEER_MIN_S	  5
+#define USBIP_DEAD_PEER_MAX_S	  3600
+
+/* The keepalive that notices an idle dead peer within timeout_s. */
+struct usbip_keepalive {
+	int idle_s, interval_s, count;
+};
+struct usbip_keepalive usbip_tcp_keepalive_for(unsigned timeout_s);
+
+/*
+ * Parses a --dead-peer-timeout value (seconds, USBIP_DEAD_PEER_MIN_S to
+ * USBIP_DEAD_PEER_MAX_S): the seconds, or -1 with a message in err.
+ */
+int usbip_tcp_parse_dead_peer(const char *text, char *err, size_t err_len);
+
+/* The timeout of the connections made or wrapped from now on. */
+void usbip_tcp_set_dead_peer(unsigned timeout_s);
+unsigned usbip_tcp_dead_peer(void);
 
 /* Family restriction for listening sockets. */
 enum usbip_family { USBIP_FAMILY_ANY, USBIP_FAMILY_IPV4, USBIP_FAMILY_IPV6 };

@@ -56,8 +56,9 @@ done
 [ ${#cases[@]} -gt 0 ] || cases=("$VM_DIR/cases")
 # The network cases need iproute2's ip (busybox's has no netns) and nft; the
 # TLS cases openssl (fresh certificates) and tcpdump (a capture to search);
-# the proxy case Debian's tinyproxy (it needs only libc and a config file).
-for t in ip nft openssl tcpdump tinyproxy; do
+# the proxy case Debian's tinyproxy (it needs only libc and a config file);
+# the real-network cases (50-55) iproute2's tc, for netem.
+for t in ip nft tc openssl tcpdump tinyproxy; do
     command -v "$t" >/dev/null 2>&1 && tools+=(--host-tool "$t")
 done
 

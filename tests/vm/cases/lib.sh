@@ -993,3 +993,164 @@ qemu_hotplug_reset() {
     rm -rf "$HP_STATE"
     return $_hr_rc
 }
+
+# ------------------------------------------------------------------ real networks
+# For the 5x-netem cases: two_nodes with latency, loss and outages on the veth
+# between them (tc netem, nftables), and clocks to say how long things took.
+
+# netem_nodes [open] — two_nodes, and tc's netem; with "open", the device
+# node's firewall goes (classic mode dials in)
+netem_nodes() {
+    command -v tc >/dev/null 2>&1 || fail "tc is not in the guest (run.sh adds it when the host has iproute2)"
+    modprobe sch_netem 2>/dev/null || fail "no sch_netem module in the guest"
+    two_nodes
+    [ "${1:-}" != open ] || must ip netns exec devnode nft delete table inet fw
+}
+
+# netem DELAY_MS LOSS_PCT — each way on the veth (the RTT is twice DELAY_MS)
+netem() {
+    for _nl in devnode:vdev appnode:vapp; do
+        must ip netns exec "${_nl%%:*}" tc qdisc replace dev "${_nl#*:}" root netem \
+            delay "${1}ms" loss "${2}%"
+    done
+}
+
+netem_off() {
+    for _nl in devnode:vdev appnode:vapp; do
+        ip netns exec "${_nl%%:*}" tc qdisc del dev "${_nl#*:}" root 2>/dev/null
+    done
+    return 0
+}
+
+# link_cut — a silent outage: each node drops what arrives on the veth (no
+# FIN, no RST, no error to the sender); link_restore ends it. One nft call
+# per node, so that both ends are cut within a moment of each other.
+link_cut() {
+    for _nl in devnode:vdev appnode:vapp; do
+        printf 'table inet cut {\n chain in {\n  type filter hook input priority -10; policy accept;\n  iifname "%s" drop\n }\n}\n' \
+            "${_nl#*:}" | ip netns exec "${_nl%%:*}" nft -f - || fail "cannot cut the link"
+    done
+}
+
+link_restore() {
+    for _nl in devnode appnode; do must ip netns exec "$_nl" nft delete table inet cut; done
+}
+
+now_cs() { awk '{ printf "%d\n", $1 * 100 }' /proc/uptime; }
+# since CS — seconds since that now_cs, as S.CC
+since() { _hp_fmt $(($(now_cs) - $1)); }
+# within CS SECONDS — at most that long since CS
+within() { [ $(($(now_cs) - $1)) -le $(($2 * 100)) ]; }
+
+# vhci_disk_usable — a disk on vhci_hcd whose first block reads
+vhci_disk_usable() {
+    _vu=$(vhci_disk) && disk_ready "$_vu" &&
+        dd if="/dev/$_vu" of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null
+}
+
+# one_import — exactly one vhci port in use
+one_import() { [ "$(vhci_used_ports | wc -l)" -eq 1 ]; }
+
+# read_in_flight OUT — the whole vhci disk's sha256 read in the background
+# into OUT; sets $reader
+read_in_flight() {
+    _rd=$(vhci_disk) || fail "no vhci disk to read"
+    (sha256sum "/dev/$_rd" >"$1" 2>&1; echo "exit $?" >>"$1") &
+    reader=$!
+    # Under way: 1 MiB of it read (sectors read, /sys/block/sdX/stat).
+    must_wait 30 "the read under way" sh -c "[ \$(awk '{ print \$3 }' /sys/block/$_rd/stat) -ge 2048 ]"
+    kill -0 "$reader" || fail "the read ended before it could be interrupted"
+}
+
+# read_ended_cleanly OUT — the background read completed with the disk's
+# sha256 or failed with an error: never other bytes
+read_ended_cleanly() {
+    must_wait 60 "the read in flight ends" not kill -0 "$reader"
+    cat "$1"
+    if grep -q "^exit 0" "$1"; then
+        grep -q "^$VMTEST_DISK_SHA256 " "$1" || fail "the read in flight completed with other bytes"
+        log "the read in flight completed, sha256 matches"
+    else
+        log "the read in flight failed with an I/O error (no bytes were wrong)"
+    fi
+}
+
+# persist_start NS LOG CMD... — an agent (usbip connect/attach --persist) in
+# namespace NS, in the background, logging to LOG (shown when the case ends);
+# sets $agent to its pid, from its pid file
+persist_start() {
+    _ps_ns=$1 _ps_log=$2
+    shift 2
+    rm -f /run/agent-n.pid
+    # shellcheck disable=SC2064
+    trap "echo '--- $_ps_log'; cat '$_ps_log'" EXIT
+    ip netns exec "$_ps_ns" "$@" -P /run/agent-n.pid >"$_ps_log" 2>&1 &
+    must_wait 10 "the agent's pid file" test -s /run/agent-n.pid
+    agent=$(cat /run/agent-n.pid)
+}
+
+# persist_stop — SIGTERM to $agent: the import goes, the agent ends
+persist_stop() {
+    kill "$agent"
+    must_wait 30 "vhci disk gone after SIGTERM" not vhci_disk
+    must_wait 10 "the agent ended" not kill -0 "$agent"
+}
+
+# usable_within WHAT CS SECONDS — the device usable, at most SECONDS after CS
+usable_within() {
+    must_wait 30 "$1: the device usable" vhci_disk_usable
+    _uw=$(since "$2")
+    log "$1: usable $_uw s after the network returned"
+    within "$2" "$3" || fail "$1: usable only $_uw s after the network returned"
+}
+
+# connect_nodes T [USBIPA_T] — netem_nodes, usbipa on the application node
+# (dead-peer timeout USBIPA_T, default T) and `usbip connect --persist` of
+# disk $b on the device node (timeout T), the disk imported and read back
+# whole; sets $agent
+connect_nodes() {
+    netem_nodes
+    must ip netns exec appnode usbipa -D --allow-any --dead-peer-timeout "${2:-$1}" \
+        -P /run/usbipa-n.pid
+    persist_start devnode agent.log usbip connect --persist --dead-peer-timeout "$1" \
+        -r 10.99.0.2 -b "$b"
+    vhci_disk_intact "exported over the veth"
+}
+
+# connect_nodes_stop — the agent, then usbipa
+connect_nodes_stop() {
+    persist_stop
+    kill "$(cat /run/usbipa-n.pid)"
+}
+
+# after_read OUT WHAT — once the network is back: the read in flight ended
+# cleanly, one import, the agent alive, and the disk (netem off) identical
+after_read() {
+    read_ended_cleanly "$1"
+    one_import || fail "$2: $(vhci_used_ports | wc -l) imports, want 1"
+    kill -0 "$agent" || fail "$2: the agent died"
+    netem_off
+    vhci_disk_intact "$2"
+}
+
+# silent_outage WHAT LOG PATTERN T SECONDS PID — a silent outage of SECONDS:
+# the agent PID, logging to LOG, says PATTERN once more within its dead-peer
+# timeout T (+3 s for the guest's slowness), the old import goes, and once
+# the network is back the device is usable within 10 s, with one import
+silent_outage() {
+    _so_before=$(grep -c "$3" "$2")
+    link_cut
+    _so_cut=$(now_cs) # both ends cut: the timeouts count from here
+    must_wait $(($4 + 10)) "$1: the agent notices the drop" \
+        sh -c "[ \$(grep -c '$3' '$2') -gt $_so_before ]"
+    _so_took=$(since "$_so_cut")
+    within "$_so_cut" $(($4 + 3)) || fail "$1: the agent noticed after $_so_took s (timeout $4 s)"
+    log "$1: the agent noticed the drop $_so_took s into the outage (timeout $4 s)"
+    must_wait "$5" "$1: the old import gone" not vhci_disk
+    while within "$_so_cut" "$5"; do sleep 0.5; done
+    _so_back=$(now_cs)
+    link_restore
+    usable_within "$1 ($5 s outage)" "$_so_back" 10
+    one_import || fail "$1: $(vhci_used_ports | wc -l) imports, want 1"
+    kill -0 "$6" || fail "$1: the agent died"
+}
