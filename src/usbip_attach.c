@@ -55,7 +55,8 @@ static void usage(FILE *out)
 		"                          (default usbip, or nobody where there is none); only\n"
 		"                          attaching to vhci-hcd stays root\n"
 		"      --json              the result as a JSON object (busid, vendor,\n"
-		"                          product, serial, host, port)\n" USBIP_DEAD_PEER_OPTION_HELP "\n"
+		"                          product, serial, host, "
+		"port)\n" USBIP_DEAD_PEER_OPTION_HELP "\n"
 		"Exit status: 0 attached (with --persist: ended cleanly), 1 failed, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n");
 }

@@ -86,7 +86,8 @@ static void usage(FILE *out)
 		"                          binding and handing the socket to usbip-host stay "
 		"root\n"
 		"      --json              each result as a JSON object (busid, vendor,\n"
-		"                          product, serial, host)\n" USBIP_DEAD_PEER_OPTION_HELP "\n"
+		"                          product, serial, host)\n" USBIP_DEAD_PEER_OPTION_HELP
+		"\n"
 		"Exit status: 0 exported (or, with --persist, ended cleanly), 1 failed,\n"
 		"2 bad arguments, 4 HOST unreachable until the timeout, 5 HOST refused.\n",
 		DEFAULT_WAIT_S);

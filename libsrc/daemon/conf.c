@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 
 const struct conf_section_kind conf_sections[] = {
-	{ "usbipd", false },    { "usbipa", false }, { "export", true },  { "attach", true },
-	{ "serve-mtp", true },  { "agent", false },  { NULL, false },
+	{ "usbipd", false },   { "usbipa", false }, { "export", true }, { "attach", true },
+	{ "serve-mtp", true }, { "agent", false },  { NULL, false },
 };
 
 /* Sections seen so far in the file, for duplicates: "kind" or "kind name". */

@@ -5,9 +5,10 @@
  * it is set by the same code: the reader hands each key to the program's
  * option handler as the option's code, so the file and the command line
  * cannot disagree on what a value means. Sections: [usbipd], [usbipa],
- * [export NAME], [attach NAME], [serve-mtp NAME], [agent]; each program reads its own and checks that
- * the others are known. Every error is one line, FILE:LINE: [SECTION] KEY:
- * WHAT, and they are all reported before the program gives up.
+ * [export NAME], [attach NAME], [serve-mtp NAME], [agent]; each program
+ * reads its own and checks that the others are known. Every error is one
+ * line, FILE:LINE: [SECTION] KEY: WHAT, and they are all reported before
+ * the program gives up.
  */
 #ifndef USBIP_DAEMON_CONF_H
 #define USBIP_DAEMON_CONF_H
