@@ -256,6 +256,7 @@ static void enter_section(struct read_state *st, const char *text)
 		return;
 	}
 	st->bad_section = false;
+	st->r->section_line = st->line;
 	for (i = 0; i < 4 && st->r->kinds[i]; i++)
 		if (strcmp(st->r->kinds[i], st->kind->name) == 0)
 			st->ours = true;

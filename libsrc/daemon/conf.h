@@ -49,6 +49,7 @@ struct conf_reader {
 	conf_set_fn set;
 	void *ctx;
 	char first_error[256]; /* out: the first error's line, for a status report */
+	int section_line;      /* while set runs: the line of its section's header */
 };
 
 /*

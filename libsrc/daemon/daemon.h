@@ -37,6 +37,13 @@ struct daemon_hooks {
 	void (*reload)(struct usbip_daemon *d, void *arg);
 	/* After SIGTERM or SIGINT, before the teardown: undo what start did. */
 	void (*stop)(struct usbip_daemon *d, void *arg);
+	/*
+	 * What is wrong with the daemon's own options as a whole, once every
+	 * one is in: 0, or -1 with one line in err. Run by --check and before
+	 * a start alike (daemon_parse_args and daemon_run), so that --check
+	 * refuses what a start would.
+	 */
+	int (*check)(struct usbip_daemon *d, void *arg, char *err, size_t err_len);
 	/* `usbip status`: the daemon's own fields of its status object. */
 	void (*status)(struct usbip_daemon *d, struct json_writer *w, void *arg);
 	void *arg;
