@@ -242,11 +242,12 @@ static unsigned rules_read(const char *file, struct rules *rules, char *first, s
 	struct conf_reader reader = {
 		.file = file, .kinds = { "export", "attach" }, .opts = rule_keys, .set = rule_set
 	};
-	struct rule_reading reading = { rules, &reader };
+	struct rule_reading reading;
 	unsigned errors;
 
-	reader.ctx = &reading;
 	TAILQ_INIT(rules);
+	reading = (struct rule_reading){ rules, &reader };
+	reader.ctx = &reading;
 	errors = conf_read(&reader, false);
 	conf_release();
 	if (errors && first)

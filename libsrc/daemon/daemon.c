@@ -282,7 +282,6 @@ static void write_status(struct json_writer *w, void *arg)
 		d->hooks.status(d, w, d->hooks.arg);
 }
 
-
 /* The loop, with the signals on it; -1 (logged). */
 static int make_loop(struct usbip_daemon *d, struct ev_watch *sig_watch)
 {

@@ -147,9 +147,9 @@ struct json_value *status_answer_parse(const char *text, size_t len, char *err, 
 /* A scalar as people read it, escaped; times as local times. */
 static const char *scalar_text(const struct json_value *v, const char *key, char *buf, size_t cap)
 {
-	static const char *const words[] = { [JSON_NULL] = "null",
-					     [JSON_FALSE] = "no",
-					     [JSON_TRUE] = "yes" };
+	static const char *const words[] = {
+		[JSON_NULL] = "null", [JSON_FALSE] = "no", [JSON_TRUE] = "yes"
+	};
 	char cut[RENDER_MAX + 1];
 
 	if (v->type <= JSON_TRUE)

@@ -105,9 +105,11 @@ static void answer(int fd, const char *mode)
 		repeat(fd, 'a', 2 << 20);
 		send_text(fd, "\"}");
 	} else if (strcmp(mode, "lie") == 0) {
-		send_text(fd, "{\"schema\":\"one\",\"daemon\":\"\\u001b[2J\\u001b]0;pwned\\u0007x\\ny\","
-			      "\"pid\":-1.5e300,\"started\":-5,\"since\":\"yesterday\","
-			      "\"devices\":[[[1,true,null]],{\"\\u202e\":{}}],\"tls\":null}");
+		send_text(
+			fd,
+			"{\"schema\":\"one\",\"daemon\":\"\\u001b[2J\\u001b]0;pwned\\u0007x\\ny\","
+			"\"pid\":-1.5e300,\"started\":-5,\"since\":\"yesterday\","
+			"\"devices\":[[[1,true,null]],{\"\\u202e\":{}}],\"tls\":null}");
 	} else if (strcmp(mode, "array") == 0) {
 		send_text(fd, "[1,2,3]");
 	}

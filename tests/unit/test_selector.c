@@ -101,10 +101,10 @@ static void test_bad_selectors(void **state)
 /* A -b pattern that no USB device's busid (BUS-PORT[.PORT]...) can ever match. */
 static void test_patterns_that_never_match(void **state)
 {
-	static const char *const can[] = { "1-1", "1-1.2.3", "1-1.*", "*", "?-1", "[0-9]-1",
-					   "1-[!a]", "12-3.4" };
-	static const char *const never[] = { "zzzz", "1-1:1.0", "usbip-vudc.0", "1-", "-1",
-					     "1-1.", "1..2", "z*", "1-[a-z]", "1-[" };
+	static const char *const can[] = { "1-1", "1-1.2.3", "1-1.*",  "*",
+					   "?-1", "[0-9]-1", "1-[!a]", "12-3.4" };
+	static const char *const never[] = { "zzzz", "1-1:1.0", "usbip-vudc.0", "1-",	   "-1",
+					     "1-1.", "1..2",	"z*",		"1-[a-z]", "1-[" };
 	struct usbip_selector sel;
 	char err[200];
 	unsigned i;

@@ -99,7 +99,8 @@ static void test_what_does_not_parse(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_null(status_answer_parse(bad[i].text, strlen(bad[i].text), err, sizeof(err)));
+		assert_null(
+			status_answer_parse(bad[i].text, strlen(bad[i].text), err, sizeof(err)));
 		if (!strstr(err, bad[i].why))
 			fail_msg("'%s': '%s', not '%s'", bad[i].text, err, bad[i].why);
 	}
