@@ -77,6 +77,14 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 
 		"$usbipd" --tls --cert "$work" --key "$work/tls.key"
 	out=$(timeout 10 "$usbipd" --tls --cert "$work/tls.pem" --key "$work/tls.key" --check 2>&1)
 	result "--check of good TLS files: exit 0" $? "$out"
+	# A key its user cannot read (root reads everything: the check runs as nobody).
+	if command -v setpriv >/dev/null; then
+		mkdir -m 755 "$work/pki" && chmod 711 "$work"
+		cp "$work/tls.pem" "$work/tls.key" "$work/pki/" && chmod 644 "$work/pki/tls.pem"
+		check_fails "a key that cannot be read" "Permission denied" \
+			setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$usbipd" --tls --cert "$work/pki/tls.pem" --key "$work/pki/tls.key"
+	fi
 else
 	result "openssl makes a test certificate" 1 "openssl req failed"
 fi
