@@ -261,7 +261,7 @@ static void test_many_sections(void **state)
 	assert_non_null(text);
 	for (i = 0; i < n; i++)
 		len += (size_t)sprintf(text + len, "[export r%u]\nremote = a\n", i);
-	len += (size_t)sprintf(text + len, "[export r17]\nremote = b\n");
+	len += (size_t)sprintf(text + len, "[export r5000]\nremote = b\n");
 	write_file(text, len);
 	free(text);
 	assert_int_equal(read_conf(path, &s, false), 1);
