@@ -92,10 +92,18 @@ static bool options_ok(const struct usbip_daemon *d)
 			d->name);
 		ok = false;
 	}
-	if (o->pin) {
+	/* A daemon that dials out (serve-mtp --remote) is a client: --pin is its. */
+	if (o->pin && d->listens) {
 		fprintf(stderr,
 			"%s: --pin is a client's option (a server shows its certificate; it "
 			"checks clients with --ca)\n",
+			d->name);
+		ok = false;
+	}
+	if (o->nsubjects && !d->listens) {
+		fprintf(stderr,
+			"%s: --allow-subject is a server's option (a client checks its server "
+			"with --ca or --pin)\n",
 			d->name);
 		ok = false;
 	}

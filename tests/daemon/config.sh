@@ -93,6 +93,10 @@ check_fails "a selector that does not parse" "not VID:PID" "$usbipd" --auto-bind
 check_fails "--auto-bind with --device" "gadgets need no binding" "$usbipd" -e --auto-bind 1-1
 check_fails "a client's option given to a server" "client's option" "$usbipd" --pin 00
 check_fails "a user that does not exist" "no user" "$usbipd" --user no-such-user-here
+out=$(timeout 10 "$usbip" --tls --allow-subject CN=x serve-mtp --dir "$work" -r 127.0.0.1 2>&1)
+rc=$?
+[ $rc -eq 2 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "a server's option"
+result "serve-mtp --remote refuses a server's option (one line, exit 2)" $? "exit $rc: $out"
 out=$(timeout 10 "$usbipd" --check 2>&1)
 rc=$?
 [ $rc -eq 0 ] && ! echo "$out" | grep -q "(no file)" && echo "$out" | grep -q "no --config"
