@@ -43,6 +43,7 @@ struct rule {
 	char *strings[MAX_STRINGS]; /* the values the pointers above point into */
 	unsigned nstrings;
 	char settings[2048]; /* every key = value, in order: equal settings, same rule */
+	int line;	     /* of its section's header, for messages */
 	/* While it runs: */
 	struct usbip_tls *tls;
 	struct export_agent *exporter;
@@ -152,11 +153,18 @@ static int agent_key_set(int opt, const char *value, char *err, size_t err_len)
 	return file_dead_peer_s < 0 ? -1 : 0;
 }
 
+/* What rule_set reads into, and where the reader is. */
+struct rule_reading {
+	struct rules *rules;
+	const struct conf_reader *reader;
+};
+
 /* One key of a rule section: the same parsers as connect's and attach's options. */
 static int rule_set(void *ctx, const char *kind, const char *name, int opt, const char *value,
 		    char *err, size_t err_len)
 {
-	struct rules *rules = ctx;
+	struct rule_reading *reading = ctx;
+	struct rules *rules = reading->rules;
 	struct rule *r;
 	const char *v;
 	size_t used;
@@ -176,6 +184,7 @@ static int rule_set(void *ctx, const char *kind, const char *name, int opt, cons
 		}
 		snprintf(r->kind, sizeof(r->kind), "%s", kind);
 		snprintf(r->name, sizeof(r->name), "%s", name);
+		r->line = reading->reader->section_line;
 		r->port = USBIP_DEFAULT_PORT;
 		TAILQ_INSERT_TAIL(rules, r, entry);
 	}
@@ -211,24 +220,41 @@ static int rule_set(void *ctx, const char *kind, const char *name, int opt, cons
 		r->port = v;
 		return 0;
 	}
+	if (opt == USBIP_OPT_ALLOW_SUBJECT) {
+		snprintf(err, err_len,
+			 "a server's key (usbipd, usbipa): a rule dials out, and checks its "
+			 "server with ca or pin");
+		return -1;
+	}
 	return usbip_tls_parse_option(opt, v, &r->use_tls, &r->tls_options, err, err_len) < 0 ? -1
 											      : 0;
 }
 
-/* What is wrong with a rule as a whole, once every key is in; "" if nothing. */
+/*
+ * What is wrong with a rule as a whole, once every key is in; "" if
+ * nothing. The same for --check, a start and a reload: the TLS context is
+ * made here (its files read), and kept for the start.
+ */
 static void rule_check(struct rule *r, char *why, size_t len)
 {
+	const struct usbip_tls_options *o = &r->tls_options;
+	bool export = strcmp(r->kind, "export") == 0;
+
 	why[0] = '\0';
 	if (!r->nremotes)
 		snprintf(why, len, "needs a remote");
-	else if (strcmp(r->kind, "attach") == 0 && r->nremotes > 1)
+	else if (!export && r->nremotes > 1)
 		snprintf(why, len, "attaches from one remote only");
 	else if (selector_empty(&r->selector))
 		snprintf(why, len, "needs a busid or a hardware-id");
-	else if (strcmp(r->kind, "attach") == 0 && r->gadget)
+	else if (!export && r->gadget)
 		snprintf(why, len, "device applies to [export] rules");
+	else if (export && !r->gadget && selector_check_usb_busids(&r->selector, why, len) != 0)
+		return;
+	else if (!r->use_tls && (o->cert_file || o->key_file || o->ca_file || o->pin))
+		snprintf(why, len, "cert, key, ca and pin go with tls = yes");
 	else if (r->use_tls)
-		r->tls = usbip_tls_new(&r->tls_options, false, why, len);
+		r->tls = usbip_tls_new(o, false, why, len);
 }
 
 /* Whole-rule checks; one line per problem. */
@@ -242,7 +268,8 @@ static unsigned rules_check(const char *file, struct rules *rules, char *first, 
 		rule_check(r, why, sizeof(why));
 		if (!why[0])
 			continue;
-		snprintf(err, sizeof(err), "%s: [%s %s]: %s", file, r->kind, r->name, why);
+		snprintf(err, sizeof(err), "%s:%d: [%s %s] %s", file, r->line, r->kind, r->name,
+			 why);
 		fprintf(stderr, "%s\n", err);
 		if (!errors && first)
 			snprintf(first, len, "%s", err);
@@ -257,12 +284,14 @@ static unsigned rules_read(const char *file, struct rules *rules, char *first, s
 	struct conf_reader reader = { .file = file,
 				      .kinds = { "export", "attach", "agent" },
 				      .opts = rule_keys,
-				      .set = rule_set,
-				      .ctx = rules };
+				      .set = rule_set };
+	struct rule_reading reading;
 	unsigned errors;
 
 	TAILQ_INIT(rules);
 	file_dead_peer_s = 0;
+	reading = (struct rule_reading){ rules, &reader };
+	reader.ctx = &reading;
 	errors = conf_read(&reader, false);
 	conf_release();
 	if (errors && first)
@@ -534,15 +563,15 @@ int usbip_agent(int argc, char **argv)
 		return usbip_usage_error("agent", "unexpected argument '%s'", argv[optind]);
 	errors = rules_read(a.config_file, &a.rules, NULL, 0);
 	if (errors) {
-		fprintf(stderr, "usbip agent: %u error%s in %s: nothing started\n", errors,
-			errors == 1 ? "" : "s", a.config_file);
+		/* Each said in its FILE:LINE line already: nothing more (one line per mistake). */
 		rules_free(&a.rules);
 		return USBIP_EXIT_USAGE;
 	}
 	d.config_file = a.config_file;
 	apply_dead_peer();
 	if (check) {
-		printf("usbip agent: %s is valid\n", a.config_file);
+		printf("usbip agent: %s is valid (%s; TLS files read, nothing started)\n",
+		       a.config_file, TAILQ_EMPTY(&a.rules) ? "no rules" : "every rule checked");
 		rules_free(&a.rules);
 		return USBIP_EXIT_OK;
 	}

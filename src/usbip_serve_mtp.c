@@ -417,6 +417,16 @@ static int check_dirs_as(const struct serve_args *a, const char *user)
 	return rc;
 }
 
+/* hooks.check: the folders, as the user it will run as (it says what is wrong itself). */
+static int on_check(struct usbip_daemon *d, void *arg, char *err, size_t err_len)
+{
+	const struct serve_state *st = arg;
+
+	(void)err;
+	(void)err_len;
+	return check_dirs_as(st->args, d->run_as);
+}
+
 /* On the daemon's loop: the virtual device, then listening or exporting. */
 static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
 {
@@ -441,8 +451,7 @@ static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, 
 	}
 	d->server.arg = st->src;
 	if (!a->remote) {
-		if (strcmp(listen_port(a), "0") == 0)
-			say_how_to_attach(a, d->listen_port);
+		say_how_to_attach(a, d->listen_port);
 		printf("serving %s as an MTP device: busid %s on port %u\n", a->dir, a->busid,
 		       d->listen_port);
 		fflush(stdout);
@@ -497,7 +506,7 @@ static int serve(const struct serve_args *a)
 		.server = { .name = "usbip serve-mtp",
 			    .requests = device_server_requests,
 			    .handle = device_server_handle },
-		.hooks = { .start = on_start, .stop = on_stop, .arg = &st },
+		.hooks = { .check = on_check, .start = on_start, .stop = on_stop, .arg = &st },
 		/* serve-mtp needs no root at all: as root, it gives it up before it reads. */
 		.run_as = a->user ? a->user : privdrop_default_user(),
 	};
@@ -517,10 +526,6 @@ static int serve(const struct serve_args *a)
 			stat(a->dir, &sb) != 0 ? strerror(errno) : "not a directory");
 		return USBIP_EXIT_FAILURE;
 	}
-	if (check_dirs_as(a, d.run_as) != 0)
-		return USBIP_EXIT_FAILURE;
-	if (!a->remote && strcmp(d.port, "0") != 0)
-		say_how_to_attach(a, (unsigned)strtoul(d.port, NULL, 10));
 	st.mdev = mtp_device_new(&mopts);
 	if (!st.mdev) {
 		fprintf(stderr, "usbip serve-mtp: %s: %s\n", a->dir, strerror(errno));

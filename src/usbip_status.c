@@ -3,294 +3,103 @@
  * usbip status: what this machine's daemons and agent are doing, read from
  * their status sockets (libsrc/daemon/status.h), and what it has imported.
  * --json prints one document: {"schema": 1, "daemons": [...], "imported":
- * [...]}, each daemon's object as it sent it; the text form shows the same
- * fields, indented.
+ * [...]}, each daemon's object as it sent it once parsed (daemon/
+ * status_client.h) and written again by the JSON writer, or {"socket":
+ * PATH, "error": WHY} for one that gave no valid answer in time; the text
+ * form is a table for people (status_table_add), a line for a daemon that
+ * gave no valid answer.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon/status.h"
+#include "daemon/status_client.h"
 #include "kernel/vhci.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "usbip.h"
 
-#define READ_TIMEOUT_MS 2000
-
-/* One daemon's answer, whole, or NULL (said why). */
-static char *ask(const char *path)
+/* Where the status sockets are: USBIP_STATUS_DIR (tests, a second tree), else STATUS_DIR. */
+static const char *status_dir(void)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	struct pollfd pfd;
-	ssize_t n;
-	int fd;
+	const char *dir = getenv("USBIP_STATUS_DIR");
 
-	if (!buf || snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path) >=
-			    (int)sizeof(addr.sun_path)) {
-		free(buf);
-		return NULL;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		/* A socket left by a daemon that died: nothing runs there. */
-		if (fd >= 0)
-			close(fd);
-		free(buf);
-		return NULL;
-	}
-	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-	while (poll(&pfd, 1, READ_TIMEOUT_MS) > 0) {
-		if (len + 1 >= cap) {
-			char *bigger = cap >= STATUS_MAX_BYTES ? NULL : realloc(buf, cap * 2);
-
-			if (!bigger)
-				break;
-			buf = bigger;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-		buf[--len] = '\0';
-	if (!len || buf[0] != '{' || buf[len - 1] != '}') {
-		log_warn("%s: no status object in its answer", path);
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return dir && dir[0] ? dir : STATUS_DIR;
 }
 
-/*
- * The text form, for people: a table as usbip port's, one row per device
- * (or rule) a daemon reports, from the fields of its JSON answer. The
- * answer was checked to be one object; this reads only what a row shows,
- * each value cut to its column's size.
- */
-enum status_column { COL_DAEMON, COL_DEVICE, COL_PEER, COL_SINCE, COL_TRANSPORT, COL_STATE, NCOLS };
-
-struct status_row {
-	char col[NCOLS][96];
-	char port[16], rule[64], name[64], reason[160], datapath[24];
-	bool is_row; /* has a busid or a rule: worth a row */
-};
-
-#define TABLE_DEPTH 8
-
-struct status_table {
-	struct status_row rows[TABLE_DEPTH]; /* the objects being read, outermost first */
-	int depth, nrows;
-	bool named; /* the answer said which daemon it is */
-	char key[32], daemon[48], refused[256];
-};
-
-/* A JSON string from just past its opening quote into out; returns what follows it. */
-static const char *json_text(const char *p, char *out, size_t len)
+static int is_socket_name(const struct dirent *e)
 {
-	size_t n = 0;
+	size_t n = strlen(e->d_name);
 
-	while (*p && *p != '"') {
-		if (*p == '\\' && p[1])
-			p++;
-		if (n + 1 < len && (unsigned char)*p >= ' ')
-			out[n++] = *p;
-		p++;
-	}
-	out[n] = '\0';
-	return *p ? p + 1 : p;
+	return n > 5 && strcmp(e->d_name + n - 5, ".sock") == 0;
 }
 
-static void set_since(char *out, size_t len, const char *seconds)
+/* A daemon that gave no usable answer, as the JSON document shows it. */
+static void write_failure(struct json_writer *w, const char *path, const char *why)
 {
-	time_t t = (time_t)strtoll(seconds, NULL, 10);
-	struct tm tm;
-
-	if (t <= 0 || !localtime_r(&t, &tm) || !strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(out, len, "%s", seconds);
+	json_object_begin(w, NULL);
+	json_string(w, "socket", path);
+	json_string(w, "error", why);
+	json_object_end(w);
 }
 
-/* One "key": value of the object being read, kept when a row shows it. */
-static void table_field(struct status_table *t, const char *key, const char *value)
+/* The same, for people: one line naming the socket. */
+static void render_failure(const char *path, const char *why)
 {
-	struct status_row *r = &t->rows[t->depth - 1];
-	static const struct {
-		const char *key;
-		enum status_column col;
-	} cols[] = {
-		{ "busid", COL_DEVICE }, { "peer", COL_PEER },		 { "from", COL_PEER },
-		{ "remote", COL_PEER },	 { "transport", COL_TRANSPORT }, { "state", COL_STATE }
-	};
-	size_t i;
+	char p[LOG_ESCAPED_SIZE(256)];
 
-	if (t->depth == 1 && strcmp(key, "daemon") == 0) {
-		snprintf(t->daemon, sizeof(t->daemon), "%s", value);
-		t->named = true;
-	} else if (t->depth == 1 && strcmp(key, "started") == 0) {
-		set_since(r->col[COL_SINCE], sizeof(r->col[COL_SINCE]), value);
-	}
-	if (t->depth == 1 && strcmp(key, "reload_refused") == 0)
-		snprintf(t->refused, sizeof(t->refused), "%s", value);
-	else if (strcmp(key, "since") == 0)
-		set_since(r->col[COL_SINCE], sizeof(r->col[COL_SINCE]), value);
-	else if (strcmp(key, "port") == 0)
-		snprintf(r->port, sizeof(r->port), "%s", value);
-	else if (strcmp(key, "rule") == 0 || strcmp(key, "name") == 0)
-		snprintf(key[0] == 'r' ? r->rule : r->name, sizeof(r->rule), "%s", value);
-	else if (strcmp(key, "reason") == 0)
-		snprintf(r->reason, sizeof(r->reason), "%s", value);
-	else if (strcmp(key, "datapath") == 0)
-		snprintf(r->datapath, sizeof(r->datapath), "%s", value);
-	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		if (strcmp(key, cols[i].key) == 0)
-			snprintf(r->col[cols[i].col], sizeof(r->col[0]), "%s", value);
-	r->is_row |= strcmp(key, "busid") == 0 || strcmp(key, "rule") == 0;
+	printf("%s: no status: %s\n", log_escape(p, sizeof(p), path), why);
 }
 
-static void table_print_row(struct status_table *t, struct status_row *r)
+/* One daemon's answer into the document (w), or for people (w NULL) into table. */
+static void show(struct json_writer *w, struct status_table *table, const char *path)
 {
-	char state[sizeof(r->col[0]) + sizeof(r->reason) + sizeof(r->port) + 16];
+	struct json_value *answer;
+	char why[256];
 
-	if (!t->nrows++)
-		printf("%-12s %-16s %-24s %-19s %-10s %s\n", "DAEMON", "DEVICE", "PEER", "SINCE",
-		       "TRANSPORT", "STATE");
-	if (!r->col[COL_DEVICE][0] && r->rule[0])
-		snprintf(r->col[COL_DEVICE], sizeof(r->col[0]), "[%.30s %.60s]", r->rule, r->name);
-	if (r->datapath[0] &&
-	    strlen(r->col[COL_TRANSPORT]) + strlen(r->datapath) + 4 < sizeof(r->col[0]))
-		snprintf(r->col[COL_TRANSPORT] + strlen(r->col[COL_TRANSPORT]),
-			 sizeof(r->col[0]) - strlen(r->col[COL_TRANSPORT]), " (%s)", r->datapath);
-	snprintf(state, sizeof(state), "%s%s%s%s%s",
-		 r->col[COL_STATE][0] ? r->col[COL_STATE]
-		 : r->port[0]	      ? "attached"
-				      : "-",
-		 r->reason[0] ? ": " : "", r->reason, r->port[0] ? ", port " : "", r->port);
-	printf("%-12s %-16s %-24s %-19s %-10s %s\n", t->daemon,
-	       r->col[COL_DEVICE][0] ? r->col[COL_DEVICE] : "-",
-	       r->col[COL_PEER][0] ? r->col[COL_PEER] : "-",
-	       r->col[COL_SINCE][0] ? r->col[COL_SINCE] : "-",
-	       r->col[COL_TRANSPORT][0] ? r->col[COL_TRANSPORT] : "-", state);
-}
-
-/* An object ends: a device or a rule is a row; a daemon with none, one of its own. */
-static void table_close(struct status_table *t, int rows_before)
-{
-	struct status_row *r = &t->rows[t->depth - 1];
-
-	if (r->is_row) {
-		table_print_row(t, r);
-	} else if (t->depth == 1 && t->nrows == rows_before && t->named) {
-		/* Its start as SINCE, the port it listens on in STATE. */
-		snprintf(r->col[COL_STATE], sizeof(r->col[0]), "running, no device");
-		table_print_row(t, r);
-	}
-	if (t->depth == 1 && t->refused[0])
-		printf("%s: reload refused: %s\n", t->daemon, t->refused);
-}
-
-/* One daemon's answer (or the local part) as rows of the table. */
-static void render_table(struct status_table *t, const char *daemon, const char *p)
-{
-	int rows_before = t->nrows;
-	char value[256];
-
-	t->depth = 0;
-	t->named = false;
-	t->key[0] = t->refused[0] = '\0';
-	snprintf(t->daemon, sizeof(t->daemon), "%s", daemon);
-	while (*p) {
-		if (*p == '{') {
-			if (t->depth == TABLE_DEPTH)
-				return; /* deeper than any answer: not ours to show */
-			memset(&t->rows[t->depth++], 0, sizeof(t->rows[0]));
-			t->key[0] = '\0';
-			p++;
-		} else if (*p == '}') {
-			if (t->depth > 0)
-				table_close(t, rows_before);
-			t->depth--;
-			p++;
-		} else if (*p == '"' || (t->key[0] && !strchr(",[]: \n", *p))) {
-			size_t n = 0;
-
-			if (*p == '"') {
-				p = json_text(p + 1, value, sizeof(value));
-			} else {
-				while (*p && !strchr(",}] \n", *p) && n + 1 < sizeof(value))
-					value[n++] = *p++;
-				value[n] = '\0';
-			}
-			while (*p == ' ')
-				p++;
-			if (*p == ':') {
-				snprintf(t->key, sizeof(t->key), "%s", value);
-				p++;
-			} else if (t->key[0] && t->depth > 0) {
-				table_field(t, t->key, value);
-				t->key[0] = '\0';
-			}
+	switch (status_ask(path, STATUS_DEADLINE_MS, &answer, why, sizeof(why))) {
+	case STATUS_NOBODY:
+		break;
+	case STATUS_ANSWERED:
+		if (w) {
+			json_write_value(w, NULL, answer);
 		} else {
-			if (*p == '[')
-				t->key[0] = '\0';
-			p++;
+			status_table_add(table, "?", answer);
 		}
+		json_value_free(answer);
+		break;
+	case STATUS_FAILED:
+		if (w)
+			write_failure(w, path, why);
+		else
+			render_failure(path, why);
+		break;
 	}
 }
 
-/*
- * Whether this user may ask the daemons: connecting to a status socket
- * takes write permission on it, and it is root's (0600) unless the admin
- * gave it to a group (usbip(8), STATUS). Says so in one line, with what
- * gives access, rather than that nothing runs. 0 when every socket is
- * reachable (or there is none), -1 after saying which one is not.
- */
-static int check_status_access(void)
+/* Asks every socket in dir, in name order; whether there was any. */
+static bool ask_all(const char *dir, struct json_writer *w, struct status_table *table)
 {
+	struct dirent **names;
 	char path[512];
-	struct dirent *e;
-	DIR *dir = opendir(STATUS_DIR);
-	int rc = 0;
+	int n, i;
 
-	if (!dir) {
-		if (errno != EACCES)
-			return 0; /* no folder: nothing has run here */
-		snprintf(path, sizeof(path), "%s", STATUS_DIR);
-		rc = -1;
+	n = scandir(dir, &names, is_socket_name, alphasort);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		free(names[i]);
+		show(w, table, path);
 	}
-	while (rc == 0 && (e = readdir(dir)) != NULL) {
-		size_t n = strlen(e->d_name);
-
-		if (n < 6 || strcmp(e->d_name + n - 5, ".sock") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", STATUS_DIR, e->d_name);
-		if (access(path, W_OK) != 0 && errno == EACCES)
-			rc = -1;
-	}
-	if (dir)
-		closedir(dir);
-	if (rc != 0)
-		fprintf(stderr,
-			"usbip status: no permission to read %s: run 'sudo usbip status', or be in "
-			"the group usbip once the admin lets it read the status (usbip(8), "
-			"STATUS)\n",
-			path);
-	return rc;
+	if (n >= 0)
+		free(names);
+	return n > 0;
 }
 
 /* What is imported here (usbip port's view), as part of the document. */
@@ -320,6 +129,66 @@ static void imported(struct json_writer *w)
 	json_array_end(w);
 }
 
+/* The local part, for people: through the same writer, then into the same table. */
+static void render_imported(struct status_table *table)
+{
+	struct json_writer w;
+	struct json_value *v;
+	char *text = NULL, why[160];
+	size_t len = 0;
+	FILE *local = open_memstream(&text, &len);
+
+	if (!local)
+		return;
+	json_init(&w, local);
+	json_object_begin(&w, NULL);
+	imported(&w);
+	json_object_end(&w);
+	fclose(local);
+	v = status_answer_parse(text, len, why, sizeof(why));
+	if (v)
+		status_table_add(table, "here", v);
+	json_value_free(v);
+	free(text);
+}
+
+/*
+ * Whether this user may ask the daemons: connecting to a status socket
+ * takes write permission on it, and it is root's (0600) unless the admin
+ * gave it to a group (usbip(8), STATUS). Says so in one line, with what
+ * gives access, rather than that nothing runs. 0 when every socket is
+ * reachable (or there is none), -1 after saying which one is not.
+ */
+static int check_status_access(const char *dir)
+{
+	struct dirent **names;
+	char path[512];
+	int n, i, rc = 0;
+
+	n = scandir(dir, &names, is_socket_name, alphasort);
+	if (n < 0 && errno == EACCES) {
+		snprintf(path, sizeof(path), "%s", dir);
+		rc = -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (rc == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+			if (access(path, W_OK) != 0 && errno == EACCES)
+				rc = -1;
+		}
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	if (rc != 0)
+		fprintf(stderr,
+			"usbip status: no permission to read %s: run 'sudo usbip status', or be in "
+			"the group usbip once the admin lets it read the status (usbip(8), "
+			"STATUS)\n",
+			path);
+	return rc;
+}
+
 int usbip_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -327,15 +196,10 @@ int usbip_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct status_table table;
+	struct status_table table = { .out = stdout };
 	struct json_writer w;
-	struct dirent *e;
 	bool json = false;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *local;
-	DIR *dir;
-	int c, ndaemons = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -346,7 +210,7 @@ int usbip_status(int argc, char **argv)
 			printf("usage: usbip status [--json]\n\n"
 			       "What usbipd, usbipa and the agent on this machine are doing (from\n"
 			       "their sockets in %s), and what is imported here.\n",
-			       STATUS_DIR);
+			       status_dir());
 			return USBIP_EXIT_OK;
 		default:
 			return usbip_bad_option("status", argv, opts);
@@ -354,52 +218,22 @@ int usbip_status(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usbip_usage_error("status", "unexpected argument '%s'", argv[optind]);
-	if (check_status_access() != 0)
+	if (check_status_access(status_dir()) != 0)
 		return USBIP_EXIT_FAILURE;
-	if (json)
-		printf("{\"schema\": %d, \"daemons\": [", STATUS_SCHEMA);
-	dir = opendir(STATUS_DIR);
-	while (dir && (e = readdir(dir)) != NULL) {
-		char path[512], *answer;
-		size_t n = strlen(e->d_name);
-
-		if (n < 6 || strcmp(e->d_name + n - 5, ".sock") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", STATUS_DIR, e->d_name);
-		answer = ask(path);
-		if (!answer)
-			continue;
-		if (json)
-			printf("%s%s", ndaemons ? ", " : "", answer);
-		else
-			render_table(&table, "?", answer);
-		ndaemons++;
-		free(answer);
+	if (!json) {
+		if (!ask_all(status_dir(), NULL, &table))
+			printf("no usbipd, usbipa or agent answers here (%s)\n", status_dir());
+		render_imported(&table);
+		return USBIP_EXIT_OK;
 	}
-	if (dir)
-		closedir(dir);
-	/* The local part through the same writer, so both forms show the same fields. */
-	local = open_memstream(&text, &len);
-	if (!local)
-		return USBIP_EXIT_FAILURE;
-	json_init(&w, local);
+	json_init(&w, stdout);
 	json_object_begin(&w, NULL);
+	json_uint(&w, "schema", STATUS_SCHEMA);
+	json_array_begin(&w, "daemons");
+	ask_all(status_dir(), &w, &table);
+	json_array_end(&w);
 	imported(&w);
 	json_object_end(&w);
-	fclose(local);
-	if (json) {
-		/* Splice the "imported" member into the document. */
-		char *body = strchr(text, '{');
-		size_t blen = body ? strlen(body) : 0;
-
-		while (blen && (body[blen - 1] == '\n' || body[blen - 1] == '}'))
-			body[--blen] = '\0';
-		printf("], %s}\n", body ? body + 1 : "\"imported\": []");
-	} else {
-		if (!ndaemons)
-			printf("no usbipd, usbipa or agent answers here (%s)\n", STATUS_DIR);
-		render_table(&table, "here", text);
-	}
-	free(text);
+	json_finish(&w);
 	return USBIP_EXIT_OK;
 }

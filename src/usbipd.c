@@ -71,6 +71,18 @@ static int own_option(int opt, const char *arg, void *ctx, char *err, size_t err
 	return 0;
 }
 
+/* The options as a whole (--check and the start). */
+static int own_check(struct usbip_daemon *d, void *arg, char *err, size_t err_len)
+{
+	const struct usbipd *u = arg;
+
+	if (u->vudc && u->nauto_bind) {
+		snprintf(err, err_len, "--auto-bind binds to usbip-host; gadgets need no binding");
+		return -1;
+	}
+	return 0;
+}
+
 static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
 {
 	struct usbipd *u = arg;
@@ -134,15 +146,15 @@ int main(int argc, char **argv)
 	int exit_code;
 
 	usbip_log_init("usbipd", false);
+	d.hooks = (struct daemon_hooks){ .start = on_start,
+					 .stop = on_stop,
+					 .check = own_check,
+					 .status = on_status,
+					 .arg = &u };
 	exit_code =
 		usbip_exit_for_args(daemon_parse_args(&d, argc, argv, opts, usage, own_option, &u));
 	if (exit_code >= 0)
 		return exit_code;
-	if (u.vudc && u.nauto_bind) {
-		fprintf(stderr,
-			"usbipd: --auto-bind binds to usbip-host; gadgets need no binding\n");
-		return USBIP_EXIT_USAGE;
-	}
 	/* Not fatal: the module may be loaded later, and until then the list is empty. */
 	if (u.vudc ? !usbip_vudc_driver_loaded() : !usbip_host_driver_loaded())
 		log_warn("serving an empty device list until %s is loaded",
@@ -156,9 +168,6 @@ int main(int argc, char **argv)
 	privsep.arg = src;
 	d.privsep = &privsep;
 	d.network_start = on_network_start;
-	d.hooks = (struct daemon_hooks){
-		.start = on_start, .stop = on_stop, .status = on_status, .arg = &u
-	};
 	rc = daemon_run(&d);
 	if (d.in_network)
 		device_source_free(d.server.arg);

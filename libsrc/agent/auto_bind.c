@@ -37,7 +37,9 @@ int auto_bind_parse(const char *spec, struct usbip_selector *sel, char *err, siz
 	if (selector_parse_hwid(spec, &id, ignored, sizeof(ignored)) == 0 ||
 	    (strchr(spec, ':') && strchr(spec, ':') - spec <= 4))
 		return selector_add_hwid(sel, spec, err, err_len);
-	return selector_add_busid(sel, spec, err, err_len);
+	if (selector_add_busid(sel, spec, err, err_len) != 0)
+		return -1;
+	return selector_check_usb_busids(sel, err, err_len);
 }
 
 static struct bound_device *find(struct auto_bind *ab, const char *busid)

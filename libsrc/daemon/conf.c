@@ -1,33 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
 #include "daemon/conf.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <ini.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 const struct conf_section_kind conf_sections[] = {
 	{ "usbipd", false },   { "usbipa", false }, { "export", true }, { "attach", true },
 	{ "serve-mtp", true }, { "agent", false },  { NULL, false },
 };
 
-/* Sections seen so far in the file, for duplicates: "kind" or "kind name". */
-#define MAX_SECTIONS 256
+static const char utf8_bom[] = "\xef\xbb\xbf";
 
 struct read_state {
 	struct conf_reader *r;
-	FILE *f;
+	const char *text; /* the file, its byte-order mark skipped */
+	size_t len, pos;  /* its length, and where the next line starts */
 	int line;	  /* the line the reader handed out last */
 	char header[256]; /* the section being read, as written */
 	const struct conf_section_kind *kind;
 	char name[128]; /* its NAME, "" if none */
 	bool ours, bad_section;
-	char *seen[MAX_SECTIONS];
-	unsigned nseen;
+	void *seen; /* tsearch(3) tree of the sections so far, "kind name": duplicates */
 	unsigned errors;
 	bool others_can_read;
 };
@@ -85,6 +89,40 @@ static void report(struct read_state *st, const char *key, const char *fmt, ...)
 	st->errors++;
 }
 
+/* An error about a line as a whole (its bytes), not about a key of its section. */
+static void report_line(struct read_state *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void report_line(struct read_state *st, const char *fmt, ...)
+{
+	char header[sizeof(st->header)], what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	memcpy(header, st->header, sizeof(header));
+	st->header[0] = '\0';
+	report(st, NULL, "%s", what);
+	memcpy(st->header, header, sizeof(header));
+}
+
+/* An error about the file as a whole: "FILE: WHAT", before any line is read. */
+static void report_file(struct conf_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void report_file(struct conf_reader *r, const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(r->first_error, sizeof(r->first_error), "%s: %s", r->file, what);
+	fprintf(stderr, "%s\n", r->first_error);
+}
+
 /* Edit distance, for "did you mean" (short words only). */
 static unsigned distance(const char *a, const char *b)
 {
@@ -138,6 +176,27 @@ static const char *closest_key(const struct option *opts, const char *key)
 	return best;
 }
 
+static int compare_sections(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Whether the section being entered was seen before (1), remembering it (0); -1: no memory. */
+static int seen_before(struct read_state *st)
+{
+	char *id = malloc(strlen(st->kind->name) + strlen(st->name) + 2);
+	char **node;
+
+	if (!id)
+		return -1;
+	sprintf(id, "%s %s", st->kind->name, st->name);
+	node = tsearch(id, &st->seen, compare_sections);
+	if (node && *node == id)
+		return 0;
+	free(id);
+	return node ? 1 : -1;
+}
+
 /* A section header line: which kind, which name, and whether it is new. */
 static void enter_section(struct read_state *st, const char *text)
 {
@@ -187,35 +246,28 @@ static void enter_section(struct read_state *st, const char *text)
 		report(st, NULL, "[%s] takes no name", st->kind->name);
 		return;
 	}
-	for (i = 0; i < st->nseen; i++) {
-		if (strcmp(st->seen[i], text) == 0) {
-			st->header[0] = '\0';
-			report(st, NULL, "section [%s] appears twice", text);
-			return;
-		}
+	switch (seen_before(st)) {
+	case 1:
+		st->header[0] = '\0';
+		report(st, NULL, "section [%s] appears twice", text);
+		return;
+	case -1:
+		report(st, NULL, "out of memory");
+		return;
 	}
-	if (st->nseen < MAX_SECTIONS)
-		st->seen[st->nseen++] = strdup(text);
 	st->bad_section = false;
+	st->r->section_line = st->line;
 	for (i = 0; i < 4 && st->r->kinds[i]; i++)
 		if (strcmp(st->r->kinds[i], st->kind->name) == 0)
 			st->ours = true;
 }
 
-/*
- * libinih reads lines through here, so that every key and every section
- * has its line number (Debian's libinih is built without them), and so
- * that section headers are seen even for sections without keys.
- */
-static char *read_line(char *buf, int size, void *stream)
+/* A line that opens a section: the section is entered before libinih reads its keys. */
+static void enter_if_header(struct read_state *st, const char *line)
 {
-	struct read_state *st = stream;
-	char *p, *end;
+	const char *p, *end;
 
-	if (!fgets(buf, size, st->f))
-		return NULL;
-	st->line++;
-	for (p = buf; isspace((unsigned char)*p); p++)
+	for (p = line; isspace((unsigned char)*p); p++)
 		;
 	if (*p == '[' && (end = strchr(p, ']')) != NULL) {
 		char text[256];
@@ -224,6 +276,71 @@ static char *read_line(char *buf, int size, void *stream)
 		snprintf(text, sizeof(text), "%.*s", (int)len, p + 1);
 		enter_section(st, text);
 	}
+}
+
+/* Whether a line's bytes are text within the bounds; says why not. */
+static bool line_ok(struct read_state *st, const char *line, size_t len)
+{
+	const char *nul = memchr(line, '\0', len);
+
+	if (len > CONF_MAX_LINE) {
+		report_line(st, "the line has %zu bytes, more than the %d a line may have", len,
+			    CONF_MAX_LINE);
+		return false;
+	}
+	if (nul) {
+		report_line(st, "a NUL byte (byte %zu of the line): not a text file",
+			    (size_t)(nul - line) + 1);
+		return false;
+	}
+	if (st->line == 1 && len >= 3 && memcmp(line, utf8_bom, 3) == 0) {
+		report_line(st, "a second byte-order mark");
+		return false;
+	}
+	return true;
+}
+
+static bool is_comment(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && isspace((unsigned char)line[i]))
+		i++;
+	return i < len && (line[i] == ';' || line[i] == '#');
+}
+
+/*
+ * libinih reads lines through here, one whole line of the file per call,
+ * so that its count of lines is ours, every key and section has its line
+ * number (Debian's libinih is built without them), and section headers are
+ * seen even for sections without keys. A comment, or a line that is not
+ * text (reported here), reaches it as an empty line.
+ */
+static char *read_line(char *buf, int size, void *stream)
+{
+	struct read_state *st = stream;
+	const char *start, *end;
+	size_t len;
+
+	if (st->pos >= st->len || size < 2)
+		return NULL;
+	start = st->text + st->pos;
+	end = memchr(start, '\n', st->len - st->pos);
+	len = end ? (size_t)(end - start) : st->len - st->pos;
+	st->pos += len + (end ? 1 : 0);
+	st->line++;
+	strcpy(buf, "\n");
+	if (!line_ok(st, start, len) || is_comment(start, len))
+		return buf;
+	if (len + 2 > (size_t)size) {
+		/* Only where libinih's line buffer is fixed, and shorter than CONF_MAX_LINE. */
+		report_line(st, "the line has %zu bytes, more than this build's libinih takes (%d)",
+			    len, size - 2);
+		return buf;
+	}
+	memcpy(buf, start, len);
+	memcpy(buf + len, "\n", 2);
+	enter_if_header(st, buf);
 	return buf;
 }
 
@@ -307,24 +424,92 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	return 1;
 }
 
+static const char *file_type(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* Reads what a regular file fd has, up to CONF_MAX_FILE bytes; NULL (said why). */
+static char *read_bounded(struct conf_reader *r, int fd, size_t *len)
+{
+	char *buf = malloc(CONF_MAX_FILE + 1);
+	ssize_t n = 0;
+
+	*len = 0;
+	while (buf && *len <= CONF_MAX_FILE &&
+	       (n = read(fd, buf + *len, CONF_MAX_FILE + 1 - *len)) > 0)
+		*len += (size_t)n;
+	if (!buf || n < 0 || *len > CONF_MAX_FILE) {
+		if (!buf)
+			report_file(r, "out of memory");
+		else if (n < 0)
+			report_file(r, "%s", strerror(errno));
+		else
+			report_file(r, "larger than %d bytes, the most a configuration may have",
+				    CONF_MAX_FILE);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * The whole file, or NULL (said why, unless it is missing and that is ok).
+ * Only a regular file: opened without blocking (a FIFO with no writer) and
+ * looked at before a byte is read (a directory, /dev/zero).
+ */
+static char *load(struct conf_reader *r, bool missing_ok, size_t *len, bool *others_can_read)
+{
+	int fd = open(r->file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat sb;
+	char *text = NULL;
+
+	if (fd < 0) {
+		if (!missing_ok || errno != ENOENT)
+			report_file(r, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) != 0)
+		report_file(r, "%s", strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		report_file(r, "%s, not a configuration file", file_type(sb.st_mode));
+	else if (sb.st_size > CONF_MAX_FILE)
+		report_file(r, "%lld bytes, more than the %d a configuration may have",
+			    (long long)sb.st_size, CONF_MAX_FILE);
+	else
+		text = read_bounded(r, fd, len);
+	*others_can_read = text && (sb.st_mode & 0044) != 0;
+	close(fd);
+	return text;
+}
+
 unsigned conf_read(struct conf_reader *r, bool missing_ok)
 {
 	struct read_state st = { .r = r };
-	struct stat sb;
-	unsigned i;
+	char *text;
 	int rc;
 
 	r->first_error[0] = '\0';
-	st.f = fopen(r->file, "re");
-	if (!st.f) {
-		if (missing_ok && errno == ENOENT)
-			return 0;
-		snprintf(r->first_error, sizeof(r->first_error), "%s: %s", r->file,
-			 strerror(errno));
-		fprintf(stderr, "%s\n", r->first_error);
-		return 1;
+	text = load(r, missing_ok, &st.len, &st.others_can_read);
+	if (!text)
+		return r->first_error[0] ? 1 : 0;
+	st.text = text;
+	if (st.len >= 3 && memcmp(text, utf8_bom, 3) == 0) {
+		st.text += 3;
+		st.len -= 3;
 	}
-	st.others_can_read = fstat(fileno(st.f), &sb) == 0 && (sb.st_mode & 0044);
+#if HAVE_DECL_INI_MAX_LINE
+	/* Room for a whole line, its "\r\n" and the NUL. */
+	ini_max_line = CONF_MAX_LINE + 3;
+#endif
 	rc = ini_parse_stream(read_line, &st, on_key, &st);
 	if (rc < 0) {
 		report(&st, NULL, "cannot read the file");
@@ -334,9 +519,8 @@ unsigned conf_read(struct conf_reader *r, bool missing_ok)
 		st.header[0] = '\0';
 		report(&st, NULL, "not a section, a key = value or a comment");
 	}
-	fclose(st.f);
-	for (i = 0; i < st.nseen; i++)
-		free(st.seen[i]);
+	free(text);
+	tdestroy(st.seen, free);
 	return st.errors;
 }
 

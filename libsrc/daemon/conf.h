@@ -9,6 +9,12 @@
  * reads its own and checks that the others are known. Every error is one
  * line, FILE:LINE: [SECTION] KEY: WHAT, and they are all reported before
  * the program gives up.
+ *
+ * The file is read as written: it must be a regular file of at most
+ * CONF_MAX_FILE bytes (a directory, a FIFO or a device is refused at once),
+ * a line may have up to CONF_MAX_LINE bytes, a UTF-8 byte-order mark at the
+ * start is skipped, and a NUL byte is an error naming its line. libinih
+ * parses the lines; conf.c hands them over one whole line at a time.
  */
 #ifndef USBIP_DAEMON_CONF_H
 #define USBIP_DAEMON_CONF_H
@@ -16,6 +22,9 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#define CONF_MAX_LINE (64 * 1024) /* bytes in a line, its end not counted */
+#define CONF_MAX_FILE (1024 * 1024)
 
 /* The section kinds of usbip.conf, and whether each takes a NAME. */
 struct conf_section_kind {
@@ -41,6 +50,7 @@ struct conf_reader {
 	conf_set_fn set;
 	void *ctx;
 	char first_error[256]; /* out: the first error's line, for a status report */
+	int section_line;      /* while set runs: the line of its section's header */
 };
 
 /*

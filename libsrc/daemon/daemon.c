@@ -4,6 +4,7 @@
 #include "daemon/daemon.h"
 
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,85 @@ static int config_set(void *ctx, const char *kind, const char *name, int opt, co
 	return rc < 0 ? -1 : 0;
 }
 
+/* The shared options that contradict each other, in one line each. */
+static bool options_ok(const struct usbip_daemon *d)
+{
+	const struct usbip_tls_options *o = &d->tls_options;
+	bool ok = true;
+
+	if (!d->use_tls && (o->cert_file || o->key_file || o->ca_file || o->nsubjects)) {
+		fprintf(stderr, "%s: --cert, --key, --ca and --allow-subject go with --tls\n",
+			d->name);
+		ok = false;
+	}
+	/* A daemon that dials out (serve-mtp --remote) is a client: --pin is its. */
+	if (o->pin && d->listens) {
+		fprintf(stderr,
+			"%s: --pin is a client's option (a server shows its certificate; it "
+			"checks clients with --ca)\n",
+			d->name);
+		ok = false;
+	}
+	if (o->nsubjects && !d->listens) {
+		fprintf(stderr,
+			"%s: --allow-subject is a server's option (a client checks its server "
+			"with --ca or --pin)\n",
+			d->name);
+		ok = false;
+	}
+	return ok;
+}
+
+/*
+ * Everything a start refuses before it listens, found without starting:
+ * the shared options that contradict each other, the daemon's own
+ * (hooks.check), the user to run as, and the TLS files, read by making
+ * the server's TLS context (kept for the start). One line each on stderr.
+ */
+static bool validate(struct usbip_daemon *d)
+{
+	char err[256];
+	bool ok = options_ok(d);
+
+	err[0] = '\0';
+	/* Usage before environment: the daemon's own checks once the options agree. */
+	if (ok && d->hooks.check && d->hooks.check(d, d->hooks.arg, err, sizeof(err)) != 0) {
+		if (err[0])
+			fprintf(stderr, "%s: %s\n", d->name, err);
+		ok = false;
+	}
+	if (d->run_as && geteuid() == 0 && !getpwnam(d->run_as)) {
+		fprintf(stderr, "%s: --user: no user '%s' to run as\n", d->name, d->run_as);
+		ok = false;
+	}
+	if (ok && d->listens && d->use_tls) {
+		d->tls = usbip_tls_new(&d->tls_options, true, err, sizeof(err));
+		if (!d->tls) {
+			fprintf(stderr, "%s: %s\n", d->name, err);
+			ok = false;
+		}
+		d->server.tls = d->tls;
+	}
+	return ok;
+}
+
+/* --check: what a start would refuse is said, and nothing starts. */
+static enum daemon_args check_only(struct usbip_daemon *d)
+{
+	bool ok = validate(d);
+
+	usbip_tls_free(d->tls);
+	d->tls = NULL;
+	d->server.tls = NULL;
+	if (!ok)
+		return DAEMON_ARGS_BAD;
+	printf("%s: %s%s valid (%snothing started)\n", d->name,
+	       d->config_file ? d->config_file : "no --config file read: the command line",
+	       d->config_file ? " and the command line are" : " is",
+	       d->use_tls ? "TLS files read, " : "");
+	return DAEMON_ARGS_DONE;
+}
+
 enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv,
 				   const struct option *opts, void (*usage)(FILE *out),
 				   int (*own_option)(int opt, const char *arg, void *ctx, char *err,
@@ -145,11 +225,7 @@ enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv
 		fprintf(stderr, "%s: unexpected argument '%s'\n", d->name, argv[optind]);
 		return DAEMON_ARGS_BAD;
 	}
-	if (check) {
-		printf("%s: %s is valid\n", d->name, d->config_file ? d->config_file : "(no file)");
-		return DAEMON_ARGS_DONE;
-	}
-	return DAEMON_ARGS_RUN;
+	return check ? check_only(d) : DAEMON_ARGS_RUN;
 }
 
 void daemon_ready(struct usbip_daemon *d)
@@ -228,18 +304,6 @@ static void write_status(struct json_writer *w, void *arg)
 	}
 	if (d->hooks.status)
 		d->hooks.status(d, w, d->hooks.arg);
-}
-
-/* The shared options that contradict each other, in one line each. */
-static bool options_ok(const struct usbip_daemon *d)
-{
-	if (!d->use_tls &&
-	    (d->tls_options.cert_file || d->tls_options.ca_file || d->tls_options.nsubjects)) {
-		fprintf(stderr, "%s: --cert, --key, --ca and --allow-subject go with --tls\n",
-			d->name);
-		return false;
-	}
-	return true;
 }
 
 /* The loop, with the signals on it; -1 (logged). */
@@ -415,17 +479,11 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	int fds[USBIP_MAX_LISTEN], nfds = 0, i;
 	enum usbip_result rc = USBIP_E_FAILED;
 	bool pid_written = false, started = false;
-	char err[256];
 
-	if (!options_ok(d))
+	if (!validate(d)) {
+		usbip_tls_free(d->tls);
+		d->tls = NULL;
 		return USBIP_E_CONFIG;
-	if (d->listens && d->use_tls) {
-		d->tls = usbip_tls_new(&d->tls_options, true, err, sizeof(err));
-		if (!d->tls) {
-			fprintf(stderr, "%s: %s\n", d->name, err);
-			return USBIP_E_CONFIG;
-		}
-		d->server.tls = d->tls;
 	}
 	if (d->listens) {
 		nfds = usbip_tcp_listen(d->address, d->port ? d->port : USBIP_DEFAULT_PORT,

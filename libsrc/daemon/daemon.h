@@ -44,6 +44,14 @@ struct daemon_hooks {
 	 * start that fails releases its own part before it returns).
 	 */
 	void (*stop)(struct usbip_daemon *d, void *arg);
+	/*
+	 * What is wrong with the daemon's own options as a whole, once every
+	 * one is in: 0, or -1 with one line in err (or said already, err left
+	 * empty). Run by --check and before a start alike (daemon_parse_args
+	 * and daemon_run), once the shared options agree, so that --check
+	 * refuses what a start would.
+	 */
+	int (*check)(struct usbip_daemon *d, void *arg, char *err, size_t err_len);
 	/* `usbip status`: the daemon's own fields of its status object. */
 	void (*status)(struct usbip_daemon *d, struct json_writer *w, void *arg);
 	void *arg;

@@ -117,6 +117,89 @@ int selector_add_hwid(struct usbip_selector *sel, const char *spec, char *err, s
 	return 0;
 }
 
+#define BUSID_CHARS "0123456789-."
+
+/* BUS-PORT[.PORT]...: what the kernel names a USB device. */
+static bool is_usb_busid(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (!n || s[n] != '-')
+		return false;
+	s += n + 1;
+	for (;;) {
+		n = strspn(s, "0123456789");
+		if (!n)
+			return false;
+		s += n;
+		if (!*s)
+			return true;
+		if (*s++ != '.')
+			return false;
+	}
+}
+
+/*
+ * Whether the bracket expression at p ("[...]", *len set to its length)
+ * takes any character of a busid; a '[' that opens none is a literal.
+ */
+static bool bracket_takes_busid_char(const char *p, size_t *len)
+{
+	const char *end = p + 1, *c;
+	char expr[USBIP_BUSID_SIZE], one[2] = "";
+
+	if (*end == '!')
+		end++;
+	if (*end == ']')
+		end++;
+	end = strchr(end, ']');
+	if (!end) {
+		*len = 1;
+		return false; /* a literal '[': no busid has one */
+	}
+	*len = (size_t)(end - p) + 1;
+	snprintf(expr, sizeof(expr), "%.*s", (int)*len, p);
+	for (c = BUSID_CHARS; *c; c++) {
+		one[0] = *c;
+		if (fnmatch(expr, one, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether each part of a pattern can match a part of some busid. */
+static bool pattern_can_match_usb(const char *p)
+{
+	size_t len;
+
+	if (!strpbrk(p, "*?["))
+		return is_usb_busid(p);
+	for (; *p; p += len) {
+		len = 1;
+		if (*p == '*' || *p == '?')
+			continue;
+		if (*p == '[' ? !bracket_takes_busid_char(p, &len) : !strchr(BUSID_CHARS, *p))
+			return false;
+	}
+	return true;
+}
+
+int selector_check_usb_busids(const struct usbip_selector *sel, char *err, size_t err_len)
+{
+	unsigned i;
+
+	for (i = 0; i < sel->nbusids; i++) {
+		if (pattern_can_match_usb(sel->busids[i]))
+			continue;
+		snprintf(err, err_len,
+			 "busid '%s' can never match: a USB device's busid is BUS-PORT[.PORT]... "
+			 "(e.g. 1-1.2 or '1-1.*')",
+			 sel->busids[i]);
+		return -1;
+	}
+	return 0;
+}
+
 bool selector_empty(const struct usbip_selector *sel)
 {
 	return !sel->nbusids && !sel->nhwids;

@@ -39,6 +39,14 @@ struct usbip_selector {
 int selector_add_busid(struct usbip_selector *sel, const char *pattern, char *err, size_t err_len);
 int selector_add_hwid(struct usbip_selector *sel, const char *spec, char *err, size_t err_len);
 
+/*
+ * Whether each -b pattern of sel can match the busid of some USB device
+ * (BUS-PORT[.PORT]...: digits, '-' and '.'): -1 with a message for one
+ * that never can ("zzzz", "1-1:1.0", an interface's). Not for selectors
+ * of gadgets, whose busids are names (usbip-vudc.0).
+ */
+int selector_check_usb_busids(const struct usbip_selector *sel, char *err, size_t err_len);
+
 bool selector_empty(const struct usbip_selector *sel);
 /* One busid without wildcards and nothing else: the one device on that port. */
 bool selector_is_one_busid(const struct usbip_selector *sel);

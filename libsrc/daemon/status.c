@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -58,10 +59,26 @@ static int make_dirs(const char *dir)
 	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* The time until end, in tv; false once it has passed. */
+static bool time_left(const struct timespec *end, struct timeval *tv)
+{
+	struct timespec now;
+	long long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (long long)(end->tv_sec - now.tv_sec) * 1000000 + (end->tv_nsec - now.tv_nsec) / 1000;
+	if (us <= 0)
+		return false;
+	tv->tv_sec = (time_t)(us / 1000000);
+	tv->tv_usec = (suseconds_t)(us % 1000000);
+	return true;
+}
+
 /* One answer: the whole object, then the connection ends. */
 static void answer(struct status_socket *s, int fd)
 {
-	struct timeval tv = { .tv_sec = 1 };
+	struct timespec end;
+	struct timeval tv;
 	struct json_writer w;
 	char *buf = NULL;
 	size_t len = 0, done = 0;
@@ -79,10 +96,19 @@ static void answer(struct status_socket *s, int fd)
 		free(buf);
 		return;
 	}
-	/* A reader that does not read gets a second, not the daemon's loop. */
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (done < len && (n = send(fd, buf + done, len - done, MSG_NOSIGNAL)) > 0)
+	/*
+	 * A reader that does not read gets a second in all, not the daemon's
+	 * loop: one that reads a little now and then does not renew it.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 1;
+	while (done < len && time_left(&end, &tv)) {
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		n = send(fd, buf + done, len - done, MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
 		done += (size_t)n;
+	}
 	free(buf);
 }
 

@@ -143,6 +143,18 @@ void json_bool(struct json_writer *w, const char *key, bool value)
 	fputs(value ? "true" : "false", w->out);
 }
 
+void json_null(struct json_writer *w, const char *key)
+{
+	begin_value(w, key);
+	fputs("null", w->out);
+}
+
+void json_number_text(struct json_writer *w, const char *key, const char *text)
+{
+	begin_value(w, key);
+	fputs(text, w->out);
+}
+
 void json_finish(struct json_writer *w)
 {
 	fputc('\n', w->out);

@@ -25,6 +25,9 @@ void json_uint(struct json_writer *w, const char *key, unsigned long long value)
 /* A number shown as a fixed-width hex string, e.g. "046d". */
 void json_hex(struct json_writer *w, const char *key, unsigned value, int digits);
 void json_bool(struct json_writer *w, const char *key, bool value);
+void json_null(struct json_writer *w, const char *key);
+/* A number as written; text must be a JSON number (util/json_parse.h checked it). */
+void json_number_text(struct json_writer *w, const char *key, const char *text);
 /* Ends the document with a newline. */
 void json_finish(struct json_writer *w);
 

@@ -52,6 +52,85 @@ rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "names a private key but other users can read it"
 result "a key named in a file others can read is refused" $? "exit $rc: $out"
 
+# --check refuses what a start would refuse, one line each, exit 2.
+check_fails() { # NAME PATTERN COMMAND...: exit 2, one line, matching PATTERN
+	_name=$1 _pattern=$2
+	shift 2
+	_out=$(timeout 10 "$@" --check 2>&1)
+	_rc=$?
+	[ $_rc -eq 2 ] && [ "$(printf '%s\n' "$_out" | wc -l)" -eq 1 ] &&
+		printf '%s\n' "$_out" | grep -q -- "$_pattern"
+	result "--check refuses $_name (one line, exit 2)" $? "exit $_rc: $_out"
+}
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+	-subj /CN=localhost -keyout "$work/tls.key" -out "$work/tls.pem" >/dev/null 2>&1; then
+	printf '[usbipd]\ntls = yes\n' >"$work/tls-nocert.conf"
+	check_fails "TLS with no certificate" "needs --cert and --key" \
+		"$usbipd" --config "$work/tls-nocert.conf"
+	check_fails "a missing certificate" "/nonexistent.pem" \
+		"$usbipd" --tls --cert /nonexistent.pem --key "$work/tls.key"
+	check_fails "a missing key" "/nonexistent.key" \
+		"$usbipd" --tls --cert "$work/tls.pem" --key /nonexistent.key
+	check_fails "a missing CA" "/nonexistent-ca.pem" \
+		"$usbipd" --tls --cert "$work/tls.pem" --key "$work/tls.key" --ca /nonexistent-ca.pem
+	check_fails "a directory as the certificate" "certificate $work" \
+		"$usbipd" --tls --cert "$work" --key "$work/tls.key"
+	out=$(timeout 10 "$usbipd" --tls --cert "$work/tls.pem" --key "$work/tls.key" --check 2>&1)
+	result "--check of good TLS files: exit 0" $? "$out"
+	# A key its user cannot read (root reads everything: the check runs as nobody).
+	if command -v setpriv >/dev/null; then
+		mkdir -m 755 "$work/pki" && chmod 711 "$work"
+		cp "$work/tls.pem" "$work/tls.key" "$work/pki/" && chmod 644 "$work/pki/tls.pem"
+		check_fails "a key that cannot be read" "Permission denied" \
+			setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$usbipd" --tls --cert "$work/pki/tls.pem" --key "$work/pki/tls.key"
+	fi
+else
+	result "openssl makes a test certificate" 1 "openssl req failed"
+fi
+check_fails "a selector that can never match" "'zzzz' can never match" "$usbipd" --auto-bind zzzz
+check_fails "a selector that does not parse" "not VID:PID" "$usbipd" --auto-bind 12:zz
+check_fails "--auto-bind with --device" "gadgets need no binding" "$usbipd" -e --auto-bind 1-1
+check_fails "a client's option given to a server" "client's option" "$usbipd" --pin 00
+check_fails "a user that does not exist" "no user" "$usbipd" --user no-such-user-here
+out=$(timeout 10 "$usbip" --tls --allow-subject CN=x serve-mtp --dir "$work" -r 127.0.0.1 2>&1)
+rc=$?
+[ $rc -eq 2 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "a server's option"
+result "serve-mtp --remote refuses a server's option (one line, exit 2)" $? "exit $rc: $out"
+out=$(timeout 10 "$usbipd" --check 2>&1)
+rc=$?
+[ $rc -eq 0 ] && ! echo "$out" | grep -q "(no file)" && echo "$out" | grep -q "no --config"
+result "--check with no --config says it checked the command line" $? "exit $rc: $out"
+printf '[export a]\nremote = x\nbusid = 1-1\nallow-subject = CN=x\n' >"$work/client.conf"
+check_fails "a server's key in a client's section" "client.conf:4: \[export a\] allow-subject" \
+	"$usbip" agent --config "$work/client.conf"
+printf '[export a]\nremote = x\nbusid = zzzz\n' >"$work/never.conf"
+check_fails "an export rule that can never match" "never.conf:1: \[export a\] busid 'zzzz'" \
+	"$usbip" agent --config "$work/never.conf"
+printf '[attach a]\nremote = x\nbusid = 1-1\ntls = yes\nca = /nonexistent-ca.pem\n' >"$work/ca.conf"
+check_fails "a rule's missing CA" "ca.conf:1: \[attach a\] CA /nonexistent-ca.pem" \
+	"$usbip" agent --config "$work/ca.conf"
+
+# The file as written: what is not a regular file is refused at once; a
+# long comment is one comment, a byte-order mark is no part of a section.
+mkfifo "$work/fifo"
+for path in "$work" "$work/fifo" /dev/zero /dev/null; do
+	check_fails "$path as the file" "^$path: " "$usbipd" --config "$path"
+done
+{ printf '[usbipd]\n# '; head -c 300000 /dev/zero | tr '\0' x; printf ' tcp-port = 1\n'; } \
+	>"$work/long.conf"
+check_fails "a comment longer than a line may be" "long.conf:2: .*more than the 65536" \
+	"$usbipd" --config "$work/long.conf"
+{ printf '[usbipd]\n# '; head -c 1000 /dev/zero | tr '\0' x; printf ' tcp-port = 99999\n'; } \
+	>"$work/comment.conf"
+out=$(timeout 10 "$usbipd" --config "$work/comment.conf" --check 2>&1)
+result "a long comment ending in 'tcp-port = 99999' stays a comment" $? "$out"
+printf '\357\273\277[usbipd]\nbogus = 1\n' >"$work/bom.conf"
+check_fails "a bad key in the first section after a byte-order mark" "bom.conf:2: \[usbipd\] bogus" \
+	"$usbipd" --config "$work/bom.conf"
+printf '[usbipd]\naddress = 127.0.0.1\0\ntcp-port = 1\n' >"$work/nul.conf"
+check_fails "a NUL byte" "nul.conf:2: a NUL byte" "$usbipd" --config "$work/nul.conf"
+
 # The file's port, overridden by the command line's 0.
 printf '[usbipd]\naddress = 127.0.0.1\ntcp-port = 1\n' >"$work/good.conf"
 daemon_start "$work/override.log" "$usbipd" --config "$work/good.conf" -t 0

@@ -96,8 +96,8 @@ mkdir -p "$work/private" "$work/shared"
 chmod 700 "$work/private"
 chmod 755 "$work" "$work/shared"
 if [ "$(id -u)" = 0 ]; then
-	one_line 1 "private: nobody cannot read it" usbip serve-mtp -u nobody -d "$work/private"
-	one_line 1 "shared: nobody cannot write it" usbip serve-mtp -u nobody -d "$work/shared"
+	one_line 2 "private: nobody cannot read it" usbip serve-mtp -u nobody -d "$work/private"
+	one_line 2 "shared: nobody cannot write it" usbip serve-mtp -u nobody -d "$work/shared"
 else
 	echo "ok $((n = n + 1)) # SKIP not root: serve-mtp runs as this user"
 	echo "ok $((n = n + 1)) # SKIP not root: serve-mtp runs as this user"

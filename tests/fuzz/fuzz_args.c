@@ -110,9 +110,12 @@ static void daemon_args(int argc, char **argv, bool config_ok)
 	struct usbip_policy policy = { 0 };
 	int i;
 
-	/* --config FILE would read any file the input names (/dev/zero, a FIFO). */
+	/*
+	 * --config FILE would read any file the input names, and --check the
+	 * TLS files it names (/dev/zero, a FIFO).
+	 */
 	for (i = 1; i < argc && !config_ok; i++)
-		if (strncmp(argv[i], "--co", 4) == 0)
+		if (strncmp(argv[i], "--co", 4) == 0 || strcmp(argv[i], "--check") == 0)
 			return;
 
 	optind = 0; /* glibc: start over, forgetting the last call's state */

@@ -98,6 +98,31 @@ static void test_bad_selectors(void **state)
 	assert_true(selector_empty(&sel));
 }
 
+/* A -b pattern that no USB device's busid (BUS-PORT[.PORT]...) can ever match. */
+static void test_patterns_that_never_match(void **state)
+{
+	static const char *const can[] = { "1-1", "1-1.2.3", "1-1.*",  "*",
+					   "?-1", "[0-9]-1", "1-[!a]", "12-3.4" };
+	static const char *const never[] = { "zzzz", "1-1:1.0", "usbip-vudc.0", "1-",	   "-1",
+					     "1-1.", "1..2",	"z*",		"1-[a-z]", "1-[" };
+	struct usbip_selector sel;
+	char err[200];
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(can) / sizeof(can[0]); i++) {
+		sel = parse(can[i], NULL);
+		assert_int_equal(selector_check_usb_busids(&sel, err, sizeof(err)), 0);
+	}
+	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		sel = parse(never[i], NULL);
+		assert_int_equal(selector_check_usb_busids(&sel, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, never[i]));
+	}
+	sel = parse(NULL, "046d:c52b");
+	assert_int_equal(selector_check_usb_busids(&sel, err, sizeof(err)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +130,7 @@ int main(void)
 		cmocka_unit_test(test_hwids),
 		cmocka_unit_test(test_combined_all_must_match),
 		cmocka_unit_test(test_bad_selectors),
+		cmocka_unit_test(test_patterns_that_never_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
