@@ -152,12 +152,13 @@ static size_t on_in_direct(void *priv, uint8_t ep, uint8_t *buf, size_t room, bo
 	return mtp_stream_direct(m, buf, room, end);
 }
 
-static void on_in_wanted(void *priv, uint8_t ep)
+static uint8_t *on_in_next(void *priv, uint8_t ep, size_t *len, bool *end)
 {
 	struct mtp_device *m = priv;
 
-	if (ep == MTP_EP_BULK_IN)
-		mtp_stream_refill(m);
+	if (ep != MTP_EP_BULK_IN)
+		return NULL;
+	return mtp_session_in_next(m, len, end);
 }
 
 /* "MSFT100", then bMS_VendorCode and bPad 0: the UTF-16 unit of the code, little-endian. */
@@ -242,7 +243,7 @@ static void on_reset(void *priv)
 static const struct vdev_ops mtp_ops = {
 	.control = on_control,
 	.out = on_out,
-	.in_wanted = on_in_wanted,
+	.in_next = on_in_next,
 	.in_direct = on_in_direct,
 	.reset = on_reset,
 };

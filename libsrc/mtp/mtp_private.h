@@ -128,6 +128,8 @@ struct mtp_device {
 	bool in_param; /* the response carries the byte count (GetPartialObject) */
 	uint64_t in_sent;
 	struct mtp_operation in_op;
+	bool in_owed;	/* the response after the file data is still to be sent */
+	uint16_t in_rc; /* its code, once the file data ended */
 };
 
 /* ---- mtp_device.c ---- */
@@ -148,6 +150,8 @@ void mtp_session_respond_rc(struct mtp_device *m, uint16_t rc);
 /* A data phase from a built dataset, then OK (a failed build: GeneralError). */
 void mtp_session_send_dataset(struct mtp_device *m, struct mtp_buf *b);
 uint16_t mtp_session_rc_of_errno(int err);
+/* The vdev in_next callback on the bulk IN pipe: file data, then the response owed after it. */
+uint8_t *mtp_session_in_next(struct mtp_device *m, size_t *len, bool *end);
 
 /* ---- mtp_object.c ---- */
 
@@ -221,8 +225,8 @@ void mtp_prop_set_value_done(struct mtp_device *m);
 void mtp_stream_start_in(struct mtp_device *m, int fd, uint64_t offset, uint64_t count,
 			 bool with_count);
 void mtp_stream_stop_in(struct mtp_device *m);
-/* An IN URB waits and nothing is queued: the next piece of the file. */
-void mtp_stream_refill(struct mtp_device *m);
+/* An IN URB waits and nothing is queued: the next piece of the file (NULL: none). */
+uint8_t *mtp_stream_refill(struct mtp_device *m, size_t *len, bool *end);
 /* The vdev in_direct callback: file data straight into an URB's buffer. */
 size_t mtp_stream_direct(struct mtp_device *m, uint8_t *buf, size_t room, bool *end);
 

@@ -88,22 +88,49 @@ static const struct mtp_op *find_op(uint16_t code)
 
 /* ---- answering ---- */
 
-void mtp_session_respond_params(struct mtp_device *m, uint16_t rc, unsigned int n,
-				const uint32_t *params)
+/* The response container to m->op into buf (MTP_COMMAND_MAX bytes); its length. */
+static size_t encode_response(const struct mtp_device *m, uint16_t rc, unsigned int n,
+			      const uint32_t *params, uint8_t *buf)
 {
 	struct mtp_operation resp = { .code = rc,
 				      .transaction_id = m->op.transaction_id,
 				      .num_params = n < MTP_MAX_PARAMS ? n : MTP_MAX_PARAMS };
-	uint8_t buf[MTP_COMMAND_MAX];
 	unsigned int i;
 
 	for (i = 0; i < resp.num_params; i++)
 		resp.params[i] = params[i];
-
 	if (rc != PTP_RC_OK)
 		log_debug("mtp: operation 0x%04x (transaction %u): response 0x%04x", m->op.code,
 			  m->op.transaction_id, rc);
-	vdev_in_write(m->vdev, MTP_EP_BULK_IN, buf, mtp_encode_response(buf, &resp), true);
+	return mtp_encode_response(buf, &resp);
+}
+
+void mtp_session_respond_params(struct mtp_device *m, uint16_t rc, unsigned int n,
+				const uint32_t *params)
+{
+	uint8_t buf[MTP_COMMAND_MAX];
+
+	vdev_in_write(m->vdev, MTP_EP_BULK_IN, buf, encode_response(m, rc, n, params, buf), true);
+}
+
+uint8_t *mtp_session_in_next(struct mtp_device *m, size_t *len, bool *end)
+{
+	uint32_t sent = (uint32_t)m->in_sent;
+	uint8_t *buf;
+
+	if (m->streaming)
+		return mtp_stream_refill(m, len, end);
+	if (!m->in_owed)
+		return NULL;
+	buf = vdev_in_alloc(MTP_COMMAND_MAX);
+	if (!buf)
+		return NULL; /* asked again by the next URB */
+	m->in_owed = false;
+	m->op = m->in_op;
+	*len = encode_response(m, m->in_rc, m->in_rc == PTP_RC_OK && m->in_param ? 1 : 0, &sent,
+			       buf);
+	*end = true;
+	return buf;
 }
 
 void mtp_session_respond(struct mtp_device *m, uint16_t rc, unsigned int n, uint32_t p0,
@@ -249,7 +276,7 @@ void mtp_session_command(struct mtp_device *m, const uint8_t *buf, size_t len)
 	log_debug("mtp: operation 0x%04x, transaction %u, %u parameters: %08x %08x %08x %08x %08x",
 		  op.code, op.transaction_id, op.num_params, op.params[0], op.params[1],
 		  op.params[2], op.params[3], op.params[4]);
-	if (m->streaming || vdev_in_queued(m->vdev, MTP_EP_BULK_IN)) {
+	if (m->streaming || m->in_owed || vdev_in_queued(m->vdev, MTP_EP_BULK_IN)) {
 		/*
 		 * A new command while data of the last one was still queued: the
 		 * host gave up on it. Dropping it also bounds what a host that

@@ -19,12 +19,20 @@
 
 /* ---- file data to the host ---- */
 
-void mtp_stream_stop_in(struct mtp_device *m)
+/* The file data ends; the response (rc) is owed, and asked for by the next IN URB. */
+static void end_file(struct mtp_device *m, uint16_t rc)
 {
 	if (m->in_fd >= 0)
 		close(m->in_fd);
 	m->in_fd = -1;
 	m->streaming = false;
+	m->in_rc = rc;
+}
+
+void mtp_stream_stop_in(struct mtp_device *m)
+{
+	end_file(m, 0);
+	m->in_owed = false;
 }
 
 /* The file shrank (or failed) under us: the data phase ends short, and the answer says so. */
@@ -34,9 +42,7 @@ static void read_failed(struct mtp_device *m, ssize_t n)
 
 	log_warn("mtp: file changed or failed while being read (%s)",
 		 n < 0 ? strerror(errno) : "shorter than announced");
-	mtp_stream_stop_in(m);
-	m->op = m->in_op;
-	mtp_session_respond_rc(m, rc == PTP_RC_OK ? PTP_RC_GeneralError : rc);
+	end_file(m, rc == PTP_RC_OK ? PTP_RC_GeneralError : rc);
 }
 
 static ssize_t read_piece(struct mtp_device *m, uint8_t *buf, size_t want)
@@ -51,7 +57,7 @@ static ssize_t read_piece(struct mtp_device *m, uint8_t *buf, size_t want)
 	return n;
 }
 
-/* n bytes more went out; true (and the response queued) when that was the last of them. */
+/* n bytes more went out; true (and the response owed) when that was the last of them. */
 static bool advance(struct mtp_device *m, size_t n)
 {
 	m->in_offset += n;
@@ -59,45 +65,33 @@ static bool advance(struct mtp_device *m, size_t n)
 	m->in_sent += n;
 	if (m->in_left)
 		return false;
-	mtp_stream_stop_in(m);
-	m->op = m->in_op;
+	end_file(m, PTP_RC_OK);
 	return true;
 }
 
-static void respond_sent(struct mtp_device *m)
-{
-	mtp_session_respond(m, PTP_RC_OK, m->in_param ? 1 : 0, (uint32_t)m->in_sent, 0, 0);
-}
-
-void mtp_stream_refill(struct mtp_device *m)
+uint8_t *mtp_stream_refill(struct mtp_device *m, size_t *len, bool *end)
 {
 	size_t want = m->in_left < STREAM_CHUNK ? (size_t)m->in_left : STREAM_CHUNK;
 	uint8_t *buf;
 	ssize_t n;
 
 	if (!m->streaming)
-		return;
+		return NULL;
+	*len = 0;
+	*end = true;
 	buf = vdev_in_alloc(want); /* read straight into the IN queue */
 	if (!buf) {
-		vdev_in_write(m->vdev, MTP_EP_BULK_IN, NULL, 0, true);
-		mtp_stream_stop_in(m);
-		m->op = m->in_op;
-		mtp_session_respond_rc(m, PTP_RC_GeneralError);
-		return;
+		end_file(m, PTP_RC_GeneralError);
+		return vdev_in_alloc(0); /* the data phase ends short */
 	}
 	n = read_piece(m, buf, want);
 	if (want && n <= 0) {
-		vdev_in_discard(buf);
-		vdev_in_write(m->vdev, MTP_EP_BULK_IN, NULL, 0, true);
 		read_failed(m, n);
-		return;
+		return buf;
 	}
-	if (advance(m, (size_t)n)) {
-		vdev_in_commit(m->vdev, MTP_EP_BULK_IN, buf, (size_t)n, true);
-		respond_sent(m);
-		return;
-	}
-	vdev_in_commit(m->vdev, MTP_EP_BULK_IN, buf, (size_t)n, false);
+	*len = (size_t)n;
+	*end = advance(m, (size_t)n);
+	return buf;
 }
 
 size_t mtp_stream_direct(struct mtp_device *m, uint8_t *buf, size_t room, bool *end)
@@ -114,10 +108,8 @@ size_t mtp_stream_direct(struct mtp_device *m, uint8_t *buf, size_t room, bool *
 		read_failed(m, n);
 		return 0;
 	}
-	if (advance(m, (size_t)n)) {
+	if (advance(m, (size_t)n))
 		*end = true;
-		respond_sent(m);
-	}
 	return (size_t)n;
 }
 
@@ -133,18 +125,12 @@ void mtp_stream_start_in(struct mtp_device *m, int fd, uint64_t offset, uint64_t
 	m->in_param = with_count;
 	m->in_op = m->op;
 	m->streaming = true;
+	m->in_owed = true;
 	mtp_encode_data_header(hdr, m->op.code, m->op.transaction_id, count);
-	if (count == 0) {
-		vdev_in_write(m->vdev, MTP_EP_BULK_IN, hdr, sizeof(hdr), true);
-		mtp_stream_stop_in(m);
-		respond_sent(m);
-		return;
-	}
-	vdev_in_write(m->vdev, MTP_EP_BULK_IN, hdr, sizeof(hdr), false);
-	/* More is queued as the host's URBs take it (in_wanted). */
-	if (m->streaming && vdev_in_waiting(m->vdev, MTP_EP_BULK_IN) &&
-	    !vdev_in_queued(m->vdev, MTP_EP_BULK_IN))
-		mtp_stream_refill(m);
+	if (count == 0)
+		end_file(m, PTP_RC_OK);
+	/* The file data follows as the host's URBs take it (in_direct, in_next), then the response. */
+	vdev_in_write(m->vdev, MTP_EP_BULK_IN, hdr, sizeof(hdr), count == 0);
 }
 
 /* ---- data from the host ---- */
