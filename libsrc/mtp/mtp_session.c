@@ -322,10 +322,12 @@ static void begin_out(struct mtp_device *m, uint16_t rc)
 	if (m->send_pending && !(m->cur->flags & MTP_OP_KEEPS_SEND))
 		mtp_object_cancel_send(m); /* the ObjectInfo was abandoned */
 	m->cur->run(m, &r);
-	if (r.kind == MTP_RESULT_RECEIVE)
-		mtp_stream_receive(m, &r);
-	else
-		mtp_stream_refuse(m, r.rc);
+	if (r.kind == MTP_RESULT_RECEIVE) {
+		mtp_stream_receive(m, &r); /* the stream takes its descriptor */
+		return;
+	}
+	mtp_stream_refuse(m, r.rc);
+	mtp_result_free(&r);
 }
 
 /* The data phase is over: rc (0: all in) and the operation's done make the answer. */
