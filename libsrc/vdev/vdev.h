@@ -54,10 +54,10 @@ struct vdev_setup {
 #define VDEV_MAX_ENDPOINTS 16 /* per direction, including ep0 */
 
 /*
- * Calls go one way: the engine calls these while it completes URBs, and
- * they answer with what they return; none of them calls vdev_in_write,
- * vdev_in_commit, vdev_submit or vdev_halt on the device (control, out and
- * reset may write IN data: the engine calls them outside its IN queue work).
+ * Calls go one way. in_next and in_direct are called while the engine
+ * works through an IN queue: they answer with what they return and call
+ * nothing of the engine on the device but vdev_in_alloc. The others are
+ * called outside that work, and may write IN data (vdev_in_write ...).
  */
 struct vdev_ops {
 	/*
