@@ -4,7 +4,7 @@
  * class requests on ep0, commands gathered from the bulk OUT pipe and
  * handed to the session, and events on the interrupt pipe.
  */
-#include "mtp/mtp_private.h"
+#include "mtp/mtp_device.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,12 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mtp/mtp_object.h"
+#include "mtp/mtp_session.h"
+#include "mtp/mtp_state.h"
 #include "util/log.h"
 #include "vdev/vdev.h"
 #include "wire/usb_descriptors.h"
 #include "wire/usbip_proto.h"
-
-#define EVENTS_QUEUED 4096 /* bytes of events kept while nobody reads them */
 
 /* PTP still image class requests (USB Still Image Capture Device Definition, 5.2) */
 #define PTP_REQ_CANCEL	       0x64
@@ -98,48 +99,12 @@ static const uint8_t config_desc[] = {
 
 /* ---- vdev callbacks ---- */
 
-/* Forgets the transaction in progress, in whatever phase it is. */
-static void reset_state(struct mtp_device *m)
-{
-	mtp_stream_stop_in(m);
-	mtp_stream_abandon_out(m);
-	mtp_object_cancel_send(m);
-	mtp_buf_free(&m->dataset);
-	m->cmd_len = 0;
-	m->cmd_overflow = false;
-}
-
 static void on_out(void *priv, uint8_t ep, const uint8_t *data, size_t len)
 {
 	struct mtp_device *m = priv;
-	bool short_xfer = len % MTP_BULK_MPS != 0 || len == 0;
 
-	if (ep != (MTP_EP_BULK_OUT & 0x0f))
-		return;
-	if (m->in_data_out) {
-		mtp_stream_out(m, data, len);
-		return;
-	}
-	if (len == 0 && m->cmd_len == 0)
-		return; /* the ZLP that ends a data phase of a multiple of 512 bytes */
-	if (m->cmd_len + len > sizeof(m->cmd)) {
-		m->cmd_overflow = true;
-		m->cmd_len = 0;
-	} else {
-		memcpy(m->cmd + m->cmd_len, data, len);
-		m->cmd_len += len;
-	}
-	if (!short_xfer)
-		return;
-	if (m->cmd_overflow) {
-		log_warn("mtp: oversized command container dropped");
-		m->op = (struct mtp_operation){ 0 };
-		mtp_session_respond_rc(m, PTP_RC_GeneralError);
-	} else {
-		mtp_session_command(m, m->cmd, m->cmd_len);
-	}
-	m->cmd_len = 0;
-	m->cmd_overflow = false;
+	if (ep == (MTP_EP_BULK_OUT & 0x0f))
+		mtp_session_out(m, data, len);
 }
 
 /* File data straight into the host's URB: one copy, from the page cache. */
@@ -149,15 +114,16 @@ static size_t on_in_direct(void *priv, uint8_t ep, uint8_t *buf, size_t room, bo
 
 	if (ep != MTP_EP_BULK_IN)
 		return 0;
-	return mtp_stream_direct(m, buf, room, end);
+	return mtp_session_in_direct(m, buf, room, end);
 }
 
-static void on_in_wanted(void *priv, uint8_t ep)
+static uint8_t *on_in_next(void *priv, uint8_t ep, size_t *len, bool *end)
 {
 	struct mtp_device *m = priv;
 
-	if (ep == MTP_EP_BULK_IN)
-		mtp_stream_refill(m);
+	if (ep != MTP_EP_BULK_IN)
+		return NULL;
+	return mtp_session_in_next(m, len, end);
 }
 
 /* "MSFT100", then bMS_VendorCode and bPad 0: the UTF-16 unit of the code, little-endian. */
@@ -211,7 +177,7 @@ static int on_control(void *priv, const struct vdev_setup *s, uint8_t *data)
 	case PTP_REQ_CANCEL:
 		/* Cancel: drop what is queued for the host and forget the transaction. */
 		log_debug("mtp: host cancelled the transaction");
-		reset_state(m);
+		mtp_session_reset(m);
 		vdev_in_flush(m->vdev, MTP_EP_BULK_IN);
 		return 0;
 	case PTP_REQ_GET_DEV_STATUS:
@@ -223,7 +189,7 @@ static int on_control(void *priv, const struct vdev_setup *s, uint8_t *data)
 		data[3] = PTP_RC_OK >> 8;
 		return 4;
 	case PTP_REQ_RESET:
-		reset_state(m);
+		mtp_session_reset(m);
 		vdev_in_flush(m->vdev, MTP_EP_BULK_IN);
 		m->session_open = false;
 		return 0;
@@ -235,14 +201,14 @@ static void on_reset(void *priv)
 {
 	struct mtp_device *m = priv;
 
-	reset_state(m);
+	mtp_session_reset(m);
 	m->session_open = false;
 }
 
 static const struct vdev_ops mtp_ops = {
 	.control = on_control,
 	.out = on_out,
-	.in_wanted = on_in_wanted,
+	.in_next = on_in_next,
 	.in_direct = on_in_direct,
 	.reset = on_reset,
 };
@@ -487,7 +453,7 @@ void mtp_device_free(struct mtp_device *m)
 {
 	if (!m)
 		return;
-	reset_state(m);
+	mtp_session_reset(m);
 	vdev_free(m->vdev);
 	close_storages(m);
 	free(m);
@@ -508,25 +474,11 @@ struct event_ctx {
 	const struct mtp_storage *s;
 };
 
-void mtp_device_event(struct mtp_device *m, uint16_t code, uint32_t handle)
-{
-	struct mtp_operation ev = { .code = code, .params = { handle }, .num_params = 1 };
-	uint8_t buf[MTP_COMMAND_MAX];
-
-	log_debug("mtp: event 0x%04x for object %u", code, handle);
-	if (!m->session_open || !vdev_configured(m->vdev))
-		return;
-	/* Bounded: an initiator that never reads events loses the oldest news, not memory. */
-	if (vdev_in_queued(m->vdev, MTP_EP_INTR_IN) > EVENTS_QUEUED)
-		vdev_in_flush(m->vdev, MTP_EP_INTR_IN);
-	vdev_in_write(m->vdev, MTP_EP_INTR_IN, buf, mtp_encode_event(buf, &ev), true);
-}
-
 static void send_event(void *arg, uint16_t code, uint32_t local)
 {
 	const struct event_ctx *ctx = arg;
 
-	mtp_device_event(ctx->m, code, mtp_object_handle(ctx->s, local));
+	mtp_session_event(ctx->m, code, mtp_object_handle(ctx->s, local));
 }
 
 void mtp_device_process_changes(struct mtp_device *m)

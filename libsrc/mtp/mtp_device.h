@@ -6,20 +6,32 @@
  * mtp_store per folder (one MTP storage each), the PTP class requests, the
  * Microsoft OS descriptors, and events for changes others make under the
  * folders.
+ *
+ * The files of the layer, lowest first; each includes only headers of the
+ * ones before it, so calls only go down:
+ *   mtp_limits     the limits (no code), also for the layer's callers
+ *   mtp_container  the wire format: containers and datasets <-> structs
+ *   mtp_store      one folder as an object store (handles, files, uploads)
+ *   mtp_result     what an operation answers, as a value
+ *   mtp_state      the state of one device (a struct, no functions)
+ *   mtp_object     storage and object operations: they return results
+ *   mtp_prop       property operations: they return results
+ *   mtp_stream     data phases: file data to the host, the host's data in
+ *   mtp_session    dispatch and the session: the one writer of responses
+ *   mtp_device     the USB side: descriptors, class requests, vdev callbacks
+ * The virtual device engine (vdev) asks for what to send next (in_next,
+ * in_direct); nothing here writes into it from inside those calls.
  */
 #ifndef USBIP_MTP_DEVICE_H
 #define USBIP_MTP_DEVICE_H
 
 #include <stdbool.h>
 
+#include "mtp/mtp_limits.h"
 #include "vdev/vdev.h"
 
 #define MTP_VENDOR_ID  0x1d6b /* Linux Foundation */
 #define MTP_PRODUCT_ID 0x0100 /* "PTP Gadget" in usb.ids */
-
-#define MTP_MAX_STORAGES 8
-#define MTP_NAME_ARG_MAX 100 /* bytes of a --name or a storage's NAME */
-#define MTP_SERIAL_MAX	 32
 
 /* One folder, one MTP storage. */
 struct mtp_storage_options {

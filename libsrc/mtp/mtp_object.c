@@ -3,7 +3,7 @@
  * Storage and object operations: listing, ObjectInfo, reading, sending,
  * deleting, moving and copying objects, and Android's edit operations.
  */
-#include "mtp/mtp_private.h"
+#include "mtp/mtp_object.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -187,7 +187,7 @@ static uint16_t destination(struct mtp_device *m, uint32_t storage, uint32_t par
 
 /* ---- storages ---- */
 
-void mtp_object_get_storage_ids(struct mtp_device *m)
+void mtp_object_get_storage_ids(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_buf b = { 0 };
 	uint32_t ids[MTP_MAX_STORAGES];
@@ -196,19 +196,18 @@ void mtp_object_get_storage_ids(struct mtp_device *m)
 	for (i = 0; i < m->num_storages; i++)
 		ids[i] = m->storages[i].id;
 	mtp_put_u32_array(&b, ids, m->num_storages);
-	mtp_session_send_dataset(m, &b);
-	mtp_buf_free(&b);
+	mtp_result_dataset(r, &b);
 }
 
 /* Each storage with its own folder's size, free space and read-only flag. */
-void mtp_object_get_storage_info(struct mtp_device *m)
+void mtp_object_get_storage_info(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_storage *s = mtp_object_storage(m, m->op.params[0]);
 	struct mtp_storage_info info = { 0 };
 	struct mtp_buf b = { 0 };
 
 	if (!s) {
-		mtp_session_respond_rc(m, PTP_RC_InvalidStorageId);
+		mtp_result_rc(r, PTP_RC_InvalidStorageId);
 		return;
 	}
 	info.read_only = s->read_only;
@@ -216,8 +215,7 @@ void mtp_object_get_storage_info(struct mtp_device *m)
 	info.volume = s->volume;
 	mtp_store_space(s->store, &info.capacity, &info.free_bytes);
 	mtp_encode_storage_info(&b, &info);
-	mtp_session_send_dataset(m, &b);
-	mtp_buf_free(&b);
+	mtp_result_dataset(r, &b);
 }
 
 /* ---- reading ---- */
@@ -246,7 +244,7 @@ static int select_handles(struct mtp_device *m, uint32_t **handles, size_t *coun
 				     count);
 	if (rc)
 		return rc == -ENOTDIR || rc == -ENOENT ? PTP_RC_InvalidParentObject
-						       : mtp_session_rc_of_errno(rc);
+						       : mtp_result_rc_of_errno(rc);
 	if (m->op.num_params >= 2 && format != 0) {
 		for (i = j = 0; i < *count; i++) {
 			struct mtp_storage *es;
@@ -261,7 +259,7 @@ static int select_handles(struct mtp_device *m, uint32_t **handles, size_t *coun
 	return 0;
 }
 
-void mtp_object_get_handles(struct mtp_device *m)
+void mtp_object_get_handles(struct mtp_device *m, struct mtp_result *r)
 {
 	uint32_t *handles;
 	size_t count;
@@ -269,23 +267,22 @@ void mtp_object_get_handles(struct mtp_device *m)
 	struct mtp_buf b = { 0 };
 
 	if (rc) {
-		mtp_session_respond_rc(m, (uint16_t)rc);
+		mtp_result_rc(r, (uint16_t)rc);
 		return;
 	}
 	if (m->op.code == PTP_OC_GetNumObjects) {
 		uint32_t n = (uint32_t)count;
 
 		free(handles);
-		mtp_session_respond(m, PTP_RC_OK, 1, n, 0, 0);
+		mtp_result_rc1(r, PTP_RC_OK, n);
 		return;
 	}
 	mtp_put_u32_array(&b, handles, count);
 	free(handles);
-	mtp_session_send_dataset(m, &b);
-	mtp_buf_free(&b);
+	mtp_result_dataset(r, &b);
 }
 
-void mtp_object_get_info(struct mtp_device *m)
+void mtp_object_get_info(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_object_info info = { 0 };
 	struct mtp_storage *s;
@@ -293,7 +290,7 @@ void mtp_object_get_info(struct mtp_device *m)
 	struct mtp_buf b = { 0 };
 
 	if (mtp_object_entry(m, m->op.params[0], &s, &e)) {
-		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
 		return;
 	}
 	info.storage_id = s->id;
@@ -304,12 +301,11 @@ void mtp_object_get_info(struct mtp_device *m)
 	snprintf(info.filename, sizeof(info.filename), "%s", e.name);
 	mtp_object_date(e.mtime, info.modified, sizeof(info.modified));
 	mtp_encode_object_info(&b, &info);
-	mtp_session_send_dataset(m, &b);
-	mtp_buf_free(&b);
+	mtp_result_dataset(r, &b);
 }
 
 /* GetObject, GetPartialObject, GetPartialObject64. */
-void mtp_object_get(struct mtp_device *m)
+void mtp_object_get(struct mtp_device *m, struct mtp_result *r)
 {
 	uint32_t local;
 	struct mtp_storage *s = mtp_object_find(m, m->op.params[0], &local);
@@ -319,17 +315,17 @@ void mtp_object_get(struct mtp_device *m)
 	int fd;
 
 	if (!s) {
-		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
 		return;
 	}
 	fd = mtp_store_open_file(s->store, local, O_RDONLY);
 	if (fd < 0) {
-		mtp_session_respond_rc(m, mtp_session_rc_of_errno(fd));
+		mtp_result_rc(r, mtp_result_rc_of_errno(fd));
 		return;
 	}
 	if (fstat(fd, &sb) != 0) {
 		close(fd);
-		mtp_session_respond_rc(m, PTP_RC_GeneralError);
+		mtp_result_rc(r, PTP_RC_GeneralError);
 		return;
 	}
 	size = (uint64_t)sb.st_size;
@@ -347,22 +343,21 @@ void mtp_object_get(struct mtp_device *m)
 		if (count > size - offset)
 			count = size - offset;
 	}
-	mtp_stream_start_in(m, fd, offset, count, partial);
+	mtp_result_file(r, fd, offset, count, partial);
 }
 
-void mtp_object_get_references(struct mtp_device *m)
+void mtp_object_get_references(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_storage *s;
 	struct mtp_entry e;
 	struct mtp_buf b = { 0 };
 
 	if (mtp_object_entry(m, m->op.params[0], &s, &e)) {
-		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
 		return;
 	}
 	mtp_put_u32_array(&b, NULL, 0);
-	mtp_session_send_dataset(m, &b);
-	mtp_buf_free(&b);
+	mtp_result_dataset(r, &b);
 }
 
 /*
@@ -370,28 +365,28 @@ void mtp_object_get_references(struct mtp_device *m)
  * reference nothing. An empty list is what they have (OK); a list with
  * handles would be kept nowhere: refused, not pretended.
  */
-void mtp_object_set_references(struct mtp_device *m)
+void mtp_object_set_references(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_storage *s;
 	struct mtp_entry e;
 
 	if (mtp_object_entry(m, m->op.params[0], &s, &e))
-		mtp_stream_refuse(m, PTP_RC_InvalidObjectHandle);
+		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
 	else
-		mtp_stream_into_buffer(m);
+		mtp_result_into_buffer(r);
 }
 
-void mtp_object_set_references_done(struct mtp_device *m)
+void mtp_object_set_references_done(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_error err;
 	uint32_t count;
 
 	if (mtp_decode_u32_array(m->dataset.data, m->dataset.len, &count, &err)) {
 		log_warn("mtp: SetObjectReferences: %s", err.msg);
-		mtp_session_respond_rc(m, MTP_RC_InvalidDataset);
+		mtp_result_rc(r, MTP_RC_InvalidDataset);
 		return;
 	}
-	mtp_session_respond_rc(m, count ? PTP_RC_AccessDenied : PTP_RC_OK);
+	mtp_result_rc(r, count ? PTP_RC_AccessDenied : PTP_RC_OK);
 }
 
 /* ---- changing ---- */
@@ -408,21 +403,22 @@ static void known_now(struct mtp_storage *s, uint32_t local)
 	mtp_store_get(s->store, local, &e);
 }
 
-/* The storage of an object that is to change: NULL, and the answer given, when it cannot. */
-static struct mtp_storage *writable(struct mtp_device *m, uint32_t handle, uint32_t *local)
+/* The storage of an object that is to change: NULL, and the answer in r, when it cannot. */
+static struct mtp_storage *writable(struct mtp_device *m, struct mtp_result *r, uint32_t handle,
+				    uint32_t *local)
 {
 	struct mtp_storage *s = mtp_object_find(m, handle, local);
 
 	if (!s)
-		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
 	else if (s->read_only)
-		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
+		mtp_result_rc(r, PTP_RC_StoreReadOnly);
 	else
 		return s;
 	return NULL;
 }
 
-void mtp_object_delete(struct mtp_device *m)
+void mtp_object_delete(struct mtp_device *m, struct mtp_result *r)
 {
 	uint32_t local;
 	struct mtp_storage *s;
@@ -430,17 +426,17 @@ void mtp_object_delete(struct mtp_device *m)
 
 	if (m->op.params[0] == MTP_ALL_HANDLES) {
 		/* "Delete everything" is never what a user of a shared folder wants. */
-		mtp_session_respond_rc(m, PTP_RC_AccessDenied);
+		mtp_result_rc(r, PTP_RC_AccessDenied);
 		return;
 	}
-	s = writable(m, m->op.params[0], &local);
+	s = writable(m, r, m->op.params[0], &local);
 	if (!s)
 		return;
 	rc = mtp_store_delete(s->store, local);
 	if (rc == -ENOTEMPTY || rc == -EIO)
-		mtp_session_respond_rc(m, RC_PartialDeletion);
+		mtp_result_rc(r, RC_PartialDeletion);
 	else
-		mtp_session_respond_rc(m, rc ? mtp_session_rc_of_errno(rc) : PTP_RC_OK);
+		mtp_result_rc(r, rc ? mtp_result_rc_of_errno(rc) : PTP_RC_OK);
 }
 
 /*
@@ -451,7 +447,7 @@ void mtp_object_delete(struct mtp_device *m)
  * handle there, and events tell the initiator: ObjectRemoved for the old
  * handle, ObjectAdded for the new one.
  */
-void mtp_object_move_copy(struct mtp_device *m)
+void mtp_object_move_copy(struct mtp_device *m, struct mtp_result *r)
 {
 	uint32_t local, parent, new_local = 0;
 	struct mtp_storage *s, *to;
@@ -461,20 +457,20 @@ void mtp_object_move_copy(struct mtp_device *m)
 
 	s = mtp_object_find(m, m->op.params[0], &local);
 	if (!s) {
-		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
 		return;
 	}
 	if (m->op.params[1] == 0) {
-		mtp_session_respond_rc(m, PTP_RC_InvalidStorageId);
+		mtp_result_rc(r, PTP_RC_InvalidStorageId);
 		return;
 	}
 	code = destination(m, m->op.params[1], m->op.params[2], &to, &parent);
 	if (code) {
-		mtp_session_respond_rc(m, code);
+		mtp_result_rc(r, code);
 		return;
 	}
 	if (to->read_only || (move && s->read_only)) {
-		mtp_session_respond_rc(m, PTP_RC_StoreReadOnly);
+		mtp_result_rc(r, PTP_RC_StoreReadOnly);
 		return;
 	}
 	if (!move) {
@@ -491,64 +487,63 @@ void mtp_object_move_copy(struct mtp_device *m)
 		}
 	}
 	if (rc) {
-		mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
-					  : rc == -ENOTDIR || rc == -EINVAL
-						  ? PTP_RC_InvalidParentObject
-						  : mtp_session_rc_of_errno(rc));
+		mtp_result_rc(r, rc == -EEXIST			   ? PTP_RC_AccessDenied
+				 : rc == -ENOTDIR || rc == -EINVAL ? PTP_RC_InvalidParentObject
+								   : mtp_result_rc_of_errno(rc));
 		return;
 	}
 	if (!move) {
-		mtp_session_respond(m, PTP_RC_OK, 1, mtp_object_handle(to, new_local), 0, 0);
+		mtp_result_rc1(r, PTP_RC_OK, mtp_object_handle(to, new_local));
 		return;
 	}
-	mtp_session_respond_rc(m, PTP_RC_OK);
+	mtp_result_rc(r, PTP_RC_OK);
 	if (to != s) {
-		mtp_device_event(m, PTP_EC_ObjectRemoved, mtp_object_handle(s, local));
-		mtp_device_event(m, PTP_EC_ObjectAdded, mtp_object_handle(to, new_local));
+		mtp_result_event(r, PTP_EC_ObjectRemoved, mtp_object_handle(s, local));
+		mtp_result_event(r, PTP_EC_ObjectAdded, mtp_object_handle(to, new_local));
 	}
 }
 
-void mtp_object_truncate(struct mtp_device *m)
+void mtp_object_truncate(struct mtp_device *m, struct mtp_result *r)
 {
 	uint64_t size = m->op.params[1] | (uint64_t)m->op.params[2] << 32;
 	uint32_t local;
-	struct mtp_storage *s = writable(m, m->op.params[0], &local);
+	struct mtp_storage *s = writable(m, r, m->op.params[0], &local);
 	int fd, rc = 0;
 
 	if (!s)
 		return;
 	fd = mtp_store_open_file(s->store, local, O_RDWR);
 	if (fd < 0) {
-		mtp_session_respond_rc(m, mtp_session_rc_of_errno(fd));
+		mtp_result_rc(r, mtp_result_rc_of_errno(fd));
 		return;
 	}
 	if (size > INT64_MAX || ftruncate(fd, (off_t)size) != 0)
 		rc = size > INT64_MAX ? -EINVAL : -errno;
 	close(fd);
 	known_now(s, local);
-	mtp_session_respond_rc(m, rc ? mtp_session_rc_of_errno(rc) : PTP_RC_OK);
+	mtp_result_rc(r, rc ? mtp_result_rc_of_errno(rc) : PTP_RC_OK);
 }
 
 /* BeginEditObject / EndEditObject: nothing to prepare, the object must be a file. */
-void mtp_object_edit(struct mtp_device *m)
+void mtp_object_edit(struct mtp_device *m, struct mtp_result *r)
 {
 	uint32_t local;
-	struct mtp_storage *s = writable(m, m->op.params[0], &local);
+	struct mtp_storage *s = writable(m, r, m->op.params[0], &local);
 	struct mtp_entry e;
 
 	if (!s)
 		return;
 	if (mtp_store_get(s->store, local, &e) || e.is_dir) {
-		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
 		return;
 	}
-	mtp_session_respond_rc(m, PTP_RC_OK);
+	mtp_result_rc(r, PTP_RC_OK);
 }
 
 /* ---- sending: SendObjectInfo, then SendObject ---- */
 
 /* SendObjectInfo and SendObjectPropList: storage and parent are their first two parameters. */
-static void start_send(struct mtp_device *m)
+static void start_send(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_storage *s;
 	uint32_t parent;
@@ -557,9 +552,9 @@ static void start_send(struct mtp_device *m)
 	if (!rc && s->read_only)
 		rc = PTP_RC_StoreReadOnly;
 	if (rc)
-		mtp_stream_refuse(m, rc);
+		mtp_result_rc(r, rc);
 	else
-		mtp_stream_into_buffer(m);
+		mtp_result_into_buffer(r);
 }
 
 /*
@@ -567,8 +562,8 @@ static void start_send(struct mtp_device *m)
  * folder at once, a file (empty) that the SendObject to come fills.
  * nparams: 3 (SendObjectInfo) or 4 (SendObjectPropList, FailedPropIndex 0).
  */
-static void create_object(struct mtp_device *m, const char *name, bool dir, uint64_t size,
-			  unsigned int nparams)
+static void create_object(struct mtp_device *m, struct mtp_result *r, const char *name, bool dir,
+			  uint64_t size, unsigned int nparams)
 {
 	struct mtp_storage *s;
 	uint32_t parent, handle, resp[4] = { 0 };
@@ -576,12 +571,12 @@ static void create_object(struct mtp_device *m, const char *name, bool dir, uint
 	int rc, fd = -1;
 
 	if (code) { /* the parent went away during the data phase */
-		mtp_session_respond_rc(m, code);
+		mtp_result_rc(r, code);
 		return;
 	}
 	if (!mtp_store_name_ok(name)) {
 		log_warn("mtp: refused file name \"%s\"", name);
-		mtp_session_respond_rc(m, PTP_RC_InvalidParameter);
+		mtp_result_rc(r, PTP_RC_InvalidParameter);
 		return;
 	}
 	mtp_object_cancel_send(m); /* an object announced and never sent */
@@ -589,10 +584,9 @@ static void create_object(struct mtp_device *m, const char *name, bool dir, uint
 		 : mtp_store_upload_begin(s->store, parent, name, &handle, &fd);
 	if (rc) {
 		log_info("mtp: creating \"%s\": %s", name, strerror(-rc));
-		mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
-					  : rc == -ENOENT || rc == -ENOTDIR
-						  ? PTP_RC_InvalidParentObject
-						  : mtp_session_rc_of_errno(rc));
+		mtp_result_rc(r, rc == -EEXIST			   ? PTP_RC_AccessDenied
+				 : rc == -ENOENT || rc == -ENOTDIR ? PTP_RC_InvalidParentObject
+								   : mtp_result_rc_of_errno(rc));
 		return;
 	}
 	handle = mtp_object_handle(s, handle);
@@ -605,25 +599,25 @@ static void create_object(struct mtp_device *m, const char *name, bool dir, uint
 	resp[0] = s->id;
 	resp[1] = parent == MTP_STORE_ROOT ? MTP_ROOT_PARENT : m->op.params[1];
 	resp[2] = handle;
-	mtp_session_respond_params(m, PTP_RC_OK, nparams, resp);
+	mtp_result_respond(r, PTP_RC_OK, nparams, resp);
 }
 
-void mtp_object_send_info(struct mtp_device *m)
+void mtp_object_send_info(struct mtp_device *m, struct mtp_result *r)
 {
-	start_send(m);
+	start_send(m, r);
 }
 
-void mtp_object_send_info_done(struct mtp_device *m)
+void mtp_object_send_info_done(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_object_info info;
 	struct mtp_error err;
 
 	if (mtp_decode_object_info(m->dataset.data, m->dataset.len, &info, &err)) {
 		log_warn("mtp: SendObjectInfo: %s", err.msg);
-		mtp_session_respond_rc(m, MTP_RC_InvalidDataset);
+		mtp_result_rc(r, MTP_RC_InvalidDataset);
 		return;
 	}
-	create_object(m, info.filename, info.format == PTP_OFC_Association,
+	create_object(m, r, info.filename, info.format == PTP_OFC_Association,
 		      info.compressed_size == 0xffffffffu ? UINT64_MAX : info.compressed_size, 3);
 }
 
@@ -633,12 +627,12 @@ void mtp_object_send_info_done(struct mtp_device *m)
  * command; the properties in the data; SendObject follows, as after
  * SendObjectInfo.
  */
-void mtp_object_send_prop_list(struct mtp_device *m)
+void mtp_object_send_prop_list(struct mtp_device *m, struct mtp_result *r)
 {
-	start_send(m);
+	start_send(m, r);
 }
 
-void mtp_object_send_prop_list_done(struct mtp_device *m)
+void mtp_object_send_prop_list_done(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_prop_list_info info;
 	struct mtp_error err;
@@ -648,20 +642,20 @@ void mtp_object_send_prop_list_done(struct mtp_device *m)
 	if (mtp_decode_send_prop_list(m->dataset.data, m->dataset.len, &info, &failed, &err)) {
 		log_warn("mtp: SendObjectPropList: %s", err.msg);
 		resp[3] = failed;
-		mtp_session_respond_params(m, MTP_RC_InvalidDataset, 4, resp);
+		mtp_result_respond(r, MTP_RC_InvalidDataset, 4, resp);
 		return;
 	}
-	create_object(m, info.filename, m->op.params[2] == PTP_OFC_Association, size, 4);
+	create_object(m, r, info.filename, m->op.params[2] == PTP_OFC_Association, size, 4);
 }
 
-void mtp_object_send(struct mtp_device *m)
+void mtp_object_send(struct mtp_device *m, struct mtp_result *r)
 {
 	if (!m->send_pending) {
-		mtp_stream_refuse(m, RC_NoValidObjectInfo);
+		mtp_result_rc(r, RC_NoValidObjectInfo);
 		return;
 	}
-	mtp_stream_into_file(m, m->send_fd, 0, false);
-	m->out_limit = m->send_size; /* UINT64_MAX: not declared (4 GiB or more) */
+	mtp_result_into_file(r, m->send_fd, 0, false);
+	r->out.limit = m->send_size; /* UINT64_MAX: not declared (4 GiB or more) */
 }
 
 /*
@@ -670,7 +664,7 @@ void mtp_object_send(struct mtp_device *m)
  * shorter or longer; a name a local file took meanwhile is not
  * overwritten (AccessDenied, as SendObjectInfo answers a taken name).
  */
-void mtp_object_send_done(struct mtp_device *m)
+void mtp_object_send_done(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_storage *s;
 	uint32_t local;
@@ -680,7 +674,7 @@ void mtp_object_send_done(struct mtp_device *m)
 		log_info("mtp: upload of %llu bytes declared, %llu sent: not kept",
 			 (unsigned long long)m->send_size, (unsigned long long)m->received);
 		mtp_object_cancel_send(m); /* a partial file is not kept */
-		mtp_session_respond_rc(m, PTP_RC_IncompleteTransfer);
+		mtp_result_rc(r, PTP_RC_IncompleteTransfer);
 		return;
 	}
 	s = mtp_object_find(m, m->send_handle, &local);
@@ -689,42 +683,41 @@ void mtp_object_send_done(struct mtp_device *m)
 	m->send_fd = -1;
 	if (rc) {
 		log_info("mtp: completing an upload: %s", strerror(-rc));
-		mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
-							: mtp_session_rc_of_errno(rc));
+		mtp_result_rc(r, rc == -EEXIST ? PTP_RC_AccessDenied : mtp_result_rc_of_errno(rc));
 		return;
 	}
-	mtp_session_respond_rc(m, PTP_RC_OK);
+	mtp_result_rc(r, PTP_RC_OK);
 }
 
 /* Android's SendPartialObject: handle, 64-bit offset, length; the data goes in place. */
-void mtp_object_send_partial(struct mtp_device *m)
+void mtp_object_send_partial(struct mtp_device *m, struct mtp_result *r)
 {
 	uint32_t local;
 	struct mtp_storage *s = mtp_object_find(m, m->op.params[0], &local);
 	int fd;
 
 	if (!s) {
-		mtp_stream_refuse(m, PTP_RC_InvalidObjectHandle);
+		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
 		return;
 	}
 	if (s->read_only) {
-		mtp_stream_refuse(m, PTP_RC_StoreReadOnly);
+		mtp_result_rc(r, PTP_RC_StoreReadOnly);
 		return;
 	}
 	fd = mtp_store_open_file(s->store, local, O_RDWR);
 	if (fd < 0) {
-		mtp_stream_refuse(m, mtp_session_rc_of_errno(fd));
+		mtp_result_rc(r, mtp_result_rc_of_errno(fd));
 		return;
 	}
-	mtp_stream_into_file(m, fd, m->op.params[1] | (uint64_t)m->op.params[2] << 32, true);
+	mtp_result_into_file(r, fd, m->op.params[1] | (uint64_t)m->op.params[2] << 32, true);
 }
 
-void mtp_object_send_partial_done(struct mtp_device *m)
+void mtp_object_send_partial_done(struct mtp_device *m, struct mtp_result *r)
 {
 	uint32_t local;
 	struct mtp_storage *s = mtp_object_find(m, m->op.params[0], &local);
 
 	if (s)
 		known_now(s, local); /* the data is written and its descriptor closed */
-	mtp_session_respond_rc(m, PTP_RC_OK);
+	mtp_result_rc(r, PTP_RC_OK);
 }

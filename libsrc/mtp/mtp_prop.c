@@ -3,7 +3,9 @@
  * Properties: the object properties MTP initiators read (one at a time or
  * as a list), the renaming they allow, and the device's own properties.
  */
-#include "mtp/mtp_private.h"
+#include "mtp/mtp_prop.h"
+
+#include "mtp/mtp_object.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -95,7 +97,7 @@ static char *device_string(struct mtp_device *m, uint32_t prop, size_t *cap)
  * read-only), SynchronizationPartner and DeviceFriendlyName (strings an
  * initiator may set; Windows names the device with the latter).
  */
-void mtp_prop_device(struct mtp_device *m)
+void mtp_prop_device(struct mtp_device *m, struct mtp_result *r)
 {
 	uint32_t prop = m->op.params[0];
 	const struct mtp_value range[3] = { { .type = PTP_DTC_UINT8, .u = 0 },
@@ -113,7 +115,7 @@ void mtp_prop_device(struct mtp_device *m)
 					  .str = prop == PTP_DPC_DeviceFriendlyName ? m->name
 										    : "" };
 	} else {
-		mtp_session_respond_rc(m, PTP_RC_DevicePropNotSupported);
+		mtp_result_rc(r, PTP_RC_DevicePropNotSupported);
 		return;
 	}
 	if (m->op.code == PTP_OC_GetDevicePropDesc)
@@ -122,52 +124,50 @@ void mtp_prop_device(struct mtp_device *m)
 					    prop == PTP_DPC_BatteryLevel ? range : NULL);
 	else
 		mtp_put_value(&b, &v);
-	mtp_session_send_dataset(m, &b);
-	mtp_buf_free(&b);
+	mtp_result_dataset(r, &b);
 }
 
-void mtp_prop_set_device(struct mtp_device *m)
+void mtp_prop_set_device(struct mtp_device *m, struct mtp_result *r)
 {
 	size_t cap;
 
 	if (m->op.params[0] == PTP_DPC_BatteryLevel)
-		mtp_stream_refuse(m, PTP_RC_AccessDenied);
+		mtp_result_rc(r, PTP_RC_AccessDenied);
 	else if (!device_string(m, m->op.params[0], &cap))
-		mtp_stream_refuse(m, PTP_RC_DevicePropNotSupported);
+		mtp_result_rc(r, PTP_RC_DevicePropNotSupported);
 	else
-		mtp_stream_into_buffer(m);
+		mtp_result_into_buffer(r);
 }
 
 /* The value is one MTP string and nothing else; it lasts until serve-mtp stops. */
-void mtp_prop_set_device_done(struct mtp_device *m)
+void mtp_prop_set_device_done(struct mtp_device *m, struct mtp_result *r)
 {
-	struct mtp_reader r;
+	struct mtp_reader rd;
 	char value[MTP_NAME_MAX];
 	size_t cap;
 	char *dst = device_string(m, m->op.params[0], &cap);
 
-	mtp_reader_init(&r, m->dataset.data, m->dataset.len);
-	mtp_get_string(&r, value, sizeof(value), "value");
-	if (!dst || r.failed || r.off != r.len) {
-		mtp_session_respond_rc(m, PTP_RC_InvalidDevicePropValue);
+	mtp_reader_init(&rd, m->dataset.data, m->dataset.len);
+	mtp_get_string(&rd, value, sizeof(value), "value");
+	if (!dst || rd.failed || rd.off != rd.len) {
+		mtp_result_rc(r, PTP_RC_InvalidDevicePropValue);
 		return;
 	}
 	snprintf(dst, cap, "%s", value);
-	mtp_session_respond_rc(m, PTP_RC_OK);
+	mtp_result_rc(r, PTP_RC_OK);
 }
 
 /* ---- object properties ---- */
 
-void mtp_prop_supported(struct mtp_device *m)
+void mtp_prop_supported(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_buf b = { 0 };
 
 	mtp_put_u16_array(&b, object_props, ARRAY_SIZE(object_props));
-	mtp_session_send_dataset(m, &b);
-	mtp_buf_free(&b);
+	mtp_result_dataset(r, &b);
 }
 
-void mtp_prop_desc(struct mtp_device *m)
+void mtp_prop_desc(struct mtp_device *m, struct mtp_result *r)
 {
 	uint16_t prop = (uint16_t)m->op.params[0];
 	struct mtp_entry none = { .name = "" };
@@ -178,7 +178,7 @@ void mtp_prop_desc(struct mtp_device *m)
 	size_t i;
 
 	if (m->op.params[0] > 0xffff || !prop_known(prop)) {
-		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropCode);
+		mtp_result_rc(r, MTP_RC_InvalidObjectPropCode);
 		return;
 	}
 	/* The description is of the format, not of a storage: settable if a name can change
@@ -192,11 +192,10 @@ void mtp_prop_desc(struct mtp_device *m)
 	else
 		def.u = def.hi = 0;
 	mtp_encode_object_prop_desc(&b, prop, &def, settable, 0);
-	mtp_session_send_dataset(m, &b);
-	mtp_buf_free(&b);
+	mtp_result_dataset(r, &b);
 }
 
-void mtp_prop_value(struct mtp_device *m)
+void mtp_prop_value(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_storage *s;
 	struct mtp_entry e;
@@ -205,17 +204,16 @@ void mtp_prop_value(struct mtp_device *m)
 	struct mtp_buf b = { 0 };
 
 	if (mtp_object_entry(m, m->op.params[0], &s, &e)) {
-		mtp_session_respond_rc(m, PTP_RC_InvalidObjectHandle);
+		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
 		return;
 	}
 	if (m->op.params[1] > 0xffff ||
 	    !prop_value(s, &e, (uint16_t)m->op.params[1], &v, date, sizeof(date))) {
-		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropCode);
+		mtp_result_rc(r, MTP_RC_InvalidObjectPropCode);
 		return;
 	}
 	mtp_put_value(&b, &v);
-	mtp_session_send_dataset(m, &b);
-	mtp_buf_free(&b);
+	mtp_result_dataset(r, &b);
 }
 
 static void put_props(struct mtp_buf *b, const struct mtp_storage *s, const struct mtp_entry *e,
@@ -268,7 +266,7 @@ static int prop_list_handles(struct mtp_device *m, uint32_t h, uint32_t depth, u
 }
 
 /* GetObjectPropList: handle, format, property (0xffffffff: all), group, depth. */
-void mtp_prop_list(struct mtp_device *m)
+void mtp_prop_list(struct mtp_device *m, struct mtp_result *r)
 {
 	uint32_t h = m->op.params[0], format = m->op.params[1], prop = m->op.params[2];
 	uint32_t group = m->op.params[3], depth = m->op.params[4], n = 0, *handles;
@@ -279,23 +277,22 @@ void mtp_prop_list(struct mtp_device *m)
 	int rc;
 
 	if (prop == 0) {
-		mtp_session_respond_rc(m, group ? MTP_RC_SpecificationByGroupUnsupported
-						: MTP_RC_InvalidObjectPropCode);
+		mtp_result_rc(r, group ? MTP_RC_SpecificationByGroupUnsupported
+				       : MTP_RC_InvalidObjectPropCode);
 		return;
 	}
 	if (prop != 0xffffffffu && (prop > 0xffff || !prop_known((uint16_t)prop))) {
-		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropCode);
+		mtp_result_rc(r, MTP_RC_InvalidObjectPropCode);
 		return;
 	}
 	if (depth != 0 && depth != 1 && depth != 0xffffffffu) {
-		mtp_session_respond_rc(m, MTP_RC_SpecificationByDepthUnsupported);
+		mtp_result_rc(r, MTP_RC_SpecificationByDepthUnsupported);
 		return;
 	}
 	rc = prop_list_handles(m, h, depth, &handles, &count);
 	if (rc) {
-		mtp_session_respond_rc(m, rc == -ENOENT || rc == -ENOTDIR
-						  ? PTP_RC_InvalidObjectHandle
-						  : mtp_session_rc_of_errno(rc));
+		mtp_result_rc(r, rc == -ENOENT || rc == -ENOTDIR ? PTP_RC_InvalidObjectHandle
+								 : mtp_result_rc_of_errno(rc));
 		return;
 	}
 	mtp_put_u32(&b, 0); /* the count, patched below */
@@ -308,12 +305,11 @@ void mtp_prop_list(struct mtp_device *m)
 	}
 	free(handles);
 	mtp_patch_u32(&b, 0, n);
-	mtp_session_send_dataset(m, &b);
-	mtp_buf_free(&b);
+	mtp_result_dataset(r, &b);
 }
 
 /* SetObjectPropValue: the file name (ObjectFileName or Name) is the one that can change. */
-void mtp_prop_set_value(struct mtp_device *m)
+void mtp_prop_set_value(struct mtp_device *m, struct mtp_result *r)
 {
 	uint16_t prop = (uint16_t)m->op.params[1];
 	uint16_t rc = 0;
@@ -329,27 +325,27 @@ void mtp_prop_set_value(struct mtp_device *m)
 	else if (s->read_only)
 		rc = PTP_RC_StoreReadOnly;
 	if (rc)
-		mtp_stream_refuse(m, rc);
+		mtp_result_rc(r, rc);
 	else
-		mtp_stream_into_buffer(m);
+		mtp_result_into_buffer(r);
 }
 
-void mtp_prop_set_value_done(struct mtp_device *m)
+void mtp_prop_set_value_done(struct mtp_device *m, struct mtp_result *r)
 {
-	struct mtp_reader r;
+	struct mtp_reader rd;
 	char name[MTP_NAME_MAX];
 	uint32_t local;
 	struct mtp_storage *s = mtp_object_find(m, m->op.params[0], &local);
 	int rc;
 
-	mtp_reader_init(&r, m->dataset.data, m->dataset.len);
-	mtp_get_string(&r, name, sizeof(name), "value");
-	if (r.failed || r.off != r.len || !mtp_store_name_ok(name)) {
-		mtp_session_respond_rc(m, MTP_RC_InvalidObjectPropValue);
+	mtp_reader_init(&rd, m->dataset.data, m->dataset.len);
+	mtp_get_string(&rd, name, sizeof(name), "value");
+	if (rd.failed || rd.off != rd.len || !mtp_store_name_ok(name)) {
+		mtp_result_rc(r, MTP_RC_InvalidObjectPropValue);
 		return;
 	}
 	rc = s ? mtp_store_rename(s->store, local, name) : -ENOENT;
-	mtp_session_respond_rc(m, rc == -EEXIST ? PTP_RC_AccessDenied
-				  : rc		? mtp_session_rc_of_errno(rc)
-						: PTP_RC_OK);
+	mtp_result_rc(r, rc == -EEXIST ? PTP_RC_AccessDenied
+			 : rc	       ? mtp_result_rc_of_errno(rc)
+				       : PTP_RC_OK);
 }

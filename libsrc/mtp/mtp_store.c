@@ -1318,12 +1318,72 @@ int mtp_store_space(struct mtp_store *st, uint64_t *capacity, uint64_t *free_byt
 	return 0;
 }
 
+/* An object that went away (or became something that is no object): ObjectRemoved. */
+static void report_removed(struct mtp_store *st, struct obj *o, mtp_store_event_fn fn, void *arg)
+{
+	uint32_t h = o->handle;
+
+	remove_obj(st, o);
+	fn(arg, PTP_EC_ObjectRemoved, h);
+}
+
+/* A new name in folder dh (open as fd): ObjectAdded, and a new folder's contents with it. */
+static void report_added(struct mtp_store *st, uint32_t dh, int fd, const char *name,
+			 const struct stat *sb, mtp_store_event_fn fn, void *arg)
+{
+	struct obj *o = add_obj(st, dh, name, sb);
+	int cfd;
+
+	if (!o)
+		return;
+	fn(arg, PTP_EC_ObjectAdded, o->handle);
+	if (!o->is_dir)
+		return;
+	/* A new folder: watched now, and what is already in it reported. */
+	cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd >= 0) {
+		adopt_dir(st, o, cfd, fn, arg, 1);
+		close(cfd);
+	}
+}
+
+/* The name ev->name of folder dir (dh, open as fd) was made or changed. */
+static void name_changed(struct mtp_store *st, const struct inotify_event *ev, struct obj *dir,
+			 uint32_t dh, int fd, mtp_store_event_fn fn, void *arg)
+{
+	struct obj *o = lookup(st, dh, ev->name);
+	struct stat sb;
+
+	if (fstatat(fd, ev->name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))) {
+		if (o) /* replaced by something that is not an object */
+			report_removed(st, o, fn, arg);
+		return;
+	}
+	if (o && o->is_dir == S_ISDIR(sb.st_mode)) {
+		bool changed = stat_differs(o, &sb);
+
+		/*
+		 * Only what differs from what we know is news: after our own
+		 * changes the store knows the new stat, so they go unreported.
+		 * IN_CREATE of a known name is our own create.
+		 */
+		fill_stat(o, &sb);
+		if (changed && !(ev->mask & IN_CREATE))
+			fn(arg, PTP_EC_ObjectInfoChanged, o->handle);
+		return;
+	}
+	if (o)
+		report_removed(st, o, fn, arg);
+	if (dir->scanned) /* else nobody has listed it: the first listing finds the new name */
+		report_added(st, dh, fd, ev->name, &sb, fn, arg);
+}
+
 static void handle_event(struct mtp_store *st, const struct inotify_event *ev,
 			 mtp_store_event_fn fn, void *arg)
 {
 	uint32_t dh;
 	struct obj *dir, *o;
-	struct stat sb;
 	int fd;
 
 	if (ev->wd < 0 || (size_t)ev->wd >= st->nwd || !st->wd_handle[ev->wd])
@@ -1338,68 +1398,16 @@ static void handle_event(struct mtp_store *st, const struct inotify_event *ev,
 	}
 	if (!dir || !ev->len || !mtp_store_name_ok(ev->name))
 		return;
-	o = lookup(st, dh, ev->name);
 	if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
-		if (o) {
-			uint32_t h = o->handle;
-
-			remove_obj(st, o);
-			fn(arg, PTP_EC_ObjectRemoved, h);
-		}
+		o = lookup(st, dh, ev->name);
+		if (o)
+			report_removed(st, o, fn, arg);
 		return;
 	}
 	fd = open_dir(st, dh, 0);
 	if (fd < 0)
 		return;
-	if (fstatat(fd, ev->name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    !(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))) {
-		close(fd);
-		if (o) { /* replaced by something that is not an object */
-			uint32_t h = o->handle;
-
-			remove_obj(st, o);
-			fn(arg, PTP_EC_ObjectRemoved, h);
-		}
-		return;
-	}
-	if (o && o->is_dir == S_ISDIR(sb.st_mode)) {
-		bool changed = stat_differs(o, &sb);
-
-		/*
-		 * Only what differs from what we know is news: after our own
-		 * changes the store knows the new stat, so they go unreported.
-		 * IN_CREATE of a known name is our own create.
-		 */
-		fill_stat(o, &sb);
-		if (changed && !(ev->mask & IN_CREATE))
-			fn(arg, PTP_EC_ObjectInfoChanged, o->handle);
-		close(fd);
-		return;
-	}
-	if (o) {
-		uint32_t h = o->handle;
-
-		remove_obj(st, o);
-		fn(arg, PTP_EC_ObjectRemoved, h);
-	}
-	if (!dir->scanned) {
-		close(fd);
-		return; /* nobody has listed it: the first listing finds the new name */
-	}
-	o = add_obj(st, dh, ev->name, &sb);
-	if (o) {
-		fn(arg, PTP_EC_ObjectAdded, o->handle);
-		if (o->is_dir) {
-			/* A new folder: watched now, and what is already in it reported. */
-			int cfd = openat(fd, ev->name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			if (cfd >= 0) {
-				adopt_dir(st, o, cfd, fn, arg, 1);
-				close(cfd);
-			}
-		}
-	}
+	name_changed(st, ev, dir, dh, fd, fn, arg);
 	close(fd);
 }
 

@@ -6,7 +6,7 @@
  * container's header, then its payload into a bounded buffer (a dataset)
  * or a file, and the answer when the container is complete.
  */
-#include "mtp/mtp_private.h"
+#include "mtp/mtp_stream.h"
 
 #include <errno.h>
 #include <string.h>
@@ -19,24 +19,30 @@
 
 /* ---- file data to the host ---- */
 
-void mtp_stream_stop_in(struct mtp_device *m)
+/* The file data ends; the response (rc) is owed, and asked for by the next IN URB. */
+static void end_file(struct mtp_device *m, uint16_t rc)
 {
 	if (m->in_fd >= 0)
 		close(m->in_fd);
 	m->in_fd = -1;
 	m->streaming = false;
+	m->in_rc = rc;
+}
+
+void mtp_stream_stop_in(struct mtp_device *m)
+{
+	end_file(m, 0);
+	m->in_owed = false;
 }
 
 /* The file shrank (or failed) under us: the data phase ends short, and the answer says so. */
 static void read_failed(struct mtp_device *m, ssize_t n)
 {
-	uint16_t rc = n < 0 ? mtp_session_rc_of_errno(errno) : PTP_RC_GeneralError;
+	uint16_t rc = n < 0 ? mtp_result_rc_of_errno(errno) : PTP_RC_GeneralError;
 
 	log_warn("mtp: file changed or failed while being read (%s)",
 		 n < 0 ? strerror(errno) : "shorter than announced");
-	mtp_stream_stop_in(m);
-	m->op = m->in_op;
-	mtp_session_respond_rc(m, rc == PTP_RC_OK ? PTP_RC_GeneralError : rc);
+	end_file(m, rc == PTP_RC_OK ? PTP_RC_GeneralError : rc);
 }
 
 static ssize_t read_piece(struct mtp_device *m, uint8_t *buf, size_t want)
@@ -51,7 +57,7 @@ static ssize_t read_piece(struct mtp_device *m, uint8_t *buf, size_t want)
 	return n;
 }
 
-/* n bytes more went out; true (and the response queued) when that was the last of them. */
+/* n bytes more went out; true (and the response owed) when that was the last of them. */
 static bool advance(struct mtp_device *m, size_t n)
 {
 	m->in_offset += n;
@@ -59,45 +65,33 @@ static bool advance(struct mtp_device *m, size_t n)
 	m->in_sent += n;
 	if (m->in_left)
 		return false;
-	mtp_stream_stop_in(m);
-	m->op = m->in_op;
+	end_file(m, PTP_RC_OK);
 	return true;
 }
 
-static void respond_sent(struct mtp_device *m)
-{
-	mtp_session_respond(m, PTP_RC_OK, m->in_param ? 1 : 0, (uint32_t)m->in_sent, 0, 0);
-}
-
-void mtp_stream_refill(struct mtp_device *m)
+uint8_t *mtp_stream_refill(struct mtp_device *m, size_t *len, bool *end)
 {
 	size_t want = m->in_left < STREAM_CHUNK ? (size_t)m->in_left : STREAM_CHUNK;
 	uint8_t *buf;
 	ssize_t n;
 
 	if (!m->streaming)
-		return;
+		return NULL;
+	*len = 0;
+	*end = true;
 	buf = vdev_in_alloc(want); /* read straight into the IN queue */
 	if (!buf) {
-		vdev_in_write(m->vdev, MTP_EP_BULK_IN, NULL, 0, true);
-		mtp_stream_stop_in(m);
-		m->op = m->in_op;
-		mtp_session_respond_rc(m, PTP_RC_GeneralError);
-		return;
+		end_file(m, PTP_RC_GeneralError);
+		return vdev_in_alloc(0); /* the data phase ends short */
 	}
 	n = read_piece(m, buf, want);
 	if (want && n <= 0) {
-		vdev_in_discard(buf);
-		vdev_in_write(m->vdev, MTP_EP_BULK_IN, NULL, 0, true);
 		read_failed(m, n);
-		return;
+		return buf;
 	}
-	if (advance(m, (size_t)n)) {
-		vdev_in_commit(m->vdev, MTP_EP_BULK_IN, buf, (size_t)n, true);
-		respond_sent(m);
-		return;
-	}
-	vdev_in_commit(m->vdev, MTP_EP_BULK_IN, buf, (size_t)n, false);
+	*len = (size_t)n;
+	*end = advance(m, (size_t)n);
+	return buf;
 }
 
 size_t mtp_stream_direct(struct mtp_device *m, uint8_t *buf, size_t room, bool *end)
@@ -114,18 +108,14 @@ size_t mtp_stream_direct(struct mtp_device *m, uint8_t *buf, size_t room, bool *
 		read_failed(m, n);
 		return 0;
 	}
-	if (advance(m, (size_t)n)) {
+	if (advance(m, (size_t)n))
 		*end = true;
-		respond_sent(m);
-	}
 	return (size_t)n;
 }
 
 void mtp_stream_start_in(struct mtp_device *m, int fd, uint64_t offset, uint64_t count,
 			 bool with_count)
 {
-	uint8_t hdr[MTP_HEADER_SIZE];
-
 	m->in_fd = fd;
 	m->in_offset = offset;
 	m->in_left = count;
@@ -133,18 +123,9 @@ void mtp_stream_start_in(struct mtp_device *m, int fd, uint64_t offset, uint64_t
 	m->in_param = with_count;
 	m->in_op = m->op;
 	m->streaming = true;
-	mtp_encode_data_header(hdr, m->op.code, m->op.transaction_id, count);
-	if (count == 0) {
-		vdev_in_write(m->vdev, MTP_EP_BULK_IN, hdr, sizeof(hdr), true);
-		mtp_stream_stop_in(m);
-		respond_sent(m);
-		return;
-	}
-	vdev_in_write(m->vdev, MTP_EP_BULK_IN, hdr, sizeof(hdr), false);
-	/* More is queued as the host's URBs take it (in_wanted). */
-	if (m->streaming && vdev_in_waiting(m->vdev, MTP_EP_BULK_IN) &&
-	    !vdev_in_queued(m->vdev, MTP_EP_BULK_IN))
-		mtp_stream_refill(m);
+	m->in_owed = true;
+	if (count == 0)
+		end_file(m, PTP_RC_OK);
 }
 
 /* ---- data from the host ---- */
@@ -163,25 +144,23 @@ void mtp_stream_begin_out(struct mtp_device *m, uint16_t rc)
 	mtp_buf_free(&m->dataset);
 }
 
-void mtp_stream_into_buffer(struct mtp_device *m)
+void mtp_stream_receive(struct mtp_device *m, const struct mtp_result *r)
 {
-	if (m->in_data_out && !m->pending_rc)
-		m->sink = MTP_SINK_BUFFER;
-}
+	bool file = r->out.sink == MTP_SINK_FILE;
 
-void mtp_stream_into_file(struct mtp_device *m, int fd, uint64_t offset, bool owned)
-{
 	if (!m->in_data_out) {
-		if (owned)
-			close(fd); /* an operation the table gives no data phase */
+		if (file && r->out.owned)
+			close(r->out.fd); /* an operation the table gives no data phase */
 		return;
 	}
-	m->out_fd = fd;
-	m->out_offset = offset;
-	m->out_limit = UINT64_MAX;
-	m->out_owned = owned;
+	if (file) {
+		m->out_fd = r->out.fd;
+		m->out_offset = r->out.offset;
+		m->out_limit = r->out.limit;
+		m->out_owned = r->out.owned;
+	}
 	if (!m->pending_rc)
-		m->sink = MTP_SINK_FILE;
+		m->sink = r->out.sink;
 }
 
 void mtp_stream_refuse(struct mtp_device *m, uint16_t rc)
@@ -199,19 +178,18 @@ static void close_out(struct mtp_device *m)
 	m->out_owned = false;
 }
 
-void mtp_stream_abandon_out(struct mtp_device *m)
+bool mtp_stream_abandon_out(struct mtp_device *m)
 {
 	if (!m->in_data_out)
-		return;
+		return false;
 	m->in_data_out = false;
 	close_out(m);
-	if (m->cur && (m->cur->flags & MTP_OP_TAKES_SEND))
-		mtp_object_cancel_send(m); /* a half-made object is not kept */
 	mtp_buf_free(&m->dataset);
+	return true;
 }
 
-/* The data phase is over (complete: all announced bytes arrived). */
-static void finish_out(struct mtp_device *m, bool complete)
+/* The data phase is over (complete: all announced bytes arrived): 0, or the error to answer. */
+static uint16_t finish_out(struct mtp_device *m, bool complete)
 {
 	uint16_t rc = m->pending_rc;
 
@@ -219,18 +197,11 @@ static void finish_out(struct mtp_device *m, bool complete)
 	if (!rc && m->sink == MTP_SINK_BUFFER && m->dataset.failed)
 		rc = MTP_RC_InvalidDataset;
 	if (!rc && m->out_errno)
-		rc = mtp_session_rc_of_errno(m->out_errno);
+		rc = mtp_result_rc_of_errno(m->out_errno);
 	if (!rc && !complete)
 		rc = PTP_RC_IncompleteTransfer;
 	close_out(m);
-	if (rc || !m->cur || !m->cur->done) {
-		if (m->cur && (m->cur->flags & MTP_OP_TAKES_SEND))
-			mtp_object_cancel_send(m); /* a half-made object is not kept */
-		mtp_session_respond_rc(m, rc ? rc : PTP_RC_GeneralError);
-	} else {
-		m->cur->done(m);
-	}
-	mtp_buf_free(&m->dataset);
+	return rc;
 }
 
 static void sink_payload(struct mtp_device *m, const uint8_t *p, size_t n)
@@ -266,33 +237,56 @@ static void sink_payload(struct mtp_device *m, const uint8_t *p, size_t n)
 	}
 }
 
-/* A command container where the data container's header was expected: the host gave up. */
+/*
+ * A command container where the data container's header was expected: the
+ * host gave up. It goes to m->cmd (cmd_len 0: too long to be one).
+ */
 static bool new_command(struct mtp_device *m, const struct mtp_header *hdr, const uint8_t *rest,
 			size_t len, bool short_xfer)
 {
-	uint8_t cmd[MTP_COMMAND_MAX];
-
 	if (hdr->type != MTP_CONTAINER_COMMAND || !short_xfer || len + 12 != hdr->length)
 		return false;
-	mtp_stream_abandon_out(m);
-	if (hdr->length <= sizeof(cmd)) {
-		memcpy(cmd, m->hdr, MTP_HEADER_SIZE);
-		memcpy(cmd + MTP_HEADER_SIZE, rest, len);
-		mtp_session_command(m, cmd, hdr->length);
+	m->cmd_len = 0;
+	if (hdr->length <= sizeof(m->cmd)) {
+		memcpy(m->cmd, m->hdr, MTP_HEADER_SIZE);
+		memcpy(m->cmd + MTP_HEADER_SIZE, rest, len);
+		m->cmd_len = hdr->length;
 	}
 	return true;
 }
 
-void mtp_stream_out(struct mtp_device *m, const uint8_t *data, size_t len)
+/* The data container's header is in m->hdr: what follows, or a command in its place. */
+static enum mtp_stream_status take_header(struct mtp_device *m, const uint8_t *rest, size_t len,
+					  bool short_xfer)
+{
+	struct mtp_header hdr;
+	struct mtp_error err;
+	bool hdr_ok = mtp_decode_header(m->hdr, MTP_HEADER_SIZE, &hdr, &err) == 0;
+
+	if (hdr_ok && new_command(m, &hdr, rest, len, short_xfer))
+		return MTP_STREAM_COMMAND;
+	if (!hdr_ok || hdr.type != MTP_CONTAINER_DATA || hdr.code != m->op.code) {
+		log_warn("mtp: bad data container for operation 0x%04x", m->op.code);
+		if (!m->pending_rc)
+			m->pending_rc = PTP_RC_GeneralError;
+		m->sink = MTP_SINK_NONE;
+		m->expected = UINT64_MAX;
+	} else {
+		/* Its transaction id is not checked: the command's is answered. */
+		m->expected = hdr.length == MTP_LENGTH_UNKNOWN
+				      ? UINT64_MAX
+				      : (uint64_t)hdr.length - MTP_HEADER_SIZE;
+	}
+	return MTP_STREAM_MORE;
+}
+
+enum mtp_stream_status mtp_stream_out(struct mtp_device *m, const uint8_t *data, size_t len,
+				      uint16_t *rc)
 {
 	bool short_xfer = len % MTP_BULK_MPS != 0 || len == 0;
 	size_t take;
 
 	if (m->hdr_got < MTP_HEADER_SIZE) {
-		struct mtp_header hdr;
-		struct mtp_error err;
-		bool hdr_ok;
-
 		take = MTP_HEADER_SIZE - m->hdr_got;
 		if (take > len)
 			take = len;
@@ -301,28 +295,15 @@ void mtp_stream_out(struct mtp_device *m, const uint8_t *data, size_t len)
 		data += take;
 		len -= take;
 		if (m->hdr_got < MTP_HEADER_SIZE) {
-			if (short_xfer) {
-				if (!m->pending_rc)
-					m->pending_rc = PTP_RC_IncompleteTransfer;
-				finish_out(m, false);
-			}
-			return;
-		}
-		hdr_ok = mtp_decode_header(m->hdr, MTP_HEADER_SIZE, &hdr, &err) == 0;
-		if (hdr_ok && new_command(m, &hdr, data, len, short_xfer))
-			return;
-		if (!hdr_ok || hdr.type != MTP_CONTAINER_DATA || hdr.code != m->op.code) {
-			log_warn("mtp: bad data container for operation 0x%04x", m->op.code);
+			if (!short_xfer)
+				return MTP_STREAM_MORE;
 			if (!m->pending_rc)
-				m->pending_rc = PTP_RC_GeneralError;
-			m->sink = MTP_SINK_NONE;
-			m->expected = UINT64_MAX;
-		} else {
-			/* Its transaction id is not checked: the command's is answered. */
-			m->expected = hdr.length == MTP_LENGTH_UNKNOWN
-					      ? UINT64_MAX
-					      : (uint64_t)hdr.length - MTP_HEADER_SIZE;
+				m->pending_rc = PTP_RC_IncompleteTransfer;
+			*rc = finish_out(m, false);
+			return MTP_STREAM_ENDED;
 		}
+		if (take_header(m, data, len, short_xfer) == MTP_STREAM_COMMAND)
+			return MTP_STREAM_COMMAND;
 	}
 	take = len;
 	if (m->expected != UINT64_MAX && take > m->expected - m->received)
@@ -335,11 +316,9 @@ void mtp_stream_out(struct mtp_device *m, const uint8_t *data, size_t len)
 	 * sends the class Cancel request. Over 4 GiB the length is unknown and
 	 * a short transfer with payload (or a ZLP) ends it.
 	 */
-	if (m->expected != UINT64_MAX) {
-		if (m->received == m->expected)
-			finish_out(m, true);
-		return;
-	}
-	if (short_xfer && (take || len == 0))
-		finish_out(m, true);
+	if (m->expected != UINT64_MAX ? m->received != m->expected
+				      : !(short_xfer && (take || len == 0)))
+		return MTP_STREAM_MORE;
+	*rc = finish_out(m, true);
+	return MTP_STREAM_ENDED;
 }

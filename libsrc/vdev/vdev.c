@@ -52,7 +52,6 @@ struct vdev_ep {
 	uint8_t interface;
 	uint16_t max_packet;
 	bool halted;
-	bool busy; /* completing URBs: writes from callbacks only queue */
 	struct vdev_urb *head, *tail;
 	unsigned int waiting;
 	struct vdev_chunk *chead, *ctail;
@@ -328,42 +327,6 @@ static bool fill_urb(struct vdev *dev, uint8_t num, struct vdev_urb *urb)
 	return urb->actual == urb->length;
 }
 
-/* Lets the function queue more IN data; true if it did. */
-static bool ask_for_data(struct vdev *dev, uint8_t num)
-{
-	if (!dev->cfg.ops->in_wanted)
-		return false;
-	dev->cfg.ops->in_wanted(dev->cfg.priv, (uint8_t)(0x80 | num));
-	return dev->in[num].chead != NULL;
-}
-
-static void process_in(struct vdev *dev, uint8_t num)
-{
-	struct vdev_ep *ep = &dev->in[num];
-
-	if (ep->busy)
-		return;
-	ep->busy = true;
-	while (ep->head && !dev->in_held) {
-		struct vdev_urb *urb = ep->head;
-
-		if (ep->halted) {
-			complete(dev, pop_urb(ep), -EPIPE);
-			continue;
-		}
-		if (fill_urb(dev, num, urb)) {
-			pop_urb(ep);
-			complete(dev, urb, in_status(urb));
-			continue;
-		}
-		/* Not enough data: ask the function; stop when it has none now. */
-		if (!ep->chead && ask_for_data(dev, num))
-			continue;
-		break;
-	}
-	ep->busy = false;
-}
-
 uint8_t *vdev_in_alloc(size_t cap)
 {
 	struct vdev_chunk *c = malloc(sizeof(*c) + cap);
@@ -385,6 +348,70 @@ void vdev_in_discard(uint8_t *buf)
 		free(chunk_of(buf));
 }
 
+/* Appends len bytes in buf (from vdev_in_alloc) to ep's queue. */
+static void queue_chunk(struct vdev_ep *ep, uint8_t *buf, size_t len, bool end)
+{
+	struct vdev_chunk *c = chunk_of(buf);
+
+	c->next = NULL;
+	c->len = len;
+	c->off = 0;
+	c->end = end;
+	if (ep->ctail)
+		ep->ctail->next = c;
+	else
+		ep->chead = c;
+	ep->ctail = c;
+	ep->queued += len;
+}
+
+/*
+ * Asks the function for its next IN data on ep and queues it; true if it
+ * gave some. The engine queues it itself: the function never writes into
+ * the endpoint from inside the engine's call.
+ */
+static bool ask_for_data(struct vdev *dev, uint8_t num)
+{
+	uint8_t *buf;
+	size_t len = 0;
+	bool end = false;
+
+	if (!dev->cfg.ops->in_next)
+		return false;
+	buf = dev->cfg.ops->in_next(dev->cfg.priv, (uint8_t)(0x80 | num), &len, &end);
+	if (!buf)
+		return false;
+	if (!len && !end) {
+		vdev_in_discard(buf); /* nothing at all: asking again would loop */
+		return false;
+	}
+	queue_chunk(&dev->in[num], buf, len, end);
+	return true;
+}
+
+static void process_in(struct vdev *dev, uint8_t num)
+{
+	struct vdev_ep *ep = &dev->in[num];
+
+	while (ep->head && !dev->in_held) {
+		struct vdev_urb *urb = ep->head;
+
+		if (ep->halted) {
+			complete(dev, pop_urb(ep), -EPIPE);
+			continue;
+		}
+		if (fill_urb(dev, num, urb)) {
+			pop_urb(ep);
+			complete(dev, urb, in_status(urb));
+			continue;
+		}
+		/* Not enough data: ask the function; stop when it has none now. */
+		if (!ep->chead && ask_for_data(dev, num))
+			continue;
+		break;
+	}
+}
+
 int vdev_in_write(struct vdev *dev, uint8_t addr, const void *data, size_t len, bool end)
 {
 	uint8_t *buf = vdev_in_alloc(len);
@@ -399,22 +426,12 @@ int vdev_in_write(struct vdev *dev, uint8_t addr, const void *data, size_t len, 
 int vdev_in_commit(struct vdev *dev, uint8_t addr, uint8_t *buf, size_t len, bool end)
 {
 	struct vdev_ep *ep = &dev->in[addr & 0x0f];
-	struct vdev_chunk *c = chunk_of(buf);
 
 	if (!(addr & 0x80) || !ep->present) {
-		free(c);
+		vdev_in_discard(buf);
 		return -1;
 	}
-	c->next = NULL;
-	c->len = len;
-	c->off = 0;
-	c->end = end;
-	if (ep->ctail)
-		ep->ctail->next = c;
-	else
-		ep->chead = c;
-	ep->ctail = c;
-	ep->queued += len;
+	queue_chunk(ep, buf, len, end);
 	process_in(dev, addr & 0x0f);
 	return 0;
 }

@@ -53,6 +53,12 @@ struct vdev_setup {
 
 #define VDEV_MAX_ENDPOINTS 16 /* per direction, including ep0 */
 
+/*
+ * Calls go one way. in_next and in_direct are called while the engine
+ * works through an IN queue: they answer with what they return and call
+ * nothing of the engine on the device but vdev_in_alloc. The others are
+ * called outside that work, and may write IN data (vdev_in_write ...).
+ */
 struct vdev_ops {
 	/*
 	 * A class or vendor request on ep0. data holds setup->length bytes:
@@ -66,14 +72,21 @@ struct vdev_ops {
 	 * zero-length packet). The data is only valid during the call.
 	 */
 	void (*out)(void *priv, uint8_t ep, const uint8_t *data, size_t len);
-	/* An IN URB waits on ep and the endpoint has no data queued: write some now, or later. */
-	void (*in_wanted)(void *priv, uint8_t ep);
+	/*
+	 * An IN URB waits on ep and nothing is queued there: the function's
+	 * next IN data, in a buffer from vdev_in_alloc that the engine takes
+	 * (*len bytes of it, *end at the end of a message), or NULL when it
+	 * has none now. The engine asks again whenever an URB waits with
+	 * nothing queued, so this is also how a function says what follows a
+	 * message that ended (e.g. the response after a data phase).
+	 */
+	uint8_t *(*in_next)(void *priv, uint8_t ep, size_t *len, bool *end);
 	/*
 	 * Optional, for bulk data: the rest of the message in progress on ep
 	 * (its start was queued with end false), written straight into an
 	 * URB's buffer of room bytes. Returns the bytes written (0: none now)
-	 * and sets *end on the last of them. Messages queued meanwhile (the
-	 * response) go after this one.
+	 * and sets *end on the last of them; what follows is asked with
+	 * in_next.
 	 */
 	size_t (*in_direct)(void *priv, uint8_t ep, uint8_t *buf, size_t room, bool *end);
 	/* The configuration was set or cleared, an interface was reset, or the host went away. */
@@ -121,7 +134,9 @@ struct vdev_urb {
 
 /*
  * Called by the engine when an URB completes (status 0 or -errno); the
- * callee sends the reply and frees the URB with vdev_urb_free.
+ * callee sends the reply and frees the URB with vdev_urb_free. It may hold
+ * IN completions (vdev_in_hold true), but it neither submits, releases
+ * the hold nor writes IN data: the engine is in the middle of its queue.
  */
 typedef void (*vdev_complete_fn)(void *arg, struct vdev_urb *urb, int status);
 

@@ -4,7 +4,8 @@
  * containers on the bulk pipes: malformed containers and wrong transaction
  * ids get an error response and the device keeps working; names that would
  * leave the directory are refused; data phases in both directions, over
- * 4 GiB offsets included; a cancel in the middle of a transfer; uploads
+ * 4 GiB offsets included; a cancel in the middle of a transfer; the
+ * response after file data sent when the host asks for it; uploads
  * that appear under their name only complete (cut, cancelled, wrong size,
  * a full storage, a local file renamed onto the name).
  */
@@ -694,6 +695,86 @@ static void test_cancel_mid_transfer(void **state)
 	assert_int_equal(
 		with_data_in(h, PTP_OC_GetStorageIDs, 0, NULL, data, sizeof(data), &len, NULL),
 		PTP_RC_OK);
+}
+
+/* The handle of the only object of the first storage's top. */
+static uint32_t only_handle(struct harness *h)
+{
+	const uint32_t params[3] = { 0xffffffff, 0, 0xffffffff };
+	uint8_t data[64];
+	uint32_t handle;
+	size_t len;
+
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetObjectHandles, 3, params, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(len, 8);
+	memcpy(&handle, data + 4, 4);
+	return handle;
+}
+
+static void write_file(const char *path, size_t size)
+{
+	uint8_t *buf = calloc(1, size + 1);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	assert_non_null(buf);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, size), (ssize_t)size);
+	close(fd);
+	free(buf);
+}
+
+/*
+ * The response after file data is sent when the host's next IN URB asks
+ * for it: after an empty file's header alone, after data cut short by a
+ * file that shrank while being read (GeneralError), and never once a new
+ * command came (the host gave up on the last one).
+ */
+static void test_get_object_response_follows_data(void **state)
+{
+	struct harness *h = *state;
+	uint8_t data[IN_URB * 4];
+	const uint32_t all[1] = { 0xffffffff };
+	uint32_t handle, p[1] = { 7 };
+	char path[128];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/file.bin", h->dir);
+	write_file(path, 0);
+	open_session(h);
+	handle = only_handle(h);
+	assert_int_equal(
+		with_data_in(h, PTP_OC_GetObject, 1, &handle, data, sizeof(data), &len, NULL),
+		PTP_RC_OK);
+	assert_int_equal(len, 0);
+	{
+		const uint32_t part[3] = { handle, 10, 10 }; /* past the end: nothing */
+
+		assert_int_equal(with_data_in(h, PTP_OC_GetPartialObject, 3, part, data,
+					      sizeof(data), &len, p),
+				 PTP_RC_OK);
+		assert_int_equal(len, 0);
+		assert_int_equal(p[0], 0);
+	}
+
+	/* the data read, its response not asked for: the next command is answered alone */
+	write_file(path, 3000);
+	send_command(h, PTP_OC_GetObject, ++h->tid, 1, &handle);
+	assert_int_equal(bulk_in_message(h, data, sizeof(data)), 12 + 3000);
+	assert_int_equal(simple(h, PTP_OC_GetNumObjects, 1, all, p), PTP_RC_OK);
+	assert_int_equal(p[0], 1);
+
+	/* shrinks after the first URB: the data ends short, the response says so */
+	write_file(path, 1 << 20);
+	send_command(h, PTP_OC_GetObject, ++h->tid, 1, &handle);
+	submit(h, 1, true, IN_URB, NULL, NULL);
+	pump(h);
+	assert_int_equal(ret_submit(h, true, data, sizeof(data), NULL), IN_URB);
+	assert_int_equal(truncate(path, 20000), 0);
+	assert_int_equal(bulk_in_message(h, data, sizeof(data)), 20000 - (IN_URB - 12));
+	assert_int_equal(response(h, NULL), PTP_RC_GeneralError);
+	assert_int_equal(simple(h, PTP_OC_GetNumObjects, 1, all, p), PTP_RC_OK);
 }
 
 /* A control transfer to the device; returns the bytes answered (IN), the status in *status. */
@@ -2099,6 +2180,7 @@ int main(void)
 		T(test_bad_data_phases),
 		T(test_large_offsets),
 		T(test_cancel_mid_transfer),
+		T(test_get_object_response_follows_data),
 		T(test_operations_listed_are_handled),
 		T(test_transaction_ids),
 		T(test_ms_os_descriptors),

@@ -8,7 +8,8 @@
  * and what a hostile peer tries: reading nothing while a large message
  * streams, control URBs whose direction disagrees with their request, huge
  * control buffers for tiny answers, TLS input already decrypted, and an
- * importer that does nothing.
+ * importer that does nothing; and the engine asking a function what
+ * follows a message rather than being written into from its own call.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -923,6 +924,124 @@ static void test_idle_importer_dropped(void **state)
 	assert_true(h->closed);
 }
 
+/*
+ * The engine asks, it is never written into from its own call: a function
+ * that sends a message through in_direct says what follows it (its
+ * response) through in_next, asked only when an URB waits with nothing
+ * queued. Two URBs already waiting when the message starts get the
+ * message and then the response, from one write.
+ */
+struct pull {
+	struct vdev *dev;
+	bool started;	    /* the message's start is queued */
+	size_t direct_left; /* bytes in_direct still has of the message */
+	bool owed;	    /* the response follows the message */
+	int asked;	    /* in_next calls */
+	uint32_t seq[4], actual[4];
+	uint8_t first[4];
+	int completed;
+};
+
+static size_t pull_direct(void *priv, uint8_t ep, uint8_t *buf, size_t room, bool *end)
+{
+	struct pull *p = priv;
+	size_t n = p->direct_left < room ? p->direct_left : room;
+
+	assert_int_equal(ep, 0x81);
+	if (!p->started || !n)
+		return 0;
+	memset(buf, 'D', n);
+	p->direct_left -= n;
+	*end = p->direct_left == 0;
+	return n;
+}
+
+static uint8_t *pull_next(void *priv, uint8_t ep, size_t *len, bool *end)
+{
+	struct pull *p = priv;
+	uint8_t *buf;
+
+	assert_int_equal(ep, 0x81);
+	assert_int_equal(vdev_in_waiting(p->dev, 0x81) > 0, 1); /* an URB waits */
+	p->asked++;
+	if (!p->owed || p->direct_left)
+		return NULL;
+	buf = vdev_in_alloc(3);
+	assert_non_null(buf);
+	memcpy(buf, "RSP", 3);
+	*len = 3;
+	*end = true;
+	p->owed = false;
+	return buf;
+}
+
+static void pull_complete(void *arg, struct vdev_urb *urb, int status)
+{
+	struct pull *p = arg;
+
+	assert_int_equal(status, 0);
+	assert_true(p->completed < 4);
+	p->seq[p->completed] = urb->seqnum;
+	p->actual[p->completed] = urb->actual;
+	p->first[p->completed++] = urb->actual ? urb->buf[0] : 0;
+	vdev_urb_free(p->dev, urb);
+}
+
+static void pull_submit(struct pull *p, uint32_t seq, uint8_t ep, bool in, uint32_t len,
+			const uint8_t *setup)
+{
+	struct vdev_urb *urb = vdev_urb_new(p->dev, len, !in);
+
+	assert_non_null(urb);
+	urb->seqnum = seq;
+	urb->ep = ep;
+	urb->dir_in = in;
+	if (setup)
+		memcpy(urb->setup, setup, 8);
+	vdev_submit(p->dev, urb);
+}
+
+static void test_in_next_after_direct(void **state)
+{
+	static const uint8_t set_config[8] = { 0x00, 0x09, 1, 0, 0, 0, 0, 0 };
+	static const struct vdev_ops pull_ops = { .in_direct = pull_direct, .in_next = pull_next };
+	struct pull p = { .direct_left = 100, .owed = true };
+	struct vdev_config cfg = { .device_desc = dev_desc,
+				   .config_desc = cfg_desc,
+				   .strings = strings,
+				   .num_strings = 2,
+				   .speed = USBIP_SPEED_HIGH,
+				   .ops = &pull_ops,
+				   .priv = &p };
+
+	(void)state;
+	p.dev = vdev_new(&cfg);
+	assert_non_null(p.dev);
+	vdev_set_completion(p.dev, pull_complete, &p);
+	pull_submit(&p, 1, 0, false, 0, set_config);
+	assert_int_equal(p.completed, 1);
+	pull_submit(&p, 2, 1, true, 512, NULL);
+	pull_submit(&p, 3, 1, true, 512, NULL);
+	assert_int_equal(p.completed, 1); /* nothing to send yet: both wait */
+	p.asked = 0;
+	p.started = true;
+	assert_int_equal(vdev_in_write(p.dev, 0x81, "HDR", 3, false), 0);
+	assert_int_equal(p.completed, 3);
+	assert_int_equal(p.seq[1], 2);
+	assert_int_equal(p.actual[1], 103); /* the header, then in_direct's message */
+	assert_int_equal(p.first[1], 'H');
+	assert_int_equal(p.seq[2], 3);
+	assert_int_equal(p.actual[2], 3); /* then what in_next says follows it */
+	assert_int_equal(p.first[2], 'R');
+	assert_int_equal(p.asked, 1);
+	/* Nothing owed: an URB waits, is asked about once, and stays. */
+	pull_submit(&p, 4, 1, true, 512, NULL);
+	assert_int_equal(p.completed, 3);
+	assert_int_equal(p.asked, 2);
+	assert_int_equal(vdev_in_waiting(p.dev, 0x81), 1);
+	vdev_free(p.dev);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_harness, teardown)
 
 int main(void)
@@ -942,6 +1061,7 @@ int main(void)
 		T(test_control_buffers_not_held),
 		T(test_tls_held_input_answered),
 		T(test_idle_importer_dropped),
+		cmocka_unit_test(test_in_next_after_direct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
