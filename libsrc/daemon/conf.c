@@ -2,10 +2,10 @@
 #include "config.h"
 
 #include "daemon/conf.h"
+#include "util/file.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <ini.h>
 #include <search.h>
@@ -424,70 +424,23 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	return 1;
 }
 
-static const char *file_type(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	return "not a regular file";
-}
-
-/* Reads what a regular file fd has, up to CONF_MAX_FILE bytes; NULL (said why). */
-static char *read_bounded(struct conf_reader *r, int fd, size_t *len)
-{
-	char *buf = malloc(CONF_MAX_FILE + 1);
-	ssize_t n = 0;
-
-	*len = 0;
-	while (buf && *len <= CONF_MAX_FILE &&
-	       (n = read(fd, buf + *len, CONF_MAX_FILE + 1 - *len)) > 0)
-		*len += (size_t)n;
-	if (!buf || n < 0 || *len > CONF_MAX_FILE) {
-		if (!buf)
-			report_file(r, "out of memory");
-		else if (n < 0)
-			report_file(r, "%s", strerror(errno));
-		else
-			report_file(r, "larger than %d bytes, the most a configuration may have",
-				    CONF_MAX_FILE);
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 /*
  * The whole file, or NULL (said why, unless it is missing and that is ok).
- * Only a regular file: opened without blocking (a FIFO with no writer) and
- * looked at before a byte is read (a directory, /dev/zero).
+ * Only a regular file, read without waiting on it (util_read_regular_file).
  */
 static char *load(struct conf_reader *r, bool missing_ok, size_t *len, bool *others_can_read)
 {
-	int fd = open(r->file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	struct stat sb;
-	char *text = NULL;
+	char *text, why[160];
+	mode_t mode = 0;
+	int open_errno;
 
-	if (fd < 0) {
-		if (!missing_ok || errno != ENOENT)
-			report_file(r, "%s", strerror(errno));
+	if (util_read_regular_file(r->file, CONF_MAX_FILE, "configuration file", &text, len, &mode,
+				   &open_errno, why, sizeof(why)) != 0) {
+		if (!missing_ok || open_errno != ENOENT)
+			report_file(r, "%s", why);
 		return NULL;
 	}
-	if (fstat(fd, &sb) != 0)
-		report_file(r, "%s", strerror(errno));
-	else if (!S_ISREG(sb.st_mode))
-		report_file(r, "%s, not a configuration file", file_type(sb.st_mode));
-	else if (sb.st_size > CONF_MAX_FILE)
-		report_file(r, "%lld bytes, more than the %d a configuration may have",
-			    (long long)sb.st_size, CONF_MAX_FILE);
-	else
-		text = read_bounded(r, fd, len);
-	*others_can_read = text && (sb.st_mode & 0044) != 0;
-	close(fd);
+	*others_can_read = (mode & 0044) != 0;
 	return text;
 }
 

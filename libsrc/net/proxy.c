@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/file.h"
 #include "util/log.h"
 
 /* ------------------------------------------------------------------ URLs */
@@ -228,36 +229,30 @@ void proxy_hide_password(char *url)
 		memset(colon + 1, '*', (size_t)(at - colon - 1));
 }
 
+/* USER:PASSWORD and its newline; user and password each fit in far less. */
+#define PROXY_AUTH_FILE_MAX 1023
+
 int proxy_read_auth_file(const char *path, struct usbip_proxy *p, char *err, size_t err_len)
 {
-	char buf[1024], *colon, *nl;
-	struct stat st;
-	ssize_t n;
-	int fd, rc = -1;
+	char *buf, *colon, *nl, why[160];
+	mode_t mode;
+	size_t n;
+	int rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+	/* Never waits on it: a FIFO, a directory or /dev/zero is refused at once. */
+	if (util_read_regular_file(path, PROXY_AUTH_FILE_MAX, "password file", &buf, &n, &mode,
+				   NULL, why, sizeof(why)) != 0) {
+		snprintf(err, err_len, "%s: %s", path, why);
 		return -1;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, err_len, "%s: not a regular file", path);
-		goto out;
-	}
 	/* A password others can read is no secret; one others can write is not ours. */
-	if (st.st_mode & S_IRWXO) {
+	if (mode & S_IRWXO) {
 		snprintf(err, err_len, "%s: others can read or write it (chmod o-rwx)", path);
-		goto out;
+		goto wipe;
 	}
-	n = read(fd, buf, sizeof(buf));
-	if (n < 0 || (size_t)n == sizeof(buf)) {
-		snprintf(err, err_len, "%s: %s", path, n < 0 ? strerror(errno) : "too long");
-		goto out;
-	}
-	buf[n] = '\0';
 	/* One line, its end optional; a file edited on Windows ends it with CRLF. */
 	nl = strchr(buf, '\n');
-	if (memchr(buf, '\0', (size_t)n) || (nl && nl[1] != '\0')) {
+	if (memchr(buf, '\0', n) || (nl && nl[1] != '\0')) {
 		snprintf(err, err_len, "%s: wants one line, USER:PASSWORD", path);
 		goto wipe;
 	}
@@ -283,9 +278,8 @@ int proxy_read_auth_file(const char *path, struct usbip_proxy *p, char *err, siz
 	p->auth = true;
 	rc = 0;
 wipe:
-	OPENSSL_cleanse(buf, sizeof(buf));
-out:
-	close(fd);
+	OPENSSL_cleanse(buf, n);
+	free(buf);
 	return rc;
 }
 

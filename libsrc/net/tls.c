@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "net/tcp.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/privdrop.h"
 
@@ -281,15 +282,47 @@ static int install_identity(SSL *ssl, void *arg)
 	return 1;
 }
 
+/* A certificate or key file is far smaller; a CA bundle (Debian's is 200 KiB) too. */
+#define TLS_FILE_MAX (1024 * 1024)
+#define CA_FILE_MAX  (8 * 1024 * 1024)
+
+/*
+ * The bytes of a file named by --cert, --key or --ca, as a memory BIO: read
+ * by util_read_regular_file, never waiting on a FIFO or reading /dev/zero.
+ * *text (*len bytes) is what to wipe (a key) and free once the BIO is
+ * freed. NULL with why in err (without the path).
+ */
+static BIO *file_bio(const char *path, size_t max, const char *kind, char **text, size_t *len,
+		     char *err, size_t err_len)
+{
+	BIO *in;
+
+	if (util_read_regular_file(path, max, kind, text, len, NULL, NULL, err, err_len) != 0)
+		return NULL;
+	in = BIO_new_mem_buf(*text, (int)*len);
+	if (!in) {
+		snprintf(err, err_len, "out of memory");
+		free(*text);
+		*text = NULL;
+	}
+	return in;
+}
+
 /* The certificate (first in the file) and the chain after it, as --cert has them. */
 static int load_certificates(struct usbip_tls *tls, const char *path, char *err, size_t err_len)
 {
-	BIO *in = BIO_new_file(path, "r");
-	char reason[160];
+	char reason[160], *text;
+	size_t len;
+	BIO *in = file_bio(path, TLS_FILE_MAX, "certificate file", &text, &len, reason,
+			   sizeof(reason));
 	X509 *extra;
 
+	if (!in) {
+		snprintf(err, err_len, "certificate %s: %s", path, reason);
+		return -1;
+	}
 	ERR_clear_error();
-	tls->cert = in ? PEM_read_bio_X509_AUX(in, NULL, NULL, NULL) : NULL;
+	tls->cert = PEM_read_bio_X509_AUX(in, NULL, NULL, NULL);
 	tls->chain = sk_X509_new_null();
 	if (!tls->cert || !tls->chain)
 		goto fail;
@@ -304,11 +337,49 @@ static int load_certificates(struct usbip_tls *tls, const char *path, char *err,
 		goto fail;
 	ERR_clear_error();
 	BIO_free(in);
+	free(text);
 	return 0;
 fail:
 	ssl_reason(reason, sizeof(reason));
 	snprintf(err, err_len, "certificate %s: %s", path, reason);
 	BIO_free(in);
+	free(text);
+	return -1;
+}
+
+/* The CA certificates of --ca, into the context's store: every one in the file. */
+static int load_ca(SSL_CTX *ctx, const char *path, char *err, size_t err_len)
+{
+	char reason[160], *text;
+	size_t len;
+	BIO *in = file_bio(path, CA_FILE_MAX, "CA file", &text, &len, reason, sizeof(reason));
+	STACK_OF(X509_INFO) * infos;
+	int i, added = 0;
+
+	if (!in) {
+		snprintf(err, err_len, "CA %s: %s", path, reason);
+		return -1;
+	}
+	ERR_clear_error();
+	infos = PEM_X509_INFO_read_bio(in, NULL, NULL, NULL);
+	for (i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *info = sk_X509_INFO_value(infos, i);
+
+		if (info->x509 && X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), info->x509) == 1)
+			added++;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(in);
+	free(text);
+	if (added > 0) {
+		ERR_clear_error();
+		return 0;
+	}
+	if (ERR_peek_last_error())
+		ssl_reason(reason, sizeof(reason));
+	else
+		snprintf(reason, sizeof(reason), "no certificate in it");
+	snprintf(err, err_len, "CA %s: %s", path, reason);
 	return -1;
 }
 
@@ -351,16 +422,21 @@ static int send_key_part(int fd, uint32_t kind, uint32_t data_type, const char *
 /* The helper process: decodes the key file and sends its parameters to fd. */
 static int send_private_key(int fd, const char *path)
 {
-	BIO *in = BIO_new_file(path, "r");
+	char reason[160], *text = NULL;
+	size_t len = 0;
+	BIO *in = file_bio(path, TLS_FILE_MAX, "key file", &text, &len, reason, sizeof(reason));
 	EVP_PKEY *key = in ? PEM_read_bio_PrivateKey(in, NULL, NULL, NULL) : NULL;
 	OSSL_PARAM *params = NULL, *p;
 	const char *type;
-	char reason[160];
 	int rc = -1;
 
 	BIO_free(in);
-	if (!key || EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &params) != 1) {
+	if (text)
+		OPENSSL_cleanse(text, len);
+	free(text);
+	if (in && (!key || EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &params) != 1))
 		ssl_reason(reason, sizeof(reason));
+	if (!key || !params) {
 		rc = send_key_part(fd, KEY_PART_ERROR, 0, NULL, reason, strlen(reason));
 		goto out;
 	}
@@ -556,11 +632,8 @@ struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, 
 		}
 	}
 	SSL_CTX_set_cert_cb(tls->ctx, install_identity, tls);
-	if (o->ca_file && SSL_CTX_load_verify_locations(tls->ctx, o->ca_file, NULL) != 1) {
-		ssl_reason(reason, sizeof(reason));
-		snprintf(err, err_len, "CA %s: %s", o->ca_file, reason);
+	if (o->ca_file && load_ca(tls->ctx, o->ca_file, err, err_len) != 0)
 		goto fail;
-	}
 	if (o->pin) {
 		if (server || parse_pin(o->pin, tls->pin) != 0) {
 			snprintf(err, err_len,

@@ -77,6 +77,25 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 
 		"$usbipd" --tls --cert "$work" --key "$work/tls.key"
 	out=$(timeout 10 "$usbipd" --tls --cert "$work/tls.pem" --key "$work/tls.key" --check 2>&1)
 	result "--check of good TLS files: exit 0" $? "$out"
+	# What is not a file is refused at once, by --check and by a start alike:
+	# never waited on (a FIFO with no writer), never read without end.
+	mkfifo "$work/tls.fifo" && mkdir "$work/tls.dir"
+	truncate -s 9M "$work/huge.pem" # more than a CA bundle may have
+	for bad in "$work/tls.fifo" "$work/tls.dir" /dev/zero "$work/huge.pem"; do
+		for which in cert key ca; do
+			cert=$work/tls.pem key=$work/tls.key ca=$work/tls.pem
+			eval "$which=\$bad"
+			check_fails "$bad as --$which" " $bad: .*\(not a\|more than\)" \
+				"$usbipd" --tls --cert "$cert" --key "$key" --ca "$ca"
+			out=$(timeout 10 "$usbipd" -t 0 -a 127.0.0.1 --tls --cert "$cert" \
+				--key "$key" --ca "$ca" 2>&1)
+			rc=$?
+			[ $rc -eq 2 ] && [ "$(echo "$out" | grep -c " $bad: ")" -eq 1 ] &&
+				! echo "$out" | grep -q "listening on"
+			result "a start with $bad as --$which: exit 2 at once, one line" $? \
+				"exit $rc: $out"
+		done
+	done
 	# A key its user cannot read (root reads everything: the check runs as nobody).
 	if command -v setpriv >/dev/null; then
 		mkdir -m 755 "$work/pki" && chmod 711 "$work"

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/conf.h"
+#include "util/file.h"
 
 static char dir[64], path[128], errors_path[128];
 
@@ -310,6 +312,53 @@ static void test_file_too_large(void **state)
 	assert_int_equal(read_conf(path, &s, true), 1);
 }
 
+/* The reader usbip.conf, TLS files and the proxy's password file share. */
+static void test_read_regular_file(void **state)
+{
+	char fifo[160], *buf, err[200];
+	mode_t mode = 0;
+	size_t len;
+	int open_errno;
+
+	(void)state;
+	write_file("abc\0def", 7);
+	assert_int_equal(util_read_regular_file(path, 7, "test file", &buf, &len, &mode,
+						&open_errno, err, sizeof(err)),
+			 0);
+	assert_int_equal(len, 7);
+	assert_memory_equal(buf, "abc\0def", 8); /* and a NUL after it */
+	assert_true(S_ISREG(mode));
+	assert_int_equal(open_errno, 0);
+	free(buf);
+
+	/* One byte over the bound: refused before a byte is read. */
+	assert_int_equal(util_read_regular_file(path, 6, "test file", &buf, &len, NULL, NULL, err,
+						sizeof(err)),
+			 -1);
+	assert_null(buf);
+	assert_string_equal(err, "7 bytes, more than the 6 a test file may have");
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(util_read_regular_file(fifo, 100, "test file", &buf, &len, NULL, NULL, err,
+						sizeof(err)),
+			 -1);
+	assert_string_equal(err, "a FIFO, not a test file");
+	unlink(fifo);
+	assert_int_equal(util_read_regular_file(dir, 100, "test file", &buf, &len, NULL, NULL, err,
+						sizeof(err)),
+			 -1);
+	assert_string_equal(err, "a directory, not a test file");
+	assert_int_equal(util_read_regular_file("/dev/zero", 100, "test file", &buf, &len, NULL,
+						NULL, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "a device, not a test file");
+	assert_int_equal(util_read_regular_file(fifo, 100, "test file", &buf, &len, NULL,
+						&open_errno, err, sizeof(err)),
+			 -1);
+	assert_int_equal(open_errno, ENOENT);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -343,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_not_regular_files),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_file_too_large),
+		cmocka_unit_test(test_read_regular_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -249,6 +249,32 @@ static void test_auth_file(void **state)
 	assert_non_null(strstr(err, "No such file"));
 }
 
+/* What is not a file is refused at once, never waited on or read without end. */
+static void test_auth_file_not_a_file(void **state)
+{
+	char path[] = "/tmp/test_proxy_XXXXXX", big[2048];
+	struct usbip_proxy p = { 0 };
+	char err[300];
+
+	(void)state;
+	assert_non_null(mkdtemp(path));
+	assert_int_equal(proxy_read_auth_file(path, &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "a directory"));
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(proxy_read_auth_file(path, &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "a FIFO"));
+	unlink(path);
+	assert_int_equal(proxy_read_auth_file("/dev/zero", &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "a device"));
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[1] = ':';
+	assert_int_equal(read_auth(big, 0600, &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than"));
+	assert_false(p.auth);
+}
+
 /* ----------------------------------------------------------- setup */
 
 static void test_setup(void **state)
@@ -680,21 +706,14 @@ static void test_over_tcp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_url_good),
-		cmocka_unit_test(test_url_bad),
-		cmocka_unit_test(test_hide_password),
-		cmocka_unit_test(test_no_proxy),
-		cmocka_unit_test(test_auth_file),
-		cmocka_unit_test(test_setup),
-		cmocka_unit_test(test_200_and_the_request),
-		cmocka_unit_test(test_ipv6_target),
-		cmocka_unit_test(test_extra_bytes_stay),
-		cmocka_unit_test(test_split_answer),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_server_errors),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_too_long),
-		cmocka_unit_test(test_deadline_and_close),
+		cmocka_unit_test(test_url_good),      cmocka_unit_test(test_url_bad),
+		cmocka_unit_test(test_hide_password), cmocka_unit_test(test_no_proxy),
+		cmocka_unit_test(test_auth_file),     cmocka_unit_test(test_auth_file_not_a_file),
+		cmocka_unit_test(test_setup),	      cmocka_unit_test(test_200_and_the_request),
+		cmocka_unit_test(test_ipv6_target),   cmocka_unit_test(test_extra_bytes_stay),
+		cmocka_unit_test(test_split_answer),  cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_server_errors), cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_too_long),      cmocka_unit_test(test_deadline_and_close),
 		cmocka_unit_test(test_over_tcp),
 	};
 
