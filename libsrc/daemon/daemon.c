@@ -122,7 +122,8 @@ static bool options_ok(const struct usbip_daemon *d)
 /*
  * Everything a start refuses before it listens, found without starting:
  * the shared options that contradict each other, the daemon's own
- * (hooks.check), the user to run as, and the TLS files, read by making
+ * (hooks.check), the address to listen on (resolved, and one of this
+ * machine's), the user to run as, and the TLS files, read by making
  * the server's TLS context (kept for the start). One line each on stderr.
  */
 static bool validate(struct usbip_daemon *d)
@@ -135,6 +136,11 @@ static bool validate(struct usbip_daemon *d)
 	if (ok && d->hooks.check && d->hooks.check(d, d->hooks.arg, err, sizeof(err)) != 0) {
 		if (err[0])
 			fprintf(stderr, "%s: %s\n", d->name, err);
+		ok = false;
+	}
+	if (d->listens && d->address &&
+	    usbip_tcp_address_ok(d->address, d->family, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: --address %s: %s\n", d->name, d->address, err);
 		ok = false;
 	}
 	if (d->run_as && geteuid() == 0 && !getpwnam(d->run_as)) {

@@ -273,6 +273,41 @@ static int listen_on(const struct addrinfo *ai)
 	return fd;
 }
 
+int usbip_tcp_address_ok(const char *addr, enum usbip_family family, char *err, size_t err_len)
+{
+	struct addrinfo hints = {
+		.ai_family = family == USBIP_FAMILY_IPV4   ? AF_INET
+			     : family == USBIP_FAMILY_IPV6 ? AF_INET6
+							   : AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	};
+	struct addrinfo *res, *ai;
+	int rc = getaddrinfo(addr, "0", &hints, &res);
+
+	if (rc) {
+		snprintf(err, err_len, "not an address this machine can listen on (%s)",
+			 gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai && rc == 0; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+
+		/* An address given is one the start listens on, or it fails: so here. */
+		if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+			snprintf(err, err_len, "%s (%s)",
+				 errno == EADDRNOTAVAIL ? "not an address of this machine"
+							: "cannot listen on it",
+				 strerror(errno));
+			rc = -1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	freeaddrinfo(res);
+	return rc;
+}
+
 int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family family, int *fds,
 		     int max)
 {

@@ -61,6 +61,14 @@ int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family famil
 		     int max);
 
 /*
+ * Whether a daemon could listen on addr (not NULL) in family, found without
+ * listening: it parses as an address or resolves, and each of its addresses
+ * is one of this machine's (a throwaway socket binds to it, port 0, and is
+ * closed at once). 0, or -1 with why in err (without the address).
+ */
+int usbip_tcp_address_ok(const char *addr, enum usbip_family family, char *err, size_t err_len);
+
+/*
  * Whether text is a TCP port as the command lines take it: decimal, 0 to
  * 65535 (0: any, for listening). getaddrinfo would take 99999 as 34463.
  */

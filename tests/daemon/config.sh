@@ -112,6 +112,28 @@ check_fails "a selector that does not parse" "not VID:PID" "$usbipd" --auto-bind
 check_fails "--auto-bind with --device" "gadgets need no binding" "$usbipd" -e --auto-bind 1-1
 check_fails "a client's option given to a server" "client's option" "$usbipd" --pin 00
 check_fails "a user that does not exist" "no user" "$usbipd" --user no-such-user-here
+# The address to listen on: one that does not parse or resolve, or is not
+# this machine's (192.0.2.1, TEST-NET-1), is refused by --check and a start.
+usbipa=$builddir/src/usbipa
+for addr in 999.1.1.1 not-an-address 192.0.2.1; do
+	check_fails "--address $addr" "^usbipd: --address $addr: " "$usbipd" -a "$addr"
+	check_fails "usbipa --address $addr" "^usbipa: --address $addr: " "$usbipa" -a "$addr"
+	# serve-mtp has no --check: its start refuses it, the same code.
+	out=$(timeout 10 "$usbip" -t 0 serve-mtp --dir "$work" --user "$(id -un)" -a "$addr" 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] &&
+		echo "$out" | grep -q -- "--address $addr: "
+	result "serve-mtp on --address $addr: exit 2 at once, one line" $? "exit $rc: $out"
+	out=$(timeout 10 "$usbipd" -t 0 -a "$addr" 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(echo "$out" | grep -c -- "--address $addr: ")" -eq 1 ] &&
+		! echo "$out" | grep -q "listening on"
+	result "a start on --address $addr: exit 2 at once, one line" $? "exit $rc: $out"
+done
+out=$(timeout 10 "$usbipd" -t 0 -a 127.0.0.1 --check 2>&1)
+rc=$?
+[ $rc -eq 0 ] && ! echo "$out" | grep -q "listening on"
+result "--check of --address 127.0.0.1: exit 0, nothing listens" $? "exit $rc: $out"
 out=$(timeout 10 "$usbip" --tls --allow-subject CN=x serve-mtp --dir "$work" -r 127.0.0.1 2>&1)
 rc=$?
 [ $rc -eq 2 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "a server's option"
