@@ -151,6 +151,11 @@ check_fails "an export rule that can never match" "never.conf:1: \[export a\] bu
 printf '[attach a]\nremote = x\nbusid = 1-1\ntls = yes\nca = /nonexistent-ca.pem\n' >"$work/ca.conf"
 check_fails "a rule's missing CA" "ca.conf:1: \[attach a\] CA /nonexistent-ca.pem" \
 	"$usbip" agent --config "$work/ca.conf"
+mkfifo "$work/rule-ca.fifo"
+printf '[attach a]\nremote = x\nbusid = 1-1\ntls = yes\nca = %s\n' "$work/rule-ca.fifo" \
+	>"$work/fifo-ca.conf"
+check_fails "a rule's CA that is a FIFO" "fifo-ca.conf:1: \[attach a\] CA .*: a FIFO" \
+	"$usbip" agent --config "$work/fifo-ca.conf"
 
 # The file as written: what is not a regular file is refused at once; a
 # long comment is one comment, a byte-order mark is no part of a section.
