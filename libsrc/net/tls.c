@@ -347,7 +347,7 @@ fail:
 	return -1;
 }
 
-/* The CA certificates of --ca, into the context's store: every one in the file. */
+/* The CA certificates (and CRLs) of --ca, into the context's store: all in the file. */
 static int load_ca(SSL_CTX *ctx, const char *path, char *err, size_t err_len)
 {
 	char reason[160], *text;
@@ -366,6 +366,9 @@ static int load_ca(SSL_CTX *ctx, const char *path, char *err, size_t err_len)
 		X509_INFO *info = sk_X509_INFO_value(infos, i);
 
 		if (info->x509 && X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), info->x509) == 1)
+			added++;
+		/* CRLs too, as SSL_CTX_load_verify_locations took them. */
+		if (info->crl && X509_STORE_add_crl(SSL_CTX_get_cert_store(ctx), info->crl) == 1)
 			added++;
 	}
 	sk_X509_INFO_pop_free(infos, X509_INFO_free);
