@@ -91,8 +91,7 @@ static int is_user_folder(const struct dirent *e)
 }
 
 /* Asks every socket in dir, in name order, then in its users' folders; whether there was any. */
-static bool ask_all(const char *dir, struct json_writer *w, struct status_table *table,
-		    bool users)
+static bool ask_all(const char *dir, struct json_writer *w, struct status_table *table, bool users)
 {
 	struct dirent **names;
 	char path[512];

@@ -332,8 +332,8 @@ static struct status_socket *open_status(struct usbip_daemon *d, const struct pa
  */
 static int enclose(const struct usbip_daemon *d, const struct status_socket *status)
 {
-	const struct sandbox_path *more = d->listens ? usbip_tcp_wrappers_paths
-						     : sandbox_resolver_paths;
+	const struct sandbox_path *more =
+		d->listens ? usbip_tcp_wrappers_paths : sandbox_resolver_paths;
 	size_t nmore = d->listens ? usbip_tcp_wrappers_npaths : sandbox_resolver_npaths;
 	struct sandbox_path *all;
 	int rules;
@@ -631,7 +631,8 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 out:
 	/*
 	 * The teardown undoes the set-up in reverse: the request server and
-	 * the status socket (made last), then the daemon's own work (the stop
+	 * the status socket (answering last; an unsplit daemon made it before
+	 * it gave root up, in a folder it can still remove it from), then the daemon's own work (the stop
 	 * hook releases what its start put on the loop, e.g. serve-mtp's
 	 * importer), and the loop only when nothing is left on it.
 	 */

@@ -25,7 +25,7 @@ struct status_socket {
 	void *arg;
 	ino_t inode; /* of the socket file we made: only that one is removed */
 	bool watched;
-	int dirfd;			/* its folder: removed through it, whoever we are then */
+	int dirfd; /* its folder: removed through it, whoever we are then */
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
