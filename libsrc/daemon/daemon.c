@@ -632,9 +632,10 @@ out:
 	/*
 	 * The teardown undoes the set-up in reverse: the request server and
 	 * the status socket (answering last; an unsplit daemon made it before
-	 * it gave root up, in a folder it can still remove it from), then the daemon's own work (the stop
-	 * hook releases what its start put on the loop, e.g. serve-mtp's
-	 * importer), and the loop only when nothing is left on it.
+	 * it gave root up, in a folder it can still remove it from), then
+	 * the daemon's own work (the stop hook releases what its start put
+	 * on the loop, e.g. serve-mtp's importer), and the loop only when
+	 * nothing is left on it.
 	 */
 	op_server_free(server);
 	server = NULL;
