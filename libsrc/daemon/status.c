@@ -230,17 +230,6 @@ int status_watch(struct status_socket *s, struct ev_loop *loop)
 	return 0;
 }
 
-struct status_socket *status_listen(struct ev_loop *loop, const char *name, status_fn fn, void *arg)
-{
-	struct status_socket *s = status_open(name, NULL, fn, arg);
-
-	if (s && status_watch(s, loop) != 0) {
-		status_close(s);
-		return NULL;
-	}
-	return s;
-}
-
 void status_close(struct status_socket *s)
 {
 	const char *base;

@@ -38,9 +38,6 @@ struct status_socket *status_open(const char *name, const struct passwd *user, s
 const char *status_folder(const struct status_socket *s);
 /* Answers on loop from now on: 0, or -1 (with a warning; s stays to close). */
 int status_watch(struct status_socket *s, struct ev_loop *loop);
-/* Both at once; NULL (with a warning) if it cannot. */
-struct status_socket *status_listen(struct ev_loop *loop, const char *name, status_fn fn,
-				    void *arg);
 /* Stops listening and removes the socket. */
 void status_close(struct status_socket *s);
 
