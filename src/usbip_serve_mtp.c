@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -468,6 +469,45 @@ static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, 
 	return USBIP_OK;
 }
 
+/* usbip status: the folders, where it listens or exports to, and the device (its peer). */
+static void on_status(struct usbip_daemon *d, struct json_writer *w, void *arg)
+{
+	const struct serve_state *st = arg;
+	const struct serve_args *a = st->args;
+	size_t i;
+
+	json_array_begin(w, "dirs");
+	for (i = 0; i < a->num_dirs; i++) {
+		json_object_begin(w, NULL);
+		json_string(w, "dir", a->dirs[i].dir);
+		json_bool(w, "read_only", a->read_only || a->dirs[i].read_only);
+		json_object_end(w);
+	}
+	json_array_end(w);
+	if (a->section)
+		json_string(w, "section", a->section);
+	if (a->remote)
+		json_string(w, "exported_to", a->remote);
+	/* The device row: its busid, and the peer that imported it. */
+	if (st->src)
+		device_source_status(st->src, w);
+}
+
+/*
+ * Its status socket's name: serve-mtp-PORT listening (the runner adds the
+ * port), serve-mtp-BUSID exporting, so that several instances do not
+ * clash; only characters safe in a file name.
+ */
+static void status_name(const struct serve_args *a, char *name, size_t size)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(name, size, a->remote ? "serve-mtp-%s" : "serve-mtp", a->busid);
+	for (i = strlen("serve-mtp"); i < n && i < size; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("-_.", name[i]))
+			name[i] = '_';
+}
+
 /* Stopped: while exported, ask usbipa to detach the device first; then release it. */
 static void on_stop(struct usbip_daemon *d, void *arg)
 {
@@ -494,8 +534,12 @@ static int serve(const struct serve_args *a)
 			.tls = usbip_opts.tls,
 			.timeout_ms = EXPORT_TIMEOUT_MS },
 	};
+	char sname[64];
 	struct usbip_daemon d = {
 		.name = "usbip serve-mtp",
+		.status_name = sname,
+		.status_by_port = true,
+		.status_daemon = "serve-mtp",
 		.listens = !a->remote,
 		.family = a->family,
 		.address = a->address,
@@ -506,7 +550,11 @@ static int serve(const struct serve_args *a)
 		.server = { .name = "usbip serve-mtp",
 			    .requests = device_server_requests,
 			    .handle = device_server_handle },
-		.hooks = { .check = on_check, .start = on_start, .stop = on_stop, .arg = &st },
+		.hooks = { .check = on_check,
+			   .start = on_start,
+			   .stop = on_stop,
+			   .status = on_status,
+			   .arg = &st },
 		/* serve-mtp needs no root at all: as root, it gives it up before it reads. */
 		.run_as = a->user ? a->user : privdrop_default_user(),
 	};
@@ -519,6 +567,7 @@ static int serve(const struct serve_args *a)
 	for (i = 0; i < a->num_dirs; i++)
 		reach[i] = (struct sandbox_path){ a->dirs[i].dir,
 						  !a->read_only && !a->dirs[i].read_only };
+	status_name(a, sname, sizeof(sname));
 	d.sandbox = reach;
 	d.nsandbox = a->num_dirs;
 	if (stat(a->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {

@@ -84,11 +84,18 @@ static void show(struct json_writer *w, struct status_table *table, const char *
 	}
 }
 
-/* Asks every socket in dir, in name order; whether there was any. */
-static bool ask_all(const char *dir, struct json_writer *w, struct status_table *table)
+/* A user's folder (a daemon that runs as that user has its socket there: daemon/status.h). */
+static int is_user_folder(const struct dirent *e)
+{
+	return e->d_type == DT_DIR && e->d_name[0] != '.';
+}
+
+/* Asks every socket in dir, in name order, then in its users' folders; whether there was any. */
+static bool ask_all(const char *dir, struct json_writer *w, struct status_table *table, bool users)
 {
 	struct dirent **names;
 	char path[512];
+	bool any;
 	int n, i;
 
 	n = scandir(dir, &names, is_socket_name, alphasort);
@@ -99,7 +106,16 @@ static bool ask_all(const char *dir, struct json_writer *w, struct status_table 
 	}
 	if (n >= 0)
 		free(names);
-	return n > 0;
+	any = n > 0;
+	n = users ? scandir(dir, &names, is_user_folder, alphasort) : -1;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		free(names[i]);
+		any = ask_all(path, w, table, false) || any;
+	}
+	if (n >= 0)
+		free(names);
+	return any;
 }
 
 /* What is imported here (usbip port's view), as part of the document. */
@@ -221,7 +237,7 @@ int usbip_status(int argc, char **argv)
 	if (check_status_access(status_dir()) != 0)
 		return USBIP_EXIT_FAILURE;
 	if (!json) {
-		if (!ask_all(status_dir(), NULL, &table))
+		if (!ask_all(status_dir(), NULL, &table, true))
 			printf("no usbipd, usbipa or agent answers here (%s)\n", status_dir());
 		render_imported(&table);
 		return USBIP_EXIT_OK;
@@ -230,7 +246,7 @@ int usbip_status(int argc, char **argv)
 	json_object_begin(&w, NULL);
 	json_uint(&w, "schema", STATUS_SCHEMA);
 	json_array_begin(&w, "daemons");
-	ask_all(status_dir(), &w, &table);
+	ask_all(status_dir(), &w, &table, true);
 	json_array_end(&w);
 	imported(&w);
 	json_object_end(&w);

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <systemd/sd-daemon.h>
@@ -299,7 +300,7 @@ static void write_status(struct json_writer *w, void *arg)
 	struct usbip_daemon *d = arg;
 
 	json_uint(w, "schema", STATUS_SCHEMA);
-	json_string(w, "daemon", d->name);
+	json_string(w, "daemon", d->status_daemon ? d->status_daemon : d->name);
 	json_uint(w, "pid", (unsigned long long)getpid());
 	json_uint(w, "started", (unsigned long long)d->started_at);
 	if (d->config_file)
@@ -310,6 +311,52 @@ static void write_status(struct json_writer *w, void *arg)
 	}
 	if (d->hooks.status)
 		d->hooks.status(d, w, d->hooks.arg);
+}
+
+/*
+ * Its status socket, named NAME-PORT when several may listen (serve-mtp);
+ * in a folder of user's, who removes it at the stop, when it will be user.
+ */
+static struct status_socket *open_status(struct usbip_daemon *d, const struct passwd *user)
+{
+	char name[128];
+
+	if (!d->status_name)
+		return NULL;
+	if (d->status_by_port && d->listens)
+		snprintf(name, sizeof(name), "%s-%u", d->status_name, d->listen_port);
+	else
+		snprintf(name, sizeof(name), "%s", d->status_name);
+	return status_open(name, user, write_status, d);
+}
+
+/*
+ * The rules an unsplit daemon with a sandbox enters: its paths, its status
+ * socket's folder (to remove the socket at its stop), and what TCP
+ * wrappers read when it listens, or what resolving names takes when it
+ * dials. SANDBOX_NONE without a sandbox, -1 (logged).
+ */
+static int enclose(const struct usbip_daemon *d, const struct status_socket *status)
+{
+	const struct sandbox_path *more =
+		d->listens ? usbip_tcp_wrappers_paths : sandbox_resolver_paths;
+	size_t nmore = d->listens ? usbip_tcp_wrappers_npaths : sandbox_resolver_npaths;
+	struct sandbox_path *all;
+	int rules;
+
+	if (!d->sandbox)
+		return SANDBOX_NONE;
+	all = calloc(nmore + 1, sizeof(*all));
+	if (!all) {
+		log_err("out of memory");
+		return -1;
+	}
+	memcpy(all, more, nmore * sizeof(*all));
+	if (status_folder(status))
+		all[nmore++] = (struct sandbox_path){ status_folder(status), true };
+	rules = sandbox_prepare(d->sandbox, d->nsandbox, all, nmore);
+	free(all);
+	return rules;
 }
 
 /* The loop, with the signals on it; -1 (logged). */
@@ -511,6 +558,14 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 		pid_written = true;
 	}
 	/*
+	 * A daemon that stays one process gives root up and enters its
+	 * sandbox below: its status socket is made now, while it still can
+	 * (it answers once the daemon started). A split one's stays with the
+	 * parent, made once it started.
+	 */
+	if (!d->privsep && !d->network_serves)
+		status = open_status(d, d->run_as && geteuid() == 0 ? getpwnam(d->run_as) : NULL);
+	/*
 	 * Everything that needs root before serving is done (the sockets
 	 * listen, the pid file is written): from here on nothing a peer sends
 	 * meets root. Either the network part goes to a child of its own, or
@@ -536,14 +591,7 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 		 * Unsplit, it checks its peers against hosts.allow itself when
 		 * it listens, and resolves the names it dials when it does not.
 		 */
-		int rules = SANDBOX_NONE;
-
-		if (d->sandbox && d->listens)
-			rules = sandbox_prepare(d->sandbox, d->nsandbox, usbip_tcp_wrappers_paths,
-						usbip_tcp_wrappers_npaths);
-		else if (d->sandbox)
-			rules = sandbox_prepare(d->sandbox, d->nsandbox, sandbox_resolver_paths,
-						sandbox_resolver_npaths);
+		int rules = enclose(d, status);
 
 		if (rules == -1 || (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0) ||
 		    sandbox_enter(rules) != 0) {
@@ -569,8 +617,12 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 	}
 	started = true; /* from here on the stop hook undoes what the daemon did */
 	d->started_at = (long long)time(NULL);
-	if (d->status_name)
-		status = status_listen(d->loop, d->status_name, write_status, d);
+	if (d->privsep || d->network_serves)
+		status = open_status(d, NULL);
+	if (status && status_watch(status, d->loop) != 0) {
+		status_close(status);
+		status = NULL;
+	}
 	rc = USBIP_E_FAILED;
 	if (d->listens && !d->priv) {
 		server = op_server_new(d->loop, &d->server);
@@ -585,9 +637,11 @@ enum usbip_result daemon_run(struct usbip_daemon *d)
 out:
 	/*
 	 * The teardown undoes the set-up in reverse: the request server and
-	 * the status socket (made last), then the daemon's own work (the stop
-	 * hook releases what its start put on the loop, e.g. serve-mtp's
-	 * importer), and the loop only when nothing is left on it.
+	 * the status socket (answering last; an unsplit daemon made it before
+	 * it gave root up, in a folder it can still remove it from), then
+	 * the daemon's own work (the stop hook releases what its start put
+	 * on the loop, e.g. serve-mtp's importer), and the loop only when
+	 * nothing is left on it.
 	 */
 	op_server_free(server);
 	server = NULL;

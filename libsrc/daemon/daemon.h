@@ -61,6 +61,8 @@ struct usbip_daemon {
 	const char *name;	      /* for logs and messages */
 	const char *default_pid_file; /* for a bare -P */
 	const char *status_name;      /* its status socket's name, or NULL for none */
+	bool status_by_port;	      /* listening: named status_name-PORT (several run) */
+	const char *status_daemon;    /* "daemon" in its status (default: name) */
 	const char *short_options;    /* the daemon's own, for getopt (may be NULL) */
 	bool listens;		      /* serve requests with .server */
 	bool ready_later;	      /* start() calls daemon_ready() itself */

@@ -2,6 +2,8 @@
 #include "daemon/status.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
@@ -22,7 +24,18 @@ struct status_socket {
 	status_fn fn;
 	void *arg;
 	ino_t inode; /* of the socket file we made: only that one is removed */
+	bool watched;
+	int dirfd; /* its folder: removed through it, whoever we are then */
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
+
+/* STATUS_DIR, or USBIP_STATUS_DIR (tests: a folder of their own, as usbip status takes). */
+static const char *status_dir(void)
+{
+	const char *dir = getenv("USBIP_STATUS_DIR");
+
+	return dir && dir[0] ? dir : STATUS_DIR;
+}
 
 /* Whether a live daemon answers on path already (another instance). */
 static bool taken(const struct sockaddr_un *addr)
@@ -123,7 +136,28 @@ static void on_connect(struct ev_loop *loop, struct ev_watch *w, short revents)
 	close(fd);
 }
 
-struct status_socket *status_listen(struct ev_loop *loop, const char *name, status_fn fn, void *arg)
+/*
+ * The folder the socket goes in (s->dir, opened as s->dirfd): the status
+ * folder, or for a daemon that will run as user, its folder of that user's
+ * inside it, so that the socket can be removed once it is that user.
+ */
+static int open_dir(struct status_socket *s, const struct passwd *user)
+{
+	int n = user ? snprintf(s->dir, sizeof(s->dir), "%s/%s", status_dir(), user->pw_name)
+		     : snprintf(s->dir, sizeof(s->dir), "%s", status_dir());
+
+	if (n >= (int)sizeof(s->dir) || make_dirs(status_dir()) != 0)
+		return -1;
+	if (user && mkdir(s->dir, 0700) != 0 && errno != EEXIST)
+		return -1;
+	s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->dirfd < 0)
+		return -1;
+	return user ? fchown(s->dirfd, user->pw_uid, user->pw_gid) : 0;
+}
+
+struct status_socket *status_open(const char *name, const struct passwd *user, status_fn fn,
+				  void *arg)
 {
 	struct status_socket *s = calloc(1, sizeof(*s));
 	struct stat sb;
@@ -132,18 +166,19 @@ struct status_socket *status_listen(struct ev_loop *loop, const char *name, stat
 
 	if (!s)
 		return NULL;
-	s->loop = loop;
 	s->fn = fn;
 	s->arg = arg;
+	s->watch.fd = -1;
+	s->dirfd = -1;
 	s->addr.sun_family = AF_UNIX;
-	if (snprintf(s->addr.sun_path, sizeof(s->addr.sun_path), "%s/%s.sock", STATUS_DIR, name) >=
-	    (int)sizeof(s->addr.sun_path))
-		goto fail;
-	if (make_dirs(STATUS_DIR) != 0)
+	if (open_dir(s, user) != 0 ||
+	    snprintf(s->addr.sun_path, sizeof(s->addr.sun_path), "%s/%s.sock", s->dir, name) >=
+		    (int)sizeof(s->addr.sun_path))
 		goto fail;
 	if (taken(&s->addr)) {
 		log_warn("%s answers for another instance: this one has no status socket",
 			 s->addr.sun_path);
+		close(s->dirfd);
 		free(s);
 		return NULL;
 	}
@@ -158,32 +193,58 @@ struct status_socket *status_listen(struct ev_loop *loop, const char *name, stat
 		goto fail;
 	}
 	umask(old);
-	if (listen(fd, 8) != 0 || stat(s->addr.sun_path, &sb) != 0)
+	if (listen(fd, 8) != 0 || stat(s->addr.sun_path, &sb) != 0 ||
+	    (user && chown(s->addr.sun_path, user->pw_uid, user->pw_gid) != 0))
 		goto fail;
 	s->inode = sb.st_ino;
 	s->watch = (struct ev_watch){ .fd = fd, .events = POLLIN, .cb = on_connect, .data = s };
-	if (ev_watch_add(loop, &s->watch) != 0)
-		goto fail;
 	log_debug("status on %s", s->addr.sun_path);
 	return s;
 fail:
 	log_warn("no status socket %s/%s.sock: %s ('usbip status' will not see this daemon)",
-		 STATUS_DIR, name, strerror(errno));
+		 status_dir(), name, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
 	free(s);
 	return NULL;
 }
 
+const char *status_folder(const struct status_socket *s)
+{
+	return s ? s->dir : NULL;
+}
+
+int status_watch(struct status_socket *s, struct ev_loop *loop)
+{
+	if (!s || s->watched)
+		return s ? 0 : -1;
+	if (ev_watch_add(loop, &s->watch) != 0) {
+		log_warn("%s: cannot watch it ('usbip status' will not see this daemon)",
+			 s->addr.sun_path);
+		return -1;
+	}
+	s->loop = loop;
+	s->watched = true;
+	return 0;
+}
+
 void status_close(struct status_socket *s)
 {
+	const char *base;
 	struct stat sb;
 
 	if (!s)
 		return;
-	ev_watch_remove(s->loop, &s->watch);
+	if (s->watched)
+		ev_watch_remove(s->loop, &s->watch);
 	close(s->watch.fd);
-	if (stat(s->addr.sun_path, &sb) == 0 && sb.st_ino == s->inode)
-		unlink(s->addr.sun_path);
+	/* Through its folder: a daemon that gave root up owns that folder, not the path to it. */
+	base = strrchr(s->addr.sun_path, '/') + 1;
+	if (fstatat(s->dirfd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_ino == s->inode &&
+	    unlinkat(s->dirfd, base, 0) != 0)
+		log_warn("%s left behind: %s", s->addr.sun_path, strerror(errno));
+	close(s->dirfd);
 	free(s);
 }

@@ -9,6 +9,8 @@
 #ifndef USBIP_DAEMON_STATUS_H
 #define USBIP_DAEMON_STATUS_H
 
+#include <pwd.h>
+
 #include "daemon/ev.h"
 #include "util/json.h"
 
@@ -22,9 +24,20 @@ typedef void (*status_fn)(struct json_writer *w, void *arg);
 
 struct status_socket;
 
-/* Listens on STATUS_DIR/name.sock; NULL (with a warning) if it cannot. */
-struct status_socket *status_listen(struct ev_loop *loop, const char *name, status_fn fn,
-				    void *arg);
+/*
+ * Listens on STATUS_DIR/name.sock (USBIP_STATUS_DIR when set), not yet
+ * answering: made while the daemon still may, before it gives root up and
+ * enters its sandbox. A daemon that will run as user (not NULL) gets
+ * STATUS_DIR/USER/name.sock, the folder and socket that user's, so that
+ * it can still remove the socket at its stop (`usbip status` looks one
+ * folder down too). NULL (with a warning) if it cannot.
+ */
+struct status_socket *status_open(const char *name, const struct passwd *user, status_fn fn,
+				  void *arg);
+/* The folder the socket is in, for the sandbox's rules; NULL for none. */
+const char *status_folder(const struct status_socket *s);
+/* Answers on loop from now on: 0, or -1 (with a warning; s stays to close). */
+int status_watch(struct status_socket *s, struct ev_loop *loop);
 /* Stops listening and removes the socket. */
 void status_close(struct status_socket *s);
 
