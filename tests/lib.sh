@@ -1,0 +1,110 @@
+# lib.sh: sourced first by every shell suite of make check (tests/daemon,
+# see tests/README):
+#   . "${top_srcdir:-.}/tests/lib.sh"
+# It sets builddir and srcdir (make check exports top_builddir and
+# top_srcdir; by hand, run from the build folder with top_srcdir set), the
+# programs $usbip $usbipd $usbipa $bad_peer, $work (a fresh folder) and the
+# TAP counters; on exit it kills what the suite started ($pids, $pid and
+# $peer) and removes $work. Also the helpers of tests/shared.sh:
+# make_certs, listener_pids, children.
+# shellcheck shell=sh disable=SC2034
+set -u
+builddir=${top_builddir:-.}
+srcdir=${top_srcdir:-.}
+usbip=$builddir/src/usbip
+usbipd=$builddir/src/usbipd
+usbipa=$builddir/src/usbipa
+bad_peer=$builddir/tests/tools/bad_peer
+work=$(mktemp -d)
+pids="" pid="" peer=""
+# shellcheck disable=SC2086 # lists of process ids
+cleanup() {
+	kill $pids $pid $peer 2>/dev/null
+	kill -CONT $pids $pid $peer 2>/dev/null # a stopped one ends only then
+	wait 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+# shellcheck source=shared.sh
+. "$srcdir/tests/shared.sh"
+
+# ------------------------------------------------------------------ TAP
+# result NAME STATUS DETAILS: one TAP line; DETAILS as comments on failure.
+# Counts in $n and $failed.
+n=0 failed=0
+result() {
+	n=$((n + 1))
+	if [ "$2" = 0 ]; then
+		echo "ok $n - $1"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $1"
+		printf '%s\n' "$3" | sed 's/^/# /'
+	fi
+}
+
+# finish: the plan, last; the suite's exit status is whether all passed.
+finish() {
+	echo "1..$n"
+	[ $failed -eq 0 ]
+}
+
+# skip_all WHY: the whole suite is skipped (a tool or a privilege missing).
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# ------------------------------------------------------------------ daemons
+# Daemons start on a port the kernel picks (-t 0), never a fixed or random one.
+
+# daemon_start LOG CMD ARGS...: runs the daemon CMD in the foreground (its
+# arguments must include -t 0) with stdout and stderr in LOG, and waits until
+# it has said the port it got and that it is ready. Sets daemon_pid and
+# daemon_port; a daemon that exits or stays silent for 10 s is a Bail out.
+daemon_start() {
+	_log=$1
+	shift
+	"$@" >"$_log" 2>&1 &
+	daemon_pid=$!
+	daemon_port=
+	_i=0
+	while [ -z "$daemon_port" ] || ! grep -q " ready" "$_log"; do
+		daemon_port=$(sed -n 's/.*listening on \(127\.0\.0\.1\|0\.0\.0\.0\|\[::1\]\|\[::\]\):\([0-9][0-9]*\)$/\2/p' "$_log" | head -1)
+		if ! kill -0 "$daemon_pid" 2>/dev/null || [ $_i -ge 100 ]; then
+			echo "Bail out! $1 did not start: $(tr '\n' ' ' <"$_log")"
+			exit 1
+		fi
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+}
+
+# agent_start LOG ARGS...: runs `usbip agent ARGS...` (it listens nowhere)
+# with its output in LOG and waits until it says it is ready. Sets
+# agent_pid; one silent for 10 s is a Bail out.
+agent_start() {
+	_log=$1
+	shift
+	"$usbip" agent "$@" >"$_log" 2>&1 &
+	agent_pid=$!
+	_i=0
+	while ! grep -q " ready" "$_log"; do
+		if ! kill -0 "$agent_pid" 2>/dev/null || [ $_i -ge 100 ]; then
+			echo "Bail out! usbip agent did not start: $(tr '\n' ' ' <"$_log")"
+			exit 1
+		fi
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+}
+
+# ------------------------------------------------------------------ TLS
+# certs_or_bail DIR: a fresh PKI in DIR (make_certs), or Bail out: the TLS
+# checks cannot run without.
+certs_or_bail() {
+	if ! command -v openssl >/dev/null || ! make_certs "$1" 2>"$1.err"; then
+		echo "Bail out! cannot make test certificates: $(cat "$1.err" 2>/dev/null)"
+		exit 1
+	fi
+}
