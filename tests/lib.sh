@@ -58,6 +58,32 @@ skip_all() {
 # ------------------------------------------------------------------ daemons
 # Daemons start on a port the kernel picks (-t 0), never a fixed or random one.
 
+# started PID WHAT LOG CHECK...: waits until the command CHECK succeeds;
+# PID gone or 10 s passed is a Bail out, with LOG.
+started() {
+	_pid=$1 _what=$2 _log=$3
+	shift 3
+	_i=0
+	until "$@"; do
+		if ! kill -0 "$_pid" 2>/dev/null || [ $_i -ge 100 ]; then
+			echo "Bail out! $_what did not start: $(tr '\n' ' ' <"$_log")"
+			exit 1
+		fi
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+}
+
+# ready LOG: LOG says " ready".
+ready() { grep -q " ready" "$1"; }
+
+# daemon_ready LOG: LOG says the port the daemon got (in daemon_port) and
+# that it is ready.
+daemon_ready() {
+	daemon_port=$(sed -n 's/.*listening on \(127\.0\.0\.1\|0\.0\.0\.0\|\[::1\]\|\[::\]\):\([0-9][0-9]*\)$/\2/p' "$1" | head -1)
+	[ -n "$daemon_port" ] && ready "$1"
+}
+
 # daemon_start LOG CMD ARGS...: runs the daemon CMD in the foreground (its
 # arguments must include -t 0) with stdout and stderr in LOG, and waits until
 # it has said the port it got and that it is ready. Sets daemon_pid and
@@ -67,17 +93,7 @@ daemon_start() {
 	shift
 	"$@" >"$_log" 2>&1 &
 	daemon_pid=$!
-	daemon_port=
-	_i=0
-	while [ -z "$daemon_port" ] || ! grep -q " ready" "$_log"; do
-		daemon_port=$(sed -n 's/.*listening on \(127\.0\.0\.1\|0\.0\.0\.0\|\[::1\]\|\[::\]\):\([0-9][0-9]*\)$/\2/p' "$_log" | head -1)
-		if ! kill -0 "$daemon_pid" 2>/dev/null || [ $_i -ge 100 ]; then
-			echo "Bail out! $1 did not start: $(tr '\n' ' ' <"$_log")"
-			exit 1
-		fi
-		_i=$((_i + 1))
-		sleep 0.1
-	done
+	started "$daemon_pid" "$1" "$_log" daemon_ready "$_log"
 }
 
 # agent_start LOG ARGS...: runs `usbip agent ARGS...` (it listens nowhere)
@@ -88,15 +104,7 @@ agent_start() {
 	shift
 	"$usbip" agent "$@" >"$_log" 2>&1 &
 	agent_pid=$!
-	_i=0
-	while ! grep -q " ready" "$_log"; do
-		if ! kill -0 "$agent_pid" 2>/dev/null || [ $_i -ge 100 ]; then
-			echo "Bail out! usbip agent did not start: $(tr '\n' ' ' <"$_log")"
-			exit 1
-		fi
-		_i=$((_i + 1))
-		sleep 0.1
-	done
+	started "$agent_pid" "usbip agent" "$_log" ready "$_log"
 }
 
 # ------------------------------------------------------------------ TLS
