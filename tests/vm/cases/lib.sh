@@ -21,8 +21,9 @@
 # added with run.sh --host-tool get a function here that does it for you.
 [ -r /tests/host-tools.sh ] && . /tests/host-tools.sh
 # What the build host's suites use too (tests/shared.sh there): make_certs,
-# listener_pids, children.
-. /tests/shared.sh
+# listener_pids, children. (Suites on the build host written before
+# tests/lib.sh source this file too; they get those from tests/lib.sh.)
+if [ -r /tests/shared.sh ]; then . /tests/shared.sh; fi
 
 DEBIAN_USBIP=/opt/debian/usbip
 DEBIAN_USBIPD=/opt/debian/usbipd
