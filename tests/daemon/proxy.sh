@@ -202,6 +202,7 @@ expect_fail "a peer that is no proxy (usbipd): exit 4, one line" 4 \
 # A proxy that accepts and never answers: a stopped one. The client gives up
 # after its 10 s, and meanwhile ps does not show the password it was given.
 kill -STOP "$pid_open"
+stopped=$pid_open
 "$usbip" --proxy "http://alice:s3cret@127.0.0.1:$port_open" -t "$u" list -r 127.0.0.1 \
 	>"$work/hang.out" 2>&1 &
 hang=$!
@@ -212,6 +213,7 @@ result "ps shows the password as stars" $? "$(cat "$work/cmdline")"
 wait $hang
 rc=$?
 kill -CONT "$pid_open"
+stopped=
 [ $rc -eq 4 ] && grep -q "proxy 127.0.0.1:$port_open did not answer CONNECT 127.0.0.1:$u within 10000 ms" \
 	"$work/hang.out" && [ "$(wc -l <"$work/hang.out")" -eq 1 ]
 result "a proxy that never answers: exit 4 after the timeout, one line" $? \
