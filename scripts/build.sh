@@ -6,6 +6,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$1
 shift
 [ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1)
+# A test file added since: make below then re-runs automake by itself.
+[ ! -x "$top/scripts/gen-tests-am" ] || "$top/scripts/gen-tests-am"
 mkdir -p "$builddir"
 cd "$builddir"
 options="$*"

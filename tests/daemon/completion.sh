@@ -4,15 +4,9 @@
 # option that --help of usbip, each of its commands, usbipd and usbipa
 # prints is offered. Runs the completion functions as bash does, with
 # COMP_WORDS and COMP_CWORD set. Prints TAP.
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-. "$srcdir/tests/daemon/lib.sh"
+. "${top_srcdir:-.}/tests/lib.sh"
 if ! command -v bash >/dev/null; then
-	echo "1..0 # SKIP no bash"
-	exit 0
+	skip_all "no bash"
 fi
 script="$srcdir/completion/usbip.bash"
 
@@ -47,7 +41,6 @@ expect "$work/photos" usbip serve-mtp -d "$work/ph"
 expect "" usbip detach -p ""
 
 # Every long option of --help is offered where it applies.
-usbip="$builddir/src/usbip"
 offers() { complete_words "$@" | tr '\n' ' '; }
 missing=''
 for o in $("$usbip" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
@@ -68,5 +61,4 @@ for d in usbipd usbipa; do
 done
 [ -z "$missing" ]
 result "every option of every --help is completed" $? "not offered:$missing"
-echo "1..$n"
-[ $failed -eq 0 ]
+finish

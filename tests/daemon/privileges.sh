@@ -10,22 +10,9 @@
 # agent's network process is replaced when a reload brings TLS. An unknown
 # user is one line and nothing served. Prints TAP (skips unless run as
 # root, which is what it is about).
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
-usbip=$builddir/src/usbip
-usbipd=$builddir/src/usbipd
-usbipa=$builddir/src/usbipa
-bad_peer=$builddir/tests/tools/bad_peer
-work=$(mktemp -d)
-pids=""
-trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-. "$srcdir/tests/daemon/lib.sh"
-# shellcheck source=/dev/null
-. "$srcdir/tests/vm/cases/lib.sh" # listener_pids, children
+. "${top_srcdir:-.}/tests/lib.sh"
 if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP not root: there is no privilege to drop"
-	exit 0
+	skip_all "not root: there is no privilege to drop"
 fi
 mkdir -p "$work/dir"
 echo hello >"$work/dir/hello.txt"
@@ -150,5 +137,4 @@ out=$(timeout 10 "$usbipd" -t 0 -a 127.0.0.1 --user no-such-user-here 2>&1)
 rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q "no user 'no-such-user-here'" && ! echo "$out" | grep -q " ready"
 result "usbipd with an unknown --user: a clear line, nothing served" $? "exit $rc: $out"
-echo "1..$n"
-[ $failed -eq 0 ]
+finish

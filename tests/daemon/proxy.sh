@@ -6,28 +6,14 @@
 # failure a clear line with its exit status: the proxy down, refusing the
 # port (403), unable to reach the server (500), a peer that is no proxy,
 # one that never answers. Prints TAP; skips when tinyproxy is missing.
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
-usbip=$builddir/src/usbip
-usbipd=$builddir/src/usbipd
+. "${top_srcdir:-.}/tests/lib.sh"
 if ! command -v tinyproxy >/dev/null; then
-	echo "1..0 # SKIP tinyproxy is not installed (Debian: tinyproxy)"
-	exit 0
+	skip_all "tinyproxy is not installed (Debian: tinyproxy)"
 fi
-work=$(mktemp -d)
-pids=""
-trap 'kill $pids 2>/dev/null; kill -CONT $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 # The tests decide which proxy the environment names.
 unset https_proxy HTTPS_PROXY http_proxy all_proxy ALL_PROXY no_proxy NO_PROXY
-# shellcheck source=/dev/null
-. "$srcdir/tests/vm/cases/lib.sh"
 c=$work/pki
-if ! command -v openssl >/dev/null || ! make_certs "$c" 2>"$work/certs.err"; then
-	echo "Bail out! cannot make test certificates: $(cat "$work/certs.err")"
-	exit 1
-fi
-. "$srcdir/tests/daemon/lib.sh"
+certs_or_bail "$c"
 
 # A free port: tinyproxy cannot listen on port 0, so a usbipd on port 0
 # finds one and gives it back; a port taken meanwhile makes start_proxy try again.
@@ -216,6 +202,7 @@ expect_fail "a peer that is no proxy (usbipd): exit 4, one line" 4 \
 # A proxy that accepts and never answers: a stopped one. The client gives up
 # after its 10 s, and meanwhile ps does not show the password it was given.
 kill -STOP "$pid_open"
+stopped=$pid_open
 "$usbip" --proxy "http://alice:s3cret@127.0.0.1:$port_open" -t "$u" list -r 127.0.0.1 \
 	>"$work/hang.out" 2>&1 &
 hang=$!
@@ -226,10 +213,10 @@ result "ps shows the password as stars" $? "$(cat "$work/cmdline")"
 wait $hang
 rc=$?
 kill -CONT "$pid_open"
+stopped=
 [ $rc -eq 4 ] && grep -q "proxy 127.0.0.1:$port_open did not answer CONNECT 127.0.0.1:$u within 10000 ms" \
 	"$work/hang.out" && [ "$(wc -l <"$work/hang.out")" -eq 1 ]
 result "a proxy that never answers: exit 4 after the timeout, one line" $? \
 	"exit $rc: $(cat "$work/hang.out")"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+finish

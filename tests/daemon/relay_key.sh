@@ -6,14 +6,7 @@
 # session secrets and the session ticket keys (see there).
 # The keys are made here with the openssl command line, as a user's are.
 # Prints TAP.
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# shellcheck source=/dev/null
-. "$srcdir/tests/vm/cases/lib.sh"
-. "$srcdir/tests/daemon/lib.sh"
+. "${top_srcdir:-.}/tests/lib.sh"
 c=$work/pki
 certs_or_bail "$c"
 # The usbip process's identities, signed by the test CA for localhost (so

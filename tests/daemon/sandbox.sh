@@ -8,24 +8,12 @@
 # process reads /etc (it resolves names) and nothing outside what that
 # takes. The same calls in an unconfined process succeed (the control).
 # Prints TAP; skips as a whole without root, gdb or Landlock.
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
-usbip=$builddir/src/usbip
-usbipd=$builddir/src/usbipd
-work=$(mktemp -d)
-pids=""
-trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-. "$srcdir/tests/daemon/lib.sh"
-# shellcheck source=/dev/null
-. "$srcdir/tests/vm/cases/lib.sh" # children
+. "${top_srcdir:-.}/tests/lib.sh"
 if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP not root: gdb cannot attach to the daemons' processes"
-	exit 0
+	skip_all "not root: gdb cannot attach to the daemons' processes"
 fi
 if ! command -v gdb >/dev/null; then
-	echo "1..0 # SKIP no gdb (Debian: gdb) to call open(2) inside the processes"
-	exit 0
+	skip_all "no gdb (Debian: gdb) to call open(2) inside the processes"
 fi
 
 # opened PID PATH [FLAGS]: what open(PATH, FLAGS) returns inside PID, then its errno.
@@ -52,12 +40,10 @@ chown -R 65534:65534 "$work/dir"
 daemon_start "$work/serve.log" "$usbip" -t 0 serve-mtp --dir "$work/dir" -a 127.0.0.1 --user nobody
 pids="$pids $daemon_pid"
 if grep -q "no Landlock" "$work/serve.log"; then
-	echo "1..0 # SKIP this kernel has no Landlock"
-	exit 0
+	skip_all "this kernel has no Landlock"
 fi
 if [ -z "$(opened "$daemon_pid" "$work/dir/hello.txt")" ]; then
-	echo "1..0 # SKIP gdb cannot call functions in the daemon here"
-	exit 0
+	skip_all "gdb cannot call functions in the daemon here"
 fi
 allowed "$daemon_pid" "$work/dir/hello.txt"
 result "serve-mtp opens a file of its folder" $? "$(opened "$daemon_pid" "$work/dir/hello.txt")"
@@ -96,5 +82,4 @@ allowed "$anet" /etc/hosts
 result "usbip agent: its network process reads /etc/hosts (it resolves names)" $? "$(opened "$anet" /etc/hosts)"
 denied "$anet" "$work/outside.txt"
 result "usbip agent: ... but nothing outside what resolving takes" $? "$(opened "$anet" "$work/outside.txt")"
-echo "1..$n"
-[ $failed -eq 0 ]
+finish

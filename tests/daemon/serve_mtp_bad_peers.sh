@@ -6,18 +6,9 @@
 # over it, and its descriptors and memory are back where they started),
 # plain and with --tls. On a temporary folder; also under ASan/UBSan.
 # Prints TAP.
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
-usbip=$builddir/src/usbip
-work=$(mktemp -d)
-pid=
-trap 'kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+. "${top_srcdir:-.}/tests/lib.sh"
 
-. "$srcdir/tests/daemon/lib.sh"
 . "$srcdir/tests/daemon/bad_peers.inc"
-# shellcheck source=/dev/null
-. "$srcdir/tests/vm/cases/lib.sh"
 
 good_request() {
 	"$usbip" $tls_client -t "$port" list -r $host4 | grep -q "1-1: " &&

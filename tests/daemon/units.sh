@@ -4,18 +4,12 @@
 # and a unit with a mistake is caught by the same check (the control).
 # They are Type=notify, do not make /sys read-only, and bound their
 # capabilities. Prints TAP.
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
+. "${top_srcdir:-.}/tests/lib.sh"
 abs_builddir=$(cd "$builddir" && pwd)
 abs_srcdir=$(cd "$srcdir" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-. "$srcdir/tests/daemon/lib.sh"
 units="usbipd.service usbipa.service usbip-agent.service usbip-serve-mtp@.service"
 if ! command -v systemd-analyze >/dev/null; then
-	echo "1..0 # SKIP systemd-analyze not installed (Debian: systemd)"
-	exit 0
+	skip_all "systemd-analyze not installed (Debian: systemd)"
 fi
 mkdir -p "$work/units" "$work/man/man5" "$work/man/man8"
 for m in usbip.8 usbipd.8 usbipa.8; do ln -s "$abs_srcdir/doc/$m" "$work/man/man8/$m"; done
@@ -109,5 +103,4 @@ sed 's/^ExecStart=/ExecStrat=/' "$work/units/usbipd.service" >"$work/units/broke
 out=$(MANPATH="$work/man" systemd-analyze verify "$work/units/broken.service" 2>&1)
 [ $? -ne 0 ] || echo "$out" | grep -q "Unknown key"
 result "the check catches a unit with a mistake (control)" $? "$out"
-echo "1..$n"
-[ $failed -eq 0 ]
+finish

@@ -5,18 +5,9 @@
 # vhci-hcd, and its descriptors and memory are back where they started),
 # plain and with --tls. Runs on the build host and so also under
 # ASan/UBSan. Prints TAP.
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
-usbipa=$builddir/src/usbipa
-work=$(mktemp -d)
-pid=
-trap 'kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+. "${top_srcdir:-.}/tests/lib.sh"
 
-. "$srcdir/tests/daemon/lib.sh"
 . "$srcdir/tests/daemon/bad_peers.inc"
-# shellcheck source=/dev/null
-. "$srcdir/tests/vm/cases/lib.sh"
 
 good_request() {
 	"$bad_peer" $tls_client 127.0.0.1 "$port" export && "$bad_peer" $tls_client ::1 "$port" unexport

@@ -299,6 +299,7 @@ fi
 # ---------------------------------------------------------------- tests
 install -m 755 "$VM_DIR/guest-init.sh" "$stage/init"
 install -m 644 "$VM_DIR/cases/lib.sh" "$stage/tests/lib.sh"
+install -m 644 "$VM_DIR/../shared.sh" "$stage/tests/shared.sh"
 for c in "${cases[@]}"; do
     if [ -d "$c" ]; then
         for f in "$c"/*.sh; do

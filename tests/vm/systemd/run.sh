@@ -135,6 +135,7 @@ mkdir -p "$common/root/tests/cases" "$common/root/tests/setup" "$common/root/tes
     "$common/root/etc/systemd/system/multi-user.target.wants" "$common/root/etc/systemd/journald.conf.d"
 install -m 755 "$SD_DIR/guest-run.sh" "$common/root/tests/run.sh"
 install -m 644 "$VM_DIR/cases/lib.sh" "$common/root/tests/lib.sh"
+install -m 644 "$VM_DIR/../shared.sh" "$common/root/tests/shared.sh"
 [ ! -f "$SD_DIR/cases/sdlib.sh" ] || install -m 644 "$SD_DIR/cases/sdlib.sh" "$common/root/tests/sdlib.sh"
 install -m 644 "$SD_DIR/vmtest.service" "$common/root/etc/systemd/system/vmtest.service"
 ln -s ../vmtest.service "$common/root/etc/systemd/system/multi-user.target.wants/vmtest.service"
