@@ -6,14 +6,8 @@
 # return. Then --dead-peer-timeout's bad values: one line, exit 2, from
 # every program that takes it; attach --persist giving up after
 # --max-attempts and on SIGUSR1. Prints TAP.
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
+. "${top_srcdir:-.}/tests/lib.sh"
 fleet=$builddir/tests/tools/backoff_fleet
-usbip=$builddir/src/usbip
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-. "$srcdir/tests/daemon/lib.sh"
 
 value() { sed -n "s/^$1 //p" "$2"; }
 

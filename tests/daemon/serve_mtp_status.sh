@@ -7,16 +7,7 @@
 # read-only flags, the busid); while a host imported the device (bad_peer
 # mtp-hold), the row names that peer; after SIGTERM the socket is gone.
 # Prints TAP.
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
-usbip=$builddir/src/usbip
-bad_peer=$builddir/tests/tools/bad_peer
-work=$(mktemp -d)
-pid= peer=
-trap 'kill $pid $peer 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-
-. "$srcdir/tests/daemon/lib.sh"
+. "${top_srcdir:-.}/tests/lib.sh"
 
 mkdir -p "$work/one" "$work/two" "$work/run"
 chmod 755 "$work"

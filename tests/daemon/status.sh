@@ -7,15 +7,8 @@
 # (2 s for each slow socket), show the good answer, report each bad one as
 # that socket's error, print valid JSON with --json, and let no control
 # character of a peer's reach the text form. Prints TAP.
-set -u
-builddir=${top_builddir:-.}
-srcdir=${top_srcdir:-.}
-usbip=$builddir/src/usbip
+. "${top_srcdir:-.}/tests/lib.sh"
 fake=$builddir/tests/tools/fake_status
-work=$(mktemp -d)
-pids=""
-trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-. "$srcdir/tests/daemon/lib.sh"
 
 mkdir "$work/run"
 modes="good drip silent backlog garbage unbalanced deep huge lie array"
