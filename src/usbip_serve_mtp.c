@@ -562,6 +562,7 @@ static int serve(const struct serve_args *a)
 	struct sandbox_path reach[MTP_MAX_STORAGES];
 	enum usbip_result rc;
 	struct stat sb;
+	bool found;
 	size_t i;
 
 	for (i = 0; i < a->num_dirs; i++)
@@ -570,9 +571,10 @@ static int serve(const struct serve_args *a)
 	status_name(a, sname, sizeof(sname));
 	d.sandbox = reach;
 	d.nsandbox = a->num_dirs;
-	if (stat(a->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+	found = stat(a->dir, &sb) == 0;
+	if (!found || !S_ISDIR(sb.st_mode)) {
 		fprintf(stderr, "usbip serve-mtp: %s: %s\n", a->dir,
-			stat(a->dir, &sb) != 0 ? strerror(errno) : "not a directory");
+			!found ? strerror(errno) : "not a directory");
 		return USBIP_EXIT_FAILURE;
 	}
 	st.mdev = mtp_device_new(&mopts);
