@@ -157,6 +157,16 @@ int usbip_max_attempts_option(const char *command, const char *arg, unsigned *ou
 	return -1;
 }
 
+int usbip_selector_option(const char *command, int opt, const char *arg,
+			  struct usbip_selector *sel)
+{
+	char err[200];
+
+	if (selector_add_option(sel, opt, arg, err, sizeof(err)) != 0)
+		return usbip_usage_error(command, "%s", err);
+	return -1;
+}
+
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
 			    unsigned flags, struct usbip_device_args *out)
 {
@@ -170,7 +180,6 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 		{ NULL, 0, NULL, 0 },
 	};
 	bool remote = flags & USBIP_ARGS_REMOTE, gadget = flags & USBIP_ARGS_GADGET;
-	char err[200];
 	int c;
 
 	memset(out, 0, sizeof(*out));
@@ -184,12 +193,9 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 			out->host = optarg;
 			break;
 		case 'b':
-			if (selector_add_busid(&out->selector, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error(command, "%s", err);
-			break;
 		case 'i':
-			if (selector_add_hwid(&out->selector, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error(command, "%s", err);
+			if (usbip_selector_option(command, c, optarg, &out->selector) >= 0)
+				return USBIP_EXIT_USAGE;
 			break;
 		case 'd':
 			if (!gadget)

@@ -123,6 +123,13 @@ int usbip_dead_peer_option(const char *command, const char *arg);
  */
 int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out);
 
+/*
+ * -b/--busid and -i/--hardware-id of every command (opt 'b' or 'i') into
+ * sel: -1, or says what is wrong in one line and returns USBIP_EXIT_USAGE.
+ */
+int usbip_selector_option(const char *command, int opt, const char *arg,
+			  struct usbip_selector *sel);
+
 /* Prints "usbip CMD: unexpected argument" style errors; returns USBIP_EXIT_USAGE. */
 int usbip_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -295,7 +295,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end, err[200];
+	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "r:b:i:dDP:h", opts, NULL)) != -1) {
@@ -309,12 +309,9 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 			a->remotes[a->nremotes++] = optarg;
 			break;
 		case 'b':
-			if (selector_add_busid(&a->selector, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error("connect", "%s", err);
-			break;
 		case 'i':
-			if (selector_add_hwid(&a->selector, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error("connect", "%s", err);
+			if (usbip_selector_option("connect", c, optarg, &a->selector) >= 0)
+				return USBIP_EXIT_USAGE;
 			break;
 		case 'd':
 			a->gadget = true;
