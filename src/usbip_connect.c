@@ -199,8 +199,7 @@ static int connect_once(const struct connect_args *a)
 		device_source_free(src);
 		return usbip_exit_status(r);
 	}
-	if (usbip_select_local(&a->selector, a->gadget ? USBIP_LOCAL_GADGETS : USBIP_LOCAL_ALL,
-			       &devs, &n) == 0) {
+	if (device_source_select(src, &a->selector, DEVICE_SOURCE_CANDIDATES, &devs, &n) == 0) {
 		for (i = 0; i < n; i++) {
 			r = export_once(a, src, &devs[i]);
 			if (r != USBIP_OK)
