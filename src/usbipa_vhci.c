@@ -15,8 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kernel/host.h"
-#include "kernel/sysfs.h"
+#include "kernel/keyboard_gate.h"
 #include "kernel/usb_monitor.h"
 #include "kernel/vhci.h"
 #include "util/log.h"
@@ -33,13 +32,11 @@ struct usbipa_vhci {
 	struct usb_monitor *monitor;
 	struct ev_watch monitor_watch;
 	/*
-	 * The gate: while an export it accepted enumerates, new vhci devices
-	 * arrive unauthorized (usbip_vhci_gate), so that no driver has it
-	 * before its interfaces are looked at. Open again once every such
-	 * port was looked at, or after GATE_MAX_MS whatever happened.
+	 * The keyboard gate (kernel/keyboard_gate.h), looked through on udev
+	 * events and every GATE_POLL_MS; open again after GATE_MAX_MS
+	 * whatever happened.
 	 */
-	bool *pending; /* ports whose device has not been looked at yet */
-	bool gate_closed;
+	struct keyboard_gate *gate;
 	long long gate_deadline;
 	struct ev_watch gate_timer;
 	struct ev_loop *loop;
@@ -53,10 +50,33 @@ struct usbipa_vhci {
  */
 #define GATE_POLL_MS 200
 
+static bool attached_here(void *arg, unsigned port)
+{
+	const struct usbipa_vhci *v = arg;
+
+	return port < v->nports && v->ours[port];
+}
+
+static bool keyboard_named(void *arg, uint16_t vendor, uint16_t product, const char *serial)
+{
+	const struct usbipa_vhci *v = arg;
+
+	return policy_names_device(v->policy, vendor, product, serial);
+}
+
+static void refuse_keyboard(void *arg, unsigned port)
+{
+	struct usbipa_vhci *v = arg;
+
+	if (usbip_vhci_detach(port) == 0 && port < v->nports)
+		v->ours[port] = false;
+}
+
 struct usbipa_vhci *usbipa_vhci_new(const struct usbip_policy *policy)
 {
 	struct usbipa_vhci *v = calloc(1, sizeof(*v));
 	struct usbip_vhci vhci;
+	struct keyboard_gate_hooks hooks = { attached_here, keyboard_named, refuse_keyboard, v };
 
 	if (!v)
 		return NULL;
@@ -72,10 +92,10 @@ struct usbipa_vhci *usbipa_vhci_new(const struct usbip_policy *policy)
 	v->ours = calloc(v->nports, sizeof(*v->ours));
 	v->since = calloc(v->nports, sizeof(*v->since));
 	v->transport = calloc(v->nports, sizeof(*v->transport));
-	v->pending = calloc(v->nports, sizeof(*v->pending));
+	v->gate = keyboard_gate_new(v->nports, &hooks);
 	v->subject = calloc(v->nports, sizeof(*v->subject));
 	v->device = calloc(v->nports, sizeof(*v->device));
-	if (!v->ours || !v->since || !v->transport || !v->pending || !v->subject || !v->device) {
+	if (!v->ours || !v->since || !v->transport || !v->gate || !v->subject || !v->device) {
 		usbipa_vhci_free(v);
 		return NULL;
 	}
@@ -89,64 +109,18 @@ void usbipa_vhci_free(struct usbipa_vhci *v)
 	free(v->ours);
 	free(v->since);
 	free(v->transport);
-	free(v->pending);
+	keyboard_gate_free(v->gate);
 	free(v->subject);
 	free(v->device);
 	free(v);
 }
 
-static bool any_pending(const struct usbipa_vhci *v)
-{
-	unsigned i;
-
-	for (i = 0; i < v->nports; i++)
-		if (v->pending[i])
-			return true;
-	return false;
-}
-
+/* Holds new vhci devices for a look while an attach enumerates, GATE_MAX_MS at most. */
 static void gate_close(struct usbipa_vhci *v)
 {
-	if (!v->gate_closed && usbip_vhci_gate(true) == 0)
-		v->gate_closed = true;
-	if (!v->gate_closed)
-		log_warn("cannot hold new vhci devices for a look: keyboards are not checked");
+	keyboard_gate_close(v->gate);
 	v->gate_deadline = ev_now_ms() + GATE_MAX_MS;
 	v->gate_timer.deadline_ms = ev_now_ms() + GATE_POLL_MS;
-}
-
-/*
- * Every device on vhci that is still unauthorized and not one of ours
- * waiting for a look: one a usbipa that died left behind, or one that
- * arrived while the gate was closed and whose event went by.
- */
-static void sweep(struct usbipa_vhci *v)
-{
-	struct usbip_vhci vhci;
-	char path[128], value[8];
-	unsigned i;
-
-	if (usbip_vhci_open(&vhci) != 0)
-		return;
-	for (i = 0; i < vhci.nports; i++) {
-		const char *b = vhci.ports[i].local_busid;
-
-		if (vhci.ports[i].status == USBIP_VDEV_NULL || !b[0] || strcmp(b, "0-0") == 0 ||
-		    (i < v->nports && v->pending[i]))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/authorized", b);
-		if (sysfs_read_attr(path, value, sizeof(value)) == 0 && value[0] == '0')
-			usbip_vhci_authorize(b);
-	}
-	usbip_vhci_close(&vhci);
-}
-
-static void gate_open(struct usbipa_vhci *v)
-{
-	if (v->gate_closed && usbip_vhci_gate(false) == 0)
-		v->gate_closed = false;
-	v->gate_timer.deadline_ms = 0;
-	sweep(v);
 }
 
 /* What a sound network process sends: every string ends in its field. */
@@ -258,10 +232,10 @@ static ssize_t serve_attach(void *arg, const void *request, int fd, void *reply,
 	gate_close(v);
 	port = usbip_vhci_attach(udev, fd);
 	close(fd); /* vhci-hcd holds its own reference */
-	if (port >= 0 && (unsigned)port < v->nports)
-		v->pending[port] = true;
-	else if (!any_pending(v))
-		gate_open(v);
+	if (port >= 0)
+		keyboard_gate_wait_for(v->gate, (unsigned)port);
+	if (!keyboard_gate_waiting(v->gate))
+		keyboard_gate_open(v->gate);
 	rep->port = port;
 	if (port < 0) {
 		/* The device side sees the connection close and may try again. */
@@ -348,104 +322,28 @@ const struct privsep_op usbipa_vhci_ops[] = {
 };
 const size_t usbipa_vhci_nops = sizeof(usbipa_vhci_ops) / sizeof(usbipa_vhci_ops[0]);
 
-static bool boot_keyboard(const struct usbip_local_device *dev)
-{
-	unsigned i;
-
-	for (i = 0; i < dev->info.udev.num_interfaces && i < USBIP_MAX_INTERFACES; i++) {
-		const struct usbip_usb_interface *intf = &dev->info.interfaces[i];
-
-		if (intf->interface_class == 3 && intf->interface_subclass == 1 &&
-		    intf->interface_protocol == 1)
-			return true;
-	}
-	return false;
-}
-
-/*
- * The look at the device on a vhci port. One we attached that has a boot
- * keyboard interface could type commands here, so it needs an
- * --allow-device rule of its own, even with --allow-any: detached before
- * any driver has it. Everything else is authorized.
- */
-static void inspect(struct usbipa_vhci *v, unsigned port, const char *busid)
-{
-	struct usbip_local_device dev;
-	bool ours = port < v->nports && v->ours[port];
-	char path[128];
-
-	/* Still enumerating: its descriptors come with it; look again later. */
-	snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/descriptors", busid);
-	if (access(path, R_OK) != 0 || usbip_host_get(busid, &dev) != 0)
-		return;
-	if (port < v->nports)
-		v->pending[port] = false;
-	if (ours && boot_keyboard(&dev) &&
-	    !policy_names_device(v->policy, dev.info.udev.id_vendor, dev.info.udev.id_product,
-				 dev.serial)) {
-		log_warn("refused %s on port %u (%04x:%04x): a keyboard needs an --allow-device "
-			 "rule naming it; detaching it",
-			 busid, port, dev.info.udev.id_vendor, dev.info.udev.id_product);
-		if (usbip_vhci_detach(port) == 0)
-			v->ours[port] = false;
-	} else {
-		usbip_vhci_authorize(busid);
-	}
-	if (!any_pending(v))
-		gate_open(v);
-}
-
-/* The ports still waiting for a look whose device is there now. */
-static void look_at_pending(struct usbipa_vhci *v)
-{
-	struct usbip_vhci vhci;
-	char busid[USBIP_BUSID_SIZE];
-	unsigned i;
-
-	if (usbip_vhci_open(&vhci) != 0)
-		return;
-	for (i = 0; i < vhci.nports && i < v->nports; i++) {
-		if (!v->pending[i] || !vhci.ports[i].local_busid[0] ||
-		    strcmp(vhci.ports[i].local_busid, "0-0") == 0)
-			continue;
-		snprintf(busid, sizeof(busid), "%s", vhci.ports[i].local_busid);
-		inspect(v, i, busid);
-	}
-	usbip_vhci_close(&vhci);
-}
-
 static void on_gate_timer(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
 	struct usbipa_vhci *v = w->data;
 
 	w->deadline_ms = 0;
-	look_at_pending(v);
-	if (!any_pending(v))
+	keyboard_gate_look_at_waiting(v->gate);
+	if (!keyboard_gate_waiting(v->gate))
 		return;
 	if (ev_now_ms() < v->gate_deadline) {
 		w->deadline_ms = ev_now_ms() + GATE_POLL_MS;
 		return;
 	}
 	/* A device that never enumerated: nothing to look at, nothing to hold. */
-	memset(v->pending, 0, v->nports * sizeof(*v->pending));
-	gate_open(v);
+	keyboard_gate_give_up(v->gate);
 }
 
 static void on_usb_event(void *arg, enum usb_monitor_event event, const char *busid)
 {
 	struct usbipa_vhci *v = arg;
-	struct usbip_vhci vhci;
-	unsigned i;
-	int port = -1;
 
-	if (event != USB_MONITOR_ADDED || usbip_vhci_open(&vhci) != 0)
-		return;
-	for (i = 0; i < vhci.nports; i++)
-		if (strcmp(vhci.ports[i].local_busid, busid) == 0)
-			port = (int)i;
-	usbip_vhci_close(&vhci);
-	if (port >= 0)
-		inspect(v, (unsigned)port, busid);
+	if (event == USB_MONITOR_ADDED)
+		keyboard_gate_device_added(v->gate, busid);
 }
 
 static void on_monitor(struct ev_loop *loop, struct ev_watch *w, short revents)
@@ -469,8 +367,7 @@ enum usbip_result usbipa_vhci_start(struct usbip_daemon *d, struct ev_loop *loop
 		return USBIP_E_FAILED;
 	v->loop = loop;
 	/* A usbipa that died with the gate closed: open it, let its leftovers in. */
-	v->gate_closed = true;
-	gate_open(v);
+	keyboard_gate_open(v->gate);
 	return USBIP_OK;
 }
 
@@ -496,7 +393,8 @@ void usbipa_vhci_stop(struct usbip_daemon *d, void *arg)
 	struct usbipa_vhci *v = arg;
 
 	detach_ours(v);
-	gate_open(v);
+	v->gate_timer.deadline_ms = 0;
+	keyboard_gate_open(v->gate);
 	if (v->monitor) {
 		ev_watch_remove(v->loop, &v->monitor_watch);
 		ev_watch_remove(v->loop, &v->gate_timer);

@@ -3,10 +3,33 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/log.h"
+
+static const char *sysfs_root = "/sys";
+
+void sysfs_set_root(const char *root)
+{
+	sysfs_root = root ? root : "/sys";
+}
+
+int sysfs_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int root_len, n;
+
+	root_len = snprintf(buf, len, "%s", sysfs_root);
+	if (root_len < 0 || (size_t)root_len >= len)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + root_len, len - (size_t)root_len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len - (size_t)root_len ? -1 : 0;
+}
 
 int sysfs_write_attr(const char *path, const char *value)
 {
