@@ -118,13 +118,6 @@ static bool peer_ok(const struct usbipa_peer *p)
 	       PRIVSEP_STRING_OK(p->transport);
 }
 
-static bool device_ok(const struct usbip_usb_device *u)
-{
-	return PRIVSEP_STRING_OK(u->path) && PRIVSEP_STRING_OK(u->serial) &&
-	       PRIVSEP_STRING_OK(u->busid) && usbip_busid_ok(u->busid) &&
-	       u->speed != USBIP_SPEED_UNKNOWN && u->speed <= USBIP_SPEED_SUPER_PLUS;
-}
-
 /* The library's view of a peer the network process names. */
 static struct vhci_import_origin origin_of(const struct usbipa_peer *p)
 {
@@ -141,7 +134,7 @@ static ssize_t serve_accept(void *arg, const void *request, int fd, void *reply,
 	struct usbip_vhci vhci;
 	int free_port;
 
-	if (!device_ok(&req->udev) || !peer_ok(&req->peer))
+	if (!privsep_usb_device_ok(&req->udev) || !peer_ok(&req->peer))
 		return -1;
 	rep->status = USBIP_EXPORT_ST_NOT_ACCEPTED;
 	vhci_imports_replace_stale(v->imports, &origin, &req->udev);
@@ -169,7 +162,7 @@ static ssize_t serve_attach(void *arg, const void *request, int fd, void *reply,
 	char esc[LOG_ESCAPED_SIZE(USBIP_SERIAL_SIZE)];
 	int port;
 
-	if (!device_ok(udev) || !peer_ok(&req->peer)) {
+	if (!privsep_usb_device_ok(udev) || !peer_ok(&req->peer)) {
 		close(fd);
 		return -1;
 	}
