@@ -85,11 +85,12 @@ static void put_vhci(const struct fixture *fx, const char *const busids[4])
 				 "hub port sta spd dev      sockfd local_busid\n");
 	for (i = 0; i < 4; i++) {
 		bool free_port = strcmp(busids[i], "0-0") == 0;
+		unsigned port_status = free_port ? 4u : 6u, speed = free_port ? 0u : 3u;
+		unsigned devid = free_port ? 0u : 0x30002u + i;
 
 		used += (size_t)snprintf(status + used, sizeof(status) - used,
 					 "%s  %04u %03u %03u %08x %06u %s\n", i < 2 ? "hs" : "ss",
-					 i, free_port ? 4 : 6, free_port ? 0 : 3,
-					 free_port ? 0 : 0x30002 + i, 0, busids[i]);
+					 i, port_status, speed, devid, 0u, busids[i]);
 	}
 	put_text(fx, "/devices/platform/vhci_hcd.0/status", status);
 }
