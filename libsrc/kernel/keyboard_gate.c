@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "kernel/keyboard_gate.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "kernel/sysfs.h"
 #include "kernel/vhci.h"
@@ -144,15 +142,10 @@ static int read_device(const char *busid, struct gate_device *d)
 	uint8_t desc[4096], configuration, count;
 	char path[PATH_MAX];
 	ssize_t n;
-	int fd;
 
 	if (sysfs_path(path, sizeof(path), "/bus/usb/devices/%s/descriptors", busid) != 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, desc, sizeof(desc));
-	close(fd);
+	n = sysfs_read_binary(path, desc, sizeof(desc));
 	if (n < USB_DT_DEVICE_SIZE)
 		return -1;
 	d->vendor = (uint16_t)(desc[8] | desc[9] << 8);

@@ -54,6 +54,21 @@ int sysfs_write_attr(const char *path, const char *value)
 	return 0;
 }
 
+ssize_t sysfs_read_binary(const char *path, void *buf, size_t len)
+{
+	ssize_t n;
+	int fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n;
+}
+
 int sysfs_read_attr(const char *path, char *buf, size_t len)
 {
 	ssize_t n;

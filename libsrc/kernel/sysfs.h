@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Where sysfs is: "/sys", or a fake tree in a folder that a unit test set
@@ -20,6 +21,9 @@ int sysfs_path(char *buf, size_t len, const char *fmt, ...) __attribute__((forma
  * one) in a single write(2). Returns 0, or -1 with errno from the kernel.
  */
 int sysfs_write_attr(const char *path, const char *value);
+
+/* Reads a binary attribute (a device's descriptors): up to len bytes in one read; -1 on failure. */
+ssize_t sysfs_read_binary(const char *path, void *buf, size_t len);
 
 /* Reads up to len-1 bytes, zero-terminated, trailing newline removed. */
 int sysfs_read_attr(const char *path, char *buf, size_t len);
