@@ -71,19 +71,10 @@ ssize_t sysfs_read_binary(const char *path, void *buf, size_t len)
 
 int sysfs_read_attr(const char *path, char *buf, size_t len)
 {
-	ssize_t n;
-	int fd, saved;
+	ssize_t n = sysfs_read_binary(path, buf, len - 1);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (n < 0)
 		return -1;
-	n = read(fd, buf, len - 1);
-	saved = errno;
-	close(fd);
-	if (n < 0) {
-		errno = saved;
-		return -1;
-	}
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
