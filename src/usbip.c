@@ -18,6 +18,7 @@
 #include "net/dial.h"
 #include "net/tcp.h"
 #include "net/tls.h"
+#include "source/host_source.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/suggest.h"
@@ -157,6 +158,15 @@ int usbip_max_attempts_option(const char *command, const char *arg, unsigned *ou
 	return -1;
 }
 
+int usbip_selector_option(const char *command, int opt, const char *arg, struct usbip_selector *sel)
+{
+	char err[200];
+
+	if (selector_add_option(sel, opt, arg, err, sizeof(err)) != 0)
+		return usbip_usage_error(command, "%s", err);
+	return -1;
+}
+
 int usbip_parse_device_args(int argc, char **argv, const char *command, const char *help,
 			    unsigned flags, struct usbip_device_args *out)
 {
@@ -170,7 +180,6 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 		{ NULL, 0, NULL, 0 },
 	};
 	bool remote = flags & USBIP_ARGS_REMOTE, gadget = flags & USBIP_ARGS_GADGET;
-	char err[200];
 	int c;
 
 	memset(out, 0, sizeof(*out));
@@ -184,12 +193,9 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 			out->host = optarg;
 			break;
 		case 'b':
-			if (selector_add_busid(&out->selector, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error(command, "%s", err);
-			break;
 		case 'i':
-			if (selector_add_hwid(&out->selector, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error(command, "%s", err);
+			if (usbip_selector_option(command, c, optarg, &out->selector) >= 0)
+				return USBIP_EXIT_USAGE;
 			break;
 		case 'd':
 			if (!gadget)
@@ -227,49 +233,26 @@ int usbip_parse_device_args(int argc, char **argv, const char *command, const ch
 	return out->gadget ? -1 : usbip_check_local_busids(command, &out->selector);
 }
 
-int usbip_select_local(const struct usbip_selector *sel, enum usbip_local_kind kind,
-		       struct usbip_local_device **out, size_t *nout)
-{
-	static const char *const what[] = { "exportable device", "bound device",
-					    "gadget on usbip-vudc" };
-	struct usbip_local_device *devs = NULL;
-	size_t n = 0, i, k = 0;
-	char text[256];
-
-	if ((kind == USBIP_LOCAL_GADGETS
-		     ? usbip_vudc_list(&devs, &n)
-		     : usbip_host_list(&devs, &n, kind == USBIP_LOCAL_BOUND)) != 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const struct usbip_usb_device *u = &devs[i].info.udev;
-
-		if (selector_matches(sel, u->busid, u->id_vendor, u->id_product, devs[i].serial))
-			devs[k++] = devs[i];
-	}
-	if (k == 0) {
-		selector_describe(sel, text, sizeof(text));
-		log_err("no %s matches %s", what[kind], text);
-		free(devs);
-		return -1;
-	}
-	*out = devs;
-	*nout = k;
-	return 0;
-}
-
 int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
 		     int (*act)(const char *busid, bool one_of_many))
 {
 	struct usbip_local_device *devs;
+	struct device_source *src;
 	size_t n, i;
-	int rc = USBIP_EXIT_OK;
+	int rc;
 
 	/* A busid named alone goes straight to act, which says best why it cannot. */
 	if (selector_is_one_busid(sel))
 		return act(sel->busids[0], false) == 0 ? USBIP_EXIT_OK : USBIP_EXIT_FAILURE;
-	if (usbip_select_local(sel, bound_only ? USBIP_LOCAL_BOUND : USBIP_LOCAL_ALL, &devs, &n) !=
-	    0)
+	src = host_source_new();
+	if (!src)
 		return USBIP_EXIT_FAILURE;
+	rc = device_source_select(
+		src, sel, bound_only ? DEVICE_SOURCE_LISTED : DEVICE_SOURCE_CANDIDATES, &devs, &n);
+	device_source_free(src);
+	if (rc != 0)
+		return USBIP_EXIT_FAILURE;
+	rc = USBIP_EXIT_OK;
 	for (i = 0; i < n; i++)
 		if (act(devs[i].info.udev.busid, true) != 0)
 			rc = USBIP_EXIT_FAILURE;

@@ -78,24 +78,10 @@ void usbip_json_result(const char *result, const struct usbip_usb_device *u, con
  */
 int usbip_report_local(const char *busid, bool json, const char *verb, const char *result);
 
-/* Which local devices usbip_select_local chooses from. */
-enum usbip_local_kind {
-	USBIP_LOCAL_ALL,     /* every device that could be exported */
-	USBIP_LOCAL_BOUND,   /* those bound to usbip-host */
-	USBIP_LOCAL_GADGETS, /* the gadgets bound to usbip-vudc */
-};
-
 /*
- * The local devices of that kind the selector matches: never a hub, never
- * a device imported through vhci. No match is an error (logged). Returns 0
- * and a malloc'd array, or -1.
- */
-int usbip_select_local(const struct usbip_selector *sel, enum usbip_local_kind kind,
-		       struct usbip_local_device **devs, size_t *count);
-
-/*
- * Calls act for each local device the selector matches (see
- * usbip_select_local); a lone busid without wildcards is passed as it is,
+ * Calls act for each local device the selector matches (device_source_select
+ * of usbip-host: among those bound with bound_only, else among every
+ * exportable one); a lone busid without wildcards is passed as it is,
  * with one_of_many false. Returns the exit status: 1 if any act failed.
  */
 int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
@@ -122,6 +108,13 @@ int usbip_dead_peer_option(const char *command, const char *arg);
  * one line and returns USBIP_EXIT_USAGE.
  */
 int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out);
+
+/*
+ * -b/--busid and -i/--hardware-id of every command (opt 'b' or 'i') into
+ * sel: -1, or says what is wrong in one line and returns USBIP_EXIT_USAGE.
+ */
+int usbip_selector_option(const char *command, int opt, const char *arg,
+			  struct usbip_selector *sel);
 
 /* Prints "usbip CMD: unexpected argument" style errors; returns USBIP_EXIT_USAGE. */
 int usbip_usage_error(const char *command, const char *fmt, ...)

@@ -204,9 +204,8 @@ static int rule_set(void *ctx, const char *kind, const char *name, int opt, cons
 		r->remotes[r->nremotes++] = v;
 		return 0;
 	case 'b':
-		return selector_add_busid(&r->selector, v, err, err_len);
 	case 'i':
-		return selector_add_hwid(&r->selector, v, err, err_len);
+		return selector_add_option(&r->selector, opt, v, err, err_len);
 	case 'd':
 		r->gadget = true;
 		return 0;

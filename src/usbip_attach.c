@@ -251,7 +251,6 @@ int usbip_attach(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct attach_args a = { 0 };
-	char err[200];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "r:b:d:i:DP:h", opts, NULL)) != -1) {
@@ -262,13 +261,11 @@ int usbip_attach(int argc, char **argv)
 			a.dev.host = optarg;
 			break;
 		case 'b':
-		case 'd':
-			if (selector_add_busid(&a.dev.selector, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error("attach", "%s", err);
-			break;
+		case 'd': /* the kernel tools' name for -b */
 		case 'i':
-			if (selector_add_hwid(&a.dev.selector, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error("attach", "%s", err);
+			if (usbip_selector_option("attach", c == 'd' ? 'b' : c, optarg,
+						  &a.dev.selector) >= 0)
+				return USBIP_EXIT_USAGE;
 			break;
 		case 'p':
 			a.persist = true;

@@ -199,8 +199,7 @@ static int connect_once(const struct connect_args *a)
 		device_source_free(src);
 		return usbip_exit_status(r);
 	}
-	if (usbip_select_local(&a->selector, a->gadget ? USBIP_LOCAL_GADGETS : USBIP_LOCAL_ALL,
-			       &devs, &n) == 0) {
+	if (device_source_select(src, &a->selector, DEVICE_SOURCE_CANDIDATES, &devs, &n) == 0) {
 		for (i = 0; i < n; i++) {
 			r = export_once(a, src, &devs[i]);
 			if (r != USBIP_OK)
@@ -295,7 +294,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end, err[200];
+	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "r:b:i:dDP:h", opts, NULL)) != -1) {
@@ -309,12 +308,9 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 			a->remotes[a->nremotes++] = optarg;
 			break;
 		case 'b':
-			if (selector_add_busid(&a->selector, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error("connect", "%s", err);
-			break;
 		case 'i':
-			if (selector_add_hwid(&a->selector, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error("connect", "%s", err);
+			if (usbip_selector_option("connect", c, optarg, &a->selector) >= 0)
+				return USBIP_EXIT_USAGE;
 			break;
 		case 'd':
 			a->gadget = true;

@@ -71,7 +71,6 @@ int usbip_detach(int argc, char **argv)
 	struct usbip_selector sel = { 0 };
 	const char *port_arg = NULL;
 	bool all = false;
-	char err[200];
 	struct usbip_vhci vhci;
 	unsigned long port = 0;
 	unsigned i, detached = 0;
@@ -84,12 +83,9 @@ int usbip_detach(int argc, char **argv)
 			port_arg = optarg;
 			break;
 		case 'b':
-			if (selector_add_busid(&sel, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error("detach", "%s", err);
-			break;
 		case 'i':
-			if (selector_add_hwid(&sel, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error("detach", "%s", err);
+			if (usbip_selector_option("detach", c, optarg, &sel) >= 0)
+				return USBIP_EXIT_USAGE;
 			break;
 		case 'a':
 			all = true;

@@ -317,7 +317,6 @@ int usbip_list(int argc, char **argv)
 	enum list_format format = FORMAT_TEXT;
 	const char *remote = NULL;
 	bool local = false, gadgets = false;
-	char err[200];
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "lr:db:i:ph", opts, NULL)) != -1) {
@@ -329,12 +328,9 @@ int usbip_list(int argc, char **argv)
 			gadgets = true;
 			break;
 		case 'b':
-			if (selector_add_busid(&filter, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error("list", "%s", err);
-			break;
 		case 'i':
-			if (selector_add_hwid(&filter, optarg, err, sizeof(err)) != 0)
-				return usbip_usage_error("list", "%s", err);
+			if (usbip_selector_option("list", c, optarg, &filter) >= 0)
+				return USBIP_EXIT_USAGE;
 			break;
 		case 'r':
 			if (usbip_check_remote("list", optarg) >= 0)

@@ -360,8 +360,7 @@ static enum usbip_result ask_import(void *arg, const struct vhci_import_target *
 	if (rep.r.result != USBIP_OK)
 		return (enum usbip_result)rep.r.result;
 	/* The record vhci-hcd is told about: the speed and ids it attaches with. */
-	if (!PRIVSEP_STRING_OK(rep.udev.busid) || !PRIVSEP_STRING_OK(rep.udev.path) ||
-	    !PRIVSEP_STRING_OK(rep.udev.serial) || rep.udev.speed > USBIP_SPEED_SUPER_PLUS) {
+	if (!privsep_usb_device_ok(&rep.udev)) {
 		log_err("the network process answered an import wrongly");
 		close(fd);
 		return USBIP_E_FAILED;

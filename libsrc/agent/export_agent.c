@@ -325,8 +325,7 @@ struct export_agent *export_agent_start(struct ev_loop *loop,
 			goto fail;
 	}
 	/* What is plugged in now; the monitor already queues what comes next. */
-	if (config->gadgets ? device_source_list(a->src, &devs, &n)
-			    : usbip_host_list(&devs, &n, false))
+	if (device_source_candidates(a->src, &devs, &n) != 0)
 		goto fail;
 	for (i = 0; i < n; i++)
 		consider(a, &devs[i]);

@@ -524,3 +524,10 @@ void privsep_free(struct privsep *chan)
 	close(chan->fd);
 	free(chan);
 }
+
+bool privsep_usb_device_ok(const struct usbip_usb_device *u)
+{
+	return PRIVSEP_STRING_OK(u->path) && PRIVSEP_STRING_OK(u->serial) &&
+	       PRIVSEP_STRING_OK(u->busid) && usbip_busid_ok(u->busid) &&
+	       u->speed != USBIP_SPEED_UNKNOWN && u->speed <= USBIP_SPEED_SUPER_PLUS;
+}

@@ -27,12 +27,20 @@
 #include <sys/types.h>
 
 #include "daemon/ev.h"
+#include "wire/usbip_proto.h"
 
 /* The largest request or reply, past its header. */
 #define PRIVSEP_MAX_MESSAGE (64u * 1024)
 
 /* What a handler may use of a request's strings: -1 if not terminated in size. */
 #define PRIVSEP_STRING_OK(field) (memchr((field), '\0', sizeof(field)) != NULL)
+
+/*
+ * A device record the other process sends for vhci-hcd: its strings end in
+ * their fields, its busid is well formed (usbip_busid_ok) and its speed is
+ * one vhci-hcd takes.
+ */
+bool privsep_usb_device_ok(const struct usbip_usb_device *udev);
 
 struct privsep_op {
 	uint16_t type; /* the daemon's from PRIVSEP_TYPE_DAEMON up */

@@ -117,6 +117,17 @@ int selector_add_hwid(struct usbip_selector *sel, const char *spec, char *err, s
 	return 0;
 }
 
+int selector_add_option(struct usbip_selector *sel, int opt, const char *arg, char *err,
+			size_t err_len)
+{
+	if (opt == 'b')
+		return selector_add_busid(sel, arg, err, err_len);
+	if (opt == 'i')
+		return selector_add_hwid(sel, arg, err, err_len);
+	snprintf(err, err_len, "-%c does not choose a device", opt);
+	return -1;
+}
+
 #define BUSID_CHARS "0123456789-."
 
 /* BUS-PORT[.PORT]...: what the kernel names a USB device. */

@@ -38,6 +38,13 @@ struct usbip_selector {
 /* Adds -b PATTERN or -i VID:PID[:SERIAL]; -1 with a message on bad syntax. */
 int selector_add_busid(struct usbip_selector *sel, const char *pattern, char *err, size_t err_len);
 int selector_add_hwid(struct usbip_selector *sel, const char *spec, char *err, size_t err_len);
+/*
+ * The one handler of the option letters: 'b' (-b/--busid) adds a busid
+ * pattern, 'i' (-i/--hardware-id) a hardware identity. -1 with a message
+ * on bad syntax or another letter.
+ */
+int selector_add_option(struct usbip_selector *sel, int opt, const char *arg, char *err,
+			size_t err_len);
 
 /*
  * Whether each -b pattern of sel can match the busid of some USB device

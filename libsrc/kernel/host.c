@@ -2,7 +2,6 @@
 #include "kernel/host.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libudev.h>
 #include <limits.h>
 #include <stdio.h>
@@ -84,14 +83,9 @@ static void read_unconfigured_interfaces(const char *syspath, struct usbip_devli
 	uint8_t desc[4096];
 	char path[PATH_MAX];
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/descriptors", syspath);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, desc, sizeof(desc));
-	close(fd);
+	n = sysfs_read_binary(path, desc, sizeof(desc));
 	if (n > 0 && usb_descriptors_interfaces(desc, (size_t)n, &e->udev.configuration_value,
 						&e->udev.num_interfaces, e->interfaces) != 0)
 		e->udev.num_interfaces = 0;

@@ -3,10 +3,33 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/log.h"
+
+static const char *sysfs_root = "/sys";
+
+void sysfs_set_root(const char *root)
+{
+	sysfs_root = root ? root : "/sys";
+}
+
+int sysfs_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int root_len, n;
+
+	root_len = snprintf(buf, len, "%s", sysfs_root);
+	if (root_len < 0 || (size_t)root_len >= len)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + root_len, len - (size_t)root_len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len - (size_t)root_len ? -1 : 0;
+}
 
 int sysfs_write_attr(const char *path, const char *value)
 {
@@ -31,7 +54,7 @@ int sysfs_write_attr(const char *path, const char *value)
 	return 0;
 }
 
-int sysfs_read_attr(const char *path, char *buf, size_t len)
+ssize_t sysfs_read_binary(const char *path, void *buf, size_t len)
 {
 	ssize_t n;
 	int fd, saved;
@@ -39,13 +62,19 @@ int sysfs_read_attr(const char *path, char *buf, size_t len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, len - 1);
+	n = read(fd, buf, len);
 	saved = errno;
 	close(fd);
-	if (n < 0) {
-		errno = saved;
+	errno = saved;
+	return n;
+}
+
+int sysfs_read_attr(const char *path, char *buf, size_t len)
+{
+	ssize_t n = sysfs_read_binary(path, buf, len - 1);
+
+	if (n < 0)
 		return -1;
-	}
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[n - 1] = '\0';

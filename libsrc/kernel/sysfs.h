@@ -5,12 +5,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Where sysfs is: "/sys", or a fake tree in a folder that a unit test set
+ * (NULL sets "/sys" again). The kernel modules build their paths with
+ * sysfs_path, so that their rules can be tested without the kernel.
+ */
+void sysfs_set_root(const char *root);
+/* The root followed by the path made of fmt ("/bus/usb/devices/%s"); -1 when it does not fit. */
+int sysfs_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Writes value (no newline added: usbip-host's match_busid and rebind keep
  * one) in a single write(2). Returns 0, or -1 with errno from the kernel.
  */
 int sysfs_write_attr(const char *path, const char *value);
+
+/* Reads a binary attribute (a device's descriptors): up to len bytes in one read; -1 on failure. */
+ssize_t sysfs_read_binary(const char *path, void *buf, size_t len);
 
 /* Reads up to len-1 bytes, zero-terminated, trailing newline removed. */
 int sysfs_read_attr(const char *path, char *buf, size_t len);

@@ -113,8 +113,10 @@ int usbip_vhci_open(struct usbip_vhci *vhci)
 	vhci->ports = NULL;
 	static bool said_missing;
 
-	if (!sysfs_note_driver(sysfs_read_attr(USBIP_VHCI_SYSFS "/nports", buf, sizeof(buf)) == 0,
-			       "vhci-hcd", "vhci-hcd", &said_missing))
+	if (sysfs_path(path, sizeof(path), USBIP_VHCI_SYSFS_DIR "/nports") != 0)
+		return -1;
+	if (!sysfs_note_driver(sysfs_read_attr(path, buf, sizeof(buf)) == 0, "vhci-hcd", "vhci-hcd",
+			       &said_missing))
 		return -1;
 	n = strtoul(buf, NULL, 10);
 	if (n == 0 || n > USBIP_VHCI_MAX_PORTS) {
@@ -134,9 +136,9 @@ int usbip_vhci_open(struct usbip_vhci *vhci)
 		ssize_t len;
 
 		if (i == 0)
-			snprintf(path, sizeof(path), "%s/status", USBIP_VHCI_SYSFS);
+			sysfs_path(path, sizeof(path), USBIP_VHCI_SYSFS_DIR "/status");
 		else
-			snprintf(path, sizeof(path), "%s/status.%d", USBIP_VHCI_SYSFS, i);
+			sysfs_path(path, sizeof(path), USBIP_VHCI_SYSFS_DIR "/status.%d", i);
 		len = read_file(path, text, STATUS_FILE_MAX);
 		if (len < 0)
 			break;
@@ -181,6 +183,7 @@ int usbip_vhci_free_port(const struct usbip_vhci *vhci, uint32_t speed)
 int usbip_vhci_attach(const struct usbip_usb_device *udev, int sockfd)
 {
 	uint32_t devid = udev->busnum << 16 | (udev->devnum & 0xffff);
+	char path[PATH_MAX];
 	int attempt;
 
 	if (udev->speed == USBIP_SPEED_UNKNOWN || udev->speed > USBIP_SPEED_SUPER_PLUS) {
@@ -203,7 +206,8 @@ int usbip_vhci_attach(const struct usbip_usb_device *udev, int sockfd)
 			return -2;
 		}
 		snprintf(value, sizeof(value), "%d %d %u %u", port, sockfd, devid, udev->speed);
-		if (sysfs_write_attr(USBIP_VHCI_SYSFS "/attach", value) == 0) {
+		sysfs_path(path, sizeof(path), USBIP_VHCI_SYSFS_DIR "/attach");
+		if (sysfs_write_attr(path, value) == 0) {
 			log_debug("attached %s to vhci port %d", udev->busid, port);
 			return port;
 		}
@@ -218,11 +222,12 @@ int usbip_vhci_attach(const struct usbip_usb_device *udev, int sockfd)
 
 int usbip_vhci_detach(unsigned port)
 {
-	char value[16];
+	char value[16], path[PATH_MAX];
 
 	snprintf(value, sizeof(value), "%u", port);
 	usbip_vhci_record_remove(port);
-	if (sysfs_write_attr(USBIP_VHCI_SYSFS "/detach", value) != 0) {
+	sysfs_path(path, sizeof(path), USBIP_VHCI_SYSFS_DIR "/detach");
+	if (sysfs_write_attr(path, value) != 0) {
 		log_err("vhci-hcd could not detach port %u: %s", port, strerror(errno));
 		return -1;
 	}
@@ -295,12 +300,15 @@ void usbip_vhci_record_remove(unsigned port)
 
 int usbip_vhci_gate(bool closed)
 {
+	char pattern[PATH_MAX];
 	glob_t g;
 	size_t i;
 	int rc = 0;
 
 	/* Every vhci-hcd root hub, USB 2 and USB 3, of every controller. */
-	if (glob("/sys/devices/platform/vhci_hcd.*/usb*/authorized_default", 0, NULL, &g) != 0)
+	if (sysfs_path(pattern, sizeof(pattern),
+		       "/devices/platform/vhci_hcd.*/usb*/authorized_default") != 0 ||
+	    glob(pattern, 0, NULL, &g) != 0)
 		return -1;
 	for (i = 0; i < g.gl_pathc; i++) {
 		if (sysfs_write_attr(g.gl_pathv[i], closed ? "0" : "1") != 0) {
@@ -316,8 +324,8 @@ int usbip_vhci_authorize(const char *local_busid)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/authorized", local_busid);
-	if (sysfs_write_attr(path, "1") != 0) {
+	if (sysfs_path(path, sizeof(path), "/bus/usb/devices/%s/authorized", local_busid) != 0 ||
+	    sysfs_write_attr(path, "1") != 0) {
 		log_err("%s: cannot authorize it: %s", local_busid, strerror(errno));
 		return -1;
 	}

@@ -14,6 +14,8 @@
 #include "wire/usbip_proto.h"
 
 #define USBIP_VHCI_SYSFS "/sys/devices/platform/vhci_hcd.0"
+/* The same below sysfs's root (sysfs_path), for the paths of this module. */
+#define USBIP_VHCI_SYSFS_DIR "/devices/platform/vhci_hcd.0"
 /* Where attach records its peers; the kernel tools use the same files. */
 #define USBIP_VHCI_STATE_DIR "/var/run/vhci_hcd"
 #define USBIP_VHCI_MAX_PORTS 1024

@@ -2,7 +2,6 @@
 #include "kernel/vudc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libudev.h>
 #include <limits.h>
 #include <stdio.h>
@@ -92,15 +91,10 @@ static int read_dev_desc(const char *platform, struct usbip_usb_device *u)
 	uint8_t desc[64];
 	char path[PATH_MAX];
 	ssize_t n;
-	int fd;
 
 	if (join_path(path, sizeof(path), platform, "dev_desc") != 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, desc, sizeof(desc));
-	close(fd);
+	n = sysfs_read_binary(path, desc, sizeof(desc));
 	if (n < 0)
 		return -1;
 	if (usbip_vudc_parse_dev_desc(desc, (size_t)n, u) != 0) {

@@ -16,6 +16,54 @@ int device_source_list(struct device_source *src, struct usbip_local_device **de
 	return src->ops->list(src, devs, count);
 }
 
+int device_source_candidates(struct device_source *src, struct usbip_local_device **devs,
+			     size_t *count)
+{
+	if (!src->ops->candidates)
+		return device_source_list(src, devs, count);
+	return src->ops->candidates(src, devs, count);
+}
+
+/* Keeps the first *count devices sel matches at the front; returns how many. */
+static size_t keep_matching(const struct usbip_selector *sel, struct usbip_local_device *devs,
+			    size_t count)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < count; i++) {
+		const struct usbip_usb_device *u = &devs[i].info.udev;
+
+		if (selector_matches(sel, u->busid, u->id_vendor, u->id_product, devs[i].serial))
+			devs[kept++] = devs[i];
+	}
+	return kept;
+}
+
+int device_source_select(struct device_source *src, const struct usbip_selector *sel,
+			 enum device_source_scope scope, struct usbip_local_device **devs,
+			 size_t *count)
+{
+	bool listed = scope == DEVICE_SOURCE_LISTED;
+	const char *noun = listed ? src->ops->list_noun : src->ops->candidates_noun;
+	struct usbip_local_device *all = NULL;
+	size_t n = 0;
+	char text[256];
+
+	if ((listed ? device_source_list(src, &all, &n)
+		    : device_source_candidates(src, &all, &n)) != 0)
+		return -1;
+	n = keep_matching(sel, all, n);
+	if (n == 0) {
+		selector_describe(sel, text, sizeof(text));
+		log_err("no %s matches %s", noun ? noun : "device", text);
+		free(all);
+		return -1;
+	}
+	*devs = all;
+	*count = n;
+	return 0;
+}
+
 int device_source_get(struct device_source *src, const char *busid, struct usbip_local_device *dev)
 {
 	return src->ops->get(src, busid, dev);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
+#include "daemon/selector.h"
 #include "kernel/host.h"
 #include "net/conn.h"
 #include "util/json.h"
@@ -29,6 +30,15 @@ struct device_source_ops {
 	 * (logged).
 	 */
 	int (*list)(struct device_source *src, struct usbip_local_device **devs, size_t *count);
+	/*
+	 * Every device prepare could make exportable, those list has among
+	 * them (usbip-host: every device but hubs and imported ones, bound or
+	 * not). NULL where that is what list gives.
+	 */
+	int (*candidates)(struct device_source *src, struct usbip_local_device **devs,
+			  size_t *count);
+	/* What list and candidates give, for "no exportable device matches -b 1-9". */
+	const char *list_noun, *candidates_noun;
 	/* Fills dev for busid; -1 (logged) if the source has no such device. */
 	int (*get)(struct device_source *src, const char *busid, struct usbip_local_device *dev);
 	/*
@@ -108,7 +118,24 @@ void device_source_note_peer(struct device_source *src, const char *busid, const
 void device_source_status(struct device_source *src, struct json_writer *w);
 
 int device_source_list(struct device_source *src, struct usbip_local_device **devs, size_t *count);
+int device_source_candidates(struct device_source *src, struct usbip_local_device **devs,
+			     size_t *count);
 int device_source_get(struct device_source *src, const char *busid, struct usbip_local_device *dev);
+
+/* Which devices of a source device_source_select chooses from. */
+enum device_source_scope {
+	DEVICE_SOURCE_LISTED,	  /* what it can export now (list) */
+	DEVICE_SOURCE_CANDIDATES, /* what prepare could make exportable too (candidates) */
+};
+
+/*
+ * The devices in scope that sel matches, in the order the source gives
+ * them. None is an error, said in one line ("no bound device matches -b
+ * 1-1.*"). Returns 0 and a malloc'd array (free it), or -1.
+ */
+int device_source_select(struct device_source *src, const struct usbip_selector *sel,
+			 enum device_source_scope scope, struct usbip_local_device **devs,
+			 size_t *count);
 int device_source_prepare(struct device_source *src, const char *busid);
 enum usbip_op_status device_source_hand_over(struct device_source *src, const char *busid,
 					     struct usbip_conn *conn, int *watch_fd);

@@ -11,6 +11,12 @@ static int host_list(struct device_source *src, struct usbip_local_device **devs
 	return usbip_host_list(devs, count, true);
 }
 
+static int host_candidates(struct device_source *src, struct usbip_local_device **devs,
+			   size_t *count)
+{
+	return usbip_host_list(devs, count, false);
+}
+
 static int host_get(struct device_source *src, const char *busid, struct usbip_local_device *dev)
 {
 	return usbip_host_get(busid, dev);
@@ -44,6 +50,9 @@ static void host_destroy(struct device_source *src)
 
 static const struct device_source_ops host_ops = {
 	.list = host_list,
+	.candidates = host_candidates,
+	.list_noun = "bound device",
+	.candidates_noun = "exportable device",
 	.get = host_get,
 	.prepare = host_prepare,
 	.hand_over = host_hand_over,

@@ -84,6 +84,8 @@ static void vdev_destroy(struct device_source *src)
 
 static const struct device_source_ops vdev_ops = {
 	.list = vdev_list,
+	.list_noun = "virtual device",
+	.candidates_noun = "virtual device",
 	.get = vdev_get,
 	.hand_over = vdev_hand_over,
 	.destroy = vdev_destroy,

@@ -28,6 +28,8 @@ static void vudc_destroy(struct device_source *src)
 
 static const struct device_source_ops vudc_ops = {
 	.list = vudc_list,
+	.list_noun = "gadget on usbip-vudc",
+	.candidates_noun = "gadget on usbip-vudc",
 	.get = vudc_get,
 	.hand_over = vudc_hand_over,
 	.destroy = vudc_destroy,

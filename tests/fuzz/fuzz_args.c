@@ -12,7 +12,8 @@
  *   4  --json strings and log_escape: the output must be valid JSON (a
  *      validator of our own) and one line of printable ASCII that decodes
  *      back to what went in
- *   5  device selectors, -b PATTERN and -i VID:PID[:SERIAL] in turn, then
+ *   5  device selectors, -b PATTERN and -i VID:PID[:SERIAL] in turn
+ *      (selector_add_option, as every command takes them), then
  *      matched and described (the description must fit its buffer)
  *   6  a usbip.conf: the rest of the input is the file, read by usbipa's
  *      daemon_parse_args through --config (libinih and conf.c)
@@ -134,12 +135,9 @@ static void selectors(int argc, char **argv)
 	char err[200], desc[64];
 	int i;
 
-	for (i = 1; i < argc; i++) {
-		if (i % 2)
-			selector_add_busid(&sel, argv[i], err, sizeof(err));
-		else
-			selector_add_hwid(&sel, argv[i], err, sizeof(err));
-	}
+	/* As every command's getopt hands them over (selector_add_option). */
+	for (i = 1; i < argc; i++)
+		selector_add_option(&sel, i % 2 ? 'b' : 'i', argv[i], err, sizeof(err));
 	(void)selector_matches(&sel, "1-1.2", 0x046d, 0xc52b, "SER1");
 	(void)selector_matches(&sel, "3-1", 0x1d6b, 0x0100, "");
 	(void)selector_is_one_busid(&sel);

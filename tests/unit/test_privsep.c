@@ -252,6 +252,31 @@ static void test_unknown_user(void **state)
 	assert_int_equal(errno, ECHILD);
 }
 
+/* A device record for vhci-hcd from the other process: terminated, well formed, a known speed. */
+static void test_usb_device_ok(void **state)
+{
+	struct usbip_usb_device u = { .busid = "1-1.2", .speed = USBIP_SPEED_HIGH }, bad;
+
+	(void)state;
+	assert_true(privsep_usb_device_ok(&u));
+	bad = u;
+	memset(bad.busid, 'x', sizeof(bad.busid));
+	assert_false(privsep_usb_device_ok(&bad));
+	bad = u;
+	memset(bad.serial, 'x', sizeof(bad.serial));
+	assert_false(privsep_usb_device_ok(&bad));
+	bad = u;
+	bad.busid[0] = '\0'; /* an empty busid */
+	assert_false(privsep_usb_device_ok(&bad));
+	bad.speed = USBIP_SPEED_UNKNOWN;
+	strcpy(bad.busid, "1-1");
+	assert_false(privsep_usb_device_ok(&bad));
+	bad.speed = USBIP_SPEED_SUPER_PLUS + 1;
+	assert_false(privsep_usb_device_ok(&bad));
+	bad.speed = USBIP_SPEED_SUPER_PLUS;
+	assert_true(privsep_usb_device_ok(&bad));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_descriptor_missing_kills),
 		cmocka_unit_test(test_refused_fields_kill),
 		cmocka_unit_test(test_unknown_user),
+		cmocka_unit_test(test_usb_device_ok),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -99,6 +99,26 @@ static void test_bad_selectors(void **state)
 }
 
 /* A -b pattern that no USB device's busid (BUS-PORT[.PORT]...) can ever match. */
+/* -b and -i by their option letters, as every command's getopt hands them over. */
+static void test_option_letters(void **state)
+{
+	struct usbip_selector sel = { 0 }, bad = { 0 };
+	char err[160], expected[160];
+
+	(void)state;
+	assert_int_equal(selector_add_option(&sel, 'b', "1-1.*", err, sizeof(err)), 0);
+	assert_int_equal(selector_add_option(&sel, 'i', "46f4:0001", err, sizeof(err)), 0);
+	assert_true(selector_matches(&sel, "1-1.3", 0x46f4, 0x0001, ""));
+	assert_false(selector_matches(&sel, "1-1.3", 0x46f4, 0x0002, ""));
+	assert_false(selector_matches(&sel, "2-1", 0x46f4, 0x0001, ""));
+	/* The same message as the function of each kind says. */
+	assert_int_equal(selector_add_hwid(&bad, "46f4", expected, sizeof(expected)), -1);
+	assert_int_equal(selector_add_option(&bad, 'i', "46f4", err, sizeof(err)), -1);
+	assert_string_equal(err, expected);
+	assert_int_equal(selector_add_option(&bad, 'r', "host", err, sizeof(err)), -1);
+	assert_true(selector_empty(&bad));
+}
+
 static void test_patterns_that_never_match(void **state)
 {
 	static const char *const can[] = { "1-1", "1-1.2.3", "1-1.*",  "*",
@@ -131,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_combined_all_must_match),
 		cmocka_unit_test(test_bad_selectors),
 		cmocka_unit_test(test_patterns_that_never_match),
+		cmocka_unit_test(test_option_letters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
