@@ -227,19 +227,16 @@ int usbip_agent(int argc, char **argv)
 	bool check = false, with_tls;
 	int rc;
 
-	persist_init(&a.run);
-	*d = (struct usbip_daemon){
-		.name = "usbip agent",
-		.default_pid_file = DEFAULT_PID_FILE,
-		.status_name = "agent",
-		.network_serves = &a.run.dialer.serves,
-		.hooks = { .start = agent_start,
-			   .reload = agent_reload,
-			   .give_up = agent_give_up,
-			   .stop = agent_stop,
-			   .status = agent_status,
-			   .arg = &a },
-	};
+	persist_init(&a.run, false, NULL, NULL);
+	d->name = "usbip agent";
+	d->default_pid_file = DEFAULT_PID_FILE;
+	d->status_name = "agent";
+	d->hooks = (struct daemon_hooks){ .start = agent_start,
+					  .reload = agent_reload,
+					  .give_up = agent_give_up,
+					  .stop = agent_stop,
+					  .status = agent_status,
+					  .arg = &a };
 	rc = parse_args(argc, argv, &a, &check);
 	if (rc >= 0)
 		return rc;

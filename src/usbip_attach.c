@@ -153,11 +153,7 @@ static int attach_persist(const struct attach_args *a)
 {
 	static struct persist p;
 
-	persist_init(&p);
-	p.d.name = "usbip";
-	p.d.daemonize = a->daemonize;
-	p.d.pid_file = a->pid_file;
-	p.d.run_as = a->user;
+	persist_init(&p, a->daemonize, a->pid_file, a->user);
 	p.job.kind = PERSIST_ATTACH;
 	p.job.attach = (struct attach_follower_config){ .from = target(a->dev.host),
 							.selector = a->dev.selector,

@@ -220,11 +220,7 @@ static int connect_persist(const struct connect_args *a)
 {
 	static struct persist p;
 
-	persist_init(&p);
-	p.d.name = "usbip";
-	p.d.daemonize = a->daemonize;
-	p.d.pid_file = a->pid_file;
-	p.d.run_as = a->user;
+	persist_init(&p, a->daemonize, a->pid_file, a->user);
 	p.job.kind = PERSIST_EXPORT;
 	p.job.export = (struct export_agent_config){ .selector = a->selector,
 						     .nremotes = a->nremotes,

@@ -51,9 +51,13 @@ void persist_job_stop(struct persist_job *job)
 	job->follower = NULL;
 }
 
-void persist_init(struct persist *p)
+void persist_init(struct persist *p, bool daemonize, const char *pid_file, const char *run_as)
 {
 	memset(p, 0, sizeof(*p));
+	p->d.name = "usbip";
+	p->d.daemonize = daemonize;
+	p->d.pid_file = pid_file;
+	p->d.run_as = run_as;
 	dialer_init(&p->dialer, &p->d.priv);
 	p->d.network_serves = &p->dialer.serves;
 }

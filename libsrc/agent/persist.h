@@ -50,8 +50,8 @@ void persist_job_status(const struct persist_job *job, struct json_writer *w);
 void persist_job_stop(struct persist_job *job);
 
 /*
- * A daemon that runs persistent jobs. The caller fills d (name, -D, pid
- * file, user, and for its own hooks, hooks) after persist_init.
+ * A daemon that runs persistent jobs. After persist_init, the caller may
+ * fill more of d (the agent: its name, status socket and hooks).
  */
 struct persist {
 	struct usbip_daemon d;
@@ -59,8 +59,11 @@ struct persist {
 	struct persist_job job; /* persist_run_one's */
 };
 
-/* Clears p and joins the dialer to the runner (d.network_serves). */
-void persist_init(struct persist *p);
+/*
+ * Clears p, names the daemon "usbip", takes -D, --pid FILE (or NULL) and
+ * --user USER (or NULL), and joins the dialer to the runner.
+ */
+void persist_init(struct persist *p, bool daemonize, const char *pid_file, const char *run_as);
 
 /*
  * connect --persist and attach --persist: runs p->job, with the command

@@ -287,6 +287,16 @@ static void reload_free(struct reload *r)
 	agent_rules_free(&r->retired);
 }
 
+/* What a merge found: added, changed, unchanged, removed. */
+static void expect_diff(const struct agent_rules_diff *diff, unsigned added, unsigned changed,
+			unsigned unchanged, unsigned removed)
+{
+	assert_int_equal(diff->added, added);
+	assert_int_equal(diff->changed, changed);
+	assert_int_equal(diff->unchanged, unchanged);
+	assert_int_equal(diff->removed, removed);
+}
+
 static enum agent_rules_change change_of(struct agent_rules *rules, const char *name)
 {
 	struct agent_rule *r = agent_rules_find(rules, "export", name);
@@ -338,10 +348,7 @@ static void test_reload_diff(void **state)
 	agent_rules_init(&r.retired, NULL);
 	agent_rules_merge(&r.running, &r.fresh, &r.retired, &r.diff);
 
-	assert_int_equal(r.diff.added, 1);
-	assert_int_equal(r.diff.changed, 1);
-	assert_int_equal(r.diff.unchanged, 1);
-	assert_int_equal(r.diff.removed, 1);
+	expect_diff(&r.diff, 1, 1, 1, 1);
 	/* The new file's order; the kept rule is the running one itself. */
 	names(&r.running.list, list, sizeof(list));
 	assert_string_equal(list, "camera badge-reader disk");
@@ -384,8 +391,7 @@ static void test_reload_same_rules_written_otherwise(void **state)
 
 	(void)state;
 	reload(&r, before, after);
-	assert_int_equal(r.diff.unchanged, 3);
-	assert_int_equal(r.diff.added + r.diff.changed + r.diff.removed, 0);
+	expect_diff(&r.diff, 0, 0, 3, 0);
 	assert_true(TAILQ_EMPTY(&r.retired.list));
 	names(&r.running.list, list, sizeof(list));
 	assert_string_equal(list, "tablet disk badge-reader");
@@ -421,10 +427,8 @@ static void test_reload_what_counts_as_changed(void **state)
 
 	(void)state;
 	reload(&r, before, after);
-	assert_int_equal(r.diff.changed, 2); /* badge-reader, disk */
-	assert_int_equal(r.diff.added, 2);   /* [export tablet], pen */
-	assert_int_equal(r.diff.removed, 1); /* [attach tablet] */
-	assert_int_equal(r.diff.unchanged, 0);
+	/* Added [export tablet] and pen, changed badge-reader and disk, removed [attach tablet]. */
+	expect_diff(&r.diff, 2, 2, 0, 1);
 	assert_int_equal(change_of(&r.running, "badge-reader"), AGENT_RULES_CHANGED);
 	assert_int_equal(agent_rules_find(&r.running, "export", "tablet")->change,
 			 AGENT_RULES_ADDED);
@@ -443,14 +447,12 @@ static void test_reload_from_and_to_nothing(void **state)
 
 	(void)state;
 	reload(&r, "", before);
-	assert_int_equal(r.diff.added, 3);
-	assert_int_equal(r.diff.changed + r.diff.unchanged + r.diff.removed, 0);
+	expect_diff(&r.diff, 3, 0, 0, 0);
 	assert_int_equal(count(&r.running.list), 3);
 	reload_free(&r);
 
 	reload(&r, before, "# all rules gone\n");
-	assert_int_equal(r.diff.removed, 3);
-	assert_int_equal(r.diff.added + r.diff.changed + r.diff.unchanged, 0);
+	expect_diff(&r.diff, 0, 0, 0, 3);
 	assert_true(TAILQ_EMPTY(&r.running.list));
 	assert_int_equal(count(&r.retired.list), 3);
 	reload_free(&r);
@@ -475,8 +477,7 @@ static void test_reload_twice(void **state)
 	read_good(after, &again);
 	agent_rules_init(&retired, NULL);
 	agent_rules_merge(&r.running, &again, &retired, &diff);
-	assert_int_equal(diff.unchanged, 1);
-	assert_int_equal(diff.added + diff.changed + diff.removed, 0);
+	expect_diff(&diff, 0, 0, 1, 0);
 	assert_ptr_equal(agent_rules_find(&r.running, "attach", "disk"), disk);
 	assert_int_equal(disk->change, AGENT_RULES_UNCHANGED);
 	assert_true(TAILQ_EMPTY(&retired.list));
