@@ -9,14 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/attach_follower.h"
-#include "agent/dialer.h"
+#include "agent/persist.h"
 #include "agent/vhci_import.h"
 #include "daemon/daemon.h"
 #include "util/log.h"
 #include "usbip.h"
-
-#define PERSIST_ATTEMPT_TIMEOUT_MS 5000
 
 struct attach_args {
 	struct usbip_device_args dev;
@@ -148,88 +145,20 @@ static int attach_once(const struct attach_args *a)
 	return usbip_exit_status(r);
 }
 
-struct follow {
-	struct attach_follower_config config;
-	struct attach_follower *follower;
-	struct usbip_daemon *d;
-};
-
-static void follow_ended(void *arg)
-{
-	struct follow *f = arg;
-
-	daemon_stop(f->d, USBIP_OK);
-}
-
-/* It stopped trying: nothing is left for this process to do. */
-static void follow_gave_up(void *arg)
-{
-	struct follow *f = arg;
-
-	daemon_stop(f->d, USBIP_E_FAILED);
-}
-
-static void follow_give_up(struct usbip_daemon *d, void *arg)
-{
-	struct follow *f = arg;
-
-	if (!attach_follower_give_up(f->follower))
-		log_info("SIGUSR1: attached now; not attached again once its connection is lost");
-}
-
-static enum usbip_result follow_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
-{
-	struct follow *f = arg;
-
-	f->d = d;
-	f->follower = attach_follower_start(loop, &f->config);
-	return f->follower ? USBIP_OK : USBIP_E_FAILED;
-}
-
-static void follow_stop(struct usbip_daemon *d, void *arg)
-{
-	struct follow *f = arg;
-
-	attach_follower_stop(f->follower);
-	f->follower = NULL;
-}
-
+/*
+ * The follower stays root (vhci-hcd); the device lists and imports are
+ * asked of the unprivileged network process.
+ */
 static int attach_persist(const struct attach_args *a)
 {
-	struct follow f = { .config = { .from = target(a->dev.host),
-					.selector = a->dev.selector,
-					.max_attempts = a->max_attempts,
-					.ended = follow_ended,
-					.gave_up = follow_gave_up,
-					.arg = &f } };
-	/*
-	 * The follower stays root (vhci-hcd); the device lists and imports
-	 * are asked of the unprivileged network process.
-	 */
-	static struct dialer dialer;
-	struct usbip_daemon d = {
-		.name = "usbip",
-		.daemonize = a->daemonize,
-		.pid_file = a->pid_file,
-		.run_as = a->user,
-		.network_serves = &dialer.serves,
-		.hooks = { .start = follow_start,
-			   .give_up = follow_give_up,
-			   .stop = follow_stop,
-			   .arg = &f },
-	};
+	static struct persist p;
 
-	dialer_init(&dialer, &d.priv);
-	if (dialer_add_tls(&dialer, usbip_opts.tls) < 0)
-		return USBIP_EXIT_FAILURE;
-	f.config.from.dialer = &dialer.importer;
-	/*
-	 * As the agent's rules: an attempt into a silent network gives up in
-	 * 5 s, so that with the longest pause (5 s) the device is back within
-	 * about 10 s of the network's return.
-	 */
-	f.config.from.timeout_ms = PERSIST_ATTEMPT_TIMEOUT_MS;
-	return usbip_exit_status(daemon_run(&d));
+	persist_init(&p, a->daemonize, a->pid_file, a->user);
+	p.job.kind = PERSIST_ATTACH;
+	p.job.attach = (struct attach_follower_config){ .from = target(a->dev.host),
+							.selector = a->dev.selector,
+							.max_attempts = a->max_attempts };
+	return usbip_exit_status(persist_run_one(&p, usbip_opts.tls));
 }
 
 int usbip_attach(int argc, char **argv)

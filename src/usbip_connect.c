@@ -15,8 +15,7 @@
 #include <string.h>
 
 #include "agent/backoff.h"
-#include "agent/dialer.h"
-#include "agent/export_agent.h"
+#include "agent/persist.h"
 #include "daemon/daemon.h"
 #include "kernel/vudc.h"
 #include "source/device_export.h"
@@ -212,68 +211,25 @@ static int connect_once(const struct connect_args *a)
 	return usbip_exit_status(r);
 }
 
-struct connect_agent {
-	struct export_agent_config config;
-	struct export_agent *agent;
-};
-
-static enum usbip_result agent_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
-{
-	struct connect_agent *ca = arg;
-
-	ca->agent = export_agent_start(loop, &ca->config);
-	return ca->agent ? USBIP_OK : USBIP_E_FAILED;
-}
-
-static void agent_give_up(struct usbip_daemon *d, void *arg)
-{
-	struct connect_agent *ca = arg;
-
-	log_info("SIGUSR1: %u devices stop retrying", export_agent_give_up(ca->agent));
-}
-
-static void agent_stop(struct usbip_daemon *d, void *arg)
-{
-	struct connect_agent *ca = arg;
-
-	export_agent_stop(ca->agent);
-	ca->agent = NULL;
-}
-
+/*
+ * The agent stays root (udev, binding, usbip_sockfd); the exchanges with
+ * usbipa are made by the unprivileged network process.
+ */
 static int connect_persist(const struct connect_args *a)
 {
-	struct connect_agent ca = { .config = { .selector = a->selector,
-						.nremotes = a->nremotes,
-						.port = usbip_opts.tcp_port,
-						.tls = usbip_opts.tls,
-						.gadgets = a->gadget,
-						.attempt_timeout_ms = ATTEMPT_TIMEOUT_MS,
-						.max_attempts = a->max_attempts } };
-	/*
-	 * The agent stays root (udev, binding, usbip_sockfd); the exchanges
-	 * with usbipa are made by the unprivileged network process.
-	 */
-	static struct dialer dialer;
-	struct usbip_daemon d = {
-		.name = "usbip",
-		.daemonize = a->daemonize,
-		.pid_file = a->pid_file,
-		.run_as = a->user,
-		.network_serves = &dialer.serves,
-		.hooks = { .start = agent_start,
-			   .give_up = agent_give_up,
-			   .stop = agent_stop,
-			   .arg = &ca },
-	};
+	static struct persist p;
 
-	dialer_init(&dialer, &d.priv);
-	if (dialer_add_tls(&dialer, usbip_opts.tls) < 0)
-		return USBIP_EXIT_FAILURE;
-	ca.config.dialer = &dialer.exporter;
-	memcpy(ca.config.remotes, a->remotes, sizeof(ca.config.remotes));
+	persist_init(&p, a->daemonize, a->pid_file, a->user);
+	p.job.kind = PERSIST_EXPORT;
+	p.job.export = (struct export_agent_config){ .selector = a->selector,
+						     .nremotes = a->nremotes,
+						     .port = usbip_opts.tcp_port,
+						     .gadgets = a->gadget,
+						     .max_attempts = a->max_attempts };
+	memcpy(p.job.export.remotes, a->remotes, sizeof(p.job.export.remotes));
 	if (!a->gadget && !usbip_host_driver_loaded())
 		return USBIP_EXIT_FAILURE;
-	return usbip_exit_status(daemon_run(&d));
+	return usbip_exit_status(persist_run_one(&p, usbip_opts.tls));
 }
 
 static int parse_args(int argc, char **argv, struct connect_args *a)
