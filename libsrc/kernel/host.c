@@ -16,21 +16,14 @@
 
 uint32_t usbip_host_parse_speed(const char *s)
 {
-	static const struct {
-		const char *text;
-		uint32_t speed;
-	} map[] = {
+	static const struct sysfs_word map[] = {
 		{ "1.5", USBIP_SPEED_LOW },	     { "12", USBIP_SPEED_FULL },
 		{ "480", USBIP_SPEED_HIGH },	     { "53.3-480", USBIP_SPEED_WIRELESS },
 		{ "5000", USBIP_SPEED_SUPER },	     { "10000", USBIP_SPEED_SUPER_PLUS },
 		{ "20000", USBIP_SPEED_SUPER_PLUS },
 	};
-	size_t i;
 
-	for (i = 0; s && i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(s, map[i].text) == 0)
-			return map[i].speed;
-	return USBIP_SPEED_UNKNOWN;
+	return sysfs_word_value(map, sizeof(map) / sizeof(map[0]), s, USBIP_SPEED_UNKNOWN);
 }
 
 static unsigned long attr_num(struct udev_device *dev, const char *name, int base)

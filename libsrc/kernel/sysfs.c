@@ -8,6 +8,17 @@
 
 #include "util/log.h"
 
+uint32_t sysfs_word_value(const struct sysfs_word *words, size_t n, const char *text,
+			  uint32_t fallback)
+{
+	size_t i;
+
+	for (i = 0; text && i < n; i++)
+		if (strcmp(text, words[i].text) == 0)
+			return words[i].value;
+	return fallback;
+}
+
 int sysfs_write_attr(const char *path, const char *value)
 {
 	size_t len = strlen(value);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Writes value (no newline added: usbip-host's match_busid and rebind keep
@@ -14,6 +15,16 @@ int sysfs_write_attr(const char *path, const char *value);
 
 /* Reads up to len-1 bytes, zero-terminated, trailing newline removed. */
 int sysfs_read_attr(const char *path, char *buf, size_t len);
+
+/* A word sysfs writes in an attribute and the value it stands for. */
+struct sysfs_word {
+	const char *text;
+	uint32_t value;
+};
+
+/* The value of text in words[0..n); fallback when text is NULL or not among them. */
+uint32_t sysfs_word_value(const struct sysfs_word *words, size_t n, const char *text,
+			  uint32_t fallback);
 
 /*
  * Says what was just found of a kernel driver, once per change: "the D

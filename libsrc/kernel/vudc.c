@@ -47,10 +47,7 @@ int usbip_vudc_parse_dev_desc(const uint8_t *desc, size_t len, struct usbip_usb_
  */
 static uint32_t parse_udc_speed(const char *s)
 {
-	static const struct {
-		const char *text;
-		uint32_t speed;
-	} map[] = {
+	static const struct sysfs_word map[] = {
 		{ "low-speed", USBIP_SPEED_LOW },
 		{ "full-speed", USBIP_SPEED_FULL },
 		{ "high-speed", USBIP_SPEED_HIGH },
@@ -58,12 +55,8 @@ static uint32_t parse_udc_speed(const char *s)
 		{ "super-speed", USBIP_SPEED_SUPER },
 		{ "super-speed-plus", USBIP_SPEED_SUPER_PLUS },
 	};
-	size_t i;
 
-	for (i = 0; s && i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(s, map[i].text) == 0)
-			return map[i].speed;
-	return USBIP_SPEED_UNKNOWN;
+	return sysfs_word_value(map, sizeof(map) / sizeof(map[0]), s, USBIP_SPEED_UNKNOWN);
 }
 
 /* dir/name into buf; -1 if it does not fit (a path that long is no sysfs path). */

@@ -51,34 +51,31 @@ uint32_t mtp_object_handle(const struct mtp_storage *s, uint32_t local)
 	return local == MTP_STORE_ROOT ? 0 : (uint32_t)s->index << MTP_HANDLE_SHIFT | local;
 }
 
-static void device_wide(const struct mtp_storage *s, struct mtp_entry *e)
+/* The entry of a device-wide handle, refreshed (mtp_store_get) or as last listed (peek). */
+static int object_entry(struct mtp_device *m, uint32_t handle, bool refresh, struct mtp_storage **s,
+			struct mtp_entry *e)
 {
-	e->handle = mtp_object_handle(s, e->handle);
-	e->parent = mtp_object_handle(s, e->parent);
+	uint32_t local;
+
+	*s = mtp_object_find(m, handle, &local);
+	if (!*s || (refresh ? mtp_store_get((*s)->store, local, e)
+			    : mtp_store_peek((*s)->store, local, e)))
+		return -ENOENT;
+	e->handle = mtp_object_handle(*s, e->handle);
+	e->parent = mtp_object_handle(*s, e->parent);
+	return 0;
 }
 
 int mtp_object_entry(struct mtp_device *m, uint32_t handle, struct mtp_storage **s,
 		     struct mtp_entry *e)
 {
-	uint32_t local;
-
-	*s = mtp_object_find(m, handle, &local);
-	if (!*s || mtp_store_get((*s)->store, local, e))
-		return -ENOENT;
-	device_wide(*s, e);
-	return 0;
+	return object_entry(m, handle, true, s, e);
 }
 
 int mtp_object_peek(struct mtp_device *m, uint32_t handle, struct mtp_storage **s,
 		    struct mtp_entry *e)
 {
-	uint32_t local;
-
-	*s = mtp_object_find(m, handle, &local);
-	if (!*s || mtp_store_peek((*s)->store, local, e))
-		return -ENOENT;
-	device_wide(*s, e);
-	return 0;
+	return object_entry(m, handle, false, s, e);
 }
 
 /* Appends a store's listing to *all, made device-wide. */

@@ -852,10 +852,16 @@ static ssize_t io_result(struct usbip_conn *conn, struct tls_state *st, int rc)
 	}
 }
 
-static ssize_t tls_recv(struct usbip_conn *conn, void *buf, size_t len)
+/*
+ * What a read and a write share: the handshake until it is done, then the
+ * socket itself (kTLS, relay) or SSL. Reads into in when receiving, else
+ * writes out.
+ */
+static ssize_t transfer(struct usbip_conn *conn, bool receiving, void *in, const void *out,
+			size_t len)
 {
 	struct tls_state *st = conn->transport;
-	int rc;
+	int chunk = len > INT32_MAX ? INT32_MAX : (int)len, rc;
 
 	conn->want = 0;
 	if (!st->handshake_done && handshake_step(conn, st) != 1)
@@ -866,27 +872,22 @@ static ssize_t tls_recv(struct usbip_conn *conn, void *buf, size_t len)
 	 * daemon's reply after the stub took the other end).
 	 */
 	if (st->ktls || st->relayed)
-		return recv(conn->fd, buf, len, MSG_DONTWAIT);
+		return receiving ? recv(conn->fd, in, len, MSG_DONTWAIT)
+				 : send(conn->fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	ERR_clear_error();
 	errno = 0;
-	rc = SSL_read(st->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	rc = receiving ? SSL_read(st->ssl, in, chunk) : SSL_write(st->ssl, out, chunk);
 	return rc > 0 ? rc : io_result(conn, st, rc);
+}
+
+static ssize_t tls_recv(struct usbip_conn *conn, void *buf, size_t len)
+{
+	return transfer(conn, true, buf, NULL, len);
 }
 
 static ssize_t tls_send(struct usbip_conn *conn, const void *buf, size_t len)
 {
-	struct tls_state *st = conn->transport;
-	int rc;
-
-	conn->want = 0;
-	if (!st->handshake_done && handshake_step(conn, st) != 1)
-		return -1;
-	if (st->ktls || st->relayed)
-		return send(conn->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	ERR_clear_error();
-	errno = 0;
-	rc = SSL_write(st->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
-	return rc > 0 ? rc : io_result(conn, st, rc);
+	return transfer(conn, false, NULL, buf, len);
 }
 
 /* The relay process: TLS on one side, the driver's socketpair end on the other. */
