@@ -391,15 +391,12 @@ void usbip_host_forget(const char *busid)
 		log_debug("%s: match_busid del: %s", busid, strerror(errno));
 }
 
-enum usbip_op_status usbip_host_export(const char *busid, int sockfd,
-				       struct usbip_local_device *dev)
+enum usbip_op_status usbip_host_give_socket(const struct usbip_local_device *dev,
+					    const char *driver, int sockfd)
 {
 	char path[PATH_MAX], value[16];
+	int n;
 
-	if (usbip_host_get(busid, dev) != 0)
-		return USBIP_ST_NODEV;
-	if (strcmp(dev->driver, "usbip-host") != 0)
-		return USBIP_ST_NA;
 	switch (dev->stub_status) {
 	case USBIP_STUB_AVAILABLE:
 		break;
@@ -408,11 +405,24 @@ enum usbip_op_status usbip_host_export(const char *busid, int sockfd,
 	default:
 		return USBIP_ST_DEV_ERR;
 	}
-	snprintf(path, sizeof(path), "%s/usbip_sockfd", dev->info.udev.path);
+	n = snprintf(path, sizeof(path), "%s/usbip_sockfd", dev->info.udev.path);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return USBIP_ST_NA;
 	snprintf(value, sizeof(value), "%d\n", sockfd);
 	if (sysfs_write_attr(path, value) != 0) {
-		log_err("%s: usbip-host did not take the connection: %s", busid, strerror(errno));
+		log_err("%s: %s did not take the connection: %s", dev->info.udev.busid, driver,
+			strerror(errno));
 		return USBIP_ST_NA;
 	}
 	return USBIP_ST_OK;
+}
+
+enum usbip_op_status usbip_host_export(const char *busid, int sockfd,
+				       struct usbip_local_device *dev)
+{
+	if (usbip_host_get(busid, dev) != 0)
+		return USBIP_ST_NODEV;
+	if (strcmp(dev->driver, "usbip-host") != 0)
+		return USBIP_ST_NA;
+	return usbip_host_give_socket(dev, "usbip-host", sockfd);
 }

@@ -301,32 +301,15 @@ int usbip_vudc_get(const char *busid, struct usbip_local_device *dev)
 enum usbip_op_status usbip_vudc_export(const char *busid, int sockfd,
 				       struct usbip_local_device *dev)
 {
-	char path[PATH_MAX], value[16];
-
 	/* No vudc, or one without a gadget: the kernel's usbipd does not list
 	 * it, and answers NODEV for it. */
 	if (usbip_vudc_get(busid, dev) != 0)
 		return USBIP_ST_NODEV;
-	switch (dev->stub_status) {
-	case USBIP_STUB_AVAILABLE:
-		break;
-	case USBIP_STUB_USED:
-		return USBIP_ST_DEV_BUSY;
-	default:
-		return USBIP_ST_DEV_ERR;
-	}
 	/*
 	 * The vudc looks the number up in the writing process's file table
 	 * (sockfd_lookup) and takes its own reference: the caller closes its
 	 * copy afterwards. It refuses a socket that is not SOCK_STREAM, and
 	 * one while connected (EBUSY) or with no gadget pulled up (ENODEV).
 	 */
-	if (join_path(path, sizeof(path), dev->info.udev.path, "usbip_sockfd") != 0)
-		return USBIP_ST_NA;
-	snprintf(value, sizeof(value), "%d\n", sockfd);
-	if (sysfs_write_attr(path, value) != 0) {
-		log_err("%s: usbip-vudc did not take the connection: %s", busid, strerror(errno));
-		return USBIP_ST_NA;
-	}
-	return USBIP_ST_OK;
+	return usbip_host_give_socket(dev, "usbip-vudc", sockfd);
 }
