@@ -279,6 +279,16 @@ void mtp_object_get_handles(struct mtp_device *m, struct mtp_result *r)
 	mtp_result_dataset(r, &b);
 }
 
+/* The object the operation's first parameter names; false once InvalidObjectHandle is answered. */
+static bool op_object(struct mtp_device *m, struct mtp_result *r, struct mtp_storage **s,
+		      struct mtp_entry *e)
+{
+	if (mtp_object_entry(m, m->op.params[0], s, e) == 0)
+		return true;
+	mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
+	return false;
+}
+
 void mtp_object_get_info(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_object_info info = { 0 };
@@ -286,10 +296,8 @@ void mtp_object_get_info(struct mtp_device *m, struct mtp_result *r)
 	struct mtp_entry e;
 	struct mtp_buf b = { 0 };
 
-	if (mtp_object_entry(m, m->op.params[0], &s, &e)) {
-		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
+	if (!op_object(m, r, &s, &e))
 		return;
-	}
 	info.storage_id = s->id;
 	info.format = mtp_object_format_of(&e);
 	info.compressed_size = e.size >= 0xffffffffu ? 0xffffffffu : (uint32_t)e.size;
@@ -349,10 +357,8 @@ void mtp_object_get_references(struct mtp_device *m, struct mtp_result *r)
 	struct mtp_entry e;
 	struct mtp_buf b = { 0 };
 
-	if (mtp_object_entry(m, m->op.params[0], &s, &e)) {
-		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
+	if (!op_object(m, r, &s, &e))
 		return;
-	}
 	mtp_put_u32_array(&b, NULL, 0);
 	mtp_result_dataset(r, &b);
 }
@@ -367,9 +373,7 @@ void mtp_object_set_references(struct mtp_device *m, struct mtp_result *r)
 	struct mtp_storage *s;
 	struct mtp_entry e;
 
-	if (mtp_object_entry(m, m->op.params[0], &s, &e))
-		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
-	else
+	if (op_object(m, r, &s, &e))
 		mtp_result_into_buffer(r);
 }
 
