@@ -20,26 +20,6 @@
 /* Where configfs gadgets live when configfs is mounted where it always is. */
 #define CONFIGFS_GADGETS "/sys/kernel/config/usb_gadget"
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-int usbip_vudc_parse_dev_desc(const uint8_t *desc, size_t len, struct usbip_usb_device *u)
-{
-	if (!desc || len < USB_DT_DEVICE_SIZE || desc[0] < USB_DT_DEVICE_SIZE ||
-	    desc[1] != USB_DT_DEVICE)
-		return -1;
-	u->device_class = desc[4];
-	u->device_subclass = desc[5];
-	u->device_protocol = desc[6];
-	u->id_vendor = le16(desc + 8);
-	u->id_product = le16(desc + 10);
-	u->bcd_device = le16(desc + 12);
-	u->num_configurations = desc[17];
-	return 0;
-}
-
 /*
  * The UDC's current_speed is usb_speed_string() of the gadget's speed:
  * "high-speed" once a gadget is bound (the vudc offers at most high speed),
@@ -96,7 +76,7 @@ static int read_dev_desc(const char *platform, struct usbip_usb_device *u)
 	close(fd);
 	if (n < 0)
 		return -1;
-	if (usbip_vudc_parse_dev_desc(desc, (size_t)n, u) != 0) {
+	if (usb_descriptors_device(desc, (size_t)n, u) != 0) {
 		log_debug("%s: %zd bytes that are no device descriptor", path, n);
 		return -1;
 	}
