@@ -268,6 +268,33 @@ int usbip_bad_option(const char *command, char **argv, const struct option *opts
 	return usbip_usage_error(command, "%s", what);
 }
 
+int usbip_parse_json_only(int argc, char **argv, const char *command, const char *help, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*json = false;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			printf("usage: usbip %s [--json]\n\n%s", command, help);
+			return USBIP_EXIT_OK;
+		default:
+			return usbip_bad_option(command, argv, opts);
+		}
+	}
+	if (optind < argc)
+		return usbip_usage_error(command, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
 /* "usbip: 'lst' is not a command; did you mean 'list'?" */
 static int unknown_command(const char *name)
 {

@@ -94,6 +94,13 @@ int usbip_each_local(const struct usbip_selector *sel, bool bound_only,
 int usbip_bad_option(const char *command, char **argv, const struct option *opts);
 
 /*
+ * The options of a command that takes nothing but --json (port, status):
+ * sets *json and returns -1 to go on, or the exit code after printing
+ * "usage: usbip CMD [--json]" and help, or after a usage error.
+ */
+int usbip_parse_json_only(int argc, char **argv, const char *command, const char *help, bool *json);
+
+/*
  * --dead-peer-timeout SECONDS of connect, attach and agent (net/tcp.h):
  * sets it for this process's connections and returns -1, or says what is
  * wrong in one line and returns USBIP_EXIT_USAGE.

@@ -36,33 +36,17 @@ static void local_product(const char *busid, char *buf, size_t len, unsigned *vi
 
 int usbip_port(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const char help[] =
+		"Lists the devices imported through vhci-hcd: port, speed, local\n"
+		"busid, and the remote host, port and busid they came from.\n";
 	struct usbip_vhci vhci;
 	struct json_writer w;
-	bool json = false;
+	bool json;
 	unsigned i;
-	int c;
+	int rc = usbip_parse_json_only(argc, argv, "port", help, &json);
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf("usage: usbip port [--json]\n\n"
-			       "Lists the devices imported through vhci-hcd: port, speed, local\n"
-			       "busid, and the remote host, port and busid they came from.\n");
-			return USBIP_EXIT_OK;
-		default:
-			return usbip_bad_option("port", argv, opts);
-		}
-	}
-	if (optind < argc)
-		return usbip_usage_error("port", "unexpected argument '%s'", argv[optind]);
+	if (rc >= 0)
+		return rc;
 	if (usbip_vhci_open(&vhci) != 0)
 		return USBIP_EXIT_FAILURE;
 	usb_names_load(USBIDS_FILE);

@@ -207,33 +207,19 @@ static int check_status_access(const char *dir)
 
 int usbip_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct status_table table = { .out = stdout };
 	struct json_writer w;
-	bool json = false;
-	int c;
+	char help[512];
+	bool json;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf("usage: usbip status [--json]\n\n"
-			       "What usbipd, usbipa and the agent on this machine are doing (from\n"
-			       "their sockets in %s), and what is imported here.\n",
-			       status_dir());
-			return USBIP_EXIT_OK;
-		default:
-			return usbip_bad_option("status", argv, opts);
-		}
-	}
-	if (optind < argc)
-		return usbip_usage_error("status", "unexpected argument '%s'", argv[optind]);
+	snprintf(help, sizeof(help),
+		 "What usbipd, usbipa and the agent on this machine are doing (from\n"
+		 "their sockets in %s), and what is imported here.\n",
+		 status_dir());
+	rc = usbip_parse_json_only(argc, argv, "status", help, &json);
+	if (rc >= 0)
+		return rc;
 	if (check_status_access(status_dir()) != 0)
 		return USBIP_EXIT_FAILURE;
 	if (!json) {

@@ -15,21 +15,14 @@
 
 uint32_t usbip_host_parse_speed(const char *s)
 {
-	static const struct {
-		const char *text;
-		uint32_t speed;
-	} map[] = {
+	static const struct sysfs_word map[] = {
 		{ "1.5", USBIP_SPEED_LOW },	     { "12", USBIP_SPEED_FULL },
 		{ "480", USBIP_SPEED_HIGH },	     { "53.3-480", USBIP_SPEED_WIRELESS },
 		{ "5000", USBIP_SPEED_SUPER },	     { "10000", USBIP_SPEED_SUPER_PLUS },
 		{ "20000", USBIP_SPEED_SUPER_PLUS },
 	};
-	size_t i;
 
-	for (i = 0; s && i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(s, map[i].text) == 0)
-			return map[i].speed;
-	return USBIP_SPEED_UNKNOWN;
+	return sysfs_word_value(map, sizeof(map) / sizeof(map[0]), s, USBIP_SPEED_UNKNOWN);
 }
 
 static unsigned long attr_num(struct udev_device *dev, const char *name, int base)
@@ -392,15 +385,12 @@ void usbip_host_forget(const char *busid)
 		log_debug("%s: match_busid del: %s", busid, strerror(errno));
 }
 
-enum usbip_op_status usbip_host_export(const char *busid, int sockfd,
-				       struct usbip_local_device *dev)
+enum usbip_op_status usbip_host_give_socket(const struct usbip_local_device *dev,
+					    const char *driver, int sockfd)
 {
 	char path[PATH_MAX], value[16];
+	int n;
 
-	if (usbip_host_get(busid, dev) != 0)
-		return USBIP_ST_NODEV;
-	if (strcmp(dev->driver, "usbip-host") != 0)
-		return USBIP_ST_NA;
 	switch (dev->stub_status) {
 	case USBIP_STUB_AVAILABLE:
 		break;
@@ -409,11 +399,24 @@ enum usbip_op_status usbip_host_export(const char *busid, int sockfd,
 	default:
 		return USBIP_ST_DEV_ERR;
 	}
-	snprintf(path, sizeof(path), "%s/usbip_sockfd", dev->info.udev.path);
+	n = snprintf(path, sizeof(path), "%s/usbip_sockfd", dev->info.udev.path);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return USBIP_ST_NA;
 	snprintf(value, sizeof(value), "%d\n", sockfd);
 	if (sysfs_write_attr(path, value) != 0) {
-		log_err("%s: usbip-host did not take the connection: %s", busid, strerror(errno));
+		log_err("%s: %s did not take the connection: %s", dev->info.udev.busid, driver,
+			strerror(errno));
 		return USBIP_ST_NA;
 	}
 	return USBIP_ST_OK;
+}
+
+enum usbip_op_status usbip_host_export(const char *busid, int sockfd,
+				       struct usbip_local_device *dev)
+{
+	if (usbip_host_get(busid, dev) != 0)
+		return USBIP_ST_NODEV;
+	if (strcmp(dev->driver, "usbip-host") != 0)
+		return USBIP_ST_NA;
+	return usbip_host_give_socket(dev, "usbip-host", sockfd);
 }

@@ -84,6 +84,14 @@ enum usbip_stub_status usbip_host_parse_stub_status(const char *text);
 bool usbip_host_busid_valid(const char *busid);
 
 /*
+ * Writes sockfd to the usbip_sockfd attribute of dev (found by usbip-host or
+ * usbip-vudc, named in the log line) if its status lets it take one: the
+ * driver takes its own reference. USBIP_ST_OK, or DEV_BUSY, DEV_ERR or NA.
+ */
+enum usbip_op_status usbip_host_give_socket(const struct usbip_local_device *dev,
+					    const char *driver, int sockfd);
+
+/*
  * Hands sockfd to the bound device (usbip_sockfd) and fills dev with what
  * it is. Returns an OP status: USBIP_ST_OK, or why not (NODEV, NA,
  * DEV_BUSY, DEV_ERR).

@@ -31,6 +31,17 @@ int sysfs_path(char *buf, size_t len, const char *fmt, ...)
 	return n < 0 || (size_t)n >= len - (size_t)root_len ? -1 : 0;
 }
 
+uint32_t sysfs_word_value(const struct sysfs_word *words, size_t n, const char *text,
+			  uint32_t fallback)
+{
+	size_t i;
+
+	for (i = 0; text && i < n; i++)
+		if (strcmp(text, words[i].text) == 0)
+			return words[i].value;
+	return fallback;
+}
+
 int sysfs_write_attr(const char *path, const char *value)
 {
 	size_t len = strlen(value);

@@ -15,6 +15,7 @@
 void sysfs_set_root(const char *root);
 /* The root followed by the path made of fmt ("/bus/usb/devices/%s"); -1 when it does not fit. */
 int sysfs_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include <stdint.h>
 
 /*
  * Writes value (no newline added: usbip-host's match_busid and rebind keep
@@ -27,6 +28,16 @@ ssize_t sysfs_read_binary(const char *path, void *buf, size_t len);
 
 /* Reads up to len-1 bytes, zero-terminated, trailing newline removed. */
 int sysfs_read_attr(const char *path, char *buf, size_t len);
+
+/* A word sysfs writes in an attribute and the value it stands for. */
+struct sysfs_word {
+	const char *text;
+	uint32_t value;
+};
+
+/* The value of text in words[0..n); fallback when text is NULL or not among them. */
+uint32_t sysfs_word_value(const struct sysfs_word *words, size_t n, const char *text,
+			  uint32_t fallback);
 
 /*
  * Says what was just found of a kernel driver, once per change: "the D

@@ -19,26 +19,6 @@
 /* Where configfs gadgets live when configfs is mounted where it always is. */
 #define CONFIGFS_GADGETS "/sys/kernel/config/usb_gadget"
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-int usbip_vudc_parse_dev_desc(const uint8_t *desc, size_t len, struct usbip_usb_device *u)
-{
-	if (!desc || len < USB_DT_DEVICE_SIZE || desc[0] < USB_DT_DEVICE_SIZE ||
-	    desc[1] != USB_DT_DEVICE)
-		return -1;
-	u->device_class = desc[4];
-	u->device_subclass = desc[5];
-	u->device_protocol = desc[6];
-	u->id_vendor = le16(desc + 8);
-	u->id_product = le16(desc + 10);
-	u->bcd_device = le16(desc + 12);
-	u->num_configurations = desc[17];
-	return 0;
-}
-
 /*
  * The UDC's current_speed is usb_speed_string() of the gadget's speed:
  * "high-speed" once a gadget is bound (the vudc offers at most high speed),
@@ -46,10 +26,7 @@ int usbip_vudc_parse_dev_desc(const uint8_t *desc, size_t len, struct usbip_usb_
  */
 static uint32_t parse_udc_speed(const char *s)
 {
-	static const struct {
-		const char *text;
-		uint32_t speed;
-	} map[] = {
+	static const struct sysfs_word map[] = {
 		{ "low-speed", USBIP_SPEED_LOW },
 		{ "full-speed", USBIP_SPEED_FULL },
 		{ "high-speed", USBIP_SPEED_HIGH },
@@ -57,12 +34,8 @@ static uint32_t parse_udc_speed(const char *s)
 		{ "super-speed", USBIP_SPEED_SUPER },
 		{ "super-speed-plus", USBIP_SPEED_SUPER_PLUS },
 	};
-	size_t i;
 
-	for (i = 0; s && i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(s, map[i].text) == 0)
-			return map[i].speed;
-	return USBIP_SPEED_UNKNOWN;
+	return sysfs_word_value(map, sizeof(map) / sizeof(map[0]), s, USBIP_SPEED_UNKNOWN);
 }
 
 /* dir/name into buf; -1 if it does not fit (a path that long is no sysfs path). */
@@ -97,7 +70,7 @@ static int read_dev_desc(const char *platform, struct usbip_usb_device *u)
 	n = sysfs_read_binary(path, desc, sizeof(desc));
 	if (n < 0)
 		return -1;
-	if (usbip_vudc_parse_dev_desc(desc, (size_t)n, u) != 0) {
+	if (usb_descriptors_device(desc, (size_t)n, u) != 0) {
 		log_debug("%s: %zd bytes that are no device descriptor", path, n);
 		return -1;
 	}
@@ -302,32 +275,15 @@ int usbip_vudc_get(const char *busid, struct usbip_local_device *dev)
 enum usbip_op_status usbip_vudc_export(const char *busid, int sockfd,
 				       struct usbip_local_device *dev)
 {
-	char path[PATH_MAX], value[16];
-
 	/* No vudc, or one without a gadget: the kernel's usbipd does not list
 	 * it, and answers NODEV for it. */
 	if (usbip_vudc_get(busid, dev) != 0)
 		return USBIP_ST_NODEV;
-	switch (dev->stub_status) {
-	case USBIP_STUB_AVAILABLE:
-		break;
-	case USBIP_STUB_USED:
-		return USBIP_ST_DEV_BUSY;
-	default:
-		return USBIP_ST_DEV_ERR;
-	}
 	/*
 	 * The vudc looks the number up in the writing process's file table
 	 * (sockfd_lookup) and takes its own reference: the caller closes its
 	 * copy afterwards. It refuses a socket that is not SOCK_STREAM, and
 	 * one while connected (EBUSY) or with no gadget pulled up (ENODEV).
 	 */
-	if (join_path(path, sizeof(path), dev->info.udev.path, "usbip_sockfd") != 0)
-		return USBIP_ST_NA;
-	snprintf(value, sizeof(value), "%d\n", sockfd);
-	if (sysfs_write_attr(path, value) != 0) {
-		log_err("%s: usbip-vudc did not take the connection: %s", busid, strerror(errno));
-		return USBIP_ST_NA;
-	}
-	return USBIP_ST_OK;
+	return usbip_host_give_socket(dev, "usbip-vudc", sockfd);
 }

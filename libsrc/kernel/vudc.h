@@ -48,12 +48,4 @@ bool usbip_vudc_driver_loaded(void);
 enum usbip_op_status usbip_vudc_export(const char *busid, int sockfd,
 				       struct usbip_local_device *dev);
 
-/*
- * Fills the descriptor fields of a device record (ids, bcdDevice, class
- * triple, bNumConfigurations) from a standard USB device descriptor, the 18
- * bytes of the vudc's dev_desc. Returns 0, or -1 when len is short or the
- * bytes are not a device descriptor (u is then untouched).
- */
-int usbip_vudc_parse_dev_desc(const uint8_t *desc, size_t len, struct usbip_usb_device *u);
-
 #endif

@@ -51,34 +51,31 @@ uint32_t mtp_object_handle(const struct mtp_storage *s, uint32_t local)
 	return local == MTP_STORE_ROOT ? 0 : (uint32_t)s->index << MTP_HANDLE_SHIFT | local;
 }
 
-static void device_wide(const struct mtp_storage *s, struct mtp_entry *e)
+/* The entry of a device-wide handle, refreshed (mtp_store_get) or as last listed (peek). */
+static int object_entry(struct mtp_device *m, uint32_t handle, bool refresh, struct mtp_storage **s,
+			struct mtp_entry *e)
 {
-	e->handle = mtp_object_handle(s, e->handle);
-	e->parent = mtp_object_handle(s, e->parent);
+	uint32_t local;
+
+	*s = mtp_object_find(m, handle, &local);
+	if (!*s || (refresh ? mtp_store_get((*s)->store, local, e)
+			    : mtp_store_peek((*s)->store, local, e)))
+		return -ENOENT;
+	e->handle = mtp_object_handle(*s, e->handle);
+	e->parent = mtp_object_handle(*s, e->parent);
+	return 0;
 }
 
 int mtp_object_entry(struct mtp_device *m, uint32_t handle, struct mtp_storage **s,
 		     struct mtp_entry *e)
 {
-	uint32_t local;
-
-	*s = mtp_object_find(m, handle, &local);
-	if (!*s || mtp_store_get((*s)->store, local, e))
-		return -ENOENT;
-	device_wide(*s, e);
-	return 0;
+	return object_entry(m, handle, true, s, e);
 }
 
 int mtp_object_peek(struct mtp_device *m, uint32_t handle, struct mtp_storage **s,
 		    struct mtp_entry *e)
 {
-	uint32_t local;
-
-	*s = mtp_object_find(m, handle, &local);
-	if (!*s || mtp_store_peek((*s)->store, local, e))
-		return -ENOENT;
-	device_wide(*s, e);
-	return 0;
+	return object_entry(m, handle, false, s, e);
 }
 
 /* Appends a store's listing to *all, made device-wide. */
@@ -282,6 +279,16 @@ void mtp_object_get_handles(struct mtp_device *m, struct mtp_result *r)
 	mtp_result_dataset(r, &b);
 }
 
+/* The object the operation's first parameter names; false once InvalidObjectHandle is answered. */
+static bool op_object(struct mtp_device *m, struct mtp_result *r, struct mtp_storage **s,
+		      struct mtp_entry *e)
+{
+	if (mtp_object_entry(m, m->op.params[0], s, e) == 0)
+		return true;
+	mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
+	return false;
+}
+
 void mtp_object_get_info(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_object_info info = { 0 };
@@ -289,10 +296,8 @@ void mtp_object_get_info(struct mtp_device *m, struct mtp_result *r)
 	struct mtp_entry e;
 	struct mtp_buf b = { 0 };
 
-	if (mtp_object_entry(m, m->op.params[0], &s, &e)) {
-		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
+	if (!op_object(m, r, &s, &e))
 		return;
-	}
 	info.storage_id = s->id;
 	info.format = mtp_object_format_of(&e);
 	info.compressed_size = e.size >= 0xffffffffu ? 0xffffffffu : (uint32_t)e.size;
@@ -352,10 +357,8 @@ void mtp_object_get_references(struct mtp_device *m, struct mtp_result *r)
 	struct mtp_entry e;
 	struct mtp_buf b = { 0 };
 
-	if (mtp_object_entry(m, m->op.params[0], &s, &e)) {
-		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
+	if (!op_object(m, r, &s, &e))
 		return;
-	}
 	mtp_put_u32_array(&b, NULL, 0);
 	mtp_result_dataset(r, &b);
 }
@@ -370,9 +373,7 @@ void mtp_object_set_references(struct mtp_device *m, struct mtp_result *r)
 	struct mtp_storage *s;
 	struct mtp_entry e;
 
-	if (mtp_object_entry(m, m->op.params[0], &s, &e))
-		mtp_result_rc(r, PTP_RC_InvalidObjectHandle);
-	else
+	if (op_object(m, r, &s, &e))
 		mtp_result_into_buffer(r);
 }
 

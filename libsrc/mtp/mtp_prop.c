@@ -139,17 +139,24 @@ void mtp_prop_set_device(struct mtp_device *m, struct mtp_result *r)
 		mtp_result_into_buffer(r);
 }
 
-/* The value is one MTP string and nothing else; it lasts until serve-mtp stops. */
-void mtp_prop_set_device_done(struct mtp_device *m, struct mtp_result *r)
+/* Whether the data phase of a Set...Value was one MTP string and nothing else. */
+static bool dataset_string(const struct mtp_device *m, char *out, size_t cap)
 {
 	struct mtp_reader rd;
+
+	mtp_reader_init(&rd, m->dataset.data, m->dataset.len);
+	mtp_get_string(&rd, out, cap, "value");
+	return !rd.failed && rd.off == rd.len;
+}
+
+/* The value lasts until serve-mtp stops. */
+void mtp_prop_set_device_done(struct mtp_device *m, struct mtp_result *r)
+{
 	char value[MTP_NAME_MAX];
 	size_t cap;
 	char *dst = device_string(m, m->op.params[0], &cap);
 
-	mtp_reader_init(&rd, m->dataset.data, m->dataset.len);
-	mtp_get_string(&rd, value, sizeof(value), "value");
-	if (!dst || rd.failed || rd.off != rd.len) {
+	if (!dataset_string(m, value, sizeof(value)) || !dst) {
 		mtp_result_rc(r, PTP_RC_InvalidDevicePropValue);
 		return;
 	}
@@ -332,15 +339,12 @@ void mtp_prop_set_value(struct mtp_device *m, struct mtp_result *r)
 
 void mtp_prop_set_value_done(struct mtp_device *m, struct mtp_result *r)
 {
-	struct mtp_reader rd;
 	char name[MTP_NAME_MAX];
 	uint32_t local;
 	struct mtp_storage *s = mtp_object_find(m, m->op.params[0], &local);
 	int rc;
 
-	mtp_reader_init(&rd, m->dataset.data, m->dataset.len);
-	mtp_get_string(&rd, name, sizeof(name), "value");
-	if (rd.failed || rd.off != rd.len || !mtp_store_name_ok(name)) {
+	if (!dataset_string(m, name, sizeof(name)) || !mtp_store_name_ok(name)) {
 		mtp_result_rc(r, MTP_RC_InvalidObjectPropValue);
 		return;
 	}

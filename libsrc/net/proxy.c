@@ -112,55 +112,71 @@ static int url_error(char *err, size_t err_len, const char *what)
 	return -1;
 }
 
-int proxy_parse_url(const char *url, struct usbip_proxy *p, char *err, size_t err_len)
+/* Where the authority of url starts: after "http://", or at once without a scheme. */
+static const char *url_authority(const char *url, char *err, size_t err_len)
 {
-	const char *auth, *end, *at, *colon, *host, *host_end, *port = NULL;
+	const char *auth = strstr(url, "://");
 	size_t n;
 
-	memset(p, 0, sizeof(*p));
-	auth = strstr(url, "://");
-	if (auth) {
-		n = (size_t)(auth - url);
-		if (n == 5 && strncasecmp(url, "https", 5) == 0)
-			return url_error(err, err_len,
-					 "TLS to the proxy (https://) is not supported; "
-					 "give http:// (the tunnel still carries --tls)");
-		if (n != 4 || strncasecmp(url, "http", 4) != 0)
-			return url_error(err, err_len, "only http:// proxies are supported");
-		auth += 3;
-	} else {
-		auth = url;
+	if (!auth)
+		return url;
+	n = (size_t)(auth - url);
+	if (n == 5 && strncasecmp(url, "https", 5) == 0) {
+		url_error(err, err_len,
+			  "TLS to the proxy (https://) is not supported; "
+			  "give http:// (the tunnel still carries --tls)");
+		return NULL;
 	}
-	/* Nothing may follow the authority but one "/" (as in https_proxy=http://p:3128/). */
-	end = auth + strcspn(auth, "/?#");
-	if (*end && strcmp(end, "/") != 0)
+	if (n != 4 || strncasecmp(url, "http", 4) != 0) {
+		url_error(err, err_len, "only http:// proxies are supported");
+		return NULL;
+	}
+	return auth + 3;
+}
+
+/* The last '@' in [auth, end): a password with an unencoded '@' still parses. */
+static const char *last_at(const char *auth, const char *end)
+{
+	const char *c, *at = NULL;
+
+	for (c = auth; c < end; c++)
+		if (*c == '@')
+			at = c;
+	return at;
+}
+
+/* Decodes USER[:PASSWORD] in [auth, at) into p. */
+static int url_userinfo(const char *auth, const char *at, struct usbip_proxy *p, char *err,
+			size_t err_len)
+{
+	const char *colon = memchr(auth, ':', (size_t)(at - auth));
+
+	if (!colon)
+		colon = at;
+	if (colon == auth ||
+	    percent_decode(p->user, sizeof(p->user), auth, (size_t)(colon - auth)) != 0 ||
+	    (colon < at && percent_decode(p->password, sizeof(p->password), colon + 1,
+					  (size_t)(at - colon - 1)) != 0))
+		return url_error(err, err_len, "bad USER:PASSWORD before '@'");
+	if (!credential_ok(p->user) || !credential_ok(p->password) || strchr(p->user, ':'))
 		return url_error(err, err_len,
-				 "a proxy URL has no path, query or fragment (percent-encode "
-				 "'/', '?' and '#' in a password)");
+				 "control characters in USER:PASSWORD, or ':' "
+				 "in USER");
+	p->auth = true;
+	return 0;
+}
 
-	/* The last '@': a password with an unencoded '@' still parses. */
-	at = NULL;
-	for (host = auth; host < end; host++)
-		if (*host == '@')
-			at = host;
-	host = auth;
-	if (at) {
-		colon = memchr(auth, ':', (size_t)(at - auth));
-		if (!colon)
-			colon = at;
-		if (colon == auth ||
-		    percent_decode(p->user, sizeof(p->user), auth, (size_t)(colon - auth)) != 0 ||
-		    (colon < at && percent_decode(p->password, sizeof(p->password), colon + 1,
-						  (size_t)(at - colon - 1)) != 0))
-			return url_error(err, err_len, "bad USER:PASSWORD before '@'");
-		if (!credential_ok(p->user) || !credential_ok(p->password) || strchr(p->user, ':'))
-			return url_error(err, err_len,
-					 "control characters in USER:PASSWORD, or ':' "
-					 "in USER");
-		p->auth = true;
-		host = at + 1;
-	}
+/*
+ * Reads "[v6]" or a name/IPv4 address from [host, end) into p->host; *port is set
+ * to what follows its ':' (NULL without one).
+ */
+static int url_host(const char *host, const char *end, struct usbip_proxy *p, const char **port,
+		    char *err, size_t err_len)
+{
+	const char *host_end;
+	size_t n;
 
+	*port = NULL;
 	if (*host == '[') {
 		host++;
 		host_end = memchr(host, ']', (size_t)(end - host));
@@ -175,12 +191,12 @@ int proxy_parse_url(const char *url, struct usbip_proxy *p, char *err, size_t er
 		if (host_end + 1 < end) {
 			if (host_end[1] != ':')
 				return url_error(err, err_len, "junk after ']'");
-			port = host_end + 2;
+			*port = host_end + 2;
 		}
 	} else {
 		host_end = memchr(host, ':', (size_t)(end - host));
 		if (host_end)
-			port = host_end + 1;
+			*port = host_end + 1;
 		else
 			host_end = end;
 	}
@@ -189,22 +205,56 @@ int proxy_parse_url(const char *url, struct usbip_proxy *p, char *err, size_t er
 		return url_error(err, err_len, "no proxy host, or a host name too long");
 	memcpy(p->host, host, n);
 	p->host[n] = '\0';
+	return 0;
+}
 
+/* Reads the port in [port, end) into p->port: decimal digits, 1 to 65535. */
+static int url_port(const char *port, const char *end, struct usbip_proxy *p, char *err,
+		    size_t err_len)
+{
+	unsigned long v = 0;
+	const char *c;
+	size_t n = (size_t)(end - port);
+
+	if (n == 0 || n > 5)
+		return url_error(err, err_len, "the port wants 1 to 65535");
+	for (c = port; c < end; c++) {
+		if (*c < '0' || *c > '9')
+			return url_error(err, err_len, "the port wants 1 to 65535");
+		v = v * 10 + (unsigned long)(*c - '0');
+	}
+	if (v == 0 || v > 65535)
+		return url_error(err, err_len, "the port wants 1 to 65535");
+	snprintf(p->port, sizeof(p->port), "%lu", v);
+	return 0;
+}
+
+int proxy_parse_url(const char *url, struct usbip_proxy *p, char *err, size_t err_len)
+{
+	const char *auth, *end, *at, *host, *port;
+
+	memset(p, 0, sizeof(*p));
+	auth = url_authority(url, err, err_len);
+	if (!auth)
+		return -1;
+	/* Nothing may follow the authority but one "/" (as in https_proxy=http://p:3128/). */
+	end = auth + strcspn(auth, "/?#");
+	if (*end && strcmp(end, "/") != 0)
+		return url_error(err, err_len,
+				 "a proxy URL has no path, query or fragment (percent-encode "
+				 "'/', '?' and '#' in a password)");
+	at = last_at(auth, end);
+	host = auth;
+	if (at) {
+		if (url_userinfo(auth, at, p, err, err_len) != 0)
+			return -1;
+		host = at + 1;
+	}
+	if (url_host(host, end, p, &port, err, err_len) != 0)
+		return -1;
 	if (port) {
-		unsigned long v = 0;
-		const char *c;
-
-		n = (size_t)(end - port);
-		if (n == 0 || n > 5)
-			return url_error(err, err_len, "the port wants 1 to 65535");
-		for (c = port; c < end; c++) {
-			if (*c < '0' || *c > '9')
-				return url_error(err, err_len, "the port wants 1 to 65535");
-			v = v * 10 + (unsigned long)(*c - '0');
-		}
-		if (v == 0 || v > 65535)
-			return url_error(err, err_len, "the port wants 1 to 65535");
-		snprintf(p->port, sizeof(p->port), "%lu", v);
+		if (url_port(port, end, p, err, err_len) != 0)
+			return -1;
 	} else {
 		snprintf(p->port, sizeof(p->port), "%s", PROXY_DEFAULT_PORT);
 	}
@@ -215,13 +265,11 @@ int proxy_parse_url(const char *url, struct usbip_proxy *p, char *err, size_t er
 
 void proxy_hide_password(char *url)
 {
-	char *auth = strstr(url, "://"), *end, *at = NULL, *colon, *c;
+	char *auth = strstr(url, "://"), *colon;
+	const char *at;
 
 	auth = auth ? auth + 3 : url;
-	end = auth + strcspn(auth, "/?#");
-	for (c = auth; c < end; c++)
-		if (*c == '@')
-			at = c;
+	at = last_at(auth, auth + strcspn(auth, "/?#"));
 	if (!at)
 		return;
 	colon = memchr(auth, ':', (size_t)(at - auth));
@@ -481,11 +529,69 @@ static bool plausible(const char *buf, size_t from, size_t len)
 	return true;
 }
 
+/* HTTP-version SP 3DIGIT [SP reason-phrase] (RFC 9112, 4), n bytes without its CRLF. */
+static int parse_status_line(const char *line, size_t n, struct proxy_reply *r)
+{
+	const char *c;
+
+	if (n < 12 || memcmp(line, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)line[7]) ||
+	    line[8] != ' ')
+		return -1;
+	for (c = line + 9; c < line + 12; c++)
+		if (!isdigit((unsigned char)*c))
+			return -1;
+	r->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+	if (r->status < 100)
+		return -1;
+	if (n > 12) {
+		size_t rn = n - 13;
+
+		if (line[12] != ' ')
+			return -1;
+		if (rn >= sizeof(r->reason))
+			rn = sizeof(r->reason) - 1;
+		memcpy(r->reason, line + 13, rn);
+		r->reason[rn] = '\0';
+	}
+	return 0;
+}
+
+/* Adds the auth-scheme at the start of a Proxy-Authenticate value [value, eol) to r->schemes. */
+static void add_auth_scheme(const char *value, const char *eol, struct proxy_reply *r)
+{
+	size_t have = strlen(r->schemes), sl;
+	const char *c;
+
+	for (c = value; c < eol && (*c == ' ' || *c == '\t'); c++)
+		;
+	for (sl = 0; c + sl < eol && tchar(c[sl]); sl++)
+		;
+	if (sl && have + sl + 3 < sizeof(r->schemes))
+		snprintf(r->schemes + have, sizeof(r->schemes) - have, "%s%.*s", have ? ", " : "",
+			 (int)sl, c);
+}
+
+/* One "name: value" field line of n bytes (without its CRLF at eol). */
+static int parse_field(const char *line, size_t n, const char *eol, struct proxy_reply *r)
+{
+	const char *colon = memchr(line, ':', n), *c;
+
+	if (!colon || colon == line)
+		return -1;
+	/* No space before the colon (RFC 9112, 5.1). */
+	for (c = line; c < colon; c++)
+		if (!tchar(*c))
+			return -1;
+	if (colon - line == 18 && strncasecmp(line, "Proxy-Authenticate", 18) == 0)
+		add_auth_scheme(colon + 1, eol, r);
+	return 0;
+}
+
 /* Parses one header block (status line to the empty line, CRLFs included). */
 static int parse_block(const char *buf, size_t len, struct proxy_reply *r)
 {
-	const char *line = buf, *end = buf + len, *eol, *c;
-	bool first = true, any_field = false;
+	const char *line = buf, *end = buf + len, *eol;
+	bool any_field = false;
 
 	r->status = 0;
 	r->reason[0] = '\0';
@@ -496,29 +602,9 @@ static int parse_block(const char *buf, size_t len, struct proxy_reply *r)
 		if (!eol || eol + 1 >= end || eol[1] != '\n')
 			return -1;
 		n = (size_t)(eol - line);
-		if (first) {
-			/* HTTP-version SP 3DIGIT [SP reason-phrase] (RFC 9112, 4) */
-			if (n < 12 || memcmp(line, "HTTP/1.", 7) != 0 ||
-			    !isdigit((unsigned char)line[7]) || line[8] != ' ')
+		if (line == buf) {
+			if (parse_status_line(line, n, r) != 0)
 				return -1;
-			for (c = line + 9; c < line + 12; c++)
-				if (!isdigit((unsigned char)*c))
-					return -1;
-			r->status =
-				(line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-			if (r->status < 100)
-				return -1;
-			if (n > 12) {
-				size_t rn = n - 13;
-
-				if (line[12] != ' ')
-					return -1;
-				if (rn >= sizeof(r->reason))
-					rn = sizeof(r->reason) - 1;
-				memcpy(r->reason, line + 13, rn);
-				r->reason[rn] = '\0';
-			}
-			first = false;
 		} else if (n == 0) {
 			return eol + 2 == end ? 0 : -1;
 		} else if (line[0] == ' ' || line[0] == '\t') {
@@ -526,27 +612,9 @@ static int parse_block(const char *buf, size_t len, struct proxy_reply *r)
 			if (!any_field)
 				return -1;
 		} else {
-			const char *colon = memchr(line, ':', n);
-
-			if (!colon || colon == line)
+			if (parse_field(line, n, eol, r) != 0)
 				return -1;
-			/* No space before the colon (RFC 9112, 5.1). */
-			for (c = line; c < colon; c++)
-				if (!tchar(*c))
-					return -1;
 			any_field = true;
-			if (colon - line == 18 &&
-			    strncasecmp(line, "Proxy-Authenticate", 18) == 0) {
-				size_t have = strlen(r->schemes), sl;
-
-				for (c = colon + 1; c < eol && (*c == ' ' || *c == '\t'); c++)
-					;
-				for (sl = 0; c + sl < eol && tchar(c[sl]); sl++)
-					;
-				if (sl && have + sl + 3 < sizeof(r->schemes))
-					snprintf(r->schemes + have, sizeof(r->schemes) - have,
-						 "%s%.*s", have ? ", " : "", (int)sl, c);
-			}
 		}
 		line = eol + 2;
 	}

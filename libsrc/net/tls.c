@@ -42,6 +42,7 @@
  * (install_identity); the handshake gives them back when it is done.
  */
 struct usbip_tls {
+	LIST_ENTRY(usbip_tls) link; /* in all_contexts (first: pmccabe misreads it last) */
 	SSL_CTX *ctx;
 	bool server;
 	struct usbip_tls_options options;
@@ -50,10 +51,10 @@ struct usbip_tls {
 	X509 *cert;		/* NULL: no certificate (a client without --cert) */
 	STACK_OF(X509) * chain; /* the certificates after it in --cert's file */
 	EVP_PKEY *key;		/* NULL with cert NULL, and in a relay process */
-	LIST_ENTRY(usbip_tls) link;
 };
 
 struct tls_state {
+	LIST_ENTRY(tls_state) link; /* in all_connections */
 	SSL *ssl;
 	struct usbip_tls *tls;
 	const struct usbip_conn_ops *tcp_ops; /* to destroy the TCP part */
@@ -61,7 +62,6 @@ struct tls_state {
 	bool ktls;    /* both directions offloaded to the kernel */
 	bool relayed; /* a relay process holds the TLS connection; fd is our socketpair end */
 	bool handed_over;
-	LIST_ENTRY(tls_state) link;
 };
 
 /*
@@ -587,61 +587,68 @@ static int accept_for_pin(int ok, X509_STORE_CTX *ctx)
 	return 1;
 }
 
-struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, char *err,
-				size_t err_len)
+/* The SSL_CTX and its protocol floor; kTLS datapaths keep to what the kernel can take. */
+static int new_context(struct usbip_tls *tls, const struct usbip_tls_options *o, bool server)
 {
-	struct usbip_tls *tls = calloc(1, sizeof(*tls));
-	char reason[160];
-
-	if (!tls) {
-		snprintf(err, err_len, "out of memory");
-		return NULL;
-	}
-	warn_unless_freed_is_wiped();
-	LIST_INSERT_HEAD(&all_contexts, tls, link);
-	tls->server = server;
-	tls->options = *o;
 	tls->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!tls->ctx)
-		goto ssl_fail;
+		return -1;
 	SSL_CTX_set_min_proto_version(tls->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(tls->ctx, SSL_OP_NO_RENEGOTIATION);
 	if (o->datapath != USBIP_TLS_RELAY) {
 		/* The kernel takes over TLS 1.2 AES-GCM in both directions. */
 		SSL_CTX_set_max_proto_version(tls->ctx, TLS1_2_VERSION);
 		if (!SSL_CTX_set_cipher_list(tls->ctx, KTLS_CIPHERS))
-			goto ssl_fail;
+			return -1;
 		SSL_CTX_set_options(tls->ctx, SSL_OP_ENABLE_KTLS);
 	}
+	return 0;
+}
+
+/* --cert and --key: both for a server, neither or both for a client, and a matching pair. */
+static int load_identity(struct usbip_tls *tls, const struct usbip_tls_options *o, bool server,
+			 char *err, size_t err_len)
+{
+	char reason[160];
+
 	if (server && (!o->cert_file || !o->key_file)) {
 		snprintf(err, err_len, "a TLS server needs --cert and --key");
-		goto fail;
+		return -1;
 	}
 	if (o->key_file && !o->cert_file) {
 		snprintf(err, err_len, "key %s: --key needs the --cert it belongs to", o->key_file);
-		goto fail;
+		return -1;
 	}
 	if (o->cert_file && load_certificates(tls, o->cert_file, err, err_len) != 0)
-		goto fail;
-	if (o->key_file) {
-		tls->key = load_private_key(o->key_file, err, err_len);
-		if (!tls->key)
-			goto fail;
-		ERR_clear_error();
-		if (X509_check_private_key(tls->cert, tls->key) != 1) {
-			ssl_reason(reason, sizeof(reason));
-			snprintf(err, err_len, "key %s: %s", o->key_file, reason);
-			goto fail;
-		}
+		return -1;
+	if (!o->key_file)
+		return 0;
+	tls->key = load_private_key(o->key_file, err, err_len);
+	if (!tls->key)
+		return -1;
+	ERR_clear_error();
+	if (X509_check_private_key(tls->cert, tls->key) != 1) {
+		ssl_reason(reason, sizeof(reason));
+		snprintf(err, err_len, "key %s: %s", o->key_file, reason);
+		return -1;
 	}
-	SSL_CTX_set_cert_cb(tls->ctx, install_identity, tls);
+	return 0;
+}
+
+/*
+ * How the peer is judged: a client with --pin by the fingerprint alone, a server
+ * by --ca (and --allow-subject) if given, a client by --ca or the system's CAs.
+ */
+static int set_peer_verification(struct usbip_tls *tls, const struct usbip_tls_options *o,
+				 bool server, char *err, size_t err_len)
+{
 	if (o->ca_file && load_ca(tls->ctx, o->ca_file, err, err_len) != 0)
-		goto fail;
+		return -1;
 	if (o->pin) {
 		if (server || parse_pin(o->pin, tls->pin) != 0) {
 			snprintf(err, err_len,
 				 "--pin wants the server's SHA-256 fingerprint, 64 hex digits");
-			goto fail;
+			return -1;
 		}
 		tls->have_pin = true;
 		SSL_CTX_set_verify(tls->ctx, SSL_VERIFY_PEER, accept_for_pin);
@@ -658,13 +665,37 @@ struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, 
 	}
 	if (server && o->nsubjects && !o->ca_file) {
 		snprintf(err, err_len, "--allow-subject needs --ca to verify client certificates");
+		return -1;
+	}
+	return 0;
+}
+
+struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, char *err,
+				size_t err_len)
+{
+	struct usbip_tls *tls = calloc(1, sizeof(*tls));
+	char reason[160];
+
+	if (!tls) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	warn_unless_freed_is_wiped();
+	LIST_INSERT_HEAD(&all_contexts, tls, link);
+	tls->server = server;
+	tls->options = *o;
+	if (new_context(tls, o, server) != 0) {
+		ssl_reason(reason, sizeof(reason));
+		snprintf(err, err_len, "TLS setup: %s", reason);
 		goto fail;
 	}
+	if (load_identity(tls, o, server, err, err_len) != 0)
+		goto fail;
+	SSL_CTX_set_cert_cb(tls->ctx, install_identity, tls);
+	if (set_peer_verification(tls, o, server, err, err_len) != 0)
+		goto fail;
 	return tls;
 
-ssl_fail:
-	ssl_reason(reason, sizeof(reason));
-	snprintf(err, err_len, "TLS setup: %s", reason);
 fail:
 	usbip_tls_free(tls);
 	return NULL;
@@ -821,10 +852,16 @@ static ssize_t io_result(struct usbip_conn *conn, struct tls_state *st, int rc)
 	}
 }
 
-static ssize_t tls_recv(struct usbip_conn *conn, void *buf, size_t len)
+/*
+ * What a read and a write share: the handshake until it is done, then the
+ * socket itself (kTLS, relay) or SSL. Reads into in when receiving, else
+ * writes out.
+ */
+static ssize_t transfer(struct usbip_conn *conn, bool receiving, void *in, const void *out,
+			size_t len)
 {
 	struct tls_state *st = conn->transport;
-	int rc;
+	int chunk = len > INT32_MAX ? INT32_MAX : (int)len, rc;
 
 	conn->want = 0;
 	if (!st->handshake_done && handshake_step(conn, st) != 1)
@@ -835,27 +872,22 @@ static ssize_t tls_recv(struct usbip_conn *conn, void *buf, size_t len)
 	 * daemon's reply after the stub took the other end).
 	 */
 	if (st->ktls || st->relayed)
-		return recv(conn->fd, buf, len, MSG_DONTWAIT);
+		return receiving ? recv(conn->fd, in, len, MSG_DONTWAIT)
+				 : send(conn->fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	ERR_clear_error();
 	errno = 0;
-	rc = SSL_read(st->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	rc = receiving ? SSL_read(st->ssl, in, chunk) : SSL_write(st->ssl, out, chunk);
 	return rc > 0 ? rc : io_result(conn, st, rc);
+}
+
+static ssize_t tls_recv(struct usbip_conn *conn, void *buf, size_t len)
+{
+	return transfer(conn, true, buf, NULL, len);
 }
 
 static ssize_t tls_send(struct usbip_conn *conn, const void *buf, size_t len)
 {
-	struct tls_state *st = conn->transport;
-	int rc;
-
-	conn->want = 0;
-	if (!st->handshake_done && handshake_step(conn, st) != 1)
-		return -1;
-	if (st->ktls || st->relayed)
-		return send(conn->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	ERR_clear_error();
-	errno = 0;
-	rc = SSL_write(st->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
-	return rc > 0 ? rc : io_result(conn, st, rc);
+	return transfer(conn, false, NULL, buf, len);
 }
 
 /* The relay process: TLS on one side, the driver's socketpair end on the other. */

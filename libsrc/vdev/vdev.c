@@ -89,7 +89,9 @@ struct vdev *vdev_new(const struct vdev_config *config)
 	size_t total, off;
 	uint8_t cur_intf = 0;
 
-	if (!config->device_desc || !c || c[0] < USB_DT_CONFIG_SIZE || c[1] != USB_DT_CONFIG)
+	if (!config->device_desc || config->device_desc[0] < USB_DT_DEVICE_SIZE ||
+	    config->device_desc[1] != USB_DT_DEVICE || !c || c[0] < USB_DT_CONFIG_SIZE ||
+	    c[1] != USB_DT_CONFIG)
 		return NULL;
 	total = get_le16(c + 2);
 	dev = calloc(1, sizeof(*dev));
@@ -777,17 +779,12 @@ void vdev_submit(struct vdev *dev, struct vdev_urb *urb)
 void vdev_describe(const struct vdev *dev, struct usbip_usb_device *udev,
 		   struct usbip_usb_interface *interfaces, unsigned int max_interfaces)
 {
-	const uint8_t *d = dev->cfg.device_desc, *c = dev->cfg.config_desc;
+	const uint8_t *c = dev->cfg.config_desc;
 	size_t off;
 
 	udev->speed = dev->cfg.speed;
-	udev->id_vendor = get_le16(d + 8);
-	udev->id_product = get_le16(d + 10);
-	udev->bcd_device = get_le16(d + 12);
-	udev->device_class = d[4];
-	udev->device_subclass = d[5];
-	udev->device_protocol = d[6];
-	udev->num_configurations = d[17];
+	/* vdev_new took it for a device descriptor: this cannot fail. */
+	usb_descriptors_device(dev->cfg.device_desc, USB_DT_DEVICE_SIZE, udev);
 	udev->configuration_value = dev->config_value;
 	udev->num_interfaces = c[4];
 	for (off = 0; off + 2 <= dev->config_len && c[off] >= 2; off += c[off]) {

@@ -3,6 +3,26 @@
 
 #include <string.h>
 
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+int usb_descriptors_device(const uint8_t *desc, size_t len, struct usbip_usb_device *u)
+{
+	if (!desc || len < USB_DT_DEVICE_SIZE || desc[0] < USB_DT_DEVICE_SIZE ||
+	    desc[1] != USB_DT_DEVICE)
+		return -1;
+	u->device_class = desc[4];
+	u->device_subclass = desc[5];
+	u->device_protocol = desc[6];
+	u->id_vendor = le16(desc + 8);
+	u->id_product = le16(desc + 10);
+	u->bcd_device = le16(desc + 12);
+	u->num_configurations = desc[17];
+	return 0;
+}
+
 int usb_descriptors_interfaces(const uint8_t *desc, size_t len, uint8_t *configuration_value,
 			       uint8_t *num_interfaces,
 			       struct usbip_usb_interface interfaces[USBIP_MAX_INTERFACES])
@@ -15,7 +35,7 @@ int usb_descriptors_interfaces(const uint8_t *desc, size_t len, uint8_t *configu
 		return -1;
 	if (desc[off] < USB_DT_CONFIG_SIZE || desc[off + 1] != USB_DT_CONFIG)
 		return -1;
-	end = off + (size_t)(desc[off + 2] | desc[off + 3] << 8); /* wTotalLength */
+	end = off + le16(desc + off + 2); /* wTotalLength */
 	if (end > len)
 		end = len;
 	*configuration_value = desc[off + 5];

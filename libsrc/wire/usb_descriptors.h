@@ -16,6 +16,13 @@
 #define USB_DT_INTERFACE_SIZE 9
 
 /*
+ * The device record's fields a device descriptor holds (class triple, ids,
+ * bcdDevice, bNumConfigurations) into u; -1, u untouched, when desc is no
+ * device descriptor.
+ */
+int usb_descriptors_device(const uint8_t *desc, size_t len, struct usbip_usb_device *u);
+
+/*
  * From a device's raw descriptors (what sysfs "descriptors" holds: the
  * device descriptor, then each configuration with its interfaces and
  * endpoints), takes the first configuration's value and the class triple of

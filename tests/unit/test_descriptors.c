@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Interfaces read from raw descriptors, as for a device usbip-host unconfigured. */
+/*
+ * Interfaces read from raw descriptors, as for a device usbip-host unconfigured;
+ * the device record's fields from a device descriptor (vudc, virtual devices).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,12 +74,41 @@ static void test_malformed(void **state)
 	assert_int_equal(usb_descriptors_interfaces(buf, len, &cfg, &n, intf), -1);
 }
 
+/* The device record's fields from the device descriptor (little-endian ids). */
+static void test_device_fields(void **state)
+{
+	struct usbip_usb_device u = { 0 }, untouched;
+	uint8_t buf[256];
+	size_t len = hex_to_bytes(composite, buf, sizeof(buf));
+
+	assert_int_equal(usb_descriptors_device(buf, len, &u), 0);
+	assert_int_equal(u.device_class, 0xef);
+	assert_int_equal(u.device_subclass, 0x02);
+	assert_int_equal(u.device_protocol, 0x01);
+	assert_int_equal(u.id_vendor, 0x1234);
+	assert_int_equal(u.id_product, 0x5678);
+	assert_int_equal(u.bcd_device, 0x0100);
+	assert_int_equal(u.num_configurations, 1);
+
+	/* Short, a short bLength, another type, or none: -1 and u as it was. */
+	untouched = u;
+	assert_int_equal(usb_descriptors_device(buf, 17, &u), -1);
+	assert_int_equal(usb_descriptors_device(NULL, 18, &u), -1);
+	buf[0] = 17;
+	assert_int_equal(usb_descriptors_device(buf, len, &u), -1);
+	buf[0] = 18;
+	buf[1] = 0x02;
+	assert_int_equal(usb_descriptors_device(buf, len, &u), -1);
+	assert_memory_equal(&u, &untouched, sizeof(u));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_storage),
 		cmocka_unit_test(test_composite_takes_alt_0),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_device_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,6 +69,17 @@ static void test_url_good(void **state)
 	assert_true(p.auth);
 	assert_string_equal(p.user, "bob");
 	assert_string_equal(p.password, "");
+
+	/* An empty password after ':' is still credentials; "[v6]" without a port. */
+	assert_int_equal(proxy_parse_url("http://bob:@[::1]", &p, err, sizeof(err)), 0);
+	assert_true(p.auth);
+	assert_string_equal(p.password, "");
+	assert_string_equal(p.name, "[::1]:" PROXY_DEFAULT_PORT);
+
+	/* The port is read as a number: leading zeros go. */
+	assert_int_equal(proxy_parse_url("proxy:03128", &p, err, sizeof(err)), 0);
+	assert_string_equal(p.port, "3128");
+	assert_string_equal(p.name, "proxy:3128");
 }
 
 static void test_url_bad(void **state)
@@ -98,6 +109,12 @@ static void test_url_bad(void **state)
 		"http://bob:a%00b@proxy:3128",
 		"http://bob:a%0d%0aX:%20y@proxy:3128",
 		"http://b%3Ab:pass@proxy:3128",
+		"http://[]:3128",
+		"http://[2001:db8::1]:",
+		"http://bob:pass@",
+		"http://bob:pass@:3128",
+		"http://proxy:003128",
+		"http://proxy:-1",
 	};
 	struct usbip_proxy p;
 	char err[200];
@@ -549,6 +566,23 @@ static void test_refusals(void **state)
 	close_pair(sv);
 }
 
+/* Odd but HTTP: a folded field; a field name in lower case, spaces before the scheme. */
+static void test_reply_shapes(void **state)
+{
+	static const char folded[] = "HTTP/1.1 200 OK\r\nX: a\r\n\tb\r\n\r\n";
+	static const char r407[] = "HTTP/1.1 407 Who\r\n"
+				   "proxy-authenticate: \t Negotiate abc\r\n"
+				   "Proxy-Authenticate-Info: NotAScheme\r\n\r\n";
+	int sv[2];
+
+	assert_int_equal(answer(folded, strlen(folded), false, sv), USBIP_OK);
+	close_pair(sv);
+	assert_int_equal(answer(r407, strlen(r407), false, sv), USBIP_E_REFUSED);
+	assert_non_null(strstr(logged, "other than Basic (Negotiate)"));
+	assert_non_null(strstr(logged, "407 Who"));
+	close_pair(sv);
+}
+
 static void test_server_errors(void **state)
 {
 	static const char r502[] = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n";
@@ -582,6 +616,7 @@ static void test_garbage(void **state)
 		"HTTP/1.1 200 OK\r\n folded first\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nX: \x01\r\n\r\n",
+		"HTTP/1.1 200X\r\n\r\n",
 	};
 	size_t i;
 	int sv[2];
@@ -706,14 +741,23 @@ static void test_over_tcp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_url_good),      cmocka_unit_test(test_url_bad),
-		cmocka_unit_test(test_hide_password), cmocka_unit_test(test_no_proxy),
-		cmocka_unit_test(test_auth_file),     cmocka_unit_test(test_auth_file_not_a_file),
-		cmocka_unit_test(test_setup),	      cmocka_unit_test(test_200_and_the_request),
-		cmocka_unit_test(test_ipv6_target),   cmocka_unit_test(test_extra_bytes_stay),
-		cmocka_unit_test(test_split_answer),  cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_server_errors), cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_too_long),      cmocka_unit_test(test_deadline_and_close),
+		cmocka_unit_test(test_url_good),
+		cmocka_unit_test(test_url_bad),
+		cmocka_unit_test(test_hide_password),
+		cmocka_unit_test(test_no_proxy),
+		cmocka_unit_test(test_auth_file),
+		cmocka_unit_test(test_auth_file_not_a_file),
+		cmocka_unit_test(test_setup),
+		cmocka_unit_test(test_200_and_the_request),
+		cmocka_unit_test(test_ipv6_target),
+		cmocka_unit_test(test_extra_bytes_stay),
+		cmocka_unit_test(test_split_answer),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_reply_shapes),
+		cmocka_unit_test(test_server_errors),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_too_long),
+		cmocka_unit_test(test_deadline_and_close),
 		cmocka_unit_test(test_over_tcp),
 	};
 

@@ -7,6 +7,10 @@ export VM_CACHE
 
 vm_log() { printf 'vm: %s\n' "$*" >&2; }
 vm_die() { printf 'vm: error: %s\n' "$*" >&2; exit 1; }
+# A failure before the guest runs is the harness's, said as TAP's "Bail out!".
+vm_harness_fail() { echo "Bail out! $*"; exit 1; }
+# Milliseconds since $1, a `date +%s%N`.
+vm_ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # vm_random_disk FILE BYTES: a disk image of random data whose first 64 KiB
 # are zero, so that no partition table parser ever finds anything in it;

@@ -62,19 +62,12 @@ for t in ip nft tc openssl tcpdump tinyproxy; do
     command -v "$t" >/dev/null 2>&1 && tools+=(--host-tool "$t")
 done
 
-# Any failure before the guest runs is a harness error: report it as TAP too.
-harness_fail() {
-    echo "Bail out! $*"
-    exit 1
-}
-
 t_start=$(date +%s%N)
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
-"$VM_DIR/fetch.sh" || harness_fail "fetch.sh failed (see stderr)"
+"$VM_DIR/fetch.sh" || vm_harness_fail "fetch.sh failed (see stderr)"
 # shellcheck source=/dev/null
 . "$VM_CACHE/env"
-command -v qemu-system-x86_64 >/dev/null || harness_fail "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+command -v qemu-system-x86_64 >/dev/null || vm_harness_fail "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
 vm_work_dir vmtest
 
@@ -128,8 +121,8 @@ t_build=$(date +%s%N)
 mkargs=(-o "$work/initrd.gz" --data "$work/data")
 [ -z "$destdir" ] || mkargs+=(--destdir "$destdir")
 [ ${#tools[@]} = 0 ] || mkargs+=("${tools[@]}")
-"$VM_DIR/mkinitramfs.sh" "${mkargs[@]}" "${cases[@]}" || harness_fail "mkinitramfs.sh failed (see stderr)"
-build_ms=$(ms_since "$t_build")
+"$VM_DIR/mkinitramfs.sh" "${mkargs[@]}" "${cases[@]}" || vm_harness_fail "mkinitramfs.sh failed (see stderr)"
+build_ms=$(vm_ms_since "$t_build")
 
 # ------------------------------------------------------------------ boot
 mkdir -p "$VM_CACHE/logs"
@@ -187,7 +180,7 @@ kill "$rpid" 2>/dev/null || true
 wait "$rpid" 2>/dev/null || true
 rpid=
 grep -q ' guest\[' "$rlog" && echo "# hot-plug relay log: $rlog"
-boot_ms=$(ms_since "$t_boot")
+boot_ms=$(vm_ms_since "$t_boot")
 
 # ------------------------------------------------------------------ verdict
 set +e
@@ -218,7 +211,7 @@ fi
 pass=$(grep -c '^ok ' "$work/tap" || true)
 fail=$(grep -c '^not ok ' "$work/tap" || true)
 skip=$(grep -c '^ok .*# SKIP' "$work/tap" || true)
-echo "# host: initramfs ${build_ms} ms, QEMU ${boot_ms} ms, total $(ms_since "$t_start") ms"
+echo "# host: initramfs ${build_ms} ms, QEMU ${boot_ms} ms, total $(vm_ms_since "$t_start") ms"
 echo "# summary: $((pass - skip)) passed, $fail failed, $skip skipped"
 if [ "$fail_exit" = 1 ] && [ "$fail" != 0 ]; then status=1; fi
 exit "$status"

@@ -71,21 +71,16 @@ for c in "${cases[@]}"; do [ -f "$c" ] || vm_die "case $c not found"; done
 for s in "${setups[@]}"; do [ -f "$s" ] || vm_die "setup script $s not found"; done
 [ -z "$destdir" ] || [ -d "$destdir" ] || vm_die "--destdir $destdir is not a directory"
 
-harness_fail() {
-    echo "Bail out! $*"
-    exit 1
-}
 t_start=$(date +%s%N)
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
-"$VM_DIR/fetch.sh" || harness_fail "fetch.sh failed (see stderr)"
-VM_SD_FETCHED=1 "$SD_DIR/mkrootfs.sh" || harness_fail "mkrootfs.sh failed (see stderr)"
+"$VM_DIR/fetch.sh" || vm_harness_fail "fetch.sh failed (see stderr)"
+VM_SD_FETCHED=1 "$SD_DIR/mkrootfs.sh" || vm_harness_fail "mkrootfs.sh failed (see stderr)"
 # shellcheck source=/dev/null
 . "$VM_CACHE/env"
 # shellcheck source=/dev/null
 . "$VM_CACHE/systemd/env"
 vm_need qemu-system-x86_64 cpio
-build_ms=$(ms_since "$t_start")
+build_ms=$(vm_ms_since "$t_start")
 
 vm_work_dir vmtest-sd
 
@@ -100,7 +95,7 @@ ldconfig_flag=0 sysusers_flag=0 hwdb_flag=0
 if [ -n "$destdir" ]; then
     destdir=$(cd "$destdir" && pwd)
     tar -C "$destdir" -cf - . | tar -C "$common/root" -xf - --keep-directory-symlink --no-same-owner ||
-        harness_fail "copying $destdir failed"
+        vm_harness_fail "copying $destdir failed"
     # libraries the tree's programs need that the guest's packages lack (the
     # host's: same Debian release), at their merged-/usr path
     dllp=$(find "$destdir" -name '*.so*' \( -type f -o -type l \) -printf '%h:' 2>/dev/null)
@@ -110,7 +105,7 @@ if [ -n "$destdir" ]; then
         out=$(LD_LIBRARY_PATH=${dllp%:} ldd "$f" 2>&1) || continue
         while IFS= read -r line; do
             case $line in
-            *"not found"*) harness_fail "$f: library not found on the host: ${line%%=>*}" ;;
+            *"not found"*) vm_harness_fail "$f: library not found on the host: ${line%%=>*}" ;;
             *"=> /"*) p=${line#*=> }; p=${p%% (*} ;;
             *) continue ;;
             esac
@@ -177,7 +172,7 @@ for case in "${cases[@]}"; do
     while IFS= read -r s; do
         [ -n "$s" ] || continue
         case $s in /*) ;; *) s=$(dirname "$case")/$s ;; esac
-        [ -f "$s" ] || harness_fail "$name: vmtest-setup $s not found"
+        [ -f "$s" ] || vm_harness_fail "$name: vmtest-setup $s not found"
         boot_setup+=("$s")
     done < <(head -n 30 "$case" | sed -n 's/^# vmtest-setup:[[:space:]]*//p')
     install -m 755 "$case" "$b/p/payload/root/tests/cases/$name.sh"
@@ -233,7 +228,7 @@ EOF
     # the initramfs: mkrootfs.sh's archive, then the payload's
     cp -a "$common/root/." "$b/p/payload/root/"
     (cd "$b/p" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$b/payload.cpio" ||
-        harness_fail "cpio of the payload failed"
+        vm_harness_fail "cpio of the payload failed"
     cat "$VM_SD_INITRD" "$b/payload.cpio" >"$b/initrd.cpio"
 
     stamp=$(date +%Y%m%d-%H%M%S)-$$-$n
@@ -316,7 +311,7 @@ EOF
         rpid=''
         grep -q ' guest\[' "$rlog" && echo "# $name: hot-plug relay log $rlog"
     fi
-    boot_ms=$(ms_since "$t_boot")
+    boot_ms=$(vm_ms_since "$t_boot")
 
     tap_tail() {
         echo "#   --- last console lines:"
@@ -352,7 +347,7 @@ done
 pass=$(cat "$work"/boot-*/tap 2>/dev/null | grep -c '^ok ' || true)
 fail=$(cat "$work"/boot-*/tap 2>/dev/null | grep -c '^not ok ' || true)
 skip=$(cat "$work"/boot-*/tap 2>/dev/null | grep -c '^ok .*# SKIP' || true)
-echo "# host: total $(ms_since "$t_start") ms"
+echo "# host: total $(vm_ms_since "$t_start") ms"
 echo "# summary: $((pass - skip)) passed, $fail failed, $skip skipped"
 if [ "$fail_exit" = 1 ] && [ "$fail" != 0 ]; then status=1; fi
 exit "$status"
