@@ -431,20 +431,19 @@ static void on_network_lost(void *arg)
 	daemon_stop(arg, USBIP_E_FAILED);
 }
 
-static enum usbip_result check_options(struct runner *r)
-{
-	if (validate(r->d))
-		return USBIP_OK;
-	usbip_tls_free(r->d->tls);
-	r->d->tls = NULL;
-	return USBIP_E_CONFIG;
-}
-
 static void free_tls(struct runner *r)
 {
 	usbip_tls_free(r->d->tls);
 	r->d->tls = NULL;
 	r->d->server.tls = NULL;
+}
+
+static enum usbip_result check_options(struct runner *r)
+{
+	if (validate(r->d))
+		return USBIP_OK;
+	free_tls(r);
+	return USBIP_E_CONFIG;
 }
 
 /* The sockets the request server did not take are closed. */

@@ -191,9 +191,15 @@ enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv
 int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len);
 
 /*
- * Runs the daemon until SIGTERM or SIGINT (or daemon_stop): TLS context,
- * listening sockets, -D, pid file, start hook, readiness, the event loop,
- * stop hook, teardown. Returns how it ended.
+ * Runs the daemon until SIGTERM or SIGINT (or daemon_stop), in phases:
+ * the options checked (and the TLS context made), listening, -D, the pid
+ * file, privileges separated or dropped, the event loop, the start hook,
+ * the status socket, the request server, readiness and the loop. The
+ * first phase that fails ends the run; then, as at the end, the phases
+ * set up are undone in reverse (the stop hook while the loop is there,
+ * the loop last but for the pid file and the sockets). Returns how it
+ * ended: USBIP_E_CONFIG for what --check refuses, or the failing phase's
+ * (a hook's) result, or daemon_stop's.
  */
 enum usbip_result daemon_run(struct usbip_daemon *d);
 
