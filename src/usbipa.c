@@ -224,7 +224,8 @@ int main(int argc, char **argv)
 			    .handle = handle_request,
 			    .arg = &state },
 		.status_name = "usbipa",
-		.privsep = &privsep,
+		.privsep = DAEMON_PRIVSEP_PARENT_SERVES,
+		.privsep_table = &privsep,
 		.network_start = on_network_start,
 	};
 	struct usbipa_vhci *vhci;

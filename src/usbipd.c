@@ -107,7 +107,7 @@ static void on_stop(struct usbip_daemon *d, void *arg)
  */
 static enum usbip_result on_network_start(struct usbip_daemon *d)
 {
-	const struct device_source *real = d->privsep->arg;
+	const struct device_source *real = d->privsep_table->arg;
 
 	d->server.arg = priv_source_new(d->priv, real->kind);
 	return d->server.arg ? USBIP_OK : USBIP_E_FAILED;
@@ -166,7 +166,8 @@ int main(int argc, char **argv)
 	}
 	d.server.arg = src; /* for the status hook; the network process asks for it */
 	privsep.arg = src;
-	d.privsep = &privsep;
+	d.privsep = DAEMON_PRIVSEP_PARENT_SERVES;
+	d.privsep_table = &privsep;
 	d.network_start = on_network_start;
 	rc = daemon_run(&d);
 	if (d.in_network)

@@ -28,7 +28,7 @@ struct dialer {
 	struct usbip_tls *tls[DIALER_MAX_TLS]; /* [0] is plain TCP */
 	struct device_export_dialer exporter;  /* for device_export_target.dialer */
 	struct vhci_import_dialer importer;    /* for vhci_import_target.dialer */
-	struct privsep_table serves;	       /* for usbip_daemon.network_serves */
+	struct privsep_table serves;	       /* for usbip_daemon.privsep_table */
 };
 
 void dialer_init(struct dialer *d, struct privsep **chan);

@@ -59,7 +59,8 @@ void persist_init(struct persist *p, bool daemonize, const char *pid_file, const
 	p->d.pid_file = pid_file;
 	p->d.run_as = run_as;
 	dialer_init(&p->dialer, &p->d.priv);
-	p->d.network_serves = &p->dialer.serves;
+	p->d.privsep = DAEMON_PRIVSEP_NETWORK_SERVES;
+	p->d.privsep_table = &p->dialer.serves;
 }
 
 /* An attach follower's port was detached by hand: the run is done. */

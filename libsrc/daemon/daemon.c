@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <systemd/sd-daemon.h>
@@ -359,45 +360,68 @@ static int enclose(const struct usbip_daemon *d, const struct status_socket *sta
 	return rules;
 }
 
-/* The loop, with the signals on it; -1 (logged). */
-static int make_loop(struct usbip_daemon *d, struct ev_watch *sig_watch)
-{
-	d->loop = ev_loop_new();
-	*sig_watch = (struct ev_watch){
-		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = d
-	};
-	if (!d->loop || sig_watch->fd < 0 || ev_watch_add(d->loop, sig_watch) != 0) {
-		log_err("cannot set up the event loop");
-		return -1;
-	}
-	return 0;
-}
+/*
+ * The runner. daemon_run goes through the phases below in their order, each
+ * one a function that sets up one thing; the first that fails ends the run,
+ * and the teardown (one place, tear_down) undoes the phases that were set
+ * up, in reverse, whether the run failed or ended. A separated daemon forks
+ * in the privileges phase: from there its two processes go through the
+ * phases marked for their side, and each undoes only its own.
+ */
 
-/* The server takes the listening sockets; each is its own once it took it (-1 here). */
-static int listen_on(struct op_server *server, int *fds, int nfds)
-{
-	int i;
+/* The phases in the order they are set up; a bit each in runner.done. */
+enum phase_id {
+	PHASE_CHECK,	     /* the options as a whole, the TLS context */
+	PHASE_LISTEN,	     /* the listening sockets */
+	PHASE_DETACH,	     /* -D: into the background */
+	PHASE_PID_FILE,	     /* -P */
+	PHASE_STATUS_OPEN,   /* an unsplit daemon's status socket, made while it is root */
+	PHASE_PRIVILEGES,    /* split in two processes, or become the user */
+	PHASE_LOOP,	     /* the event loop and the signals on it */
+	PHASE_START,	     /* the daemon's own work (hooks.start/stop) */
+	PHASE_NETWORK_START, /* the network process's side of that (network_start) */
+	PHASE_CHANNEL,	     /* the privsep channel served on the loop */
+	PHASE_STATUS,	     /* the status socket answering on the loop */
+	PHASE_SERVER,	     /* the request server, which takes the listening sockets */
+	PHASE_SERVE,	     /* readiness, then the event loop until the end */
+	PHASE_COUNT
+};
 
-	for (i = 0; i < nfds; i++) {
-		if (op_server_listen(server, fds[i]) != 0)
-			return -1;
-		fds[i] = -1;
-	}
-	return 0;
-}
+/* Which process goes through a phase. */
+enum side {
+	SIDE_MAIN = 1,	  /* the daemon (the privileged parent of a separated one) */
+	SIDE_NETWORK = 2, /* a separated daemon's network process */
+};
 
-/* Before the loop goes: the server, the sockets it did not take, the signals. */
-static void close_serving(struct op_server *server, int *fds, int nfds, struct ev_watch *sig_watch)
-{
-	int i;
+/*
+ * One listening socket. A list, so that the listen phase can open several
+ * kinds of listener alike; today they are the TCP sockets of -a/-t.
+ */
+struct daemon_listener {
+	int fd; /* -1 once the request server took it */
+	STAILQ_ENTRY(daemon_listener) next;
+};
 
-	op_server_free(server);
-	for (i = 0; i < nfds; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	if (sig_watch->fd >= 0)
-		close(sig_watch->fd);
-}
+STAILQ_HEAD(daemon_listeners, daemon_listener);
+
+/* What one run holds besides the daemon's own fields. */
+struct runner {
+	struct usbip_daemon *d;
+	enum side side;
+	unsigned done; /* 1 << phase_id for each phase set up */
+	struct daemon_listeners listeners;
+	struct status_socket *status;
+	struct op_server *server;
+	struct ev_watch sig_watch;
+};
+
+struct phase {
+	const char *name;
+	unsigned sides;
+	/* USBIP_OK, or how the run ends (having released what it made itself). */
+	enum usbip_result (*set_up)(struct runner *r);
+	void (*undo)(struct runner *r); /* NULL: nothing to undo */
+};
 
 /* What a process that only asks serves: nothing, so any message breaks the rules. */
 static const struct privsep_table nothing = { NULL, 0, NULL };
@@ -405,6 +429,150 @@ static const struct privsep_table nothing = { NULL, 0, NULL };
 static void on_network_lost(void *arg)
 {
 	daemon_stop(arg, USBIP_E_FAILED);
+}
+
+static void free_tls(struct runner *r)
+{
+	usbip_tls_free(r->d->tls);
+	r->d->tls = NULL;
+	r->d->server.tls = NULL;
+}
+
+static enum usbip_result check_options(struct runner *r)
+{
+	if (validate(r->d))
+		return USBIP_OK;
+	free_tls(r);
+	return USBIP_E_CONFIG;
+}
+
+/* The sockets the request server did not take are closed. */
+static void close_listeners(struct runner *r)
+{
+	struct daemon_listener *l;
+
+	while ((l = STAILQ_FIRST(&r->listeners)) != NULL) {
+		STAILQ_REMOVE_HEAD(&r->listeners, next);
+		if (l->fd >= 0)
+			close(l->fd);
+		free(l);
+	}
+}
+
+/* fd becomes a listener of the run's; closed if it cannot (-1, logged). */
+static int add_listener(struct runner *r, int fd)
+{
+	struct daemon_listener *l = calloc(1, sizeof(*l));
+
+	if (!l) {
+		log_err("out of memory");
+		close(fd);
+		return -1;
+	}
+	l->fd = fd;
+	STAILQ_INSERT_TAIL(&r->listeners, l, next);
+	return 0;
+}
+
+static enum usbip_result open_listeners(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+	int fds[USBIP_MAX_LISTEN], nfds, i;
+	bool failed = false;
+
+	if (!d->listens)
+		return USBIP_OK;
+	nfds = usbip_tcp_listen(d->address, d->port ? d->port : USBIP_DEFAULT_PORT, d->family, fds,
+				USBIP_MAX_LISTEN);
+	if (nfds <= 0)
+		return USBIP_E_FAILED;
+	for (i = 0; i < nfds; i++)
+		failed |= add_listener(r, fds[i]) != 0;
+	if (failed) {
+		close_listeners(r);
+		return USBIP_E_FAILED;
+	}
+	d->listen_port = usbip_tcp_local_port(STAILQ_FIRST(&r->listeners)->fd);
+	return USBIP_OK;
+}
+
+static enum usbip_result detach(struct runner *r)
+{
+	if (!r->d->daemonize)
+		return USBIP_OK;
+	usbip_log_init(r->d->name, true);
+	return process_daemonize() == 0 ? USBIP_OK : USBIP_E_FAILED;
+}
+
+/* A file that stays another instance's is not ours to remove: that phase failed. */
+static enum usbip_result write_pid_file(struct runner *r)
+{
+	if (!r->d->pid_file)
+		return USBIP_OK;
+	return process_pidfile_write(r->d->pid_file) == 0 ? USBIP_OK : USBIP_E_FAILED;
+}
+
+static void remove_pid_file(struct runner *r)
+{
+	if (r->d->pid_file)
+		process_pidfile_remove(r->d->pid_file);
+}
+
+/*
+ * A daemon that stays one process gives root up in the next phase: its
+ * status socket is made now, while it still can (it answers once the
+ * daemon started), in a folder the user can remove it from at the stop.
+ * A split one's stays with the parent, made once it started.
+ */
+static enum usbip_result open_status_early(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+
+	if (d->privsep == DAEMON_PRIVSEP_NONE)
+		r->status =
+			open_status(d, d->run_as && geteuid() == 0 ? getpwnam(d->run_as) : NULL);
+	return USBIP_OK;
+}
+
+static void close_status(struct runner *r)
+{
+	status_close(r->status);
+	r->status = NULL;
+}
+
+/*
+ * Unsplit, the daemon checks its peers against hosts.allow itself when it
+ * listens, and resolves the names it dials when it does not.
+ */
+static enum usbip_result drop_privileges(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+	int rules = enclose(d, r->status);
+
+	if (rules == -1 || (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0) ||
+	    sandbox_enter(rules) != 0) {
+		sandbox_discard(rules);
+		return USBIP_E_FAILED;
+	}
+	return USBIP_OK;
+}
+
+/*
+ * In the network process, just forked: the phases from here on are its
+ * own, the pid file and the status socket stay the parent's, systemd is
+ * the parent's to speak to, and it enters rules (split's).
+ */
+static enum usbip_result become_network(struct runner *r, int rules)
+{
+	r->d->in_network = true;
+	r->side = SIDE_NETWORK;
+	r->done &= ~(1u << PHASE_PID_FILE | 1u << PHASE_STATUS_OPEN);
+	unsetenv("NOTIFY_SOCKET");
+	if (sandbox_enter(rules) == 0)
+		return USBIP_OK;
+	privsep_free(r->d->priv);
+	r->d->priv = NULL;
+	return USBIP_E_FAILED;
 }
 
 /*
@@ -418,13 +586,13 @@ static pid_t split(struct usbip_daemon *d, int *rules)
 	const char *user = d->run_as ? d->run_as : privdrop_default_user();
 	pid_t pid;
 
-	*rules = d->network_serves
+	*rules = d->privsep == DAEMON_PRIVSEP_NETWORK_SERVES
 			 ? sandbox_prepare(sandbox_resolver_paths, sandbox_resolver_npaths,
 					   d->sandbox, d->nsandbox)
 			 : sandbox_prepare(NULL, 0, d->sandbox, d->nsandbox);
 	if (*rules == -1)
 		return -1;
-	pid = privsep_split(d->name, user, !d->network_serves, &d->priv);
+	pid = privsep_split(d->name, user, d->privsep == DAEMON_PRIVSEP_PARENT_SERVES, &d->priv);
 	if (pid != 0)
 		sandbox_discard(*rules); /* the child's to enter */
 	return pid;
@@ -457,55 +625,248 @@ static void stop_network(struct usbip_daemon *d)
 }
 
 /*
- * The network process of a separated daemon: serves requests as the
- * unprivileged user on the sockets the parent opened, asking the parent
- * (d->priv) for what needs root, until the parent closes the channel.
- * It enters rules (split's) first.
+ * Everything that needs root before serving is done (the sockets listen,
+ * the pid file is written): from here on nothing a peer sends meets root.
+ * Either the network part goes to a child of its own, or the whole daemon
+ * becomes the user.
  */
-static enum usbip_result run_network(struct usbip_daemon *d, int *fds, int nfds, int rules)
+static enum usbip_result separate_or_drop(struct runner *r)
 {
-	struct ev_watch sig_watch;
-	struct op_server *server = NULL;
-	enum usbip_result rc = USBIP_E_FAILED;
+	struct usbip_daemon *d = r->d;
+	int rules;
+	pid_t pid;
 
-	d->in_network = true;
-	unsetenv("NOTIFY_SOCKET"); /* the parent speaks to systemd */
-	if (sandbox_enter(rules) != 0)
+	if (d->privsep == DAEMON_PRIVSEP_NONE)
+		return drop_privileges(r);
+	pid = split(d, &rules);
+	if (pid < 0)
 		return USBIP_E_FAILED;
-	if (make_loop(d, &sig_watch) != 0)
-		goto out;
+	if (pid == 0)
+		return become_network(r, rules);
+	d->network_pid = pid;
+	/* The parent reads from no peer: no listening socket, no TLS context. */
+	close_listeners(r);
+	free_tls(r);
+	return USBIP_OK;
+}
+
+static void stop_network_phase(struct runner *r)
+{
+	stop_network(r->d);
+}
+
+/* The loop, with the signals on it. */
+static enum usbip_result make_loop(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+
+	d->loop = ev_loop_new();
+	r->sig_watch = (struct ev_watch){
+		.fd = process_signalfd(), .events = POLLIN, .cb = on_signal, .data = d
+	};
+	if (!d->loop || r->sig_watch.fd < 0 || ev_watch_add(d->loop, &r->sig_watch) != 0) {
+		log_err("cannot set up the event loop");
+		return USBIP_E_FAILED;
+	}
+	d->result = USBIP_OK;
+	return USBIP_OK;
+}
+
+/* Last of all: nothing is left on the loop by then. */
+static void free_loop(struct runner *r)
+{
+	if (r->sig_watch.fd >= 0)
+		close(r->sig_watch.fd);
+	r->sig_watch.fd = -1;
+	ev_loop_free(r->d->loop);
+	r->d->loop = NULL;
+}
+
+/*
+ * The daemon's own work first (it may make what the server hands requests
+ * to); connections wait in the listening sockets' backlog.
+ */
+static enum usbip_result start_own_work(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+	enum usbip_result rc = d->hooks.start ? d->hooks.start(d, d->loop, d->hooks.arg) : USBIP_OK;
+
+	if (rc == USBIP_OK)
+		d->started_at = (long long)time(NULL);
+	return rc;
+}
+
+/* While the loop is there: the stop hook releases what its start put on it. */
+static void stop_own_work(struct runner *r)
+{
+	if (r->d->hooks.stop)
+		r->d->hooks.stop(r->d, r->d->hooks.arg);
+}
+
+/* The network process asks the parent over d->priv instead of doing the work. */
+static enum usbip_result start_network_work(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+
 	d->server.admit = privsep_admit;
 	d->server.admit_arg = d->priv;
-	if (d->network_start && (rc = d->network_start(d)) != USBIP_OK)
-		goto out;
-	rc = USBIP_E_FAILED;
-	/* With no table to serve, any message (or the end) of the parent's ends it. */
-	if (privsep_serve(d->priv, d->loop, d->network_serves ? d->network_serves : &nothing,
+	return d->network_start ? d->network_start(d) : USBIP_OK;
+}
+
+/* Whether this process answers the table (the other asks). */
+static bool serves_table(const struct runner *r)
+{
+	return r->d->privsep == (r->side == SIDE_MAIN ? DAEMON_PRIVSEP_PARENT_SERVES
+						      : DAEMON_PRIVSEP_NETWORK_SERVES);
+}
+
+/*
+ * The channel on the loop: the side that serves answers the table; the
+ * other serves nothing, but learns so of the end of the other process.
+ */
+static enum usbip_result serve_channel(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+
+	if (!d->priv)
+		return USBIP_OK;
+	if (privsep_serve(d->priv, d->loop, serves_table(r) ? d->privsep_table : &nothing,
 			  on_network_lost, d) != 0)
-		goto out;
-	if (d->listens && !(server = op_server_new(d->loop, &d->server)))
-		goto out;
-	if (listen_on(server, fds, nfds) != 0)
-		goto out;
-	d->result = USBIP_OK;
-	rc = ev_loop_run(d->loop) == 0 ? d->result : USBIP_E_FAILED;
-out:
-	close_serving(server, fds, nfds, &sig_watch);
-	privsep_free(d->priv); /* its watch is on the loop */
-	d->priv = NULL;
-	ev_loop_free(d->loop);
-	d->loop = NULL;
-	usbip_tls_free(d->tls);
-	d->tls = NULL;
+		return USBIP_E_FAILED;
+	return USBIP_OK;
+}
+
+/*
+ * A parent that serves its network process stops it here, before the stop
+ * hook undoes the work it serves. The other way round (an agent), the
+ * parent still asks its network process in the stop hook (to withdraw its
+ * exports): the channel stays until the privileges phase is undone.
+ */
+static void unserve_channel(struct runner *r)
+{
+	if (r->side == SIDE_MAIN && r->d->privsep == DAEMON_PRIVSEP_PARENT_SERVES)
+		stop_network(r->d);
+	else
+		privsep_unserve(r->d->priv);
+}
+
+/* A split daemon's parent makes its status socket now; either answers from here on. */
+static enum usbip_result watch_status(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+
+	if (d->privsep != DAEMON_PRIVSEP_NONE)
+		r->status = open_status(d, NULL);
+	if (r->status && status_watch(r->status, d->loop) != 0)
+		close_status(r);
+	return USBIP_OK;
+}
+
+/* The server takes the listening sockets; each is its own once it took it. */
+static int hand_listeners(struct runner *r)
+{
+	struct daemon_listener *l;
+
+	STAILQ_FOREACH(l, &r->listeners, next) {
+		if (op_server_listen(r->server, l->fd) != 0)
+			return -1;
+		l->fd = -1;
+	}
+	return 0;
+}
+
+static void free_server(struct runner *r)
+{
+	op_server_free(r->server);
+	r->server = NULL;
+}
+
+/* Requests are served by whoever reads from peers: the network process, if any. */
+static enum usbip_result make_server(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+
+	if (!d->listens || (r->side == SIDE_MAIN && d->privsep != DAEMON_PRIVSEP_NONE))
+		return USBIP_OK;
+	r->server = op_server_new(d->loop, &d->server);
+	if (r->server && hand_listeners(r) == 0)
+		return USBIP_OK;
+	free_server(r);
+	return USBIP_E_FAILED;
+}
+
+static enum usbip_result serve(struct runner *r)
+{
+	if (r->side == SIDE_MAIN && !r->d->ready_later)
+		daemon_ready(r->d);
+	return ev_loop_run(r->d->loop) == 0 ? r->d->result : USBIP_E_FAILED;
+}
+
+#define BOTH (SIDE_MAIN | SIDE_NETWORK)
+
+static const struct phase phases[PHASE_COUNT] = {
+	[PHASE_CHECK] = { "check", SIDE_MAIN, check_options, free_tls },
+	[PHASE_LISTEN] = { "listen", SIDE_MAIN, open_listeners, close_listeners },
+	[PHASE_DETACH] = { "detach", SIDE_MAIN, detach, NULL },
+	[PHASE_PID_FILE] = { "pid file", SIDE_MAIN, write_pid_file, remove_pid_file },
+	[PHASE_STATUS_OPEN] = { "status socket", SIDE_MAIN, open_status_early, close_status },
+	[PHASE_PRIVILEGES] = { "privileges", SIDE_MAIN, separate_or_drop, stop_network_phase },
+	[PHASE_LOOP] = { "loop", BOTH, make_loop, free_loop },
+	[PHASE_START] = { "start", SIDE_MAIN, start_own_work, stop_own_work },
+	[PHASE_NETWORK_START] = { "network start", SIDE_NETWORK, start_network_work, NULL },
+	[PHASE_CHANNEL] = { "channel", BOTH, serve_channel, unserve_channel },
+	[PHASE_STATUS] = { "status", SIDE_MAIN, watch_status, close_status },
+	[PHASE_SERVER] = { "server", BOTH, make_server, free_server },
+	[PHASE_SERVE] = { "serve", BOTH, serve, NULL },
+};
+
+/* The one teardown: what was set up is undone, the last first. */
+static void tear_down(struct runner *r)
+{
+	int i;
+
+	for (i = PHASE_COUNT - 1; i >= 0; i--) {
+		if (!(r->done & 1u << i))
+			continue;
+		if (phases[i].undo)
+			phases[i].undo(r);
+		r->done &= ~(1u << i);
+		log_debug("%s: phase %s undone", r->d->name, phases[i].name);
+	}
+}
+
+/* The phases of r's side from first on, until one fails or the loop ends; then the teardown. */
+static enum usbip_result run_phases(struct runner *r, enum phase_id first)
+{
+	enum usbip_result rc = USBIP_OK;
+	int i;
+
+	for (i = first; i < PHASE_COUNT && rc == USBIP_OK; i++) {
+		if (!(phases[i].sides & r->side))
+			continue;
+		rc = phases[i].set_up(r);
+		if (rc == USBIP_OK)
+			r->done |= 1u << i;
+		log_debug("%s: phase %s %s", r->d->name, phases[i].name,
+			  rc == USBIP_OK ? "done" : "failed");
+	}
+	tear_down(r);
 	return rc;
+}
+
+static void runner_init(struct runner *r, struct usbip_daemon *d, enum side side)
+{
+	*r = (struct runner){ .d = d, .side = side, .sig_watch = { .fd = -1 } };
+	STAILQ_INIT(&r->listeners);
 }
 
 enum usbip_result daemon_renew_network(struct usbip_daemon *d)
 {
+	struct runner r;
 	pid_t pid;
 	int rules;
 
-	if (!d->network_serves || d->in_network)
+	if (d->privsep != DAEMON_PRIVSEP_NETWORK_SERVES || d->in_network)
 		return USBIP_E_FAILED;
 	stop_network(d);
 	pid = split(d, &rules);
@@ -517,7 +878,11 @@ enum usbip_result daemon_renew_network(struct usbip_daemon *d)
 		/* Forked from a running daemon: none of its descriptors are this one's. */
 		privsep_close_inherited(d->priv, rules);
 		usbip_log_reopen();
-		_exit(run_network(d, NULL, 0, rules) == USBIP_OK ? 0 : 1);
+		runner_init(&r, d, SIDE_NETWORK);
+		r.done = 1u << PHASE_PRIVILEGES; /* the channel is its to close */
+		if (become_network(&r, rules) != USBIP_OK)
+			_exit(1);
+		_exit(run_phases(&r, PHASE_LOOP) == USBIP_OK ? 0 : 1);
 	}
 	d->network_pid = pid;
 	log_info("a new network process (%d) took over", (int)pid);
@@ -526,143 +891,8 @@ enum usbip_result daemon_renew_network(struct usbip_daemon *d)
 
 enum usbip_result daemon_run(struct usbip_daemon *d)
 {
-	struct ev_watch sig_watch = { .fd = -1 };
-	struct status_socket *status = NULL;
-	struct op_server *server = NULL;
-	int fds[USBIP_MAX_LISTEN], nfds = 0, i;
-	enum usbip_result rc = USBIP_E_FAILED;
-	bool pid_written = false, started = false;
+	struct runner r;
 
-	if (!validate(d)) {
-		usbip_tls_free(d->tls);
-		d->tls = NULL;
-		return USBIP_E_CONFIG;
-	}
-	if (d->listens) {
-		nfds = usbip_tcp_listen(d->address, d->port ? d->port : USBIP_DEFAULT_PORT,
-					d->family, fds, USBIP_MAX_LISTEN);
-		if (nfds < 0) {
-			nfds = 0;
-			goto out;
-		}
-		d->listen_port = usbip_tcp_local_port(fds[0]);
-	}
-	if (d->daemonize) {
-		usbip_log_init(d->name, true);
-		if (process_daemonize() != 0)
-			goto out;
-	}
-	if (d->pid_file) {
-		if (process_pidfile_write(d->pid_file) != 0)
-			goto out; /* another instance's file: not ours to remove */
-		pid_written = true;
-	}
-	/*
-	 * A daemon that stays one process gives root up and enters its
-	 * sandbox below: its status socket is made now, while it still can
-	 * (it answers once the daemon started). A split one's stays with the
-	 * parent, made once it started.
-	 */
-	if (!d->privsep && !d->network_serves)
-		status = open_status(d, d->run_as && geteuid() == 0 ? getpwnam(d->run_as) : NULL);
-	/*
-	 * Everything that needs root before serving is done (the sockets
-	 * listen, the pid file is written): from here on nothing a peer sends
-	 * meets root. Either the network part goes to a child of its own, or
-	 * the whole daemon becomes the user.
-	 */
-	if (d->privsep || d->network_serves) {
-		int rules;
-		pid_t pid = split(d, &rules);
-
-		if (pid < 0)
-			goto out;
-		if (pid == 0)
-			return run_network(d, fds, nfds, rules);
-		d->network_pid = pid;
-		/* The parent reads from no peer: no listening socket, no TLS context. */
-		for (i = 0; i < nfds; i++)
-			close(fds[i]);
-		nfds = 0;
-		usbip_tls_free(d->tls);
-		d->tls = NULL;
-	} else {
-		/*
-		 * Unsplit, it checks its peers against hosts.allow itself when
-		 * it listens, and resolves the names it dials when it does not.
-		 */
-		int rules = enclose(d, status);
-
-		if (rules == -1 || (d->run_as && geteuid() == 0 && privdrop_to(d->run_as) != 0) ||
-		    sandbox_enter(rules) != 0) {
-			sandbox_discard(rules);
-			goto out;
-		}
-	}
-	if (make_loop(d, &sig_watch) != 0)
-		goto out;
-	/*
-	 * The daemon's own work first (it may make what the server hands
-	 * requests to); connections wait in the listening sockets' backlog.
-	 */
-	d->result = USBIP_OK;
-	/* An agent's parent serves nothing, but learns so of its child's end. */
-	if (d->priv && privsep_serve(d->priv, d->loop, d->privsep ? d->privsep : &nothing,
-				     on_network_lost, d) != 0)
-		goto out;
-	if (d->hooks.start) {
-		rc = d->hooks.start(d, d->loop, d->hooks.arg);
-		if (rc != USBIP_OK)
-			goto out;
-	}
-	started = true; /* from here on the stop hook undoes what the daemon did */
-	d->started_at = (long long)time(NULL);
-	if (d->privsep || d->network_serves)
-		status = open_status(d, NULL);
-	if (status && status_watch(status, d->loop) != 0) {
-		status_close(status);
-		status = NULL;
-	}
-	rc = USBIP_E_FAILED;
-	if (d->listens && !d->priv) {
-		server = op_server_new(d->loop, &d->server);
-		if (!server)
-			goto out;
-		if (listen_on(server, fds, nfds) != 0)
-			goto out;
-	}
-	if (!d->ready_later)
-		daemon_ready(d);
-	rc = ev_loop_run(d->loop) == 0 ? d->result : USBIP_E_FAILED;
-out:
-	/*
-	 * The teardown undoes the set-up in reverse: the request server and
-	 * the status socket (answering last; an unsplit daemon made it before
-	 * it gave root up, in a folder it can still remove it from), then
-	 * the daemon's own work (the stop hook releases what its start put
-	 * on the loop, e.g. serve-mtp's importer), and the loop only when
-	 * nothing is left on it.
-	 */
-	op_server_free(server);
-	server = NULL;
-	status_close(status);
-	/*
-	 * A daemon whose parent serves the network process stops that first,
-	 * so that it asks for nothing while the stop hook undoes the work; an
-	 * agent needs its network process to withdraw its exports, so it goes
-	 * after the hook.
-	 */
-	if (!d->network_serves)
-		stop_network(d);
-	if (started && d->hooks.stop)
-		d->hooks.stop(d, d->hooks.arg);
-	stop_network(d);
-	close_serving(server, fds, nfds, &sig_watch);
-	ev_loop_free(d->loop);
-	d->loop = NULL;
-	if (pid_written)
-		process_pidfile_remove(d->pid_file);
-	usbip_tls_free(d->tls);
-	d->tls = NULL;
-	return rc;
+	runner_init(&r, d, SIDE_MAIN);
+	return run_phases(&r, PHASE_CHECK);
 }

@@ -25,6 +25,22 @@
 
 struct usbip_daemon;
 
+/* Which way a daemon's two processes talk, if it is split (usbip_daemon.privsep). */
+enum daemon_privsep {
+	DAEMON_PRIVSEP_NONE, /* one process */
+	/*
+	 * usbipd, usbipa: the network child serves requests inside an empty
+	 * root and asks the privileged parent, which answers privsep_table.
+	 */
+	DAEMON_PRIVSEP_PARENT_SERVES,
+	/*
+	 * connect --persist, usbip agent (the daemon dials out): the parent's
+	 * hooks ask the network child, which answers privsep_table as run_as
+	 * (not in an empty root: it resolves names).
+	 */
+	DAEMON_PRIVSEP_NETWORK_SERVES,
+};
+
 struct daemon_hooks {
 	/*
 	 * Called once the sockets listen and the daemon is in the background,
@@ -76,22 +92,15 @@ struct usbip_daemon {
 	struct op_server_config server; /* the caller fills name, requests, handle, arg */
 	struct daemon_hooks hooks;
 	/*
-	 * Privilege separation (usbipd, usbipa; daemon/privsep.h): what the
-	 * network process may ask of the privileged one. With it, the runner
-	 * splits the daemon once it listens: the request server runs in a
-	 * child as run_as (default: the system user) inside an empty root,
-	 * and the hooks, the status socket and the signals stay in the
-	 * parent, which serves the child's requests with these handlers.
-	 * Without it, a daemon with run_as just becomes that user.
+	 * Privilege separation (daemon/privsep.h): which way, and the table of
+	 * what the serving process answers. With either, the runner splits the
+	 * daemon once it listens: the network part runs in a child as run_as
+	 * (default: the system user), and the hooks, the status socket and the
+	 * signals stay in the parent. Without, a daemon with run_as just
+	 * becomes that user.
 	 */
-	const struct privsep_table *privsep;
-	/*
-	 * The other way round (connect --persist, usbip agent: the daemon
-	 * dials out): what the parent may ask of the network process, which
-	 * serves these requests as run_as (not in an empty root: it resolves
-	 * names) while the hooks run in the parent and ask over d->priv.
-	 */
-	const struct privsep_table *network_serves;
+	enum daemon_privsep privsep;
+	const struct privsep_table *privsep_table;
 	/*
 	 * What the process that reads from peers may reach of the file
 	 * system (util/sandbox.h), where the kernel has Landlock: serve-mtp
@@ -109,14 +118,13 @@ struct usbip_daemon {
 	 */
 	enum usbip_result (*network_start)(struct usbip_daemon *d);
 	/* Set by the runner while it runs. */
-	struct privsep *priv; /* with privsep: the channel, in both processes */
+	struct privsep *priv; /* split: the channel, in both processes */
 	pid_t network_pid;    /* in the parent: the network process */
 	bool in_network;      /* this is the network process */
 	struct ev_loop *loop;
 	struct usbip_tls *tls; /* the server context when listening with --tls */
-	uint16_t listen_port;
-	long long started_at; /* the wall clock, for status */ /* the port it listens on (the
-								  kernel's pick for port 0) */
+	uint16_t listen_port;  /* the port it listens on (the kernel's pick for port 0) */
+	long long started_at;  /* the wall clock, for status */
 	enum usbip_result result;
 };
 
@@ -183,14 +191,20 @@ enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv
 int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len);
 
 /*
- * Runs the daemon until SIGTERM or SIGINT (or daemon_stop): TLS context,
- * listening sockets, -D, pid file, start hook, readiness, the event loop,
- * stop hook, teardown. Returns how it ended.
+ * Runs the daemon until SIGTERM or SIGINT (or daemon_stop), in phases:
+ * the options checked (and the TLS context made), listening, -D, the pid
+ * file, privileges separated or dropped, the event loop, the start hook,
+ * the status socket, the request server, readiness and the loop. The
+ * first phase that fails ends the run; then, as at the end, the phases
+ * set up are undone in reverse (the stop hook while the loop is there,
+ * the loop last but for the pid file and the sockets). Returns how it
+ * ended: USBIP_E_CONFIG for what --check refuses, or the failing phase's
+ * (a hook's) result, or daemon_stop's.
  */
 enum usbip_result daemon_run(struct usbip_daemon *d);
 
 /*
- * With network_serves: replaces the network process with a new one, which
+ * With DAEMON_PRIVSEP_NETWORK_SERVES: replaces the network process with a new one, which
  * has what the parent made since (TLS contexts of a reload). Only between
  * requests (from a hook). On failure the daemon stops.
  */

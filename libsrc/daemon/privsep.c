@@ -391,52 +391,65 @@ static void lose_child(struct privsep *chan, const char *why)
 		chan->on_lost(chan->lost_arg);
 }
 
-/* One request from the child: checked against the table, handled, answered. */
-static void serve_one(struct privsep *chan)
+/*
+ * Whether the message ends the channel: the other side hung up, the parent
+ * said goodbye, or it does not fit a message at all. The channel is lost then.
+ */
+static bool message_ends(struct privsep *chan, const struct privsep_header *hdr, ssize_t n, int fd,
+			 bool eof)
 {
-	struct privsep_header hdr = { 0 };
-	const struct privsep_op *op;
 	char why[128];
-	int fd, extra, reply_fd = -1;
-	bool eof;
-	ssize_t n, out;
+	int err = errno;
 
-	n = recv_message(chan->fd, &hdr, chan->request, sizeof(chan->request), &fd, &extra, &eof);
-	if (n < 0 && errno == EAGAIN)
-		return;
-	if (eof) {
-		if (fd >= 0)
-			close(fd);
-		lose_child(chan, NULL);
-		return;
-	}
-	if (!chan->is_parent && hdr.type == PRIVSEP_BYE && n == 0 && fd < 0) {
+	if (!eof && !chan->is_parent && hdr->type == PRIVSEP_BYE && n == 0 && fd < 0) {
 		chan->said_bye = true; /* an end, not a loss */
 		lose_child(chan, NULL);
-		return;
+		return true;
 	}
-	if (n < 0) {
-		if (fd >= 0)
-			close(fd);
-		snprintf(why, sizeof(why), "sent a message that does not fit (%s)",
-			 strerror(errno));
-		lose_child(chan, why);
-		return;
-	}
-	if (chan->is_parent && hdr.type == PRIVSEP_ADMIT && n == 0 && fd >= 0 && !extra) {
-		uint8_t allowed = usbip_tcp_wrappers_allow(fd, chan->name) ? 1 : 0;
-
+	if (!eof && n >= 0)
+		return false;
+	if (fd >= 0)
 		close(fd);
-		if (send_message(chan->fd, hdr.type, &allowed, 1, -1, MSG_DONTWAIT) < 0)
-			lose_child(chan, "does not take its answer");
-		return;
+	if (eof) {
+		lose_child(chan, NULL);
+		return true;
 	}
-	op = find_op(chan->table, hdr.type);
+	snprintf(why, sizeof(why), "sent a message that does not fit (%s)", strerror(err));
+	lose_child(chan, why);
+	return true;
+}
+
+/*
+ * The runner's own question, asked of the parent only: may the peer on fd
+ * come in (TCP wrappers read files the child's empty root has not).
+ */
+static bool answer_admit(struct privsep *chan, const struct privsep_header *hdr, ssize_t n, int fd,
+			 int extra)
+{
+	uint8_t allowed;
+
+	if (!chan->is_parent || hdr->type != PRIVSEP_ADMIT || n != 0 || fd < 0 || extra)
+		return false;
+	allowed = usbip_tcp_wrappers_allow(fd, chan->name) ? 1 : 0;
+	close(fd);
+	if (send_message(chan->fd, hdr->type, &allowed, 1, -1, MSG_DONTWAIT) < 0)
+		lose_child(chan, "does not take its answer");
+	return true;
+}
+
+/* A request of the table's: checked against its entry, handled, answered. */
+static void answer_op(struct privsep *chan, uint16_t type, ssize_t n, int fd, int extra)
+{
+	const struct privsep_op *op = find_op(chan->table, type);
+	char why[128];
+	int reply_fd = -1;
+	ssize_t out;
+
 	if (!op || (size_t)n != op->request_size || (fd >= 0) != op->with_fd || extra) {
 		if (fd >= 0)
 			close(fd);
 		snprintf(why, sizeof(why), "sent a malformed request (type %u, %zd bytes, %s)",
-			 hdr.type, n, fd >= 0 ? "with a descriptor" : "no descriptor");
+			 type, n, fd >= 0 ? "with a descriptor" : "no descriptor");
 		lose_child(chan, why);
 		return;
 	}
@@ -448,10 +461,26 @@ static void serve_one(struct privsep *chan)
 		lose_child(chan, why);
 		return;
 	}
-	if (send_message(chan->fd, hdr.type, chan->reply, (size_t)out, reply_fd, MSG_DONTWAIT) < 0)
+	if (send_message(chan->fd, type, chan->reply, (size_t)out, reply_fd, MSG_DONTWAIT) < 0)
 		lose_child(chan, "does not take its answer");
 	if (reply_fd >= 0)
 		close(reply_fd);
+}
+
+/* One message from the other side: an end, the runner's own question, or a request. */
+static void serve_one(struct privsep *chan)
+{
+	struct privsep_header hdr = { 0 };
+	int fd, extra;
+	bool eof;
+	ssize_t n;
+
+	n = recv_message(chan->fd, &hdr, chan->request, sizeof(chan->request), &fd, &extra, &eof);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (message_ends(chan, &hdr, n, fd, eof) || answer_admit(chan, &hdr, n, fd, extra))
+		return;
+	answer_op(chan, hdr.type, n, fd, extra);
 }
 
 static void on_request(struct ev_loop *loop, struct ev_watch *w, short revents)
@@ -491,6 +520,14 @@ int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privs
 		return -1;
 	chan->loop = loop;
 	return 0;
+}
+
+void privsep_unserve(struct privsep *chan)
+{
+	if (!chan || !chan->loop)
+		return;
+	ev_watch_remove(chan->loop, &chan->watch);
+	chan->loop = NULL;
 }
 
 void privsep_close_inherited(struct privsep *chan, int keep)

@@ -104,6 +104,12 @@ void privsep_set_timeout(struct privsep *chan, int timeout_ms);
 int privsep_serve(struct privsep *chan, struct ev_loop *loop, const struct privsep_table *table,
 		  void (*on_lost)(void *arg), void *lost_arg);
 
+/*
+ * Stops serving on the loop (before the loop goes) and leaves the channel
+ * open: privsep_call still asks through it. Nothing if it does not serve.
+ */
+void privsep_unserve(struct privsep *chan);
+
 /* In the child: whether the parent lets this peer in (hosts.allow/deny). */
 bool privsep_admit(int fd, void *chan);
 
