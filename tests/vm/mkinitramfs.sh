@@ -316,6 +316,8 @@ group: files
 hosts: files
 services: files
 EOF
+# empty: ip netns exec binds /etc/netns/NS/resolv.conf over it (lib.sh's ns_resolver)
+: >"$stage/etc/resolv.conf"
 printf 'usbip\t3240/tcp\n' >"$stage/etc/services"
 echo vmtest >"$stage/etc/hostname"
 {
