@@ -94,11 +94,13 @@ make_name_cert() {
         cd "$_d" || exit 1
         export OPENSSL_CONF=/dev/null RANDFILE=/dev/null
         printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$_san" >"$_n.ext"
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$_n" \
-            -keyout "$_n.key" -out "$_n.csr" 2>ossl.err &&
-            openssl x509 -req -in "$_n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
-                -days 30 -extfile "$_n.ext" -out "$_n.pem" 2>>ossl.err ||
-            { cat ossl.err >&2; exit 1; }
+        if ! openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$_n" \
+            -keyout "$_n.key" -out "$_n.csr" 2>ossl.err ||
+            ! openssl x509 -req -in "$_n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+                -days 30 -extfile "$_n.ext" -out "$_n.pem" 2>>ossl.err; then
+            cat ossl.err >&2
+            exit 1
+        fi
         cat "$_n.pem" "$_n.key" >"$_n.both.pem"
     )
 }

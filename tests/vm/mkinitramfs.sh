@@ -220,15 +220,24 @@ fi
 # with their own libraries from /opt/net/lib (fetch.sh leaves VM_NET_ROOT
 # empty when none is available; a program missing there is left out and
 # the cases needing it skip).  lib.sh appends /opt/net/bin to $PATH.
+# They add ~7.8 MB to the initramfs (17 MB unpacked; curl's libraries and
+# haproxy's with libstdc++ are most of it): VM_NET_TOOLS="nginx dnsmasq"
+# takes only those, VM_NO_NET_TOOLS=1 none.
+[ "${VM_NO_NET_TOOLS:-0}" != 1 ] || VM_NET_ROOT=''
 if [ -n "${VM_NET_ROOT:-}" ] && [ -d "$VM_NET_ROOT/usr" ]; then
-    for f in usr/sbin/nginx usr/sbin/haproxy usr/bin/tinyproxy usr/sbin/dnsmasq usr/bin/curl; do
-        t=${f##*/}
-        if [ -x "$VM_NET_ROOT/$f" ]; then
-            wrap_tool "$VM_NET_ROOT/$f" "$VM_NET_ROOT" /opt/net \
+    for t in ${VM_NET_TOOLS-nginx haproxy tinyproxy dnsmasq curl}; do
+        for f in "$VM_NET_ROOT/usr/sbin/$t" "$VM_NET_ROOT/usr/bin/$t"; do
+            [ -x "$f" ] || continue
+            wrap_tool "$f" "$VM_NET_ROOT" /opt/net \
                 "$(grep -m1 -E "^$t(-bin|-base)?=" "$VM_NET_ROOT/PACKAGES" || true)" 1
-        fi
+        done
     done
     if [ -d "$stage/opt/net" ]; then cp "$VM_NET_ROOT/PACKAGES" "$stage/opt/net/PACKAGES"; fi
+fi
+# promtool (fetch.sh, VM_PROMTOOL=1): Go, only libc
+if [ -n "${VM_PROMTOOL_BIN:-}" ] && [ -x "$VM_PROMTOOL_BIN" ]; then
+    put "$VM_PROMTOOL_BIN" /opt/net/bin/promtool
+    copy_libs "$VM_PROMTOOL_BIN"
 fi
 # tests/tools/ws_echo.c (a WebSocket upgrade and echo peer behind the
 # proxies; plain libc) built here, so that the cases need no `make install`

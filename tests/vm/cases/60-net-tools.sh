@@ -81,5 +81,15 @@ grep -q "query\[SRV\] _usbipa._tcp.pool.test from 10.99.0.1" dnsmasq-appnode.log
     fail "dnsmasq logged no SRV query from devnode"
 log "dnsmasq: SRV and A answers in $(since "$t") s"
 
+# promtool, when run.sh had VM_PROMTOOL=1: it runs, and it can fail
+if command -v promtool >/dev/null 2>&1; then
+    printf '# HELP x_total A test.\n# TYPE x_total counter\nx_total 1\n' >good.prom
+    printf '# TYPE x_total counter\nx_total{ 1\n' >bad.prom
+    must promtool check metrics <good.prom
+    mustfail promtool check metrics <bad.prom
+else
+    log "promtool: not in the guest (run.sh with VM_PROMTOOL=1 adds it)"
+fi
+
 trap - EXIT
 log "60-net-tools: $(since "$t0") s"

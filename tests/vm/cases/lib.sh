@@ -675,7 +675,7 @@ start_ws_echo() {
 # Logs: nginx-PORT.log (errors, level info) and nginx-PORT.access.log.
 start_nginx_ws() {
     net_need nginx
-    net_pki
+    net_pki app.test
     _ng=nginx-$2 _dir=$PWD
     mkdir -p "$_ng.tmp"
     cat >"$_ng.conf" <<NGINX
@@ -728,7 +728,7 @@ NGINX
 # $HAPROXY_FRONTEND_EXTRA: more lines in its frontend. Log: haproxy-PORT.log.
 start_haproxy_ws() {
     net_need haproxy
-    net_pki
+    net_pki app.test
     _hp=haproxy-$2
     cat >"$_hp.conf" <<HAPROXY
 global
