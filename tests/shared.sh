@@ -81,3 +81,26 @@ CNF
         openssl x509 -in server.pem -noout -fingerprint -sha256 | sed 's/.*=//' >server.sha256
     )
 }
+
+# make_name_cert DIR NAME [IP...] — in make_certs' DIR, a server certificate
+# for the host name NAME (and the IPs), signed by DIR's CA: NAME.pem,
+# NAME.key, and NAME.both.pem (certificate then key, as HAProxy takes them)
+make_name_cert() {
+    _d=$1 _n=$2
+    shift 2
+    _san=DNS:$_n
+    for _ip; do _san=$_san,IP:$_ip; done
+    (
+        cd "$_d" || exit 1
+        export OPENSSL_CONF=/dev/null RANDFILE=/dev/null
+        printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$_san" >"$_n.ext"
+        if ! openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$_n" \
+            -keyout "$_n.key" -out "$_n.csr" 2>ossl.err ||
+            ! openssl x509 -req -in "$_n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+                -days 30 -extfile "$_n.ext" -out "$_n.pem" 2>>ossl.err; then
+            cat ossl.err >&2
+            exit 1
+        fi
+        cat "$_n.pem" "$_n.key" >"$_n.both.pem"
+    )
+}

@@ -208,6 +208,85 @@ if [ "${VM_NO_MTP:-0}" != 1 ]; then
     fi
 fi
 
+# ---------------------------------------------------------------- network tools
+# For the WebSocket, proxy and DNS SRV cases (60-69): nginx, haproxy,
+# tinyproxy, dnsmasq and curl with the libraries they link, in a tree of
+# their own (/opt/net in the guest).  Only library packages are followed
+# (lib*, zlib1g): adduser, debconf, perl and the like are never needed to run
+# the programs.  The resolution costs ~10 s of apt-cache, so it is kept in
+# $VM_CACHE/net.resolved against the apt lists' dates.  VM_NO_NET_TOOLS=1
+# leaves it out; a package apt does not know is left out with a warning (the
+# cases needing it skip).
+NET_PKGS="nginx haproxy tinyproxy-bin dnsmasq-base curl"
+
+# lib_closure PKG...: the packages and the library packages they depend on,
+# recursively (name=version, one a line)
+lib_closure() {
+    local seen=" " todo=("$@") next p
+    while [ "${#todo[@]}" -gt 0 ]; do
+        for p in "${todo[@]}"; do seen="$seen$p "; done
+        mapfile -t next < <(apt-cache depends --no-recommends --no-suggests --no-conflicts \
+            --no-breaks --no-replaces --no-enhances "${todo[@]}" 2>/dev/null |
+            awk '$1 ~ /Depends:$/ && $2 ~ /^(lib|zlib)/ { print $2 }' | sort -u)
+        todo=()
+        for p in "${next[@]}"; do
+            case "$seen $HOST_PROVIDED " in *" $p "*) continue ;; esac
+            todo+=("$p")
+        done
+    done
+    # shellcheck disable=SC2086
+    candidate_versions $seen
+}
+
+ndir=
+if [ "${VM_NO_NET_TOOLS:-0}" != 1 ]; then
+    nkey=$( {
+        echo "$NET_PKGS"
+        find /var/lib/apt/lists /etc/apt -maxdepth 2 \( -name '*Packages*' -o -name '*preferences*' \
+            -o -name '*.sources' -o -name '*.list' \) -printf '%p %s %T@\n' 2>/dev/null | LC_ALL=C sort || true
+    } | sha256sum | cut -c1-16)
+    nres=$VM_CACHE/net.resolved
+    if [ ! -s "$nres" ] || [ "$(head -1 "$nres")" != "$nkey" ]; then
+        navail=()
+        for p in $NET_PKGS; do
+            if [ -n "$(candidate_version "$p")" ]; then
+                navail+=("$p")
+            else
+                vm_log "warning: $p not available from apt; the cases needing it will skip"
+            fi
+        done
+        if [ "${#navail[@]}" -gt 0 ]; then
+            { echo "$nkey"; lib_closure "${navail[@]}"; } >"$nres.tmp"
+            mv "$nres.tmp" "$nres"
+        fi
+    fi
+    if [ -n "$(sed -n 2p "$nres" 2>/dev/null)" ]; then
+        mapfile -t npkgs < <(tail -n +2 "$nres")
+        ndir=$(unpack_tree net "${npkgs[@]}") || vm_die "cannot unpack Debian's network tools"
+    fi
+fi
+
+# Prometheus's promtool (`promtool check metrics`), only with VM_PROMTOOL=1:
+# it is 48 MB (13 MB of initramfs) out of a 19 MB package, of which nothing
+# else is kept.
+pdir=
+if [ "${VM_PROMTOOL:-0}" = 1 ]; then
+    if pver=$(need_version prometheus); then
+        pdir=$VM_CACHE/promtool-$pver
+        if [ ! -x "$pdir/promtool" ]; then
+            pdeb=$(download prometheus "$pver")
+            rm -rf "$pdir.tmp" && mkdir -p "$pdir.tmp"
+            dpkg-deb --fsys-tarfile "$pdeb" | tar -xO ./usr/bin/promtool >"$pdir.tmp/promtool" ||
+                vm_die "no usr/bin/promtool in $pdeb"
+            chmod 755 "$pdir.tmp/promtool"
+            rm -rf "$pdir" "$pdeb"
+            mv "$pdir.tmp" "$pdir"
+        fi
+    else
+        vm_log "warning: prometheus not available from apt; the promtool checks will skip"
+    fi
+fi
+
 # Drop .debs that are no longer referenced (keeps the cache bounded).
 find "$DEBS" -name '*.deb' -mtime +30 -delete 2>/dev/null || true
 
@@ -218,6 +297,8 @@ VM_VMLINUZ='$vmlinuz'
 VM_DEBIAN_ROOT='$ddir'
 VM_BUSYBOX='$ddir/bin/busybox'
 VM_MTP_ROOT='$mdir'
+VM_NET_ROOT='$ndir'
+VM_PROMTOOL_BIN='${pdir:+$pdir/promtool}'
 EOF
 mv "$VM_CACHE/env.tmp" "$VM_CACHE/env"
 vm_log "cache ready: kernel $kver ($kpkg $kver_pkg), $(grep -c . "$ddir/PACKAGES") Debian packages in $ddir"

@@ -139,6 +139,7 @@ for t in "$@"; do
         umount "$ns" 2>/dev/null
         rm -f "$ns"
     done
+    rm -rf /etc/netns # their hosts/resolv.conf (lib.sh's ns_hosts_add, ns_resolver)
     sleep 0.2
     case $rc in
     0) tap "ok $n - $name"; show=$VMTEST_VERBOSE ;;

@@ -162,24 +162,34 @@ done
 cp "$droot/PACKAGES" "$stage/opt/debian/PACKAGES"
 if [ -e "$droot/etc/netconfig" ]; then cp "$droot/etc/netconfig" "$stage/etc/netconfig"; fi
 
+# wrap_tool ELF SYSROOT OPT PACKAGE [HOST-FIRST]: ELF (unpacked under
+# SYSROOT) as OPT/sbin/NAME, its libraries from SYSROOT in OPT/lib (so they
+# never shadow the project's), and OPT/bin/NAME a wrapper that runs it with
+# them.  HOST-FIRST=1: the host's libraries (Debian 12 too, most already in
+# the guest) where it has them, SYSROOT's only for the others.
+wrap_tool() {
+    local f=$1 root=$2 opt=$3 t=${1##*/} llp
+    llp=$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu
+    if [ "${5:-0}" = 1 ]; then llp=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:$llp; fi
+    mkdir -p "$stage$opt/bin" "$stage$opt/sbin" "$stage$opt/lib"
+    cp "$f" "$stage$opt/sbin/$t"
+    copy_libs "$f" "$llp" "$root" "$opt/lib"
+    cat >"$stage$opt/bin/$t" <<EOF
+#!/bin/sh
+# Debian's $t ($4), with its own libraries
+LD_LIBRARY_PATH=$opt/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH} exec $opt/sbin/$t "\$@"
+EOF
+    chmod 755 "$stage$opt/bin/$t"
+}
+
 # ---------------------------------------------------------------- libmtp's mtp-tools
 # For the serve-mtp cases: /opt/mtp/bin/mtp-* are wrappers that run
 # Debian's mtp-tools with their own libraries from /opt/mtp/lib (fetch.sh
 # leaves VM_MTP_ROOT empty when they are not available).
 if [ -n "${VM_MTP_ROOT:-}" ] && [ -d "$VM_MTP_ROOT/usr/bin" ]; then
     mroot=$VM_MTP_ROOT
-    mllp=$mroot/lib/x86_64-linux-gnu:$mroot/usr/lib/x86_64-linux-gnu
-    mkdir -p "$stage/opt/mtp/bin" "$stage/opt/mtp/sbin" "$stage/opt/mtp/lib"
     for f in "$mroot"/usr/bin/mtp-*; do
-        t=${f##*/}
-        cp "$f" "$stage/opt/mtp/sbin/$t"
-        copy_libs "$f" "$mllp" "$mroot" /opt/mtp/lib
-        cat >"$stage/opt/mtp/bin/$t" <<EOF
-#!/bin/sh
-# Debian's $t ($(grep '^mtp-tools=' "$mroot/PACKAGES")), with its own libraries
-LD_LIBRARY_PATH=/opt/mtp/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH} exec /opt/mtp/sbin/$t "\$@"
-EOF
-        chmod 755 "$stage/opt/mtp/bin/$t"
+        wrap_tool "$f" "$mroot" /opt/mtp "$(grep '^mtp-tools=' "$mroot/PACKAGES")"
     done
     cp "$mroot/PACKAGES" "$stage/opt/mtp/PACKAGES"
     # libmtp converts names with iconv (UTF-8 <-> UCS-2LE): glibc's gconv
@@ -202,6 +212,39 @@ EOF
             vm_log "warning: bench/mtp-client.c did not build; the rename checks will skip"
         fi
     fi
+fi
+
+# ---------------------------------------------------------------- network tools
+# For the WebSocket, proxy and DNS cases (60-69): /opt/net/bin/{nginx,
+# haproxy,tinyproxy,dnsmasq,curl} are wrappers that run Debian's programs
+# with their own libraries from /opt/net/lib (fetch.sh leaves VM_NET_ROOT
+# empty when none is available; a program missing there is left out and
+# the cases needing it skip).  lib.sh appends /opt/net/bin to $PATH.
+# They add ~7.8 MB to the initramfs (17 MB unpacked; curl's libraries and
+# haproxy's with libstdc++ are most of it): VM_NET_TOOLS="nginx dnsmasq"
+# takes only those, VM_NO_NET_TOOLS=1 none.
+[ "${VM_NO_NET_TOOLS:-0}" != 1 ] || VM_NET_ROOT=''
+if [ -n "${VM_NET_ROOT:-}" ] && [ -d "$VM_NET_ROOT/usr" ]; then
+    for t in ${VM_NET_TOOLS-nginx haproxy tinyproxy dnsmasq curl}; do
+        for f in "$VM_NET_ROOT/usr/sbin/$t" "$VM_NET_ROOT/usr/bin/$t"; do
+            [ -x "$f" ] || continue
+            wrap_tool "$f" "$VM_NET_ROOT" /opt/net \
+                "$(grep -m1 -E "^$t(-bin|-base)?=" "$VM_NET_ROOT/PACKAGES" || true)" 1
+        done
+    done
+    if [ -d "$stage/opt/net" ]; then cp "$VM_NET_ROOT/PACKAGES" "$stage/opt/net/PACKAGES"; fi
+fi
+# promtool (fetch.sh, VM_PROMTOOL=1): Go, only libc
+if [ -n "${VM_PROMTOOL_BIN:-}" ] && [ -x "$VM_PROMTOOL_BIN" ]; then
+    put "$VM_PROMTOOL_BIN" /opt/net/bin/promtool
+    copy_libs "$VM_PROMTOOL_BIN"
+fi
+# tests/tools/ws_echo.c (a WebSocket upgrade and echo peer behind the
+# proxies; plain libc) built here, so that the cases need no `make install`
+if command -v cc >/dev/null && [ -f "$VM_DIR/../tools/ws_echo.c" ]; then
+    mkdir -p "$stage/opt/net/bin"
+    cc -O2 -Wall -o "$stage/opt/net/bin/ws_echo" "$VM_DIR/../tools/ws_echo.c" ||
+        vm_log "warning: tests/tools/ws_echo.c did not build; the WebSocket checks will skip"
 fi
 
 # usb.ids: Debian's tools read /usr/share/misc/usb.ids, others /usr/share/hwdata
@@ -282,6 +325,8 @@ group: files
 hosts: files
 services: files
 EOF
+# empty: ip netns exec binds /etc/netns/NS/resolv.conf over it (lib.sh's ns_resolver)
+: >"$stage/etc/resolv.conf"
 printf 'usbip\t3240/tcp\n' >"$stage/etc/services"
 echo vmtest >"$stage/etc/hostname"
 {

@@ -537,10 +537,7 @@ proxy_nodes() {
 }
 
 # proxy_refusals — TCP connections the device node's firewall has refused
-proxy_refusals() {
-    ip netns exec devnode nft list chain inet fw output |
-        sed -n 's/.*counter packets \([0-9]*\) .*reject.*/\1/p'
-}
+proxy_refusals() { fw_out_refused devnode; }
 
 # bg_ns NS PIDFILE CMD... — CMD in namespace NS in the background, its pid in
 # PIDFILE; $! is what to wait for. (ip is a function here: $! alone would be
@@ -583,6 +580,292 @@ proxy_stop() {
 
 # proxy_tunnels_to HOST — how many tunnels the running tinyproxy opened to HOST
 proxy_tunnels_to() { grep -c "Established connection to host \"$1\"" tinyproxy.log; }
+
+# ------------------------------------------------------------------ proxies and DNS (/opt/net)
+# Debian's nginx, haproxy, tinyproxy, dnsmasq and curl (mkinitramfs.sh puts
+# them in /opt/net/bin with their libraries) and tests/tools/ws_echo. Each
+# start_* helper runs its server in a namespace, in the background, with
+# its config and log in the case's directory (NAME-PORT.conf, NAME-PORT.log),
+# waits until the port listens there, and on failure ends the case with the
+# log's last lines; net_logs prints them all (for a failing case).
+# Their pids: $NET_PID (the last one started), and NAME-PORT.pid.
+case ":$PATH:" in *:/opt/net/bin:*) ;; *) PATH=$PATH:/opt/net/bin ;; esac
+
+# net_need TOOL... — skip the case unless every TOOL is in the guest
+net_need() {
+    for _t; do
+        command -v "$_t" >/dev/null 2>&1 || skip "$_t is not in the guest (Debian's package not fetched)"
+    done
+}
+
+# ns_tcp_listening NS PORT — a socket listens on TCP PORT in namespace NS
+ns_tcp_listening() {
+    _hex=$(printf '%04X' "$2")
+    ip netns exec "$1" cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$_hex" '
+        { n = split($2, a, ":"); if (a[n] == p && $4 == "0A") f = 1 } END { exit !f }'
+}
+
+# ns_udp_bound NS PORT — a UDP socket is bound to PORT in namespace NS
+ns_udp_bound() {
+    _hex=$(printf '%04X' "$2")
+    ip netns exec "$1" cat /proc/net/udp /proc/net/udp6 2>/dev/null | awk -v p="$_hex" '
+        { n = split($2, a, ":"); if (a[n] == p) f = 1 } END { exit !f }'
+}
+
+# _net_started NAME-PORT NS PORT CHECK — wait for CHECK NS PORT, or fail
+# with the log's tail; records the pid file of bg_ns
+_net_started() {
+    NET_PID=$(cat "$1.pid")
+    wait_for 15 "$4" "$2" "$3" ||
+        fail "$1 is not listening in $2 after 15 s: $(tail -n 15 "$1.log" 2>/dev/null)"
+}
+
+# net_logs — the last lines of every log the start_* helpers wrote
+net_logs() {
+    for _l in nginx-*.log nginx-*.error.log haproxy-*.log tinyproxy-*.log dnsmasq-*.log ws_echo-*.log; do
+        [ -s "$_l" ] || continue
+        echo "--- $_l"
+        tail -n 30 "$_l"
+    done
+}
+
+# net_pki [NAME] — ./pki: make_certs' PKI plus a server certificate for
+# NAME (default app.test; pki/NAME.pem, .key, .both.pem), made once per case
+net_pki() {
+    _pn=${1:-app.test}
+    [ -s pki/ca.pem ] || make_certs pki || fail "make_certs failed"
+    [ -s "pki/$_pn.pem" ] || make_name_cert pki "$_pn" || fail "no certificate for $_pn"
+}
+
+# ns_hosts_add NS ADDR NAME... — NAME resolves to ADDR in namespace NS
+# (/etc/netns/NS/hosts, bound over /etc/hosts by ip netns exec; /init
+# removes /etc/netns after the case)
+ns_hosts_add() {
+    _ns=$1
+    shift
+    mkdir -p "/etc/netns/$_ns"
+    [ -e "/etc/netns/$_ns/hosts" ] || cp /etc/hosts "/etc/netns/$_ns/hosts"
+    echo "$*" >>"/etc/netns/$_ns/hosts"
+}
+
+# ns_resolver NS ADDR — namespace NS asks the DNS server at ADDR
+# (/etc/netns/NS/resolv.conf; its nsswitch.conf: hosts from files, then DNS)
+ns_resolver() {
+    mkdir -p "/etc/netns/$1"
+    printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$2" >"/etc/netns/$1/resolv.conf"
+    sed 's/^hosts:.*/hosts: files dns/' /etc/nsswitch.conf >"/etc/netns/$1/nsswitch.conf"
+}
+
+# start_ws_echo NS ADDR PORT — tests/tools/ws_echo (101 to a WebSocket
+# upgrade, then echoes raw bytes until "QUIT"; 200 "ws_echo PATH" to other
+# requests) on ADDR:PORT in NS; each request is a line in ws_echo-PORT.log
+start_ws_echo() {
+    net_need ws_echo
+    bg_ns "$1" "ws_echo-$3.pid" ws_echo "$3" "$2" >/dev/null 2>"ws_echo-$3.log"
+    _net_started "ws_echo-$3" "$1" "$3" ns_tcp_listening
+}
+
+# start_nginx_ws NS LISTEN_PORT UPSTREAM [READ_TIMEOUT] — nginx in NS: TLS
+# on LISTEN_PORT (all addresses) with pki/app.test.pem (net_pki), `location
+# /usbip` proxied to http://UPSTREAM (ADDR:PORT) with HTTP/1.1 and the
+# Upgrade/Connection headers passed on (WebSocket), proxy_read_timeout and
+# proxy_send_timeout READ_TIMEOUT (default 60s, nginx's own default);
+# every other path is 404. $NGINX_SERVER_EXTRA: more lines in its server
+# block (e.g. ssl_verify_client), $NGINX_LOCATION_EXTRA in the location.
+# Logs: nginx-PORT.log (errors, level info) and nginx-PORT.access.log.
+start_nginx_ws() {
+    net_need nginx
+    net_pki app.test
+    _ng=nginx-$2 _dir=$PWD
+    mkdir -p "$_ng.tmp"
+    cat >"$_ng.conf" <<NGINX
+daemon off;
+master_process on;
+worker_processes 1;
+user nobody nogroup;
+pid $_dir/$_ng.nginx.pid;
+error_log $_dir/$_ng.log info;
+events { worker_connections 256; }
+http {
+    access_log $_dir/$_ng.access.log;
+    client_body_temp_path $_dir/$_ng.tmp/body;
+    proxy_temp_path $_dir/$_ng.tmp/proxy;
+    fastcgi_temp_path $_dir/$_ng.tmp/fastcgi;
+    uwsgi_temp_path $_dir/$_ng.tmp/uwsgi;
+    scgi_temp_path $_dir/$_ng.tmp/scgi;
+    map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+    server {
+        listen $2 ssl;
+        listen [::]:$2 ssl;
+        server_name app.test;
+        ssl_certificate $_dir/pki/app.test.pem;
+        ssl_certificate_key $_dir/pki/app.test.key;
+        ${NGINX_SERVER_EXTRA:-}
+        location /usbip {
+            proxy_pass http://$3;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \$connection_upgrade;
+            proxy_set_header Host \$host;
+            proxy_read_timeout ${4:-60s};
+            proxy_send_timeout ${4:-60s};
+            ${NGINX_LOCATION_EXTRA:-}
+        }
+        location / { return 404; }
+    }
+}
+NGINX
+    bg_ns "$1" "$_ng.pid" nginx -p "$_dir/$_ng.tmp" -e "$_dir/$_ng.log" -c "$_dir/$_ng.conf" \
+        >>"$_ng.log" 2>&1
+    _net_started "$_ng" "$1" "$2" ns_tcp_listening
+}
+
+# start_haproxy_ws NS LISTEN_PORT UPSTREAM [TUNNEL_TIMEOUT] — HAProxy in NS:
+# TLS on LISTEN_PORT with pki/app.test.both.pem (net_pki), HTTP mode,
+# paths under /usbip to UPSTREAM (ADDR:PORT), others 404; a WebSocket
+# upgrade becomes a tunnel (HAProxy does that by itself in HTTP mode) whose
+# idle limit is `timeout tunnel` TUNNEL_TIMEOUT (default 60s).
+# $HAPROXY_FRONTEND_EXTRA: more lines in its frontend. Log: haproxy-PORT.log.
+start_haproxy_ws() {
+    net_need haproxy
+    net_pki app.test
+    _hp=haproxy-$2
+    cat >"$_hp.conf" <<HAPROXY
+global
+    log stderr format raw local0 info
+    maxconn 256
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout tunnel ${4:-60s}
+frontend app
+    bind :::$2 v4v6 ssl crt $PWD/pki/app.test.both.pem
+    http-request deny deny_status 404 unless { path_beg /usbip }
+    ${HAPROXY_FRONTEND_EXTRA:-}
+    default_backend usbip
+backend usbip
+    server upstream $3
+HAPROXY
+    bg_ns "$1" "$_hp.pid" haproxy -db -f "$PWD/$_hp.conf" >>"$_hp.log" 2>&1
+    _net_started "$_hp" "$1" "$2" ns_tcp_listening
+}
+
+# start_tinyproxy NS PORT [CONNECT_PORT...] — tinyproxy in NS on PORT (all
+# addresses), CONNECT allowed to the CONNECT_PORTs only (default 443).
+# $TINYPROXY_EXTRA: more config lines. Log: tinyproxy-PORT.log.
+start_tinyproxy() {
+    net_need tinyproxy
+    _tp=tinyproxy-$2 _ns=$1 _port=$2
+    shift 2
+    {
+        echo "Port $_port"
+        echo "Timeout 600"
+        echo "LogLevel Info"
+        echo "MaxClients 20"
+        [ $# -gt 0 ] || set -- 443
+        for _cp; do echo "ConnectPort $_cp"; done
+        [ -z "${TINYPROXY_EXTRA:-}" ] || echo "$TINYPROXY_EXTRA"
+    } >"$_tp.conf"
+    bg_ns "$_ns" "$_tp.pid" tinyproxy -d -c "$_tp.conf" >>"$_tp.log" 2>&1
+    _net_started "$_tp" "$_ns" "$_port" ns_tcp_listening
+}
+
+# start_dnsmasq_srv NS ADDR RECORD... — dnsmasq in NS, answering on ADDR
+# port 53 for the given names only (no upstream, no /etc/hosts: any other
+# name is NXDOMAIN, a type a name has not got no data), and NS's
+# own resolver pointed at it (ns_resolver; use ns_resolver for the other
+# namespaces). A RECORD is
+#   _service._proto.name,target,port[,priority[,weight]]   an SRV record
+#   name,address                                             A or AAAA
+#   --option=value                                           any dnsmasq option
+# e.g. start_dnsmasq_srv appnode 10.99.0.2 \
+#        _usbipa._tcp.pool.test,app1.pool.test,3240,10,1 app1.pool.test,10.99.0.2
+# Every query is logged in dnsmasq-NS.log.
+start_dnsmasq_srv() {
+    net_need dnsmasq
+    _dn=dnsmasq-$1 _ns=$1 _addr=$2
+    shift 2
+    for _r; do
+        case $_r in
+        --*) echo "${_r#--}" ;;
+        _*) echo "srv-host=$_r" ;;
+        *) echo "host-record=$_r" ;;
+        esac
+    done >"$_dn.conf"
+    bg_ns "$_ns" "$_dn.pid" dnsmasq --keep-in-foreground --conf-file="$PWD/$_dn.conf" \
+        --no-resolv --no-hosts --no-poll --local=/#/ --bind-interfaces --listen-address="$_addr" \
+        --user=nobody --group=nogroup --pid-file= \
+        --log-queries --log-facility=- >>"$_dn.log" 2>&1
+    _net_started "$_dn" "$_ns" 53 ns_udp_bound
+    ns_resolver "$_ns" "$_addr"
+}
+
+# net_stop NAME-PORT NS PORT — stop what a start_* helper started (its pid
+# file NAME-PORT.pid) and wait until PORT no longer listens in NS
+net_stop() {
+    kill "$(cat "$1.pid")" 2>/dev/null
+    must_wait 15 "$1 gone" not ns_tcp_listening "$2" "$3"
+}
+
+# ws_probe NS PATH S_CLIENT_ARG... — from NS, a WebSocket upgrade of PATH
+# (Host app.test) over TLS with `openssl s_client S_CLIENT_ARG...` (e.g.
+# -connect app.test:443 -CAfile pki/ca.pem [-proxy HOST:PORT]), then, once
+# "101" is back, a line of bytes that ws_echo behind the proxy must echo.
+# 0 when both came back; the exchange in ws-probe.out (stderr ws-probe.err).
+ws_probe() {
+    _wns=$1 _wpath=$2
+    shift 2
+    rm -f ws-probe.in ws-probe.out
+    mkfifo ws-probe.in
+    ip netns exec "$_wns" timeout 30 openssl s_client -quiet -verify_return_error \
+        -servername app.test "$@" <ws-probe.in >ws-probe.out 2>ws-probe.err &
+    _wjob=$!
+    exec 3>ws-probe.in
+    printf 'GET %s HTTP/1.1\r\nHost: app.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' "$_wpath" >&3
+    _wrc=1
+    if wait_for 15 grep -q "^HTTP/1.1 101" ws-probe.out; then
+        # then the echo, and the accept value of RFC 6455's example key (header
+        # names in any case: HAProxy writes them in lower case)
+        printf 'echo-%s QUIT\n' "$$" >&3
+        wait_for 15 grep -q "^echo-$$ QUIT" ws-probe.out &&
+            grep -qi "^Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" ws-probe.out && _wrc=0
+    fi
+    exec 3>&-
+    wait "$_wjob"
+    return $_wrc
+}
+
+# fw_out_only NS PORT... — namespace NS may open TCP connections only to
+# the PORTs (and anything on lo); other TCP is refused with a reset (counted:
+# fw_out_refused NS), anything else dropped but for UDP to a PORT given as
+# udp:N (e.g. fw_out_only devnode 443 udp:53). Replies to connections made
+# to NS pass. Adds to table inet fw (two_nodes's) or makes it.
+fw_out_only() {
+    _ns=$1
+    shift
+    must ip netns exec "$_ns" nft add table inet fw
+    must ip netns exec "$_ns" nft add chain inet fw output '{ type filter hook output priority 0; policy accept; }'
+    must ip netns exec "$_ns" nft add rule inet fw output oifname lo accept
+    must ip netns exec "$_ns" nft add rule inet fw output ct state established,related accept
+    for _p; do
+        case $_p in
+        udp:*) must ip netns exec "$_ns" nft add rule inet fw output udp dport "${_p#udp:}" accept ;;
+        *) must ip netns exec "$_ns" nft add rule inet fw output tcp dport "$_p" accept ;;
+        esac
+    done
+    must ip netns exec "$_ns" nft add rule inet fw output meta l4proto tcp counter reject with tcp reset
+    must ip netns exec "$_ns" nft add rule inet fw output drop
+}
+
+# fw_out_refused NS — TCP connections fw_out_only (or proxy_nodes) has refused in NS
+fw_out_refused() {
+    ip netns exec "$1" nft list chain inet fw output |
+        sed -n 's/.*counter packets \([0-9]*\) .*reject.*/\1/p'
+}
 
 # ------------------------------------------------------------------ TLS
 # make_certs DIR: a fresh test PKI (/tests/shared.sh)
