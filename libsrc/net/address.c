@@ -140,7 +140,7 @@ static int parse_host_port(const struct parse_ctx *p, const char *s, const char 
 		return -1;
 	}
 	/* ":PORT" for a listener: every address. */
-	if (!(p->listener && s[0] == ':') && !host_ok(host, host_len))
+	if (!(p->listener && host_len == 0 && s[0] == ':') && !host_ok(host, host_len))
 		return fail(p, p->listener ? "not HOST, HOST:PORT, :PORT or [IPV6]:PORT"
 					   : "not HOST, HOST:PORT or [IPV6]:PORT");
 	out->port_given = port != NULL;
@@ -299,5 +299,8 @@ void net_address_format(const struct net_address *a, char *out, size_t len)
 	case NET_ADDRESS_TCP:
 		break;
 	}
-	snprintf(out, len, "%s%s%s:%u", v6 ? "[" : "", a->host, v6 ? "]" : "", a->port);
+	/* A host named like a prefix ("unix:1") is written as the URL it also is. */
+	snprintf(out, len, "%s%s%s%s:%u",
+		 strcmp(a->host, "unix") == 0 || strcmp(a->host, "vsock") == 0 ? "usbip://" : "",
+		 v6 ? "[" : "", a->host, v6 ? "]" : "", a->port);
 }

@@ -159,6 +159,8 @@ static void test_format_round_trip(void **state)
 		"unix:/run/a.sock",
 		"unix:rel",
 		"vsock:2:3240",
+		"usbip://vsock:1", /* a host named like a prefix */
+		"usbip://unix:3240",
 	};
 	struct net_address a;
 	char err[300], out[300];
@@ -251,6 +253,7 @@ static void test_refused(void **state)
 	assert_int_equal(net_address_parse(":3240", "3240", &a, err, sizeof(err)), -1);
 	assert_int_equal(net_address_parse_listener(":", "3240", &a, err, sizeof(err)), -1);
 	assert_int_equal(net_address_parse_listener("[]:1", "3240", &a, err, sizeof(err)), -1);
+	assert_int_equal(net_address_parse_listener("::/x", "3240", &a, err, sizeof(err)), -1);
 }
 
 int main(void)
