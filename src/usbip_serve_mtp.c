@@ -188,7 +188,9 @@ static int serve_option(struct serve_args *a, int c, const char *arg, char *err,
 		return 0;
 	case 'r':
 		a->remote = arg;
-		return net_address_parse(arg, USBIP_DEFAULT_PORT, &addr, err, len);
+		if (net_address_parse(arg, USBIP_DEFAULT_PORT, &addr, err, len) != 0)
+			return -1;
+		return net_address_dialable(&addr, err, len);
 	}
 	snprintf(err, len, "unknown option");
 	return -1;

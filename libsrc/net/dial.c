@@ -75,9 +75,8 @@ static enum usbip_result connect_stream(const struct net_address *a, int timeout
 }
 
 /* Connects to a by its kind; the name TLS checks the certificate against in *server_name. */
-static enum usbip_result connect_any(const struct net_address *a, const char *text,
-				     int timeout_ms, struct usbip_conn **conn,
-				     const char **server_name)
+static enum usbip_result connect_any(const struct net_address *a, int timeout_ms,
+				     struct usbip_conn **conn, const char **server_name)
 {
 	char port[12];
 
@@ -94,7 +93,6 @@ static enum usbip_result connect_any(const struct net_address *a, const char *te
 	case NET_ADDRESS_WSS:
 		break;
 	}
-	log_err("%s: WebSocket (ws://, wss://) is not carried yet", text);
 	return USBIP_E_CONFIG;
 }
 
@@ -109,11 +107,12 @@ enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 
 	*conn = NULL;
 	/* HOST:PORT and [V6]:PORT name their own port; port is the default. */
-	if (net_address_parse(host, port, &addr, err, sizeof(err)) != 0) {
+	if (net_address_parse(host, port, &addr, err, sizeof(err)) != 0 ||
+	    net_address_dialable(&addr, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return USBIP_E_CONFIG;
 	}
-	rc = connect_any(&addr, host, timeout_ms, &c, &server_name);
+	rc = connect_any(&addr, timeout_ms, &c, &server_name);
 	if (rc != USBIP_OK)
 		return rc;
 	if (tls && usbip_tls_wrap(tls, c, server_name) != 0) {

@@ -124,6 +124,24 @@ static void test_vsock(void **state)
 	expect_vsock("vsock:0", true, false, 0, 0);
 }
 
+/* What parses but cannot be dialled yet is told apart from what can. */
+static void test_dialable(void **state)
+{
+	static const char *const now[] = { "h", "usbip://h", "unix:/x", "vsock:2:1" };
+	char err[300] = "";
+	struct net_address a;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(now) / sizeof(now[0]); i++) {
+		parse_ok(now[i], false, &a);
+		assert_int_equal(net_address_dialable(&a, err, sizeof(err)), 0);
+	}
+	parse_ok("wss://h", false, &a);
+	assert_int_equal(net_address_dialable(&a, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not carried yet"));
+}
+
 static void test_listener(void **state)
 {
 	char out[NET_ADDRESS_TEXT_MAX];
@@ -263,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_websocket),
 		cmocka_unit_test(test_unix),
 		cmocka_unit_test(test_vsock),
+		cmocka_unit_test(test_dialable),
 		cmocka_unit_test(test_listener),
 		cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_refused),
