@@ -25,7 +25,7 @@ static const struct url_form {
 	{ "wss://", NET_ADDRESS_WSS, "443" },
 };
 
-#define UNIX_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define UNIX_PATH_MAX	 (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define VSOCK_NUMBER_MAX 0xfffffffeU /* 0xffffffff is the kernel's "any" */
 
 /*
@@ -37,7 +37,7 @@ static int fail(const struct parse_ctx *p, const char *why)
 	char quoted[64];
 	size_t i;
 
-	for (i = 0; p->text[i] && i < sizeof(quoted) - 1; i++) {
+	for (i = 0; i < sizeof(quoted) - 1 && p->text[i]; i++) {
 		unsigned char c = (unsigned char)p->text[i];
 
 		quoted[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
@@ -48,8 +48,7 @@ static int fail(const struct parse_ctx *p, const char *why)
 }
 
 /* Decimal digits only, at most max_digits of them, at most max. */
-static bool parse_number(const char *s, size_t len, size_t max_digits, uint32_t max,
-			 uint32_t *out)
+static bool parse_number(const char *s, size_t len, size_t max_digits, uint32_t max, uint32_t *out)
 {
 	unsigned long long v = 0;
 	size_t i;
@@ -167,8 +166,8 @@ static int parse_url(const struct parse_ctx *p, const struct url_form *form, con
 	memcpy(auth, rest, auth_len);
 	auth[auth_len] = '\0';
 	out->scheme = form->scheme;
-	if (parse_host_port(p, auth, form->default_port ? form->default_port : default_port,
-			    out) != 0)
+	if (parse_host_port(p, auth, form->default_port ? form->default_port : default_port, out) !=
+	    0)
 		return -1;
 	if (form->scheme == NET_ADDRESS_TCP)
 		return slash ? fail(p, "usbip:// takes no path") : 0;
@@ -252,10 +251,12 @@ int net_address_parse(const char *text, const char *default_port, struct net_add
 	return parse(&p, default_port, out);
 }
 
-int net_address_parse_listener(const char *text, const char *default_port,
-			       struct net_address *out, char *err, size_t err_len)
+int net_address_parse_listener(const char *text, const char *default_port, struct net_address *out,
+			       char *err, size_t err_len)
 {
-	const struct parse_ctx p = { .text = text, .listener = true, .err = err, .err_len = err_len };
+	const struct parse_ctx p = {
+		.text = text, .listener = true, .err = err, .err_len = err_len
+	};
 
 	return parse(&p, default_port, out);
 }

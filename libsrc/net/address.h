@@ -62,8 +62,8 @@ int net_address_parse(const char *text, const char *default_port, struct net_add
 		      char *err, size_t err_len);
 
 /* The same for a listener (--listen): the host may be empty, vsock:PORT means any CID. */
-int net_address_parse_listener(const char *text, const char *default_port,
-			       struct net_address *out, char *err, size_t err_len);
+int net_address_parse_listener(const char *text, const char *default_port, struct net_address *out,
+			       char *err, size_t err_len);
 
 /*
  * The form to show and to parse again (the port always written, usbip://

@@ -133,8 +133,7 @@ static int listen_one(const struct net_address *a, const struct net_listen_opts 
 	return 1;
 }
 
-int net_listen(const struct net_address *a, const struct net_listen_opts *opts, int *fds,
-	       int max)
+int net_listen(const struct net_address *a, const struct net_listen_opts *opts, int *fds, int max)
 {
 	const struct net_listen_opts *o = opts ? opts : &default_opts;
 	char name[NET_ADDRESS_TEXT_MAX], port[12];

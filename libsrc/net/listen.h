@@ -37,8 +37,7 @@ struct net_listen_opts {
  * socket someone listens on, a file that is no socket) is an error.
  * ws:// and wss:// are not served yet (an error).
  */
-int net_listen(const struct net_address *a, const struct net_listen_opts *opts, int *fds,
-	       int max);
+int net_listen(const struct net_address *a, const struct net_listen_opts *opts, int *fds, int max);
 
 /*
  * Removes the socket file of a unix: listener, if it is still a socket
