@@ -115,7 +115,8 @@ int usbip_check_remote(const char *command, const char *host)
 	struct net_address addr;
 	char err[NET_ADDRESS_HOST_MAX + 80];
 
-	if (net_address_parse(host, USBIP_DEFAULT_PORT, &addr, err, sizeof(err)) != 0)
+	if (net_address_parse(host, USBIP_DEFAULT_PORT, &addr, err, sizeof(err)) != 0 ||
+	    net_address_dialable(&addr, err, sizeof(err)) != 0)
 		return usbip_usage_error(command, "%s", err);
 	return -1;
 }

@@ -188,7 +188,9 @@ static int serve_option(struct serve_args *a, int c, const char *arg, char *err,
 		return 0;
 	case 'r':
 		a->remote = arg;
-		return net_address_parse(arg, USBIP_DEFAULT_PORT, &addr, err, len);
+		if (net_address_parse(arg, USBIP_DEFAULT_PORT, &addr, err, len) != 0)
+			return -1;
+		return net_address_dialable(&addr, err, len);
 	}
 	snprintf(err, len, "unknown option");
 	return -1;
@@ -324,14 +326,13 @@ static const char *remote_port(const struct serve_args *a)
 /* The first thing a user needs: how to import it (the host as others may name it). */
 static void say_how_to_attach(const struct serve_args *a, unsigned port)
 {
-	struct net_address at = { .kind = NET_ADDRESS_TCP };
-	char text[NET_ADDRESS_HOST_MAX + 16];
+	struct net_address at = { .scheme = NET_ADDRESS_TCP, .port = port };
+	char text[NET_ADDRESS_TEXT_MAX];
 
 	if (a->address && strcmp(a->address, "0.0.0.0") != 0 && strcmp(a->address, "::") != 0)
 		snprintf(at.host, sizeof(at.host), "%s", a->address);
 	else if (gethostname(at.host, sizeof(at.host) - 1) != 0)
 		strcpy(at.host, "THISHOST");
-	snprintf(at.port, sizeof(at.port), "%u", port);
 	net_address_format(&at, text, sizeof(text));
 	log_info("attach it with: usbip attach -r %s -b %s", text, a->busid);
 }

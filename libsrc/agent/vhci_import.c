@@ -86,9 +86,10 @@ static void record_origin(unsigned port, const struct vhci_import_target *from, 
 	struct net_address addr;
 	char err[NET_ADDRESS_HOST_MAX + 80];
 
-	if (net_address_parse(from->host, from->port, &addr, err, sizeof(err)) == 0) {
+	if (net_address_parse(from->host, from->port, &addr, err, sizeof(err)) == 0 &&
+	    addr.scheme == NET_ADDRESS_TCP) {
 		snprintf(rec.host, sizeof(rec.host), "%s", addr.host);
-		snprintf(rec.service, sizeof(rec.service), "%s", addr.port);
+		snprintf(rec.service, sizeof(rec.service), "%u", addr.port);
 	} else {
 		snprintf(rec.host, sizeof(rec.host), "%s", from->host);
 		snprintf(rec.service, sizeof(rec.service), "%s", from->port);

@@ -10,8 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "net/address.h"
-#include "net/tcp.h"
+#include "net/listen.h"
 #include "util/log.h"
 
 #define METRICS_LISTEN_MAX 4
@@ -256,28 +255,21 @@ static void metrics_on_accept(struct ev_loop *loop, struct ev_watch *w, short re
 	}
 }
 
-/* ":PORT" listens on every address; anything else is an address as -r takes it. */
+/* The address as --listen takes it (":PORT" for every address); the port must be named. */
 static int metrics_listen(struct metrics_server *s, const char *address)
 {
 	struct net_address a;
-	char err[320];
+	struct net_listen_opts opts = { .family = USBIP_FAMILY_ANY };
+	char err[320] = "";
 	int fds[METRICS_LISTEN_MAX], n, i;
-	bool any = address[0] == ':';
 
-	if (net_address_parse(any ? "0.0.0.0" : address, "0", &a, err, sizeof(err)) != 0 ||
-	    (!any && !a.port_given)) {
+	if (net_address_parse_listener(address, "0", &a, err, sizeof(err)) != 0 ||
+	    (a.scheme == NET_ADDRESS_TCP && !a.port_given)) {
 		fprintf(stderr, "--metrics %s: %s\n", address,
 			err[0] ? err : "give the port, as HOST:PORT or :PORT");
 		return -1;
 	}
-	if (any)
-		snprintf(a.port, sizeof(a.port), "%s", address + 1);
-	if (!usbip_tcp_port_ok(a.port)) {
-		fprintf(stderr, "--metrics %s: the port is 0 to 65535\n", address);
-		return -1;
-	}
-	n = usbip_tcp_listen(any ? NULL : a.host, a.port, USBIP_FAMILY_ANY, fds,
-			     METRICS_LISTEN_MAX);
+	n = net_listen(&a, &opts, fds, METRICS_LISTEN_MAX);
 	for (i = 0; i < n; i++)
 		s->listeners[i] = (struct ev_watch){
 			.fd = fds[i], .events = POLLIN, .cb = metrics_on_accept, .data = s

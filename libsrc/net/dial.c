@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "net/address.h"
+#include "net/sock.h"
 #include "net/tcp.h"
 #include "util/log.h"
 
@@ -53,24 +54,68 @@ static enum usbip_result connect_tcp(const char *host, const char *port, int tim
 	return USBIP_OK;
 }
 
+/* A unix: or vsock: address: straight there (a proxy is for the network). */
+static enum usbip_result connect_stream(const struct net_address *a, int timeout_ms,
+					struct usbip_conn **conn)
+{
+	int fd = net_sock_dial(a, timeout_ms);
+	struct usbip_conn *c;
+	char name[NET_ADDRESS_TEXT_MAX];
+
+	if (fd < 0)
+		return USBIP_E_UNREACHABLE;
+	c = usbip_tcp_conn_from_fd(fd);
+	if (!c)
+		return USBIP_E_UNREACHABLE;
+	/* The address dialled names the server; the socket's peer is its credentials. */
+	net_address_format(a, name, sizeof(name));
+	snprintf(c->peer, sizeof(c->peer), "%.*s", (int)sizeof(c->peer) - 1, name);
+	*conn = c;
+	return USBIP_OK;
+}
+
+/* Connects to a by its kind; the name TLS checks the certificate against in *server_name. */
+static enum usbip_result connect_any(const struct net_address *a, int timeout_ms,
+				     struct usbip_conn **conn, const char **server_name)
+{
+	char port[12];
+
+	*server_name = NULL;
+	switch (a->scheme) {
+	case NET_ADDRESS_TCP:
+		*server_name = a->host;
+		snprintf(port, sizeof(port), "%u", a->port);
+		return connect_tcp(a->host, port, timeout_ms, conn);
+	case NET_ADDRESS_UNIX:
+	case NET_ADDRESS_VSOCK:
+		return connect_stream(a, timeout_ms, conn);
+	case NET_ADDRESS_WS:
+	case NET_ADDRESS_WSS:
+		break;
+	}
+	return USBIP_E_CONFIG;
+}
+
 enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 			     struct usbip_tls *tls, struct usbip_conn **conn)
 {
 	struct net_address addr;
-	struct usbip_conn *c;
+	struct usbip_conn *c = NULL;
 	enum usbip_result rc;
+	const char *server_name;
 	char err[NET_ADDRESS_HOST_MAX + 80];
 
 	*conn = NULL;
 	/* HOST:PORT and [V6]:PORT name their own port; port is the default. */
-	if (net_address_parse(host, port, &addr, err, sizeof(err)) != 0) {
+	if (net_address_parse(host, port, &addr, err, sizeof(err)) != 0 ||
+	    net_address_dialable(&addr, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return USBIP_E_CONFIG;
 	}
-	rc = connect_tcp(addr.host, addr.port, timeout_ms, &c);
+	rc = connect_any(&addr, timeout_ms, &c, &server_name);
 	if (rc != USBIP_OK)
 		return rc;
-	if (tls && usbip_tls_wrap(tls, c, addr.host) != 0) {
+	if (tls && usbip_tls_wrap(tls, c, server_name) != 0) {
 		log_err("%s: cannot set up TLS", c->peer);
 		usbip_conn_close(c);
 		return USBIP_E_UNREACHABLE;

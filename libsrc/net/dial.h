@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * How every client reaches a server: TCP, then TLS when configured. The one
+ * How every client reaches a server: TCP, a Unix socket or vsock, then TLS
+ * when configured. The one
  * place a client's connection is made, so that what comes between (a proxy)
  * is added once for all of them.
  */
@@ -19,9 +20,11 @@
 void usbip_dial_set_proxy(const struct usbip_proxy *proxy);
 
 /*
- * Connects to host:port (through the proxy, if one is set) over TCP and,
- * with tls, TLS; logs why on failure. host is as users type it (see
- * net/address.h): HOST:PORT or [V6]:PORT names its own port, else port.
+ * Connects to host (through the proxy, if one is set, for TCP) and, with
+ * tls, TLS; logs why on failure. host is any remote net/address.h parses:
+ * HOST:PORT or [V6]:PORT names its own port, else port; unix:PATH and
+ * vsock:CID:PORT are dialled directly (TLS then checks no host name);
+ * ws:// and wss:// are refused (USBIP_E_CONFIG) until WebSocket is carried.
  * Returns USBIP_OK with the connection in *conn, or (*conn NULL)
  * USBIP_E_UNREACHABLE, USBIP_E_REFUSED when the proxy said no (so that
  * callers tell those apart as they do for the server's answer), or

@@ -2,17 +2,16 @@
 #include "net/tcp.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/sock.h"
 #include "util/log.h"
 
 static ssize_t tcp_recv(struct usbip_conn *conn, void *buf, size_t len)
@@ -47,18 +46,9 @@ static const struct usbip_conn_ops tcp_ops = {
 
 static void format_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t out_len)
 {
-	/* Numeric forms only, so these sizes bound the result to fit 80 bytes. */
-	char host[64], serv[8];
+	char host[64];
 
-	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
-			NI_NUMERICHOST | NI_NUMERICSERV)) {
-		snprintf(out, out_len, "?");
-		return;
-	}
-	if (sa->sa_family == AF_INET6)
-		snprintf(out, out_len, "[%s]:%s", host, serv);
-	else
-		snprintf(out, out_len, "%s:%s", host, serv);
+	net_sock_name(-1, sa, len, out, out_len, host, sizeof(host));
 }
 
 static unsigned dead_peer_s = USBIP_DEAD_PEER_DEFAULT_S;
@@ -139,10 +129,8 @@ struct usbip_conn *usbip_tcp_conn_from_fd(int fd)
 	conn->ops = &tcp_ops;
 	conn->fd = fd;
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
-		format_addr((struct sockaddr *)&ss, len, conn->peer, sizeof(conn->peer));
-		if (getnameinfo((struct sockaddr *)&ss, len, conn->peer_host,
-				sizeof(conn->peer_host), NULL, 0, NI_NUMERICHOST) != 0)
-			snprintf(conn->peer_host, sizeof(conn->peer_host), "?");
+		net_sock_name(fd, (struct sockaddr *)&ss, len, conn->peer, sizeof(conn->peer),
+			      conn->peer_host, sizeof(conn->peer_host));
 		conn->peer_addr = ss;
 		conn->peer_addr_len = len;
 	} else {
@@ -151,34 +139,6 @@ struct usbip_conn *usbip_tcp_conn_from_fd(int fd)
 	}
 	tune_socket(fd);
 	return conn;
-}
-
-/* Non-blocking connect bounded by timeout_ms; returns 0 or an errno value. */
-static int connect_with_timeout(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	int flags = fcntl(fd, F_GETFL), rc, soerr = 0;
-	socklen_t soerr_len = sizeof(soerr);
-
-	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-	rc = connect(fd, sa, len);
-	if (rc < 0 && errno != EINPROGRESS)
-		return errno;
-	if (rc < 0) {
-		do {
-			rc = poll(&pfd, 1, timeout_ms);
-		} while (rc < 0 && errno == EINTR);
-		if (rc == 0)
-			return ETIMEDOUT;
-		if (rc < 0)
-			return errno;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) < 0)
-			return errno;
-		if (soerr)
-			return soerr;
-	}
-	fcntl(fd, F_SETFL, flags);
-	return 0;
 }
 
 struct usbip_conn *usbip_tcp_connect(const char *host, const char *port, int timeout_ms)
@@ -207,7 +167,7 @@ struct usbip_conn *usbip_tcp_connect_to(const char *what, const char *host, cons
 			last_err = errno;
 			continue;
 		}
-		last_err = connect_with_timeout(fd, ai->ai_addr, ai->ai_addrlen, timeout_ms);
+		last_err = net_sock_connect(fd, ai->ai_addr, ai->ai_addrlen, timeout_ms);
 		if (!last_err) {
 			freeaddrinfo(res);
 			return usbip_tcp_conn_from_fd(fd);

@@ -43,7 +43,7 @@ done
 vm_need cpio gzip modprobe depmod ldd
 
 : "${VM_MODULES:=usb-common usbcore xhci-hcd xhci-pci usb-storage sd_mod hid usbhid hid-generic evdev usbip-core usbip-host vhci-hcd veth}"
-: "${VM_MODULES_EXTRA:=tls gcm ctr ghash-generic aesni-intel nf_tables nft_ct nft_reject_inet nft_chain_nat nft_masq nft_nat nft_fib_inet nft_limit nft_log dummy tun bridge loop usbip-vudc dummy_hcd libcomposite usb_f_mass_storage sch_netem}"
+: "${VM_MODULES_EXTRA:=tls gcm ctr ghash-generic aesni-intel nf_tables nft_ct nft_reject_inet nft_chain_nat nft_masq nft_nat nft_fib_inet nft_limit nft_log dummy tun bridge loop usbip-vudc dummy_hcd libcomposite usb_f_mass_storage sch_netem vsock_loopback}"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/vm-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
