@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "daemon/selector.h"
+#include "match/selector.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
