@@ -181,7 +181,7 @@ static void dispatch(struct op_session *s)
 /* Decodes the header once it is in; false if the session was closed. */
 static bool take_header(struct op_session *s)
 {
-	struct usbip_wire_error err;
+	struct usbip_error err;
 
 	if (usbip_decode_op_header(s->in, s->in_len, 0, &s->hdr, &err) != 0) {
 		log_warn("%s: bad request: %s%s", s->conn->peer, err.msg,

@@ -260,7 +260,7 @@ static enum mtp_stream_status take_header(struct mtp_device *m, const uint8_t *r
 					  bool short_xfer)
 {
 	struct mtp_header hdr;
-	struct mtp_error err;
+	struct usbip_error err;
 	bool hdr_ok = mtp_decode_header(m->hdr, MTP_HEADER_SIZE, &hdr, &err) == 0;
 
 	if (hdr_ok && new_command(m, &hdr, rest, len, short_xfer))

@@ -305,7 +305,7 @@ static int dispatch(struct vdev_usbip *s)
 /* Starts a command from its decoded header; -1 drops the connection. */
 static int begin_command(struct vdev_usbip *s)
 {
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	struct usbip_urb_payload pl;
 	const struct usbip_cmd_submit *c = &s->hdr.u.cmd_submit;
 	struct vdev_urb *urb;
