@@ -17,6 +17,7 @@
 
 #include "mtp/mtp_container.h"
 #include "util/log.h"
+#include "util/io.h"
 
 #define MAX_DEPTH 128 /* directories deeper than this are not followed */
 
@@ -1134,7 +1135,7 @@ static int copy_data(int in, int out)
 	char buf[65536];
 
 	for (;;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0), w = 0;
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 
 		if (n > 0)
 			continue;
@@ -1150,15 +1151,8 @@ static int copy_data(int in, int out)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : 0;
-		while (w < n) {
-			ssize_t k = write(out, buf + w, (size_t)(n - w));
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				return k < 0 ? -errno : -EIO;
-			w += k;
-		}
+		if (io_write_all(out, buf, (size_t)n) != 0)
+			return -errno;
 	}
 }
 
