@@ -11,6 +11,7 @@
 #include "net/tcp.h"
 #include "net/tcp_wrappers.h"
 #include "util/log.h"
+#include "util/io.h"
 
 #define DEFAULT_MAX_SESSIONS 256
 #define ACCEPT_BURST	     64
@@ -211,7 +212,7 @@ static void on_readable(struct op_session *s)
 	while (s->in_len < s->in_need) {
 		ssize_t n = s->conn->ops->recv(s->conn, s->in + s->in_len, s->in_need - s->in_len);
 
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		if (n < 0 && io_try_again(errno)) {
 			s->watch.events = s->conn->want ? s->conn->want : POLLIN;
 			return;
 		}
@@ -232,7 +233,7 @@ static void on_writable(struct op_session *s)
 {
 	ssize_t n = s->conn->ops->send(s->conn, s->out + s->out_off, s->out_len - s->out_off);
 
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+	if (n < 0 && io_try_again(errno)) {
 		s->watch.events = s->conn->want ? s->conn->want : POLLOUT;
 		return;
 	}

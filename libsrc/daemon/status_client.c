@@ -12,6 +12,7 @@
 
 #include "daemon/status.h"
 #include "util/log.h"
+#include "util/io.h"
 
 /* The longest value shown whole in the text form; longer ones are cut. */
 #define RENDER_MAX 1024
@@ -75,7 +76,7 @@ static char *read_answer(int fd, long long deadline, size_t *len, char *err, siz
 			return buf;
 		}
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (io_try_again(errno))
 				continue;
 			snprintf(err, err_len, "reading its answer: %s", strerror(errno));
 			break;

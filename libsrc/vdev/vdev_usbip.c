@@ -12,6 +12,7 @@
 
 #include "util/log.h"
 #include "wire/usbip_proto.h"
+#include "util/io.h"
 
 /*
  * IN URBs complete only while the replies waiting to go out hold less than
@@ -246,7 +247,7 @@ static int send_queued(struct vdev_usbip *s)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (io_would_block(errno))
 				return 0;
 			log_info("%s: sending: %m", s->conn->peer);
 			return -1;
@@ -418,7 +419,7 @@ static int read_input(struct vdev_usbip *s)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (io_would_block(errno))
 				return 0;
 			log_info("%s: receiving: %m", s->conn->peer);
 			return -1;
