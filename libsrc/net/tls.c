@@ -28,6 +28,7 @@
 #include "util/log.h"
 #include "util/privdrop.h"
 #include "util/io.h"
+#include "util/hex.h"
 
 /* TLS 1.2 suites the kernel can take over (AES-GCM), with forward secrecy. */
 #define KTLS_CIPHERS                                                                               \
@@ -209,10 +210,9 @@ static int parse_pin(const char *text, unsigned char out[32])
 
 		if (*text == ':')
 			continue;
-		if (!isxdigit((unsigned char)*text))
+		v = hex_digit(*text);
+		if (v < 0)
 			return -1;
-		v = isdigit((unsigned char)*text) ? *text - '0'
-						  : tolower((unsigned char)*text) - 'a' + 10;
 		if (hi < 0) {
 			hi = v;
 			continue;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "util/json_parse.h"
+#include "util/hex.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -60,32 +61,14 @@ static struct json_value *new_value(struct parser *ps, enum json_type type)
 	return v;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* \uXXXX at p (p at the 'u'): the code unit, or -1. */
 static long code_unit(const char *p, const char *end)
 {
-	long v = 0;
-	int i, d;
+	unsigned long v;
 
-	if (end - p < 5 || *p != 'u')
+	if (end - p < 5 || *p != 'u' || hex_number(p + 1, 4, &v) != 0)
 		return -1;
-	for (i = 1; i <= 4; i++) {
-		d = hex_digit(p[i]);
-		if (d < 0)
-			return -1;
-		v = v << 4 | d;
-	}
-	return v;
+	return (long)v;
 }
 
 static size_t put_utf8(char *out, unsigned long c)
