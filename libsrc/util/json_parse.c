@@ -11,8 +11,7 @@ struct parser {
 	const char *start, *p, *end;
 	const struct json_limits *limits;
 	size_t values;
-	char *err;
-	size_t err_len;
+	struct usbip_error *err;
 	bool failed;
 };
 
@@ -22,8 +21,7 @@ static struct json_value *parse_value(struct parser *ps, unsigned depth);
 static void fail(struct parser *ps, const char *what)
 {
 	if (!ps->failed)
-		snprintf(ps->err, ps->err_len, "byte %zu: %s", (size_t)(ps->p - ps->start) + 1,
-			 what);
+		usbip_error_set(ps->err, "byte %zu: %s", (size_t)(ps->p - ps->start) + 1, what);
 	ps->failed = true;
 }
 
@@ -368,14 +366,11 @@ static struct json_value *parse_value(struct parser *ps, unsigned depth)
 }
 
 struct json_value *json_parse(const char *text, size_t len, const struct json_limits *limits,
-			      char *err, size_t err_len)
+			      struct usbip_error *err)
 {
-	struct parser ps = { .start = text,
-			     .p = text,
-			     .end = text + len,
-			     .limits = limits,
-			     .err = err,
-			     .err_len = err_len };
+	struct parser ps = {
+		.start = text, .p = text, .end = text + len, .limits = limits, .err = err
+	};
 	struct json_value *v = parse_value(&ps, 0);
 
 	skip_space(&ps);
