@@ -112,10 +112,10 @@ int usbip_report_local(const char *busid, bool json, const char *verb, const cha
 int usbip_check_remote(const char *command, const char *host)
 {
 	struct net_address addr;
-	char err[NET_ADDRESS_HOST_MAX + 80];
+	struct usbip_error err;
 
-	if (net_address_parse(host, USBIP_DEFAULT_PORT, &addr, err, sizeof(err)) != 0)
-		return usbip_usage_error(command, "%s", err);
+	if (net_address_parse(host, USBIP_DEFAULT_PORT, &addr, &err) != 0)
+		return usbip_usage_error(command, "%s", err.msg);
 	return -1;
 }
 

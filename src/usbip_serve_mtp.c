@@ -141,6 +141,7 @@ static const struct option serve_keys[] = {
 static int serve_option(struct serve_args *a, int c, const char *arg, char *err, size_t len)
 {
 	struct net_address addr;
+	struct usbip_error why;
 
 	switch (c) {
 	case 'd':
@@ -188,7 +189,10 @@ static int serve_option(struct serve_args *a, int c, const char *arg, char *err,
 		return 0;
 	case 'r':
 		a->remote = arg;
-		return net_address_parse(arg, USBIP_DEFAULT_PORT, &addr, err, len);
+		if (net_address_parse(arg, USBIP_DEFAULT_PORT, &addr, &why) == 0)
+			return 0;
+		snprintf(err, len, "%s", why.msg);
+		return -1;
 	}
 	snprintf(err, len, "unknown option");
 	return -1;

@@ -84,9 +84,7 @@ static void record_origin(unsigned port, const struct vhci_import_target *from, 
 {
 	struct usbip_vhci_record rec;
 	struct net_address addr;
-	char err[NET_ADDRESS_HOST_MAX + 80];
-
-	if (net_address_parse(from->host, from->port, &addr, err, sizeof(err)) == 0) {
+	if (net_address_parse(from->host, from->port, &addr, NULL) == 0) {
 		snprintf(rec.host, sizeof(rec.host), "%s", addr.host);
 		snprintf(rec.service, sizeof(rec.service), "%s", addr.port);
 	} else {

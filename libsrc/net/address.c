@@ -26,7 +26,7 @@ static bool host_ok(const char *host, size_t len)
 
 /* Splits text into host (bytes [*host, *host + *host_len)) and port (NULL if none). */
 static int split(const char *text, const char **host, size_t *host_len, const char **port,
-		 char *err, size_t err_len)
+		 struct usbip_error *err)
 {
 	const char *colon = strchr(text, ':'), *close;
 
@@ -35,8 +35,8 @@ static int split(const char *text, const char **host, size_t *host_len, const ch
 	if (text[0] == '[') {
 		close = strchr(text, ']');
 		if (!close || (close[1] && close[1] != ':')) {
-			snprintf(err, err_len,
-				 "'%s': an IPv6 address is [ADDRESS] or [ADDRESS]:PORT", text);
+			usbip_error_set(err, "'%s': an IPv6 address is [ADDRESS] or [ADDRESS]:PORT",
+					text);
 			return -1;
 		}
 		*host = text + 1;
@@ -55,29 +55,29 @@ static int split(const char *text, const char **host, size_t *host_len, const ch
 }
 
 int net_address_parse(const char *text, const char *default_port, struct net_address *out,
-		      char *err, size_t err_len)
+		      struct usbip_error *err)
 {
 	const char *host, *port;
 	size_t host_len;
 
 	memset(out, 0, sizeof(*out));
 	out->kind = NET_ADDRESS_TCP;
-	if (split(text, &host, &host_len, &port, err, err_len) != 0)
+	if (split(text, &host, &host_len, &port, err) != 0)
 		return -1;
 	if (host_len >= sizeof(out->host)) {
-		snprintf(err, err_len, "host name of %zu bytes: at most %zu", host_len,
-			 sizeof(out->host) - 1);
+		usbip_error_set(err, "host name of %zu bytes: at most %zu", host_len,
+				sizeof(out->host) - 1);
 		return -1;
 	}
 	if (!host_ok(host, host_len)) {
-		snprintf(err, err_len, "'%s' is not HOST, HOST:PORT or [IPV6]:PORT", text);
+		usbip_error_set(err, "'%s' is not HOST, HOST:PORT or [IPV6]:PORT", text);
 		return -1;
 	}
 	out->port_given = port != NULL;
 	if (!port)
 		port = default_port;
 	if (!usbip_tcp_port_ok(port) || strlen(port) >= sizeof(out->port)) {
-		snprintf(err, err_len, "'%s': the port is a number from 0 to 65535", text);
+		usbip_error_set(err, "'%s': the port is a number from 0 to 65535", text);
 		return -1;
 	}
 	memcpy(out->host, host, host_len);

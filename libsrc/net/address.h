@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/result.h"
+
 /* DNS names are at most 253 bytes; an IPv6 literal with a zone fits too. */
 #define NET_ADDRESS_HOST_MAX 256
 #define NET_ADDRESS_PORT_MAX 6 /* "65535" */
@@ -29,12 +31,12 @@ struct net_address {
 
 /*
  * Parses text into out, the port default_port when the text has none.
- * Returns 0, or -1 with why in err (one line that quotes the text): an
+ * Returns 0, or -1 with why in err (one line that quotes the text, may be NULL): an
  * empty host, an unclosed '[', a port that is not 0 to 65535, a name too
  * long, a byte that has no place in a host name.
  */
 int net_address_parse(const char *text, const char *default_port, struct net_address *out,
-		      char *err, size_t err_len);
+		      struct usbip_error *err);
 
 /* "host:port", "[v6]:port": the form to show and to parse again. */
 void net_address_format(const struct net_address *a, char *out, size_t len);

@@ -59,12 +59,12 @@ enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 	struct net_address addr;
 	struct usbip_conn *c;
 	enum usbip_result rc;
-	char err[NET_ADDRESS_HOST_MAX + 80];
+	struct usbip_error err;
 
 	*conn = NULL;
 	/* HOST:PORT and [V6]:PORT name their own port; port is the default. */
-	if (net_address_parse(host, port, &addr, err, sizeof(err)) != 0) {
-		log_err("%s", err);
+	if (net_address_parse(host, port, &addr, &err) != 0) {
+		log_err("%s", err.msg);
 		return USBIP_E_CONFIG;
 	}
 	rc = connect_tcp(addr.host, addr.port, timeout_ms, &c);

@@ -40,7 +40,7 @@ enum usbip_result {
 
 /* A decoder's or parser's reason for saying no, e.g. "busid: no terminating zero". */
 struct usbip_error {
-	char msg[128];
+	char msg[384]; /* room for a quoted host name of 255 bytes */
 };
 
 /* Formats the reason into err (when not NULL) and returns -1, for "return usbip_error_set(...)". */

@@ -13,9 +13,9 @@
 static void expect(const char *text, const char *host, const char *port, bool given)
 {
 	struct net_address a;
-	char err[300] = "";
+	struct usbip_error err = { "" };
 
-	assert_int_equal(net_address_parse(text, "3240", &a, err, sizeof(err)), 0);
+	assert_int_equal(net_address_parse(text, "3240", &a, &err), 0);
 	assert_int_equal(a.kind, NET_ADDRESS_TCP);
 	assert_string_equal(a.host, host);
 	assert_string_equal(a.port, port);
@@ -40,12 +40,13 @@ static void test_format_round_trip(void **state)
 {
 	static const char *const texts[] = { "h:1", "[::1]:3240", "10.0.0.1:3240" };
 	struct net_address a;
-	char err[300], out[300];
+	struct usbip_error err;
+	char out[300];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		assert_int_equal(net_address_parse(texts[i], "3240", &a, err, sizeof(err)), 0);
+		assert_int_equal(net_address_parse(texts[i], "3240", &a, &err), 0);
 		net_address_format(&a, out, sizeof(out));
 		assert_string_equal(out, texts[i]);
 	}
@@ -72,22 +73,23 @@ static void test_refused(void **state)
 		"host\n",
 		"\xc3\xa9t\xc3\xa9",
 	};
-	char long_name[400], err[300];
+	char long_name[400];
+	struct usbip_error err;
 	struct net_address a;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err[0] = '\0';
-		assert_int_equal(net_address_parse(bad[i], "3240", &a, err, sizeof(err)), -1);
-		assert_true(err[0] != '\0');
+		err.msg[0] = '\0';
+		assert_int_equal(net_address_parse(bad[i], "3240", &a, &err), -1);
+		assert_true(err.msg[0] != '\0');
 	}
 	/* A bad default port is refused too. */
-	assert_int_equal(net_address_parse("h", "x", &a, err, sizeof(err)), -1);
+	assert_int_equal(net_address_parse("h", "x", &a, &err), -1);
 	memset(long_name, 'a', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
-	assert_int_equal(net_address_parse(long_name, "3240", &a, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "at most"));
+	assert_int_equal(net_address_parse(long_name, "3240", &a, &err), -1);
+	assert_non_null(strstr(err.msg, "at most"));
 }
 
 int main(void)
