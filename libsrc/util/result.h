@@ -22,10 +22,12 @@
  *
  * 4. Exit statuses exist only in src/: the programs turn an enum
  *    usbip_result into one in one place (src/exit_status.c). The library
- *    never returns an exit code.
+ *    never returns an exit code; where a step of a program may end it
+ *    (argument checks), src/ returns -1 to go on or the exit status.
  *
- * Counts and lengths (ssize_t read results, the number of items found)
- * are values, not a fifth convention: negative means 2.
+ * Values are not conventions: a count or a length (ssize_t, negative
+ * means 2), an OP status (USBIP_ST_*, the answer a peer is to get), an
+ * enum saying which way something went (enum daemon_args).
  */
 #ifndef USBIP_UTIL_RESULT_H
 #define USBIP_UTIL_RESULT_H
