@@ -5,12 +5,13 @@
 #include <stdint.h>
 #include <unistd.h>
 
-int io_write_all(int fd, const void *buf, size_t len)
+/* All of buf to fd: at offset off (pwrite) when off >= 0, else where the file offset is (write). */
+static int write_fully(int fd, const void *buf, size_t len, off_t off)
 {
 	const uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -21,29 +22,24 @@ int io_write_all(int fd, const void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
 	}
 	return 0;
 }
 
+int io_write_all(int fd, const void *buf, size_t len)
+{
+	return write_fully(fd, buf, len, -1);
+}
+
 int io_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 {
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
+	if (off < 0) {
+		errno = EINVAL;
+		return -1;
 	}
-	return 0;
+	return write_fully(fd, buf, len, off);
 }
 
 ssize_t io_read_all(int fd, void *buf, size_t len)

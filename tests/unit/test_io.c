@@ -174,6 +174,9 @@ static void test_pwrite_all_at_an_offset(void **state)
 	memset(buf, 0, sizeof(buf));
 	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 12);
 	assert_memory_equal(buf, "0123ab6789xy", 12);
+	errno = 0;
+	assert_int_equal(io_pwrite_all(fd, "x", 1, -1), -1);
+	assert_int_equal(errno, EINVAL);
 	close(fd);
 	errno = 0;
 	assert_int_equal(io_pwrite_all(fd, "x", 1, 0), -1);
