@@ -145,7 +145,7 @@ static uint32_t reply(struct client *c, struct usbip_urb_header *h, bool in, uin
 		      size_t cap)
 {
 	uint8_t buf[USBIP_URB_HEADER_SIZE];
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	struct usbip_urb_payload pl;
 
 	recv_all(c->fd, buf, sizeof(buf));
@@ -202,7 +202,7 @@ static void command(struct client *c, uint16_t code, const uint32_t *params, uns
 static size_t small_container(struct client *c, struct mtp_header *mh)
 {
 	struct usbip_urb_header h;
-	struct mtp_error err;
+	struct usbip_error err;
 	uint32_t n;
 
 	submit(c, EP_IN, true, 65536, NULL, NULL);
@@ -266,7 +266,7 @@ static uint64_t get_object(struct client *c, uint32_t handle, const struct patte
 		if (done)
 			continue; /* (not reached: nothing is asked beyond the data) */
 		if (got == 0) {
-			struct mtp_error err;
+			struct usbip_error err;
 
 			if (mtp_decode_header(c->sink, n, &mh, &err) ||
 			    mh.type != MTP_CONTAINER_DATA) {

@@ -82,7 +82,7 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	struct usbipa_accept_request accept;
 	struct usbipa_attach_request attach;
 	struct usbipa_port_reply port = { -1 };
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	char esc[LOG_ESCAPED_SIZE(USBIP_SERIAL_SIZE)];
 	uint32_t status;
 	int fd;
@@ -134,7 +134,7 @@ static void handle_unexport(struct usbipa *d, struct op_session *session,
 	struct usbip_conn *conn = op_session_conn(session);
 	struct usbipa_unexport_request unexport;
 	struct usbip_usb_device udev;
-	struct usbip_wire_error err;
+	struct usbip_error err;
 
 	if (usbip_decode_device(req->body, req->body_len, &udev, &err) != 0) {
 		log_warn("%s: bad unexport request: %s", conn->peer, err.msg);

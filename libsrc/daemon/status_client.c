@@ -12,6 +12,7 @@
 
 #include "daemon/status.h"
 #include "util/log.h"
+#include "util/io.h"
 
 /* The longest value shown whole in the text form; longer ones are cut. */
 #define RENDER_MAX 1024
@@ -75,7 +76,7 @@ static char *read_answer(int fd, long long deadline, size_t *len, char *err, siz
 			return buf;
 		}
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (io_try_again(errno))
 				continue;
 			snprintf(err, err_len, "reading its answer: %s", strerror(errno));
 			break;
@@ -129,11 +130,11 @@ enum status_asked status_ask(const char *path, int deadline_ms, struct json_valu
 struct json_value *status_answer_parse(const char *text, size_t len, char *err, size_t err_len)
 {
 	static const struct json_limits limits = { STATUS_MAX_DEPTH, STATUS_MAX_VALUES };
-	char why[160];
-	struct json_value *v = json_parse(text, len, &limits, why, sizeof(why));
+	struct usbip_error why;
+	struct json_value *v = json_parse(text, len, &limits, &why);
 
 	if (!v) {
-		snprintf(err, err_len, "not a JSON answer: %s", why);
+		snprintf(err, err_len, "not a JSON answer: %s", why.msg);
 		return NULL;
 	}
 	if (v->type != JSON_OBJECT) {

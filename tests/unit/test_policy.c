@@ -10,7 +10,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "daemon/policy.h"
+#include "match/policy.h"
 
 static struct sockaddr_storage addr_of(const char *text)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "daemon/policy.h"
+#include "match/policy.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

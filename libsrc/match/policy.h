@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "daemon/selector.h"
+#include "match/selector.h"
 #include "wire/usbip_proto.h"
 
 struct policy_network {
