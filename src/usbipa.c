@@ -249,10 +249,12 @@ int main(int argc, char **argv)
 					 .arg = vhci };
 	/* Nothing allowed is nothing accepted: a node must not push a keyboard in unasked. */
 	state.nothing_allowed = !state.policy.nnetworks && !state.policy.ndevices &&
-				!d.tls_options.nsubjects && !state.policy.allow_any;
+				!d.tls_options.nsubjects && !state.policy.allow_any &&
+				!d.listen.creds.nuids && !d.listen.creds.ngids;
 	if (state.nothing_allowed)
-		log_warn("no --allow-device, --allow-host, --allow-subject or --allow-any: every "
-			 "export is refused");
+		log_warn("no --allow-device, --allow-host, --allow-subject, --allow-uid, "
+			 "--allow-gid "
+			 "or --allow-any: every export is refused");
 	else if (state.policy.allow_any && !state.policy.nnetworks && !state.policy.ndevices)
 		log_warn("--allow-any: accepting any device from any host (keyboards only by an "
 			 "--allow-device rule)");

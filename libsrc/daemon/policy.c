@@ -2,6 +2,10 @@
 #include "daemon/policy.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +134,77 @@ bool policy_names_device(const struct usbip_policy *policy, uint16_t vendor, uin
 
 	for (i = 0; i < policy->ndevices; i++)
 		if (selector_hwid_matches(&policy->devices[i], vendor, product, serial))
+			return true;
+	return false;
+}
+
+/* A decimal id below (id_t)-1, which means "none" to the kernel: 0, or -1. */
+static int parse_id(const char *spec, unsigned long *id)
+{
+	char *end;
+
+	if (spec[0] < '0' || spec[0] > '9')
+		return -1;
+	errno = 0;
+	*id = strtoul(spec, &end, 10);
+	return errno || *end || *id >= UINT_MAX ? -1 : 0;
+}
+
+int policy_add_uid(struct policy_creds *creds, const char *spec, char *err, size_t err_len)
+{
+	const struct passwd *pw;
+	unsigned long id;
+
+	if (creds->nuids == POLICY_MAX_IDS) {
+		snprintf(err, err_len, "at most %d --allow-uid", POLICY_MAX_IDS);
+		return -1;
+	}
+	if (parse_id(spec, &id) != 0) {
+		pw = spec[0] ? getpwnam(spec) : NULL;
+		if (!pw) {
+			snprintf(err, err_len, "--allow-uid: '%s' is neither a uid nor a user",
+				 spec);
+			return -1;
+		}
+		id = pw->pw_uid;
+	}
+	creds->uids[creds->nuids++] = (uid_t)id;
+	return 0;
+}
+
+int policy_add_gid(struct policy_creds *creds, const char *spec, char *err, size_t err_len)
+{
+	const struct group *gr;
+	unsigned long id;
+
+	if (creds->ngids == POLICY_MAX_IDS) {
+		snprintf(err, err_len, "at most %d --allow-gid", POLICY_MAX_IDS);
+		return -1;
+	}
+	if (parse_id(spec, &id) != 0) {
+		gr = spec[0] ? getgrnam(spec) : NULL;
+		if (!gr) {
+			snprintf(err, err_len, "--allow-gid: '%s' is neither a gid nor a group",
+				 spec);
+			return -1;
+		}
+		id = gr->gr_gid;
+	}
+	creds->gids[creds->ngids++] = (gid_t)id;
+	return 0;
+}
+
+bool policy_allows_cred(const struct policy_creds *creds, uid_t uid, gid_t gid)
+{
+	unsigned i;
+
+	if (!creds || (!creds->nuids && !creds->ngids))
+		return true;
+	for (i = 0; i < creds->nuids; i++)
+		if (creds->uids[i] == uid)
+			return true;
+	for (i = 0; i < creds->ngids; i++)
+		if (creds->gids[i] == gid)
 			return true;
 	return false;
 }
