@@ -347,6 +347,9 @@ enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv
 		fprintf(stderr, "%s: unexpected argument '%s'\n", d->name, argv[optind]);
 		return DAEMON_ARGS_BAD;
 	}
+	/* Said before the daemon's own start-up lines; validate says it again for others. */
+	if (!listen_options_ok(d))
+		return DAEMON_ARGS_BAD;
 	return check ? check_only(d) : DAEMON_ARGS_RUN;
 }
 
