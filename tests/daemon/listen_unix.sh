@@ -97,6 +97,18 @@ result "the stale socket is replaced, with --listen-mode 0600" $? "$(cat "$work/
 kill "$spid"
 wait "$spid"
 
+# The same from usbip.conf: listen is a repeatable key.
+csock=$work/conf.sock
+printf '[usbipd]\nlisten = unix:%s\nlisten = 127.0.0.1:0\nlisten-mode = 0640\n' "$csock" >"$work/usbip.conf"
+daemon_start "$work/c.log" "$usbipd" --config "$work/usbip.conf"
+cpid=$daemon_pid
+pids="$pids $cpid"
+"$usbip" list -r "unix:$csock" >/dev/null 2>&1 && [ "$(stat -c %a "$csock")" = 640 ] &&
+	"$usbip" -t "$daemon_port" list -r 127.0.0.1 >/dev/null 2>&1
+result "listen = twice in [usbipd]: both serve, listen-mode applied" $? "$(cat "$work/c.log")"
+kill "$cpid"
+wait "$cpid"
+
 # serve-mtp: --allow-uid 0 refuses nobody, in one line, and goes on.
 mkdir "$work/dir"
 echo hello >"$work/dir/a.txt"
