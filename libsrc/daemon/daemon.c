@@ -517,10 +517,10 @@ enum side {
  * of listener alike: the TCP sockets of -a/-t and those of each --listen.
  */
 struct daemon_listener {
-	int fd; /* -1 once the request server took it */
+	STAILQ_ENTRY(daemon_listener) next; /* first: pmccabe misreads a struct ending in one */
+	int fd;				    /* -1 once the request server took it */
 	/* A unix: listener's address, its file removed at the end; else NULL. */
 	const struct net_address *unix_file;
-	STAILQ_ENTRY(daemon_listener) next;
 };
 
 STAILQ_HEAD(daemon_listeners, daemon_listener);
