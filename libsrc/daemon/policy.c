@@ -138,58 +138,63 @@ bool policy_names_device(const struct usbip_policy *policy, uint16_t vendor, uin
 	return false;
 }
 
-/* A decimal id below (id_t)-1, which means "none" to the kernel: 0, or -1. */
-static int parse_id(const char *spec, unsigned long *id)
+/*
+ * A decimal id below (id_t)-1, which means "none" to the kernel, or the
+ * name of a user (user) or of a group: 0 with it in *id, or -1.
+ */
+static int parse_id(const char *spec, bool user, unsigned long *id)
 {
+	const struct passwd *pw;
+	const struct group *gr;
 	char *end;
 
-	if (spec[0] < '0' || spec[0] > '9')
+	if (spec[0] >= '0' && spec[0] <= '9') {
+		errno = 0;
+		*id = strtoul(spec, &end, 10);
+		return errno || *end || *id >= UINT_MAX ? -1 : 0;
+	}
+	if (!spec[0])
 		return -1;
-	errno = 0;
-	*id = strtoul(spec, &end, 10);
-	return errno || *end || *id >= UINT_MAX ? -1 : 0;
+	if (user) {
+		pw = getpwnam(spec);
+		*id = pw ? pw->pw_uid : 0;
+		return pw ? 0 : -1;
+	}
+	gr = getgrnam(spec);
+	*id = gr ? gr->gr_gid : 0;
+	return gr ? 0 : -1;
+}
+
+/* One line for a --allow-uid or --allow-gid refused; -1. */
+static int id_error(char *err, size_t err_len, bool user, bool full, const char *spec)
+{
+	if (full)
+		snprintf(err, err_len, "at most %d --allow-%s", POLICY_MAX_IDS,
+			 user ? "uid" : "gid");
+	else
+		snprintf(err, err_len, "--allow-%s: '%s' is neither a %s nor a %s",
+			 user ? "uid" : "gid", spec, user ? "uid" : "gid", user ? "user" : "group");
+	return -1;
 }
 
 int policy_add_uid(struct policy_creds *creds, const char *spec, char *err, size_t err_len)
 {
-	const struct passwd *pw;
+	bool full = creds->nuids == POLICY_MAX_IDS;
 	unsigned long id;
 
-	if (creds->nuids == POLICY_MAX_IDS) {
-		snprintf(err, err_len, "at most %d --allow-uid", POLICY_MAX_IDS);
-		return -1;
-	}
-	if (parse_id(spec, &id) != 0) {
-		pw = spec[0] ? getpwnam(spec) : NULL;
-		if (!pw) {
-			snprintf(err, err_len, "--allow-uid: '%s' is neither a uid nor a user",
-				 spec);
-			return -1;
-		}
-		id = pw->pw_uid;
-	}
+	if (full || parse_id(spec, true, &id) != 0)
+		return id_error(err, err_len, true, full, spec);
 	creds->uids[creds->nuids++] = (uid_t)id;
 	return 0;
 }
 
 int policy_add_gid(struct policy_creds *creds, const char *spec, char *err, size_t err_len)
 {
-	const struct group *gr;
+	bool full = creds->ngids == POLICY_MAX_IDS;
 	unsigned long id;
 
-	if (creds->ngids == POLICY_MAX_IDS) {
-		snprintf(err, err_len, "at most %d --allow-gid", POLICY_MAX_IDS);
-		return -1;
-	}
-	if (parse_id(spec, &id) != 0) {
-		gr = spec[0] ? getgrnam(spec) : NULL;
-		if (!gr) {
-			snprintf(err, err_len, "--allow-gid: '%s' is neither a gid nor a group",
-				 spec);
-			return -1;
-		}
-		id = gr->gr_gid;
-	}
+	if (full || parse_id(spec, false, &id) != 0)
+		return id_error(err, err_len, false, full, spec);
 	creds->gids[creds->ngids++] = (gid_t)id;
 	return 0;
 }
