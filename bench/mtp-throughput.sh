@@ -52,8 +52,8 @@ echo "Unix socket against TCP loopback (CPUs $cpus), ratios Unix/TCP:"
 printf '%-11s %9s %9s %12s %12s %9s %9s\n' URBs "TCP MB/s" "Unix MB/s" "TCP CPU/MiB" \
 	"Unix CPU/MiB" "MB/s" "CPU/MiB"
 awk 'FNR == NR && /^[0-9]/ { rate[$1 " " $2] = $3; cpu[$1 " " $2] = $4; next }
-	/^[0-9]/ && ($1 " " $2) in rate {
+	/^[0-9]/ && (($1 " " $2) in rate) {
 		k = $1 " " $2
 		printf "%-11s %9.0f %9.0f %12.3f %12.3f %9.2f %9.2f\n", k, rate[k], $3, cpu[k], $4,
-			$3 / rate[k], cpu[k] > 0 ? $4 / cpu[k] : 0
+			$3 / rate[k], (cpu[k] > 0 ? $4 / cpu[k] : 0)
 	}' "$work/tcp.out" "$work/unix.out"
