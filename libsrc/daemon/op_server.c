@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/sock.h"
 #include "net/tcp.h"
 #include "net/tcp_wrappers.h"
 #include "util/log.h"
@@ -299,21 +301,53 @@ static void add_session(struct op_server *server, struct usbip_conn *conn)
 		server->peak = server->sessions;
 }
 
+/*
+ * Whether a peer just accepted may go on, said in one line when not: a
+ * Unix peer by its credentials (creds), a vsock peer as the kernel let it
+ * connect, an IP peer by TCP wrappers (or what admit asks of them).
+ */
+static bool admitted(const struct op_server_config *c, const struct usbip_conn *conn)
+{
+	struct net_peer_cred cred;
+
+	switch (conn->peer_addr.ss_family) {
+	case AF_UNIX:
+		if (net_peer_cred(conn->fd, &cred) == 0 &&
+		    policy_allows_cred(c->creds, cred.uid, cred.gid))
+			return true;
+		log_warn("%s: refused: no --allow-uid or --allow-gid names it", conn->peer);
+		return false;
+	case AF_VSOCK:
+		return true;
+	}
+	if (c->admit ? c->admit(conn->fd, c->admit_arg)
+		     : usbip_tcp_wrappers_allow(conn->fd, c->name))
+		return true;
+	log_warn("%s: refused by TCP wrappers (hosts.allow/hosts.deny)", conn->peer);
+	return false;
+}
+
+/*
+ * One connection from l's socket, or NULL when none is waiting: the one
+ * place where a listener's connection begins (a WebSocket upgrade goes
+ * here).
+ */
+static struct usbip_conn *listener_accept(struct op_listener *l)
+{
+	return usbip_tcp_accept(l->watch.fd);
+}
+
 static void listener_event(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
 	struct op_listener *l = w->data;
-	const struct op_server_config *c = &l->server->config;
 	int i;
 
 	for (i = 0; i < ACCEPT_BURST; i++) {
-		struct usbip_conn *conn = usbip_tcp_accept(w->fd);
+		struct usbip_conn *conn = listener_accept(l);
 
 		if (!conn)
 			return;
-		if (!(c->admit ? c->admit(conn->fd, c->admit_arg)
-			       : usbip_tcp_wrappers_allow(conn->fd, c->name))) {
-			log_warn("%s: refused by TCP wrappers (hosts.allow/hosts.deny)",
-				 conn->peer);
+		if (!admitted(&l->server->config, conn)) {
 			usbip_conn_close(conn);
 			continue;
 		}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "daemon/ev.h"
+#include "match/policy.h"
 #include "net/conn.h"
 #include "net/tls.h"
 #include "wire/usbip_proto.h"
@@ -45,6 +46,12 @@ struct op_server_config {
 	 */
 	bool (*admit)(int fd, void *admit_arg);
 	void *admit_arg;
+	/*
+	 * Which Unix peers may go on, by their credentials (NULL or empty:
+	 * any the socket file lets connect). TCP wrappers see IP peers only:
+	 * a Unix or vsock peer meets this, or nothing, instead of admit.
+	 */
+	const struct policy_creds *creds;
 	int max_sessions; /* 0: a default of 256 */
 	int timeout_ms;	  /* per connection; 0: USBIP_IO_TIMEOUT_MS */
 };

@@ -280,7 +280,8 @@ static void table_rows(struct status_table *t, const struct json_value *v, unsig
 void status_table_add(struct status_table *t, const char *daemon, const struct json_value *answer)
 {
 	unsigned before = t->rows;
-	char since[STATUS_CELL], port[STATUS_CELL], state[2 * STATUS_CELL];
+	char since[STATUS_CELL], port[STATUS_CELL], listening[STATUS_CELL];
+	char state[3 * STATUS_CELL];
 	char refused[LOG_ESCAPED_SIZE(RENDER_MAX)];
 
 	cell(answer, "daemon", t->daemon, sizeof(t->daemon));
@@ -288,11 +289,15 @@ void status_table_add(struct status_table *t, const char *daemon, const struct j
 		snprintf(t->daemon, sizeof(t->daemon), "%s", daemon);
 	table_rows(t, answer, 0);
 	if (t->rows == before && json_member(answer, "daemon")) {
-		/* A daemon with no device: its start as SINCE, the port it listens on. */
+		/* A daemon with no device: its start as SINCE, where it listens. */
 		cell(answer, "started", since, sizeof(since));
 		cell(answer, "port", port, sizeof(port));
-		snprintf(state, sizeof(state), "running, no device%s%s", port[0] ? ", port " : "",
-			 port);
+		cell(answer, "listening", listening, sizeof(listening));
+		if (listening[0])
+			snprintf(state, sizeof(state), "running, no device, on %s", listening);
+		else
+			snprintf(state, sizeof(state), "running, no device%s%s",
+				 port[0] ? ", port " : "", port);
 		table_print(t, "", "", since, "", state);
 	}
 	cell(answer, "reload_refused", refused, sizeof(refused));
