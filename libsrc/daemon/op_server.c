@@ -21,10 +21,11 @@
 /* Sessions open at once after which the last one to close gives memory back. */
 #define TRIM_AFTER 16
 
+/* The list entry first: pmccabe misreads a struct that ends with one. */
 struct op_listener {
+	SLIST_ENTRY(op_listener) link;
 	struct ev_watch watch;
 	struct op_server *server;
-	SLIST_ENTRY(op_listener) link;
 };
 
 struct op_session {

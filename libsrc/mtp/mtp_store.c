@@ -43,13 +43,13 @@ struct obj {
  * is told from a live upload of another.
  */
 struct upload {
+	SLIST_ENTRY(upload) link; /* first: pmccabe misreads a struct that ends with one */
 	uint32_t handle, parent; /* the object's handle from the commit on */
 	char *name;
 	char tmp[sizeof(MTP_STORE_UPLOAD_PREFIX) + 16];
 	int fd, dir_fd;
 	dev_t dev;
 	ino_t ino;
-	SLIST_ENTRY(upload) link;
 };
 
 struct mtp_store {
