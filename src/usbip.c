@@ -143,6 +143,43 @@ int usbip_dead_peer_option(const char *command, const char *arg)
 	return -1;
 }
 
+int usbip_persist_option(const char *command, int c, const char *arg, struct usbip_persist_args *p)
+{
+	switch (c) {
+	case 'p':
+		p->persist = true;
+		return -1;
+	case 'D':
+		p->daemonize = true;
+		return -1;
+	case 'P':
+		p->pid_file = arg;
+		return -1;
+	case 'u':
+		p->user = arg;
+		return -1;
+	case 'j':
+		p->json = true;
+		return -1;
+	case 'X':
+		return usbip_dead_peer_option(command, arg);
+	case 'M':
+		return usbip_max_attempts_option(command, arg, &p->max_attempts);
+	default:
+		return USBIP_OPTION_NOT_MINE;
+	}
+}
+
+int usbip_persist_check(const char *command, const struct usbip_persist_args *p)
+{
+	if ((p->daemonize || p->pid_file || p->user || p->max_attempts) && !p->persist)
+		return usbip_usage_error(command,
+					 "-D, --pid, --user and --max-attempts go with --persist");
+	if (p->persist && p->json)
+		return usbip_usage_error(command, "--json does not go with --persist");
+	return -1;
+}
+
 int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out)
 {
 	char *end;

@@ -116,6 +116,36 @@ int usbip_dead_peer_option(const char *command, const char *arg);
  */
 int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out);
 
+/* What attach and connect take for --persist, and their --json. */
+struct usbip_persist_args {
+	const char *pid_file;
+	const char *user;      /* --persist as root: who talks to the peer */
+	unsigned max_attempts; /* --max-attempts (0: no limit) */
+	bool persist, daemonize, json;
+};
+
+#define USBIP_PERSIST_LONG_OPTIONS                                                                 \
+	{ "persist", no_argument, NULL, 'p' }, { "daemon", no_argument, NULL, 'D' },               \
+		{ "pid", required_argument, NULL, 'P' }, { "user", required_argument, NULL, 'u' }, \
+		{ "json", no_argument, NULL, 'j' },                                                \
+		{ "dead-peer-timeout", required_argument, NULL, 'X' },                             \
+	{                                                                                          \
+		"max-attempts", required_argument, NULL, 'M'                                       \
+	}
+
+/* usbip_persist_option's answer for an option that is not one of those. */
+#define USBIP_OPTION_NOT_MINE (-2)
+
+/*
+ * One of USBIP_PERSIST_LONG_OPTIONS (c, its argument arg) into p: -1 to go
+ * on, USBIP_OPTION_NOT_MINE for another option, or the exit code after one
+ * line saying what is wrong.
+ */
+int usbip_persist_option(const char *command, int c, const char *arg, struct usbip_persist_args *p);
+
+/* The options that go only with --persist, and --json only without: -1, or the exit code. */
+int usbip_persist_check(const char *command, const struct usbip_persist_args *p);
+
 /*
  * -b/--busid and -i/--hardware-id of every command (opt 'b' or 'i') into
  * sel: -1, or says what is wrong in one line and returns USBIP_EXIT_USAGE.

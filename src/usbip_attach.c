@@ -17,10 +17,7 @@
 
 struct attach_args {
 	struct usbip_device_args dev;
-	const char *pid_file;
-	const char *user;      /* --persist as root: who talks to HOST */
-	unsigned max_attempts; /* --max-attempts (0: no limit) */
-	bool persist, daemonize;
+	struct usbip_persist_args p;
 };
 
 static void usage(FILE *out)
@@ -153,11 +150,11 @@ static int attach_persist(const struct attach_args *a)
 {
 	static struct persist p;
 
-	persist_init(&p, a->daemonize, a->pid_file, a->user);
+	persist_init(&p, a->p.daemonize, a->p.pid_file, a->p.user);
 	p.job.kind = PERSIST_ATTACH;
 	p.job.attach = (struct attach_follower_config){ .from = target(a->dev.host),
 							.selector = a->dev.selector,
-							.max_attempts = a->max_attempts };
+							.max_attempts = a->p.max_attempts };
 	return usbip_exit_status(persist_run_one(&p, usbip_opts.tls));
 }
 
@@ -169,18 +166,12 @@ int usbip_attach(int argc, char **argv)
 		{ "hardware-id", required_argument, NULL, 'i' },
 		/* Debian's form for a gadget exported from a vUDC: a busid by another name. */
 		{ "device", required_argument, NULL, 'd' },
-		{ "persist", no_argument, NULL, 'p' },
-		{ "daemon", no_argument, NULL, 'D' },
-		{ "pid", required_argument, NULL, 'P' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "dead-peer-timeout", required_argument, NULL, 'X' },
-		{ "max-attempts", required_argument, NULL, 'M' },
+		USBIP_PERSIST_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct attach_args a = { 0 };
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "r:b:d:i:DP:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -196,34 +187,15 @@ int usbip_attach(int argc, char **argv)
 						  &a.dev.selector) >= 0)
 				return USBIP_EXIT_USAGE;
 			break;
-		case 'p':
-			a.persist = true;
-			break;
-		case 'D':
-			a.daemonize = true;
-			break;
-		case 'P':
-			a.pid_file = optarg;
-			break;
-		case 'u':
-			a.user = optarg;
-			break;
-		case 'j':
-			a.dev.json = true;
-			break;
-		case 'X':
-			if (usbip_dead_peer_option("attach", optarg) >= 0)
-				return USBIP_EXIT_USAGE;
-			break;
-		case 'M':
-			if (usbip_max_attempts_option("attach", optarg, &a.max_attempts) >= 0)
-				return USBIP_EXIT_USAGE;
-			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("attach", argv, opts);
+			rc = usbip_persist_option("attach", c, optarg, &a.p);
+			if (rc == USBIP_OPTION_NOT_MINE)
+				return usbip_bad_option("attach", argv, opts);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (!a.dev.host)
@@ -233,10 +205,9 @@ int usbip_attach(int argc, char **argv)
 					 "which device? give -b BUSID or -i VID:PID[:SERIAL]");
 	if (optind < argc)
 		return usbip_usage_error("attach", "unexpected argument '%s'", argv[optind]);
-	if ((a.daemonize || a.pid_file || a.user || a.max_attempts) && !a.persist)
-		return usbip_usage_error("attach",
-					 "-D, --pid, --user and --max-attempts go with --persist");
-	if (a.persist && a.dev.json)
-		return usbip_usage_error("attach", "--json does not go with --persist");
-	return a.persist ? attach_persist(&a) : attach_once(&a);
+	rc = usbip_persist_check("attach", &a.p);
+	if (rc >= 0)
+		return rc;
+	a.dev.json = a.p.json;
+	return a.p.persist ? attach_persist(&a) : attach_once(&a);
 }

@@ -31,11 +31,9 @@ struct connect_args {
 	const char *remotes[AGENT_MAX_REMOTES];
 	unsigned nremotes;
 	struct usbip_selector selector;
-	const char *pid_file;
-	const char *user;      /* --persist as root: who talks to usbipa */
-	long wait_s;	       /* --timeout: how long to keep trying */
-	unsigned max_attempts; /* --max-attempts, with --persist (0: no limit) */
-	bool persist, daemonize, gadget, json;
+	struct usbip_persist_args p;
+	long wait_s; /* --timeout: how long to keep trying */
+	bool gadget;
 };
 
 /* One device's export without --persist. */
@@ -120,7 +118,7 @@ static void once_try(struct ev_loop *loop, struct ev_watch *w, short revents)
 		r = device_export(c->src, c->busid, &to, &status, NULL);
 		if (r == USBIP_OK) {
 			c->exported = true;
-			if (c->args->json)
+			if (c->args->p.json)
 				usbip_json_result("exported", &c->dev->info.udev, c->dev->serial,
 						  to.host, -1);
 			else
@@ -219,13 +217,13 @@ static int connect_persist(const struct connect_args *a)
 {
 	static struct persist p;
 
-	persist_init(&p, a->daemonize, a->pid_file, a->user);
+	persist_init(&p, a->p.daemonize, a->p.pid_file, a->p.user);
 	p.job.kind = PERSIST_EXPORT;
 	p.job.export = (struct export_agent_config){ .selector = a->selector,
 						     .nremotes = a->nremotes,
 						     .port = usbip_opts.tcp_port,
 						     .gadgets = a->gadget,
-						     .max_attempts = a->max_attempts };
+						     .max_attempts = a->p.max_attempts };
 	memcpy(p.job.export.remotes, a->remotes, sizeof(p.job.export.remotes));
 	if (!a->gadget && !usbip_host_driver_loaded())
 		return USBIP_EXIT_FAILURE;
@@ -240,18 +238,12 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{ "hardware-id", required_argument, NULL, 'i' },
 		{ "device", no_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 'T' },
-		{ "persist", no_argument, NULL, 'p' },
-		{ "daemon", no_argument, NULL, 'D' },
-		{ "pid", required_argument, NULL, 'P' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "dead-peer-timeout", required_argument, NULL, 'X' },
-		{ "max-attempts", required_argument, NULL, 'M' },
+		USBIP_PERSIST_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "r:b:i:dDP:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -277,34 +269,15 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 				return usbip_usage_error(
 					"connect", "--timeout wants seconds, not '%s'", optarg);
 			break;
-		case 'p':
-			a->persist = true;
-			break;
-		case 'D':
-			a->daemonize = true;
-			break;
-		case 'P':
-			a->pid_file = optarg;
-			break;
-		case 'u':
-			a->user = optarg;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'X':
-			if (usbip_dead_peer_option("connect", optarg) >= 0)
-				return USBIP_EXIT_USAGE;
-			break;
-		case 'M':
-			if (usbip_max_attempts_option("connect", optarg, &a->max_attempts) >= 0)
-				return USBIP_EXIT_USAGE;
-			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
 		default:
-			return usbip_bad_option("connect", argv, opts);
+			rc = usbip_persist_option("connect", c, optarg, &a->p);
+			if (rc == USBIP_OPTION_NOT_MINE)
+				return usbip_bad_option("connect", argv, opts);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (!a->nremotes || selector_empty(&a->selector))
@@ -312,11 +285,9 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 					 "give -r HOST and a device (-b BUSID or -i VID:PID)");
 	if (optind < argc)
 		return usbip_usage_error("connect", "unexpected argument '%s'", argv[optind]);
-	if ((a->daemonize || a->pid_file || a->user || a->max_attempts) && !a->persist)
-		return usbip_usage_error("connect",
-					 "-D, --pid, --user and --max-attempts go with --persist");
-	if (a->persist && a->json)
-		return usbip_usage_error("connect", "--json does not go with --persist");
+	rc = usbip_persist_check("connect", &a->p);
+	if (rc >= 0)
+		return rc;
 	return a->gadget ? -1 : usbip_check_local_busids("connect", &a->selector);
 }
 
@@ -327,5 +298,5 @@ int usbip_connect(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	return a.persist ? connect_persist(&a) : connect_once(&a);
+	return a.p.persist ? connect_persist(&a) : connect_once(&a);
 }

@@ -44,7 +44,7 @@ struct obj {
  */
 struct upload {
 	SLIST_ENTRY(upload) link; /* first: pmccabe misreads a struct that ends with one */
-	uint32_t handle, parent; /* the object's handle from the commit on */
+	uint32_t handle, parent;  /* the object's handle from the commit on */
 	char *name;
 	char tmp[sizeof(MTP_STORE_UPLOAD_PREFIX) + 16];
 	int fd, dir_fd;
