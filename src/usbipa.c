@@ -41,7 +41,8 @@ static void usage(FILE *out)
 		"      --allow-any                      accept any device from any host\n"
 		"  (none of these, nor --allow-subject: every export is refused; a device\n"
 		"  with a keyboard interface needs an --allow-device rule naming "
-		"it)\n" USBIP_DAEMON_OPTIONS_HELP "  -h, --help            show this help\n"
+		"it)\n" USBIP_DAEMON_OPTIONS_HELP USBIP_DAEMON_METRICS_HELP
+		"\n  -h, --help            show this help\n"
 		"  -v, --version         show the version\n\n"
 		"The default pid file is %s.\n",
 		DEFAULT_PID_FILE);
@@ -208,6 +209,7 @@ int main(int argc, char **argv)
 		{ "allow-host", required_argument, NULL, 'H' },
 		{ "allow-any", no_argument, NULL, 'Y' },
 		USBIP_DAEMON_LONG_OPTIONS,
+		USBIP_DAEMON_METRICS_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -246,6 +248,7 @@ int main(int argc, char **argv)
 	d.hooks = (struct daemon_hooks){ .start = usbipa_vhci_start,
 					 .stop = usbipa_vhci_stop,
 					 .status = usbipa_vhci_status,
+					 .metrics = usbipa_vhci_metrics,
 					 .arg = vhci };
 	/* Nothing allowed is nothing accepted: a node must not push a keyboard in unasked. */
 	state.nothing_allowed = !state.policy.nnetworks && !state.policy.ndevices &&

@@ -34,7 +34,8 @@ static void usage(FILE *out)
 		"                        in, and give them back on stop (repeatable)\n"
 		"  -e, --device          serve the gadgets bound to usbip-vudc instead\n"
 		"                        (vUDC mode: this machine is the USB "
-		"device)\n" USBIP_DAEMON_OPTIONS_HELP "  -h, --help            show this help\n"
+		"device)\n" USBIP_DAEMON_OPTIONS_HELP USBIP_DAEMON_METRICS_HELP
+		"\n  -h, --help            show this help\n"
 		"  -v, --version         show the version\n\n"
 		"The default pid file is %s.\n",
 		DEFAULT_PID_FILE);
@@ -119,12 +120,19 @@ static void on_status(struct usbip_daemon *d, struct json_writer *w, void *arg)
 	device_source_status(d->server.arg, w);
 }
 
+/* /metrics: the devices by state (usbipd(8), METRICS). */
+static void on_metrics(struct usbip_daemon *d, struct metrics_text *m, void *arg)
+{
+	device_source_metrics(d->server.arg, m, "usbipd");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "device", no_argument, NULL, 'e' },
 		{ "auto-bind", required_argument, NULL, 'B' },
 		USBIP_DAEMON_LONG_OPTIONS,
+		USBIP_DAEMON_METRICS_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -150,6 +158,7 @@ int main(int argc, char **argv)
 					 .stop = on_stop,
 					 .check = own_check,
 					 .status = on_status,
+					 .metrics = on_metrics,
 					 .arg = &u };
 	exit_code =
 		usbip_exit_for_args(daemon_parse_args(&d, argc, argv, opts, usage, own_option, &u));

@@ -370,6 +370,21 @@ unsigned agent_rules_give_up(struct agent_rules *rules)
 	return n;
 }
 
+void agent_rules_count(const struct agent_rules *rules, struct agent_counts *c, unsigned *nexport,
+		       unsigned *nattach)
+{
+	const struct agent_rule *r;
+
+	*nexport = *nattach = 0;
+	TAILQ_FOREACH(r, &rules->list, entry) {
+		persist_job_count(&r->job, c);
+		if (strcmp(r->kind, "export") == 0)
+			(*nexport)++;
+		else
+			(*nattach)++;
+	}
+}
+
 void agent_rules_status(const struct agent_rules *rules, struct json_writer *w)
 {
 	const struct agent_rule *r;

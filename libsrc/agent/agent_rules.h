@@ -106,5 +106,8 @@ unsigned agent_rules_give_up(struct agent_rules *rules);
 
 /* `usbip status`: "rules", every rule and what it is doing. */
 void agent_rules_status(const struct agent_rules *rules, struct json_writer *w);
+/* /metrics: what every rule holds, summed into c; how many rules of each kind. */
+void agent_rules_count(const struct agent_rules *rules, struct agent_counts *c, unsigned *nexport,
+		       unsigned *nattach);
 
 #endif

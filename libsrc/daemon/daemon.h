@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "daemon/ev.h"
+#include "daemon/metrics.h"
 #include "daemon/op_server.h"
 #include "daemon/privsep.h"
 #include "net/tcp.h"
@@ -70,6 +71,12 @@ struct daemon_hooks {
 	int (*check)(struct usbip_daemon *d, void *arg, char *err, size_t err_len);
 	/* `usbip status`: the daemon's own fields of its status object. */
 	void (*status)(struct usbip_daemon *d, struct json_writer *w, void *arg);
+	/*
+	 * A scrape of /metrics (--metrics): the daemon's own families, named
+	 * metrics_prefix_..., after the runner's _up, _build_info and
+	 * _start_time_seconds. In the main process, on its loop.
+	 */
+	void (*metrics)(struct usbip_daemon *d, struct metrics_text *m, void *arg);
 	void *arg;
 };
 
@@ -86,6 +93,8 @@ struct usbip_daemon {
 	const char *address, *port;   /* -a, -t */
 	const char *pid_file;	      /* -P */
 	const char *config_file;      /* --config */
+	const char *metrics_address;  /* --metrics (for daemons that offer it) */
+	const char *metrics_prefix;   /* its metric names' first word (default: name) */
 	const char *run_as;	      /* started as root: who reads from peers (--user) */
 	bool daemonize, use_tls;      /* -D, --tls */
 	struct usbip_tls_options tls_options;
@@ -124,6 +133,8 @@ struct usbip_daemon {
 	struct ev_loop *loop;
 	struct usbip_tls *tls; /* the server context when listening with --tls */
 	uint16_t listen_port;  /* the port it listens on (the kernel's pick for port 0) */
+	uint16_t metrics_port; /* the port /metrics is served on (also the kernel's pick) */
+	pid_t metrics_pid;     /* the process that serves it (daemon/metrics_proc.h) */
 	long long started_at;  /* the wall clock, for status */
 	enum usbip_result result;
 };
@@ -161,7 +172,20 @@ struct usbip_daemon {
 
 /* Option codes of --config, --check, --user and --dead-peer-timeout, past any character and the TLS
  * ones. */
-enum { DAEMON_OPT_CONFIG = 0x1100, DAEMON_OPT_CHECK, DAEMON_OPT_USER, DAEMON_OPT_DEAD_PEER };
+enum {
+	DAEMON_OPT_CONFIG = 0x1100,
+	DAEMON_OPT_CHECK,
+	DAEMON_OPT_USER,
+	DAEMON_OPT_DEAD_PEER,
+	DAEMON_OPT_METRICS
+};
+
+/* --metrics, in the options of the daemons that offer it (daemon_set_option takes it). */
+#define USBIP_DAEMON_METRICS_OPTION { "metrics", required_argument, NULL, DAEMON_OPT_METRICS }
+#define USBIP_DAEMON_METRICS_HELP                                                                  \
+	"      --metrics ADDRESS serve Prometheus metrics on http://ADDRESS/metrics\n"               \
+	"                        (HOST:PORT, [V6]:PORT, or :PORT for every address;\n"             \
+	"                        port 0: one the kernel picks, logged)\n"
 
 /* What daemon_parse_args found. */
 enum daemon_args {

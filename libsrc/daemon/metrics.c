@@ -256,27 +256,51 @@ static void metrics_on_accept(struct ev_loop *loop, struct ev_watch *w, short re
 	}
 }
 
-/* ":PORT" listens on every address; anything else is an address as -r takes it. */
+/*
+ * ":PORT" is every address; anything else is an address as -r takes it,
+ * with its port. The host (NULL for every address) and port go to a.
+ */
+static int metrics_address_parse(const char *address, struct net_address *a, char *err,
+				 size_t err_len)
+{
+	bool any = address[0] == ':';
+
+	err[0] = '\0';
+	if (net_address_parse(any ? "0.0.0.0" : address, "0", a, err, err_len) != 0 ||
+	    (!any && !a->port_given)) {
+		if (!err[0])
+			snprintf(err, err_len, "give the port, as HOST:PORT or :PORT");
+		return -1;
+	}
+	if (any)
+		snprintf(a->port, sizeof(a->port), "%s", address + 1);
+	if (!usbip_tcp_port_ok(a->port)) {
+		snprintf(err, err_len, "the port is 0 to 65535");
+		return -1;
+	}
+	if (any)
+		a->host[0] = '\0';
+	return 0;
+}
+
+int metrics_address_ok(const char *address, char *err, size_t err_len)
+{
+	struct net_address a;
+
+	return metrics_address_parse(address, &a, err, err_len);
+}
+
 static int metrics_listen(struct metrics_server *s, const char *address)
 {
 	struct net_address a;
 	char err[320];
 	int fds[METRICS_LISTEN_MAX], n, i;
-	bool any = address[0] == ':';
 
-	if (net_address_parse(any ? "0.0.0.0" : address, "0", &a, err, sizeof(err)) != 0 ||
-	    (!any && !a.port_given)) {
-		fprintf(stderr, "--metrics %s: %s\n", address,
-			err[0] ? err : "give the port, as HOST:PORT or :PORT");
+	if (metrics_address_parse(address, &a, err, sizeof(err)) != 0) {
+		fprintf(stderr, "--metrics %s: %s\n", address, err);
 		return -1;
 	}
-	if (any)
-		snprintf(a.port, sizeof(a.port), "%s", address + 1);
-	if (!usbip_tcp_port_ok(a.port)) {
-		fprintf(stderr, "--metrics %s: the port is 0 to 65535\n", address);
-		return -1;
-	}
-	n = usbip_tcp_listen(any ? NULL : a.host, a.port, USBIP_FAMILY_ANY, fds,
+	n = usbip_tcp_listen(a.host[0] ? a.host : NULL, a.port, USBIP_FAMILY_ANY, fds,
 			     METRICS_LISTEN_MAX);
 	for (i = 0; i < n; i++)
 		s->listeners[i] = (struct ev_watch){
@@ -304,6 +328,16 @@ struct metrics_server *metrics_open(const char *address, metrics_fn fn, void *ar
 unsigned metrics_port(const struct metrics_server *s)
 {
 	return s->nlisteners ? usbip_tcp_local_port(s->listeners[0].fd) : 0;
+}
+
+bool metrics_has_fd(const struct metrics_server *s, int fd)
+{
+	int i;
+
+	for (i = 0; i < s->nlisteners; i++)
+		if (s->listeners[i].fd == fd)
+			return true;
+	return false;
 }
 
 int metrics_watch(struct metrics_server *s, struct ev_loop *loop)

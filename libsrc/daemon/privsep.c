@@ -530,7 +530,7 @@ void privsep_unserve(struct privsep *chan)
 	chan->loop = NULL;
 }
 
-void privsep_close_inherited(struct privsep *chan, int keep)
+void privsep_close_inherited_but(struct privsep *chan, bool (*keep)(int fd, void *arg), void *arg)
 {
 	DIR *dir = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -543,10 +543,20 @@ void privsep_close_inherited(struct privsep *chan, int keep)
 	mine = dirfd(dir);
 	while ((e = readdir(dir)) != NULL) {
 		fd = atoi(e->d_name);
-		if (fd > 2 && fd != mine && fd != chan->fd && fd != keep)
+		if (fd > 2 && fd != mine && fd != chan->fd && !(keep && keep(fd, arg)))
 			close(fd);
 	}
 	closedir(dir);
+}
+
+static bool is_kept(int fd, void *arg)
+{
+	return fd == *(const int *)arg;
+}
+
+void privsep_close_inherited(struct privsep *chan, int keep)
+{
+	privsep_close_inherited_but(chan, is_kept, &keep);
 }
 
 void privsep_free(struct privsep *chan)

@@ -118,6 +118,8 @@ bool privsep_admit(int fd, void *chan);
  * stdio, chan's and keep (or -1).
  */
 void privsep_close_inherited(struct privsep *chan, int keep);
+/* The same, keeping the descriptors keep says yes to. */
+void privsep_close_inherited_but(struct privsep *chan, bool (*keep)(int fd, void *arg), void *arg);
 
 void privsep_free(struct privsep *chan);
 
