@@ -358,6 +358,10 @@ void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg
 			json_object_begin(w, NULL);
 			json_uint(w, "port", i);
 			json_string(w, "busid", rec.busid);
+			json_hex(w, "vendor", import->device.id_vendor, 4);
+			json_hex(w, "product", import->device.id_product, 4);
+			if (import->device.serial[0])
+				json_string(w, "serial", import->device.serial);
 			json_string(w, "from", rec.host);
 			json_string(w, "local_busid", vhci.ports[i].local_busid);
 			json_uint(w, "since", (unsigned long long)import->since);
