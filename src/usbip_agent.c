@@ -12,6 +12,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/queue.h>
 
 #include "agent/agent_rules.h"
@@ -32,6 +33,7 @@ struct agent {
 	struct persist run;
 	const char *config_file;
 	struct agent_rules rules;
+	char metrics[128]; /* [agent] metrics as the start read it (a change takes a restart) */
 	struct ev_loop *loop;
 	char reload_error[512];
 };
@@ -109,6 +111,8 @@ static void agent_reload(struct usbip_daemon *d, void *arg)
 	if (reload_read(a, &fresh, &with_tls) != 0)
 		return;
 	apply_dead_peer(&fresh);
+	if (strcmp(fresh.metrics, a->metrics) != 0)
+		log_warn("reload: [agent] metrics changed: it takes a restart, /metrics stays as it is");
 	/* The new rules' TLS contexts are the network process's only once it is forked again. */
 	if (with_tls && daemon_renew_network(d) != USBIP_OK) {
 		agent_rules_free(&fresh);
@@ -306,6 +310,10 @@ int usbip_agent(int argc, char **argv)
 	}
 	d->config_file = a.config_file;
 	apply_dead_peer(&a.rules);
+	/* --metrics wins over the file's [agent] metrics. */
+	snprintf(a.metrics, sizeof(a.metrics), "%s", a.rules.metrics);
+	if (!d->metrics_address && a.metrics[0])
+		d->metrics_address = a.metrics;
 	if (check) {
 		printf("usbip agent: %s is valid (%s; TLS files read, nothing started)\n",
 		       a.config_file,

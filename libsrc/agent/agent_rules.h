@@ -61,6 +61,7 @@ TAILQ_HEAD(agent_rule_list, agent_rule);
 struct agent_rules {
 	struct agent_rule_list list; /* in the file's order */
 	int dead_peer_s;	     /* [agent] dead-peer-timeout; 0: not given */
+	char metrics[128];	     /* [agent] metrics (the address); "" when not given */
 	struct dialer *dialer;	     /* that knows the rules' TLS contexts, or NULL */
 };
 

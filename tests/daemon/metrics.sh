@@ -108,8 +108,10 @@ user=
 [ "$(id -u)" = 0 ] && user="--user nobody"
 
 # ----------------------------------------------------------------- usbipd
+# usbipd's from its [usbipd] section, the agent's from [agent], usbipa's from the command line.
+printf '[usbipd]\nmetrics = 127.0.0.1:0\n' >"$work/usbipd.conf"
 # shellcheck disable=SC2086
-daemon_start "$work/usbipd.log" "$usbipd" -d -t 0 -a 127.0.0.1 $user --metrics 127.0.0.1:0
+daemon_start "$work/usbipd.log" "$usbipd" -d -t 0 -a 127.0.0.1 $user --config "$work/usbipd.conf"
 one usbipd "$work/usbipd.log" usbipd usbipd_devices usbipd_last_export_timestamp_seconds \
 	usbipd_build_info usbipd_start_time_seconds
 kill "$daemon_pid"
@@ -117,13 +119,15 @@ wait "$daemon_pid" 2>/dev/null
 
 # ----------------------------------------------------------------- agent
 cat >"$work/agent.conf" <<EOF
+[agent]
+metrics = 127.0.0.1:0
 [attach waiting]
 hardware-id = 1234:5678
 remote = 127.0.0.1
 tcp-port = 1
 EOF
 # shellcheck disable=SC2086
-agent_start "$work/agent.log" --config "$work/agent.conf" $user --metrics 127.0.0.1:0
+agent_start "$work/agent.log" --config "$work/agent.conf" $user
 one "usbip agent" "$work/agent.log" usbip_agent usbip_agent_rules usbip_agent_exports \
 	usbip_agent_imports usbip_agent_reconnects_total usbip_agent_last_change_timestamp_seconds
 grep -q '^usbip_agent_imports{state="waiting"} 1.0$' "$work/usbip_agent.check" &&
@@ -276,4 +280,9 @@ for bad in "127.0.0.1" "127.0.0.1:99999" ":x" "[::1"; do
 	[ $rc = 2 ] && [ "$(wc -l <"$work/badopt.out")" = 1 ] && grep -q -- "--metrics" "$work/badopt.out"
 	result "--metrics '$bad' is refused in one line (exit 2)" $? "exit $rc: $(cat "$work/badopt.out")"
 done
+printf '[attach one]\nhardware-id = 1234:5678\nremote = 127.0.0.1\nmetrics = :0\n' >"$work/rule.conf"
+"$usbip" agent --check --config "$work/rule.conf" >"$work/rule.out" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "metrics: goes in \[agent\]" "$work/rule.out"
+result "metrics in a rule is refused: it goes in [agent]" $? "exit $rc: $(cat "$work/rule.out")"
 finish
