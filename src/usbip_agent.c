@@ -112,7 +112,8 @@ static void agent_reload(struct usbip_daemon *d, void *arg)
 		return;
 	apply_dead_peer(&fresh);
 	if (strcmp(fresh.metrics, a->metrics) != 0)
-		log_warn("reload: [agent] metrics changed: it takes a restart, /metrics stays as it is");
+		log_warn("reload: [agent] metrics changed: it takes a restart, /metrics stays as "
+			 "it is");
 	/* The new rules' TLS contexts are the network process's only once it is forked again. */
 	if (with_tls && daemon_renew_network(d) != USBIP_OK) {
 		agent_rules_free(&fresh);
@@ -143,7 +144,7 @@ static void gauge(struct metrics_text *m, const char *name, const char *help, co
 
 	metrics_family(m, name, "gauge", help);
 	for (i = 0; i < n; i++)
-		metrics_sample(m, name, counts[i], label, values[i], NULL);
+		metrics_sample(m, name, counts[i], label, values[i], METRICS_END);
 }
 
 /* /metrics: every rule's devices by state (usbip(8), AGENT, METRICS). */
@@ -159,19 +160,20 @@ static void agent_metrics(struct usbip_daemon *d, struct metrics_text *m, void *
 	agent_rules_count(&a->rules, &c, &rules[0], &rules[1]);
 	gauge(m, "usbip_agent_rules", "the rules of the configuration, by kind", "kind", kinds,
 	      rules, 2);
-	gauge(m, "usbip_agent_exports", "devices of export rules, by state", "state",
-	      export_states, (const unsigned[]){ c.exported, c.exporting, c.export_given_up }, 3);
+	gauge(m, "usbip_agent_exports", "devices of export rules, by state", "state", export_states,
+	      (const unsigned[]){ c.exported, c.exporting, c.export_given_up }, 3);
 	gauge(m, "usbip_agent_imports", "attach rules, by state", "state", attach_states,
 	      (const unsigned[]){ c.attached, c.waiting, c.attach_given_up }, 3);
 	metrics_family(m, "usbip_agent_reconnects_total", "counter",
 		       "devices exported or attached again after their connection dropped");
-	metrics_sample(m, "usbip_agent_reconnects_total", (double)c.reconnects, NULL);
+	metrics_sample(m, "usbip_agent_reconnects_total", (double)c.reconnects, METRICS_END);
 	metrics_family(m, "usbip_agent_reload_refused", "gauge",
 		       "1 while the last reload was refused (the running rules go on)");
-	metrics_sample(m, "usbip_agent_reload_refused", a->reload_error[0] != '\0', NULL);
+	metrics_sample(m, "usbip_agent_reload_refused", a->reload_error[0] != '\0', METRICS_END);
 	metrics_family(m, "usbip_agent_last_change_timestamp_seconds", "gauge",
 		       "when a rule's device last changed state (0: none yet)");
-	metrics_sample(m, "usbip_agent_last_change_timestamp_seconds", (double)c.last_change, NULL);
+	metrics_sample(m, "usbip_agent_last_change_timestamp_seconds", (double)c.last_change,
+		       METRICS_END);
 }
 
 /* SIGUSR1: every rule stops retrying what is not connected now. */
@@ -191,7 +193,8 @@ static void agent_stop(struct usbip_daemon *d, void *arg)
 
 static void usage(void)
 {
-	printf("usage: usbip agent [--config FILE] [--check] [-D] [--pid FILE] [--metrics ADDRESS]\n\n"
+	printf("usage: usbip agent [--config FILE] [--check] [-D] [--pid FILE] [--metrics "
+	       "ADDRESS]\n\n"
 	       "Runs every [export NAME] and [attach NAME] rule of FILE (default %s;\n"
 	       "see usbip.conf(5)), as 'connect --persist' and 'attach --persist' run one.\n"
 	       "SIGHUP reads FILE again: changed rules restart, unchanged ones go on\n"

@@ -403,7 +403,7 @@ static void counter(struct metrics_text *m, const char *name, const char *help,
 		    unsigned long long value)
 {
 	metrics_family(m, name, "counter", help);
-	metrics_sample(m, name, (double)value, NULL);
+	metrics_sample(m, name, (double)value, METRICS_END);
 }
 
 /* /metrics: see usbipa(8), METRICS. */
@@ -415,22 +415,25 @@ void usbipa_vhci_metrics(struct usbip_daemon *d, struct metrics_text *m, void *a
 	(void)d;
 	metrics_family(m, "usbipa_imports", "gauge",
 		       "devices attached to vhci-hcd by this usbipa, by state");
-	metrics_sample(m, "usbipa_imports", c.attached, "state", "attached", NULL);
+	metrics_sample(m, "usbipa_imports", c.attached, "state", "attached", METRICS_END);
 	metrics_family(m, "usbipa_vhci_ports_free", "gauge",
 		       "free vhci-hcd ports, by the speed of their root hub");
 	if (c.read) {
-		metrics_sample(m, "usbipa_vhci_ports_free", c.free[0], "speed", "high", NULL);
-		metrics_sample(m, "usbipa_vhci_ports_free", c.free[1], "speed", "super", NULL);
+		metrics_sample(m, "usbipa_vhci_ports_free", c.free[0], "speed", "high",
+			       METRICS_END);
+		metrics_sample(m, "usbipa_vhci_ports_free", c.free[1], "speed", "super",
+			       METRICS_END);
 	}
 	metrics_family(m, "usbipa_refusals_total", "counter",
 		       "exports refused by the privileged process, by reason");
-	metrics_sample(m, "usbipa_refusals_total", (double)v->refused_no_port, "reason",
-		       "no_port", NULL);
+	metrics_sample(m, "usbipa_refusals_total", (double)v->refused_no_port, "reason", "no_port",
+		       METRICS_END);
 	metrics_sample(m, "usbipa_refusals_total", (double)v->refused_other, "reason",
-		       "not_accepted", NULL);
+		       "not_accepted", METRICS_END);
 	counter(m, "usbipa_attach_failures_total", "exports accepted that vhci-hcd did not take",
 		v->attach_failed);
 	metrics_family(m, "usbipa_last_change_timestamp_seconds", "gauge",
 		       "when a device was last attached or withdrawn (0: not yet)");
-	metrics_sample(m, "usbipa_last_change_timestamp_seconds", (double)v->last_change, NULL);
+	metrics_sample(m, "usbipa_last_change_timestamp_seconds", (double)v->last_change,
+		       METRICS_END);
 }

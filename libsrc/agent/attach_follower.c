@@ -22,7 +22,7 @@ struct attach_follower {
 	struct ev_watch hangup; /* the socket vhci-hcd got */
 	char busid[USBIP_BUSID_SIZE];
 	struct usbip_usb_device device; /* what the remote offered as busid, for status */
-	int port; /* attached there, or -1 */
+	int port;			/* attached there, or -1 */
 	unsigned long long attaches;	/* made, for /metrics (the first is no reconnect) */
 	struct backoff backoff;
 	long long hangup_at; /* when the connection ended, while deciding why */

@@ -27,7 +27,7 @@ struct agent_device {
 	TAILQ_ENTRY(agent_device) entry;
 	struct export_agent *agent;
 	char busid[USBIP_BUSID_SIZE];
-	char what[200]; /* "2-1 (46f4:0001 serial X)", for the log */
+	char what[200];		  /* "2-1 (46f4:0001 serial X)", for the log */
 	uint16_t vendor, product; /* its identity, for status */
 	char serial[128];	  /* as usbip_local_device's */
 	enum agent_state state;

@@ -48,8 +48,8 @@ void export_agent_status(const struct export_agent *agent, struct json_writer *w
 struct agent_counts {
 	unsigned exported, exporting, export_given_up; /* export rules' devices */
 	unsigned attached, waiting, attach_given_up;   /* attach rules */
-	unsigned long long reconnects; /* exported or attached again after a drop */
-	long long last_change;	       /* the newest state change (wall clock), 0 for none */
+	unsigned long long reconnects;		       /* exported or attached again after a drop */
+	long long last_change; /* the newest state change (wall clock), 0 for none */
 };
 
 /* Adds what agent holds to c. */

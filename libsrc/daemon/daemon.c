@@ -776,13 +776,13 @@ static void write_metrics(struct metrics_text *m, void *arg)
 
 	snprintf(name, sizeof(name), "%s_up", prefix);
 	metrics_family(m, name, "gauge", "1 while the daemon runs");
-	metrics_sample(m, name, 1, NULL);
+	metrics_sample(m, name, 1, METRICS_END);
 	snprintf(name, sizeof(name), "%s_build_info", prefix);
 	metrics_family(m, name, "gauge", "the version, as a label");
-	metrics_sample(m, name, 1, "version", PACKAGE_VERSION, NULL);
+	metrics_sample(m, name, 1, "version", PACKAGE_VERSION, METRICS_END);
 	snprintf(name, sizeof(name), "%s_start_time_seconds", prefix);
 	metrics_family(m, name, "gauge", "when the daemon started, in seconds since the epoch");
-	metrics_sample(m, name, (double)d->started_at, NULL);
+	metrics_sample(m, name, (double)d->started_at, METRICS_END);
 	if (d->hooks.metrics)
 		d->hooks.metrics(d, m, d->hooks.arg);
 }

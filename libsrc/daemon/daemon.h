@@ -181,9 +181,12 @@ enum {
 };
 
 /* --metrics, in the options of the daemons that offer it (daemon_set_option takes it). */
-#define USBIP_DAEMON_METRICS_OPTION { "metrics", required_argument, NULL, DAEMON_OPT_METRICS }
+#define USBIP_DAEMON_METRICS_OPTION                                                                \
+	{                                                                                          \
+		"metrics", required_argument, NULL, DAEMON_OPT_METRICS                             \
+	}
 #define USBIP_DAEMON_METRICS_HELP                                                                  \
-	"      --metrics ADDRESS serve Prometheus metrics on http://ADDRESS/metrics\n"               \
+	"      --metrics ADDRESS serve Prometheus metrics on http://ADDRESS/metrics\n"             \
 	"                        (HOST:PORT, [V6]:PORT, or :PORT for every address;\n"             \
 	"                        port 0: one the kernel picks, logged)\n"
 

@@ -32,8 +32,9 @@ void metrics_family(struct metrics_text *m, const char *name, const char *type, 
 
 /*
  * One sample: name{k1="v1",...} value. The labels are pairs of strings
- * ending with NULL; values are escaped as the format asks.
+ * ending with METRICS_END; values are escaped as the format asks.
  */
+#define METRICS_END ((const char *)NULL)
 void metrics_sample(struct metrics_text *m, const char *name, double value, ...);
 
 /* Writes the daemon's families into m. */

@@ -147,8 +147,8 @@ struct metrics_proc *metrics_proc_start(const char *name, const char *address, c
 	/* This process reads from no scraper. */
 	metrics_close(p->server);
 	p->server = NULL;
-	p->op = (struct privsep_op){ METRICS_PROC_TEXT, "metrics", 0, false, PRIVSEP_MAX_MESSAGE,
-				     serve_text };
+	p->op = (struct privsep_op){ METRICS_PROC_TEXT,	  "metrics", 0, false,
+				     PRIVSEP_MAX_MESSAGE, serve_text };
 	p->table = (struct privsep_table){ &p->op, 1, p };
 	if (privsep_serve(p->chan, loop, &p->table, on_child_lost, NULL) != 0) {
 		metrics_proc_stop(p);

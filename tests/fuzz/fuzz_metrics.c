@@ -29,7 +29,7 @@ static void one_family(struct metrics_text *m, void *arg)
 {
 	(void)arg;
 	metrics_family(m, "fuzz_up", "gauge", "Up.");
-	metrics_sample(m, "fuzz_up", 1, "k", "v", NULL);
+	metrics_sample(m, "fuzz_up", 1, "k", "v", METRICS_END);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -36,9 +36,10 @@ static void families(struct metrics_text *m, void *arg)
 {
 	(void)arg;
 	metrics_family(m, "usbipa_imports", "gauge", "Devices imported, by state.");
-	metrics_sample(m, "usbipa_imports", 3, "state", "attached", NULL);
-	metrics_sample(m, "usbipa_up", 1, NULL);
-	metrics_sample(m, "usbipa_relay_bytes_total", 1.5, "peer", "a\"b\\c\nd", "dir", "in", NULL);
+	metrics_sample(m, "usbipa_imports", 3, "state", "attached", METRICS_END);
+	metrics_sample(m, "usbipa_up", 1, METRICS_END);
+	metrics_sample(m, "usbipa_relay_bytes_total", 1.5, "peer", "a\"b\\c\nd", "dir", "in",
+		       METRICS_END);
 }
 
 static void test_text_format(void **state)
