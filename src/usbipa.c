@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/mdns.h"
 #include "exit_status.h"
 #include "net/tls.h"
 #include "util/log.h"
@@ -42,7 +43,7 @@ static void usage(FILE *out)
 		"  (none of these, nor --allow-subject: every export is refused; a device\n"
 		"  with a keyboard interface needs an --allow-device rule naming "
 		"it)\n" USBIP_DAEMON_OPTIONS_HELP USBIP_DAEMON_METRICS_HELP
-		"\n  -h, --help            show this help\n"
+			USBIP_DAEMON_ANNOUNCE_HELP "  -h, --help            show this help\n"
 		"  -v, --version         show the version\n\n"
 		"The default pid file is %s.\n",
 		DEFAULT_PID_FILE);
@@ -210,6 +211,7 @@ int main(int argc, char **argv)
 		{ "allow-any", no_argument, NULL, 'Y' },
 		USBIP_DAEMON_LONG_OPTIONS,
 		USBIP_DAEMON_METRICS_OPTION,
+		USBIP_DAEMON_ANNOUNCE_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -226,6 +228,7 @@ int main(int argc, char **argv)
 			    .handle = handle_request,
 			    .arg = &state },
 		.status_name = "usbipa",
+		.announce_type = MDNS_TYPE_USBIPA,
 		.privsep = DAEMON_PRIVSEP_PARENT_SERVES,
 		.privsep_table = &privsep,
 		.network_start = on_network_start,

@@ -12,6 +12,7 @@
 
 #include "agent/auto_bind.h"
 #include "daemon/daemon.h"
+#include "daemon/mdns.h"
 #include "exit_status.h"
 #include "kernel/host.h"
 #include "kernel/vudc.h"
@@ -35,7 +36,7 @@ static void usage(FILE *out)
 		"  -e, --device          serve the gadgets bound to usbip-vudc instead\n"
 		"                        (vUDC mode: this machine is the USB "
 		"device)\n" USBIP_DAEMON_OPTIONS_HELP USBIP_DAEMON_METRICS_HELP
-		"\n  -h, --help            show this help\n"
+			USBIP_DAEMON_ANNOUNCE_HELP "  -h, --help            show this help\n"
 		"  -v, --version         show the version\n\n"
 		"The default pid file is %s.\n",
 		DEFAULT_PID_FILE);
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
 		{ "auto-bind", required_argument, NULL, 'B' },
 		USBIP_DAEMON_LONG_OPTIONS,
 		USBIP_DAEMON_METRICS_OPTION,
+		USBIP_DAEMON_ANNOUNCE_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -142,6 +144,7 @@ int main(int argc, char **argv)
 		.default_pid_file = DEFAULT_PID_FILE,
 		.short_options = "e",
 		.status_name = "usbipd",
+		.announce_type = MDNS_TYPE_USBIPD,
 		.listens = true,
 		.server = { .name = "usbipd",
 			    .requests = device_server_requests,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon/conf.h"
+#include "daemon/mdns.h"
 #include "daemon/metrics_proc.h"
 #include "daemon/process.h"
 #include "daemon/status.h"
@@ -78,6 +79,14 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 		d->metrics_address = arg;
 		return 1;
 	}
+	case DAEMON_OPT_ANNOUNCE:
+		if (!mdns_available()) {
+			snprintf(err, err_len,
+				 "--announce: this build has no mDNS (configure --with-avahi)");
+			return -1;
+		}
+		d->announce = true;
+		return 1;
 	case DAEMON_OPT_CONFIG:
 	case DAEMON_OPT_CHECK:
 		return 1; /* taken before the command line (conf_scan_args) */
@@ -397,6 +406,7 @@ enum phase_id {
 	PHASE_NETWORK_START, /* the network process's side of that (network_start) */
 	PHASE_CHANNEL,	     /* the privsep channel served on the loop */
 	PHASE_METRICS,	     /* --metrics: the process that answers it (daemon/metrics_proc.h) */
+	PHASE_ANNOUNCE,	     /* --announce: the process that announces (daemon/mdns.h) */
 	PHASE_STATUS,	     /* the status socket answering on the loop */
 	PHASE_SERVER,	     /* the request server, which takes the listening sockets */
 	PHASE_SERVE,	     /* readiness, then the event loop until the end */
@@ -428,6 +438,7 @@ struct runner {
 	struct daemon_listeners listeners;
 	struct status_socket *status;
 	struct metrics_proc *metrics;
+	struct mdns_announcer *announcer;
 	struct op_server *server;
 	struct ev_watch sig_watch;
 };
@@ -816,6 +827,32 @@ static void stop_metrics(struct runner *r)
 	r->d->metrics_port = 0;
 }
 
+/*
+ * --announce: DNS-SD from a process of its own, as the user; one that
+ * cannot start is said and the daemon runs on (as without avahi-daemon).
+ */
+static enum usbip_result start_announcing(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+	char tls[16];
+	const char *txt[] = { "version=" PACKAGE_VERSION, tls, "transports=tcp", NULL };
+
+	if (!d->announce || !d->announce_type || !d->listens)
+		return USBIP_OK;
+	snprintf(tls, sizeof(tls), "tls=%s", d->use_tls ? "yes" : "no");
+	r->announcer = mdns_announce_start(d->name, d->run_as ? d->run_as : privdrop_default_user(),
+					   d->announce_type, d->listen_port, txt);
+	if (!r->announcer)
+		log_warn("mdns: not announcing %s", d->announce_type);
+	return USBIP_OK;
+}
+
+static void stop_announcing(struct runner *r)
+{
+	mdns_announce_stop(r->announcer);
+	r->announcer = NULL;
+}
+
 /* A split daemon's parent makes its status socket now; either answers from here on. */
 static enum usbip_result watch_status(struct runner *r)
 {
@@ -882,6 +919,7 @@ static const struct phase phases[PHASE_COUNT] = {
 	[PHASE_NETWORK_START] = { "network start", SIDE_NETWORK, start_network_work, NULL },
 	[PHASE_CHANNEL] = { "channel", BOTH, serve_channel, unserve_channel },
 	[PHASE_METRICS] = { "metrics", SIDE_MAIN, start_metrics, stop_metrics },
+	[PHASE_ANNOUNCE] = { "announce", SIDE_MAIN, start_announcing, stop_announcing },
 	[PHASE_STATUS] = { "status", SIDE_MAIN, watch_status, close_status },
 	[PHASE_SERVER] = { "server", BOTH, make_server, free_server },
 	[PHASE_SERVE] = { "serve", BOTH, serve, NULL },

@@ -95,6 +95,8 @@ struct usbip_daemon {
 	const char *config_file;      /* --config */
 	const char *metrics_address;  /* --metrics (for daemons that offer it) */
 	const char *metrics_prefix;   /* its metric names' first word (default: name) */
+	const char *announce_type;    /* its DNS-SD service type, for --announce (daemon/mdns.h) */
+	bool announce;		      /* --announce */
 	const char *run_as;	      /* started as root: who reads from peers (--user) */
 	bool daemonize, use_tls;      /* -D, --tls */
 	struct usbip_tls_options tls_options;
@@ -177,7 +179,8 @@ enum {
 	DAEMON_OPT_CHECK,
 	DAEMON_OPT_USER,
 	DAEMON_OPT_DEAD_PEER,
-	DAEMON_OPT_METRICS
+	DAEMON_OPT_METRICS,
+	DAEMON_OPT_ANNOUNCE
 };
 
 /* --metrics, in the options of the daemons that offer it (daemon_set_option takes it). */
@@ -185,6 +188,14 @@ enum {
 	{                                                                                          \
 		"metrics", required_argument, NULL, DAEMON_OPT_METRICS                             \
 	}
+/* --announce, likewise, for the daemons with an announce_type. */
+#define USBIP_DAEMON_ANNOUNCE_OPTION                                                               \
+	{                                                                                          \
+		"announce", no_argument, NULL, DAEMON_OPT_ANNOUNCE                                 \
+	}
+#define USBIP_DAEMON_ANNOUNCE_HELP                                                                 \
+	"      --announce        announce the service on the LAN with mDNS/DNS-SD\n"               \
+	"                        (through avahi-daemon, where built with Avahi)\n"
 #define USBIP_DAEMON_METRICS_HELP                                                                  \
 	"      --metrics ADDRESS serve Prometheus metrics on http://ADDRESS/metrics\n"             \
 	"                        (HOST:PORT, [V6]:PORT, or :PORT for every address;\n"             \

@@ -559,6 +559,11 @@ void privsep_close_inherited(struct privsep *chan, int keep)
 	privsep_close_inherited_but(chan, is_kept, &keep);
 }
 
+int privsep_fd(const struct privsep *chan)
+{
+	return chan->fd;
+}
+
 void privsep_free(struct privsep *chan)
 {
 	if (!chan)

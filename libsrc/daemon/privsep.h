@@ -121,6 +121,9 @@ void privsep_close_inherited(struct privsep *chan, int keep);
 /* The same, keeping the descriptors keep says yes to. */
 void privsep_close_inherited_but(struct privsep *chan, bool (*keep)(int fd, void *arg), void *arg);
 
+/* The channel's socket, for a process that polls it itself (readable at the other's end). */
+int privsep_fd(const struct privsep *chan);
+
 void privsep_free(struct privsep *chan);
 
 /*
