@@ -280,8 +280,11 @@ static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 
 		/* Relay processes that ended, or the network process. */
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			/* Their stop must not wait for a pid that may be another's by then. */
 			if (pid == d->metrics_pid)
 				d->metrics_pid = 0; /* said by the channel's end */
+			if (pid == d->announce_pid)
+				d->announce_pid = 0; /* said by the process */
 			if (pid != d->network_pid)
 				continue;
 			d->network_pid = 0;
@@ -821,6 +824,8 @@ static enum usbip_result start_metrics(struct runner *r)
 
 static void stop_metrics(struct runner *r)
 {
+	if (r->metrics && !r->d->metrics_pid)
+		metrics_proc_reaped(r->metrics);
 	metrics_proc_stop(r->metrics);
 	r->metrics = NULL;
 	r->d->metrics_pid = 0;
@@ -844,11 +849,16 @@ static enum usbip_result start_announcing(struct runner *r)
 					   d->announce_type, d->listen_port, txt);
 	if (!r->announcer)
 		log_warn("mdns: not announcing %s", d->announce_type);
+	else
+		d->announce_pid = mdns_announce_pid(r->announcer);
 	return USBIP_OK;
 }
 
 static void stop_announcing(struct runner *r)
 {
+	if (r->announcer && !r->d->announce_pid)
+		mdns_announce_reaped(r->announcer);
+	r->d->announce_pid = 0;
 	mdns_announce_stop(r->announcer);
 	r->announcer = NULL;
 }

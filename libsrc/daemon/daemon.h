@@ -136,8 +136,9 @@ struct usbip_daemon {
 	struct usbip_tls *tls; /* the server context when listening with --tls */
 	uint16_t listen_port;  /* the port it listens on (the kernel's pick for port 0) */
 	uint16_t metrics_port; /* the port /metrics is served on (also the kernel's pick) */
-	pid_t metrics_pid;     /* the process that serves it (daemon/metrics_proc.h) */
-	long long started_at;  /* the wall clock, for status */
+	pid_t metrics_pid;  /* the process that serves it (daemon/metrics_proc.h), 0 once reaped */
+	pid_t announce_pid; /* the process that announces (daemon/mdns.h), 0 once reaped */
+	long long started_at; /* the wall clock, for status */
 	enum usbip_result result;
 };
 

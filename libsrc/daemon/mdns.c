@@ -226,6 +226,16 @@ struct mdns_announcer *mdns_announce_start(const char *what, const char *user, c
 	return m;
 }
 
+pid_t mdns_announce_pid(const struct mdns_announcer *m)
+{
+	return m->pid;
+}
+
+void mdns_announce_reaped(struct mdns_announcer *m)
+{
+	m->pid = 0;
+}
+
 void mdns_announce_stop(struct mdns_announcer *m)
 {
 	int waited;
@@ -411,6 +421,17 @@ struct mdns_announcer *mdns_announce_start(const char *what, const char *user, c
 {
 	(void)what, (void)user, (void)type, (void)port, (void)txt;
 	return NULL;
+}
+
+pid_t mdns_announce_pid(const struct mdns_announcer *a)
+{
+	(void)a;
+	return 0;
+}
+
+void mdns_announce_reaped(struct mdns_announcer *a)
+{
+	(void)a;
 }
 
 void mdns_announce_stop(struct mdns_announcer *a)

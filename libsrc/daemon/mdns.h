@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The service types. */
 #define MDNS_TYPE_USBIPD "_usbip._tcp"
@@ -39,6 +40,10 @@ struct mdns_announcer;
  */
 struct mdns_announcer *mdns_announce_start(const char *what, const char *user, const char *type,
 					   unsigned port, const char *const txt[]);
+/* The announcing process (to know it when it is reaped elsewhere). */
+pid_t mdns_announce_pid(const struct mdns_announcer *a);
+/* It ended and was reaped elsewhere: its pid is no longer its. */
+void mdns_announce_reaped(struct mdns_announcer *a);
 void mdns_announce_stop(struct mdns_announcer *a);
 
 /* One service a browse found and resolved. */

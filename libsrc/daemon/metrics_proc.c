@@ -167,6 +167,11 @@ pid_t metrics_proc_pid(const struct metrics_proc *p)
 	return p->pid;
 }
 
+void metrics_proc_reaped(struct metrics_proc *p)
+{
+	p->pid = 0;
+}
+
 void metrics_proc_stop(struct metrics_proc *p)
 {
 	int waited;

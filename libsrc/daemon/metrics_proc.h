@@ -35,7 +35,9 @@ struct metrics_proc *metrics_proc_start(const char *name, const char *address, c
 unsigned metrics_proc_port(const struct metrics_proc *p);
 /* The answering process. */
 pid_t metrics_proc_pid(const struct metrics_proc *p);
-/* Ends the answering process (it may have been reaped already). */
+/* The answering process ended and was reaped elsewhere: its pid is no longer its. */
+void metrics_proc_reaped(struct metrics_proc *p);
+/* Ends the answering process. */
 void metrics_proc_stop(struct metrics_proc *p);
 
 #endif
