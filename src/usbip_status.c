@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,10 +126,8 @@ static bool ask_all(const char *dir, struct json_writer *w, struct status_table 
 static void imported_identity(struct json_writer *w, const char *local_busid)
 {
 	struct usbip_local_device dev;
-	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s", local_busid);
-	if (!local_busid[0] || access(path, F_OK) != 0 || usbip_host_get(local_busid, &dev) != 0)
+	if (usbip_host_peek(local_busid, &dev) != 0)
 		return;
 	json_hex(w, "vendor", dev.info.udev.id_vendor, 4);
 	json_hex(w, "product", dev.info.udev.id_product, 4);

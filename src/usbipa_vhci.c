@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernel/host.h"
 #include "kernel/keyboard_gate.h"
 #include "kernel/usb_monitor.h"
 #include "kernel/vhci.h"
@@ -339,6 +340,21 @@ void usbipa_vhci_stop(struct usbip_daemon *d, void *arg)
 	}
 }
 
+/*
+ * The serial the exporter sent, or else the one the device has here (an
+ * exporter need not send it: serve-mtp does not).
+ */
+static void attached_serial(struct json_writer *w, const struct vhci_import *import,
+			    const char *local_busid)
+{
+	struct usbip_local_device dev;
+
+	if (import->device.serial[0])
+		json_string(w, "serial", import->device.serial);
+	else if (usbip_host_peek(local_busid, &dev) == 0 && dev.serial[0])
+		json_string(w, "serial", dev.serial);
+}
+
 /* usbip status: what this usbipa attached, from where, since when, over what. */
 void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg)
 {
@@ -360,8 +376,7 @@ void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg
 			json_string(w, "busid", rec.busid);
 			json_hex(w, "vendor", import->device.id_vendor, 4);
 			json_hex(w, "product", import->device.id_product, 4);
-			if (import->device.serial[0])
-				json_string(w, "serial", import->device.serial);
+			attached_serial(w, import, vhci.ports[i].local_busid);
 			json_string(w, "from", rec.host);
 			json_string(w, "local_busid", vhci.ports[i].local_busid);
 			json_uint(w, "since", (unsigned long long)import->since);
