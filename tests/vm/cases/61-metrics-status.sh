@@ -70,4 +70,5 @@ must scrape after.txt
 [ "$(free_ports after.txt)" = "$free0" ] || fail "free ports after: $(free_ports after.txt), not $free0"
 kill "$USBIPA_PID"
 wait "$USBIPA_PID" || fail "usbipa did not stop cleanly"
+command -v promtool >/dev/null 2>&1 && log "promtool check metrics: 3 scrapes passed"
 log "usbipa /metrics: the import and its port counted and given back; status has the selector fields"
