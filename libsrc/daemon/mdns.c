@@ -238,23 +238,9 @@ void mdns_announce_reaped(struct mdns_announcer *m)
 
 void mdns_announce_stop(struct mdns_announcer *m)
 {
-	int waited;
-
 	if (!m)
 		return;
-	privsep_free(m->chan); /* it ends when let go */
-	for (waited = 0; waited < 2000 && m->pid > 0; waited += 20) {
-		pid_t r = waitpid(m->pid, NULL, WNOHANG);
-
-		if (r == m->pid || (r < 0 && errno == ECHILD))
-			m->pid = 0;
-		else
-			poll(NULL, 0, 20);
-	}
-	if (m->pid > 0) {
-		kill(m->pid, SIGKILL);
-		waitpid(m->pid, NULL, 0);
-	}
+	privsep_release(m->chan, m->pid, 2000); /* it ends when let go */
 	free(m);
 }
 

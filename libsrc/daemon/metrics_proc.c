@@ -174,23 +174,8 @@ void metrics_proc_reaped(struct metrics_proc *p)
 
 void metrics_proc_stop(struct metrics_proc *p)
 {
-	int waited;
-
 	if (!p)
 		return;
-	privsep_free(p->chan); /* it ends when let go */
-	for (waited = 0; waited < 2000 && p->pid > 0; waited += 20) {
-		pid_t r = waitpid(p->pid, NULL, WNOHANG);
-
-		if (r == p->pid || (r < 0 && errno == ECHILD))
-			p->pid = 0;
-		else
-			poll(NULL, 0, 20);
-	}
-	if (p->pid > 0) {
-		log_warn("the metrics process did not stop: killing it");
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, NULL, 0);
-	}
+	privsep_release(p->chan, p->pid, 2000); /* it ends when let go */
 	free(p);
 }

@@ -583,3 +583,22 @@ bool privsep_usb_device_ok(const struct usbip_usb_device *u)
 	       PRIVSEP_STRING_OK(u->busid) && usbip_busid_ok(u->busid) &&
 	       u->speed != USBIP_SPEED_UNKNOWN && u->speed <= USBIP_SPEED_SUPER_PLUS;
 }
+
+void privsep_release(struct privsep *chan, pid_t child, int wait_ms)
+{
+	int waited;
+	pid_t r;
+
+	privsep_free(chan);
+	for (waited = 0; child > 0 && waited < wait_ms; waited += 20) {
+		r = waitpid(child, NULL, WNOHANG);
+		if (r == child || (r < 0 && errno == ECHILD))
+			return;
+		poll(NULL, 0, 20);
+	}
+	if (child > 0) {
+		log_warn("process %d did not end when let go: killing it", (int)child);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+}

@@ -127,6 +127,13 @@ int privsep_fd(const struct privsep *chan);
 void privsep_free(struct privsep *chan);
 
 /*
+ * In the parent: lets go of a child that ends when let go (privsep_free),
+ * waits up to wait_ms for it to end, then kills it. child 0: reaped
+ * already elsewhere, only the channel is freed.
+ */
+void privsep_release(struct privsep *chan, pid_t child, int wait_ms);
+
+/*
  * For tests and fuzzing: the parent's end of a channel made elsewhere (fd,
  * a SOCK_SEQPACKET socket; child, the pid to kill when it breaks the rules,
  * or 0 for none), and serving the one message waiting on it, now. Returns
