@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
 #include "daemon/metrics_proc.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon/privsep.h"
