@@ -11,7 +11,8 @@ _usbip_commands='list bind unbind attach detach port connect disconnect serve-mt
 	version help'
 _usbip_command_opts() {
 	case $1 in
-	list) echo '--local --remote --device --busid --hardware-id --parsable --json --help' ;;
+	list) echo '--local --remote --device --busid --hardware-id --parsable --json --discover
+		--discover-time --help' ;;
 	bind | unbind) echo '--busid --hardware-id --json --help' ;;
 	attach) echo '--remote --busid --device --hardware-id --persist --daemon --pid --user
 		--max-attempts --dead-peer-timeout --json --tcp-port --help' ;;
@@ -23,12 +24,13 @@ _usbip_command_opts() {
 	serve-mtp) echo '--dir --read-only --name --serial --busid --address --ipv4 --ipv6 --remote
 		--user --section --config --tcp-port --listen --listen-mode --listen-group --allow-uid
 		--allow-gid --help' ;;
-	agent) echo '--config --check --daemon --pid --persist --user --dead-peer-timeout --help' ;;
+	agent) echo '--config --check --daemon --pid --persist --user --dead-peer-timeout --metrics
+		--help' ;;
 	esac
 }
 _usbip_daemon_opts='--ipv4 --ipv6 --address --tcp-port --daemon --pid --debug --config --check
 	--user --tls --cert --key --ca --pin --allow-subject --tls-datapath --dead-peer-timeout --help
-	--version --listen --listen-mode --listen-group --allow-uid --allow-gid'
+	--version --listen --listen-mode --listen-group --allow-uid --allow-gid --metrics --announce'
 
 # The busids of this machine's USB devices (not the hubs' interfaces).
 _usbip_local_busids() {
@@ -53,7 +55,7 @@ _usbip_value() {
 	--tls-datapath) mapfile -t COMPREPLY < <(compgen -W 'auto ktls relay' -- "$cur") ;;
 	-t | --tcp-port | -i | --hardware-id | --port | --timeout | --name | --serial | \
 		--section | --pin | --proxy | --allow-subject | --allow-device | --allow-host | \
-		--max-attempts | --dead-peer-timeout | --listen | --listen-mode)
+		--max-attempts | --dead-peer-timeout | --listen | --listen-mode | --metrics | --discover-time)
 		COMPREPLY=() ;;
 	*) return 1 ;;
 	esac

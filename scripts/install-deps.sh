@@ -3,8 +3,9 @@
 # QEMU guest suite. Idempotent: quick when everything is there already.
 set -eu
 packages="build-essential autoconf automake libtool pkg-config
-libudev-dev libwrap0-dev libssl-dev libinih-dev libsystemd-dev systemd hwdata libcmocka-dev clang clang-format cppcheck
-qemu-system-x86 busybox-static cpio kmod zstd xz-utils iproute2 nftables openssl tcpdump tinyproxy libmtp-dev procps gdb bash-completion pmccabe"
+libudev-dev libwrap0-dev libssl-dev libinih-dev libsystemd-dev libavahi-client-dev systemd hwdata libcmocka-dev clang clang-format cppcheck
+qemu-system-x86 busybox-static cpio kmod zstd xz-utils iproute2 nftables openssl tcpdump tinyproxy libmtp-dev procps gdb bash-completion pmccabe
+curl dbus avahi-daemon avahi-utils"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -12,6 +12,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/queue.h>
 
 #include "agent/agent_rules.h"
@@ -32,6 +33,7 @@ struct agent {
 	struct persist run;
 	const char *config_file;
 	struct agent_rules rules;
+	char metrics[128]; /* [agent] metrics as the start read it (a change takes a restart) */
 	struct ev_loop *loop;
 	char reload_error[512];
 };
@@ -109,6 +111,9 @@ static void agent_reload(struct usbip_daemon *d, void *arg)
 	if (reload_read(a, &fresh, &with_tls) != 0)
 		return;
 	apply_dead_peer(&fresh);
+	if (strcmp(fresh.metrics, a->metrics) != 0)
+		log_warn("reload: [agent] metrics changed: it takes a restart, /metrics stays as "
+			 "it is");
 	/* The new rules' TLS contexts are the network process's only once it is forked again. */
 	if (with_tls && daemon_renew_network(d) != USBIP_OK) {
 		agent_rules_free(&fresh);
@@ -132,6 +137,45 @@ static void agent_status(struct usbip_daemon *d, struct json_writer *w, void *ar
 	agent_rules_status(&a->rules, w);
 }
 
+static void gauge(struct metrics_text *m, const char *name, const char *help, const char *label,
+		  const char *const values[], const unsigned counts[], int n)
+{
+	int i;
+
+	metrics_family(m, name, "gauge", help);
+	for (i = 0; i < n; i++)
+		metrics_sample(m, name, counts[i], label, values[i], METRICS_END);
+}
+
+/* /metrics: every rule's devices by state (usbip(8), AGENT, METRICS). */
+static void agent_metrics(struct usbip_daemon *d, struct metrics_text *m, void *arg)
+{
+	static const char *const export_states[] = { "exported", "retrying", "given_up" };
+	static const char *const attach_states[] = { "attached", "waiting", "given_up" };
+	static const char *const kinds[] = { "export", "attach" };
+	struct agent *a = arg;
+	struct agent_counts c = { 0 };
+	unsigned rules[2];
+
+	agent_rules_count(&a->rules, &c, &rules[0], &rules[1]);
+	gauge(m, "usbip_agent_rules", "the rules of the configuration, by kind", "kind", kinds,
+	      rules, 2);
+	gauge(m, "usbip_agent_exports", "devices of export rules, by state", "state", export_states,
+	      (const unsigned[]){ c.exported, c.exporting, c.export_given_up }, 3);
+	gauge(m, "usbip_agent_imports", "attach rules, by state", "state", attach_states,
+	      (const unsigned[]){ c.attached, c.waiting, c.attach_given_up }, 3);
+	metrics_family(m, "usbip_agent_reconnects_total", "counter",
+		       "devices exported or attached again after their connection dropped");
+	metrics_sample(m, "usbip_agent_reconnects_total", (double)c.reconnects, METRICS_END);
+	metrics_family(m, "usbip_agent_reload_refused", "gauge",
+		       "1 while the last reload was refused (the running rules go on)");
+	metrics_sample(m, "usbip_agent_reload_refused", a->reload_error[0] != '\0', METRICS_END);
+	metrics_family(m, "usbip_agent_last_change_timestamp_seconds", "gauge",
+		       "when a rule's device last changed state (0: none yet)");
+	metrics_sample(m, "usbip_agent_last_change_timestamp_seconds", (double)c.last_change,
+		       METRICS_END);
+}
+
 /* SIGUSR1: every rule stops retrying what is not connected now. */
 static void agent_give_up(struct usbip_daemon *d, void *arg)
 {
@@ -149,7 +193,8 @@ static void agent_stop(struct usbip_daemon *d, void *arg)
 
 static void usage(void)
 {
-	printf("usage: usbip agent [--config FILE] [--check] [-D] [--pid FILE]\n\n"
+	printf("usage: usbip agent [--config FILE] [--check] [-D] [--pid FILE] [--metrics "
+	       "ADDRESS]\n\n"
 	       "Runs every [export NAME] and [attach NAME] rule of FILE (default %s;\n"
 	       "see usbip.conf(5)), as 'connect --persist' and 'attach --persist' run one.\n"
 	       "SIGHUP reads FILE again: changed rules restart, unchanged ones go on\n"
@@ -164,10 +209,23 @@ static void usage(void)
 	       "                     usbip, or nobody); binding and vhci-hcd stay root\n"
 	       "      --dead-peer-timeout SECONDS  a remote that stops answering is dropped\n"
 	       "                     after that long (5 to 3600; default: [agent] of FILE, or "
-	       "15)\n\n"
+	       "15)\n"
+	       "      --metrics ADDRESS  serve Prometheus metrics on http://ADDRESS/metrics\n"
+	       "                     (HOST:PORT, [V6]:PORT or :PORT; port 0: the kernel's pick)\n\n"
 	       "Exit status: 0 stopped by a signal (or --check found nothing), 1 failed,\n"
 	       "2 bad arguments or configuration.\n",
 	       DEFAULT_CONFIG, DEFAULT_PID_FILE);
+}
+
+/* --metrics ADDRESS: 0, or -1 said in one line. */
+static int metrics_option(struct usbip_daemon *d, const char *address)
+{
+	char err[400];
+
+	if (daemon_set_option(d, DAEMON_OPT_METRICS, address, err, sizeof(err)) == 1)
+		return 0;
+	fprintf(stderr, "usbip agent: %s\n", err);
+	return -1;
 }
 
 /* The command line into a; -1 to go on, or the exit status. */
@@ -180,6 +238,7 @@ static int parse_args(int argc, char **argv, struct agent *a, bool *check)
 		{ "pid", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "dead-peer-timeout", required_argument, NULL, 'X' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -207,6 +266,10 @@ static int parse_args(int argc, char **argv, struct agent *a, bool *check)
 			if (usbip_dead_peer_option("agent", optarg) >= 0)
 				return USBIP_EXIT_USAGE;
 			command_line_dead_peer_s = (int)usbip_tcp_dead_peer();
+			break;
+		case 'M':
+			if (metrics_option(d, optarg) != 0)
+				return USBIP_EXIT_USAGE;
 			break;
 		case 'h':
 			usage();
@@ -236,7 +299,9 @@ int usbip_agent(int argc, char **argv)
 					  .give_up = agent_give_up,
 					  .stop = agent_stop,
 					  .status = agent_status,
+					  .metrics = agent_metrics,
 					  .arg = &a };
+	d->metrics_prefix = "usbip_agent";
 	rc = parse_args(argc, argv, &a, &check);
 	if (rc >= 0)
 		return rc;
@@ -248,6 +313,10 @@ int usbip_agent(int argc, char **argv)
 	}
 	d->config_file = a.config_file;
 	apply_dead_peer(&a.rules);
+	/* --metrics wins over the file's [agent] metrics. */
+	snprintf(a.metrics, sizeof(a.metrics), "%s", a.rules.metrics);
+	if (!d->metrics_address && a.metrics[0])
+		d->metrics_address = a.metrics;
 	if (check) {
 		printf("usbip agent: %s is valid (%s; TLS files read, nothing started)\n",
 		       a.config_file,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/mdns.h"
 #include "kernel/host.h"
 #include "kernel/vhci.h"
 #include "kernel/vudc.h"
@@ -24,11 +25,14 @@ enum list_format { FORMAT_TEXT, FORMAT_PARSABLE, FORMAT_JSON };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: usbip list [-l | -d | -r HOST] [-b BUSID] [-i VID:PID[:SERIAL]] [-p | "
-		     "--json]\n\n"
+	fprintf(out, "usage: usbip list [-l | -d | -r HOST | --discover] [-b BUSID] "
+		     "[-i VID:PID[:SERIAL]] [-p | --json]\n\n"
 		     "  -l, --local        devices on this machine that can be exported (default)\n"
 		     "  -d, --device       gadgets on this machine's usbip-vudc (vUDC mode)\n"
 		     "  -r, --remote HOST  devices a usbipd on HOST exports\n"
+		     "      --discover     the usbipd announced on the LAN (mDNS/DNS-SD, through\n"
+		     "                     avahi-daemon) and the devices each exports (text)\n"
+		     "      --discover-time SECONDS  how long to look (1 to 30, default 2)\n"
 		     "  -p, --parsable     one line per device: busid=...#usbid=...#\n"
 		     "  -b, --busid BUSID  only these devices (a pattern such as '1-1.*' too)\n"
 		     "  -i, --hardware-id VID:PID[:SERIAL]  only devices that are this\n"
@@ -301,6 +305,65 @@ static int list_remote(const char *host, enum list_format format)
 	return USBIP_EXIT_OK;
 }
 
+/* "ADDRESS:PORT" of a service found, as -r takes it. */
+static void service_remote(const struct mdns_service *s, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s%s:%u", s->ipv6 ? "[" : "", s->address, s->ipv6 ? "]" : "",
+		 s->port);
+}
+
+/* One host found: a line saying what it announced, then its devices as -r lists them. */
+static int list_one_discovered(const struct mdns_service *s)
+{
+	char name[LOG_ESCAPED_SIZE(64)], host[LOG_ESCAPED_SIZE(256)], version[LOG_ESCAPED_SIZE(32)];
+	char remote[128];
+
+	service_remote(s, remote, sizeof(remote));
+	printf("%s: %s (%s; usbipd %s, tls %s)\n", log_escape(name, sizeof(name), s->name),
+	       log_escape(host, sizeof(host), s->host), remote,
+	       s->version[0] ? log_escape(version, sizeof(version), s->version) : "?",
+	       strcmp(s->tls, "yes") == 0 ? "yes" : "no");
+	if (s->ipv6 && strncmp(s->address, "fe80:", 5) == 0) {
+		printf("  only a link-local IPv6 address: not asked\n\n");
+		return USBIP_EXIT_OK;
+	}
+	if (strcmp(s->tls, "yes") == 0 && !usbip_opts.tls) {
+		printf("  it wants TLS: give --tls (and --ca or --pin) to list its devices\n\n");
+		return USBIP_EXIT_OK;
+	}
+	return list_remote(remote, FORMAT_TEXT);
+}
+
+/* --discover: browse for seconds, then ask each usbipd found. */
+static int list_discovered(int seconds)
+{
+	struct mdns_service found[MDNS_BROWSE_MAX];
+	char err[256];
+	size_t n, i;
+	int rc = USBIP_EXIT_OK;
+
+	if (mdns_browse(MDNS_TYPE_USBIPD, seconds * 1000, found, MDNS_BROWSE_MAX, &n, err,
+			sizeof(err)) != 0) {
+		fprintf(stderr, "usbip list: %s\n", err);
+		return USBIP_EXIT_FAILURE;
+	}
+	if (n == 0)
+		printf("no usbipd announced on the LAN within %d s\n", seconds);
+	for (i = 0; i < n; i++)
+		if (list_one_discovered(&found[i]) != USBIP_EXIT_OK)
+			rc = USBIP_EXIT_FAILURE;
+	return rc;
+}
+
+/* --discover-time: whole seconds, 1 to 30. */
+static int discover_seconds(const char *arg)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	return *arg && !*end && n >= 1 && n <= 30 ? (int)n : -1;
+}
+
 int usbip_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -311,13 +374,15 @@ int usbip_list(int argc, char **argv)
 		{ "hardware-id", required_argument, NULL, 'i' },
 		{ "parsable", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "discover", no_argument, NULL, 'D' },
+		{ "discover-time", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum list_format format = FORMAT_TEXT;
 	const char *remote = NULL;
-	bool local = false, gadgets = false;
-	int c, rc;
+	bool local = false, gadgets = false, discover = false;
+	int c, rc, seconds = 2;
 
 	while ((c = getopt_long(argc, argv, "lr:db:i:ph", opts, NULL)) != -1) {
 		switch (c) {
@@ -343,6 +408,17 @@ int usbip_list(int argc, char **argv)
 		case 'j':
 			format = FORMAT_JSON;
 			break;
+		case 'D':
+			discover = true;
+			break;
+		case 'T':
+			seconds = discover_seconds(optarg);
+			if (seconds < 0)
+				return usbip_usage_error(
+					"list", "--discover-time wants 1 to 30 seconds, not '%s'",
+					optarg);
+			discover = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return USBIP_EXIT_OK;
@@ -352,10 +428,17 @@ int usbip_list(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usbip_usage_error("list", "unexpected argument '%s'", argv[optind]);
-	if (local + gadgets + (remote != NULL) > 1)
-		return usbip_usage_error("list", "-l, -d and -r exclude each other");
+	if (local + gadgets + (remote != NULL) + discover > 1)
+		return usbip_usage_error("list", "-l, -d, -r and --discover exclude each other");
+	if (discover && format != FORMAT_TEXT)
+		return usbip_usage_error("list", "--discover prints text only (not -p or --json)");
+	if (discover && !mdns_available())
+		return usbip_usage_error(
+			"list", "--discover: this build has no mDNS (configure --with-avahi)");
 	usb_names_load(USBIDS_FILE);
-	rc = remote ? list_remote(remote, format) : list_local(format, gadgets);
+	rc = discover ? list_discovered(seconds)
+	     : remote ? list_remote(remote, format)
+		      : list_local(format, gadgets);
 	usb_names_free();
 	return rc;
 }

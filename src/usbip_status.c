@@ -21,6 +21,7 @@
 
 #include "daemon/status.h"
 #include "daemon/status_client.h"
+#include "kernel/host.h"
 #include "kernel/vhci.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -118,6 +119,22 @@ static bool ask_all(const char *dir, struct json_writer *w, struct status_table 
 	return any;
 }
 
+/*
+ * The selector fields of the device vhci-hcd made at local_busid, as the
+ * rules name it (usbip.conf(5)); nothing while it is not there yet.
+ */
+static void imported_identity(struct json_writer *w, const char *local_busid)
+{
+	struct usbip_local_device dev;
+
+	if (usbip_host_peek(local_busid, &dev) != 0)
+		return;
+	json_hex(w, "vendor", dev.info.udev.id_vendor, 4);
+	json_hex(w, "product", dev.info.udev.id_product, 4);
+	if (dev.serial[0])
+		json_string(w, "serial", dev.serial);
+}
+
 /* What is imported here (usbip port's view), as part of the document. */
 static void imported(struct json_writer *w)
 {
@@ -138,6 +155,7 @@ static void imported(struct json_writer *w)
 				json_string(w, "from", rec.host);
 				json_string(w, "busid", rec.busid);
 			}
+			imported_identity(w, vhci.ports[i].local_busid);
 			json_object_end(w);
 		}
 		usbip_vhci_close(&vhci);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/mdns.h"
 #include "exit_status.h"
 #include "net/tls.h"
 #include "util/log.h"
@@ -41,7 +42,8 @@ static void usage(FILE *out)
 		"      --allow-any                      accept any device from any host\n"
 		"  (none of these, nor --allow-subject: every export is refused; a device\n"
 		"  with a keyboard interface needs an --allow-device rule naming "
-		"it)\n" USBIP_DAEMON_OPTIONS_HELP "  -h, --help            show this help\n"
+		"it)\n" USBIP_DAEMON_OPTIONS_HELP USBIP_DAEMON_METRICS_HELP
+			USBIP_DAEMON_ANNOUNCE_HELP "  -h, --help            show this help\n"
 		"  -v, --version         show the version\n\n"
 		"The default pid file is %s.\n",
 		DEFAULT_PID_FILE);
@@ -220,6 +222,8 @@ int main(int argc, char **argv)
 		{ "allow-host", required_argument, NULL, 'H' },
 		{ "allow-any", no_argument, NULL, 'Y' },
 		USBIP_DAEMON_LONG_OPTIONS,
+		USBIP_DAEMON_METRICS_OPTION,
+		USBIP_DAEMON_ANNOUNCE_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -236,6 +240,7 @@ int main(int argc, char **argv)
 			    .handle = handle_request,
 			    .arg = &state },
 		.status_name = "usbipa",
+		.announce_type = MDNS_TYPE_USBIPA,
 		.privsep = DAEMON_PRIVSEP_PARENT_SERVES,
 		.privsep_table = &privsep,
 		.network_start = on_network_start,
@@ -258,6 +263,7 @@ int main(int argc, char **argv)
 	d.hooks = (struct daemon_hooks){ .start = usbipa_vhci_start,
 					 .stop = usbipa_vhci_stop,
 					 .status = usbipa_vhci_status,
+					 .metrics = usbipa_vhci_metrics,
 					 .arg = vhci };
 	/* Nothing allowed is nothing accepted: a node must not push a keyboard in unasked. */
 	state.nothing_allowed = !state.policy.nnetworks && !state.policy.ndevices &&

@@ -75,5 +75,6 @@ extern const size_t usbipa_vhci_nops;
 enum usbip_result usbipa_vhci_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg);
 void usbipa_vhci_stop(struct usbip_daemon *d, void *arg);
 void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg);
+void usbipa_vhci_metrics(struct usbip_daemon *d, struct metrics_text *m, void *arg);
 
 #endif

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "kernel/host.h"
 #include "kernel/keyboard_gate.h"
 #include "kernel/usb_monitor.h"
 #include "kernel/vhci.h"
@@ -36,6 +38,9 @@ struct usbipa_vhci {
 	long long gate_deadline;
 	struct ev_watch gate_timer;
 	struct ev_loop *loop;
+	/* For /metrics: the exports refused here, by reason; the last attach or detach. */
+	unsigned long long refused_no_port, refused_other, attach_failed;
+	long long last_change; /* the wall clock, 0 for none yet */
 };
 
 #define GATE_MAX_MS 15000
@@ -222,13 +227,51 @@ static ssize_t serve_unexport(void *arg, const void *request, int fd, void *repl
 	return sizeof(*rep);
 }
 
+/* The handlers above, counted for /metrics around them. */
+static ssize_t count_accept(void *arg, const void *request, int fd, void *reply, int *reply_fd)
+{
+	struct usbipa_vhci *v = arg;
+	ssize_t n = serve_accept(arg, request, fd, reply, reply_fd);
+	const struct usbipa_status_reply *rep = reply;
+
+	if (n == (ssize_t)sizeof(*rep) && rep->status == USBIP_EXPORT_ST_NO_PORT)
+		v->refused_no_port++;
+	else if (n == (ssize_t)sizeof(*rep) && rep->status != USBIP_EXPORT_ST_OK)
+		v->refused_other++;
+	return n;
+}
+
+static ssize_t count_attach(void *arg, const void *request, int fd, void *reply, int *reply_fd)
+{
+	struct usbipa_vhci *v = arg;
+	ssize_t n = serve_attach(arg, request, fd, reply, reply_fd);
+	const struct usbipa_port_reply *rep = reply;
+
+	if (n == (ssize_t)sizeof(*rep) && rep->port < 0)
+		v->attach_failed++;
+	else if (n == (ssize_t)sizeof(*rep))
+		v->last_change = (long long)time(NULL);
+	return n;
+}
+
+static ssize_t count_unexport(void *arg, const void *request, int fd, void *reply, int *reply_fd)
+{
+	struct usbipa_vhci *v = arg;
+	ssize_t n = serve_unexport(arg, request, fd, reply, reply_fd);
+	const struct usbipa_status_reply *rep = reply;
+
+	if (n == (ssize_t)sizeof(*rep) && rep->status == USBIP_EXPORT_ST_OK)
+		v->last_change = (long long)time(NULL);
+	return n;
+}
+
 const struct privsep_op usbipa_vhci_ops[] = {
 	{ USBIPA_ACCEPT, "an export's check", sizeof(struct usbipa_accept_request), false,
-	  sizeof(struct usbipa_status_reply), serve_accept },
+	  sizeof(struct usbipa_status_reply), count_accept },
 	{ USBIPA_ATTACH, "an attach", sizeof(struct usbipa_attach_request), true,
-	  sizeof(struct usbipa_port_reply), serve_attach },
+	  sizeof(struct usbipa_port_reply), count_attach },
 	{ USBIPA_UNEXPORT, "an unexport", sizeof(struct usbipa_unexport_request), false,
-	  sizeof(struct usbipa_status_reply), serve_unexport },
+	  sizeof(struct usbipa_status_reply), count_unexport },
 };
 const size_t usbipa_vhci_nops = sizeof(usbipa_vhci_ops) / sizeof(usbipa_vhci_ops[0]);
 
@@ -297,6 +340,21 @@ void usbipa_vhci_stop(struct usbip_daemon *d, void *arg)
 	}
 }
 
+/*
+ * The serial the exporter sent, or else the one the device has here (an
+ * exporter need not send it: serve-mtp does not).
+ */
+static void attached_serial(struct json_writer *w, const struct vhci_import *import,
+			    const char *local_busid)
+{
+	struct usbip_local_device dev;
+
+	if (import->device.serial[0])
+		json_string(w, "serial", import->device.serial);
+	else if (usbip_host_peek(local_busid, &dev) == 0 && dev.serial[0])
+		json_string(w, "serial", dev.serial);
+}
+
 /* usbip status: what this usbipa attached, from where, since when, over what. */
 void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg)
 {
@@ -316,6 +374,9 @@ void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg
 			json_object_begin(w, NULL);
 			json_uint(w, "port", i);
 			json_string(w, "busid", rec.busid);
+			json_hex(w, "vendor", import->device.id_vendor, 4);
+			json_hex(w, "product", import->device.id_product, 4);
+			attached_serial(w, import, vhci.ports[i].local_busid);
 			json_string(w, "from", rec.host);
 			json_string(w, "local_busid", vhci.ports[i].local_busid);
 			json_uint(w, "since", (unsigned long long)import->since);
@@ -326,4 +387,68 @@ void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg
 		usbip_vhci_close(&vhci);
 	}
 	json_array_end(w);
+}
+
+/* The vhci-hcd ports by root hub: attached here, in use otherwise, free. */
+struct port_counts {
+	unsigned attached, free[2]; /* free: [0] USB 2 hub, [1] USB 3 hub */
+	bool read;
+};
+
+static struct port_counts count_ports(const struct usbipa_vhci *v)
+{
+	struct port_counts c = { 0 };
+	struct usbip_vhci vhci;
+	unsigned i;
+
+	if (usbip_vhci_open(&vhci) != 0)
+		return c;
+	c.read = true;
+	for (i = 0; i < vhci.nports; i++) {
+		if (vhci.ports[i].status == USBIP_VDEV_NULL)
+			c.free[vhci.ports[i].superspeed]++;
+		else if (vhci_imports_get(v->imports, i))
+			c.attached++;
+	}
+	usbip_vhci_close(&vhci);
+	return c;
+}
+
+static void counter(struct metrics_text *m, const char *name, const char *help,
+		    unsigned long long value)
+{
+	metrics_family(m, name, "counter", help);
+	metrics_sample(m, name, (double)value, METRICS_END);
+}
+
+/* /metrics: see usbipa(8), METRICS. */
+void usbipa_vhci_metrics(struct usbip_daemon *d, struct metrics_text *m, void *arg)
+{
+	const struct usbipa_vhci *v = arg;
+	struct port_counts c = count_ports(v);
+
+	(void)d;
+	metrics_family(m, "usbipa_imports", "gauge",
+		       "devices attached to vhci-hcd by this usbipa, by state");
+	metrics_sample(m, "usbipa_imports", c.attached, "state", "attached", METRICS_END);
+	metrics_family(m, "usbipa_vhci_ports_free", "gauge",
+		       "free vhci-hcd ports, by the speed of their root hub");
+	if (c.read) {
+		metrics_sample(m, "usbipa_vhci_ports_free", c.free[0], "speed", "high",
+			       METRICS_END);
+		metrics_sample(m, "usbipa_vhci_ports_free", c.free[1], "speed", "super",
+			       METRICS_END);
+	}
+	metrics_family(m, "usbipa_refusals_total", "counter",
+		       "exports refused by the privileged process, by reason");
+	metrics_sample(m, "usbipa_refusals_total", (double)v->refused_no_port, "reason", "no_port",
+		       METRICS_END);
+	metrics_sample(m, "usbipa_refusals_total", (double)v->refused_other, "reason",
+		       "not_accepted", METRICS_END);
+	counter(m, "usbipa_attach_failures_total", "exports accepted that vhci-hcd did not take",
+		v->attach_failed);
+	metrics_family(m, "usbipa_last_change_timestamp_seconds", "gauge",
+		       "when a device was last attached or withdrawn (0: not yet)");
+	metrics_sample(m, "usbipa_last_change_timestamp_seconds", (double)v->last_change,
+		       METRICS_END);
 }

@@ -12,6 +12,7 @@
 
 #include "agent/auto_bind.h"
 #include "daemon/daemon.h"
+#include "daemon/mdns.h"
 #include "exit_status.h"
 #include "kernel/host.h"
 #include "kernel/vudc.h"
@@ -34,7 +35,8 @@ static void usage(FILE *out)
 		"                        in, and give them back on stop (repeatable)\n"
 		"  -e, --device          serve the gadgets bound to usbip-vudc instead\n"
 		"                        (vUDC mode: this machine is the USB "
-		"device)\n" USBIP_DAEMON_OPTIONS_HELP "  -h, --help            show this help\n"
+		"device)\n" USBIP_DAEMON_OPTIONS_HELP USBIP_DAEMON_METRICS_HELP
+			USBIP_DAEMON_ANNOUNCE_HELP "  -h, --help            show this help\n"
 		"  -v, --version         show the version\n\n"
 		"The default pid file is %s.\n",
 		DEFAULT_PID_FILE);
@@ -119,12 +121,20 @@ static void on_status(struct usbip_daemon *d, struct json_writer *w, void *arg)
 	device_source_status(d->server.arg, w);
 }
 
+/* /metrics: the devices by state (usbipd(8), METRICS). */
+static void on_metrics(struct usbip_daemon *d, struct metrics_text *m, void *arg)
+{
+	device_source_metrics(d->server.arg, m, "usbipd");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "device", no_argument, NULL, 'e' },
 		{ "auto-bind", required_argument, NULL, 'B' },
 		USBIP_DAEMON_LONG_OPTIONS,
+		USBIP_DAEMON_METRICS_OPTION,
+		USBIP_DAEMON_ANNOUNCE_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -134,6 +144,7 @@ int main(int argc, char **argv)
 		.default_pid_file = DEFAULT_PID_FILE,
 		.short_options = "e",
 		.status_name = "usbipd",
+		.announce_type = MDNS_TYPE_USBIPD,
 		.listens = true,
 		.server = { .name = "usbipd",
 			    .requests = device_server_requests,
@@ -150,6 +161,7 @@ int main(int argc, char **argv)
 					 .stop = on_stop,
 					 .check = own_check,
 					 .status = on_status,
+					 .metrics = on_metrics,
 					 .arg = &u };
 	exit_code =
 		usbip_exit_for_args(daemon_parse_args(&d, argc, argv, opts, usage, own_option, &u));

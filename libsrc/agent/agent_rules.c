@@ -19,6 +19,7 @@ static const struct option rule_keys[] = {
 	{ "tcp-port", required_argument, NULL, 't' },
 	{ "dead-peer-timeout", required_argument, NULL, 'X' },
 	{ "max-attempts", required_argument, NULL, 'M' },
+	{ "metrics", required_argument, NULL, 'm' },
 	USBIP_TLS_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -27,6 +28,7 @@ void agent_rules_init(struct agent_rules *rules, struct dialer *dialer)
 {
 	TAILQ_INIT(&rules->list);
 	rules->dead_peer_s = 0;
+	rules->metrics[0] = '\0';
 	rules->dialer = dialer;
 }
 
@@ -91,8 +93,14 @@ static int parse_max_attempts(const char *v, unsigned *out, char *err, size_t er
 static int agent_key_set(struct agent_rules *rules, int opt, const char *value, char *err,
 			 size_t err_len)
 {
+	if (opt == 'm') {
+		if (metrics_address_ok(value, err, err_len) != 0)
+			return -1;
+		snprintf(rules->metrics, sizeof(rules->metrics), "%s", value);
+		return 0;
+	}
 	if (opt != 'X') {
-		snprintf(err, err_len, "[agent] takes only dead-peer-timeout");
+		snprintf(err, err_len, "[agent] takes only dead-peer-timeout and metrics");
 		return -1;
 	}
 	rules->dead_peer_s = usbip_tcp_parse_dead_peer(value, err, err_len);
@@ -168,7 +176,7 @@ static int rule_set(void *ctx, const char *kind, const char *name, int opt, cons
 
 	if (strcmp(kind, "agent") == 0)
 		return agent_key_set(reading->rules, opt, value, err, err_len);
-	if (opt == 'X') {
+	if (opt == 'X' || opt == 'm') {
 		snprintf(err, err_len, "goes in [agent]: it applies to every rule");
 		return -1;
 	}
@@ -368,6 +376,21 @@ unsigned agent_rules_give_up(struct agent_rules *rules)
 	TAILQ_FOREACH(r, &rules->list, entry)
 		n += persist_job_give_up(&r->job);
 	return n;
+}
+
+void agent_rules_count(const struct agent_rules *rules, struct agent_counts *c, unsigned *nexport,
+		       unsigned *nattach)
+{
+	const struct agent_rule *r;
+
+	*nexport = *nattach = 0;
+	TAILQ_FOREACH(r, &rules->list, entry) {
+		persist_job_count(&r->job, c);
+		if (strcmp(r->kind, "export") == 0)
+			(*nexport)++;
+		else
+			(*nattach)++;
+	}
 }
 
 void agent_rules_status(const struct agent_rules *rules, struct json_writer *w)

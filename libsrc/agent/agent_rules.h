@@ -61,6 +61,7 @@ TAILQ_HEAD(agent_rule_list, agent_rule);
 struct agent_rules {
 	struct agent_rule_list list; /* in the file's order */
 	int dead_peer_s;	     /* [agent] dead-peer-timeout; 0: not given */
+	char metrics[128];	     /* [agent] metrics (the address); "" when not given */
 	struct dialer *dialer;	     /* that knows the rules' TLS contexts, or NULL */
 };
 
@@ -106,5 +107,8 @@ unsigned agent_rules_give_up(struct agent_rules *rules);
 
 /* `usbip status`: "rules", every rule and what it is doing. */
 void agent_rules_status(const struct agent_rules *rules, struct json_writer *w);
+/* /metrics: what every rule holds, summed into c; how many rules of each kind. */
+void agent_rules_count(const struct agent_rules *rules, struct agent_counts *c, unsigned *nexport,
+		       unsigned *nattach);
 
 #endif

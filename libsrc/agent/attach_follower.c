@@ -21,7 +21,9 @@ struct attach_follower {
 	struct ev_watch timer;	/* the next look at the remote's list (fd -1) */
 	struct ev_watch hangup; /* the socket vhci-hcd got */
 	char busid[USBIP_BUSID_SIZE];
-	int port; /* attached there, or -1 */
+	struct usbip_usb_device device; /* what the remote offered as busid, for status */
+	int port;			/* attached there, or -1 */
+	unsigned long long attaches;	/* made, for /metrics (the first is no reconnect) */
 	struct backoff backoff;
 	long long hangup_at; /* when the connection ended, while deciding why */
 	long long since;     /* when it entered its state (wall clock), for status */
@@ -98,6 +100,7 @@ static void attach_now(struct attach_follower *f)
 		return;
 	}
 	snprintf(f->busid, sizeof(f->busid), "%s", found.entries[0].udev.busid);
+	f->device = found.entries[0].udev;
 	usbip_devlist_free(&found);
 	r = vhci_import(from, f->busid, &f->port, &fd, &status);
 	if (r != USBIP_OK) {
@@ -108,6 +111,7 @@ static void attach_now(struct attach_follower *f)
 		return;
 	}
 	log_info("attached %s from %s to port %d", f->busid, from->host, f->port);
+	f->attaches++;
 	f->since = (long long)time(NULL);
 	f->reason[0] = '\0';
 	f->said_waiting = false;
@@ -208,11 +212,25 @@ void attach_follower_status(const struct attach_follower *f, struct json_writer 
 				 : "waiting for its device");
 	if (f->port >= 0) {
 		json_string(w, "busid", f->busid);
+		json_hex(w, "vendor", f->device.id_vendor, 4);
+		json_hex(w, "product", f->device.id_product, 4);
+		if (f->device.serial[0])
+			json_string(w, "serial", f->device.serial);
 		json_uint(w, "port", (unsigned)f->port);
 	} else if (f->reason[0]) {
 		json_string(w, "reason", f->reason);
 	}
 	json_uint(w, "since", (unsigned long long)f->since);
+}
+
+void attach_follower_count(const struct attach_follower *f, struct agent_counts *c)
+{
+	c->attached += f->port >= 0;
+	c->attach_given_up += f->port < 0 && f->gave_up;
+	c->waiting += f->port < 0 && !f->gave_up;
+	c->reconnects += f->attaches > 1 ? f->attaches - 1 : 0;
+	if (f->since > c->last_change)
+		c->last_change = f->since;
 }
 
 bool attach_follower_give_up(struct attach_follower *f)

@@ -32,6 +32,8 @@ struct attach_follower *attach_follower_start(struct ev_loop *loop,
 					      const struct attach_follower_config *config);
 /* Writes "remote", "state" (attached or waiting), "busid"/"port" or "reason", "since". */
 void attach_follower_status(const struct attach_follower *f, struct json_writer *w);
+/* Adds what f holds to c (export_agent.h). */
+void attach_follower_count(const struct attach_follower *f, struct agent_counts *c);
 /*
  * Stops retrying: a follower waiting for its device gives up now (true);
  * an attached one stays attached and gives up when the connection is lost.

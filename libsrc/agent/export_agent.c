@@ -27,7 +27,9 @@ struct agent_device {
 	TAILQ_ENTRY(agent_device) entry;
 	struct export_agent *agent;
 	char busid[USBIP_BUSID_SIZE];
-	char what[200]; /* "2-1 (46f4:0001 serial X)", for the log */
+	char what[200];		  /* "2-1 (46f4:0001 serial X)", for the log */
+	uint16_t vendor, product; /* its identity, for status */
+	char serial[128];	  /* as usbip_local_device's */
 	enum agent_state state;
 	unsigned remote; /* where it is exported (AGENT_EXPORTED) */
 	struct backoff backoff;
@@ -50,6 +52,7 @@ struct export_agent {
 	struct ev_watch monitor_watch;
 	struct agent_devices devices;
 	bool said_waiting;
+	unsigned long long reconnects; /* exports made again after a drop, for /metrics */
 };
 
 static struct device_export_target target(const struct export_agent *a, unsigned remote)
@@ -146,6 +149,7 @@ static void try_export(struct agent_device *d)
 
 		if (r == USBIP_OK) {
 			d->state = AGENT_EXPORTED;
+			a->reconnects += d->exported_once;
 			d->exported_once = true;
 			d->remote = i;
 			backoff_reset(&d->backoff);
@@ -224,6 +228,9 @@ static void consider(struct export_agent *a, const struct usbip_local_device *de
 	snprintf(d->busid, sizeof(d->busid), "%s", u->busid);
 	snprintf(d->what, sizeof(d->what), "%s (%04x:%04x%s%s)", u->busid, u->id_vendor,
 		 u->id_product, dev->serial[0] ? " serial " : "", dev->serial);
+	d->vendor = u->id_vendor;
+	d->product = u->id_product;
+	snprintf(d->serial, sizeof(d->serial), "%s", dev->serial);
 	d->timer = (struct ev_watch){ .fd = -1, .cb = on_timer, .data = d };
 	/*
 	 * Not POLLIN: the peer's URBs make the socket readable before the
@@ -356,6 +363,10 @@ void export_agent_status(const struct export_agent *a, struct json_writer *w)
 	TAILQ_FOREACH(d, &a->devices, entry) {
 		json_object_begin(w, NULL);
 		json_string(w, "busid", d->busid);
+		json_hex(w, "vendor", d->vendor, 4);
+		json_hex(w, "product", d->product, 4);
+		if (d->serial[0])
+			json_string(w, "serial", d->serial);
 		json_string(w, "device", d->what);
 		json_string(w, "state",
 			    d->state == AGENT_EXPORTED	? "exported"
@@ -371,6 +382,20 @@ void export_agent_status(const struct export_agent *a, struct json_writer *w)
 	json_array_end(w);
 	/* Nothing plugged that matches: it waits. */
 	json_string(w, "state", TAILQ_EMPTY(&a->devices) ? "waiting for its device" : "active");
+}
+
+void export_agent_count(const struct export_agent *a, struct agent_counts *c)
+{
+	const struct agent_device *d;
+
+	TAILQ_FOREACH(d, &a->devices, entry) {
+		c->exported += d->state == AGENT_EXPORTED;
+		c->export_given_up += d->state == AGENT_GAVE_UP;
+		c->exporting += d->state != AGENT_EXPORTED && d->state != AGENT_GAVE_UP;
+		if (d->since > c->last_change)
+			c->last_change = d->since;
+	}
+	c->reconnects += a->reconnects;
 }
 
 unsigned export_agent_give_up(struct export_agent *a)

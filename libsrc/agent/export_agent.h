@@ -43,6 +43,17 @@ struct export_agent *export_agent_start(struct ev_loop *loop,
 unsigned export_agent_exported(const struct export_agent *agent);
 /* Writes "devices" (each with its state, remote or reason, since when) and "state". */
 void export_agent_status(const struct export_agent *agent, struct json_writer *w);
+
+/* For /metrics: what an agent's rules hold, summed over them (usbip(8), METRICS). */
+struct agent_counts {
+	unsigned exported, exporting, export_given_up; /* export rules' devices */
+	unsigned attached, waiting, attach_given_up;   /* attach rules */
+	unsigned long long reconnects;		       /* exported or attached again after a drop */
+	long long last_change; /* the newest state change (wall clock), 0 for none */
+};
+
+/* Adds what agent holds to c. */
+void export_agent_count(const struct export_agent *agent, struct agent_counts *c);
 /*
  * Stops retrying: every device still trying its remotes gives up (until it
  * is plugged again); exported ones stay. Returns how many gave up.

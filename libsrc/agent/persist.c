@@ -43,6 +43,14 @@ void persist_job_status(const struct persist_job *job, struct json_writer *w)
 		json_string(w, "state", "not running");
 }
 
+void persist_job_count(const struct persist_job *job, struct agent_counts *c)
+{
+	if (job->exporter)
+		export_agent_count(job->exporter, c);
+	else if (job->follower)
+		attach_follower_count(job->follower, c);
+}
+
 void persist_job_stop(struct persist_job *job)
 {
 	export_agent_stop(job->exporter);

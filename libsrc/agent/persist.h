@@ -46,6 +46,8 @@ bool persist_job_running(const struct persist_job *job);
 unsigned persist_job_give_up(struct persist_job *job);
 /* Its fields of a status object; "state": "not running" when it is not. */
 void persist_job_status(const struct persist_job *job, struct json_writer *w);
+/* Adds what job holds to c (export_agent.h). */
+void persist_job_count(const struct persist_job *job, struct agent_counts *c);
 /* Withdraws its exports or detaches its port, and frees what runs; again is harmless. */
 void persist_job_stop(struct persist_job *job);
 

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "daemon/conf.h"
+#include "daemon/mdns.h"
+#include "daemon/metrics_proc.h"
 #include "daemon/process.h"
 #include "daemon/status.h"
 #include "net/sock.h"
@@ -157,6 +159,24 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 		usbip_tcp_set_dead_peer((unsigned)seconds);
 		return 1;
 	}
+	case DAEMON_OPT_METRICS: {
+		char why[320];
+
+		if (metrics_address_ok(arg, why, sizeof(why)) != 0) {
+			snprintf(err, err_len, "--metrics %s: %s", arg, why);
+			return -1;
+		}
+		d->metrics_address = arg;
+		return 1;
+	}
+	case DAEMON_OPT_ANNOUNCE:
+		if (!mdns_available()) {
+			snprintf(err, err_len,
+				 "--announce: this build has no mDNS (configure --with-avahi)");
+			return -1;
+		}
+		d->announce = true;
+		return 1;
 	case DAEMON_OPT_CONFIG:
 	case DAEMON_OPT_CHECK:
 		return 1; /* taken before the command line (conf_scan_args) */
@@ -378,6 +398,11 @@ static void on_signal(struct ev_loop *loop, struct ev_watch *w, short revents)
 
 		/* Relay processes that ended, or the network process. */
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			/* Their stop must not wait for a pid that may be another's by then. */
+			if (pid == d->metrics_pid)
+				d->metrics_pid = 0; /* said by the channel's end */
+			if (pid == d->announce_pid)
+				d->announce_pid = 0; /* said by the process */
 			if (pid != d->network_pid)
 				continue;
 			d->network_pid = 0;
@@ -429,6 +454,8 @@ static void write_status(struct json_writer *w, void *arg)
 		json_string(w, "listening", d->listening);
 		json_bool(w, "tls", d->use_tls);
 	}
+	if (d->metrics_port)
+		json_uint(w, "metrics_port", d->metrics_port);
 	if (d->hooks.status)
 		d->hooks.status(d, w, d->hooks.arg);
 }
@@ -500,6 +527,8 @@ enum phase_id {
 	PHASE_START,	     /* the daemon's own work (hooks.start/stop) */
 	PHASE_NETWORK_START, /* the network process's side of that (network_start) */
 	PHASE_CHANNEL,	     /* the privsep channel served on the loop */
+	PHASE_METRICS,	     /* --metrics: the process that answers it (daemon/metrics_proc.h) */
+	PHASE_ANNOUNCE,	     /* --announce: the process that announces (daemon/mdns.h) */
 	PHASE_STATUS,	     /* the status socket answering on the loop */
 	PHASE_SERVER,	     /* the request server, which takes the listening sockets */
 	PHASE_SERVE,	     /* readiness, then the event loop until the end */
@@ -532,6 +561,8 @@ struct runner {
 	unsigned done; /* 1 << phase_id for each phase set up */
 	struct daemon_listeners listeners;
 	struct status_socket *status;
+	struct metrics_proc *metrics;
+	struct mdns_announcer *announcer;
 	struct op_server *server;
 	struct ev_watch sig_watch;
 };
@@ -939,6 +970,88 @@ static void unserve_channel(struct runner *r)
 		privsep_unserve(r->d->priv);
 }
 
+/* A scrape: what every daemon has, then its own families. */
+static void write_metrics(struct metrics_text *m, void *arg)
+{
+	struct usbip_daemon *d = arg;
+	const char *prefix = d->metrics_prefix ? d->metrics_prefix : d->name;
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s_up", prefix);
+	metrics_family(m, name, "gauge", "1 while the daemon runs");
+	metrics_sample(m, name, 1, METRICS_END);
+	snprintf(name, sizeof(name), "%s_build_info", prefix);
+	metrics_family(m, name, "gauge", "the version, as a label");
+	metrics_sample(m, name, 1, "version", PACKAGE_VERSION, METRICS_END);
+	snprintf(name, sizeof(name), "%s_start_time_seconds", prefix);
+	metrics_family(m, name, "gauge", "when the daemon started, in seconds since the epoch");
+	metrics_sample(m, name, (double)d->started_at, METRICS_END);
+	if (d->hooks.metrics)
+		d->hooks.metrics(d, m, d->hooks.arg);
+}
+
+/*
+ * --metrics: answered by a process of its own as the user (the data is
+ * here, in the main process, which a split daemon keeps as root).
+ */
+static enum usbip_result start_metrics(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+
+	if (!d->metrics_address)
+		return USBIP_OK;
+	r->metrics = metrics_proc_start(d->name, d->metrics_address,
+					d->run_as ? d->run_as : privdrop_default_user(), d->loop,
+					write_metrics, d);
+	if (!r->metrics)
+		return USBIP_E_FAILED;
+	d->metrics_port = (uint16_t)metrics_proc_port(r->metrics);
+	d->metrics_pid = metrics_proc_pid(r->metrics);
+	log_info("metrics on %s (port %u)", d->metrics_address, d->metrics_port);
+	return USBIP_OK;
+}
+
+static void stop_metrics(struct runner *r)
+{
+	if (r->metrics && !r->d->metrics_pid)
+		metrics_proc_reaped(r->metrics);
+	metrics_proc_stop(r->metrics);
+	r->metrics = NULL;
+	r->d->metrics_pid = 0;
+	r->d->metrics_port = 0;
+}
+
+/*
+ * --announce: DNS-SD from a process of its own, as the user; one that
+ * cannot start is said and the daemon runs on (as without avahi-daemon).
+ */
+static enum usbip_result start_announcing(struct runner *r)
+{
+	struct usbip_daemon *d = r->d;
+	char tls[16];
+	const char *txt[] = { "version=" PACKAGE_VERSION, tls, "transports=tcp", NULL };
+
+	if (!d->announce || !d->announce_type || !d->listens)
+		return USBIP_OK;
+	snprintf(tls, sizeof(tls), "tls=%s", d->use_tls ? "yes" : "no");
+	r->announcer = mdns_announce_start(d->name, d->run_as ? d->run_as : privdrop_default_user(),
+					   d->announce_type, d->listen_port, txt);
+	if (!r->announcer)
+		log_warn("mdns: not announcing %s", d->announce_type);
+	else
+		d->announce_pid = mdns_announce_pid(r->announcer);
+	return USBIP_OK;
+}
+
+static void stop_announcing(struct runner *r)
+{
+	if (r->announcer && !r->d->announce_pid)
+		mdns_announce_reaped(r->announcer);
+	r->d->announce_pid = 0;
+	mdns_announce_stop(r->announcer);
+	r->announcer = NULL;
+}
+
 /* A split daemon's parent makes its status socket now; either answers from here on. */
 static enum usbip_result watch_status(struct runner *r)
 {
@@ -1005,6 +1118,8 @@ static const struct phase phases[PHASE_COUNT] = {
 	[PHASE_START] = { "start", SIDE_MAIN, start_own_work, stop_own_work },
 	[PHASE_NETWORK_START] = { "network start", SIDE_NETWORK, start_network_work, NULL },
 	[PHASE_CHANNEL] = { "channel", BOTH, serve_channel, unserve_channel },
+	[PHASE_METRICS] = { "metrics", SIDE_MAIN, start_metrics, stop_metrics },
+	[PHASE_ANNOUNCE] = { "announce", SIDE_MAIN, start_announcing, stop_announcing },
 	[PHASE_STATUS] = { "status", SIDE_MAIN, watch_status, close_status },
 	[PHASE_SERVER] = { "server", BOTH, make_server, free_server },
 	[PHASE_SERVE] = { "serve", BOTH, serve, NULL },

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "daemon/ev.h"
+#include "daemon/metrics.h"
 #include "daemon/op_server.h"
 #include "match/policy.h"
 #include "daemon/privsep.h"
@@ -89,6 +90,12 @@ struct daemon_hooks {
 	int (*check)(struct usbip_daemon *d, void *arg, char *err, size_t err_len);
 	/* `usbip status`: the daemon's own fields of its status object. */
 	void (*status)(struct usbip_daemon *d, struct json_writer *w, void *arg);
+	/*
+	 * A scrape of /metrics (--metrics): the daemon's own families, named
+	 * metrics_prefix_..., after the runner's _up, _build_info and
+	 * _start_time_seconds. In the main process, on its loop.
+	 */
+	void (*metrics)(struct usbip_daemon *d, struct metrics_text *m, void *arg);
 	void *arg;
 };
 
@@ -106,6 +113,10 @@ struct usbip_daemon {
 	struct daemon_listen listen;  /* --listen, --listen-mode/-group, --allow-uid/-gid */
 	const char *pid_file;	      /* -P */
 	const char *config_file;      /* --config */
+	const char *metrics_address;  /* --metrics (for daemons that offer it) */
+	const char *metrics_prefix;   /* its metric names' first word (default: name) */
+	const char *announce_type;    /* its DNS-SD service type, for --announce (daemon/mdns.h) */
+	bool announce;		      /* --announce */
 	const char *run_as;	      /* started as root: who reads from peers (--user) */
 	bool daemonize, use_tls;      /* -D, --tls */
 	struct usbip_tls_options tls_options;
@@ -146,6 +157,9 @@ struct usbip_daemon {
 	uint16_t listen_port;  /* the first TCP port it listens on (the kernel's pick for port 0) */
 	/* Where it listens, in the address syntax, ", " between: the ready line, status. */
 	char listening[1024];
+	uint16_t metrics_port; /* the port /metrics is served on (also the kernel's pick) */
+	pid_t metrics_pid;  /* the process that serves it (daemon/metrics_proc.h), 0 once reaped */
+	pid_t announce_pid; /* the process that announces (daemon/mdns.h), 0 once reaped */
 	long long started_at; /* the wall clock, for status */
 	enum usbip_result result;
 };
@@ -210,7 +224,27 @@ enum {
 	DAEMON_OPT_LISTEN_GROUP,
 	DAEMON_OPT_ALLOW_UID,
 	DAEMON_OPT_ALLOW_GID,
+	DAEMON_OPT_METRICS,
+	DAEMON_OPT_ANNOUNCE
 };
+
+/* --metrics, in the options of the daemons that offer it (daemon_set_option takes it). */
+#define USBIP_DAEMON_METRICS_OPTION                                                                \
+	{                                                                                          \
+		"metrics", required_argument, NULL, DAEMON_OPT_METRICS                             \
+	}
+/* --announce, likewise, for the daemons with an announce_type. */
+#define USBIP_DAEMON_ANNOUNCE_OPTION                                                               \
+	{                                                                                          \
+		"announce", no_argument, NULL, DAEMON_OPT_ANNOUNCE                                 \
+	}
+#define USBIP_DAEMON_ANNOUNCE_HELP                                                                 \
+	"      --announce        announce the service on the LAN with mDNS/DNS-SD\n"               \
+	"                        (through avahi-daemon, where built with Avahi)\n"
+#define USBIP_DAEMON_METRICS_HELP                                                                  \
+	"      --metrics ADDRESS serve Prometheus metrics on http://ADDRESS/metrics\n"             \
+	"                        (HOST:PORT, [V6]:PORT, or :PORT for every address;\n"             \
+	"                        port 0: one the kernel picks, logged)\n"
 
 /* What daemon_parse_args found. */
 enum daemon_args {

@@ -255,7 +255,30 @@ static void metrics_on_accept(struct ev_loop *loop, struct ev_watch *w, short re
 	}
 }
 
-/* The address as --listen takes it (":PORT" for every address); the port must be named. */
+/*
+ * The address as --listen takes it (":PORT" for every address, unix:PATH),
+ * a TCP port named.
+ */
+static int metrics_address_parse(const char *address, struct net_address *a, char *err,
+				 size_t err_len)
+{
+	err[0] = '\0';
+	if (net_address_parse_listener(address, "0", a, err, err_len) != 0)
+		return -1;
+	if (a->scheme == NET_ADDRESS_TCP && !a->port_given) {
+		snprintf(err, err_len, "give the port, as HOST:PORT or :PORT");
+		return -1;
+	}
+	return 0;
+}
+
+int metrics_address_ok(const char *address, char *err, size_t err_len)
+{
+	struct net_address a;
+
+	return metrics_address_parse(address, &a, err, err_len);
+}
+
 static int metrics_listen(struct metrics_server *s, const char *address)
 {
 	struct net_address a;
@@ -263,10 +286,8 @@ static int metrics_listen(struct metrics_server *s, const char *address)
 	char err[320] = "";
 	int fds[METRICS_LISTEN_MAX], n, i;
 
-	if (net_address_parse_listener(address, "0", &a, err, sizeof(err)) != 0 ||
-	    (a.scheme == NET_ADDRESS_TCP && !a.port_given)) {
-		fprintf(stderr, "--metrics %s: %s\n", address,
-			err[0] ? err : "give the port, as HOST:PORT or :PORT");
+	if (metrics_address_parse(address, &a, err, sizeof(err)) != 0) {
+		fprintf(stderr, "--metrics %s: %s\n", address, err);
 		return -1;
 	}
 	n = net_listen(&a, &opts, fds, METRICS_LISTEN_MAX);
@@ -296,6 +317,16 @@ struct metrics_server *metrics_open(const char *address, metrics_fn fn, void *ar
 unsigned metrics_port(const struct metrics_server *s)
 {
 	return s->nlisteners ? usbip_tcp_local_port(s->listeners[0].fd) : 0;
+}
+
+bool metrics_has_fd(const struct metrics_server *s, int fd)
+{
+	int i;
+
+	for (i = 0; i < s->nlisteners; i++)
+		if (s->listeners[i].fd == fd)
+			return true;
+	return false;
 }
 
 int metrics_watch(struct metrics_server *s, struct ev_loop *loop)

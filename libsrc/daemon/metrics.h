@@ -13,6 +13,7 @@
 #ifndef USBIP_DAEMON_METRICS_H
 #define USBIP_DAEMON_METRICS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "daemon/ev.h"
@@ -56,6 +57,9 @@ char *metrics_response(enum metrics_request r, metrics_fn fn, void *arg, size_t 
 
 struct metrics_server;
 
+/* Whether address is one metrics_open takes: 0, or -1 with why in err. */
+int metrics_address_ok(const char *address, char *err, size_t err_len);
+
 /*
  * Listens on address (HOST:PORT, [V6]:PORT or :PORT for every address;
  * port 0 takes one from the kernel), not yet answering. NULL after one
@@ -64,6 +68,8 @@ struct metrics_server;
 struct metrics_server *metrics_open(const char *address, metrics_fn fn, void *arg);
 /* The port it listens on (for tests given port 0). */
 unsigned metrics_port(const struct metrics_server *s);
+/* Whether fd is one of its listening sockets (a forked child keeps them). */
+bool metrics_has_fd(const struct metrics_server *s, int fd);
 /* Answers on loop from now on: 0, or -1. */
 int metrics_watch(struct metrics_server *s, struct ev_loop *loop);
 /* Stops listening and drops the connections. */

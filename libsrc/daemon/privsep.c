@@ -530,7 +530,7 @@ void privsep_unserve(struct privsep *chan)
 	chan->loop = NULL;
 }
 
-void privsep_close_inherited(struct privsep *chan, int keep)
+void privsep_close_inherited_but(struct privsep *chan, bool (*keep)(int fd, void *arg), void *arg)
 {
 	DIR *dir = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -543,10 +543,25 @@ void privsep_close_inherited(struct privsep *chan, int keep)
 	mine = dirfd(dir);
 	while ((e = readdir(dir)) != NULL) {
 		fd = atoi(e->d_name);
-		if (fd > 2 && fd != mine && fd != chan->fd && fd != keep)
+		if (fd > 2 && fd != mine && fd != chan->fd && !(keep && keep(fd, arg)))
 			close(fd);
 	}
 	closedir(dir);
+}
+
+static bool is_kept(int fd, void *arg)
+{
+	return fd == *(const int *)arg;
+}
+
+void privsep_close_inherited(struct privsep *chan, int keep)
+{
+	privsep_close_inherited_but(chan, is_kept, &keep);
+}
+
+int privsep_fd(const struct privsep *chan)
+{
+	return chan->fd;
 }
 
 void privsep_free(struct privsep *chan)
@@ -567,4 +582,23 @@ bool privsep_usb_device_ok(const struct usbip_usb_device *u)
 	return PRIVSEP_STRING_OK(u->path) && PRIVSEP_STRING_OK(u->serial) &&
 	       PRIVSEP_STRING_OK(u->busid) && usbip_busid_ok(u->busid) &&
 	       u->speed != USBIP_SPEED_UNKNOWN && u->speed <= USBIP_SPEED_SUPER_PLUS;
+}
+
+void privsep_release(struct privsep *chan, pid_t child, int wait_ms)
+{
+	int waited;
+	pid_t r;
+
+	privsep_free(chan);
+	for (waited = 0; child > 0 && waited < wait_ms; waited += 20) {
+		r = waitpid(child, NULL, WNOHANG);
+		if (r == child || (r < 0 && errno == ECHILD))
+			return;
+		poll(NULL, 0, 20);
+	}
+	if (child > 0) {
+		log_warn("process %d did not end when let go: killing it", (int)child);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
 }

@@ -118,8 +118,20 @@ bool privsep_admit(int fd, void *chan);
  * stdio, chan's and keep (or -1).
  */
 void privsep_close_inherited(struct privsep *chan, int keep);
+/* The same, keeping the descriptors keep says yes to. */
+void privsep_close_inherited_but(struct privsep *chan, bool (*keep)(int fd, void *arg), void *arg);
+
+/* The channel's socket, for a process that polls it itself (readable at the other's end). */
+int privsep_fd(const struct privsep *chan);
 
 void privsep_free(struct privsep *chan);
+
+/*
+ * In the parent: lets go of a child that ends when let go (privsep_free),
+ * waits up to wait_ms for it to end, then kills it. child 0: reaped
+ * already elsewhere, only the channel is freed.
+ */
+void privsep_release(struct privsep *chan, pid_t child, int wait_ms);
 
 /*
  * For tests and fuzzing: the parent's end of a channel made elsewhere (fd,

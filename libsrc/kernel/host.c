@@ -255,6 +255,16 @@ int usbip_host_get(const char *busid, struct usbip_local_device *out)
 	return dev ? 0 : -1;
 }
 
+int usbip_host_peek(const char *busid, struct usbip_local_device *dev)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s", busid);
+	if (!busid[0] || access(path, F_OK) != 0)
+		return -1;
+	return usbip_host_get(busid, dev);
+}
+
 static int write_driver_file(const char *driver, const char *file, const char *value)
 {
 	char path[PATH_MAX];

@@ -40,6 +40,8 @@ int usbip_host_list(struct usbip_local_device **devs, size_t *count, bool bound_
 
 /* Fills dev for one busid; -1 (logged) if there is no such device. */
 int usbip_host_get(const char *busid, struct usbip_local_device *dev);
+/* The same, silent when busid is not there (yet): a device vhci-hcd is making. */
+int usbip_host_peek(const char *busid, struct usbip_local_device *dev);
 
 /* Whether the usbip-host driver is loaded; logs a hint when it is not. */
 bool usbip_host_driver_loaded(void);

@@ -214,6 +214,36 @@ void device_source_status(struct device_source *src, struct json_writer *w)
 	free(devs);
 }
 
+/* The devices offered, by state, and the newest export still under way. */
+void device_source_metrics(struct device_source *src, struct metrics_text *m, const char *prefix)
+{
+	struct usbip_local_device *devs = NULL;
+	unsigned long counts[3] = { 0 };
+	static const char *const states[3] = { "available", "exported", "error" };
+	const struct device_session *sess;
+	long long newest = 0;
+	char name[96];
+	size_t n = 0, i;
+
+	if (device_source_list(src, &devs, &n) != 0)
+		n = 0;
+	for (i = 0; i < n; i++)
+		counts[devs[i].stub_status == USBIP_STUB_USED	 ? 1
+		       : devs[i].stub_status == USBIP_STUB_ERROR ? 2
+								 : 0]++;
+	free(devs);
+	snprintf(name, sizeof(name), "%s_devices", prefix);
+	metrics_family(m, name, "gauge", "the devices offered, by state");
+	for (i = 0; i < 3; i++)
+		metrics_sample(m, name, (double)counts[i], "state", states[i], METRICS_END);
+	TAILQ_FOREACH(sess, &src->sessions, entry)
+		if (sess->since > newest)
+			newest = sess->since;
+	snprintf(name, sizeof(name), "%s_last_export_timestamp_seconds", prefix);
+	metrics_family(m, name, "gauge", "when the newest export still known began (0: none)");
+	metrics_sample(m, name, (double)newest, METRICS_END);
+}
+
 enum usbip_op_status device_source_availability(const struct usbip_local_device *dev)
 {
 	switch (dev->stub_status) {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
+#include "daemon/metrics.h"
 #include "match/selector.h"
 #include "kernel/host.h"
 #include "net/conn.h"
@@ -116,6 +117,8 @@ void device_source_note_peer(struct device_source *src, const char *busid, const
  * in use, the peer that has it, since when and over what.
  */
 void device_source_status(struct device_source *src, struct json_writer *w);
+/* /metrics: PREFIX_devices{state} and PREFIX_last_export_timestamp_seconds (usbipd(8)). */
+void device_source_metrics(struct device_source *src, struct metrics_text *m, const char *prefix);
 
 int device_source_list(struct device_source *src, struct usbip_local_device **devs, size_t *count);
 int device_source_candidates(struct device_source *src, struct usbip_local_device **devs,

@@ -18,6 +18,9 @@ usbip.8 --with-usbids-dir configure's, where usb.ids is
 usbipa.8 --persist usbip connect's, the device side of usbipa
 usbipd.8 --now systemctl's, in EXAMPLES
 usbipa.8 --now systemctl's, in EXAMPLES
+usbipd.8 --discover usbip list's, which finds what --announce announces
+usbipd.8 --without-avahi configure's, a build without mDNS
+usbipa.8 --without-avahi configure's, a build without mDNS
 LIST
 
 # compare PAGE HELPFILE: both directions, one TAP line each.

@@ -50,6 +50,20 @@ PY
 result "usbip status --json: daemon, port, folders, busid" $? \
 	"$(cat "$work/check.out" "$work/status.json" | cut -c1-600)"
 
+# The selector fields (busid, vendor, product) as `usbip list -r` gives them.
+timeout 30 "$usbip" list --json -r "127.0.0.1:$port" >"$work/list.json" 2>&1
+python3 - "$work/status.json" "$work/list.json" >"$work/ids.out" 2>&1 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+listed = json.load(open(sys.argv[2]))
+dev = [d for d in doc["daemons"] if d.get("daemon") == "serve-mtp"][0]["devices"][0]
+ids = {(d["busid"], d["vendor"], d["product"]) for d in listed}
+assert (dev["busid"], dev["vendor"], dev["product"]) in ids, (dev, listed)
+print("ok")
+PY
+result "usbip status --json: busid, vendor and product as usbip list -r has them" $? \
+	"$(cat "$work/ids.out" "$work/list.json" | cut -c1-600)"
+
 # A host that imported the device: the row names it.
 "$bad_peer" 127.0.0.1 "$port" mtp-hold 1-7 idle >"$work/peer.out" 2>&1 &
 peer=$!

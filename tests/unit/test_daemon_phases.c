@@ -160,9 +160,10 @@ static void test_sigterm_undoes_all(void **state)
 	assert_int_equal(run_traced(&d, trace, sizeof(trace)), USBIP_OK);
 	assert_string_equal(trace,
 			    "check done,listen done,detach done,pid file done,status socket done,"
-			    "privileges done,loop done,start done,channel done,status done,"
-			    "server done,serve done,"
-			    "serve undone,server undone,status undone,channel undone,"
+			    "privileges done,loop done,start done,channel done,"
+			    "metrics done,announce done,status done,server done,serve done,"
+			    "serve undone,server undone,status undone,announce undone,"
+			    "metrics undone,channel undone,"
 			    "(stop hook, loop there),start undone,loop undone,privileges undone,"
 			    "status socket undone,pid file undone,detach undone,listen undone,"
 			    "check undone");
