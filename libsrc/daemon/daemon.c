@@ -25,6 +25,8 @@
 
 int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len)
 {
+	int rc;
+
 	switch (opt) {
 	case '4':
 		d->family = USBIP_FAMILY_IPV4;
@@ -70,7 +72,15 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 	case DAEMON_OPT_CONFIG:
 	case DAEMON_OPT_CHECK:
 		return 1; /* taken before the command line (conf_scan_args) */
+	case WS_OPT_WS:
+	case WS_OPT_WSS:
+		d->ws = true;
+		d->wss = d->wss || opt == WS_OPT_WSS;
+		return 1;
 	}
+	rc = ws_parse_option(opt, arg, &d->ws_options, &d->wss_options, err, err_len);
+	if (rc != 0)
+		return rc;
 	return usbip_tls_parse_option(opt, arg, &d->use_tls, &d->tls_options, err, err_len);
 }
 
@@ -90,6 +100,30 @@ static int config_set(void *ctx, const char *kind, const char *name, int opt, co
 	if (rc == 0)
 		rc = daemon_set_option(c->d, opt, value, err, err_len);
 	return rc < 0 ? -1 : 0;
+}
+
+/* --ws, --wss: the server's WebSocket, and the outer TLS's context. */
+static int daemon_ws_setup(struct usbip_daemon *d, char *err, size_t err_len)
+{
+	struct usbip_tls_options outer = d->wss_options.given ? d->wss_options.tls : d->tls_options;
+
+	d->server.ws = &d->ws_options;
+	if (!d->wss)
+		return 0;
+	/* Only the server's certificate: client certificates are the inner --tls's. */
+	outer.ca_file = NULL;
+	outer.nsubjects = 0;
+	outer.datapath = USBIP_TLS_RELAY;
+	d->wss_tls = usbip_tls_new(&outer, true, err, err_len);
+	d->server.wss = d->wss_tls;
+	return d->wss_tls ? 0 : -1;
+}
+
+static void daemon_ws_free(struct usbip_daemon *d)
+{
+	usbip_tls_free(d->wss_tls);
+	d->wss_tls = NULL;
+	d->server.wss = NULL;
 }
 
 /* The shared options that contradict each other, in one line each. */
@@ -157,6 +191,10 @@ static bool validate(struct usbip_daemon *d)
 		}
 		d->server.tls = d->tls;
 	}
+	if (ok && d->listens && d->ws && daemon_ws_setup(d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", d->name, err);
+		ok = false;
+	}
 	return ok;
 }
 
@@ -168,6 +206,7 @@ static enum daemon_args check_only(struct usbip_daemon *d)
 	usbip_tls_free(d->tls);
 	d->tls = NULL;
 	d->server.tls = NULL;
+	daemon_ws_free(d);
 	if (!ok)
 		return DAEMON_ARGS_BAD;
 	printf("%s: %s%s valid (%snothing started)\n", d->name,
@@ -436,6 +475,7 @@ static void free_tls(struct runner *r)
 	usbip_tls_free(r->d->tls);
 	r->d->tls = NULL;
 	r->d->server.tls = NULL;
+	daemon_ws_free(r->d);
 }
 
 static enum usbip_result check_options(struct runner *r)

@@ -326,6 +326,8 @@ static void listener_event(struct ev_loop *loop, struct ev_watch *w, short reven
 			continue;
 		}
 		log_info("connection from %s", conn->peer);
+		if (c->ws && ws_server_start(&conn, c->wss, c->ws) != 0)
+			continue;
 		add_session(l->server, conn);
 	}
 }

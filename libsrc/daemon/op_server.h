@@ -16,6 +16,7 @@
 #include "daemon/ev.h"
 #include "net/conn.h"
 #include "net/tls.h"
+#include "net/ws.h"
 #include "wire/usbip_proto.h"
 
 struct op_server;
@@ -47,6 +48,12 @@ struct op_server_config {
 	void *admit_arg;
 	int max_sessions; /* 0: a default of 256 */
 	int timeout_ms;	  /* per connection; 0: USBIP_IO_TIMEOUT_MS */
+	/*
+	 * WebSocket on every listener (net/ws.h), or NULL: each peer is
+	 * upgraded by a relay process, with the outer TLS wss for wss://.
+	 */
+	const struct ws_options *ws;
+	struct usbip_tls *wss;
 };
 
 struct op_server *op_server_new(struct ev_loop *loop, const struct op_server_config *config);

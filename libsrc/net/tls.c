@@ -1180,3 +1180,21 @@ int usbip_tls_peer_subject(const struct usbip_conn *conn, char *buf, size_t len)
 	X509_free(cert);
 	return buf[0] ? 0 : -1;
 }
+
+void usbip_tls_let_go(struct usbip_conn *conn)
+{
+	struct tls_state *st = conn->transport;
+
+	if (conn->ops == &tls_ops && st)
+		st->handed_over = true;
+}
+
+void usbip_tls_keep_only(struct usbip_conn *conn)
+{
+	struct tls_state *st = conn->transport;
+
+	if (conn->ops != &tls_ops || !st)
+		return;
+	forget_other_sessions(st->ssl);
+	forget_private_keys(st->ssl);
+}
