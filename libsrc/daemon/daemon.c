@@ -132,8 +132,9 @@ static bool options_ok(const struct usbip_daemon *d)
 	const struct usbip_tls_options *o = &d->tls_options;
 	bool ok = true;
 
-	if (!d->use_tls && (o->cert_file || o->key_file || o->ca_file || o->nsubjects)) {
-		fprintf(stderr, "%s: --cert, --key, --ca and --allow-subject go with --tls\n",
+	/* With --wss alone, --cert and --key are the outer TLS's. */
+	if (!d->use_tls && (((o->cert_file || o->key_file) && !d->wss) || o->ca_file || o->nsubjects)) {
+		fprintf(stderr, "%s: --cert, --key, --ca and --allow-subject go with --tls (or --wss)\n",
 			d->name);
 		ok = false;
 	}

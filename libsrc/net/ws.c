@@ -349,6 +349,8 @@ struct ws_relay {
 	long long last_heard, ping_sent;
 	unsigned ping_ms;
 	const char *why; /* what ended it, for the one log line */
+	int failed;	 /* what wslay_event_recv or _send returned last: 0, WSLAY_ERR_* */
+	bool server;
 };
 
 static ssize_t relay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
@@ -374,7 +376,8 @@ static ssize_t relay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
-	r->why = n == 0 ? "the peer closed the connection" : "the connection failed";
+	if (!r->why)
+		r->why = n == 0 ? "the peer closed the connection" : "the connection failed";
 	wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 	return -1;
 }
@@ -388,6 +391,8 @@ static ssize_t relay_send(wslay_event_context_ptr ctx, const uint8_t *data, size
 	(void)flags;
 	if (n >= 0)
 		return n;
+	if (errno != EAGAIN && errno != EINTR && !r->why)
+		r->why = "sending failed";
 	wslay_event_set_error(ctx, errno == EAGAIN || errno == EINTR ? WSLAY_ERR_WOULDBLOCK
 								     : WSLAY_ERR_CALLBACK_FAILURE);
 	return -1;
@@ -489,13 +494,15 @@ static uint16_t relay_run(struct ws_relay *r, wslay_event_context_ptr ctx)
 	uint8_t *buf = malloc(RELAY_CHUNK);
 	struct pollfd pfd[2];
 
-	while (buf && (wslay_event_want_read(ctx) || wslay_event_want_write(ctx))) {
+	/* Once our close is out, the peer's answer is not waited for: a bad peer may never send it. */
+	while (buf && (wslay_event_want_read(ctx) || wslay_event_want_write(ctx)) &&
+	       !(wslay_event_get_close_sent(ctx) && !wslay_event_want_write(ctx))) {
 		relay_poll(r, ctx, pfd);
-		if ((pfd[0].revents || r->early_len) && wslay_event_recv(ctx) != 0)
+		if ((pfd[0].revents || r->early_len) && (r->failed = wslay_event_recv(ctx)) != 0)
 			break;
 		if (pfd[1].revents)
 			relay_from_pair(r, ctx, buf);
-		if (wslay_event_want_write(ctx) && wslay_event_send(ctx) != 0)
+		if (wslay_event_want_write(ctx) && (r->failed = wslay_event_send(ctx)) != 0)
 			break;
 		if (!relay_keepalive(r, ctx))
 			break;
@@ -504,18 +511,29 @@ static uint16_t relay_run(struct ws_relay *r, wslay_event_context_ptr ctx)
 	return wslay_event_get_close_sent(ctx) ? wslay_event_get_status_code_sent(ctx) : 0;
 }
 
-/* Says once why the WebSocket ended, if it was not an ordinary end. */
+/*
+ * Says once why the WebSocket ended, if it was not an ordinary end. A
+ * client's relay says it only with --debug: the client's own one line
+ * (the connection closed) is what the user sees.
+ */
 static void relay_report(const struct ws_relay *r, uint16_t code)
 {
-	if (code == WSLAY_CODE_PROTOCOL_ERROR || code == WSLAY_CODE_MESSAGE_TOO_BIG ||
-	    code == WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA)
-		log_warn("%s: WebSocket protocol error from the peer (close %u), closing",
+	int level = r->server ? USBIP_LOG_WARN : USBIP_LOG_DEBUG;
+
+	/* Our callbacks say why they fail; a failure without a why is wslay's refusing a frame. */
+	if (r->failed && !r->why)
+		usbip_log(level, "%s: WebSocket protocol error from the peer (a frame RFC 6455 forbids), "
+			 "closing",
+			 r->conn->peer);
+	else if (code == WSLAY_CODE_PROTOCOL_ERROR || code == WSLAY_CODE_MESSAGE_TOO_BIG ||
+		 code == WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA)
+		usbip_log(level, "%s: WebSocket protocol error from the peer (close %u), closing",
 			 r->conn->peer, code);
 	else if (r->why && strcmp(r->why, "no answer to pings") == 0)
-		log_warn("%s: WebSocket: no answer to pings for %u s, closing", r->conn->peer,
+		usbip_log(level, "%s: WebSocket: no answer to pings for %u s, closing", r->conn->peer,
 			 2 * r->ping_ms / 1000);
 	else if (code == WSLAY_CODE_UNSUPPORTED_DATA)
-		log_warn("%s: WebSocket: %s, closing", r->conn->peer, r->why);
+		usbip_log(level, "%s: WebSocket: %s, closing", r->conn->peer, r->why);
 	else
 		log_debug("%s: WebSocket ended: %s", r->conn->peer, r->why ? r->why : "closed");
 }
@@ -528,7 +546,9 @@ static void relay(struct usbip_conn *conn, int pair, bool server, const char *ea
 					    .send_callback = relay_send,
 					    .genmask_callback = relay_genmask,
 					    .on_msg_recv_callback = relay_on_msg };
-	struct ws_relay r = { .conn = conn, .pair = pair, .early = early, .early_len = early_len };
+	struct ws_relay r = {
+		.conn = conn, .pair = pair, .early = early, .early_len = early_len, .server = server
+	};
 	wslay_event_context_ptr ctx;
 	int rc;
 
