@@ -538,7 +538,7 @@ static void relay_report(const struct ws_relay *r, uint16_t code)
 		log_debug("%s: WebSocket ended: %s", r->conn->peer, r->why ? r->why : "closed");
 }
 
-/* The relay process's work: frames on conn, the plain stream on pair. */
+/* A relay's work, in its process: frames on conn, the plain stream on pair. */
 static void relay(struct usbip_conn *conn, int pair, bool server, const char *early,
 		  size_t early_len, unsigned ping_s)
 {
@@ -562,6 +562,11 @@ static void relay(struct usbip_conn *conn, int pair, bool server, const char *ea
 	wslay_event_config_set_max_recv_msg_length(ctx, RELAY_MAX_MSG);
 	relay_report(&r, relay_run(&r, ctx));
 	wslay_event_context_free(ctx);
+}
+
+void ws_relay_run(struct usbip_conn *conn, int pair, bool server, unsigned ping_s)
+{
+	relay(conn, pair, server, NULL, 0, ping_s);
 }
 
 /* Closes every descriptor but two, so the relay holds nothing of its parent's. */

@@ -127,4 +127,11 @@ int ws_client_start(struct usbip_conn **conn, const char *host, const char *path
 int ws_server_start(struct usbip_conn **conn, struct usbip_tls *outer_tls,
 		    const struct ws_options *o);
 
+/*
+ * The relay itself, in this process, until either side ends: frames on
+ * conn (a server's or a client's), the plain stream on pair. What the
+ * relay process runs after the upgrade; the fuzz target drives it too.
+ */
+void ws_relay_run(struct usbip_conn *conn, int pair, bool server, unsigned ping_s);
+
 #endif
