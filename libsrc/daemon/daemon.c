@@ -133,8 +133,10 @@ static bool options_ok(const struct usbip_daemon *d)
 	bool ok = true;
 
 	/* With --wss alone, --cert and --key are the outer TLS's. */
-	if (!d->use_tls && (((o->cert_file || o->key_file) && !d->wss) || o->ca_file || o->nsubjects)) {
-		fprintf(stderr, "%s: --cert, --key, --ca and --allow-subject go with --tls (or --wss)\n",
+	if (!d->use_tls &&
+	    (((o->cert_file || o->key_file) && !d->wss) || o->ca_file || o->nsubjects)) {
+		fprintf(stderr,
+			"%s: --cert, --key, --ca and --allow-subject go with --tls (or --wss)\n",
 			d->name);
 		ok = false;
 	}

@@ -93,7 +93,7 @@ struct usbip_daemon {
 	bool ws, wss;
 	struct ws_options ws_options;
 	struct ws_tls_options wss_options;
-	struct usbip_tls *wss_tls; /* --wss: the outer TLS's server context */
+	struct usbip_tls *wss_tls;	/* --wss: the outer TLS's server context */
 	struct op_server_config server; /* the caller fills name, requests, handle, arg */
 	struct daemon_hooks hooks;
 	/*
@@ -144,7 +144,7 @@ struct usbip_daemon {
 		{ "check", no_argument, NULL, DAEMON_OPT_CHECK },                                  \
 		{ "user", required_argument, NULL, DAEMON_OPT_USER },                              \
 		{ "dead-peer-timeout", required_argument, NULL, DAEMON_OPT_DEAD_PEER },            \
-		{ "ws", no_argument, NULL, WS_OPT_WS }, { "wss", no_argument, NULL, WS_OPT_WSS },   \
+		{ "ws", no_argument, NULL, WS_OPT_WS }, { "wss", no_argument, NULL, WS_OPT_WSS },  \
 		WS_LONG_OPTIONS, USBIP_TLS_LONG_OPTIONS
 #define USBIP_DAEMON_OPTIONS_HELP                                                                  \
 	"  -4, --ipv4            listen on IPv4 only\n"                                            \
@@ -164,10 +164,10 @@ struct usbip_daemon {
 	"      --dead-peer-timeout SECONDS  a peer that stops answering is dropped\n"              \
 	"                        after that long, busy or idle (5 to 3600, default "               \
 	"15)\n"                                                                                    \
-	"      --ws              WebSocket on the TCP port (path /usbip; behind a reverse\n"      \
+	"      --ws              WebSocket on the TCP port (path /usbip; behind a reverse\n"       \
 	"                        proxy that ends TLS)\n"                                           \
-	"      --wss             WebSocket over TLS with --cert/--key (or --wss-cert and\n"       \
-	"                        --wss-key); --tls is then the TLS inside\n" WS_OPTIONS_HELP      \
+	"      --wss             WebSocket over TLS with --cert/--key (or --wss-cert and\n"        \
+	"                        --wss-key); --tls is then the TLS inside\n" WS_OPTIONS_HELP       \
 		USBIP_TLS_OPTIONS_HELP
 
 /* Option codes of --config, --check, --user and --dead-peer-timeout, past any character and the TLS

@@ -221,8 +221,7 @@ static bool trusted_peer(const struct ws_options *o, const char *peer_host)
 }
 
 /* The headers an upgrade must have, with what each must hold. */
-static int check_upgrade_headers(const char *hdr, struct ws_request *out, char *err,
-				 size_t err_len)
+static int check_upgrade_headers(const char *hdr, struct ws_request *out, char *err, size_t err_len)
 {
 	char v[256];
 
@@ -249,8 +248,8 @@ static int check_upgrade_headers(const char *hdr, struct ws_request *out, char *
 	return 0;
 }
 
-int ws_parse_request(const char *buf, size_t len, const struct ws_options *o,
-		     const char *peer_host, struct ws_request *out, char *err, size_t err_len)
+int ws_parse_request(const char *buf, size_t len, const struct ws_options *o, const char *peer_host,
+		     struct ws_request *out, char *err, size_t err_len)
 {
 	char hdr[WS_HEADER_MAX + 1];
 	int status;
@@ -382,8 +381,8 @@ static ssize_t relay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	return -1;
 }
 
-static ssize_t relay_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
-			  int flags, void *user)
+static ssize_t relay_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+			  void *user)
 {
 	struct ws_relay *r = user;
 	ssize_t n = r->conn->ops->send(r->conn, data, len);
@@ -494,7 +493,8 @@ static uint16_t relay_run(struct ws_relay *r, wslay_event_context_ptr ctx)
 	uint8_t *buf = malloc(RELAY_CHUNK);
 	struct pollfd pfd[2];
 
-	/* Once our close is out, the peer's answer is not waited for: a bad peer may never send it. */
+	/* Once our close is out, the peer's answer is not waited for: a bad peer may never send it.
+	 */
 	while (buf && (wslay_event_want_read(ctx) || wslay_event_want_write(ctx)) &&
 	       !(wslay_event_get_close_sent(ctx) && !wslay_event_want_write(ctx))) {
 		relay_poll(r, ctx, pfd);
@@ -522,16 +522,17 @@ static void relay_report(const struct ws_relay *r, uint16_t code)
 
 	/* Our callbacks say why they fail; a failure without a why is wslay's refusing a frame. */
 	if (r->failed && !r->why)
-		usbip_log(level, "%s: WebSocket protocol error from the peer (a frame RFC 6455 forbids), "
-			 "closing",
-			 r->conn->peer);
+		usbip_log(level,
+			  "%s: WebSocket protocol error from the peer (a frame RFC 6455 forbids), "
+			  "closing",
+			  r->conn->peer);
 	else if (code == WSLAY_CODE_PROTOCOL_ERROR || code == WSLAY_CODE_MESSAGE_TOO_BIG ||
 		 code == WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA)
 		usbip_log(level, "%s: WebSocket protocol error from the peer (close %u), closing",
-			 r->conn->peer, code);
+			  r->conn->peer, code);
 	else if (r->why && strcmp(r->why, "no answer to pings") == 0)
-		usbip_log(level, "%s: WebSocket: no answer to pings for %u s, closing", r->conn->peer,
-			 2 * r->ping_ms / 1000);
+		usbip_log(level, "%s: WebSocket: no answer to pings for %u s, closing",
+			  r->conn->peer, 2 * r->ping_ms / 1000);
 	else if (code == WSLAY_CODE_UNSUPPORTED_DATA)
 		usbip_log(level, "%s: WebSocket: %s, closing", r->conn->peer, r->why);
 	else
@@ -591,8 +592,8 @@ struct ws_start {
 	size_t early_len;
 };
 
-static int server_upgrade(struct usbip_conn *conn, const struct ws_start *s, char *buf,
-			  size_t *got, ssize_t *hlen);
+static int server_upgrade(struct usbip_conn *conn, const struct ws_start *s, char *buf, size_t *got,
+			  ssize_t *hlen);
 
 /* In the relay process: whatever is left of the upgrade, then the frames. */
 static void relay_process(struct usbip_conn *conn, int pair, const struct ws_start *s)
@@ -664,8 +665,9 @@ static int start_relay(struct usbip_conn **conn, const struct ws_start *s)
 static void refuse(struct usbip_conn *conn, int status, const char *why)
 {
 	char answer[160];
-	const char *text = status == 404 ? "Not Found" : status == 426 ? "Upgrade Required"
-								       : "Bad Request";
+	const char *text = status == 404   ? "Not Found"
+			   : status == 426 ? "Upgrade Required"
+					   : "Bad Request";
 	int n = snprintf(answer, sizeof(answer),
 			 "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Length: 0\r\n%s\r\n",
 			 status, text, status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
@@ -684,13 +686,14 @@ static int send_switching(struct usbip_conn *conn, const struct ws_request *req,
 	n = snprintf(answer, sizeof(answer),
 		     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 		     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
-		     accept, req->protocol_offered ? "Sec-WebSocket-Protocol: " WS_PROTOCOL "\r\n" : "");
+		     accept,
+		     req->protocol_offered ? "Sec-WebSocket-Protocol: " WS_PROTOCOL "\r\n" : "");
 	return usbip_conn_write_full(conn, answer, (size_t)n, timeout_ms);
 }
 
 /* In the relay process: outer TLS (wss://), the request, the answer. 0, or -1 logged. */
-static int server_upgrade(struct usbip_conn *conn, const struct ws_start *s, char *buf,
-			  size_t *got, ssize_t *hlen)
+static int server_upgrade(struct usbip_conn *conn, const struct ws_start *s, char *buf, size_t *got,
+			  ssize_t *hlen)
 {
 	int timeout = s->o->timeout_ms ? s->o->timeout_ms : USBIP_IO_TIMEOUT_MS;
 	long long deadline = ws_now_ms() + timeout;
@@ -710,8 +713,8 @@ static int server_upgrade(struct usbip_conn *conn, const struct ws_start *s, cha
 			 errno == EMSGSIZE ? "header longer than 8 KiB" : strerror(errno));
 		return -1;
 	}
-	status = ws_parse_request(buf, (size_t)*hlen, s->o, conn->peer_host, &req, err,
-				  sizeof(err));
+	status =
+		ws_parse_request(buf, (size_t)*hlen, s->o, conn->peer_host, &req, err, sizeof(err));
 	if (status != 0) {
 		refuse(conn, status, err);
 		return -1;

@@ -30,9 +30,9 @@
 #define WS_HEADER_MAX 8192
 /* The ping interval when none is set: well below nginx's 60 s proxy_read_timeout. */
 #define WS_PING_DEFAULT_S 20
-#define WS_MAX_TRUSTED 16
+#define WS_MAX_TRUSTED	  16
 /* A Sec-WebSocket-Key (16 random bytes) or -Accept (20 bytes of SHA-1), in base64. */
-#define WS_KEY_LEN 24
+#define WS_KEY_LEN    24
 #define WS_ACCEPT_LEN 28
 
 struct ws_options {
@@ -73,12 +73,12 @@ enum {
 	}
 #define WS_OPTIONS_HELP                                                                            \
 	"      --ws-ping SECONDS  ws://, wss://: ping an idle peer this often (default 20);\n"     \
-	"                         nothing heard for twice as long ends the connection\n"          \
-	"      --trusted-proxy A  servers: take Forwarded / X-Forwarded-For from this proxy\n"    \
-	"                         address only (repeatable); from anyone else, never\n"           \
-	"      --wss-ca FILE      the outer TLS of wss:// (what a reverse proxy ends):\n"         \
-	"      --wss-pin SHA256   verify it with this CA or pin, show this certificate;\n"        \
-	"      --wss-cert FILE    without them wss:// takes --ca/--pin/--cert/--key when\n"       \
+	"                         nothing heard for twice as long ends the connection\n"           \
+	"      --trusted-proxy A  servers: take Forwarded / X-Forwarded-For from this proxy\n"     \
+	"                         address only (repeatable); from anyone else, never\n"            \
+	"      --wss-ca FILE      the outer TLS of wss:// (what a reverse proxy ends):\n"          \
+	"      --wss-pin SHA256   verify it with this CA or pin, show this certificate;\n"         \
+	"      --wss-cert FILE    without them wss:// takes --ca/--pin/--cert/--key when\n"        \
 	"      --wss-key FILE     --tls is off, the system's CAs when --tls is on (inside)\n"
 
 /* The outer TLS options of wss:// (the --wss-* ones), kept apart from --tls's. */
@@ -103,8 +103,8 @@ int ws_accept_key(const char *key, char *out);
  * address the request came from, for the trusted proxies of o. Returns 0,
  * or the HTTP status to refuse with (400, 404, 426) and why in err.
  */
-int ws_parse_request(const char *buf, size_t len, const struct ws_options *o,
-		     const char *peer_host, struct ws_request *out, char *err, size_t err_len);
+int ws_parse_request(const char *buf, size_t len, const struct ws_options *o, const char *peer_host,
+		     struct ws_request *out, char *err, size_t err_len);
 
 /* Checks a server's answer to the upgrade sent with key. 0, or -1 with why in err. */
 int ws_parse_response(const char *buf, size_t len, const char *key, char *err, size_t err_len);

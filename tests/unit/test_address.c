@@ -127,8 +127,8 @@ static void test_vsock(void **state)
 /* Every scheme that parses can be dialled, WebSocket included. */
 static void test_dialable(void **state)
 {
-	static const char *const now[] = { "h",	    "usbip://h", "unix:/x",
-					   "vsock:2:1", "ws://h/x", "wss://h" };
+	static const char *const now[] = { "h",		"usbip://h", "unix:/x",
+					   "vsock:2:1", "ws://h/x",  "wss://h" };
 	char err[300] = "";
 	struct net_address a;
 	size_t i;

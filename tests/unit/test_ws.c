@@ -62,18 +62,19 @@ static void test_request(void **state)
 	o.path = "/other";
 	assert_int_equal(request("/other", GOOD_HEADERS, &o, NULL, &req, err, sizeof(err)), 0);
 	o.path = NULL;
-	assert_int_equal(request("/usbip", "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: " KEY "\r\n",
-				 &o, NULL, &req, err, sizeof(err)),
+	assert_int_equal(request("/usbip",
+				 "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: " KEY "\r\n", &o,
+				 NULL, &req, err, sizeof(err)),
 			 426);
 	assert_int_equal(request("/usbip", "Sec-WebSocket-Version: 13\r\n", &o, NULL, &req, err,
 				 sizeof(err)),
 			 400);
-	assert_int_equal(request("/usbip", GOOD_HEADERS "Sec-WebSocket-Protocol: chat\r\n", &o, NULL,
-				 &req, err, sizeof(err)),
+	assert_int_equal(request("/usbip", GOOD_HEADERS "Sec-WebSocket-Protocol: chat\r\n", &o,
+				 NULL, &req, err, sizeof(err)),
 			 400);
-	assert_int_equal(ws_parse_request("POST / HTTP/1.1\r\n\r\n", 19, &o, NULL, &req, err,
-					  sizeof(err)),
-			 400);
+	assert_int_equal(
+		ws_parse_request("POST / HTTP/1.1\r\n\r\n", 19, &o, NULL, &req, err, sizeof(err)),
+		400);
 }
 
 static void test_forwarded(void **state)
@@ -83,12 +84,13 @@ static void test_forwarded(void **state)
 	char err[200];
 
 	(void)state;
-	assert_int_equal(request("/usbip", GOOD_HEADERS "X-Forwarded-For: 6.6.6.6, 192.0.2.7\r\n", &o,
-				 "10.0.0.1", &req, err, sizeof(err)),
+	assert_int_equal(request("/usbip", GOOD_HEADERS "X-Forwarded-For: 6.6.6.6, 192.0.2.7\r\n",
+				 &o, "10.0.0.1", &req, err, sizeof(err)),
 			 0);
 	assert_string_equal(req.forwarded, "192.0.2.7");
 	assert_int_equal(request("/usbip",
-				 GOOD_HEADERS "Forwarded: for=6.6.6.6, for=\"[2001:db8::1]:4711\"\r\n",
+				 GOOD_HEADERS
+				 "Forwarded: for=6.6.6.6, for=\"[2001:db8::1]:4711\"\r\n",
 				 &o, "10.0.0.1", &req, err, sizeof(err)),
 			 0);
 	assert_string_equal(req.forwarded, "2001:db8::1");
@@ -115,11 +117,12 @@ static void test_response(void **state)
 				  err, sizeof(err)),
 			 0);
 	/* HAProxy lower-cases the names. */
-	assert_int_equal(response("HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n"
-				  "connection: upgrade\r\nsec-websocket-accept: "
-				  "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nsec-websocket-protocol: USB/IP\r\n\r\n",
-				  err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		response("HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n"
+			 "connection: upgrade\r\nsec-websocket-accept: "
+			 "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nsec-websocket-protocol: USB/IP\r\n\r\n",
+			 err, sizeof(err)),
+		0);
 	assert_int_equal(response("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 				  "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
 				  err, sizeof(err)),
