@@ -18,7 +18,16 @@
 #include "net/tcp.h"
 #include "net/ws.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	return 0;
+}
 
 #define FRAMES_MAX 65536 /* what a socket's buffer takes at once */
 
@@ -56,7 +65,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	fuzz_quiet();
 	switch (data[0] & 3) {
 	case 0:
 		ws_parse_request((const char *)data + 1, size - 1, &o, "10.0.0.1", &req, err,
