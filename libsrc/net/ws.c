@@ -20,6 +20,7 @@
 #include <wslay/wslay.h>
 
 #include "net/address.h"
+#include "net/sock.h"
 #include "net/tcp.h"
 #include "util/log.h"
 #include "util/privdrop.h"
@@ -570,19 +571,6 @@ void ws_relay_run(struct usbip_conn *conn, int pair, bool server, unsigned ping_
 	relay(conn, pair, server, NULL, 0, ping_s);
 }
 
-/* Closes every descriptor but two, so the relay holds nothing of its parent's. */
-static void close_all_but(int a, int b)
-{
-	long max = sysconf(_SC_OPEN_MAX);
-	int fd;
-
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = 3; fd < max; fd++)
-		if (fd != a && fd != b)
-			close(fd);
-}
-
 /* Everything a relay process needs, client or server. */
 struct ws_start {
 	bool server;
@@ -643,7 +631,7 @@ static int start_relay(struct usbip_conn **conn, const struct ws_start *s)
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		close_all_but(c->fd, sp[1]);
+		net_sock_close_all_but(c->fd, sp[1]);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_IGN);
