@@ -36,3 +36,24 @@ for cpus in "" 0,0 0,1; do
 	"$builddir/bench/mtp-urb-bench" -r "$rounds" ${cpus:+-c "$cpus"} "$builddir/src/usbip" \
 		"$work/dir" 2>>"$work/log" || { tail -20 "$work/log"; exit 1; }
 done
+
+# The same over a Unix socket (serve-mtp --listen unix:PATH) against TCP
+# loopback, placed alike (on two CPUs where there are two): each pattern's
+# MB/s and responder CPU per MiB as ratios Unix/TCP.
+cpus=0,1
+[ "$(nproc)" -lt 2 ] && cpus=0,0
+for over in tcp unix; do
+	"$builddir/bench/mtp-urb-bench" -r "$rounds" -c "$cpus" $([ $over = unix ] && echo -u) \
+		"$builddir/src/usbip" "$work/dir" >"$work/$over.out" 2>>"$work/log" ||
+		{ tail -20 "$work/log"; exit 1; }
+done
+echo
+echo "Unix socket against TCP loopback (CPUs $cpus), ratios Unix/TCP:"
+printf '%-11s %9s %9s %12s %12s %9s %9s\n' URBs "TCP MB/s" "Unix MB/s" "TCP CPU/MiB" \
+	"Unix CPU/MiB" "MB/s" "CPU/MiB"
+awk 'FNR == NR && /^[0-9]/ { rate[$1 " " $2] = $3; cpu[$1 " " $2] = $4; next }
+	/^[0-9]/ && (($1 " " $2) in rate) {
+		k = $1 " " $2
+		printf "%-11s %9.0f %9.0f %12.3f %12.3f %9.2f %9.2f\n", k, rate[k], $3, cpu[k], $4,
+			$3 / rate[k], (cpu[k] > 0 ? $4 / cpu[k] : 0)
+	}' "$work/tcp.out" "$work/unix.out"

@@ -5,7 +5,7 @@
  * client speaks USB/IP and MTP itself (with the project's codecs), as
  * vhci-hcd and libmtp would through it.
  *
- *   mtp-urb-bench [-r ROUNDS] [-v] [-p PATTERN] [-c RCPU,CCPU] USBIP DIR
+ *   mtp-urb-bench [-r ROUNDS] [-v] [-p PATTERN] [-c RCPU,CCPU] [-u] USBIP DIR
  *
  * USBIP is the usbip program, DIR a folder holding exactly one file (the
  * runner, bench/mtp-throughput.sh, makes it). The responder is started here
@@ -20,7 +20,9 @@
  * alone (its name as printed, e.g. "512KiB x4"), for a profiler. -c pins
  * the responder to CPU RCPU and this client to CCPU (the same one, or two):
  * where the scheduler puts them otherwise changes the cost of every
- * wake-up, most of all in a VM, and with it the numbers.
+ * wake-up, most of all in a VM, and with it the numbers. -u serves and
+ * imports over a Unix socket instead (`serve-mtp --listen unix:DIR.sock`),
+ * to set against TCP loopback.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,7 @@
 
 #include "mtp/mtp_container.h"
 #include "net/conn.h"
+#include "net/dial.h"
 #include "net/op_msg.h"
 #include "net/tcp.h"
 #include "wire/usbip_proto.h"
@@ -145,7 +148,7 @@ static uint32_t reply(struct client *c, struct usbip_urb_header *h, bool in, uin
 		      size_t cap)
 {
 	uint8_t buf[USBIP_URB_HEADER_SIZE];
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	struct usbip_urb_payload pl;
 
 	recv_all(c->fd, buf, sizeof(buf));
@@ -202,7 +205,7 @@ static void command(struct client *c, uint16_t code, const uint32_t *params, uns
 static size_t small_container(struct client *c, struct mtp_header *mh)
 {
 	struct usbip_urb_header h;
-	struct mtp_error err;
+	struct usbip_error err;
 	uint32_t n;
 
 	submit(c, EP_IN, true, 65536, NULL, NULL);
@@ -266,7 +269,7 @@ static uint64_t get_object(struct client *c, uint32_t handle, const struct patte
 		if (done)
 			continue; /* (not reached: nothing is asked beyond the data) */
 		if (got == 0) {
-			struct mtp_error err;
+			struct usbip_error err;
 
 			if (mtp_decode_header(c->sink, n, &mh, &err) ||
 			    mh.type != MTP_CONTAINER_DATA) {
@@ -358,8 +361,12 @@ static void pin(int cpu)
 		die("pinning to a CPU");
 }
 
-/* Starts serve-mtp (on CPU cpu, if not -1) and returns once it says it is listening. */
-static pid_t start_responder(const char *usbip, const char *dir, const char *port, int cpu)
+/*
+ * Starts serve-mtp (on CPU cpu, if not -1) on 127.0.0.1:port, or on listen
+ * (unix:PATH) if not NULL, and returns once it says it is listening.
+ */
+static pid_t start_responder(const char *usbip, const char *dir, const char *port,
+			     const char *listen, int cpu)
 {
 	int out[2];
 	char line[512];
@@ -378,8 +385,12 @@ static pid_t start_responder(const char *usbip, const char *dir, const char *por
 		dup2(out[1], 1);
 		close(out[0]);
 		close(out[1]);
-		execl(usbip, usbip, "-t", port, "serve-mtp", "--dir", dir, "-a", "127.0.0.1",
-		      (char *)NULL);
+		if (listen)
+			execl(usbip, usbip, "serve-mtp", "--dir", dir, "--listen", listen,
+			      (char *)NULL);
+		else
+			execl(usbip, usbip, "-t", port, "serve-mtp", "--dir", dir, "-a",
+			      "127.0.0.1", (char *)NULL);
 		_exit(127);
 	}
 	close(out[1]);
@@ -395,7 +406,8 @@ static pid_t start_responder(const char *usbip, const char *dir, const char *por
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: mtp-urb-bench [-r ROUNDS] [-v] [-p PATTERN] [-c RCPU,CCPU] USBIP DIR\n");
+		"usage: mtp-urb-bench [-r ROUNDS] [-v] [-p PATTERN] [-c RCPU,CCPU] [-u] USBIP "
+		"DIR\n");
 	exit(2);
 }
 
@@ -409,7 +421,8 @@ int main(int argc, char **argv)
 	struct mtp_reader r;
 	uint32_t status, handle, params[3] = { 0xffffffff, 0, 0xffffffff }, session = 1;
 	double ref_rate = 0, ref_cpu = 0, ref_exact = 0;
-	char port[16], path[4096];
+	char port[16], path[4096], listen[4200];
+	bool over_unix = false;
 	const char *only = NULL;
 	int rounds = 4, opt, i, k, rcpu = -1, ccpu = -1;
 	bool check = false;
@@ -418,13 +431,16 @@ int main(int argc, char **argv)
 	pid_t pid;
 	DIR *d;
 
-	while ((opt = getopt(argc, argv, "r:vp:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:vp:c:u")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds = atoi(optarg);
 			break;
 		case 'v':
 			check = true;
+			break;
+		case 'u':
+			over_unix = true;
 			break;
 		case 'p':
 			only = optarg;
@@ -456,9 +472,17 @@ int main(int argc, char **argv)
 	}
 
 	snprintf(port, sizeof(port), "%d", free_port());
-	pid = start_responder(argv[optind], argv[optind + 1], port, rcpu);
+	/* The socket's file beside the folder (the folder must hold the one file). */
+	snprintf(listen, sizeof(listen), "unix:%s.sock", argv[optind + 1]);
+	pid = start_responder(argv[optind], argv[optind + 1], port, over_unix ? listen : NULL,
+			      rcpu);
 	pin(ccpu);
-	conn = usbip_tcp_connect("127.0.0.1", port, 5000);
+	if (over_unix) {
+		if (usbip_dial(listen, port, 5000, NULL, &conn) != USBIP_OK)
+			conn = NULL;
+	} else {
+		conn = usbip_tcp_connect("127.0.0.1", port, 5000);
+	}
 	if (!conn || op_msg_query_import(conn, BUSID, &udev, &status) != 0)
 		die("importing " BUSID);
 	c.fd = conn->fd;
@@ -476,7 +500,8 @@ int main(int argc, char **argv)
 	handle = mtp_get_u32(&r, "handle");
 	expect_ok(&c, "GetObjectHandles");
 
-	printf("responder pid %d; %d rounds per pattern%s", (int)pid, rounds,
+	printf("responder pid %d over %s; %d rounds per pattern%s", (int)pid,
+	       over_unix ? "a Unix socket" : "TCP loopback", rounds,
 	       check ? "; every byte checked" : "");
 	if (rcpu >= 0)
 		printf("; responder on CPU %d, client on CPU %d", rcpu, ccpu);

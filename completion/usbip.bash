@@ -22,13 +22,15 @@ _usbip_command_opts() {
 		--user --max-attempts --dead-peer-timeout --json --tcp-port --help' ;;
 	disconnect) echo '--remote --busid --hardware-id --device --tcp-port --help' ;;
 	serve-mtp) echo '--dir --read-only --name --serial --busid --address --ipv4 --ipv6 --remote
-		--user --section --config --tcp-port --help' ;;
+		--user --section --config --tcp-port --listen --listen-mode --listen-group --allow-uid
+		--allow-gid --help' ;;
 	agent) echo '--config --check --daemon --pid --persist --user --dead-peer-timeout --help' ;;
 	esac
 }
 _usbip_daemon_opts='--ipv4 --ipv6 --address --tcp-port --daemon --pid --debug --config --check
 	--user --tls --cert --key --ca --pin --allow-subject --tls-datapath --dead-peer-timeout --ws --wss
-	--ws-ping --trusted-proxy --wss-ca --wss-pin --wss-cert --wss-key --help --version'
+	--ws-ping --trusted-proxy --wss-ca --wss-pin --wss-cert --wss-key --help --version --listen
+	--listen-mode --listen-group --allow-uid --allow-gid'
 
 # The busids of this machine's USB devices (not the hubs' interfaces).
 _usbip_local_busids() {
@@ -49,11 +51,13 @@ _usbip_value() {
 	--config | --cert | --key | --ca | --pid | -P | --proxy-auth-file | --wss-ca | --wss-cert | \
 		--wss-key)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
-	--user | -u) mapfile -t COMPREPLY < <(compgen -u -- "$cur") ;;
+	--user | -u | --allow-uid) mapfile -t COMPREPLY < <(compgen -u -- "$cur") ;;
+	--listen-group | --allow-gid) mapfile -t COMPREPLY < <(compgen -g -- "$cur") ;;
 	--tls-datapath) mapfile -t COMPREPLY < <(compgen -W 'auto ktls relay' -- "$cur") ;;
 	-t | --tcp-port | -i | --hardware-id | --port | --timeout | --name | --serial | \
 		--section | --pin | --proxy | --allow-subject | --allow-device | --allow-host | \
-		--max-attempts | --dead-peer-timeout | --ws-ping | --trusted-proxy | --wss-pin)
+		--max-attempts | --dead-peer-timeout | --ws-ping | --trusted-proxy | --wss-pin | --listen | \
+		--listen-mode)
 		COMPREPLY=() ;;
 	*) return 1 ;;
 	esac

@@ -6,7 +6,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-#include "daemon/selector.h"
+#include "match/selector.h"
 #include "exit_status.h"
 #include "kernel/host.h"
 #include "net/tls.h"

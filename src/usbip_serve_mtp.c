@@ -53,6 +53,7 @@ struct serve_args {
 	size_t num_dirs;
 	enum usbip_family family;
 	bool read_only;
+	struct daemon_listen listen; /* --listen and the rest of DAEMON_LISTEN_LONG_OPTIONS */
 };
 
 static void usage(FILE *out)
@@ -61,6 +62,7 @@ static void usage(FILE *out)
 		"usage: usbip [-t PORT] serve-mtp --dir PATH[:NAME[:ro]]... [--read-only]\n"
 		"             [--name NAME] [--serial SERIAL] [--busid BUSID] [-4|-6]\n"
 		"             [--address ADDR] [--remote HOST] [--user USER]\n"
+		"             [--listen ADDRESS]... [--allow-uid UID]... [--allow-gid GID]...\n"
 		"       usbip serve-mtp --section NAME [--config FILE] [options]\n\n"
 		"Serves folders as a USB MTP device (like a phone's storage) over USB/IP. No\n"
 		"USB hardware and no kernel module are needed on this side.\n\n"
@@ -77,6 +79,12 @@ static void usage(FILE *out)
 		"  -a, --address ADDR   listen on this address only (default: all)\n"
 		"  -4, -6               listen on IPv4 / IPv6 only\n"
 		"  -r, --remote HOST    export to the usbipa on HOST instead of listening\n"
+		"      --listen ADDRESS listen there instead (repeatable): HOST:PORT, :PORT,\n"
+		"                       unix:PATH, vsock:PORT; -a/-t add theirs if given\n"
+		"      --listen-mode MODE, --listen-group GROUP  a unix: file's (default 0660,\n"
+		"                       the user's group)\n"
+		"      --allow-uid UID|USER, --allow-gid GID|GROUP  only these peers over\n"
+		"                       unix: (repeatable; default: whom the file lets in)\n"
 		"  -u, --user USER      started as root: run as USER once listening (default\n"
 		"                       %s, or nobody where there is no such user); it must\n"
 		"                       be able to read (and write) the folders: checked\n"
@@ -126,9 +134,7 @@ static void on_export_ended(void *arg)
 		{ "busid", required_argument, NULL, 'b' },                                         \
 		{ "address", required_argument, NULL, 'a' }, { "ipv4", no_argument, NULL, '4' },   \
 		{ "ipv6", no_argument, NULL, '6' }, { "remote", required_argument, NULL, 'r' },    \
-	{                                                                                          \
-		"user", required_argument, NULL, 'u'                                               \
-	}
+		{ "user", required_argument, NULL, 'u' }, DAEMON_LISTEN_LONG_OPTIONS
 
 /* The keys of [serve-mtp NAME]: its options, and the port it listens on. */
 static const struct option serve_keys[] = {
@@ -192,7 +198,12 @@ static int serve_option(struct serve_args *a, int c, const char *arg, char *err,
 			return -1;
 		return net_address_dialable(&addr, err, len);
 	}
-	snprintf(err, len, "unknown option");
+	switch (daemon_listen_option(&a->listen, c, arg, SERVE_MTP_DEFAULT_PORT, err, len)) {
+	case 1:
+		return 0;
+	case 0:
+		snprintf(err, len, "unknown option");
+	}
 	return -1;
 }
 
@@ -288,8 +299,9 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	if (a->name && strlen(a->name) > MTP_NAME_ARG_MAX)
 		return usbip_usage_error("serve-mtp", "--name is longer than %d bytes",
 					 MTP_NAME_ARG_MAX);
-	if (a->remote && (a->address || a->family != USBIP_FAMILY_ANY))
-		return usbip_usage_error("serve-mtp", "--remote does not listen: drop -a/-4/-6");
+	if (a->remote && (a->address || a->family != USBIP_FAMILY_ANY || a->listen.naddrs))
+		return usbip_usage_error("serve-mtp",
+					 "--remote does not listen: drop -a/-4/-6/--listen");
 	return -1;
 }
 
@@ -329,6 +341,12 @@ static void say_how_to_attach(const struct serve_args *a, unsigned port)
 	struct net_address at = { .scheme = NET_ADDRESS_TCP, .port = port };
 	char text[NET_ADDRESS_TEXT_MAX];
 
+	/* --listen: the first address as given (a vsock:PORT wants this machine's CID). */
+	if (a->listen.naddrs) {
+		net_address_format(&a->listen.addrs[0], text, sizeof(text));
+		log_info("attach it with: usbip attach -r %s -b %s", text, a->busid);
+		return;
+	}
 	if (a->address && strcmp(a->address, "0.0.0.0") != 0 && strcmp(a->address, "::") != 0)
 		snprintf(at.host, sizeof(at.host), "%s", a->address);
 	else if (gethostname(at.host, sizeof(at.host) - 1) != 0)
@@ -454,8 +472,12 @@ static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, 
 	d->server.arg = st->src;
 	if (!a->remote) {
 		say_how_to_attach(a, d->listen_port);
-		printf("serving %s as an MTP device: busid %s on port %u\n", a->dir, a->busid,
-		       d->listen_port);
+		if (a->listen.naddrs)
+			printf("serving %s as an MTP device: busid %s on %s\n", a->dir, a->busid,
+			       d->listening);
+		else
+			printf("serving %s as an MTP device: busid %s on port %u\n", a->dir,
+			       a->busid, d->listen_port);
 		fflush(stdout);
 		return USBIP_OK;
 	}
@@ -544,7 +566,11 @@ static int serve(const struct serve_args *a)
 		.listens = !a->remote,
 		.family = a->family,
 		.address = a->address,
-		.port = listen_port(a),
+		/* With --listen, TCP on -t's port only if it is given. */
+		.port = a->listen.naddrs && !a->address && !usbip_opts.tcp_port_set && !a->port
+				? NULL
+				: listen_port(a),
+		.listen = a->listen,
 		/* With --tls, listening takes the server side's certificate (--cert/--key). */
 		.use_tls = usbip_opts.tls != NULL,
 		.tls_options = usbip_opts.tls_options,

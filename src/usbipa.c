@@ -47,21 +47,33 @@ static void usage(FILE *out)
 		DEFAULT_PID_FILE);
 }
 
+/* How a peer's bytes come: TLS's datapath, else the socket's kind (--listen unix:, vsock:). */
+static const char *transport_of(struct usbip_conn *conn)
+{
+	const char *datapath = usbip_tls_datapath(conn);
+
+	if (datapath)
+		return strcmp(datapath, "ktls") == 0 ? "tls, ktls" : "tls, relay";
+	switch (conn->peer_addr.ss_family) {
+	case AF_UNIX:
+		return "unix";
+	case AF_VSOCK:
+		return "vsock";
+	}
+	return "tcp";
+}
+
 /* Who asks, for the privileged process. */
 static void describe_peer(struct usbip_conn *conn, struct usbipa_peer *peer)
 {
 	const char *colon = strrchr(conn->peer, ':');
-	const char *datapath = usbip_tls_datapath(conn);
 
 	memset(peer, 0, sizeof(*peer));
 	snprintf(peer->name, sizeof(peer->name), "%s", conn->peer);
 	snprintf(peer->host, sizeof(peer->host), "%s", conn->peer_host);
 	snprintf(peer->service, sizeof(peer->service), "%s", colon ? colon + 1 : "0");
 	usbip_tls_peer_subject(conn, peer->subject, sizeof(peer->subject));
-	snprintf(peer->transport, sizeof(peer->transport), "%s",
-		 !datapath			 ? "tcp"
-		 : strcmp(datapath, "ktls") == 0 ? "tls, ktls"
-						 : "tls, relay");
+	snprintf(peer->transport, sizeof(peer->transport), "%s", transport_of(conn));
 }
 
 /* An export status from the privileged process; refused if it cannot say. */
@@ -82,7 +94,7 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	struct usbipa_accept_request accept;
 	struct usbipa_attach_request attach;
 	struct usbipa_port_reply port = { -1 };
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	char esc[LOG_ESCAPED_SIZE(USBIP_SERIAL_SIZE)];
 	uint32_t status;
 	int fd;
@@ -134,7 +146,7 @@ static void handle_unexport(struct usbipa *d, struct op_session *session,
 	struct usbip_conn *conn = op_session_conn(session);
 	struct usbipa_unexport_request unexport;
 	struct usbip_usb_device udev;
-	struct usbip_wire_error err;
+	struct usbip_error err;
 
 	if (usbip_decode_device(req->body, req->body_len, &udev, &err) != 0) {
 		log_warn("%s: bad unexport request: %s", conn->peer, err.msg);
@@ -249,10 +261,12 @@ int main(int argc, char **argv)
 					 .arg = vhci };
 	/* Nothing allowed is nothing accepted: a node must not push a keyboard in unasked. */
 	state.nothing_allowed = !state.policy.nnetworks && !state.policy.ndevices &&
-				!d.tls_options.nsubjects && !state.policy.allow_any;
+				!d.tls_options.nsubjects && !state.policy.allow_any &&
+				!d.listen.creds.nuids && !d.listen.creds.ngids;
 	if (state.nothing_allowed)
-		log_warn("no --allow-device, --allow-host, --allow-subject or --allow-any: every "
-			 "export is refused");
+		log_warn("no --allow-device, --allow-host, --allow-subject, --allow-uid, "
+			 "--allow-gid "
+			 "or --allow-any: every export is refused");
 	else if (state.policy.allow_any && !state.policy.nnetworks && !state.policy.ndevices)
 		log_warn("--allow-any: accepting any device from any host (keyboards only by an "
 			 "--allow-device rule)");

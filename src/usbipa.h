@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "daemon/daemon.h"
-#include "daemon/policy.h"
+#include "match/policy.h"
 #include "daemon/privsep.h"
 #include "wire/usbip_proto.h"
 

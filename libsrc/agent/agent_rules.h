@@ -22,7 +22,7 @@
 #include "agent/dialer.h"
 #include "agent/persist.h"
 #include "daemon/ev.h"
-#include "daemon/selector.h"
+#include "match/selector.h"
 #include "net/tls.h"
 #include "util/json.h"
 

@@ -9,7 +9,7 @@
 #define USBIP_AGENT_AUTO_BIND_H
 
 #include "daemon/ev.h"
-#include "daemon/selector.h"
+#include "match/selector.h"
 
 #define AUTO_BIND_MAX 16
 

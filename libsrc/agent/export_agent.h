@@ -15,7 +15,7 @@
 #include <stdbool.h>
 
 #include "daemon/ev.h"
-#include "daemon/selector.h"
+#include "match/selector.h"
 #include "net/tls.h"
 #include "source/device_export.h"
 #include "util/json.h"

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/selector.h"
+#include "match/selector.h"
 #include "net/conn.h"
 #include "net/tls.h"
 #include "util/result.h"

@@ -3,6 +3,8 @@
 
 #include "daemon/daemon.h"
 
+#include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -18,15 +20,97 @@
 #include "daemon/conf.h"
 #include "daemon/process.h"
 #include "daemon/status.h"
+#include "net/sock.h"
 #include "net/tcp_wrappers.h"
 #include "util/log.h"
 #include "util/privdrop.h"
 #include "util/suggest.h"
 
-int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len)
+/* A --listen address: TCP, ws://, wss://, unix:, vsock:. */
+static int add_listen_address(struct daemon_listen *l, const char *arg, const char *default_port,
+			      char *err, size_t err_len)
+{
+	struct net_address *a = &l->addrs[l->naddrs];
+
+	if (l->naddrs == DAEMON_MAX_LISTEN) {
+		snprintf(err, err_len, "at most %d --listen", DAEMON_MAX_LISTEN);
+		return -1;
+	}
+	if (net_address_parse_listener(arg, default_port, a, err, err_len) != 0)
+		return -1;
+	l->naddrs++;
+	return 0;
+}
+
+/* An octal mode that gives nothing beyond rwx for the three (no setuid, no sticky). */
+static int parse_mode(const char *arg, mode_t *mode, char *err, size_t err_len)
+{
+	char *end;
+	unsigned long m = strtoul(arg, &end, 8);
+
+	if (!arg[0] || *end || m > 0777 || arg[0] == '-') {
+		snprintf(err, err_len, "--listen-mode wants an octal mode such as 0660, not '%s'",
+			 arg);
+		return -1;
+	}
+	*mode = (mode_t)m;
+	return 0;
+}
+
+static int parse_group(const char *arg, gid_t *gid, char *err, size_t err_len)
+{
+	const struct group *gr = arg[0] ? getgrnam(arg) : NULL;
+	char *end;
+	unsigned long id;
+
+	if (gr) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	id = strtoul(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || id >= (gid_t)-1) {
+		snprintf(err, err_len, "--listen-group: no group '%s'", arg);
+		return -1;
+	}
+	*gid = (gid_t)id;
+	return 0;
+}
+
+int daemon_listen_option(struct daemon_listen *l, int opt, const char *arg,
+			 const char *default_port, char *err, size_t err_len)
 {
 	int rc;
 
+	switch (opt) {
+	case DAEMON_OPT_LISTEN:
+		rc = add_listen_address(l, arg, default_port, err, err_len);
+		break;
+	case DAEMON_OPT_LISTEN_MODE:
+		rc = parse_mode(arg, &l->unix_opts.mode, err, err_len);
+		break;
+	case DAEMON_OPT_LISTEN_GROUP:
+		rc = parse_group(arg, &l->unix_opts.group, err, err_len);
+		l->unix_opts.set_group = rc == 0;
+		break;
+	case DAEMON_OPT_ALLOW_UID:
+		rc = policy_add_uid(&l->creds, arg, err, err_len);
+		break;
+	case DAEMON_OPT_ALLOW_GID:
+		rc = policy_add_gid(&l->creds, arg, err, err_len);
+		break;
+	default:
+		return 0;
+	}
+	return rc == 0 ? 1 : -1;
+}
+
+int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len)
+{
+	int rc = daemon_listen_option(&d->listen, opt, arg, USBIP_DEFAULT_PORT, err, err_len);
+
+	if (rc != 0)
+		return rc;
 	switch (opt) {
 	case '4':
 		d->family = USBIP_FAMILY_IPV4;
@@ -102,20 +186,31 @@ static int config_set(void *ctx, const char *kind, const char *name, int opt, co
 	return rc < 0 ? -1 : 0;
 }
 
-/* --ws, --wss: the server's WebSocket, and the outer TLS's context. */
+/* Whether a listener speaks wss:// (--wss, or a --listen wss://). */
+static bool daemon_uses_wss(const struct usbip_daemon *d)
+{
+	unsigned i;
+
+	for (i = 0; i < d->listen.naddrs; i++)
+		if (d->listen.addrs[i].scheme == NET_ADDRESS_WSS)
+			return true;
+	return d->wss;
+}
+
+/* --ws, --wss: what -a/-t's sockets speak, and the outer TLS's context. */
 static int daemon_ws_setup(struct usbip_daemon *d, char *err, size_t err_len)
 {
 	struct usbip_tls_options outer = d->wss_options.given ? d->wss_options.tls : d->tls_options;
 
-	d->server.ws = &d->ws_options;
-	if (!d->wss)
+	d->ws_tcp = (struct net_address){ .scheme = d->wss ? NET_ADDRESS_WSS : NET_ADDRESS_WS,
+					  .path = NET_ADDRESS_WS_PATH };
+	if (!daemon_uses_wss(d))
 		return 0;
 	/* Only the server's certificate: client certificates are the inner --tls's. */
 	outer.ca_file = NULL;
 	outer.nsubjects = 0;
 	outer.datapath = USBIP_TLS_RELAY;
 	d->wss_tls = usbip_tls_new(&outer, true, err, err_len);
-	d->server.wss = d->wss_tls;
 	return d->wss_tls ? 0 : -1;
 }
 
@@ -123,7 +218,30 @@ static void daemon_ws_free(struct usbip_daemon *d)
 {
 	usbip_tls_free(d->wss_tls);
 	d->wss_tls = NULL;
-	d->server.wss = NULL;
+}
+
+/* --listen and its companions: on a daemon that listens, with a unix: address to apply to. */
+static bool listen_options_ok(const struct usbip_daemon *d)
+{
+	const struct daemon_listen *l = &d->listen;
+	bool unix_socket = false;
+	unsigned i;
+
+	for (i = 0; i < l->naddrs; i++)
+		unix_socket |= l->addrs[i].scheme == NET_ADDRESS_UNIX;
+	if (l->naddrs && !d->listens) {
+		fprintf(stderr, "%s: --listen is for a daemon that listens\n", d->name);
+		return false;
+	}
+	if (!unix_socket &&
+	    (l->unix_opts.mode || l->unix_opts.set_group || l->creds.nuids || l->creds.ngids)) {
+		fprintf(stderr,
+			"%s: --listen-mode, --listen-group, --allow-uid and --allow-gid go with "
+			"a --listen unix:PATH\n",
+			d->name);
+		return false;
+	}
+	return true;
 }
 
 /* The shared options that contradict each other, in one line each. */
@@ -133,8 +251,8 @@ static bool options_ok(const struct usbip_daemon *d)
 	bool ok = true;
 
 	/* With --wss alone, --cert and --key are the outer TLS's. */
-	if (!d->use_tls &&
-	    (((o->cert_file || o->key_file) && !d->wss) || o->ca_file || o->nsubjects)) {
+	if (!d->use_tls && (((o->cert_file || o->key_file) && !daemon_uses_wss(d)) || o->ca_file ||
+			    o->nsubjects)) {
 		fprintf(stderr,
 			"%s: --cert, --key, --ca and --allow-subject go with --tls (or --wss)\n",
 			d->name);
@@ -155,7 +273,7 @@ static bool options_ok(const struct usbip_daemon *d)
 			d->name);
 		ok = false;
 	}
-	return ok;
+	return ok && listen_options_ok(d);
 }
 
 /*
@@ -194,7 +312,7 @@ static bool validate(struct usbip_daemon *d)
 		}
 		d->server.tls = d->tls;
 	}
-	if (ok && d->listens && d->ws && daemon_ws_setup(d, err, sizeof(err)) != 0) {
+	if (ok && d->listens && daemon_ws_setup(d, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", d->name, err);
 		ok = false;
 	}
@@ -275,12 +393,16 @@ enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv
 		fprintf(stderr, "%s: unexpected argument '%s'\n", d->name, argv[optind]);
 		return DAEMON_ARGS_BAD;
 	}
+	/* Said before the daemon's own start-up lines; validate says it again for others. */
+	if (!listen_options_ok(d))
+		return DAEMON_ARGS_BAD;
 	return check ? check_only(d) : DAEMON_ARGS_RUN;
 }
 
 void daemon_ready(struct usbip_daemon *d)
 {
-	log_info("%s %s ready%s", d->name, PACKAGE_VERSION, d->tls ? " (TLS)" : "");
+	log_info("%s %s ready%s%s%s", d->name, PACKAGE_VERSION, d->listening[0] ? " on " : "",
+		 d->listening, d->tls ? " (TLS)" : "");
 	process_ready();
 }
 
@@ -350,6 +472,7 @@ static void write_status(struct json_writer *w, void *arg)
 		json_string(w, "config", d->config_file);
 	if (d->listens) {
 		json_uint(w, "port", d->listen_port);
+		json_string(w, "listening", d->listening);
 		json_bool(w, "tls", d->use_tls);
 	}
 	if (d->hooks.status)
@@ -436,12 +559,15 @@ enum side {
 };
 
 /*
- * One listening socket. A list, so that the listen phase can open several
- * kinds of listener alike; today they are the TCP sockets of -a/-t.
+ * One listening socket. A list, so that the listen phase opens every kind
+ * of listener alike: the TCP sockets of -a/-t and those of each --listen.
  */
 struct daemon_listener {
-	int fd; /* -1 once the request server took it */
-	STAILQ_ENTRY(daemon_listener) next;
+	STAILQ_ENTRY(daemon_listener) next; /* first: pmccabe misreads a struct ending in one */
+	int fd;				    /* -1 once the request server took it */
+	/* A unix: listener's address, its file removed at the end; else NULL. */
+	const struct net_address *unix_file;
+	const struct net_address *ws; /* a ws:// or wss:// listener's address; else NULL */
 };
 
 STAILQ_HEAD(daemon_listeners, daemon_listener);
@@ -489,21 +615,45 @@ static enum usbip_result check_options(struct runner *r)
 	return USBIP_E_CONFIG;
 }
 
-/* The sockets the request server did not take are closed. */
-static void close_listeners(struct runner *r)
+/* The sockets the request server did not take are closed (a split parent's, all). */
+static void close_listener_fds(struct runner *r)
 {
 	struct daemon_listener *l;
 
-	while ((l = STAILQ_FIRST(&r->listeners)) != NULL) {
-		STAILQ_REMOVE_HEAD(&r->listeners, next);
+	STAILQ_FOREACH(l, &r->listeners, next) {
 		if (l->fd >= 0)
 			close(l->fd);
-		free(l);
+		l->fd = -1;
 	}
 }
 
+/*
+ * The end of the listen phase: the sockets closed, and the files of unix:
+ * listeners removed by the process that made them (the network process's
+ * are the parent's). One that gave root up may not remove a file in a
+ * folder only root writes: said, and the next start replaces it.
+ */
+static void close_listeners(struct runner *r)
+{
+	struct daemon_listener *l;
+	char name[NET_ADDRESS_TEXT_MAX];
+
+	close_listener_fds(r);
+	while ((l = STAILQ_FIRST(&r->listeners)) != NULL) {
+		STAILQ_REMOVE_HEAD(&r->listeners, next);
+		if (l->unix_file && r->side == SIDE_MAIN && net_listen_remove(l->unix_file) != 0 &&
+		    errno != ENOENT) {
+			net_address_format(l->unix_file, name, sizeof(name));
+			log_warn("cannot remove %s: %m (the next start replaces it)", name);
+		}
+		free(l);
+	}
+	r->d->listening[0] = '\0';
+}
+
 /* fd becomes a listener of the run's; closed if it cannot (-1, logged). */
-static int add_listener(struct runner *r, int fd)
+static int add_listener(struct runner *r, int fd, const struct net_address *unix_file,
+			const struct net_address *ws)
 {
 	struct daemon_listener *l = calloc(1, sizeof(*l));
 
@@ -513,29 +663,84 @@ static int add_listener(struct runner *r, int fd)
 		return -1;
 	}
 	l->fd = fd;
+	l->unix_file = unix_file;
+	l->ws = ws;
 	STAILQ_INSERT_TAIL(&r->listeners, l, next);
 	return 0;
 }
 
+/* Where fd listens, added to d->listening; the first TCP port is d->listen_port. */
+static void note_listening(struct usbip_daemon *d, int fd)
+{
+	struct net_address a;
+	char name[NET_ADDRESS_TEXT_MAX];
+	size_t used = strlen(d->listening);
+
+	if (net_sock_local_address(fd, &a) != 0)
+		return;
+	if (a.scheme == NET_ADDRESS_TCP && !d->listen_port)
+		d->listen_port = (uint16_t)a.port;
+	net_address_format(&a, name, sizeof(name));
+	snprintf(d->listening + used, sizeof(d->listening) - used, "%s%s", used ? ", " : "", name);
+}
+
+/* What a listener on a (NULL: -a/-t's) speaks: a ws:// or wss:// address, or NULL for USB/IP. */
+static const struct net_address *listener_ws(const struct usbip_daemon *d,
+					     const struct net_address *a)
+{
+	if (!a)
+		return d->ws ? &d->ws_tcp : NULL;
+	return a->scheme == NET_ADDRESS_WS || a->scheme == NET_ADDRESS_WSS ? a : NULL;
+}
+
+/* The sockets of one address (a --listen's, or -a/-t's when a is NULL) join the list. */
+static int listen_on(struct runner *r, const struct net_address *a)
+{
+	struct usbip_daemon *d = r->d;
+	struct net_listen_opts opts = d->listen.unix_opts;
+	int fds[USBIP_MAX_LISTEN], nfds, i, failed = 0;
+
+	opts.family = d->family;
+	nfds = a ? net_listen(a, &opts, fds, USBIP_MAX_LISTEN)
+		 : usbip_tcp_listen(d->address, d->port ? d->port : USBIP_DEFAULT_PORT, d->family,
+				    fds, USBIP_MAX_LISTEN);
+	if (nfds <= 0)
+		return -1;
+	for (i = 0; i < nfds; i++) {
+		note_listening(d, fds[i]);
+		/* Its file is the first socket's to remove (a unix: address has one). */
+		failed |= add_listener(r, fds[i],
+				       a && a->scheme == NET_ADDRESS_UNIX && i == 0 ? a : NULL,
+				       listener_ws(d, a));
+	}
+	return failed ? -1 : 0;
+}
+
+/*
+ * Every listener, made while the daemon is still root (a file in /run, a
+ * port below 1024): -a/-t's TCP sockets unless only --listen is given,
+ * then each --listen address. One that fails undoes the others.
+ */
 static enum usbip_result open_listeners(struct runner *r)
 {
 	struct usbip_daemon *d = r->d;
-	int fds[USBIP_MAX_LISTEN], nfds, i;
-	bool failed = false;
+	bool tcp = !d->listen.naddrs || d->address || d->port;
+	unsigned i;
 
 	if (!d->listens)
 		return USBIP_OK;
-	nfds = usbip_tcp_listen(d->address, d->port ? d->port : USBIP_DEFAULT_PORT, d->family, fds,
-				USBIP_MAX_LISTEN);
-	if (nfds <= 0)
-		return USBIP_E_FAILED;
-	for (i = 0; i < nfds; i++)
-		failed |= add_listener(r, fds[i]) != 0;
-	if (failed) {
+	d->listening[0] = '\0';
+	d->listen_port = 0;
+	if (tcp && listen_on(r, NULL) != 0) {
 		close_listeners(r);
 		return USBIP_E_FAILED;
 	}
-	d->listen_port = usbip_tcp_local_port(STAILQ_FIRST(&r->listeners)->fd);
+	for (i = 0; i < d->listen.naddrs; i++) {
+		if (listen_on(r, &d->listen.addrs[i]) != 0) {
+			close_listeners(r);
+			return USBIP_E_FAILED;
+		}
+	}
 	return USBIP_OK;
 }
 
@@ -687,8 +892,9 @@ static enum usbip_result separate_or_drop(struct runner *r)
 	if (pid == 0)
 		return become_network(r, rules);
 	d->network_pid = pid;
-	/* The parent reads from no peer: no listening socket, no TLS context. */
-	close_listeners(r);
+	/* The parent reads from no peer: no listening socket, no TLS context (it keeps the files).
+	 */
+	close_listener_fds(r);
 	free_tls(r);
 	return USBIP_OK;
 }
@@ -811,7 +1017,12 @@ static int hand_listeners(struct runner *r)
 	struct daemon_listener *l;
 
 	STAILQ_FOREACH(l, &r->listeners, next) {
-		if (op_server_listen(r->server, l->fd) != 0)
+		struct ws_options ws = r->d->ws_options;
+
+		ws.path = l->ws ? l->ws->path : NULL;
+		if (op_server_listen_ws(r->server, l->fd, l->ws ? &ws : NULL,
+					l->ws && l->ws->scheme == NET_ADDRESS_WSS ? r->d->wss_tls
+										  : NULL) != 0)
 			return -1;
 		l->fd = -1;
 	}
@@ -831,6 +1042,7 @@ static enum usbip_result make_server(struct runner *r)
 
 	if (!d->listens || (r->side == SIDE_MAIN && d->privsep != DAEMON_PRIVSEP_NONE))
 		return USBIP_OK;
+	d->server.creds = &d->listen.creds;
 	r->server = op_server_new(d->loop, &d->server);
 	if (r->server && hand_listeners(r) == 0)
 		return USBIP_OK;

@@ -15,7 +15,9 @@
 
 #include "daemon/ev.h"
 #include "daemon/op_server.h"
+#include "match/policy.h"
 #include "daemon/privsep.h"
+#include "net/listen.h"
 #include "net/tcp.h"
 #include "net/tls.h"
 #include "util/json.h"
@@ -24,6 +26,23 @@
 #include "util/result.h"
 
 struct usbip_daemon;
+
+/* At most this many --listen addresses. */
+#define DAEMON_MAX_LISTEN 8
+
+/*
+ * --listen and what goes with it. Without --listen, the daemon listens on
+ * TCP as -a/-t say; with it, on the --listen addresses only, plus -a/-t's
+ * TCP address when either is given too. --listen-mode and --listen-group
+ * apply to every unix: listener; --allow-uid/--allow-gid to every Unix
+ * peer (TCP peers meet TCP wrappers instead, vsock peers neither).
+ */
+struct daemon_listen {
+	struct net_address addrs[DAEMON_MAX_LISTEN];
+	unsigned naddrs;
+	struct net_listen_opts unix_opts;
+	struct policy_creds creds;
+};
 
 /* Which way a daemon's two processes talk, if it is split (usbip_daemon.privsep). */
 enum daemon_privsep {
@@ -84,6 +103,7 @@ struct usbip_daemon {
 	bool ready_later;	      /* start() calls daemon_ready() itself */
 	enum usbip_family family;     /* -4, -6 */
 	const char *address, *port;   /* -a, -t */
+	struct daemon_listen listen;  /* --listen, --listen-mode/-group, --allow-uid/-gid */
 	const char *pid_file;	      /* -P */
 	const char *config_file;      /* --config */
 	const char *run_as;	      /* started as root: who reads from peers (--user) */
@@ -93,7 +113,8 @@ struct usbip_daemon {
 	bool ws, wss;
 	struct ws_options ws_options;
 	struct ws_tls_options wss_options;
-	struct usbip_tls *wss_tls;	/* --wss: the outer TLS's server context */
+	struct usbip_tls *wss_tls;	/* wss:// listeners: the outer TLS's server context */
+	struct net_address ws_tcp;	/* what --ws or --wss make of -a/-t's sockets */
 	struct op_server_config server; /* the caller fills name, requests, handle, arg */
 	struct daemon_hooks hooks;
 	/*
@@ -128,8 +149,10 @@ struct usbip_daemon {
 	bool in_network;      /* this is the network process */
 	struct ev_loop *loop;
 	struct usbip_tls *tls; /* the server context when listening with --tls */
-	uint16_t listen_port;  /* the port it listens on (the kernel's pick for port 0) */
-	long long started_at;  /* the wall clock, for status */
+	uint16_t listen_port;  /* the first TCP port it listens on (the kernel's pick for port 0) */
+	/* Where it listens, in the address syntax, ", " between: the ready line, status. */
+	char listening[1024];
+	long long started_at; /* the wall clock, for status */
 	enum usbip_result result;
 };
 
@@ -145,7 +168,7 @@ struct usbip_daemon {
 		{ "user", required_argument, NULL, DAEMON_OPT_USER },                              \
 		{ "dead-peer-timeout", required_argument, NULL, DAEMON_OPT_DEAD_PEER },            \
 		{ "ws", no_argument, NULL, WS_OPT_WS }, { "wss", no_argument, NULL, WS_OPT_WSS },  \
-		WS_LONG_OPTIONS, USBIP_TLS_LONG_OPTIONS
+		WS_LONG_OPTIONS, DAEMON_LISTEN_LONG_OPTIONS, USBIP_TLS_LONG_OPTIONS
 #define USBIP_DAEMON_OPTIONS_HELP                                                                  \
 	"  -4, --ipv4            listen on IPv4 only\n"                                            \
 	"  -6, --ipv6            listen on IPv6 only\n"                                            \
@@ -168,11 +191,39 @@ struct usbip_daemon {
 	"                        proxy that ends TLS)\n"                                           \
 	"      --wss             WebSocket over TLS with --cert/--key (or --wss-cert and\n"        \
 	"                        --wss-key); --tls is then the TLS inside\n" WS_OPTIONS_HELP       \
-		USBIP_TLS_OPTIONS_HELP
+		DAEMON_LISTEN_OPTIONS_HELP USBIP_TLS_OPTIONS_HELP
+
+/* --listen and its companions: daemon_listen_option takes them. */
+#define DAEMON_LISTEN_LONG_OPTIONS                                                                 \
+	{ "listen", required_argument, NULL, DAEMON_OPT_LISTEN },                                  \
+		{ "listen-mode", required_argument, NULL, DAEMON_OPT_LISTEN_MODE },                \
+		{ "listen-group", required_argument, NULL, DAEMON_OPT_LISTEN_GROUP },              \
+		{ "allow-uid", required_argument, NULL, DAEMON_OPT_ALLOW_UID },                    \
+	{                                                                                          \
+		"allow-gid", required_argument, NULL, DAEMON_OPT_ALLOW_GID                         \
+	}
+#define DAEMON_LISTEN_OPTIONS_HELP                                                                 \
+	"      --listen ADDRESS  listen there (repeatable): HOST:PORT, :PORT, [V6]:PORT,\n"        \
+	"                        ws://[HOST]:PORT[/PATH], wss://..., unix:PATH,\n"                 \
+	"                        vsock:PORT; then -a/-t only if given too\n"                       \
+	"      --listen-mode MODE    a unix: socket file's mode (default 0660)\n"                  \
+	"      --listen-group GROUP  a unix: socket file's group (default: the daemon's)\n"        \
+	"      --allow-uid UID|USER  only these users over unix: (repeatable)\n"                   \
+	"      --allow-gid GID|GROUP and these groups (a peer's primary group)\n"
 
 /* Option codes of --config, --check, --user and --dead-peer-timeout, past any character and the TLS
  * ones. */
-enum { DAEMON_OPT_CONFIG = 0x1100, DAEMON_OPT_CHECK, DAEMON_OPT_USER, DAEMON_OPT_DEAD_PEER };
+enum {
+	DAEMON_OPT_CONFIG = 0x1100,
+	DAEMON_OPT_CHECK,
+	DAEMON_OPT_USER,
+	DAEMON_OPT_DEAD_PEER,
+	DAEMON_OPT_LISTEN,
+	DAEMON_OPT_LISTEN_MODE,
+	DAEMON_OPT_LISTEN_GROUP,
+	DAEMON_OPT_ALLOW_UID,
+	DAEMON_OPT_ALLOW_GID,
+};
 
 /* What daemon_parse_args found. */
 enum daemon_args {
@@ -200,6 +251,15 @@ enum daemon_args daemon_parse_args(struct usbip_daemon *d, int argc, char **argv
  * with a message in err if its value is wrong.
  */
 int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *err, size_t err_len);
+
+/*
+ * Takes one of DAEMON_LISTEN_LONG_OPTIONS into l (a TCP --listen without a
+ * port gets default_port): 1 if it was one, 0 if not, -1 with one line in
+ * err if its value is wrong (a bad address, one this build does not serve
+ * yet, too many). For a daemon with its own parser (serve-mtp).
+ */
+int daemon_listen_option(struct daemon_listen *l, int opt, const char *arg,
+			 const char *default_port, char *err, size_t err_len);
 
 /*
  * Runs the daemon until SIGTERM or SIGINT (or daemon_stop), in phases:

@@ -6,28 +6,36 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/sock.h"
 #include "net/tcp.h"
 #include "net/tcp_wrappers.h"
 #include "util/log.h"
+#include "util/io.h"
 
 #define DEFAULT_MAX_SESSIONS 256
 #define ACCEPT_BURST	     64
 /* Sessions open at once after which the last one to close gives memory back. */
 #define TRIM_AFTER 16
 
+/* The list entry first: pmccabe misreads a struct that ends with one. */
 struct op_listener {
+	SLIST_ENTRY(op_listener) link;
 	struct ev_watch watch;
 	struct op_server *server;
-	struct op_listener *next;
+	bool ws_on; /* a ws:// or wss:// listener */
+	struct ws_options ws;
+	struct usbip_tls *wss;
 };
 
 struct op_session {
 	struct ev_watch watch;
 	struct op_server *server;
 	struct usbip_conn *conn;
-	struct op_session *prev, *next; /* oldest first */
+	TAILQ_ENTRY(op_session) link; /* oldest first */
 	uint8_t in[USBIP_OP_HEADER_SIZE + USBIP_DEVICE_RECORD_SIZE];
 	size_t in_len, in_need;
 	bool have_header;
@@ -40,8 +48,8 @@ struct op_session {
 struct op_server {
 	struct ev_loop *loop;
 	struct op_server_config config;
-	struct op_listener *listeners;
-	struct op_session *head, *tail;
+	SLIST_HEAD(, op_listener) listeners;
+	TAILQ_HEAD(, op_session) sessions_open;
 	int sessions, peak;
 };
 
@@ -52,6 +60,8 @@ struct op_server *op_server_new(struct ev_loop *loop, const struct op_server_con
 	if (!server)
 		return NULL;
 	server->loop = loop;
+	SLIST_INIT(&server->listeners);
+	TAILQ_INIT(&server->sessions_open);
 	server->config = *config;
 	if (!server->config.max_sessions)
 		server->config.max_sessions = DEFAULT_MAX_SESSIONS;
@@ -65,14 +75,7 @@ static void session_close(struct op_session *s)
 	struct op_server *server = s->server;
 
 	ev_watch_remove(server->loop, &s->watch);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		server->head = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	else
-		server->tail = s->prev;
+	TAILQ_REMOVE(&server->sessions_open, s, link);
 	server->sessions--;
 	usbip_conn_close(s->conn);
 	free(s->out);
@@ -181,7 +184,7 @@ static void dispatch(struct op_session *s)
 /* Decodes the header once it is in; false if the session was closed. */
 static bool take_header(struct op_session *s)
 {
-	struct usbip_wire_error err;
+	struct usbip_error err;
 
 	if (usbip_decode_op_header(s->in, s->in_len, 0, &s->hdr, &err) != 0) {
 		log_warn("%s: bad request: %s%s", s->conn->peer, err.msg,
@@ -211,7 +214,7 @@ static void on_readable(struct op_session *s)
 	while (s->in_len < s->in_need) {
 		ssize_t n = s->conn->ops->recv(s->conn, s->in + s->in_len, s->in_need - s->in_len);
 
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		if (n < 0 && io_try_again(errno)) {
 			s->watch.events = s->conn->want ? s->conn->want : POLLIN;
 			return;
 		}
@@ -232,7 +235,7 @@ static void on_writable(struct op_session *s)
 {
 	ssize_t n = s->conn->ops->send(s->conn, s->out + s->out_off, s->out_len - s->out_off);
 
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+	if (n < 0 && io_try_again(errno)) {
 		s->watch.events = s->conn->want ? s->conn->want : POLLOUT;
 		return;
 	}
@@ -268,8 +271,8 @@ static void add_session(struct op_server *server, struct usbip_conn *conn)
 	if (server->sessions >= server->config.max_sessions) {
 		/* Full: the oldest peer has had the longest chance; it goes. */
 		log_warn("%d connections open: dropping the oldest, %s", server->sessions,
-			 server->head->conn->peer);
-		session_close(server->head);
+			 TAILQ_FIRST(&server->sessions_open)->conn->peer);
+		session_close(TAILQ_FIRST(&server->sessions_open));
 	}
 	if (server->config.tls && usbip_tls_wrap(server->config.tls, conn, NULL) != 0) {
 		log_warn("%s: cannot set up TLS", conn->peer);
@@ -296,37 +299,65 @@ static void add_session(struct op_server *server, struct usbip_conn *conn)
 		free(s);
 		return;
 	}
-	s->prev = server->tail;
-	if (server->tail)
-		server->tail->next = s;
-	else
-		server->head = s;
-	server->tail = s;
+	TAILQ_INSERT_TAIL(&server->sessions_open, s, link);
 	server->sessions++;
 	if (server->sessions > server->peak)
 		server->peak = server->sessions;
 }
 
+/*
+ * Whether a peer just accepted may go on, said in one line when not: a
+ * Unix peer by its credentials (creds), a vsock peer as the kernel let it
+ * connect, an IP peer by TCP wrappers (or what admit asks of them).
+ */
+static bool admitted(const struct op_server_config *c, const struct usbip_conn *conn)
+{
+	struct net_peer_cred cred;
+
+	switch (conn->peer_addr.ss_family) {
+	case AF_UNIX:
+		if (net_peer_cred(conn->fd, &cred) == 0 &&
+		    policy_allows_cred(c->creds, cred.uid, cred.gid))
+			return true;
+		log_warn("%s: refused: no --allow-uid or --allow-gid names it", conn->peer);
+		return false;
+	case AF_VSOCK:
+		return true;
+	}
+	if (c->admit ? c->admit(conn->fd, c->admit_arg)
+		     : usbip_tcp_wrappers_allow(conn->fd, c->name))
+		return true;
+	log_warn("%s: refused by TCP wrappers (hosts.allow/hosts.deny)", conn->peer);
+	return false;
+}
+
+/*
+ * One connection from l's socket, or NULL when none is waiting: the one
+ * place where a listener's connection begins (a WebSocket upgrade goes
+ * here).
+ */
+static struct usbip_conn *listener_accept(struct op_listener *l)
+{
+	return usbip_tcp_accept(l->watch.fd);
+}
+
 static void listener_event(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
 	struct op_listener *l = w->data;
-	const struct op_server_config *c = &l->server->config;
 	int i;
 
 	for (i = 0; i < ACCEPT_BURST; i++) {
-		struct usbip_conn *conn = usbip_tcp_accept(w->fd);
+		struct usbip_conn *conn = listener_accept(l);
 
 		if (!conn)
 			return;
-		if (!(c->admit ? c->admit(conn->fd, c->admit_arg)
-			       : usbip_tcp_wrappers_allow(conn->fd, c->name))) {
-			log_warn("%s: refused by TCP wrappers (hosts.allow/hosts.deny)",
-				 conn->peer);
+		if (!admitted(&l->server->config, conn)) {
 			usbip_conn_close(conn);
 			continue;
 		}
 		log_info("connection from %s", conn->peer);
-		if (c->ws && ws_server_start(&conn, c->wss, c->ws) != 0)
+		/* Admitted by the proxy's (or the peer's) address; the relay then takes it. */
+		if (l->ws_on && ws_server_start(&conn, l->wss, &l->ws) != 0)
 			continue;
 		add_session(l->server, conn);
 	}
@@ -334,10 +365,20 @@ static void listener_event(struct ev_loop *loop, struct ev_watch *w, short reven
 
 int op_server_listen(struct op_server *server, int listen_fd)
 {
+	return op_server_listen_ws(server, listen_fd, NULL, NULL);
+}
+
+int op_server_listen_ws(struct op_server *server, int listen_fd, const struct ws_options *ws,
+			struct usbip_tls *wss)
+{
 	struct op_listener *l = calloc(1, sizeof(*l));
 
 	if (!l)
 		return -1;
+	l->ws_on = ws != NULL;
+	if (ws)
+		l->ws = *ws;
+	l->wss = wss;
 	l->server = server;
 	l->watch = (struct ev_watch){
 		.fd = listen_fd, .events = POLLIN, .cb = listener_event, .data = l
@@ -346,21 +387,20 @@ int op_server_listen(struct op_server *server, int listen_fd)
 		free(l);
 		return -1;
 	}
-	l->next = server->listeners;
-	server->listeners = l;
+	SLIST_INSERT_HEAD(&server->listeners, l, link);
 	return 0;
 }
 
 void op_server_free(struct op_server *server)
 {
-	struct op_listener *l, *next;
+	struct op_listener *l;
 
 	if (!server)
 		return;
-	while (server->head)
-		session_close(server->head);
-	for (l = server->listeners; l; l = next) {
-		next = l->next;
+	while (!TAILQ_EMPTY(&server->sessions_open))
+		session_close(TAILQ_FIRST(&server->sessions_open));
+	while ((l = SLIST_FIRST(&server->listeners))) {
+		SLIST_REMOVE_HEAD(&server->listeners, link);
 		ev_watch_remove(server->loop, &l->watch);
 		close(l->watch.fd);
 		free(l);

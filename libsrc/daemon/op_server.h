@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "daemon/ev.h"
+#include "match/policy.h"
 #include "net/conn.h"
 #include "net/tls.h"
 #include "net/ws.h"
@@ -46,19 +47,27 @@ struct op_server_config {
 	 */
 	bool (*admit)(int fd, void *admit_arg);
 	void *admit_arg;
+	/*
+	 * Which Unix peers may go on, by their credentials (NULL or empty:
+	 * any the socket file lets connect). TCP wrappers see IP peers only:
+	 * a Unix or vsock peer meets this, or nothing, instead of admit.
+	 */
+	const struct policy_creds *creds;
 	int max_sessions; /* 0: a default of 256 */
 	int timeout_ms;	  /* per connection; 0: USBIP_IO_TIMEOUT_MS */
-	/*
-	 * WebSocket on every listener (net/ws.h), or NULL: each peer is
-	 * upgraded by a relay process, with the outer TLS wss for wss://.
-	 */
-	const struct ws_options *ws;
-	struct usbip_tls *wss;
 };
 
 struct op_server *op_server_new(struct ev_loop *loop, const struct op_server_config *config);
 /* Serves connections arriving on listen_fd (non-blocking); the server owns it. */
 int op_server_listen(struct op_server *server, int listen_fd);
+/*
+ * The same for a ws:// or wss:// listener (ws NULL: plain USB/IP): each
+ * peer admitted goes to a relay process (net/ws.h) for the outer TLS
+ * (wss, or NULL), the upgrade on ws->path and the frames, and the session
+ * runs on the relay's plain stream. ws is copied; its strings must last.
+ */
+int op_server_listen_ws(struct op_server *server, int listen_fd, const struct ws_options *ws,
+			struct usbip_tls *wss);
 void op_server_free(struct op_server *server);
 
 struct usbip_conn *op_session_conn(struct op_session *session);

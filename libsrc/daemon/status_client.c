@@ -12,6 +12,7 @@
 
 #include "daemon/status.h"
 #include "util/log.h"
+#include "util/io.h"
 
 /* The longest value shown whole in the text form; longer ones are cut. */
 #define RENDER_MAX 1024
@@ -75,7 +76,7 @@ static char *read_answer(int fd, long long deadline, size_t *len, char *err, siz
 			return buf;
 		}
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (io_try_again(errno))
 				continue;
 			snprintf(err, err_len, "reading its answer: %s", strerror(errno));
 			break;
@@ -129,11 +130,11 @@ enum status_asked status_ask(const char *path, int deadline_ms, struct json_valu
 struct json_value *status_answer_parse(const char *text, size_t len, char *err, size_t err_len)
 {
 	static const struct json_limits limits = { STATUS_MAX_DEPTH, STATUS_MAX_VALUES };
-	char why[160];
-	struct json_value *v = json_parse(text, len, &limits, why, sizeof(why));
+	struct usbip_error why;
+	struct json_value *v = json_parse(text, len, &limits, &why);
 
 	if (!v) {
-		snprintf(err, err_len, "not a JSON answer: %s", why);
+		snprintf(err, err_len, "not a JSON answer: %s", why.msg);
 		return NULL;
 	}
 	if (v->type != JSON_OBJECT) {
@@ -279,7 +280,8 @@ static void table_rows(struct status_table *t, const struct json_value *v, unsig
 void status_table_add(struct status_table *t, const char *daemon, const struct json_value *answer)
 {
 	unsigned before = t->rows;
-	char since[STATUS_CELL], port[STATUS_CELL], state[2 * STATUS_CELL];
+	char since[STATUS_CELL], port[STATUS_CELL], listening[STATUS_CELL];
+	char state[3 * STATUS_CELL];
 	char refused[LOG_ESCAPED_SIZE(RENDER_MAX)];
 
 	cell(answer, "daemon", t->daemon, sizeof(t->daemon));
@@ -287,11 +289,15 @@ void status_table_add(struct status_table *t, const char *daemon, const struct j
 		snprintf(t->daemon, sizeof(t->daemon), "%s", daemon);
 	table_rows(t, answer, 0);
 	if (t->rows == before && json_member(answer, "daemon")) {
-		/* A daemon with no device: its start as SINCE, the port it listens on. */
+		/* A daemon with no device: its start as SINCE, where it listens. */
 		cell(answer, "started", since, sizeof(since));
 		cell(answer, "port", port, sizeof(port));
-		snprintf(state, sizeof(state), "running, no device%s%s", port[0] ? ", port " : "",
-			 port);
+		cell(answer, "listening", listening, sizeof(listening));
+		if (listening[0])
+			snprintf(state, sizeof(state), "running, no device, on %s", listening);
+		else
+			snprintf(state, sizeof(state), "running, no device%s%s",
+				 port[0] ? ", port " : "", port);
 		table_print(t, "", "", since, "", state);
 	}
 	cell(answer, "reload_refused", refused, sizeof(refused));

@@ -14,6 +14,7 @@
 
 #include "kernel/sysfs.h"
 #include "util/log.h"
+#include "util/io.h"
 
 /* A status file is one sysfs page; more is never read. */
 #define STATUS_FILE_MAX 65536
@@ -90,17 +91,15 @@ int usbip_vhci_parse_status(const char *text, size_t len, struct usbip_vhci *vhc
 /* The contents of a sysfs file of up to cap - 1 bytes, zero-terminated; -1 if unreadable. */
 static ssize_t read_file(const char *path, char *buf, size_t cap)
 {
-	size_t len = 0;
-	ssize_t n;
+	ssize_t len;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
-	while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0)
-		len += (size_t)n;
+	len = io_read_all(fd, buf, cap - 1);
 	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
+	buf[len > 0 ? len : 0] = '\0';
+	return len > 0 ? len : 0;
 }
 
 int usbip_vhci_open(struct usbip_vhci *vhci)

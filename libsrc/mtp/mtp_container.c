@@ -1,22 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "mtp/mtp_container.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(struct mtp_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -42,23 +29,24 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-int mtp_decode_header(const uint8_t *buf, size_t len, struct mtp_header *hdr, struct mtp_error *err)
+int mtp_decode_header(const uint8_t *buf, size_t len, struct mtp_header *hdr,
+		      struct usbip_error *err)
 {
 	if (len < MTP_HEADER_SIZE)
-		return fail(err, "header: %zu bytes, need %d", len, MTP_HEADER_SIZE);
+		return usbip_error_set(err, "header: %zu bytes, need %d", len, MTP_HEADER_SIZE);
 	hdr->length = le32(buf);
 	hdr->type = le16(buf + 4);
 	hdr->code = le16(buf + 6);
 	hdr->transaction_id = le32(buf + 8);
 	if (hdr->length < MTP_HEADER_SIZE)
-		return fail(err, "length: %u is shorter than the header", hdr->length);
+		return usbip_error_set(err, "length: %u is shorter than the header", hdr->length);
 	if (hdr->type < MTP_CONTAINER_COMMAND || hdr->type > MTP_CONTAINER_EVENT)
-		return fail(err, "type: unknown container type %u", hdr->type);
+		return usbip_error_set(err, "type: unknown container type %u", hdr->type);
 	return 0;
 }
 
 int mtp_decode_command(const uint8_t *buf, size_t len, struct mtp_operation *op,
-		       struct mtp_error *err)
+		       struct usbip_error *err)
 {
 	struct mtp_header hdr;
 	unsigned int i;
@@ -67,11 +55,12 @@ int mtp_decode_command(const uint8_t *buf, size_t len, struct mtp_operation *op,
 	if (mtp_decode_header(buf, len, &hdr, err))
 		return -1;
 	if (hdr.type != MTP_CONTAINER_COMMAND)
-		return fail(err, "type: %u where a command was expected", hdr.type);
+		return usbip_error_set(err, "type: %u where a command was expected", hdr.type);
 	if (hdr.length != len)
-		return fail(err, "length: %u but the transfer has %zu bytes", hdr.length, len);
+		return usbip_error_set(err, "length: %u but the transfer has %zu bytes", hdr.length,
+				       len);
 	if (len > MTP_COMMAND_MAX || (len - MTP_HEADER_SIZE) % 4)
-		return fail(err, "length: %zu is not a header and 0..5 parameters", len);
+		return usbip_error_set(err, "length: %zu is not a header and 0..5 parameters", len);
 	op->code = hdr.code;
 	op->transaction_id = hdr.transaction_id;
 	op->num_params = (unsigned int)(len - MTP_HEADER_SIZE) / 4;
@@ -414,7 +403,7 @@ void mtp_get_string(struct mtp_reader *r, char *out, size_t cap, const char *fie
 /* ---- typed datasets ---- */
 
 int mtp_decode_object_info(const uint8_t *buf, size_t len, struct mtp_object_info *info,
-			   struct mtp_error *err)
+			   struct usbip_error *err)
 {
 	struct mtp_reader r;
 	char scratch[MTP_NAME_MAX];
@@ -440,7 +429,7 @@ int mtp_decode_object_info(const uint8_t *buf, size_t len, struct mtp_object_inf
 	if (!r.failed && r.off < r.len)
 		mtp_get_string(&r, info->modified, sizeof(info->modified), "ModificationDate");
 	if (r.failed)
-		return fail(err, "ObjectInfo: %s is truncated or malformed", r.field);
+		return usbip_error_set(err, "ObjectInfo: %s is truncated or malformed", r.field);
 	return 0;
 }
 
@@ -615,7 +604,7 @@ static bool skip_value(struct mtp_reader *r, uint16_t t)
 }
 
 int mtp_decode_send_prop_list(const uint8_t *buf, size_t len, struct mtp_prop_list_info *info,
-			      uint32_t *failed_index, struct mtp_error *err)
+			      uint32_t *failed_index, struct usbip_error *err)
 {
 	struct mtp_reader r;
 	uint32_t i;
@@ -625,7 +614,7 @@ int mtp_decode_send_prop_list(const uint8_t *buf, size_t len, struct mtp_prop_li
 	mtp_reader_init(&r, buf, len);
 	info->count = mtp_get_u32(&r, "NumberOfElements");
 	if (r.failed)
-		return fail(err, "ObjectPropList: no element count");
+		return usbip_error_set(err, "ObjectPropList: no element count");
 	/* Each element takes 8 bytes or more: the loop ends with the data, whatever the count says.
 	 */
 	for (i = 0; i < info->count; i++) {
@@ -636,13 +625,14 @@ int mtp_decode_send_prop_list(const uint8_t *buf, size_t len, struct mtp_prop_li
 		prop = mtp_get_u16(&r, "PropertyCode");
 		type = mtp_get_u16(&r, "Datatype");
 		if (r.failed)
-			return fail(err, "ObjectPropList: element %u of %u: %s is missing", i,
-				    info->count, r.field);
+			return usbip_error_set(err,
+					       "ObjectPropList: element %u of %u: %s is missing", i,
+					       info->count, r.field);
 		if ((prop == MTP_OPC_ObjectFileName || prop == MTP_OPC_DateModified) &&
 		    type != PTP_DTC_STR)
-			return fail(err,
-				    "ObjectPropList: element %u: property 0x%04x of type 0x%04x", i,
-				    prop, type);
+			return usbip_error_set(
+				err, "ObjectPropList: element %u: property 0x%04x of type 0x%04x",
+				i, prop, type);
 		if (prop == MTP_OPC_ObjectFileName)
 			mtp_get_string(&r, info->filename, sizeof(info->filename),
 				       "ObjectFileName");
@@ -651,28 +641,31 @@ int mtp_decode_send_prop_list(const uint8_t *buf, size_t len, struct mtp_prop_li
 		else
 			skip_value(&r, type);
 		if (r.failed)
-			return fail(err, "ObjectPropList: element %u of %u: %s is malformed", i,
-				    info->count, r.field);
+			return usbip_error_set(err,
+					       "ObjectPropList: element %u of %u: %s is malformed",
+					       i, info->count, r.field);
 	}
 	if (r.off != r.len)
-		return fail(err, "ObjectPropList: %zu bytes after the last element", r.len - r.off);
+		return usbip_error_set(err, "ObjectPropList: %zu bytes after the last element",
+				       r.len - r.off);
 	if (!info->filename[0]) {
 		*failed_index = 0; /* missing, not wrong: no element to name */
-		return fail(err, "ObjectPropList: no ObjectFileName");
+		return usbip_error_set(err, "ObjectPropList: no ObjectFileName");
 	}
 	return 0;
 }
 
-int mtp_decode_u32_array(const uint8_t *buf, size_t len, uint32_t *count, struct mtp_error *err)
+int mtp_decode_u32_array(const uint8_t *buf, size_t len, uint32_t *count, struct usbip_error *err)
 {
 	struct mtp_reader r;
 
 	mtp_reader_init(&r, buf, len);
 	*count = mtp_get_u32(&r, "count");
 	if (r.failed)
-		return fail(err, "array: no count");
+		return usbip_error_set(err, "array: no count");
 	if (*count != (len - 4) / 4 || (len - 4) % 4)
-		return fail(err, "array: %u elements announced, %zu bytes follow", *count, len - 4);
+		return usbip_error_set(err, "array: %u elements announced, %zu bytes follow",
+				       *count, len - 4);
 	return 0;
 }
 

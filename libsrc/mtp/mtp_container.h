@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/result.h"
+
 #define MTP_HEADER_SIZE	   12
 #define MTP_MAX_PARAMS	   5
 #define MTP_COMMAND_MAX	   (MTP_HEADER_SIZE + 4 * MTP_MAX_PARAMS)
@@ -125,10 +127,6 @@ enum {
 	PTP_DTC_STR = 0xffff,
 };
 
-struct mtp_error {
-	char msg[96];
-};
-
 struct mtp_header {
 	uint32_t length; /* of the whole container, header included */
 	uint16_t type;
@@ -145,10 +143,10 @@ struct mtp_operation {
 };
 
 int mtp_decode_header(const uint8_t *buf, size_t len, struct mtp_header *hdr,
-		      struct mtp_error *err);
+		      struct usbip_error *err);
 /* A whole command container: length must match, 0..5 parameters. */
 int mtp_decode_command(const uint8_t *buf, size_t len, struct mtp_operation *op,
-		       struct mtp_error *err);
+		       struct usbip_error *err);
 /* Response and event containers; return the length written (at most MTP_COMMAND_MAX). */
 size_t mtp_encode_response(uint8_t out[MTP_COMMAND_MAX], const struct mtp_operation *resp);
 size_t mtp_encode_event(uint8_t out[MTP_COMMAND_MAX], const struct mtp_operation *event);
@@ -217,7 +215,7 @@ struct mtp_object_info {
 };
 
 int mtp_decode_object_info(const uint8_t *buf, size_t len, struct mtp_object_info *info,
-			   struct mtp_error *err);
+			   struct usbip_error *err);
 void mtp_encode_object_info(struct mtp_buf *b, const struct mtp_object_info *info);
 
 struct mtp_device_info {
@@ -277,9 +275,9 @@ struct mtp_prop_list_info {
 };
 
 int mtp_decode_send_prop_list(const uint8_t *buf, size_t len, struct mtp_prop_list_info *info,
-			      uint32_t *failed_index, struct mtp_error *err);
+			      uint32_t *failed_index, struct usbip_error *err);
 /* A u32 array (a count, then the elements) that fills buf exactly; its count in *count. */
-int mtp_decode_u32_array(const uint8_t *buf, size_t len, uint32_t *count, struct mtp_error *err);
+int mtp_decode_u32_array(const uint8_t *buf, size_t len, uint32_t *count, struct usbip_error *err);
 
 /*
  * ---- Microsoft OS descriptors 1.0 ----

@@ -379,7 +379,7 @@ void mtp_object_set_references(struct mtp_device *m, struct mtp_result *r)
 
 void mtp_object_set_references_done(struct mtp_device *m, struct mtp_result *r)
 {
-	struct mtp_error err;
+	struct usbip_error err;
 	uint32_t count;
 
 	if (mtp_decode_u32_array(m->dataset.data, m->dataset.len, &count, &err)) {
@@ -611,7 +611,7 @@ void mtp_object_send_info(struct mtp_device *m, struct mtp_result *r)
 void mtp_object_send_info_done(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_object_info info;
-	struct mtp_error err;
+	struct usbip_error err;
 
 	if (mtp_decode_object_info(m->dataset.data, m->dataset.len, &info, &err)) {
 		log_warn("mtp: SendObjectInfo: %s", err.msg);
@@ -636,7 +636,7 @@ void mtp_object_send_prop_list(struct mtp_device *m, struct mtp_result *r)
 void mtp_object_send_prop_list_done(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_prop_list_info info;
-	struct mtp_error err;
+	struct usbip_error err;
 	uint32_t failed, resp[4] = { 0 };
 	uint64_t size = (uint64_t)m->op.params[3] << 32 | m->op.params[4];
 

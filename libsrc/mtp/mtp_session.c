@@ -363,7 +363,7 @@ static void malformed(struct mtp_device *m, const uint8_t *buf, size_t len)
 static void command(struct mtp_device *m, const uint8_t *buf, size_t len)
 {
 	struct mtp_operation op;
-	struct mtp_error err;
+	struct usbip_error err;
 	struct mtp_result r = new_result();
 	uint16_t rc = 0;
 

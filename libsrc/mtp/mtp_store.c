@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/queue.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -17,6 +18,7 @@
 
 #include "mtp/mtp_container.h"
 #include "util/log.h"
+#include "util/io.h"
 
 #define MAX_DEPTH 128 /* directories deeper than this are not followed */
 
@@ -41,18 +43,18 @@ struct obj {
  * is told from a live upload of another.
  */
 struct upload {
+	SLIST_ENTRY(upload) link; /* first: pmccabe misreads a struct that ends with one */
 	uint32_t handle, parent; /* the object's handle from the commit on */
 	char *name;
 	char tmp[sizeof(MTP_STORE_UPLOAD_PREFIX) + 16];
 	int fd, dir_fd;
 	dev_t dev;
 	ino_t ino;
-	struct upload *next;
 };
 
 struct mtp_store {
 	int root_fd;
-	struct upload *uploads;
+	SLIST_HEAD(, upload) uploads;
 	bool read_only;
 	struct obj **objs; /* by handle; objs[0] is the top directory */
 	uint32_t nobjs;	   /* next handle */
@@ -298,7 +300,7 @@ static void remove_leftover(const struct mtp_store *st, int dfd, const char *nam
 	 */
 	if (fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0)
 		return;
-	for (u = st->uploads; u; u = u->next)
+	SLIST_FOREACH(u, &st->uploads, link)
 		if (u->dev == now.st_dev && u->ino == now.st_ino)
 			return;
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -325,16 +327,13 @@ static void remove_leftovers(const struct mtp_store *st, int fd)
 	closedir(d);
 }
 
-static struct upload *find_upload(struct mtp_store *st, uint32_t handle, struct upload ***link)
+static struct upload *find_upload(struct mtp_store *st, uint32_t handle)
 {
-	struct upload **p;
+	struct upload *u;
 
-	for (p = &st->uploads; *p; p = &(*p)->next)
-		if ((*p)->handle == handle) {
-			if (link)
-				*link = p;
-			return *p;
-		}
+	SLIST_FOREACH(u, &st->uploads, link)
+		if (u->handle == handle)
+			return u;
 	return NULL;
 }
 
@@ -350,10 +349,8 @@ static bool tmp_is_ours(const struct upload *u)
 /* Forgets u; its temporary goes first if it is still there (and ours). */
 static void drop_upload(struct mtp_store *st, struct upload *u, bool remove_tmp)
 {
-	struct upload **p;
-
-	if (find_upload(st, u->handle, &p))
-		*p = u->next;
+	if (find_upload(st, u->handle) == u)
+		SLIST_REMOVE(&st->uploads, u, upload, link);
 	if (remove_tmp && tmp_is_ours(u))
 		unlinkat(u->dir_fd, u->tmp, 0);
 	if (u->fd >= 0)
@@ -372,6 +369,7 @@ struct mtp_store *mtp_store_open(const char *dir, bool read_only)
 
 	if (!st)
 		return NULL;
+	SLIST_INIT(&st->uploads);
 	st->inotify_fd = -1;
 	st->root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->root_fd < 0 || fstat(st->root_fd, &sb) != 0)
@@ -405,8 +403,8 @@ void mtp_store_close(struct mtp_store *st)
 
 	if (!st)
 		return;
-	while (st->uploads)
-		drop_upload(st, st->uploads, true);
+	while (!SLIST_EMPTY(&st->uploads))
+		drop_upload(st, SLIST_FIRST(&st->uploads), true);
 	if (st->objs && st->objs[0]) {
 		remove_obj(st, st->objs[0]);
 		free(st->objs[0]->name);
@@ -889,8 +887,7 @@ int mtp_store_upload_begin(struct mtp_store *st, uint32_t parent, const char *na
 		drop_upload(st, u, u->fd >= 0); /* not listed yet: only its files go */
 		return rc;
 	}
-	u->next = st->uploads;
-	st->uploads = u;
+	SLIST_INSERT_HEAD(&st->uploads, u, link);
 	*handle = u->handle;
 	*fd = u->fd;
 	return 0;
@@ -915,7 +912,7 @@ static int link_final(const struct upload *u)
 
 int mtp_store_upload_commit(struct mtp_store *st, uint32_t handle)
 {
-	struct upload *u = find_upload(st, handle, NULL);
+	struct upload *u = find_upload(st, handle);
 	struct obj *stale;
 	struct stat sb;
 	int rc;
@@ -942,7 +939,7 @@ int mtp_store_upload_commit(struct mtp_store *st, uint32_t handle)
 
 void mtp_store_upload_abort(struct mtp_store *st, uint32_t handle)
 {
-	struct upload *u = find_upload(st, handle, NULL);
+	struct upload *u = find_upload(st, handle);
 
 	if (u)
 		drop_upload(st, u, true);
@@ -1134,7 +1131,7 @@ static int copy_data(int in, int out)
 	char buf[65536];
 
 	for (;;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0), w = 0;
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 
 		if (n > 0)
 			continue;
@@ -1150,15 +1147,8 @@ static int copy_data(int in, int out)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : 0;
-		while (w < n) {
-			ssize_t k = write(out, buf + w, (size_t)(n - w));
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				return k < 0 ? -errno : -EIO;
-			w += k;
-		}
+		if (io_write_all(out, buf, (size_t)n) != 0)
+			return -errno;
 	}
 }
 

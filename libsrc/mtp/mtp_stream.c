@@ -14,6 +14,7 @@
 
 #include "util/log.h"
 #include "vdev/vdev.h"
+#include "util/io.h"
 
 #define STREAM_CHUNK (512u << 10) /* file data read per refill of the IN queue */
 
@@ -221,19 +222,11 @@ static void sink_payload(struct mtp_device *m, const uint8_t *p, size_t n)
 			mtp_stream_refuse(m, PTP_RC_IncompleteTransfer);
 			return;
 		}
-		while (n) {
-			ssize_t w = pwrite(m->out_fd, p, n, (off_t)m->out_offset);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				m->out_errno = w < 0 ? errno : EIO;
-				return;
-			}
-			p += w;
-			n -= (size_t)w;
-			m->out_offset += (uint64_t)w;
+		if (io_pwrite_all(m->out_fd, p, n, (off_t)m->out_offset) != 0) {
+			m->out_errno = errno;
+			return;
 		}
+		m->out_offset += n;
 	}
 }
 
@@ -260,7 +253,7 @@ static enum mtp_stream_status take_header(struct mtp_device *m, const uint8_t *r
 					  bool short_xfer)
 {
 	struct mtp_header hdr;
-	struct mtp_error err;
+	struct usbip_error err;
 	bool hdr_ok = mtp_decode_header(m->hdr, MTP_HEADER_SIZE, &hdr, &err) == 0;
 
 	if (hdr_ok && new_command(m, &hdr, rest, len, short_xfer))

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "net/conn.h"
+#include "util/io.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -54,7 +55,7 @@ int usbip_conn_read_full(struct usbip_conn *conn, void *buf, size_t len, int tim
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
+		if (!io_would_block(errno))
 			return -1;
 		if (wait_ready(conn->fd, conn->want ? conn->want : POLLIN, deadline))
 			return -1;
@@ -77,7 +78,7 @@ int usbip_conn_write_full(struct usbip_conn *conn, const void *buf, size_t len, 
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		if (n < 0 && !io_would_block(errno))
 			return -1;
 		if (wait_ready(conn->fd, conn->want ? conn->want : POLLOUT, deadline))
 			return -1;

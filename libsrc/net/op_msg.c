@@ -16,7 +16,7 @@ static int io_fail(struct usbip_conn *conn, const char *what)
 	return -1;
 }
 
-static int proto_fail(struct usbip_conn *conn, const struct usbip_wire_error *err)
+static int proto_fail(struct usbip_conn *conn, const struct usbip_error *err)
 {
 	log_err("%s: malformed message: %s", conn->peer, err->msg);
 	return -1;
@@ -53,7 +53,7 @@ int op_msg_send(struct usbip_conn *conn, uint16_t code, uint32_t status,
 int op_msg_recv_header(struct usbip_conn *conn, uint16_t expect_code, struct usbip_op_header *hdr)
 {
 	uint8_t buf[USBIP_OP_HEADER_SIZE];
-	struct usbip_wire_error err;
+	struct usbip_error err;
 
 	/*
 	 * The first two bytes alone first: a TLS record (an alert or a
@@ -83,7 +83,7 @@ int op_msg_recv_header(struct usbip_conn *conn, uint16_t expect_code, struct usb
 int op_msg_recv_device(struct usbip_conn *conn, struct usbip_usb_device *udev)
 {
 	uint8_t buf[USBIP_DEVICE_RECORD_SIZE];
-	struct usbip_wire_error err;
+	struct usbip_error err;
 
 	if (recv_bytes(conn, buf, sizeof(buf), "reading a device record"))
 		return -1;
@@ -113,7 +113,7 @@ int op_msg_send_import_request(struct usbip_conn *conn, const char *busid)
 int op_msg_recv_import_request(struct usbip_conn *conn, char busid[USBIP_BUSID_SIZE])
 {
 	uint8_t buf[USBIP_IMPORT_REQUEST_SIZE];
-	struct usbip_wire_error err;
+	struct usbip_error err;
 
 	if (recv_bytes(conn, buf, sizeof(buf), "reading the import request"))
 		return -1;
@@ -145,7 +145,7 @@ int op_msg_send_devlist_reply(struct usbip_conn *conn, const struct usbip_devlis
 int op_msg_recv_devlist_body(struct usbip_conn *conn, struct usbip_devlist *list)
 {
 	uint8_t buf[USBIP_DEVICE_RECORD_SIZE];
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	uint32_t i, j, count;
 
 	list->count = 0;

@@ -23,6 +23,7 @@
 
 #include "util/file.h"
 #include "util/log.h"
+#include "util/io.h"
 
 /* ------------------------------------------------------------------ URLs */
 
@@ -461,7 +462,7 @@ static int send_all(int fd, const char *buf, size_t len, long long deadline)
 			len -= (size_t)n;
 			continue;
 		}
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		if (n < 0 && !io_try_again(errno))
 			return -1;
 		rc = wait_fd(fd, POLLOUT, deadline);
 		if (rc <= 0) {
@@ -640,7 +641,7 @@ static enum read_outcome read_reply(int fd, long long deadline, struct proxy_rep
 
 		n = recv(fd, buf + len, sizeof(buf) - len, MSG_PEEK | MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			if (!io_try_again(errno))
 				return READ_ERROR;
 			rc = wait_fd(fd, POLLIN, deadline);
 			if (rc < 0)

@@ -182,7 +182,8 @@ int net_sock_local_address(int fd, struct net_address *out)
 
 		out->scheme = NET_ADDRESS_VSOCK;
 		out->cid = vm->svm_cid;
-		out->cid_given = true;
+		/* A listener on any CID is written as --listen takes it: vsock:PORT. */
+		out->cid_given = vm->svm_cid != VMADDR_CID_ANY;
 		out->port = vm->svm_port;
 		return 0;
 	}

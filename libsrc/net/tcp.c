@@ -13,6 +13,7 @@
 
 #include "net/sock.h"
 #include "util/log.h"
+#include "util/io.h"
 
 static ssize_t tcp_recv(struct usbip_conn *conn, void *buf, size_t len)
 {
@@ -344,7 +345,7 @@ struct usbip_conn *usbip_tcp_accept(int listen_fd)
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		if (!io_try_again(errno))
 			log_warn("accept: %s", strerror(errno));
 		return NULL;
 	}

@@ -28,6 +28,8 @@
 #include "util/file.h"
 #include "util/log.h"
 #include "util/privdrop.h"
+#include "util/io.h"
+#include "util/hex.h"
 
 /* TLS 1.2 suites the kernel can take over (AES-GCM), with forward secrecy. */
 #define KTLS_CIPHERS                                                                               \
@@ -209,10 +211,9 @@ static int parse_pin(const char *text, unsigned char out[32])
 
 		if (*text == ':')
 			continue;
-		if (!isxdigit((unsigned char)*text))
+		v = hex_digit(*text);
+		if (v < 0)
 			return -1;
-		v = isdigit((unsigned char)*text) ? *text - '0'
-						  : tolower((unsigned char)*text) - 'a' + 10;
 		if (hi < 0) {
 			hi = v;
 			continue;
@@ -247,22 +248,6 @@ static int verify_subject(int ok, X509_STORE_CTX *store)
 	log_warn("client certificate '%s' is not an allowed subject",
 		 log_escape(esc, sizeof(esc), subject));
 	X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
-	return 0;
-}
-
-/* Writes all of buf to a blocking descriptor. */
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -413,12 +398,12 @@ static int send_key_part(int fd, uint32_t kind, uint32_t data_type, const char *
 	size_t name_len = name ? strlen(name) + 1 : 0;
 	struct key_part part = { kind, data_type, (uint32_t)name_len, (uint32_t)data_len };
 
-	if (write_all(fd, (const unsigned char *)&part, sizeof(part)) != 0 ||
-	    (name_len && write_all(fd, (const unsigned char *)name, name_len) != 0) ||
-	    write_all(fd, zeros, PAD8(name_len) - name_len) != 0 ||
-	    (data_len && write_all(fd, data, data_len) != 0) ||
+	if (io_write_all(fd, &part, sizeof(part)) != 0 ||
+	    (name_len && io_write_all(fd, name, name_len) != 0) ||
+	    io_write_all(fd, zeros, PAD8(name_len) - name_len) != 0 ||
+	    (data_len && io_write_all(fd, data, data_len) != 0) ||
 	    /* at least one zero after the value: a UTF-8 string's NUL */
-	    write_all(fd, zeros, PAD8(data_len + 1) - data_len) != 0)
+	    io_write_all(fd, zeros, PAD8(data_len + 1) - data_len) != 0)
 		return -1;
 	return 0;
 }
@@ -538,7 +523,7 @@ static EVP_PKEY *load_private_key(const char *path, char *err, size_t err_len)
 {
 	unsigned char *buf = OPENSSL_malloc(KEY_PARTS_MAX);
 	EVP_PKEY *key = NULL;
-	size_t got = 0;
+	ssize_t got = 0;
 	int fds[2], status;
 	pid_t pid;
 
@@ -557,23 +542,13 @@ static EVP_PKEY *load_private_key(const char *path, char *err, size_t err_len)
 		snprintf(err, err_len, "key %s: fork: %s", path, strerror(errno));
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = read(fds[0], buf + got, KEY_PARTS_MAX - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got == KEY_PARTS_MAX) {
-			kill(pid, SIGKILL); /* more than any key: it would wait to write the rest */
-			break;
-		}
-	}
+	got = io_read_all(fds[0], buf, KEY_PARTS_MAX);
+	if (got == KEY_PARTS_MAX)
+		kill(pid, SIGKILL); /* more than any key: it would wait to write the rest */
 	/* A SIGCHLD handler of the program's may have reaped it first: the end part decides. */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	key = key_from_parts(buf, got, path, err, err_len);
+	key = key_from_parts(buf, got > 0 ? (size_t)got : 0, path, err, err_len);
 out:
 	close(fds[0]);
 	OPENSSL_clear_free(buf, KEY_PARTS_MAX);
@@ -921,7 +896,7 @@ static void relay(SSL *ssl, int tcp_fd, int pair_fd)
 			ERR_clear_error(); /* SSL_get_error reads the queue first */
 			n = SSL_read(ssl, buf, RELAY_BUFFER);
 			if (n > 0) {
-				if (write_all(pair_fd, buf, (size_t)n) != 0)
+				if (io_write_all(pair_fd, buf, (size_t)n) != 0)
 					break;
 			} else if (SSL_get_error(ssl, n) != SSL_ERROR_WANT_READ) {
 				break;

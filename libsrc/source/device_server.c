@@ -38,7 +38,7 @@ static void handle_import(struct device_source *src, struct op_session *session,
 {
 	struct usbip_conn *conn = op_session_conn(session);
 	struct usbip_local_device dev;
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	char busid[USBIP_BUSID_SIZE];
 	enum usbip_op_status status;
 

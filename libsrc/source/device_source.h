@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
-#include "daemon/selector.h"
+#include "match/selector.h"
 #include "kernel/host.h"
 #include "net/conn.h"
 #include "util/json.h"

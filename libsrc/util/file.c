@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "util/file.h"
+#include "util/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,17 +28,9 @@ static char *read_to_end(int fd, size_t max, const char *what, size_t *len, char
 			 size_t err_len)
 {
 	char *buf = malloc(max + 1);
-	ssize_t n = 0;
+	ssize_t n = buf ? io_read_all(fd, buf, max + 1) : 0;
 
-	*len = 0;
-	while (buf && *len <= max) {
-		n = read(fd, buf + *len, max + 1 - *len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		*len += (size_t)n;
-	}
+	*len = n > 0 ? (size_t)n : 0;
 	if (buf && n >= 0 && *len <= max) {
 		buf[*len] = '\0';
 		return buf;
@@ -49,7 +42,7 @@ static char *read_to_end(int fd, size_t max, const char *what, size_t *len, char
 	else
 		snprintf(err, err_len, "larger than %zu bytes, the most a %s may have", max, what);
 	if (buf)
-		explicit_bzero(buf, *len < max + 1 ? *len : max + 1); /* it may be a secret */
+		explicit_bzero(buf, max + 1); /* it may be a secret, read in part */
 	free(buf);
 	*len = 0;
 	return NULL;

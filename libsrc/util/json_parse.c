@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "util/json_parse.h"
+#include "util/hex.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -10,8 +11,7 @@ struct parser {
 	const char *start, *p, *end;
 	const struct json_limits *limits;
 	size_t values;
-	char *err;
-	size_t err_len;
+	struct usbip_error *err;
 	bool failed;
 };
 
@@ -21,8 +21,7 @@ static struct json_value *parse_value(struct parser *ps, unsigned depth);
 static void fail(struct parser *ps, const char *what)
 {
 	if (!ps->failed)
-		snprintf(ps->err, ps->err_len, "byte %zu: %s", (size_t)(ps->p - ps->start) + 1,
-			 what);
+		usbip_error_set(ps->err, "byte %zu: %s", (size_t)(ps->p - ps->start) + 1, what);
 	ps->failed = true;
 }
 
@@ -60,32 +59,14 @@ static struct json_value *new_value(struct parser *ps, enum json_type type)
 	return v;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* \uXXXX at p (p at the 'u'): the code unit, or -1. */
 static long code_unit(const char *p, const char *end)
 {
-	long v = 0;
-	int i, d;
+	unsigned long v;
 
-	if (end - p < 5 || *p != 'u')
+	if (end - p < 5 || *p != 'u' || hex_number(p + 1, 4, &v) != 0)
 		return -1;
-	for (i = 1; i <= 4; i++) {
-		d = hex_digit(p[i]);
-		if (d < 0)
-			return -1;
-		v = v << 4 | d;
-	}
-	return v;
+	return (long)v;
 }
 
 static size_t put_utf8(char *out, unsigned long c)
@@ -385,14 +366,11 @@ static struct json_value *parse_value(struct parser *ps, unsigned depth)
 }
 
 struct json_value *json_parse(const char *text, size_t len, const struct json_limits *limits,
-			      char *err, size_t err_len)
+			      struct usbip_error *err)
 {
-	struct parser ps = { .start = text,
-			     .p = text,
-			     .end = text + len,
-			     .limits = limits,
-			     .err = err,
-			     .err_len = err_len };
+	struct parser ps = {
+		.start = text, .p = text, .end = text + len, .limits = limits, .err = err
+	};
 	struct json_value *v = parse_value(&ps, 0);
 
 	skip_space(&ps);

@@ -15,6 +15,8 @@
 
 #include "util/json.h"
 
+#include "util/result.h"
+
 enum json_type {
 	JSON_NULL,
 	JSON_FALSE,
@@ -41,10 +43,10 @@ struct json_limits {
 /*
  * Parses one JSON value that is all of text[0..len) but for white space
  * around it. NULL with "byte N: WHAT" in err when it is not, or when it
- * goes past a limit.
+ * goes past a limit (util/result.h, convention 3).
  */
 struct json_value *json_parse(const char *text, size_t len, const struct json_limits *limits,
-			      char *err, size_t err_len);
+			      struct usbip_error *err);
 void json_value_free(struct json_value *v);
 
 /* The member of an object with that name (the first one), or NULL. */

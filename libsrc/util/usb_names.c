@@ -10,6 +10,7 @@
  * a keyword at the line start and end the vendor/class context.
  */
 #include "util/usb_names.h"
+#include "util/hex.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -47,22 +48,6 @@ void usb_names_free(void)
 	db = NULL;
 }
 
-static int hexval(const char *p, int digits, unsigned *out)
-{
-	unsigned v = 0;
-	int i;
-
-	for (i = 0; i < digits; i++) {
-		if (!isxdigit((unsigned char)p[i]))
-			return -1;
-		v = v * 16 + (unsigned)(isdigit((unsigned char)p[i])
-						? p[i] - '0'
-						: tolower((unsigned char)p[i]) - 'a' + 10);
-	}
-	*out = v;
-	return 0;
-}
-
 /* Copies the name after "<id>  " up to the end of line. */
 static void copy_name(char *dst, size_t len, const char *p)
 {
@@ -91,7 +76,7 @@ static int lookup(const char *prefix, int digits0, int digits, const unsigned *i
 
 	while (line && *line) {
 		const char *next = strchr(line, '\n');
-		unsigned v;
+		unsigned long v;
 
 		if (*line == '#' || *line == '\n') {
 			/* comment or blank: keeps the context */
@@ -99,7 +84,7 @@ static int lookup(const char *prefix, int digits0, int digits, const unsigned *i
 			if (level >= 0)
 				return level; /* left the matched entry */
 			if (strncmp(line, prefix, plen) == 0 &&
-			    hexval(line + plen, digits0, &v) == 0 && v == ids[0] &&
+			    hex_number(line + plen, (size_t)digits0, &v) == 0 && v == ids[0] &&
 			    (line[plen + digits0] == ' ')) {
 				copy_name(names[0], 128, line + plen + digits0);
 				level = 0;
@@ -110,7 +95,7 @@ static int lookup(const char *prefix, int digits0, int digits, const unsigned *i
 			int tabs = line[1] == '\t' ? 2 : 1;
 
 			if (tabs == level + 1 && tabs < depth &&
-			    hexval(line + tabs, digits, &v) == 0 && v == ids[tabs]) {
+			    hex_number(line + tabs, (size_t)digits, &v) == 0 && v == ids[tabs]) {
 				copy_name(names[tabs], 128, line + tabs + digits);
 				level = tabs;
 				if (level == depth - 1)

@@ -40,7 +40,7 @@
 
 /* A piece of an IN message waiting for URBs. */
 struct vdev_chunk {
-	struct vdev_chunk *next;
+	STAILQ_ENTRY(vdev_chunk) link;
 	size_t len, off;
 	bool end; /* the message ends with this chunk */
 	uint8_t data[];
@@ -52,9 +52,9 @@ struct vdev_ep {
 	uint8_t interface;
 	uint16_t max_packet;
 	bool halted;
-	struct vdev_urb *head, *tail;
+	TAILQ_HEAD(, vdev_urb) urbs; /* IN URBs waiting for data, oldest first */
 	unsigned int waiting;
-	struct vdev_chunk *chead, *ctail;
+	STAILQ_HEAD(, vdev_chunk) chunks; /* IN data waiting for URBs */
 	size_t queued;
 	uint64_t msg_sent; /* bytes of the current message handed to URBs */
 	bool zlp_pending;  /* the message ended exactly at a full URB: the next URB gets a ZLP */
@@ -82,6 +82,18 @@ static uint16_t get_le16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
+static void init_queues(struct vdev *dev)
+{
+	int i;
+
+	for (i = 0; i < VDEV_MAX_ENDPOINTS; i++) {
+		TAILQ_INIT(&dev->in[i].urbs);
+		STAILQ_INIT(&dev->in[i].chunks);
+		TAILQ_INIT(&dev->out[i].urbs);
+		STAILQ_INIT(&dev->out[i].chunks);
+	}
+}
+
 struct vdev *vdev_new(const struct vdev_config *config)
 {
 	struct vdev *dev;
@@ -104,6 +116,7 @@ struct vdev *vdev_new(const struct vdev_config *config)
 					.type = VDEV_EP_CONTROL,
 					.max_packet = config->device_desc[7] };
 	dev->in[0] = dev->out[0];
+	init_queues(dev);
 	for (off = 0; off + 2 <= total && c[off] >= 2; off += c[off]) {
 		struct vdev_ep *ep;
 		uint8_t addr;
@@ -218,13 +231,12 @@ static void complete(struct vdev *dev, struct vdev_urb *urb, int status)
 
 static void free_chunks(struct vdev_ep *ep)
 {
-	struct vdev_chunk *c = ep->chead, *next;
+	struct vdev_chunk *c;
 
-	for (; c; c = next) {
-		next = c->next;
+	while ((c = STAILQ_FIRST(&ep->chunks))) {
+		STAILQ_REMOVE_HEAD(&ep->chunks, link);
 		free(c);
 	}
-	ep->chead = ep->ctail = NULL;
 	ep->queued = 0;
 	ep->msg_sent = 0;
 	ep->zlp_pending = false;
@@ -232,13 +244,12 @@ static void free_chunks(struct vdev_ep *ep)
 
 static void drop_urbs(struct vdev *dev, struct vdev_ep *ep)
 {
-	struct vdev_urb *u = ep->head, *next;
+	struct vdev_urb *u;
 
-	for (; u; u = next) {
-		next = u->next;
+	while ((u = TAILQ_FIRST(&ep->urbs))) {
+		TAILQ_REMOVE(&ep->urbs, u, link);
 		vdev_urb_free(dev, u);
 	}
-	ep->head = ep->tail = NULL;
 	ep->waiting = 0;
 }
 
@@ -258,12 +269,9 @@ void vdev_free(struct vdev *dev)
 
 static struct vdev_urb *pop_urb(struct vdev_ep *ep)
 {
-	struct vdev_urb *u = ep->head;
+	struct vdev_urb *u = TAILQ_FIRST(&ep->urbs);
 
-	ep->head = u->next;
-	if (!ep->head)
-		ep->tail = NULL;
-	u->next = NULL;
+	TAILQ_REMOVE(&ep->urbs, u, link);
 	ep->waiting--;
 	return u;
 }
@@ -280,17 +288,17 @@ static int in_status(const struct vdev_urb *urb)
 static bool fill_urb(struct vdev *dev, uint8_t num, struct vdev_urb *urb)
 {
 	struct vdev_ep *ep = &dev->in[num];
+	struct vdev_chunk *c;
 	bool ended = false;
 
 	if (ep->zlp_pending) {
 		ep->zlp_pending = false;
 		return true;
 	}
-	if ((ep->chead || dev->cfg.ops->in_direct) && urb->length &&
+	if ((!STAILQ_EMPTY(&ep->chunks) || dev->cfg.ops->in_direct) && urb->length &&
 	    urb_alloc_buffer(dev, urb, urb->length) != 0)
 		return false; /* out of memory: the URB waits (the host will time out or unlink) */
-	while (ep->chead && (urb->actual < urb->length || ep->chead->off == ep->chead->len)) {
-		struct vdev_chunk *c = ep->chead;
+	while ((c = STAILQ_FIRST(&ep->chunks)) && (urb->actual < urb->length || c->off == c->len)) {
 		size_t n = c->len - c->off;
 
 		if (n > urb->length - urb->actual)
@@ -302,15 +310,14 @@ static bool fill_urb(struct vdev *dev, uint8_t num, struct vdev_urb *urb)
 		ep->msg_sent += n;
 		if (c->off < c->len)
 			break;
-		ep->chead = c->next;
-		if (!ep->chead)
-			ep->ctail = NULL;
+		STAILQ_REMOVE_HEAD(&ep->chunks, link);
 		ended = c->end;
 		free(c);
 		if (ended)
 			break;
 	}
-	if (!ended && !ep->chead && urb->actual < urb->length && dev->cfg.ops->in_direct) {
+	if (!ended && STAILQ_EMPTY(&ep->chunks) && urb->actual < urb->length &&
+	    dev->cfg.ops->in_direct) {
 		/* The rest of the message straight from the function's source: no copy. */
 		size_t n = dev->cfg.ops->in_direct(dev->cfg.priv, (uint8_t)(0x80 | num),
 						   urb->buf + urb->actual,
@@ -355,15 +362,10 @@ static void queue_chunk(struct vdev_ep *ep, uint8_t *buf, size_t len, bool end)
 {
 	struct vdev_chunk *c = chunk_of(buf);
 
-	c->next = NULL;
 	c->len = len;
 	c->off = 0;
 	c->end = end;
-	if (ep->ctail)
-		ep->ctail->next = c;
-	else
-		ep->chead = c;
-	ep->ctail = c;
+	STAILQ_INSERT_TAIL(&ep->chunks, c, link);
 	ep->queued += len;
 }
 
@@ -395,8 +397,8 @@ static void process_in(struct vdev *dev, uint8_t num)
 {
 	struct vdev_ep *ep = &dev->in[num];
 
-	while (ep->head && !dev->in_held) {
-		struct vdev_urb *urb = ep->head;
+	while (!TAILQ_EMPTY(&ep->urbs) && !dev->in_held) {
+		struct vdev_urb *urb = TAILQ_FIRST(&ep->urbs);
 
 		if (ep->halted) {
 			complete(dev, pop_urb(ep), -EPIPE);
@@ -408,7 +410,7 @@ static void process_in(struct vdev *dev, uint8_t num)
 			continue;
 		}
 		/* Not enough data: ask the function; stop when it has none now. */
-		if (!ep->chead && ask_for_data(dev, num))
+		if (STAILQ_EMPTY(&ep->chunks) && ask_for_data(dev, num))
 			continue;
 		break;
 	}
@@ -489,7 +491,7 @@ void vdev_in_hold(struct vdev *dev, bool hold)
 
 	dev->in_held = hold;
 	for (i = 1; i < VDEV_MAX_ENDPOINTS && !dev->in_held; i++)
-		if (dev->in[i].head)
+		if (!TAILQ_EMPTY(&dev->in[i].urbs))
 			process_in(dev, (uint8_t)i);
 }
 
@@ -513,16 +515,12 @@ bool vdev_unlink(struct vdev *dev, uint32_t seqnum)
 
 	for (i = 0; i < VDEV_MAX_ENDPOINTS; i++) {
 		struct vdev_ep *ep = &dev->in[i];
-		struct vdev_urb **pp, *prev = NULL;
+		struct vdev_urb *u;
 
-		for (pp = &ep->head; *pp; prev = *pp, pp = &(*pp)->next) {
-			struct vdev_urb *u = *pp;
-
+		TAILQ_FOREACH(u, &ep->urbs, link) {
 			if (u->seqnum != seqnum)
 				continue;
-			*pp = u->next;
-			if (ep->tail == u)
-				ep->tail = prev;
+			TAILQ_REMOVE(&ep->urbs, u, link);
 			ep->waiting--;
 			vdev_urb_free(dev, u);
 			return true;
@@ -731,7 +729,6 @@ void vdev_submit(struct vdev *dev, struct vdev_urb *urb)
 	struct vdev_ep *ep;
 
 	urb->actual = 0;
-	urb->next = NULL;
 	if (urb->ep >= VDEV_MAX_ENDPOINTS) {
 		complete(dev, urb, -EPIPE);
 		return;
@@ -767,11 +764,7 @@ void vdev_submit(struct vdev *dev, struct vdev_urb *urb)
 		complete(dev, urb, -ENOMEM); /* a flood of IN URBs: bounded */
 		return;
 	}
-	if (ep->tail)
-		ep->tail->next = urb;
-	else
-		ep->head = urb;
-	ep->tail = urb;
+	TAILQ_INSERT_TAIL(&ep->urbs, urb, link);
 	ep->waiting++;
 	process_in(dev, urb->ep & 0x0f);
 }

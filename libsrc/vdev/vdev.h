@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 struct vdev;
 
@@ -129,7 +130,7 @@ struct vdev_urb {
 	 */
 	uint8_t *mem;
 	size_t mem_size;
-	struct vdev_urb *next;
+	TAILQ_ENTRY(vdev_urb) link; /* in its endpoint's queue */
 };
 
 /*

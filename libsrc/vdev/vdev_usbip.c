@@ -8,10 +8,12 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include "util/log.h"
 #include "wire/usbip_proto.h"
+#include "util/io.h"
 
 /*
  * IN URBs complete only while the replies waiting to go out hold less than
@@ -38,7 +40,7 @@
 
 /* A reply on its way out: its bytes inline, or an URB's memory taken over. */
 struct out_buf {
-	struct out_buf *next;
+	STAILQ_ENTRY(out_buf) link;
 	uint8_t *data;
 	size_t len, off;
 	uint8_t *owned; /* given back to the engine with the out_buf */
@@ -68,7 +70,7 @@ struct vdev_usbip {
 	size_t data_got;
 	size_t skip; /* ISO descriptor bytes to discard (no ISO endpoint here) */
 
-	struct out_buf *out_head, *out_tail;
+	STAILQ_HEAD(, out_buf) output; /* what waits for the socket, oldest first */
 	size_t out_held;
 	bool in_held; /* the engine holds IN completions (vdev_in_hold) */
 	bool failed;
@@ -83,7 +85,7 @@ static void update_events(struct vdev_usbip *s)
 	bool room = s->out_held < VDEV_USBIP_OUTPUT_MARK;
 	long long deadline = 0;
 
-	s->watch.events = (short)((room ? POLLIN : 0) | (s->out_head ? POLLOUT : 0));
+	s->watch.events = (short)((room ? POLLIN : 0) | (STAILQ_EMPTY(&s->output) ? 0 : POLLOUT));
 	if (s->idle_ms) {
 		if (s->active) {
 			s->last_active_ms = ev_now_ms();
@@ -103,12 +105,7 @@ static void update_events(struct vdev_usbip *s)
 static void append_output(struct vdev_usbip *s, struct out_buf *b)
 {
 	b->off = 0;
-	b->next = NULL;
-	if (s->out_tail)
-		s->out_tail->next = b;
-	else
-		s->out_head = b;
-	s->out_tail = b;
+	STAILQ_INSERT_TAIL(&s->output, b, link);
 	s->out_held += b->held;
 	if (!s->in_held && s->out_held >= FILL_MARK) {
 		s->in_held = true;
@@ -196,13 +193,12 @@ static void send_ret_unlink(struct vdev_usbip *s, uint32_t seqnum, int status)
 
 static void free_output(struct vdev_usbip *s)
 {
-	struct out_buf *b = s->out_head, *next;
+	struct out_buf *b;
 
-	for (; b; b = next) {
-		next = b->next;
+	while ((b = STAILQ_FIRST(&s->output))) {
+		STAILQ_REMOVE_HEAD(&s->output, link);
 		free_buf(s, b);
 	}
-	s->out_head = s->out_tail = NULL;
 	s->out_held = 0;
 }
 
@@ -239,14 +235,15 @@ static void end_session(struct vdev_usbip *s)
 /* Sends what the socket takes; 1 when it took everything, 0 when it is full, -1 on error. */
 static int send_queued(struct vdev_usbip *s)
 {
-	while (s->out_head) {
-		struct out_buf *b = s->out_head;
+	struct out_buf *b;
+
+	while ((b = STAILQ_FIRST(&s->output))) {
 		ssize_t n = s->conn->ops->send(s->conn, b->data + b->off, b->len - b->off);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (io_would_block(errno))
 				return 0;
 			log_info("%s: sending: %m", s->conn->peer);
 			return -1;
@@ -255,9 +252,7 @@ static int send_queued(struct vdev_usbip *s)
 		s->active = true;
 		if (b->off < b->len)
 			continue;
-		s->out_head = b->next;
-		if (!s->out_head)
-			s->out_tail = NULL;
+		STAILQ_REMOVE_HEAD(&s->output, link);
 		s->out_held -= b->held;
 		free_buf(s, b);
 	}
@@ -277,7 +272,7 @@ static int flush_output(struct vdev_usbip *s)
 		/* Under the mark again: held URBs complete, and go while the socket has room. */
 		s->in_held = false;
 		vdev_in_hold(s->dev, false);
-		if (rc == 0 || !s->out_head)
+		if (rc == 0 || STAILQ_EMPTY(&s->output))
 			break;
 	}
 	update_events(s);
@@ -305,7 +300,7 @@ static int dispatch(struct vdev_usbip *s)
 /* Starts a command from its decoded header; -1 drops the connection. */
 static int begin_command(struct vdev_usbip *s)
 {
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	struct usbip_urb_payload pl;
 	const struct usbip_cmd_submit *c = &s->hdr.u.cmd_submit;
 	struct vdev_urb *urb;
@@ -418,7 +413,7 @@ static int read_input(struct vdev_usbip *s)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (io_would_block(errno))
 				return 0;
 			log_info("%s: receiving: %m", s->conn->peer);
 			return -1;
@@ -480,6 +475,7 @@ struct vdev_usbip *vdev_usbip_start_with(struct ev_loop *loop, struct usbip_conn
 		usbip_conn_close(conn);
 		return NULL;
 	}
+	STAILQ_INIT(&s->output);
 	fl = fcntl(conn->fd, F_GETFL);
 	if (fl >= 0)
 		fcntl(conn->fd, F_SETFL, fl | O_NONBLOCK);

@@ -2,7 +2,6 @@
 /* The USB/IP wire format: the one place bytes are parsed and built. */
 #include "wire/usbip_proto.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,25 +38,10 @@ static int32_t get_s32(const uint8_t *p)
 	return (int32_t)get_u32(p);
 }
 
-static int fail(struct usbip_wire_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int fail(struct usbip_wire_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static int need(size_t len, size_t want, const char *what, struct usbip_wire_error *err)
+static int need(size_t len, size_t want, const char *what, struct usbip_error *err)
 {
 	if (len < want)
-		return fail(err, "%s: truncated (%zu of %zu bytes)", what, len, want);
+		return usbip_error_set(err, "%s: truncated (%zu of %zu bytes)", what, len, want);
 	return 0;
 }
 
@@ -67,12 +51,12 @@ static int need(size_t len, size_t want, const char *what, struct usbip_wire_err
  * equal structs.
  */
 static int get_string(char *dst, const uint8_t *src, size_t size, const char *field,
-		      struct usbip_wire_error *err)
+		      struct usbip_error *err)
 {
 	const uint8_t *end = memchr(src, '\0', size);
 
 	if (!end)
-		return fail(err, "%s: no terminating zero in %zu bytes", field, size);
+		return usbip_error_set(err, "%s: no terminating zero in %zu bytes", field, size);
 	memset(dst, 0, size);
 	memcpy(dst, src, (size_t)(end - src));
 	return 0;
@@ -101,18 +85,19 @@ bool usbip_busid_ok(const char *busid)
 }
 
 /* A busid field: a string as get_string takes it, not empty, of printable ASCII. */
-static int get_busid(char *dst, const uint8_t *src, struct usbip_wire_error *err)
+static int get_busid(char *dst, const uint8_t *src, struct usbip_error *err)
 {
 	long bad;
 
 	if (get_string(dst, src, USBIP_BUSID_SIZE, "busid", err))
 		return -1;
 	if (!dst[0])
-		return fail(err, "busid: empty");
+		return usbip_error_set(err, "busid: empty");
 	bad = bad_busid_byte((const uint8_t *)dst, strlen(dst));
 	if (bad >= 0)
-		return fail(err, "busid: byte 0x%02x at %ld (printable ASCII only, no space)",
-			    (unsigned char)dst[bad], bad);
+		return usbip_error_set(err,
+				       "busid: byte 0x%02x at %ld (printable ASCII only, no space)",
+				       (unsigned char)dst[bad], bad);
 	return 0;
 }
 
@@ -208,7 +193,7 @@ void usbip_encode_op_header(uint8_t out[USBIP_OP_HEADER_SIZE], const struct usbi
 }
 
 int usbip_decode_op_header(const uint8_t *buf, size_t len, uint16_t expect_code,
-			   struct usbip_op_header *hdr, struct usbip_wire_error *err)
+			   struct usbip_op_header *hdr, struct usbip_error *err)
 {
 	if (need(len, USBIP_OP_HEADER_SIZE, "op header", err))
 		return -1;
@@ -216,11 +201,13 @@ int usbip_decode_op_header(const uint8_t *buf, size_t len, uint16_t expect_code,
 	hdr->code = get_u16(buf + 2);
 	hdr->status = get_u32(buf + 4);
 	if (hdr->version != USBIP_VERSION)
-		return fail(err, "version: 0x%04x, expected 0x%04x", hdr->version, USBIP_VERSION);
+		return usbip_error_set(err, "version: 0x%04x, expected 0x%04x", hdr->version,
+				       USBIP_VERSION);
 	if (!known_op_code(hdr->code))
-		return fail(err, "code: unknown operation 0x%04x", hdr->code);
+		return usbip_error_set(err, "code: unknown operation 0x%04x", hdr->code);
 	if (expect_code && hdr->code != expect_code)
-		return fail(err, "code: 0x%04x, expected 0x%04x", hdr->code, expect_code);
+		return usbip_error_set(err, "code: 0x%04x, expected 0x%04x", hdr->code,
+				       expect_code);
 	return 0;
 }
 
@@ -266,7 +253,7 @@ static int put_serial(uint8_t *path_field, const char *path, const char *serial)
 	return 0;
 }
 
-static int get_serial(char *serial, const uint8_t *path_field, struct usbip_wire_error *err)
+static int get_serial(char *serial, const uint8_t *path_field, struct usbip_error *err)
 {
 	/* get_string has checked that the path has its zero. */
 	const uint8_t *p = (const uint8_t *)memchr(path_field, 0, USBIP_PATH_SIZE) + 1;
@@ -279,12 +266,12 @@ static int get_serial(char *serial, const uint8_t *path_field, struct usbip_wire
 	p += tag;
 	zero = memchr(p, '\0', (size_t)(end - p));
 	if (!zero)
-		return fail(err, "serial: no terminating zero");
+		return usbip_error_set(err, "serial: no terminating zero");
 	if ((size_t)(zero - p) >= USBIP_SERIAL_SIZE)
-		return fail(err, "serial: longer than %d bytes", USBIP_SERIAL_SIZE - 1);
+		return usbip_error_set(err, "serial: longer than %d bytes", USBIP_SERIAL_SIZE - 1);
 	for (i = 0; p + i < zero; i++)
 		if (p[i] < 0x20 || p[i] == 0x7f)
-			return fail(err, "serial: control character 0x%02x", p[i]);
+			return usbip_error_set(err, "serial: control character 0x%02x", p[i]);
 	memcpy(serial, p, (size_t)(zero - p));
 	return 0;
 }
@@ -323,7 +310,7 @@ int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbi
 }
 
 int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device *udev,
-			struct usbip_wire_error *err)
+			struct usbip_error *err)
 {
 	long bad;
 
@@ -334,8 +321,8 @@ int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device 
 		return -1;
 	bad = path_control(udev->path, USBIP_PATH_SIZE);
 	if (bad >= 0)
-		return fail(err, "path: control character 0x%02x at %ld",
-			    (unsigned char)udev->path[bad], bad);
+		return usbip_error_set(err, "path: control character 0x%02x at %ld",
+				       (unsigned char)udev->path[bad], bad);
 	udev->busnum = get_u32(buf + 288);
 	udev->devnum = get_u32(buf + 292);
 	udev->speed = get_u32(buf + 296);
@@ -349,10 +336,10 @@ int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device 
 	udev->num_configurations = buf[310];
 	udev->num_interfaces = buf[311];
 	if (udev->num_interfaces > USBIP_MAX_INTERFACES)
-		return fail(err, "bNumInterfaces: %u is more than %u", udev->num_interfaces,
-			    USBIP_MAX_INTERFACES);
+		return usbip_error_set(err, "bNumInterfaces: %u is more than %u",
+				       udev->num_interfaces, USBIP_MAX_INTERFACES);
 	if (udev->speed > USBIP_SPEED_SUPER_PLUS)
-		return fail(err, "speed: unknown value %u", udev->speed);
+		return usbip_error_set(err, "speed: unknown value %u", udev->speed);
 	return 0;
 }
 
@@ -366,7 +353,7 @@ void usbip_encode_interface(uint8_t out[USBIP_INTERFACE_RECORD_SIZE],
 }
 
 int usbip_decode_interface(const uint8_t *buf, size_t len, struct usbip_usb_interface *intf,
-			   struct usbip_wire_error *err)
+			   struct usbip_error *err)
 {
 	if (need(len, USBIP_INTERFACE_RECORD_SIZE, "interface record", err))
 		return -1;
@@ -382,13 +369,14 @@ void usbip_encode_devlist_count(uint8_t out[USBIP_DEVLIST_COUNT_SIZE], uint32_t 
 }
 
 int usbip_decode_devlist_count(const uint8_t *buf, size_t len, uint32_t *count,
-			       struct usbip_wire_error *err)
+			       struct usbip_error *err)
 {
 	if (need(len, USBIP_DEVLIST_COUNT_SIZE, "device count", err))
 		return -1;
 	*count = get_u32(buf);
 	if (*count > USBIP_MAX_DEVLIST)
-		return fail(err, "device count: %u is more than %u", *count, USBIP_MAX_DEVLIST);
+		return usbip_error_set(err, "device count: %u is more than %u", *count,
+				       USBIP_MAX_DEVLIST);
 	return 0;
 }
 
@@ -400,7 +388,7 @@ int usbip_encode_import_request(uint8_t out[USBIP_IMPORT_REQUEST_SIZE], const ch
 }
 
 int usbip_decode_import_request(const uint8_t *buf, size_t len, char busid[USBIP_BUSID_SIZE],
-				struct usbip_wire_error *err)
+				struct usbip_error *err)
 {
 	if (need(len, USBIP_IMPORT_REQUEST_SIZE, "import request", err))
 		return -1;
@@ -408,7 +396,7 @@ int usbip_decode_import_request(const uint8_t *buf, size_t len, char busid[USBIP
 }
 
 int usbip_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devlist *list,
-			       size_t *used, struct usbip_wire_error *err)
+			       size_t *used, struct usbip_error *err)
 {
 	struct usbip_op_header hdr;
 	size_t off = 0;
@@ -419,7 +407,8 @@ int usbip_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devl
 	if (usbip_decode_op_header(buf, len, USBIP_OP_REP_DEVLIST, &hdr, err))
 		return -1;
 	if (hdr.status != USBIP_ST_OK)
-		return fail(err, "status: %s (%u)", usbip_op_status_str(hdr.status), hdr.status);
+		return usbip_error_set(err, "status: %s (%u)", usbip_op_status_str(hdr.status),
+				       hdr.status);
 	off += USBIP_OP_HEADER_SIZE;
 	if (usbip_decode_devlist_count(buf + off, len - off, &list->count, err))
 		return -1;
@@ -429,12 +418,12 @@ int usbip_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devl
 	 * make us allocate more than the input justifies.
 	 */
 	if ((size_t)list->count * USBIP_DEVICE_RECORD_SIZE > len - off)
-		return fail(err, "device count: %u records do not fit in %zu bytes", list->count,
-			    len - off);
+		return usbip_error_set(err, "device count: %u records do not fit in %zu bytes",
+				       list->count, len - off);
 	if (list->count) {
 		list->entries = calloc(list->count, sizeof(*list->entries));
 		if (!list->entries)
-			return fail(err, "device list: out of memory");
+			return usbip_error_set(err, "device list: out of memory");
 	}
 	for (i = 0; i < list->count; i++) {
 		struct usbip_devlist_entry *e = &list->entries[i];
@@ -549,15 +538,16 @@ void usbip_encode_urb_header(uint8_t out[USBIP_URB_HEADER_SIZE], const struct us
 	}
 }
 
-static int check_iso_count(uint32_t n, struct usbip_wire_error *err)
+static int check_iso_count(uint32_t n, struct usbip_error *err)
 {
 	if (usbip_has_iso_packets(n) && n > USBIP_MAX_ISO_PACKETS)
-		return fail(err, "number_of_packets: %u is more than %u", n, USBIP_MAX_ISO_PACKETS);
+		return usbip_error_set(err, "number_of_packets: %u is more than %u", n,
+				       USBIP_MAX_ISO_PACKETS);
 	return 0;
 }
 
 int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_header *hdr,
-			    struct usbip_wire_error *err)
+			    struct usbip_error *err)
 {
 	struct usbip_header_basic *b = &hdr->base;
 
@@ -570,9 +560,10 @@ int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_hea
 	b->direction = get_u32(buf + 12);
 	b->ep = get_u32(buf + 16);
 	if (b->direction != USBIP_DIR_OUT && b->direction != USBIP_DIR_IN)
-		return fail(err, "direction: %u is neither 0 (out) nor 1 (in)", b->direction);
+		return usbip_error_set(err, "direction: %u is neither 0 (out) nor 1 (in)",
+				       b->direction);
 	if (b->ep > 15)
-		return fail(err, "ep: %u is not an endpoint number (0-15)", b->ep);
+		return usbip_error_set(err, "ep: %u is not an endpoint number (0-15)", b->ep);
 
 	switch (b->command) {
 	case USBIP_CMD_SUBMIT: {
@@ -585,8 +576,8 @@ int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_hea
 		c->interval = get_s32(buf + 36);
 		memcpy(c->setup, buf + 40, 8);
 		if (c->transfer_buffer_length > USBIP_MAX_TRANSFER)
-			return fail(err, "transfer_buffer_length: %u is more than %u",
-				    c->transfer_buffer_length, USBIP_MAX_TRANSFER);
+			return usbip_error_set(err, "transfer_buffer_length: %u is more than %u",
+					       c->transfer_buffer_length, USBIP_MAX_TRANSFER);
 		return check_iso_count(c->number_of_packets, err);
 	}
 	case USBIP_RET_SUBMIT: {
@@ -598,8 +589,8 @@ int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_hea
 		r->number_of_packets = get_u32(buf + 32);
 		r->error_count = get_s32(buf + 36);
 		if (r->actual_length > USBIP_MAX_TRANSFER)
-			return fail(err, "actual_length: %u is more than %u", r->actual_length,
-				    USBIP_MAX_TRANSFER);
+			return usbip_error_set(err, "actual_length: %u is more than %u",
+					       r->actual_length, USBIP_MAX_TRANSFER);
 		return check_iso_count(r->number_of_packets, err);
 	}
 	case USBIP_CMD_UNLINK:
@@ -609,7 +600,7 @@ int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_hea
 		hdr->u.ret_unlink.status = get_s32(buf + 20);
 		return 0;
 	}
-	return fail(err, "command: unknown URB command 0x%08x", b->command);
+	return usbip_error_set(err, "command: unknown URB command 0x%08x", b->command);
 }
 
 void usbip_encode_iso_packet(uint8_t out[USBIP_ISO_PACKET_SIZE], const struct usbip_iso_packet *iso)
@@ -621,7 +612,7 @@ void usbip_encode_iso_packet(uint8_t out[USBIP_ISO_PACKET_SIZE], const struct us
 }
 
 int usbip_decode_iso_packet(const uint8_t *buf, size_t len, struct usbip_iso_packet *iso,
-			    struct usbip_wire_error *err)
+			    struct usbip_error *err)
 {
 	if (need(len, USBIP_ISO_PACKET_SIZE, "iso packet descriptor", err))
 		return -1;
@@ -630,16 +621,16 @@ int usbip_decode_iso_packet(const uint8_t *buf, size_t len, struct usbip_iso_pac
 	iso->actual_length = get_u32(buf + 8);
 	iso->status = get_s32(buf + 12);
 	if (iso->actual_length > iso->length)
-		return fail(err, "iso actual_length: %u is more than its length %u",
-			    iso->actual_length, iso->length);
+		return usbip_error_set(err, "iso actual_length: %u is more than its length %u",
+				       iso->actual_length, iso->length);
 	if (iso->length > USBIP_MAX_TRANSFER || iso->offset > USBIP_MAX_TRANSFER - iso->length)
-		return fail(err, "iso offset+length: %u+%u is past the largest transfer",
-			    iso->offset, iso->length);
+		return usbip_error_set(err, "iso offset+length: %u+%u is past the largest transfer",
+				       iso->offset, iso->length);
 	return 0;
 }
 
 int usbip_urb_payload(const struct usbip_urb_header *hdr, uint32_t submit_direction,
-		      struct usbip_urb_payload *payload, struct usbip_wire_error *err)
+		      struct usbip_urb_payload *payload, struct usbip_error *err)
 {
 	payload->data_len = 0;
 	payload->iso_count = 0;
@@ -666,11 +657,11 @@ int usbip_urb_payload(const struct usbip_urb_header *hdr, uint32_t submit_direct
 	case USBIP_RET_UNLINK:
 		return 0;
 	}
-	return fail(err, "command: unknown URB command 0x%08x", hdr->base.command);
+	return usbip_error_set(err, "command: unknown URB command 0x%08x", hdr->base.command);
 }
 
 int usbip_decode_urb(const uint8_t *buf, size_t len, uint32_t submit_direction,
-		     struct usbip_urb *urb, size_t *used, struct usbip_wire_error *err)
+		     struct usbip_urb *urb, size_t *used, struct usbip_error *err)
 {
 	struct usbip_urb_payload pl;
 	size_t off = USBIP_URB_HEADER_SIZE;
@@ -691,7 +682,7 @@ int usbip_decode_urb(const uint8_t *buf, size_t len, uint32_t submit_direction,
 	if (pl.iso_count) {
 		urb->iso = calloc(pl.iso_count, sizeof(*urb->iso));
 		if (!urb->iso)
-			return fail(err, "iso packet descriptors: out of memory");
+			return usbip_error_set(err, "iso packet descriptors: out of memory");
 		urb->iso_count = pl.iso_count;
 		for (i = 0; i < pl.iso_count; i++) {
 			if (usbip_decode_iso_packet(buf + off, len - off, &urb->iso[i], err)) {

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/result.h"
+
 #define USBIP_VERSION 0x0111
 
 /* Operation codes of the control phase (OP_* messages). */
@@ -79,11 +81,6 @@ const char *usbip_export_status_str(uint32_t status);
 #define USBIP_MAX_DEVLIST     1024	  /* devices in one OP_REP_DEVLIST */
 #define USBIP_MAX_ISO_PACKETS 1024	  /* USBIP_MAX_ISO_PACKETS in Linux */
 #define USBIP_MAX_TRANSFER    (16u << 20) /* bytes in one URB's buffer */
-
-/* Decoders report the first problem here, e.g. "busid: no terminating zero". */
-struct usbip_wire_error {
-	char msg[128];
-};
 
 /* ---- Control phase ---------------------------------------------------- */
 
@@ -174,15 +171,15 @@ int usbip_encode_import_request(uint8_t out[USBIP_IMPORT_REQUEST_SIZE], const ch
  * caller waits for, or 0 to accept any known code.
  */
 int usbip_decode_op_header(const uint8_t *buf, size_t len, uint16_t expect_code,
-			   struct usbip_op_header *hdr, struct usbip_wire_error *err);
+			   struct usbip_op_header *hdr, struct usbip_error *err);
 int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device *udev,
-			struct usbip_wire_error *err);
+			struct usbip_error *err);
 int usbip_decode_interface(const uint8_t *buf, size_t len, struct usbip_usb_interface *intf,
-			   struct usbip_wire_error *err);
+			   struct usbip_error *err);
 int usbip_decode_devlist_count(const uint8_t *buf, size_t len, uint32_t *count,
-			       struct usbip_wire_error *err);
+			       struct usbip_error *err);
 int usbip_decode_import_request(const uint8_t *buf, size_t len, char busid[USBIP_BUSID_SIZE],
-				struct usbip_wire_error *err);
+				struct usbip_error *err);
 
 /* Size of the body that follows an OP header with this code (fixed part). */
 size_t usbip_op_body_size(uint16_t code, uint32_t status);
@@ -197,7 +194,7 @@ struct usbip_devlist {
 	struct usbip_devlist_entry *entries; /* count entries, free with usbip_devlist_free */
 };
 int usbip_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devlist *list,
-			       size_t *used, struct usbip_wire_error *err);
+			       size_t *used, struct usbip_error *err);
 void usbip_devlist_free(struct usbip_devlist *list);
 /* Returns the number of bytes written, or -1 if out is too small or a string is too long. */
 long usbip_encode_devlist_reply(uint8_t *out, size_t out_len, const struct usbip_devlist *list);
@@ -285,11 +282,11 @@ int usbip_has_iso_packets(uint32_t number_of_packets);
 void usbip_encode_urb_header(uint8_t out[USBIP_URB_HEADER_SIZE],
 			     const struct usbip_urb_header *hdr);
 int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_header *hdr,
-			    struct usbip_wire_error *err);
+			    struct usbip_error *err);
 void usbip_encode_iso_packet(uint8_t out[USBIP_ISO_PACKET_SIZE],
 			     const struct usbip_iso_packet *iso);
 int usbip_decode_iso_packet(const uint8_t *buf, size_t len, struct usbip_iso_packet *iso,
-			    struct usbip_wire_error *err);
+			    struct usbip_error *err);
 
 /*
  * How many payload bytes and ISO descriptors follow a decoded URB header on
@@ -303,7 +300,7 @@ struct usbip_urb_payload {
 	uint32_t iso_count;
 };
 int usbip_urb_payload(const struct usbip_urb_header *hdr, uint32_t submit_direction,
-		      struct usbip_urb_payload *payload, struct usbip_wire_error *err);
+		      struct usbip_urb_payload *payload, struct usbip_error *err);
 
 /*
  * A complete URB PDU in one buffer: header, data, ISO descriptors. Data
@@ -318,7 +315,7 @@ struct usbip_urb {
 	uint32_t iso_count;
 };
 int usbip_decode_urb(const uint8_t *buf, size_t len, uint32_t submit_direction,
-		     struct usbip_urb *urb, size_t *used, struct usbip_wire_error *err);
+		     struct usbip_urb *urb, size_t *used, struct usbip_error *err);
 void usbip_urb_free(struct usbip_urb *urb);
 size_t usbip_urb_size(const struct usbip_urb *urb);
 /* Returns bytes written or -1 if out is too small. */

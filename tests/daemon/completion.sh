@@ -33,7 +33,7 @@ expect "--persist --pid" usbip attach -r h --p
 expect "--persist --pid" usbip connect --pe --p
 expect "--port" usbip detach --po
 expect "--auto-bind" usbipd --auto
-expect "--allow-any --allow-device --allow-host --allow-subject" usbipa --allow
+expect "--allow-any --allow-device --allow-gid --allow-host --allow-subject --allow-uid" usbipa --allow
 expect "auto ktls relay" usbip --tls-datapath ""
 expect "list" usbip help li
 mkdir "$work/photos"

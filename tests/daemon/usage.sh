@@ -48,7 +48,7 @@ one_line 1 "99-99" usbip connect -r 127.0.0.1 -b 99-99
 daemon_start "$work/status-usbipd.log" "$builddir/src/usbipd" -a 127.0.0.1 -t 0
 "$builddir/src/usbip" status >"$work/status.out" 2>&1
 head -1 "$work/status.out" | grep -q '^DAEMON  *DEVICE  *PEER  *SINCE  *TRANSPORT  *STATE$' &&
-	grep -Eq "^usbipd +- +- +[0-9-]+ [0-9:]+ +- +running, no device, port [0-9]+$" "$work/status.out"
+	grep -Eq "^usbipd +- +- +[0-9-]+ [0-9:]+ +- +running, no device, (port [0-9]+|on [^ ].*)$" "$work/status.out"
 result "usbip status shows usbipd in a table" $? "$(cat "$work/status.out")"
 # where the sockets are (the runstatedir this build was configured with)
 statusdir=$("$builddir/src/usbip" status --help | tr '\n' ' ' | sed -n 's/.*sockets in \([^)]*\)).*/\1/p')

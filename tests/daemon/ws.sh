@@ -57,12 +57,22 @@ start wss --wss --cert "$c/server.pem" --key "$c/server.key"
 start inner --wss --wss-cert "$c/server.pem" --wss-key "$c/server.key" \
 	--tls --cert "$c/server.pem" --key "$c/server.key" --ca "$c/ca.pem" --allow-subject node1
 w=$port_ws
+# --listen alone: the daemon listens there only.
+daemon_start "$work/listen.log" "$usbipd" --listen "ws://127.0.0.1:0/custom"
+pids="$pids $daemon_pid" port_listen=$daemon_port
+daemon_start "$work/listen_wss.log" "$usbipd" --listen "wss://127.0.0.1:0" \
+	--cert "$c/server.pem" --key "$c/server.key"
+pids="$pids $daemon_pid" port_listen_wss=$daemon_port
 
 expect_ok "list -r ws://127.0.0.1:PORT/usbip" list -r "ws://127.0.0.1:$w/usbip"
 expect_ok "ws:// without a path: /usbip" list -r "ws://127.0.0.1:$w"
 expect_fail "an upgrade on another path: one line" "answered 'HTTP/1.1 404" \
 	list -r "ws://127.0.0.1:$w/other"
 daemon_logged "the daemon says which path was refused" ws "upgrade refused (404): upgrade on path /other"
+expect_ok "--listen ws://127.0.0.1:0/custom: on its path" list -r "ws://127.0.0.1:$port_listen/custom"
+expect_fail "--listen ws://...: not on /usbip" "answered 'HTTP/1.1 404" \
+	list -r "ws://127.0.0.1:$port_listen/usbip"
+expect_ok "--listen wss://127.0.0.1:0" --ca "$c/ca.pem" list -r "wss://localhost:$port_listen_wss"
 expect_ok "wss:// with --ca (no --tls: the certificate options are the outer TLS's)" \
 	--ca "$c/ca.pem" list -r "wss://localhost:$port_wss/usbip"
 expect_fail "wss:// with another CA: one line" "certificate" \

@@ -28,8 +28,8 @@
 
 #include "daemon/conf.h"
 #include "daemon/daemon.h"
-#include "daemon/policy.h"
-#include "daemon/selector.h"
+#include "match/policy.h"
+#include "match/selector.h"
 #include "mtp/mtp_device.h"
 #include "net/tcp.h"
 #include "util/json.h"

@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	struct usbip_devlist list;
 	size_t used, out_len;
 	uint8_t *out;

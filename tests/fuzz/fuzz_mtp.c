@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mtp_error err;
+	struct usbip_error err;
 	struct mtp_header hdr;
 	struct mtp_operation op;
 	struct mtp_object_info info, again;

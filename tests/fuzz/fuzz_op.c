@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	struct usbip_op_header hdr;
 	struct usbip_usb_device udev, again;
 	char busid[USBIP_BUSID_SIZE];

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void one_direction(const uint8_t *data, size_t size, uint32_t dir)
 {
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	struct usbip_urb urb, again;
 	size_t used, used2;
 	uint8_t *out;

@@ -78,6 +78,7 @@
 #include "net/conn.h"
 #include "net/tcp.h"
 #include "net/tls.h"
+#include "util/hex.h"
 
 #define CHECKS_PER_CASE 10
 #define CASE_SECONDS	60 /* a watchdog for each process of a case */
@@ -841,24 +842,13 @@ struct keylog_entry {
 static struct keylog_entry keylog[MAX_KEYLOG];
 static unsigned nkeylog;
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The bytes of a hex string; 0 if it is not one or does not fit. */
 static size_t unhex(const char *hex, unsigned char *out, size_t size)
 {
 	size_t n = 0;
 
 	for (; hex[0] && hex[1]; hex += 2) {
-		int hi = hex_value(hex[0]), lo = hex_value(hex[1]);
+		int hi = hex_digit(hex[0]), lo = hex_digit(hex[1]);
 
 		if (hi < 0 || lo < 0 || n == size)
 			return 0;

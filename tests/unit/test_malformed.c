@@ -175,7 +175,7 @@ static size_t build_special(const struct bad_input *c, uint8_t *buf, size_t max)
 }
 
 static int run_decoder(enum decoder decoder, const uint8_t *buf, size_t len,
-		       struct usbip_wire_error *err)
+		       struct usbip_error *err)
 {
 	struct usbip_op_header hdr;
 	struct usbip_usb_device udev;
@@ -227,7 +227,7 @@ static void test_bad_input(void **state)
 	uint8_t scratch[2048];
 	size_t len;
 	uint8_t *exact;
-	struct usbip_wire_error err = { "" };
+	struct usbip_error err = { "" };
 
 	if (c->hex && c->decoder != DEVICE_BUSID && c->decoder != DEVICE_PATH) {
 		len = hex_to_bytes(c->hex, scratch, sizeof(scratch));

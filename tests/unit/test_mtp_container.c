@@ -31,7 +31,7 @@ static void test_command_ok(void **state)
 	size_t len = hex_to_bytes("18000000 0100 0710 2a000000 ffffffff 00000000 ffffffff", buf,
 				  sizeof(buf));
 	struct mtp_operation op;
-	struct mtp_error err;
+	struct usbip_error err;
 
 	(void)state;
 	assert_int_equal(mtp_decode_command(buf, len, &op, &err), 0);
@@ -70,7 +70,7 @@ static void test_command_malformed(void **state)
 		uint8_t buf[64], *h;
 		size_t len = hex_to_bytes(bad_commands[i].hex, buf, sizeof(buf));
 		struct mtp_operation op;
-		struct mtp_error err = { { 0 } };
+		struct usbip_error err = { { 0 } };
 
 		h = heap_copy(buf, len);
 		if (mtp_decode_command(h, len, &op, &err) == 0)
@@ -217,7 +217,7 @@ static void test_object_info(void **state)
 				      .filename = "Dir ☃",
 				      .modified = "20260102T030405" },
 			       out;
-	struct mtp_error err;
+	struct usbip_error err;
 	struct mtp_buf b = { 0 };
 	size_t cut, name_end;
 
@@ -267,7 +267,7 @@ static void test_send_prop_list(void **state)
 				  "00000000 46dc 0240 02000000 0102",	/* an AUINT8 of 2 */
 				  buf, sizeof(buf));
 	struct mtp_prop_list_info info;
-	struct mtp_error err;
+	struct usbip_error err;
 	uint32_t failed = 99;
 	uint8_t *h = heap_copy(buf, len);
 
@@ -310,7 +310,7 @@ static void test_send_prop_list_malformed(void **state)
 		uint8_t buf[256], *h;
 		size_t len = hex_to_bytes(bad_prop_lists[i].hex, buf, sizeof(buf));
 		struct mtp_prop_list_info info;
-		struct mtp_error err = { "" };
+		struct usbip_error err = { "" };
 		uint32_t failed = 99;
 
 		h = heap_copy(buf, len);
@@ -328,7 +328,7 @@ static void test_u32_array(void **state)
 {
 	uint8_t buf[32];
 	uint32_t n = 9;
-	struct mtp_error err;
+	struct usbip_error err;
 
 	(void)state;
 	assert_int_equal(mtp_decode_u32_array(buf, hex_to_bytes("00000000", buf, 32), &n, &err), 0);

@@ -104,7 +104,7 @@ static uint32_t ret_submit(struct harness *h, bool in, uint8_t *buf, size_t cap,
 {
 	uint8_t raw[USBIP_URB_HEADER_SIZE];
 	struct usbip_urb_header r;
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	struct pollfd p = { .fd = h->client, .events = POLLIN };
 
 	assert_int_equal(poll(&p, 1, 0), 1);
@@ -284,7 +284,7 @@ static void send_command(struct harness *h, uint16_t code, uint32_t tid, unsigne
 static struct mtp_header header_of(const uint8_t *buf, size_t len)
 {
 	struct mtp_header hdr;
-	struct mtp_error err;
+	struct usbip_error err;
 
 	assert_int_equal(mtp_decode_header(buf, len, &hdr, &err), 0);
 	return hdr;
@@ -1588,7 +1588,7 @@ static void unlink_urb(struct harness *h, uint32_t seqnum)
 		.u.cmd_unlink = { .unlink_seqnum = seqnum },
 	};
 	uint8_t buf[USBIP_URB_HEADER_SIZE];
-	struct usbip_wire_error err;
+	struct usbip_error err;
 
 	usbip_encode_urb_header(buf, &hdr);
 	assert_int_equal(write(h->client, buf, sizeof(buf)), sizeof(buf));

@@ -10,7 +10,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "daemon/policy.h"
+#include "match/policy.h"
 
 static struct sockaddr_storage addr_of(const char *text)
 {
@@ -107,13 +107,52 @@ static void test_bad_devices(void **state)
 	assert_int_equal(p.ndevices, 0);
 }
 
+/* No rule lets every Unix peer in; a rule lets in its uid or its primary gid, nobody else. */
+static void test_creds(void **state)
+{
+	struct policy_creds c = { 0 };
+	char err[128];
+
+	assert_true(policy_allows_cred(NULL, 1000, 1000));
+	assert_true(policy_allows_cred(&c, 1000, 1000));
+	assert_int_equal(policy_add_uid(&c, "1000", err, sizeof(err)), 0);
+	assert_true(policy_allows_cred(&c, 1000, 5));
+	assert_false(policy_allows_cred(&c, 1001, 1000));
+	assert_false(policy_allows_cred(&c, 0, 0));
+	assert_int_equal(policy_add_gid(&c, "27", err, sizeof(err)), 0);
+	assert_true(policy_allows_cred(&c, 1001, 27));
+	assert_false(policy_allows_cred(&c, 1001, 28));
+	/* Names resolve now: root is uid 0 and group 0 everywhere. */
+	assert_int_equal(policy_add_uid(&c, "root", err, sizeof(err)), 0);
+	assert_true(policy_allows_cred(&c, 0, 99));
+}
+
+static void test_bad_creds(void **state)
+{
+	static const char *const bad[] = { "",		 "-1",		"1x",
+					   "4294967295", "99999999999", "no-such-user-here" };
+	struct policy_creds c = { 0 };
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(policy_add_uid(&c, bad[i], err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "--allow-uid"));
+		assert_int_equal(policy_add_gid(&c, bad[i], err, sizeof(err)), -1);
+	}
+	assert_int_equal(c.nuids + c.ngids, 0);
+	for (i = 0; i < POLICY_MAX_IDS; i++)
+		assert_int_equal(policy_add_uid(&c, "7", err, sizeof(err)), 0);
+	assert_int_equal(policy_add_uid(&c, "7", err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_networks),
-		cmocka_unit_test(test_bad_networks),
-		cmocka_unit_test(test_devices),
-		cmocka_unit_test(test_bad_devices),
+		cmocka_unit_test(test_networks), cmocka_unit_test(test_bad_networks),
+		cmocka_unit_test(test_devices),	 cmocka_unit_test(test_bad_devices),
+		cmocka_unit_test(test_creds),	 cmocka_unit_test(test_bad_creds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

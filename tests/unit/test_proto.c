@@ -37,7 +37,7 @@ static const char ret_intr_in[] =
 static void roundtrip_urb(const uint8_t *wire, size_t len, uint32_t submit_dir,
 			  struct usbip_urb *urb)
 {
-	struct usbip_wire_error err = { "" };
+	struct usbip_error err = { "" };
 	uint8_t again[256];
 	size_t used = 0;
 
@@ -135,7 +135,7 @@ static void test_op_header_all_codes(void **state)
 
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		struct usbip_op_header in = { USBIP_VERSION, codes[i], (uint32_t)i }, out;
-		struct usbip_wire_error err;
+		struct usbip_error err;
 		uint8_t wire[USBIP_OP_HEADER_SIZE];
 
 		usbip_encode_op_header(wire, &in);
@@ -191,7 +191,7 @@ static struct usbip_usb_device sample_device(void)
 static void test_device_record_offsets(void **state)
 {
 	struct usbip_usb_device in = sample_device(), out;
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	uint8_t wire[USBIP_DEVICE_RECORD_SIZE];
 
 	assert_int_equal(usbip_encode_device(wire, &in), 0);
@@ -224,7 +224,7 @@ static void test_devlist_roundtrip(void **state)
 {
 	struct usbip_devlist_entry entries[2];
 	struct usbip_devlist in = { 2, entries }, out;
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	uint8_t wire[2048], again[2048];
 	size_t used;
 	long len;
@@ -260,7 +260,7 @@ static void test_devlist_roundtrip(void **state)
 static void test_devlist_empty(void **state)
 {
 	struct usbip_devlist in = { 0, NULL }, out;
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	uint8_t wire[16];
 	size_t used;
 
@@ -274,7 +274,7 @@ static void test_devlist_empty(void **state)
 static void test_import_request(void **state)
 {
 	char busid[USBIP_BUSID_SIZE];
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	uint8_t wire[USBIP_IMPORT_REQUEST_SIZE];
 
 	assert_int_equal(usbip_encode_import_request(wire, "2-1"), 0);
@@ -288,7 +288,7 @@ static void test_export_request_is_header_plus_record(void **state)
 {
 	struct usbip_op_header hdr = { USBIP_VERSION, USBIP_OP_REQ_EXPORT, 0 }, hdr_out;
 	struct usbip_usb_device d = sample_device(), d_out;
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	uint8_t wire[USBIP_OP_HEADER_SIZE + USBIP_DEVICE_RECORD_SIZE];
 
 	usbip_encode_op_header(wire, &hdr);
@@ -306,7 +306,7 @@ static void test_unlink_roundtrip(void **state)
 	struct usbip_urb cmd = { 0 }, ret = { 0 }, out;
 	uint8_t wire[USBIP_URB_HEADER_SIZE];
 	size_t used;
-	struct usbip_wire_error err;
+	struct usbip_error err;
 
 	cmd.hdr.base = (struct usbip_header_basic){ USBIP_CMD_UNLINK, 0x101, 0x10002, 0, 0 };
 	cmd.hdr.u.cmd_unlink.unlink_seqnum = 0x100;
@@ -335,7 +335,7 @@ static void test_iso_roundtrip(void **state)
 	uint8_t data[292];
 	struct usbip_urb ret = { 0 }, out;
 	uint8_t wire[512];
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	size_t used;
 	long len;
 
@@ -361,7 +361,7 @@ static void test_iso_roundtrip(void **state)
 static void test_serial_extension(void **state)
 {
 	struct usbip_usb_device in = sample_device(), out;
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	uint8_t wire[USBIP_DEVICE_RECORD_SIZE];
 	size_t at = strlen(in.path) + 1;
 

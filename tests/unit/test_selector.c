@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "daemon/selector.h"
+#include "match/selector.h"
 
 static struct usbip_selector parse(const char *busid, const char *hwid)
 {

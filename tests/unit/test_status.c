@@ -232,6 +232,10 @@ static void test_table_form(void **state)
 	out = table("{\"daemon\":\"usbipd\",\"port\":3240}");
 	assert_non_null(strstr(out, "running, no device, port 3240\n"));
 	free(out);
+	/* Where it listens, in the address syntax, when the daemon says so. */
+	out = table("{\"daemon\":\"usbipd\",\"port\":0,\"listening\":\"unix:/run/u.sock\"}");
+	assert_non_null(strstr(out, "running, no device, on unix:/run/u.sock\n"));
+	free(out);
 	out = table("{\"daemon\":\"\\u001b[2J\",\"x\":[{\"busid\":\"\\u0007\"}]}");
 	assert_non_null(strstr(out, "\\x1b[2J"));
 	assert_non_null(strstr(out, "\\x07"));

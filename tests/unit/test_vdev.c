@@ -256,7 +256,7 @@ static void read_full(int fd, void *buf, size_t len)
 static void reply(struct harness *h, struct usbip_urb_header *hdr, uint8_t *data, size_t cap)
 {
 	uint8_t buf[USBIP_URB_HEADER_SIZE];
-	struct usbip_wire_error err;
+	struct usbip_error err;
 	struct usbip_urb_payload pl;
 
 	assert_true(readable(h->client));
@@ -605,7 +605,7 @@ static void drain_cb(struct ev_loop *loop, struct ev_watch *w, short revents)
 
 		if (d->hdr_got < sizeof(d->hdr)) {
 			struct usbip_urb_header r;
-			struct usbip_wire_error err;
+			struct usbip_error err;
 			struct usbip_urb_payload pl;
 
 			k = sizeof(d->hdr) - d->hdr_got;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "daemon/selector.h"
+#include "match/selector.h"
+#include "util/hex.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -7,24 +8,10 @@
 
 static int parse_hex16(const char *s, size_t len, uint16_t *out)
 {
-	unsigned v = 0;
-	size_t i;
+	unsigned long v;
 
-	if (len == 0 || len > 4)
+	if (len == 0 || len > 4 || hex_number(s, len, &v) != 0)
 		return -1;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
 	*out = (uint16_t)v;
 	return 0;
 }

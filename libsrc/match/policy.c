@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "daemon/policy.h"
+#include "match/policy.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +134,82 @@ bool policy_names_device(const struct usbip_policy *policy, uint16_t vendor, uin
 
 	for (i = 0; i < policy->ndevices; i++)
 		if (selector_hwid_matches(&policy->devices[i], vendor, product, serial))
+			return true;
+	return false;
+}
+
+/*
+ * A decimal id below (id_t)-1, which means "none" to the kernel, or the
+ * name of a user (user) or of a group: 0 with it in *id, or -1.
+ */
+static int parse_id(const char *spec, bool user, unsigned long *id)
+{
+	const struct passwd *pw;
+	const struct group *gr;
+	char *end;
+
+	if (spec[0] >= '0' && spec[0] <= '9') {
+		errno = 0;
+		*id = strtoul(spec, &end, 10);
+		return errno || *end || *id >= UINT_MAX ? -1 : 0;
+	}
+	if (!spec[0])
+		return -1;
+	if (user) {
+		pw = getpwnam(spec);
+		*id = pw ? pw->pw_uid : 0;
+		return pw ? 0 : -1;
+	}
+	gr = getgrnam(spec);
+	*id = gr ? gr->gr_gid : 0;
+	return gr ? 0 : -1;
+}
+
+/* One line for a --allow-uid or --allow-gid refused; -1. */
+static int id_error(char *err, size_t err_len, bool user, bool full, const char *spec)
+{
+	if (full)
+		snprintf(err, err_len, "at most %d --allow-%s", POLICY_MAX_IDS,
+			 user ? "uid" : "gid");
+	else
+		snprintf(err, err_len, "--allow-%s: '%s' is neither a %s nor a %s",
+			 user ? "uid" : "gid", spec, user ? "uid" : "gid", user ? "user" : "group");
+	return -1;
+}
+
+int policy_add_uid(struct policy_creds *creds, const char *spec, char *err, size_t err_len)
+{
+	bool full = creds->nuids == POLICY_MAX_IDS;
+	unsigned long id;
+
+	if (full || parse_id(spec, true, &id) != 0)
+		return id_error(err, err_len, true, full, spec);
+	creds->uids[creds->nuids++] = (uid_t)id;
+	return 0;
+}
+
+int policy_add_gid(struct policy_creds *creds, const char *spec, char *err, size_t err_len)
+{
+	bool full = creds->ngids == POLICY_MAX_IDS;
+	unsigned long id;
+
+	if (full || parse_id(spec, false, &id) != 0)
+		return id_error(err, err_len, false, full, spec);
+	creds->gids[creds->ngids++] = (gid_t)id;
+	return 0;
+}
+
+bool policy_allows_cred(const struct policy_creds *creds, uid_t uid, gid_t gid)
+{
+	unsigned i;
+
+	if (!creds || (!creds->nuids && !creds->ngids))
+		return true;
+	for (i = 0; i < creds->nuids; i++)
+		if (creds->uids[i] == uid)
+			return true;
+	for (i = 0; i < creds->ngids; i++)
+		if (creds->gids[i] == gid)
 			return true;
 	return false;
 }

@@ -6,8 +6,8 @@
  * (the form usbipa's --allow-device takes too). Several criteria combine:
  * a device is selected when it matches all of them.
  */
-#ifndef USBIP_DAEMON_SELECTOR_H
-#define USBIP_DAEMON_SELECTOR_H
+#ifndef USBIP_MATCH_SELECTOR_H
+#define USBIP_MATCH_SELECTOR_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -9,8 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
-#include "daemon/selector.h"
+#include "match/selector.h"
 #include "wire/usbip_proto.h"
 
 struct policy_network {
@@ -39,5 +40,27 @@ bool policy_allows_device(const struct usbip_policy *policy, const struct usbip_
 /* Whether an --allow-device rule names this device (not merely: no rule). */
 bool policy_names_device(const struct usbip_policy *policy, uint16_t vendor, uint16_t product,
 			 const char *serial);
+
+/*
+ * Which local users may connect over a Unix socket (--allow-uid,
+ * --allow-gid), by the credentials the kernel took at connect
+ * (SO_PEERCRED): the peer's uid, or its primary gid, in a list. No rule at
+ * all: every peer the socket file's mode and group let connect.
+ */
+#define POLICY_MAX_IDS 32
+
+struct policy_creds {
+	uid_t uids[POLICY_MAX_IDS];
+	unsigned nuids;
+	gid_t gids[POLICY_MAX_IDS];
+	unsigned ngids;
+};
+
+/* A uid or a user's name (resolved now): 0, or -1 with one line in err. */
+int policy_add_uid(struct policy_creds *creds, const char *spec, char *err, size_t err_len);
+/* A gid or a group's name. */
+int policy_add_gid(struct policy_creds *creds, const char *spec, char *err, size_t err_len);
+/* Whether a Unix peer with uid and (primary) gid may go on. creds NULL: no rule. */
+bool policy_allows_cred(const struct policy_creds *creds, uid_t uid, gid_t gid);
 
 #endif
