@@ -87,6 +87,14 @@ expect_fail "inside, a subject not allowed" "TLS handshake failed" --wss-ca "$c/
 	--tls --ca "$c/ca.pem" --cert "$c/stranger.pem" --key "$c/stranger.key" \
 	list -r "wss://localhost:$port_inner/usbip"
 
+# serve-mtp on a ws:// listener: its virtual device in the list.
+mkdir "$work/mtp"
+daemon_start "$work/mtp.log" "$usbip" serve-mtp --listen "ws://127.0.0.1:0/mtp" --dir "$work/mtp::ro"
+pids="$pids $daemon_pid"
+out=$("$usbip" list -r "ws://127.0.0.1:$daemon_port/mtp" 2>&1)
+echo "$out" | grep -q "1-1: .*PTP Gadget"
+result "serve-mtp --listen ws://: list -r shows its device" $? "$out"
+
 # A proxy that cuts connections idle for 2.5 s (a reverse proxy's read timeout).
 # The daemon pings every 20 s: what keeps it alive here is the client's ping.
 background cut "$ws_peer" idle-proxy "$port_quiet" 2500
