@@ -23,7 +23,7 @@ two_nodes
 fw_out_only devnode 443
 ns_hosts_add devnode 10.99.0.2 app.test
 ns_hosts_add appnode 10.99.0.2 app.test
-must ip netns exec appnode usbipa -D --allow-any --ws --ws-ping 5 -a 10.99.0.2 -t 8080 \
+must ip netns exec appnode usbipa -D --allow-any --listen ws://10.99.0.2:8080/usbip --ws-ping 5 \
     -P /run/usbipa-ws.pid
 start_nginx_ws appnode 443 10.99.0.2:8080 15s
 log "setup: $(since "$t0") s"
@@ -52,7 +52,7 @@ kill "$(cat /run/usbipa-ws.pid)"
 must_wait 15 "usbipa gone" not ns_tcp_listening appnode 8080
 
 # TLS inside: nginx ends the outer TLS, the inner one is usbipa's.
-must ip netns exec appnode usbipa -D --allow-any --ws --ws-ping 5 -a 10.99.0.2 -t 8080 \
+must ip netns exec appnode usbipa -D --allow-any --listen ws://10.99.0.2:8080/usbip --ws-ping 5 \
     -P /run/usbipa-ws.pid --tls --cert "$PWD/pki/app.test.pem" --key "$PWD/pki/app.test.key" \
     --ca "$PWD/pki/ca.pem" --allow-subject node1 --tls-datapath relay
 inner="--ws-ping 5 --wss-ca pki/ca.pem --tls --ca pki/ca.pem --tls-datapath relay"
@@ -90,4 +90,4 @@ grep -q 'CONNECT app.test:443' tinyproxy-3128.log || fail "tinyproxy logged no C
 withdraw_inner --proxy http://10.99.0.2:3128
 kill "$(cat /run/usbipa-ws.pid)"
 trap - EXIT
-log "47-ws-nginx: $(since "$t0") s"
+log "49-ws-nginx: $(since "$t0") s"
