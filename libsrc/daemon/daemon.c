@@ -669,8 +669,11 @@ static int add_listener(struct runner *r, int fd, const struct net_address *unix
 	return 0;
 }
 
-/* Where fd listens, added to d->listening; the first TCP port is d->listen_port. */
-static void note_listening(struct usbip_daemon *d, int fd)
+/*
+ * Where fd listens, added to d->listening (as ws://... for a WebSocket
+ * listener ws); the first TCP port is d->listen_port.
+ */
+static void note_listening(struct usbip_daemon *d, int fd, const struct net_address *ws)
 {
 	struct net_address a;
 	char name[NET_ADDRESS_TEXT_MAX];
@@ -680,6 +683,10 @@ static void note_listening(struct usbip_daemon *d, int fd)
 		return;
 	if (a.scheme == NET_ADDRESS_TCP && !d->listen_port)
 		d->listen_port = (uint16_t)a.port;
+	if (ws && a.scheme == NET_ADDRESS_TCP) {
+		a.scheme = ws->scheme;
+		memcpy(a.path, ws->path, sizeof(a.path));
+	}
 	net_address_format(&a, name, sizeof(name));
 	snprintf(d->listening + used, sizeof(d->listening) - used, "%s%s", used ? ", " : "", name);
 }
@@ -707,7 +714,7 @@ static int listen_on(struct runner *r, const struct net_address *a)
 	if (nfds <= 0)
 		return -1;
 	for (i = 0; i < nfds; i++) {
-		note_listening(d, fds[i]);
+		note_listening(d, fds[i], listener_ws(d, a));
 		/* Its file is the first socket's to remove (a unix: address has one). */
 		failed |= add_listener(r, fds[i],
 				       a && a->scheme == NET_ADDRESS_UNIX && i == 0 ? a : NULL,
