@@ -110,6 +110,11 @@ for m in text unmasked big-ping frag-ping wrong-path huge-header no-pong; do
 	[ -n "$ms" ] && [ "$ms" -lt 4000 ]
 	result "bad client ($m): the daemon closed it (${ms:-never} ms)" $? "$out"
 done
+# One that never sends its upgrade: closed once the upgrade's 10 s are over.
+out=$("$ws_peer" client "$w" /usbip silent 2>&1)
+ms=$(echo "$out" | sed -n 's/^closed after \([0-9]*\) ms$/\1/p')
+[ -n "$ms" ] && [ "$ms" -ge 9000 ] && [ "$ms" -lt 15000 ]
+result "a client that never sends the upgrade: closed after 10 s (${ms:-never} ms)" $? "$out"
 daemon_logged "text frame: one line" ws "a text frame (USB/IP is binary)"
 daemon_logged "bad frames: one line" ws "WebSocket protocol error from the peer"
 daemon_logged "a header over 8 KiB: one line" ws "header longer than 8 KiB"
@@ -117,7 +122,8 @@ daemon_logged "a peer that answers no ping: dropped after 2 s" ws "no answer to 
 expect_ok "the daemon still serves after all that" list -r "ws://127.0.0.1:$w/usbip"
 
 # Bad servers: the client says one line and fails.
-for m in bad-accept:"wrong Sec-WebSocket-Accept" text:"closed" no-pong:"closed"; do
+for m in bad-accept:"wrong Sec-WebSocket-Accept" text:"closed" no-pong:"closed" \
+	silent:"no answer to the WebSocket upgrade: Connection timed out"; do
 	mode=${m%%:*}
 	var=$(echo "$mode" | tr - _)
 	background "srv_$var" "$ws_peer" server "$mode"
