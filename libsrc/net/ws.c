@@ -683,7 +683,7 @@ static int send_switching(struct usbip_conn *conn, const struct ws_request *req,
 static int server_upgrade(struct usbip_conn *conn, const struct ws_start *s, char *buf, size_t *got,
 			  ssize_t *hlen)
 {
-	int timeout = s->o->timeout_ms ? s->o->timeout_ms : USBIP_IO_TIMEOUT_MS;
+	int timeout = s->o->timeout_ms ? s->o->timeout_ms : WS_UPGRADE_TIMEOUT_MS;
 	long long deadline = ws_now_ms() + timeout;
 	struct ws_request req;
 	char err[200];

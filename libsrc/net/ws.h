@@ -31,6 +31,12 @@
 /* The ping interval when none is set: well below nginx's 60 s proxy_read_timeout. */
 #define WS_PING_DEFAULT_S 20
 #define WS_MAX_TRUSTED	  16
+/*
+ * A server's deadline for the outer TLS and the upgrade: shorter than the
+ * request server's 10 s for a request, so that a peer that never upgrades
+ * is the relay's one log line (the session then just sees the end).
+ */
+#define WS_UPGRADE_TIMEOUT_MS 5000
 /* A Sec-WebSocket-Key (16 random bytes) or -Accept (20 bytes of SHA-1), in base64. */
 #define WS_KEY_LEN    24
 #define WS_ACCEPT_LEN 28
@@ -41,7 +47,7 @@ struct ws_options {
 	/* servers: peers whose Forwarded / X-Forwarded-For is believed (numeric addresses) */
 	const char *trusted[WS_MAX_TRUSTED];
 	unsigned ntrusted;
-	int timeout_ms; /* the upgrade's deadline; 0: USBIP_IO_TIMEOUT_MS */
+	int timeout_ms; /* servers: the upgrade's deadline; 0: WS_UPGRADE_TIMEOUT_MS */
 };
 
 /* A server's reading of a client's upgrade request. */
