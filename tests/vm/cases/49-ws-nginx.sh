@@ -5,10 +5,8 @@
 # A direct connection to usbipa is refused by the firewall; `usbip connect
 # -r wss://app.test/usbip` exports the disk, which reads back by sha256;
 # left idle for 60 s (four of nginx's read timeouts) with pings every 5 s,
-# it is still attached and reads back again. Then with TLS inside the
-# WebSocket and client certificates (usbipa's policy accepts node1, refuses
-# a stranger's certificate), the same through HAProxy, and through
-# tinyproxy (HTTP CONNECT) and then HAProxy.
+# it is still attached and reads back again. 56-ws-inner-tls goes on with
+# TLS inside, HAProxy and tinyproxy.
 . /tests/lib.sh
 
 [ -n "${VMTEST_DISK_SHA256:-}" ] || skip "no test disk"
@@ -48,46 +46,6 @@ must_wait 20 "vhci disk gone" not vhci_disk
 must_wait 20 "$b back on usb-storage" usb_if_driver_is "$b" usb-storage
 # nginx logs a WebSocket once it ends.
 must_wait 20 "nginx's log of the upgrade" grep -q '"GET /usbip HTTP/1.1" 101' nginx-443.access.log
-kill "$(cat /run/usbipa-ws.pid)"
-must_wait 15 "usbipa gone" not ns_tcp_listening appnode 8080
-
-# TLS inside: nginx ends the outer TLS, the inner one is usbipa's.
-must ip netns exec appnode usbipa -D --allow-any --listen ws://10.99.0.2:8080/usbip --ws-ping 5 \
-    -P /run/usbipa-ws.pid --tls --cert "$PWD/pki/app.test.pem" --key "$PWD/pki/app.test.key" \
-    --ca "$PWD/pki/ca.pem" --allow-subject node1 --tls-datapath relay
-inner="--ws-ping 5 --wss-ca pki/ca.pem --tls --ca pki/ca.pem --tls-datapath relay"
-# shellcheck disable=SC2086
-dev usbip $inner --cert pki/stranger.pem --key pki/stranger.key connect \
-    -r wss://app.test/usbip -b "$b" >stranger.out 2>&1 && fail "a stranger's certificate was accepted"
-[ -z "$(vhci_used_ports)" ] || fail "the stranger's export got attached"
-log "inner TLS: a stranger's certificate refused: $(tail -1 stranger.out)"
-withdraw_inner() {
-    # shellcheck disable=SC2086
-    must dev usbip $inner --cert pki/client.pem --key pki/client.key "$@" disconnect \
-        -r wss://app.test/usbip -b "$b"
-    must_wait 20 "vhci disk gone" not vhci_disk
-    must_wait 20 "$b back on usb-storage" usb_if_driver_is "$b" usb-storage
-}
-# shellcheck disable=SC2086
-must dev usbip $inner --cert pki/client.pem --key pki/client.key connect -r wss://app.test/usbip -b "$b"
-vhci_disk_intact "inner TLS (node1) through nginx"
-withdraw_inner
-net_stop nginx-443 appnode 443
-
-start_haproxy_ws appnode 443 10.99.0.2:8080 15s
-# shellcheck disable=SC2086
-must dev usbip $inner --cert pki/client.pem --key pki/client.key connect -r wss://app.test/usbip -b "$b"
-vhci_disk_intact "inner TLS through HAProxy"
-withdraw_inner
-
-start_tinyproxy appnode 3128 443
-must ip netns exec devnode nft insert rule inet fw output tcp dport 3128 accept
-# shellcheck disable=SC2086
-must dev usbip $inner --cert pki/client.pem --key pki/client.key --proxy http://10.99.0.2:3128 \
-    connect -r wss://app.test/usbip -b "$b"
-vhci_disk_intact "inner TLS through tinyproxy (CONNECT) and HAProxy"
-grep -q 'CONNECT app.test:443' tinyproxy-3128.log || fail "tinyproxy logged no CONNECT"
-withdraw_inner --proxy http://10.99.0.2:3128
 kill "$(cat /run/usbipa-ws.pid)"
 trap - EXIT
 log "49-ws-nginx: $(since "$t0") s"
