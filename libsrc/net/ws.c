@@ -583,6 +583,18 @@ struct ws_start {
 static int server_upgrade(struct usbip_conn *conn, const struct ws_start *s, char *buf, size_t *got,
 			  ssize_t *hlen);
 
+/* Points stdin, stdout and, with upto 2, stderr at /dev/null. */
+static void quiet_stdio(int upto)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), fd;
+
+	if (null < 0)
+		return;
+	for (fd = 0; fd <= upto; fd++)
+		dup2(null, fd);
+	close(null);
+}
+
 /* In the relay process: whatever is left of the upgrade, then the frames. */
 static void relay_process(struct usbip_conn *conn, int pair, const struct ws_start *s)
 {
@@ -590,12 +602,23 @@ static void relay_process(struct usbip_conn *conn, int pair, const struct ws_sta
 	size_t got = 0;
 	ssize_t hlen = 0;
 
+	quiet_stdio(1);
 	if (s->server) {
 		buf = malloc(WS_HEADER_MAX);
 		if (!buf || server_upgrade(conn, s, buf, &got, &hlen) != 0)
 			return;
 		relay(conn, pair, true, buf + hlen, got - (size_t)hlen, s->o->ping_s);
 	} else {
+		/*
+		 * A client's relay outlives the command: it says nothing but with
+		 * --debug (and so holds no pipe a shell reads the command's
+		 * output from). As the server's relay: no keys, not root.
+		 */
+		if (!usbip_log_debugging())
+			quiet_stdio(2);
+		usbip_tls_keep_only(conn);
+		if (geteuid() == 0 && privdrop_to(privdrop_default_user()) != 0)
+			return;
 		relay(conn, pair, false, s->early, s->early_len, s->o->ping_s);
 	}
 	free(buf);
