@@ -6,7 +6,8 @@
 # The options of each, as their --help says (tests/daemon/completion.sh
 # checks that every option of --help is here).
 _usbip_global_opts='--debug --log --tcp-port --tls --cert --key --ca --pin --allow-subject
-	--tls-datapath --proxy --proxy-auth-file --no-proxy --help --version'
+	--tls-datapath --proxy --proxy-auth-file --no-proxy --ws-ping --trusted-proxy --wss-ca --wss-pin
+	--wss-cert --wss-key --help --version'
 _usbip_commands='list bind unbind attach detach port connect disconnect serve-mtp agent status
 	version help'
 _usbip_command_opts() {
@@ -29,8 +30,9 @@ _usbip_command_opts() {
 	esac
 }
 _usbip_daemon_opts='--ipv4 --ipv6 --address --tcp-port --daemon --pid --debug --config --check
-	--user --tls --cert --key --ca --pin --allow-subject --tls-datapath --dead-peer-timeout --help
-	--version --listen --listen-mode --listen-group --allow-uid --allow-gid --metrics --announce'
+	--user --tls --cert --key --ca --pin --allow-subject --tls-datapath --dead-peer-timeout --ws --wss
+	--ws-ping --trusted-proxy --wss-ca --wss-pin --wss-cert --wss-key --help --version --listen
+	--listen-mode --listen-group --allow-uid --allow-gid --metrics --announce'
 
 # The busids of this machine's USB devices (not the hubs' interfaces).
 _usbip_local_busids() {
@@ -48,14 +50,16 @@ _usbip_value() {
 	-b | --busid | --auto-bind) mapfile -t COMPREPLY < <(compgen -W "$(_usbip_local_busids)" -- "$cur") ;;
 	-r | --remote | -a | --address) mapfile -t COMPREPLY < <(compgen -A hostname -- "$cur") ;;
 	--dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
-	--config | --cert | --key | --ca | --pid | -P | --proxy-auth-file)
+	--config | --cert | --key | --ca | --pid | -P | --proxy-auth-file | --wss-ca | --wss-cert | \
+		--wss-key)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
 	--user | -u | --allow-uid) mapfile -t COMPREPLY < <(compgen -u -- "$cur") ;;
 	--listen-group | --allow-gid) mapfile -t COMPREPLY < <(compgen -g -- "$cur") ;;
 	--tls-datapath) mapfile -t COMPREPLY < <(compgen -W 'auto ktls relay' -- "$cur") ;;
 	-t | --tcp-port | -i | --hardware-id | --port | --timeout | --name | --serial | \
 		--section | --pin | --proxy | --allow-subject | --allow-device | --allow-host | \
-		--max-attempts | --dead-peer-timeout | --listen | --listen-mode | --metrics | --discover-time)
+		--max-attempts | --dead-peer-timeout | --ws-ping | --trusted-proxy | --wss-pin | --listen | \
+		--listen-mode | --metrics | --discover-time)
 		COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
@@ -69,7 +73,8 @@ _usbip() {
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
 		-t | --tcp-port | --cert | --key | --ca | --pin | --allow-subject | --tls-datapath | \
-			--proxy | --proxy-auth-file) ((i++)) ;;
+			--proxy | --proxy-auth-file | --ws-ping | --trusted-proxy | --wss-ca | --wss-pin | \
+			--wss-cert | --wss-key) ((i++)) ;;
 		-*) ;;
 		*) cmd=${COMP_WORDS[i]} && break ;;
 		esac

@@ -3,7 +3,7 @@
 # QEMU guest suite. Idempotent: quick when everything is there already.
 set -eu
 packages="build-essential autoconf automake libtool pkg-config
-libudev-dev libwrap0-dev libssl-dev libinih-dev libsystemd-dev libavahi-client-dev systemd hwdata libcmocka-dev clang clang-format cppcheck
+libudev-dev libwrap0-dev libssl-dev libwslay-dev libinih-dev libsystemd-dev libavahi-client-dev systemd hwdata libcmocka-dev clang clang-format cppcheck
 qemu-system-x86 busybox-static cpio kmod zstd xz-utils iproute2 nftables openssl tcpdump tinyproxy libmtp-dev procps gdb bash-completion pmccabe
 curl dbus avahi-daemon avahi-utils"
 missing=""

@@ -59,7 +59,7 @@ static void usage(FILE *out)
 		"  -d, --debug           print debugging messages\n"
 		"  -l, --log             log to syslog instead of stderr\n"
 		"  -t, --tcp-port PORT   remote port (default %s)\n" USBIP_TLS_OPTIONS_HELP
-			USBIP_PROXY_OPTIONS_HELP "\n"
+			USBIP_PROXY_OPTIONS_HELP WS_OPTIONS_HELP "\n"
 		"'usbip COMMAND --help' shows a command's own options.\n",
 		USBIP_DEFAULT_PORT);
 }
@@ -405,6 +405,24 @@ static int run_subcommand(const char *name, int argc, char **argv)
 	return unknown_command(name);
 }
 
+/*
+ * The outer TLS of wss:// (what a reverse proxy may end): the --wss-*
+ * options, else plain (the certificate options when --tls is off, so
+ * that those are the same for either), else the system's CAs.
+ */
+static struct usbip_tls *wss_context(const struct ws_tls_options *wss,
+				     const struct usbip_tls_options *plain, char *err,
+				     size_t err_len)
+{
+	static const struct usbip_tls_options system_cas;
+	const struct usbip_tls_options *o = wss->given ? &wss->tls : plain ? plain : &system_cas;
+	struct usbip_tls_options outer = *o;
+
+	/* Never handed to the kernel: the relay holds it, so TLS 1.3 is fine. */
+	outer.datapath = USBIP_TLS_RELAY;
+	return usbip_tls_new(&outer, false, err, err_len);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -415,11 +433,15 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		USBIP_TLS_LONG_OPTIONS,
 		USBIP_PROXY_LONG_OPTIONS,
+		WS_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct usbip_tls_options tls_options = { 0 };
 	struct proxy_options proxy_options = { 0 };
 	struct usbip_proxy *proxy;
+	static struct ws_options ws_options;
+	struct ws_tls_options wss_options = { 0 };
+	struct usbip_tls *wss_tls;
 	bool use_syslog = false, use_tls = false;
 	char err[256];
 	int c, rc;
@@ -451,6 +473,9 @@ int main(int argc, char **argv)
 		default:
 			rc = proxy_parse_option(c, optarg, &proxy_options, err, sizeof(err));
 			if (rc == 0)
+				rc = ws_parse_option(c, optarg, &ws_options, &wss_options, err,
+						     sizeof(err));
+			if (rc == 0)
 				rc = usbip_tls_parse_option(c, optarg, &use_tls, &tls_options, err,
 							    sizeof(err));
 			if (rc < 0) {
@@ -464,10 +489,13 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	if ((tls_options.cert_file || tls_options.ca_file || tls_options.pin) && !use_tls) {
-		fprintf(stderr, "usbip: --cert, --key, --ca and --pin go with --tls\n");
-		return USBIP_EXIT_USAGE;
+	/* Without --tls the certificate options are wss://'s (the outer TLS). */
+	wss_tls = wss_context(&wss_options, use_tls ? NULL : &tls_options, err, sizeof(err));
+	if (!wss_tls) {
+		fprintf(stderr, "usbip: %s\n", err);
+		return USBIP_EXIT_FAILURE;
 	}
+	usbip_dial_set_ws(&ws_options, wss_tls);
 	if (use_tls) {
 		usbip_opts.tls_options = tls_options;
 		usbip_opts.tls = usbip_tls_new(&tls_options, false, err, sizeof(err));
@@ -509,6 +537,7 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		rc = run_subcommand(argv[0], argc, argv);
 	usbip_tls_free(usbip_opts.tls);
+	usbip_tls_free(wss_tls);
 	proxy_free(proxy);
 	return rc;
 }

@@ -28,7 +28,7 @@
 #include "util/privdrop.h"
 #include "util/suggest.h"
 
-/* A --listen address: one this build listens on (a ws:// listener comes later). */
+/* A --listen address: TCP, ws://, wss://, unix:, vsock:. */
 static int add_listen_address(struct daemon_listen *l, const char *arg, const char *default_port,
 			      char *err, size_t err_len)
 {
@@ -40,10 +40,6 @@ static int add_listen_address(struct daemon_listen *l, const char *arg, const ch
 	}
 	if (net_address_parse_listener(arg, default_port, a, err, err_len) != 0)
 		return -1;
-	if (a->scheme == NET_ADDRESS_WS || a->scheme == NET_ADDRESS_WSS) {
-		snprintf(err, err_len, "--listen %s: WebSocket is not served yet", arg);
-		return -1;
-	}
 	l->naddrs++;
 	return 0;
 }
@@ -180,7 +176,15 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 	case DAEMON_OPT_CONFIG:
 	case DAEMON_OPT_CHECK:
 		return 1; /* taken before the command line (conf_scan_args) */
+	case WS_OPT_WS:
+	case WS_OPT_WSS:
+		d->ws = true;
+		d->wss = d->wss || opt == WS_OPT_WSS;
+		return 1;
 	}
+	rc = ws_parse_option(opt, arg, &d->ws_options, &d->wss_options, err, err_len);
+	if (rc != 0)
+		return rc;
 	return usbip_tls_parse_option(opt, arg, &d->use_tls, &d->tls_options, err, err_len);
 }
 
@@ -200,6 +204,40 @@ static int config_set(void *ctx, const char *kind, const char *name, int opt, co
 	if (rc == 0)
 		rc = daemon_set_option(c->d, opt, value, err, err_len);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Whether a listener speaks wss:// (--wss, or a --listen wss://). */
+static bool daemon_uses_wss(const struct usbip_daemon *d)
+{
+	unsigned i;
+
+	for (i = 0; i < d->listen.naddrs; i++)
+		if (d->listen.addrs[i].scheme == NET_ADDRESS_WSS)
+			return true;
+	return d->wss;
+}
+
+/* --ws, --wss: what -a/-t's sockets speak, and the outer TLS's context. */
+static int daemon_ws_setup(struct usbip_daemon *d, char *err, size_t err_len)
+{
+	struct usbip_tls_options outer = d->wss_options.given ? d->wss_options.tls : d->tls_options;
+
+	d->ws_tcp = (struct net_address){ .scheme = d->wss ? NET_ADDRESS_WSS : NET_ADDRESS_WS,
+					  .path = NET_ADDRESS_WS_PATH };
+	if (!daemon_uses_wss(d))
+		return 0;
+	/* Only the server's certificate: client certificates are the inner --tls's. */
+	outer.ca_file = NULL;
+	outer.nsubjects = 0;
+	outer.datapath = USBIP_TLS_RELAY;
+	d->wss_tls = usbip_tls_new(&outer, true, err, err_len);
+	return d->wss_tls ? 0 : -1;
+}
+
+static void daemon_ws_free(struct usbip_daemon *d)
+{
+	usbip_tls_free(d->wss_tls);
+	d->wss_tls = NULL;
 }
 
 /* --listen and its companions: on a daemon that listens, with a unix: address to apply to. */
@@ -232,8 +270,11 @@ static bool options_ok(const struct usbip_daemon *d)
 	const struct usbip_tls_options *o = &d->tls_options;
 	bool ok = true;
 
-	if (!d->use_tls && (o->cert_file || o->key_file || o->ca_file || o->nsubjects)) {
-		fprintf(stderr, "%s: --cert, --key, --ca and --allow-subject go with --tls\n",
+	/* With --wss alone, --cert and --key are the outer TLS's. */
+	if (!d->use_tls && (((o->cert_file || o->key_file) && !daemon_uses_wss(d)) || o->ca_file ||
+			    o->nsubjects)) {
+		fprintf(stderr,
+			"%s: --cert, --key, --ca and --allow-subject go with --tls (or --wss)\n",
 			d->name);
 		ok = false;
 	}
@@ -291,6 +332,10 @@ static bool validate(struct usbip_daemon *d)
 		}
 		d->server.tls = d->tls;
 	}
+	if (ok && d->listens && daemon_ws_setup(d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", d->name, err);
+		ok = false;
+	}
 	return ok;
 }
 
@@ -302,6 +347,7 @@ static enum daemon_args check_only(struct usbip_daemon *d)
 	usbip_tls_free(d->tls);
 	d->tls = NULL;
 	d->server.tls = NULL;
+	daemon_ws_free(d);
 	if (!ok)
 		return DAEMON_ARGS_BAD;
 	printf("%s: %s%s valid (%snothing started)\n", d->name,
@@ -550,6 +596,7 @@ struct daemon_listener {
 	int fd;				    /* -1 once the request server took it */
 	/* A unix: listener's address, its file removed at the end; else NULL. */
 	const struct net_address *unix_file;
+	const struct net_address *ws; /* a ws:// or wss:// listener's address; else NULL */
 };
 
 STAILQ_HEAD(daemon_listeners, daemon_listener);
@@ -588,6 +635,7 @@ static void free_tls(struct runner *r)
 	usbip_tls_free(r->d->tls);
 	r->d->tls = NULL;
 	r->d->server.tls = NULL;
+	daemon_ws_free(r->d);
 }
 
 static enum usbip_result check_options(struct runner *r)
@@ -635,7 +683,8 @@ static void close_listeners(struct runner *r)
 }
 
 /* fd becomes a listener of the run's; closed if it cannot (-1, logged). */
-static int add_listener(struct runner *r, int fd, const struct net_address *unix_file)
+static int add_listener(struct runner *r, int fd, const struct net_address *unix_file,
+			const struct net_address *ws)
 {
 	struct daemon_listener *l = calloc(1, sizeof(*l));
 
@@ -646,12 +695,16 @@ static int add_listener(struct runner *r, int fd, const struct net_address *unix
 	}
 	l->fd = fd;
 	l->unix_file = unix_file;
+	l->ws = ws;
 	STAILQ_INSERT_TAIL(&r->listeners, l, next);
 	return 0;
 }
 
-/* Where fd listens, added to d->listening; the first TCP port is d->listen_port. */
-static void note_listening(struct usbip_daemon *d, int fd)
+/*
+ * Where fd listens, added to d->listening (as ws://... for a WebSocket
+ * listener ws); the first TCP port is d->listen_port.
+ */
+static void note_listening(struct usbip_daemon *d, int fd, const struct net_address *ws)
 {
 	struct net_address a;
 	char name[NET_ADDRESS_TEXT_MAX];
@@ -661,8 +714,21 @@ static void note_listening(struct usbip_daemon *d, int fd)
 		return;
 	if (a.scheme == NET_ADDRESS_TCP && !d->listen_port)
 		d->listen_port = (uint16_t)a.port;
+	if (ws && a.scheme == NET_ADDRESS_TCP) {
+		a.scheme = ws->scheme;
+		memcpy(a.path, ws->path, sizeof(a.path));
+	}
 	net_address_format(&a, name, sizeof(name));
 	snprintf(d->listening + used, sizeof(d->listening) - used, "%s%s", used ? ", " : "", name);
+}
+
+/* What a listener on a (NULL: -a/-t's) speaks: a ws:// or wss:// address, or NULL for USB/IP. */
+static const struct net_address *listener_ws(const struct usbip_daemon *d,
+					     const struct net_address *a)
+{
+	if (!a)
+		return d->ws ? &d->ws_tcp : NULL;
+	return a->scheme == NET_ADDRESS_WS || a->scheme == NET_ADDRESS_WSS ? a : NULL;
 }
 
 /* The sockets of one address (a --listen's, or -a/-t's when a is NULL) join the list. */
@@ -679,10 +745,11 @@ static int listen_on(struct runner *r, const struct net_address *a)
 	if (nfds <= 0)
 		return -1;
 	for (i = 0; i < nfds; i++) {
-		note_listening(d, fds[i]);
+		note_listening(d, fds[i], listener_ws(d, a));
 		/* Its file is the first socket's to remove (a unix: address has one). */
 		failed |= add_listener(r, fds[i],
-				       a && a->scheme == NET_ADDRESS_UNIX && i == 0 ? a : NULL);
+				       a && a->scheme == NET_ADDRESS_UNIX && i == 0 ? a : NULL,
+				       listener_ws(d, a));
 	}
 	return failed ? -1 : 0;
 }
@@ -1070,7 +1137,12 @@ static int hand_listeners(struct runner *r)
 	struct daemon_listener *l;
 
 	STAILQ_FOREACH(l, &r->listeners, next) {
-		if (op_server_listen(r->server, l->fd) != 0)
+		struct ws_options ws = r->d->ws_options;
+
+		ws.path = l->ws ? l->ws->path : NULL;
+		if (op_server_listen_ws(r->server, l->fd, l->ws ? &ws : NULL,
+					l->ws && l->ws->scheme == NET_ADDRESS_WSS ? r->d->wss_tls
+										  : NULL) != 0)
 			return -1;
 		l->fd = -1;
 	}

@@ -120,6 +120,12 @@ struct usbip_daemon {
 	const char *run_as;	      /* started as root: who reads from peers (--user) */
 	bool daemonize, use_tls;      /* -D, --tls */
 	struct usbip_tls_options tls_options;
+	/* --ws, --wss: WebSocket on the TCP listeners (net/ws.h), its options */
+	bool ws, wss;
+	struct ws_options ws_options;
+	struct ws_tls_options wss_options;
+	struct usbip_tls *wss_tls;	/* wss:// listeners: the outer TLS's server context */
+	struct net_address ws_tcp;	/* what --ws or --wss make of -a/-t's sockets */
 	struct op_server_config server; /* the caller fills name, requests, handle, arg */
 	struct daemon_hooks hooks;
 	/*
@@ -175,7 +181,8 @@ struct usbip_daemon {
 		{ "check", no_argument, NULL, DAEMON_OPT_CHECK },                                  \
 		{ "user", required_argument, NULL, DAEMON_OPT_USER },                              \
 		{ "dead-peer-timeout", required_argument, NULL, DAEMON_OPT_DEAD_PEER },            \
-		DAEMON_LISTEN_LONG_OPTIONS, USBIP_TLS_LONG_OPTIONS
+		{ "ws", no_argument, NULL, WS_OPT_WS }, { "wss", no_argument, NULL, WS_OPT_WSS },  \
+		WS_LONG_OPTIONS, DAEMON_LISTEN_LONG_OPTIONS, USBIP_TLS_LONG_OPTIONS
 #define USBIP_DAEMON_OPTIONS_HELP                                                                  \
 	"  -4, --ipv4            listen on IPv4 only\n"                                            \
 	"  -6, --ipv6            listen on IPv6 only\n"                                            \
@@ -193,7 +200,12 @@ struct usbip_daemon {
 	"                        or nobody where there is no such user)\n"                         \
 	"      --dead-peer-timeout SECONDS  a peer that stops answering is dropped\n"              \
 	"                        after that long, busy or idle (5 to 3600, default "               \
-	"15)\n" DAEMON_LISTEN_OPTIONS_HELP USBIP_TLS_OPTIONS_HELP
+	"15)\n"                                                                                    \
+	"      --ws              WebSocket on the TCP port (path /usbip; behind a reverse\n"       \
+	"                        proxy that ends TLS)\n"                                           \
+	"      --wss             WebSocket over TLS with --cert/--key (or --wss-cert and\n"        \
+	"                        --wss-key); --tls is then the TLS inside\n" WS_OPTIONS_HELP       \
+		DAEMON_LISTEN_OPTIONS_HELP USBIP_TLS_OPTIONS_HELP
 
 /* --listen and its companions: daemon_listen_option takes them. */
 #define DAEMON_LISTEN_LONG_OPTIONS                                                                 \
@@ -206,7 +218,8 @@ struct usbip_daemon {
 	}
 #define DAEMON_LISTEN_OPTIONS_HELP                                                                 \
 	"      --listen ADDRESS  listen there (repeatable): HOST:PORT, :PORT, [V6]:PORT,\n"        \
-	"                        unix:PATH, vsock:PORT; then -a/-t only if given too\n"            \
+	"                        ws://[HOST]:PORT[/PATH], wss://..., unix:PATH,\n"                 \
+	"                        vsock:PORT; then -a/-t only if given too\n"                       \
 	"      --listen-mode MODE    a unix: socket file's mode (default 0660)\n"                  \
 	"      --listen-group GROUP  a unix: socket file's group (default: the daemon's)\n"        \
 	"      --allow-uid UID|USER  only these users over unix: (repeatable)\n"                   \

@@ -26,6 +26,9 @@ struct op_listener {
 	SLIST_ENTRY(op_listener) link;
 	struct ev_watch watch;
 	struct op_server *server;
+	bool ws_on; /* a ws:// or wss:// listener */
+	struct ws_options ws;
+	struct usbip_tls *wss;
 };
 
 struct op_session {
@@ -353,16 +356,29 @@ static void listener_event(struct ev_loop *loop, struct ev_watch *w, short reven
 			continue;
 		}
 		log_info("connection from %s", conn->peer);
+		/* Admitted by the proxy's (or the peer's) address; the relay then takes it. */
+		if (l->ws_on && ws_server_start(&conn, l->wss, &l->ws) != 0)
+			continue;
 		add_session(l->server, conn);
 	}
 }
 
 int op_server_listen(struct op_server *server, int listen_fd)
 {
+	return op_server_listen_ws(server, listen_fd, NULL, NULL);
+}
+
+int op_server_listen_ws(struct op_server *server, int listen_fd, const struct ws_options *ws,
+			struct usbip_tls *wss)
+{
 	struct op_listener *l = calloc(1, sizeof(*l));
 
 	if (!l)
 		return -1;
+	l->ws_on = ws != NULL;
+	if (ws)
+		l->ws = *ws;
+	l->wss = wss;
 	l->server = server;
 	l->watch = (struct ev_watch){
 		.fd = listen_fd, .events = POLLIN, .cb = listener_event, .data = l

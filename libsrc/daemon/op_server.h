@@ -17,6 +17,7 @@
 #include "match/policy.h"
 #include "net/conn.h"
 #include "net/tls.h"
+#include "net/ws.h"
 #include "wire/usbip_proto.h"
 
 struct op_server;
@@ -59,6 +60,14 @@ struct op_server_config {
 struct op_server *op_server_new(struct ev_loop *loop, const struct op_server_config *config);
 /* Serves connections arriving on listen_fd (non-blocking); the server owns it. */
 int op_server_listen(struct op_server *server, int listen_fd);
+/*
+ * The same for a ws:// or wss:// listener (ws NULL: plain USB/IP): each
+ * peer admitted goes to a relay process (net/ws.h) for the outer TLS
+ * (wss, or NULL), the upgrade on ws->path and the frames, and the session
+ * runs on the relay's plain stream. ws is copied; its strings must last.
+ */
+int op_server_listen_ws(struct op_server *server, int listen_fd, const struct ws_options *ws,
+			struct usbip_tls *wss);
 void op_server_free(struct op_server *server);
 
 struct usbip_conn *op_session_conn(struct op_session *session);

@@ -73,8 +73,8 @@ int net_address_parse_listener(const char *text, const char *default_port, struc
 void net_address_format(const struct net_address *a, char *out, size_t len);
 
 /*
- * Whether this build can dial a: 0, or -1 with why in err (ws:// and wss://
- * parse, but WebSocket is not carried yet). Where a remote is checked
+ * Whether this build can dial a: 0, or -1 with why in err (every scheme
+ * parsed is dialled now). Where a remote is checked
  * before use, so that the user hears it at once, with exit status 2.
  */
 int net_address_dialable(const struct net_address *a, char *err, size_t err_len);

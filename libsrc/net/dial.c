@@ -8,6 +8,7 @@
 #include "net/address.h"
 #include "net/sock.h"
 #include "net/tcp.h"
+#include "net/ws.h"
 #include "util/log.h"
 
 /*
@@ -20,6 +21,16 @@ static const struct usbip_proxy *dial_proxy;
 void usbip_dial_set_proxy(const struct usbip_proxy *proxy)
 {
 	dial_proxy = proxy;
+}
+
+/* The same for WebSocket: the ping interval, and the outer TLS of wss://. */
+static const struct ws_options *dial_ws;
+static struct usbip_tls *dial_wss_tls;
+
+void usbip_dial_set_ws(const struct ws_options *options, struct usbip_tls *wss_tls)
+{
+	dial_ws = options;
+	dial_wss_tls = wss_tls;
 }
 
 /* TCP to host:port, or through the proxy unless no_proxy names host. */
@@ -74,6 +85,40 @@ static enum usbip_result connect_stream(const struct net_address *a, int timeout
 	return USBIP_OK;
 }
 
+/*
+ * ws:// and wss://: TCP (through the proxy, if any), the outer TLS for
+ * wss://, the upgrade; *conn is then the relay's plain stream.
+ */
+static enum usbip_result connect_ws(const struct net_address *a, int timeout_ms,
+				    struct usbip_conn **conn)
+{
+	static const struct ws_options defaults;
+	char port[12], host[NET_ADDRESS_HOST_MAX + 16], name[NET_ADDRESS_TEXT_MAX];
+	bool v6 = strchr(a->host, ':') != NULL;
+	enum usbip_result rc;
+
+	snprintf(port, sizeof(port), "%u", a->port);
+	rc = connect_tcp(a->host, port, timeout_ms, conn);
+	if (rc != USBIP_OK)
+		return rc;
+	if (a->scheme == NET_ADDRESS_WSS &&
+	    (!dial_wss_tls || usbip_tls_wrap(dial_wss_tls, *conn, a->host) != 0 ||
+	     usbip_tls_handshake(*conn, timeout_ms) != 0)) {
+		if (!dial_wss_tls)
+			log_err("%s: wss:// without a TLS context", (*conn)->peer);
+		usbip_conn_close(*conn);
+		*conn = NULL;
+		return USBIP_E_UNREACHABLE;
+	}
+	snprintf(host, sizeof(host), "%s%s%s:%u", v6 ? "[" : "", a->host, v6 ? "]" : "", a->port);
+	if (ws_client_start(conn, host, a->path, dial_ws ? dial_ws : &defaults, timeout_ms) != 0)
+		return USBIP_E_UNREACHABLE;
+	net_address_format(a, name, sizeof(name));
+	snprintf((*conn)->peer, sizeof((*conn)->peer), "%.*s", (int)sizeof((*conn)->peer) - 1,
+		 name);
+	return USBIP_OK;
+}
+
 /* Connects to a by its kind; the name TLS checks the certificate against in *server_name. */
 static enum usbip_result connect_any(const struct net_address *a, int timeout_ms,
 				     struct usbip_conn **conn, const char **server_name)
@@ -91,7 +136,8 @@ static enum usbip_result connect_any(const struct net_address *a, int timeout_ms
 		return connect_stream(a, timeout_ms, conn);
 	case NET_ADDRESS_WS:
 	case NET_ADDRESS_WSS:
-		break;
+		*server_name = a->host;
+		return connect_ws(a, timeout_ms, conn);
 	}
 	return USBIP_E_CONFIG;
 }

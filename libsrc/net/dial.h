@@ -11,6 +11,7 @@
 #include "net/conn.h"
 #include "net/proxy.h"
 #include "net/tls.h"
+#include "net/ws.h"
 #include "util/result.h"
 
 /*
@@ -20,11 +21,20 @@
 void usbip_dial_set_proxy(const struct usbip_proxy *proxy);
 
 /*
+ * From now on, dial ws:// and wss:// with these options (NULL: defaults)
+ * and, for wss://, this client TLS context (the outer TLS, which a reverse
+ * proxy may end). The caller keeps both for as long.
+ */
+void usbip_dial_set_ws(const struct ws_options *options, struct usbip_tls *wss_tls);
+
+/*
  * Connects to host (through the proxy, if one is set, for TCP) and, with
  * tls, TLS; logs why on failure. host is any remote net/address.h parses:
  * HOST:PORT or [V6]:PORT names its own port, else port; unix:PATH and
  * vsock:CID:PORT are dialled directly (TLS then checks no host name);
- * ws:// and wss:// are refused (USBIP_E_CONFIG) until WebSocket is carried.
+ * ws:// and wss:// go through the upgrade and a relay process (net/ws.h),
+ * wss:// with the outer TLS context usbip_dial_set_ws gave; tls is then
+ * the TLS inside the WebSocket.
  * Returns USBIP_OK with the connection in *conn, or (*conn NULL)
  * USBIP_E_UNREACHABLE, USBIP_E_REFUSED when the proxy said no (so that
  * callers tell those apart as they do for the server's answer), or

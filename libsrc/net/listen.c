@@ -140,17 +140,16 @@ int net_listen(const struct net_address *a, const struct net_listen_opts *opts, 
 
 	switch (a->scheme) {
 	case NET_ADDRESS_TCP:
+	case NET_ADDRESS_WS: /* TCP sockets; the upgrade is the server's (net/ws.h) */
+	case NET_ADDRESS_WSS:
 		snprintf(port, sizeof(port), "%u", a->port);
 		return usbip_tcp_listen(a->host[0] ? a->host : NULL, port, o->family, fds, max);
 	case NET_ADDRESS_UNIX:
 	case NET_ADDRESS_VSOCK:
 		return listen_one(a, o, fds, max);
-	case NET_ADDRESS_WS:
-	case NET_ADDRESS_WSS:
-		break;
 	}
 	net_address_format(a, name, sizeof(name));
-	log_err("cannot listen on %s: WebSocket is not served yet", name);
+	log_err("cannot listen on %s: an unknown kind of address", name);
 	return -1;
 }
 

@@ -35,7 +35,8 @@ struct net_listen_opts {
  * kernel (net_sock_local_address tells which). A Unix socket's file left
  * behind by a daemon gone is replaced; anything else at the path (a
  * socket someone listens on, a file that is no socket) is an error.
- * ws:// and wss:// are not served yet (an error).
+ * ws:// and wss:// listen on TCP like HOST:PORT (the upgrade is the
+ * request server's, net/ws.h).
  */
 int net_listen(const struct net_address *a, const struct net_listen_opts *opts, int *fds, int max);
 

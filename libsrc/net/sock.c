@@ -190,3 +190,15 @@ int net_sock_local_address(int fd, struct net_address *out)
 	out->scheme = NET_ADDRESS_TCP;
 	return local_inet((const struct sockaddr *)&ss, len, out);
 }
+
+void net_sock_close_all_but(int a, int b)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+	int fd;
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = 3; fd < max; fd++)
+		if (fd != a && fd != b)
+			close(fd);
+}

@@ -55,4 +55,10 @@ void net_sock_name(int fd, const struct sockaddr *sa, socklen_t len, char *peer,
  */
 int net_sock_local_address(int fd, struct net_address *out);
 
+/*
+ * Closes every descriptor above 2 but a and b: a relay process just forked
+ * (TLS, WebSocket) keeps its two sockets and nothing else of its parent's.
+ */
+void net_sock_close_all_but(int a, int b);
+
 #endif

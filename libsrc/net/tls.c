@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "net/sock.h"
 #include "net/tcp.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -965,19 +966,6 @@ static void forget_other_sessions(SSL *own)
 	OPENSSL_cleanse(fresh, sizeof(fresh));
 }
 
-/* Closes every descriptor but two, so the relay holds nothing of its parent's. */
-static void close_all_but(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a, fd;
-	long max = sysconf(_SC_OPEN_MAX);
-
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = 3; fd < max; fd++)
-		if (fd != lo && fd != hi)
-			close(fd);
-}
-
 static int start_relay(struct usbip_conn *conn, struct tls_state *st)
 {
 	sigset_t none;
@@ -997,7 +985,7 @@ static int start_relay(struct usbip_conn *conn, struct tls_state *st)
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		close_all_but(conn->fd, sp[1]);
+		net_sock_close_all_but(conn->fd, sp[1]);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_IGN);
@@ -1154,4 +1142,22 @@ int usbip_tls_peer_subject(const struct usbip_conn *conn, char *buf, size_t len)
 	peer_identity(cert, buf, len, cn, sizeof(cn));
 	X509_free(cert);
 	return buf[0] ? 0 : -1;
+}
+
+void usbip_tls_let_go(struct usbip_conn *conn)
+{
+	struct tls_state *st = conn->transport;
+
+	if (conn->ops == &tls_ops && st)
+		st->handed_over = true;
+}
+
+void usbip_tls_keep_only(struct usbip_conn *conn)
+{
+	struct tls_state *st = conn->transport;
+
+	if (conn->ops != &tls_ops || !st)
+		return;
+	forget_other_sessions(st->ssl);
+	forget_private_keys(st->ssl);
 }

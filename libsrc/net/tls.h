@@ -124,4 +124,17 @@ int usbip_tls_peer_subject(const struct usbip_conn *conn, char *buf, size_t len)
 /* Runs the handshake to its end (blocking, bounded); logs one line on failure. */
 int usbip_tls_handshake(struct usbip_conn *conn, int timeout_ms);
 
+/*
+ * For a process that gave the connection to another (a WebSocket relay):
+ * closing it here then sends no close_notify on the socket they share.
+ */
+void usbip_tls_let_go(struct usbip_conn *conn);
+
+/*
+ * In a relay process that holds conn and nothing else: every private key,
+ * every other connection's session and the ticket keys go, as in the TLS
+ * relay. No-op for a connection that is not TLS.
+ */
+void usbip_tls_keep_only(struct usbip_conn *conn);
+
 #endif

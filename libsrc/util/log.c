@@ -34,6 +34,11 @@ void usbip_log_set_debug(bool on)
 	log_debug_on = on;
 }
 
+bool usbip_log_debugging(void)
+{
+	return log_debug_on;
+}
+
 bool usbip_log_to_syslog(void)
 {
 	return log_to_syslog;

@@ -14,6 +14,8 @@ void usbip_log_init(const char *ident, bool use_syslog);
 void usbip_log_reopen(void);
 void usbip_log_set_debug(bool on);
 bool usbip_log_to_syslog(void);
+/* Whether debug lines are printed (-d, --debug). */
+bool usbip_log_debugging(void);
 
 void usbip_log(enum usbip_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

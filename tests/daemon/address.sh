@@ -67,6 +67,4 @@ one_line "the port is a number from 0 to 65535" connect -r h:65536 -b 1-1
 one_line "an IPv6 address is" disconnect -r '[::1' -b 1-1
 one_line "not a kind of address usbip knows" list -r http://h/
 one_line "usbip:// takes no path" list -r usbip://h/x
-one_line "WebSocket .* is not carried yet" connect -r wss://app.test/usbip -b 1-1
-one_line "WebSocket .* is not carried yet" serve-mtp -r ws://app.test --dir "$work" -b 1-1
 finish

@@ -40,7 +40,7 @@ result "the ready line names both listeners" $? "$(cat "$work/d.log")"
 result "the socket file is 0660 by default" $? "$(stat -c %a "$sock")"
 
 # Bad values: one line, exit 2, nothing started.
-for bad in "ws://127.0.0.1:1/usbip" "[::1" "unix:" "vsock:x" "bogus://x"; do
+for bad in "[::1" "unix:" "vsock:x" "bogus://x"; do
 	out=$(timeout 10 "$usbipd" --listen "$bad" 2>&1)
 	rc=$?
 	[ $rc -eq 2 ] && [ "$(echo "$out" | wc -l)" -eq 1 ]

@@ -114,8 +114,10 @@ expect_fail() {
 
 start plain
 start tls --tls --cert "$c/server.pem" --key "$c/server.key"
+start ws --ws
+start wss --wss --cert "$c/server.pem" --key "$c/server.key"
 u=$port_plain ut=$port_tls
-connect_ports="$u $ut"
+connect_ports="$u $ut $port_ws $port_wss"
 start_proxy open ""
 start_proxy auth "BasicAuth alice w0nder.land"
 px=http://127.0.0.1:$port_open pa=127.0.0.1:$port_auth
@@ -133,6 +135,10 @@ expect_ok "list -r through --proxy to localhost (name sent to the proxy)" -- \
 	--proxy "$px" -t "$u" list -r localhost
 expect_ok "TLS through the tunnel, the certificate checked against the name" -- \
 	--tls --ca "$c/ca.pem" --proxy "$px" -t "$ut" list -r localhost
+# WebSocket: CONNECT, then the upgrade (and the outer TLS for wss://) inside the tunnel.
+expect_ok "ws:// through --proxy" -- --proxy "$px" list -r "ws://127.0.0.1:$port_ws/usbip"
+expect_ok "wss:// through --proxy" -- --ca "$c/ca.pem" --proxy "$px" \
+	list -r "wss://localhost:$port_wss/usbip"
 
 # What a proxy can say no with.
 expect_fail "a port the proxy does not allow: 403, exit 5" 5 \
