@@ -7,6 +7,7 @@
 
 #include "net/address.h"
 #include "net/sock.h"
+#include "net/srv.h"
 #include "net/tcp.h"
 #include "util/log.h"
 
@@ -91,9 +92,26 @@ static enum usbip_result connect_any(const struct net_address *a, int timeout_ms
 		return connect_stream(a, timeout_ms, conn);
 	case NET_ADDRESS_WS:
 	case NET_ADDRESS_WSS:
+	case NET_ADDRESS_SRV: /* usbip_dial looks it up first */
 		break;
 	}
 	return USBIP_E_CONFIG;
+}
+
+/* srv:NAME, asked of DNS now: usbipd's targets in their order, the first that answers. */
+static enum usbip_result dial_srv(const char *name, int timeout_ms, struct usbip_tls *tls,
+				  struct usbip_conn **conn)
+{
+	struct srv_target targets[SRV_TARGETS_MAX];
+	char remote[NET_ADDRESS_TEXT_MAX];
+	enum usbip_result rc = USBIP_E_UNREACHABLE;
+	int n = srv_resolve(SRV_SERVICE_USBIP, name, targets, SRV_TARGETS_MAX), i;
+
+	for (i = 0; i < n && rc != USBIP_OK; i++) {
+		srv_target_remote(&targets[i], remote, sizeof(remote));
+		rc = usbip_dial(remote, USBIP_DEFAULT_PORT, timeout_ms, tls, conn);
+	}
+	return rc;
 }
 
 enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
@@ -112,6 +130,8 @@ enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 		log_err("%s", err);
 		return USBIP_E_CONFIG;
 	}
+	if (addr.scheme == NET_ADDRESS_SRV)
+		return dial_srv(addr.host, timeout_ms, tls, conn);
 	rc = connect_any(&addr, timeout_ms, &c, &server_name);
 	if (rc != USBIP_OK)
 		return rc;

@@ -24,6 +24,8 @@ void usbip_dial_set_proxy(const struct usbip_proxy *proxy);
  * tls, TLS; logs why on failure. host is any remote net/address.h parses:
  * HOST:PORT or [V6]:PORT names its own port, else port; unix:PATH and
  * vsock:CID:PORT are dialled directly (TLS then checks no host name);
+ * srv:NAME is looked up now (_usbip._tcp.NAME) and its targets tried in
+ * their order, the first that connects kept;
  * ws:// and wss:// are refused (USBIP_E_CONFIG) until WebSocket is carried.
  * Returns USBIP_OK with the connection in *conn, or (*conn NULL)
  * USBIP_E_UNREACHABLE, USBIP_E_REFUSED when the proxy said no (so that

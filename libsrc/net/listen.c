@@ -147,6 +147,7 @@ int net_listen(const struct net_address *a, const struct net_listen_opts *opts, 
 		return listen_one(a, o, fds, max);
 	case NET_ADDRESS_WS:
 	case NET_ADDRESS_WSS:
+	case NET_ADDRESS_SRV: /* refused by net_address_parse_listener */
 		break;
 	}
 	net_address_format(a, name, sizeof(name));

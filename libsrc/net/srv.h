@@ -58,4 +58,18 @@ void srv_order(struct srv_target *t, size_t n, uint32_t (*draw)(void *arg), void
  */
 int srv_lookup(const char *name, struct srv_target *out, size_t cap, char *err, size_t err_len);
 
+/* The services a srv: remote names: usbipa's (connect, export) and usbipd's (attach, list). */
+#define SRV_SERVICE_USBIPA "_usbipa._tcp"
+#define SRV_SERVICE_USBIP  "_usbip._tcp"
+
+/*
+ * A srv:NAME remote's targets: srv_lookup of "SERVICE.NAME", in the order
+ * to try them. Returns the count, or 0 or -1 after one log line (no such
+ * service, no usable record, DNS failing).
+ */
+int srv_resolve(const char *service, const char *name, struct srv_target *out, size_t cap);
+
+/* A target as a remote net_address_parse reads: "usbip://host:port". */
+void srv_target_remote(const struct srv_target *t, char *out, size_t len);
+
 #endif

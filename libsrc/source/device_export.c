@@ -6,6 +6,7 @@
 
 #include "net/dial.h"
 #include "net/op_msg.h"
+#include "net/srv.h"
 #include "util/log.h"
 
 /* The record to send, with the serial usbipa's policy looks at. */
@@ -21,9 +22,10 @@ static int device_record(struct device_source *src, const char *busid,
 	return 0;
 }
 
-enum usbip_result device_export_exchange(const struct device_export_target *to, uint16_t req,
-					 const struct usbip_usb_device *udev, uint32_t *status,
-					 struct usbip_conn **conn_out)
+/* The exchange with one usbipa, host (not a srv: remote). */
+static enum usbip_result exchange_one(const struct device_export_target *to, const char *host,
+				      uint16_t req, const struct usbip_usb_device *udev,
+				      uint32_t *status, struct usbip_conn **conn_out)
 {
 	uint16_t rep = req == USBIP_OP_REQ_EXPORT ? USBIP_OP_REP_EXPORT : USBIP_OP_REP_UNEXPORT;
 	struct usbip_op_header hdr;
@@ -31,7 +33,7 @@ enum usbip_result device_export_exchange(const struct device_export_target *to, 
 	enum usbip_result rc;
 
 	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
-	rc = usbip_dial(to->host, to->port, to->timeout_ms, to->tls, &conn);
+	rc = usbip_dial(host, to->port, to->timeout_ms, to->tls, &conn);
 	if (rc != USBIP_OK)
 		return rc;
 	if (op_msg_send(conn, req, USBIP_ST_OK, udev) != 0 ||
@@ -48,6 +50,45 @@ enum usbip_result device_export_exchange(const struct device_export_target *to, 
 	}
 	*conn_out = conn;
 	return USBIP_OK;
+}
+
+/*
+ * srv:NAME: the usbipa targets DNS lists now, in their order. An export
+ * goes on to the next at once whatever the refusal (a full one says
+ * status 2), so that the caller backs off only when every one said no; an
+ * unexport is asked of each until the one that has the device says yes
+ * (the others do not know it: they answer that they have no such device).
+ */
+static enum usbip_result exchange_srv(const struct device_export_target *to, const char *name,
+				      uint16_t req, const struct usbip_usb_device *udev,
+				      uint32_t *status, struct usbip_conn **conn)
+{
+	struct srv_target targets[SRV_TARGETS_MAX];
+	char remote[NET_ADDRESS_TEXT_MAX];
+	enum usbip_result rc = USBIP_E_UNREACHABLE;
+	int n = srv_resolve(SRV_SERVICE_USBIPA, name, targets, SRV_TARGETS_MAX), i;
+
+	for (i = 0; i < n && rc != USBIP_OK; i++) {
+		srv_target_remote(&targets[i], remote, sizeof(remote));
+		rc = exchange_one(to, remote, req, udev, status, conn);
+		if (rc == USBIP_OK && req == USBIP_OP_REQ_EXPORT)
+			log_info("srv:%s: %s took %s", name, remote, udev->busid);
+	}
+	return rc;
+}
+
+enum usbip_result device_export_exchange(const struct device_export_target *to, uint16_t req,
+					 const struct usbip_usb_device *udev, uint32_t *status,
+					 struct usbip_conn **conn)
+{
+	struct net_address addr;
+	char err[NET_ADDRESS_HOST_MAX + 80];
+
+	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
+	if (net_address_parse(to->host, to->port, &addr, err, sizeof(err)) == 0 &&
+	    addr.scheme == NET_ADDRESS_SRV)
+		return exchange_srv(to, addr.host, req, udev, status, conn);
+	return exchange_one(to, to->host, req, udev, status, conn);
 }
 
 /* Through the dialer if there is one. */
