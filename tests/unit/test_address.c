@@ -299,14 +299,10 @@ static void test_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forms),
-		cmocka_unit_test(test_websocket),
-		cmocka_unit_test(test_unix),
-		cmocka_unit_test(test_vsock),
-		cmocka_unit_test(test_dialable),
-		cmocka_unit_test(test_listener),
-		cmocka_unit_test(test_srv),
-		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_forms),	 cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_unix),	 cmocka_unit_test(test_vsock),
+		cmocka_unit_test(test_dialable), cmocka_unit_test(test_listener),
+		cmocka_unit_test(test_srv),	 cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_refused),
 	};
 
