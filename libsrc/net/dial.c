@@ -98,20 +98,18 @@ static enum usbip_result connect_any(const struct net_address *a, int timeout_ms
 	return USBIP_E_CONFIG;
 }
 
-/* srv:NAME, asked of DNS now: usbipd's targets in their order, the first that answers. */
-static enum usbip_result dial_srv(const char *name, int timeout_ms, struct usbip_tls *tls,
-				  struct usbip_conn **conn)
-{
-	struct srv_target targets[SRV_TARGETS_MAX];
-	char remote[NET_ADDRESS_TEXT_MAX];
-	enum usbip_result rc = USBIP_E_UNREACHABLE;
-	int n = srv_resolve(SRV_SERVICE_USBIP, name, targets, SRV_TARGETS_MAX), i;
+/* What a srv: remote's targets are dialled with. */
+struct dial_args {
+	int timeout_ms;
+	struct usbip_tls *tls;
+	struct usbip_conn **conn;
+};
 
-	for (i = 0; i < n && rc != USBIP_OK; i++) {
-		srv_target_remote(&targets[i], remote, sizeof(remote));
-		rc = usbip_dial(remote, USBIP_DEFAULT_PORT, timeout_ms, tls, conn);
-	}
-	return rc;
+static enum usbip_result dial_target(const char *remote, void *arg)
+{
+	struct dial_args *a = arg;
+
+	return usbip_dial(remote, USBIP_DEFAULT_PORT, a->timeout_ms, a->tls, a->conn);
 }
 
 enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
@@ -130,8 +128,12 @@ enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 		log_err("%s", err);
 		return USBIP_E_CONFIG;
 	}
-	if (addr.scheme == NET_ADDRESS_SRV)
-		return dial_srv(addr.host, timeout_ms, tls, conn);
+	if (addr.scheme == NET_ADDRESS_SRV) {
+		/* usbipd's targets in their order, the first that answers. */
+		struct dial_args args = { timeout_ms, tls, conn };
+
+		return srv_try_each(SRV_SERVICE_USBIP, addr.host, dial_target, &args);
+	}
 	rc = connect_any(&addr, timeout_ms, &c, &server_name);
 	if (rc != USBIP_OK)
 		return rc;

@@ -229,6 +229,22 @@ int srv_resolve(const char *service, const char *name, struct srv_target *out, s
 	return n;
 }
 
+enum usbip_result srv_try_each(const char *service, const char *name,
+			       enum usbip_result (*try_target)(const char *remote, void *arg),
+			       void *arg)
+{
+	struct srv_target targets[SRV_TARGETS_MAX];
+	char remote[NET_ADDRESS_TEXT_MAX];
+	enum usbip_result rc = USBIP_E_UNREACHABLE;
+	int n = srv_resolve(service, name, targets, SRV_TARGETS_MAX), i;
+
+	for (i = 0; i < n && rc != USBIP_OK; i++) {
+		srv_target_remote(&targets[i], remote, sizeof(remote));
+		rc = try_target(remote, arg);
+	}
+	return rc;
+}
+
 void srv_target_remote(const struct srv_target *t, char *out, size_t len)
 {
 	bool v6 = strchr(t->host, ':') != NULL;

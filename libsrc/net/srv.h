@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "net/address.h"
+#include "util/result.h"
 
 /* More than any pool needs, few enough to try one by one. */
 #define SRV_TARGETS_MAX 64
@@ -68,6 +69,16 @@ int srv_lookup(const char *name, struct srv_target *out, size_t cap, char *err, 
  * service, no usable record, DNS failing).
  */
 int srv_resolve(const char *service, const char *name, struct srv_target *out, size_t cap);
+
+/*
+ * The targets of srv_resolve(service, name), each as a remote
+ * ("usbip://host:port") given to try_target with arg, in order, until one
+ * returns USBIP_OK. Returns that, the last one's result, or
+ * USBIP_E_UNREACHABLE when DNS gave none (logged).
+ */
+enum usbip_result srv_try_each(const char *service, const char *name,
+			       enum usbip_result (*try_target)(const char *remote, void *arg),
+			       void *arg);
 
 /* A target as a remote net_address_parse reads: "usbip://host:port". */
 void srv_target_remote(const struct srv_target *t, char *out, size_t len);

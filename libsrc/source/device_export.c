@@ -52,28 +52,22 @@ static enum usbip_result exchange_one(const struct device_export_target *to, con
 	return USBIP_OK;
 }
 
-/*
- * srv:NAME: the usbipa targets DNS lists now, in their order. An export
- * goes on to the next at once whatever the refusal (a full one says
- * status 2), so that the caller backs off only when every one said no; an
- * unexport is asked of each until the one that has the device says yes
- * (the others do not know it: they answer that they have no such device).
- */
-static enum usbip_result exchange_srv(const struct device_export_target *to, const char *name,
-				      uint16_t req, const struct usbip_usb_device *udev,
-				      uint32_t *status, struct usbip_conn **conn)
-{
-	struct srv_target targets[SRV_TARGETS_MAX];
-	char remote[NET_ADDRESS_TEXT_MAX];
-	enum usbip_result rc = USBIP_E_UNREACHABLE;
-	int n = srv_resolve(SRV_SERVICE_USBIPA, name, targets, SRV_TARGETS_MAX), i;
+/* One srv: export or unexport: what each target is asked. */
+struct exchange_args {
+	const struct device_export_target *to;
+	uint16_t req;
+	const struct usbip_usb_device *udev;
+	uint32_t *status;
+	struct usbip_conn **conn;
+};
 
-	for (i = 0; i < n && rc != USBIP_OK; i++) {
-		srv_target_remote(&targets[i], remote, sizeof(remote));
-		rc = exchange_one(to, remote, req, udev, status, conn);
-		if (rc == USBIP_OK && req == USBIP_OP_REQ_EXPORT)
-			log_info("srv:%s: %s took %s", name, remote, udev->busid);
-	}
+static enum usbip_result exchange_target(const char *remote, void *arg)
+{
+	struct exchange_args *a = arg;
+	enum usbip_result rc = exchange_one(a->to, remote, a->req, a->udev, a->status, a->conn);
+
+	if (rc == USBIP_OK && a->req == USBIP_OP_REQ_EXPORT)
+		log_info("%s took %s", remote, a->udev->busid);
 	return rc;
 }
 
@@ -85,9 +79,19 @@ enum usbip_result device_export_exchange(const struct device_export_target *to, 
 	char err[NET_ADDRESS_HOST_MAX + 80];
 
 	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
+	/*
+	 * srv:NAME: the usbipa targets DNS lists now, in their order. An
+	 * export goes on to the next at once whatever the refusal (a full or
+	 * draining one says status 2), so that the caller backs off only when
+	 * every one said no; an unexport is asked of each until the one that
+	 * has the device says yes (the others answer no such device).
+	 */
 	if (net_address_parse(to->host, to->port, &addr, err, sizeof(err)) == 0 &&
-	    addr.scheme == NET_ADDRESS_SRV)
-		return exchange_srv(to, addr.host, req, udev, status, conn);
+	    addr.scheme == NET_ADDRESS_SRV) {
+		struct exchange_args args = { to, req, udev, status, conn };
+
+		return srv_try_each(SRV_SERVICE_USBIPA, addr.host, exchange_target, &args);
+	}
 	return exchange_one(to, to->host, req, udev, status, conn);
 }
 
