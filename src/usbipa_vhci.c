@@ -278,20 +278,32 @@ static void on_gate_timer(struct ev_loop *loop, struct ev_watch *w, short revent
 	keyboard_gate_give_up(v->gate);
 }
 
+/* live_imports, vhci-hcd opened here (0 without it). */
+static unsigned imports_now(const struct usbipa_vhci *v, int *first)
+{
+	struct usbip_vhci vhci;
+	unsigned n;
+
+	*first = -1;
+	if (usbip_vhci_open(&vhci) != 0)
+		return 0;
+	n = live_imports(v, &vhci, first);
+	usbip_vhci_close(&vhci);
+	return n;
+}
+
 /* One step of a drain: the lowest import goes, once the one before has moved. */
 static void on_drain_timer(struct ev_loop *loop, struct ev_watch *w, short revents)
 {
 	struct usbipa_vhci *v = w->data;
 	struct usbip_vhci_record rec;
-	struct usbip_vhci vhci;
 	unsigned left;
 	int port;
 
 	w->deadline_ms = 0;
-	if (!v->capacity->draining || usbip_vhci_open(&vhci) != 0)
+	if (!v->capacity->draining)
 		return;
-	left = live_imports(v, &vhci, &port);
-	usbip_vhci_close(&vhci);
+	left = imports_now(v, &port);
 	if (left == 0) {
 		if (!v->said_drained)
 			log_info("drained: no imports left");
@@ -344,6 +356,8 @@ enum usbip_result usbipa_vhci_start(struct usbip_daemon *d, struct ev_loop *loop
 					      .data = v->monitor };
 	v->gate_timer = (struct ev_watch){ .fd = -1, .cb = on_gate_timer, .data = v };
 	/* --drain: a host restarted to be emptied starts its drain at once. */
+	if (v->capacity->draining)
+		log_info("draining from the start (--drain): refusing new exports");
 	v->drain_timer =
 		(struct ev_watch){ .fd = -1,
 				   .cb = on_drain_timer,
@@ -388,10 +402,8 @@ void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg
 	json_string(w, "draining", v->capacity->draining ? "yes" : "no");
 	if (v->capacity->max_imports)
 		json_uint(w, "max_imports", v->capacity->max_imports);
-	if (usbip_vhci_open(&vhci) == 0) {
-		json_uint(w, "imports", live_imports(v, &vhci, &first));
-		usbip_vhci_close(&vhci);
-	}
+	/* No vhci-hcd: nothing imported. */
+	json_uint(w, "imports", imports_now(v, &first));
 	json_array_begin(w, "attached");
 	if (usbip_vhci_open(&vhci) == 0) {
 		for (i = 0; i < vhci.nports; i++) {
