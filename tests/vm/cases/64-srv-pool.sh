@@ -25,7 +25,9 @@ start_dnsmasq_srv appnode 10.99.0.2 \
     w1.pool.test,10.99.0.2 w3.pool.test,10.99.0.2 \
     _usbipa._tcp.prio.test,a1.pool.test,3241,10,1 \
     _usbipa._tcp.prio.test,a2.pool.test,3242,20,1 \
-    a1.pool.test,10.99.0.3 a2.pool.test,10.99.0.4
+    a1.pool.test,10.99.0.3 a2.pool.test,10.99.0.4 \
+    _usbip._tcp.list.test,a1.pool.test,3250,10,1 \
+    _usbip._tcp.list.test,d.pool.test,3240,20,1 d.pool.test,10.99.0.2
 ns_resolver devnode 10.99.0.2
 mtp_make_tree /tmp/mtpdir
 
@@ -65,6 +67,12 @@ kill "$(cat w1.pid)" "$(cat w3.pid)"
 ip netns exec devnode usbip serve-mtp --dir /tmp/mtpdir --remote srv:none.test -b 9-9 >none.out 2>&1 &&
     fail "an export to a name without SRV records succeeded"
 [ "$(grep -c 'SRV' none.out)" -eq 1 ] || fail "not one line for no records: $(cat none.out)"
+
+# list: _usbip._tcp, the first target (nothing listens there) refuses, the next answers
+must ip netns exec appnode usbipd -D -P /run/usbipd-srv.pid -a 10.99.0.2
+must_wait 10 "usbipd listening" ns_tcp_listening appnode 3240
+must ip netns exec devnode usbip list -r srv:list.test
+kill "$(cat /run/usbipd-srv.pid)"
 
 # --- priority and capacity: a1 (priority 10, room for 2) before a2 (priority 20)
 usbipa_at a1 10.99.0.3 3241 --allow-any --max-imports 2
