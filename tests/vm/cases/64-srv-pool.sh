@@ -126,4 +126,5 @@ must_wait 30 "the disk back on a1" attached_count_is a1 "$b" 2
 vhci_disk_intact "after a2 died"
 log "a2 died: the disk usable on a1 after $(since "$t") s"
 kill "$(cat connect.pid)" "$(cat a1.pid)"
-must_wait 20 "vhci ports free" test -z "$(vhci_used_ports)"
+vhci_empty() { [ -z "$(vhci_used_ports)" ]; }
+must_wait 20 "vhci ports free" vhci_empty
