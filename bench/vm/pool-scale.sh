@@ -32,7 +32,7 @@ children() { awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null;
 # KB of RSS and centiseconds of CPU of a process and its children
 rss_kb() { for _p in "$1" $(children "$1"); do awk '/^VmRSS/ { print $2 }' "/proc/$_p/status"; done | awk '{ s += $1 } END { print s }'; }
 cpu_cs() { for _p in "$1" $(children "$1"); do awk '{ print $14 + $15 }' "/proc/$_p/stat"; done | awk '{ s += $1 } END { print s }'; }
-exporter_pids() { grep -l 'serve-mtp' /proc/[0-9]*/cmdline 2>/dev/null | sed 's#/proc/\([0-9]*\)/cmdline#\1#'; }
+exporter_pids() { grep -l '[s]erve-mtp' /proc/[0-9]*/cmdline 2>/dev/null | sed 's#/proc/\([0-9]*\)/cmdline#\1#'; }
 
 exporters_gone() { [ -z "$(exporter_pids)" ]; }
 vhci_empty() { [ -z "$(vhci_used_ports)" ]; }
