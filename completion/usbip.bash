@@ -106,7 +106,7 @@ _usbipd() {
 	opts=$_usbip_daemon_opts
 	case ${COMP_WORDS[0]##*/} in
 	usbipd) opts="$opts --auto-bind --device" ;;
-	usbipa) opts="$opts --allow-device --allow-host --allow-any" ;;
+	usbipa) opts="$opts --allow-device --allow-host --allow-any --max-imports --drain" ;;
 	esac
 	[[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 	return 0

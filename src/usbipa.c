@@ -20,6 +20,7 @@
 
 #include "daemon/mdns.h"
 #include "exit_status.h"
+#include "kernel/vhci.h"
 #include "net/tls.h"
 #include "util/log.h"
 
@@ -29,7 +30,12 @@ struct usbipa {
 	struct usbip_policy policy;
 	bool nothing_allowed; /* no allow-list, no --allow-subject, no --allow-any */
 	struct privsep *priv; /* to the privileged process */
+	/* --max-imports, --drain: the privileged process's rules (daemon/capacity.h). */
+	struct capacity capacity;
 };
+
+/* usbipa's option codes past the daemon's (daemon.h). */
+enum { USBIPA_OPT_MAX_IMPORTS = 0x1200, USBIPA_OPT_DRAIN };
 
 static void usage(FILE *out)
 {
@@ -42,7 +48,14 @@ static void usage(FILE *out)
 		"      --allow-any                      accept any device from any host\n"
 		"  (none of these, nor --allow-subject: every export is refused; a device\n"
 		"  with a keyboard interface needs an --allow-device rule naming "
-		"it)\n" USBIP_DAEMON_OPTIONS_HELP USBIP_DAEMON_METRICS_HELP
+		"it)\n"
+		"      --max-imports N                  take at most N devices; a full usbipa\n"
+		"                                       answers status 2 (no free port), and the\n"
+		"                                       node goes on to its next host at once\n"
+		"      --drain                          start draining (SIGUSR1 starts and ends\n"
+		"                                       it): refuse new exports, move the devices\n"
+		"                                       to their nodes' other hosts one by "
+		"one\n" USBIP_DAEMON_OPTIONS_HELP USBIP_DAEMON_METRICS_HELP
 			USBIP_DAEMON_ANNOUNCE_HELP "  -h, --help            show this help\n"
 		"  -v, --version         show the version\n\n"
 		"The default pid file is %s.\n",
@@ -196,12 +209,35 @@ static enum usbip_result on_network_start(struct usbip_daemon *daemon)
 	return USBIP_OK;
 }
 
-/* usbipa's own options: the allow-lists. */
+/* --max-imports N: 1 to what vhci-hcd could ever have. */
+static int capacity_option(int opt, const char *arg, struct usbipa *state, char *err,
+			   size_t err_len)
+{
+	char *end;
+	unsigned long n;
+
+	if (opt == USBIPA_OPT_DRAIN) {
+		state->capacity.draining = true;
+		return 1;
+	}
+	n = strtoul(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end || n < 1 || n > USBIP_VHCI_MAX_PORTS) {
+		snprintf(err, err_len, "--max-imports wants a number from 1 to %d, not '%s'",
+			 USBIP_VHCI_MAX_PORTS, arg);
+		return -1;
+	}
+	state->capacity.max_imports = (unsigned)n;
+	return 1;
+}
+
+/* usbipa's own options: the allow-lists, the capacity. */
 static int policy_option(int opt, const char *arg, void *ctx, char *err, size_t err_len)
 {
 	struct usbipa *state = ctx;
 	char why[160];
 
+	if (opt == USBIPA_OPT_MAX_IMPORTS || opt == USBIPA_OPT_DRAIN)
+		return capacity_option(opt, arg, state, err, err_len);
 	if (opt == 'A' && policy_add_device(&state->policy, arg, why, sizeof(why)) != 0) {
 		snprintf(err, err_len, "--allow-device: %s", why);
 		return -1;
@@ -221,6 +257,8 @@ int main(int argc, char **argv)
 		{ "allow-device", required_argument, NULL, 'A' },
 		{ "allow-host", required_argument, NULL, 'H' },
 		{ "allow-any", no_argument, NULL, 'Y' },
+		{ "max-imports", required_argument, NULL, USBIPA_OPT_MAX_IMPORTS },
+		{ "drain", no_argument, NULL, USBIPA_OPT_DRAIN },
 		USBIP_DAEMON_LONG_OPTIONS,
 		USBIP_DAEMON_METRICS_OPTION,
 		USBIP_DAEMON_ANNOUNCE_OPTION,
@@ -254,7 +292,7 @@ int main(int argc, char **argv)
 		daemon_parse_args(&d, argc, argv, opts, usage, policy_option, &state));
 	if (exit_code >= 0)
 		return exit_code;
-	vhci = usbipa_vhci_new(&state.policy);
+	vhci = usbipa_vhci_new(&state.policy, &state.capacity);
 	if (!vhci) {
 		log_err("out of memory");
 		return USBIP_EXIT_FAILURE;
@@ -264,6 +302,7 @@ int main(int argc, char **argv)
 					 .stop = usbipa_vhci_stop,
 					 .status = usbipa_vhci_status,
 					 .metrics = usbipa_vhci_metrics,
+					 .give_up = usbipa_vhci_toggle_drain,
 					 .arg = vhci };
 	/* Nothing allowed is nothing accepted: a node must not push a keyboard in unasked. */
 	state.nothing_allowed = !state.policy.nnetworks && !state.policy.ndevices &&

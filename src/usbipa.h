@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/capacity.h"
 #include "daemon/daemon.h"
 #include "match/policy.h"
 #include "daemon/privsep.h"
@@ -64,7 +65,8 @@ struct usbipa_port_reply {
 /* The privileged process's state: what it attached, and the gate. */
 struct usbipa_vhci;
 
-struct usbipa_vhci *usbipa_vhci_new(const struct usbip_policy *policy);
+/* capacity: --max-imports and draining, kept by the caller for as long. */
+struct usbipa_vhci *usbipa_vhci_new(const struct usbip_policy *policy, struct capacity *capacity);
 void usbipa_vhci_free(struct usbipa_vhci *v);
 
 /* The requests it serves, for a privsep_table with v as arg. */
@@ -76,5 +78,7 @@ enum usbip_result usbipa_vhci_start(struct usbip_daemon *d, struct ev_loop *loop
 void usbipa_vhci_stop(struct usbip_daemon *d, void *arg);
 void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg);
 void usbipa_vhci_metrics(struct usbip_daemon *d, struct metrics_text *m, void *arg);
+/* SIGUSR1: starts draining, or (again) ends it. */
+void usbipa_vhci_toggle_drain(struct usbip_daemon *d, void *arg);
 
 #endif

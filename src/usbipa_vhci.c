@@ -41,7 +41,14 @@ struct usbipa_vhci {
 	/* For /metrics: the exports refused here, by reason; the last attach or detach. */
 	unsigned long long refused_no_port, refused_other, attach_failed;
 	long long last_change; /* the wall clock, 0 for none yet */
+	/* --max-imports and draining (daemon/capacity.h); the drain's steps on drain_timer. */
+	struct capacity *capacity;
+	struct ev_watch drain_timer;
+	bool said_drained;
 };
+
+/* How often a drain looks whether the next device may go. */
+#define DRAIN_POLL_MS 250
 
 #define GATE_MAX_MS 15000
 /*
@@ -72,7 +79,7 @@ static void refuse_keyboard(void *arg, unsigned port)
 	vhci_imports_detach(v->imports, port);
 }
 
-struct usbipa_vhci *usbipa_vhci_new(const struct usbip_policy *policy)
+struct usbipa_vhci *usbipa_vhci_new(const struct usbip_policy *policy, struct capacity *capacity)
 {
 	struct usbipa_vhci *v = calloc(1, sizeof(*v));
 	struct usbip_vhci vhci;
@@ -81,6 +88,7 @@ struct usbipa_vhci *usbipa_vhci_new(const struct usbip_policy *policy)
 	if (!v)
 		return NULL;
 	v->policy = policy;
+	v->capacity = capacity;
 	/* Not fatal: the module may be loaded later; until then exports are refused. */
 	if (usbip_vhci_open(&vhci) == 0) {
 		v->nports = vhci.nports;
@@ -130,14 +138,32 @@ static struct vhci_import_origin origin_of(const struct usbipa_peer *p)
 					    p->transport };
 }
 
+/* The imports of this process that vhci-hcd still holds (a dead node's port is free again). */
+static unsigned live_imports(const struct usbipa_vhci *v, const struct usbip_vhci *vhci, int *first)
+{
+	unsigned i, n = 0;
+
+	*first = -1;
+	for (i = 0; i < vhci->nports; i++) {
+		if (!vhci_imports_get(v->imports, i) || vhci->ports[i].status == USBIP_VDEV_NULL)
+			continue;
+		if (*first < 0)
+			*first = (int)i;
+		n++;
+	}
+	return n;
+}
+
 static ssize_t serve_accept(void *arg, const void *request, int fd, void *reply, int *reply_fd)
 {
 	const struct usbipa_accept_request *req = request;
 	struct usbipa_status_reply *rep = reply;
 	struct usbipa_vhci *v = arg;
 	struct vhci_import_origin origin = origin_of(&req->peer);
+	enum capacity_verdict verdict;
 	struct usbip_vhci vhci;
-	int free_port;
+	unsigned imports;
+	int free_port, first;
 
 	if (!privsep_usb_device_ok(&req->udev) || !peer_ok(&req->peer))
 		return -1;
@@ -146,10 +172,14 @@ static ssize_t serve_accept(void *arg, const void *request, int fd, void *reply,
 	if (usbip_vhci_open(&vhci) != 0)
 		return sizeof(*rep);
 	free_port = usbip_vhci_free_port(&vhci, req->udev.speed);
+	imports = live_imports(v, &vhci, &first);
 	usbip_vhci_close(&vhci);
-	if (free_port < 0) {
-		log_warn("%s: refused %s: no free vhci port for its speed (%s)", req->peer.name,
-			 req->udev.busid, usbip_speed_str(req->udev.speed));
+	verdict = capacity_check(v->capacity, imports, free_port >= 0, req->udev.busid,
+				 req->peer.host, ev_now_ms());
+	if (verdict != CAPACITY_ROOM) {
+		/* Status 2: the node goes on to its next host at once. */
+		log_warn("%s: refused %s (%s): %s", req->peer.name, req->udev.busid,
+			 usbip_speed_str(req->udev.speed), capacity_verdict_str(verdict));
 		rep->status = USBIP_EXPORT_ST_NO_PORT;
 		return sizeof(*rep);
 	}
@@ -291,6 +321,58 @@ static void on_gate_timer(struct ev_loop *loop, struct ev_watch *w, short revent
 	keyboard_gate_give_up(v->gate);
 }
 
+/* live_imports, vhci-hcd opened here (0 without it). */
+static unsigned imports_now(const struct usbipa_vhci *v, int *first)
+{
+	struct usbip_vhci vhci;
+	unsigned n;
+
+	*first = -1;
+	if (usbip_vhci_open(&vhci) != 0)
+		return 0;
+	n = live_imports(v, &vhci, first);
+	usbip_vhci_close(&vhci);
+	return n;
+}
+
+/* One step of a drain: the lowest import goes, once the one before has moved. */
+static void on_drain_timer(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	struct usbipa_vhci *v = w->data;
+	struct usbip_vhci_record rec;
+	unsigned left;
+	int port;
+
+	w->deadline_ms = 0;
+	if (!v->capacity->draining)
+		return;
+	left = imports_now(v, &port);
+	if (left == 0) {
+		if (!v->said_drained)
+			log_info("drained: no imports left");
+		v->said_drained = true;
+		return;
+	}
+	w->deadline_ms = ev_now_ms() + DRAIN_POLL_MS;
+	if (!capacity_drain_due(v->capacity, left, ev_now_ms()) ||
+	    usbip_vhci_record_read((unsigned)port, &rec) != 0)
+		return;
+	if (vhci_imports_detach(v->imports, (unsigned)port) != 0)
+		return;
+	log_info("draining: detached %s of %s from port %d (%u left)", rec.busid, rec.host, port,
+		 left - 1);
+	capacity_drain_moving(v->capacity, rec.busid, rec.host, ev_now_ms());
+}
+
+void usbipa_vhci_toggle_drain(struct usbip_daemon *d, void *arg)
+{
+	struct usbipa_vhci *v = arg;
+
+	capacity_set_draining(v->capacity, !v->capacity->draining);
+	v->said_drained = false;
+	v->drain_timer.deadline_ms = v->capacity->draining ? ev_now_ms() + 1 : 0;
+}
+
 static void on_usb_event(void *arg, enum usb_monitor_event event, const char *busid)
 {
 	struct usbipa_vhci *v = arg;
@@ -316,7 +398,16 @@ enum usbip_result usbipa_vhci_start(struct usbip_daemon *d, struct ev_loop *loop
 					      .cb = on_monitor,
 					      .data = v->monitor };
 	v->gate_timer = (struct ev_watch){ .fd = -1, .cb = on_gate_timer, .data = v };
-	if (ev_watch_add(loop, &v->monitor_watch) != 0 || ev_watch_add(loop, &v->gate_timer) != 0)
+	/* --drain: a host restarted to be emptied starts its drain at once. */
+	if (v->capacity->draining)
+		log_info("draining from the start (--drain): refusing new exports");
+	v->drain_timer =
+		(struct ev_watch){ .fd = -1,
+				   .cb = on_drain_timer,
+				   .data = v,
+				   .deadline_ms = v->capacity->draining ? ev_now_ms() + 1 : 0 };
+	if (ev_watch_add(loop, &v->monitor_watch) != 0 || ev_watch_add(loop, &v->gate_timer) != 0 ||
+	    ev_watch_add(loop, &v->drain_timer) != 0)
 		return USBIP_E_FAILED;
 	v->loop = loop;
 	/* A usbipa that died with the gate closed: open it, let its leftovers in. */
@@ -335,6 +426,7 @@ void usbipa_vhci_stop(struct usbip_daemon *d, void *arg)
 	if (v->monitor) {
 		ev_watch_remove(v->loop, &v->monitor_watch);
 		ev_watch_remove(v->loop, &v->gate_timer);
+		ev_watch_remove(v->loop, &v->drain_timer);
 		usb_monitor_free(v->monitor);
 		v->monitor = NULL;
 	}
@@ -363,7 +455,13 @@ void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg
 	struct usbip_vhci_record rec;
 	struct usbip_vhci vhci;
 	unsigned i;
+	int first;
 
+	json_string(w, "draining", v->capacity->draining ? "yes" : "no");
+	if (v->capacity->max_imports)
+		json_uint(w, "max_imports", v->capacity->max_imports);
+	/* No vhci-hcd: nothing imported. */
+	json_uint(w, "imports", imports_now(v, &first));
 	json_array_begin(w, "attached");
 	if (usbip_vhci_open(&vhci) == 0) {
 		for (i = 0; i < vhci.nports; i++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/conf.h"
+#include "net/address.h"
 #include "net/tcp.h"
 #include "util/log.h"
 
@@ -137,12 +138,18 @@ static struct agent_rule *rule_get(struct rule_reading *reading, const char *kin
 /* A key that is not a TLS one; 1 if opt is not such a key. */
 static int rule_key_set(struct agent_rule *r, int opt, const char *v, char *err, size_t err_len)
 {
+	struct net_address addr;
+
 	switch (opt) {
 	case 'r':
 		if (r->nremotes == AGENT_MAX_REMOTES) {
 			snprintf(err, err_len, "at most %d remotes", AGENT_MAX_REMOTES);
 			return -1;
 		}
+		/* What a start would refuse (a bad srv:, a scheme not carried yet) is said now. */
+		if (net_address_parse(v, USBIP_DEFAULT_PORT, &addr, err, err_len) != 0 ||
+		    net_address_dialable(&addr, err, err_len) != 0)
+			return -1;
 		r->remotes[r->nremotes++] = v;
 		return 0;
 	case 'b':

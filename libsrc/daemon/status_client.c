@@ -303,4 +303,10 @@ void status_table_add(struct status_table *t, const char *daemon, const struct j
 	cell(answer, "reload_refused", refused, sizeof(refused));
 	if (refused[0])
 		fprintf(t->out, "%s: reload refused: %s\n", t->daemon, refused);
+	/* usbipa draining (usbipa(8), POOLS): what is left to move. */
+	cell(answer, "draining", state, sizeof(state));
+	cell(answer, "imports", port, sizeof(port));
+	if (strcmp(state, "yes") == 0)
+		fprintf(t->out, "%s: draining: yes, imports left: %s\n", t->daemon,
+			port[0] ? port : "?");
 }

@@ -200,6 +200,23 @@ static int parse_unix(const struct parse_ctx *p, const char *path, struct net_ad
 	return 0;
 }
 
+/*
+ * srv:NAME: the hosts DNS SRV records list (net/srv.h), looked up when a
+ * connection is made; no port (the records give them), not a listener.
+ */
+static int parse_srv(const struct parse_ctx *p, const char *name, struct net_address *out)
+{
+	size_t len = strlen(name);
+
+	if (p->listener)
+		return fail(p, "srv: names remotes, not a place to listen");
+	if (len == 0 || len >= NET_ADDRESS_HOST_MAX || strchr(name, ':') || !host_ok(name, len))
+		return fail(p, "srv: wants a DNS name (srv:pool.example.net)");
+	out->scheme = NET_ADDRESS_SRV;
+	memcpy(out->host, name, len + 1);
+	return 0;
+}
+
 /* vsock:CID:PORT, or a listener's vsock:PORT. */
 static int parse_vsock(const struct parse_ctx *p, const char *s, struct net_address *out)
 {
@@ -231,6 +248,8 @@ static int parse(const struct parse_ctx *p, const char *default_port, struct net
 		return parse_unix(p, text + 5, out);
 	if (strncmp(text, "vsock:", 6) == 0)
 		return parse_vsock(p, text + 6, out);
+	if (strncmp(text, "srv:", 4) == 0)
+		return parse_srv(p, text + 4, out);
 	for (i = 0; i < sizeof(url_forms) / sizeof(url_forms[0]); i++) {
 		size_t n = strlen(url_forms[i].prefix);
 
@@ -239,7 +258,7 @@ static int parse(const struct parse_ctx *p, const char *default_port, struct net
 	}
 	if (strstr(text, "://"))
 		return fail(p, "not a kind of address usbip knows (usbip://, ws://, wss://, "
-			       "unix:PATH, vsock:CID:PORT)");
+			       "unix:PATH, vsock:CID:PORT, srv:NAME)");
 	return parse_host_port(p, text, default_port, out);
 }
 
@@ -283,6 +302,8 @@ const char *net_address_scheme_name(enum net_address_scheme scheme)
 		return "unix";
 	case NET_ADDRESS_VSOCK:
 		return "vsock";
+	case NET_ADDRESS_SRV:
+		return "srv";
 	}
 	return "?";
 }
@@ -306,11 +327,17 @@ void net_address_format(const struct net_address *a, char *out, size_t len)
 		snprintf(out, len, "%s://%s%s%s:%u%s", net_address_scheme_name(a->scheme),
 			 v6 ? "[" : "", a->host, v6 ? "]" : "", a->port, a->path);
 		return;
+	case NET_ADDRESS_SRV:
+		snprintf(out, len, "srv:%s", a->host);
+		return;
 	case NET_ADDRESS_TCP:
 		break;
 	}
 	/* A host named like a prefix ("unix:1") is written as the URL it also is. */
 	snprintf(out, len, "%s%s%s%s:%u",
-		 strcmp(a->host, "unix") == 0 || strcmp(a->host, "vsock") == 0 ? "usbip://" : "",
+		 strcmp(a->host, "unix") == 0 || strcmp(a->host, "vsock") == 0 ||
+				 strcmp(a->host, "srv") == 0
+			 ? "usbip://"
+			 : "",
 		 v6 ? "[" : "", a->host, v6 ? "]" : "", a->port);
 }

@@ -10,6 +10,8 @@
  *   wss://HOST[:PORT][/PATH]                  WebSocket over TLS (port 443)
  *   unix:PATH                                 a Unix stream socket's file
  *   vsock:CID:PORT                            vsock (a listener: vsock:PORT too)
+ *   srv:NAME                                  the TCP hosts DNS SRV records list
+ *                                             for NAME (net/srv.h), remotes only
  *
  * A listener may also leave the host out (":PORT": every address).
  * Everything here is text and host-order numbers; making sockets of it is
@@ -37,6 +39,7 @@ enum net_address_scheme {
 	NET_ADDRESS_WSS,   /* host, port, path */
 	NET_ADDRESS_UNIX,  /* path */
 	NET_ADDRESS_VSOCK, /* cid (if cid_given), port */
+	NET_ADDRESS_SRV,   /* host: the name whose SRV records list the targets */
 };
 
 struct net_address {
@@ -79,7 +82,7 @@ void net_address_format(const struct net_address *a, char *out, size_t len);
  */
 int net_address_dialable(const struct net_address *a, char *err, size_t err_len);
 
-/* "tcp", "ws", "wss", "unix", "vsock": for messages. */
+/* "tcp", "ws", "wss", "unix", "vsock", "srv": for messages. */
 const char *net_address_scheme_name(enum net_address_scheme scheme);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "net/address.h"
 #include "net/sock.h"
+#include "net/srv.h"
 #include "net/tcp.h"
 #include "net/ws.h"
 #include "util/log.h"
@@ -138,8 +139,24 @@ static enum usbip_result connect_any(const struct net_address *a, int timeout_ms
 	case NET_ADDRESS_WSS:
 		*server_name = a->host;
 		return connect_ws(a, timeout_ms, conn);
+	case NET_ADDRESS_SRV: /* usbip_dial looks it up first */
+		break;
 	}
 	return USBIP_E_CONFIG;
+}
+
+/* What a srv: remote's targets are dialled with. */
+struct dial_args {
+	int timeout_ms;
+	struct usbip_tls *tls;
+	struct usbip_conn **conn;
+};
+
+static enum usbip_result dial_target(const char *remote, void *arg)
+{
+	struct dial_args *a = arg;
+
+	return usbip_dial(remote, USBIP_DEFAULT_PORT, a->timeout_ms, a->tls, a->conn);
 }
 
 enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
@@ -157,6 +174,12 @@ enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 	    net_address_dialable(&addr, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return USBIP_E_CONFIG;
+	}
+	if (addr.scheme == NET_ADDRESS_SRV) {
+		/* usbipd's targets in their order, the first that answers. */
+		struct dial_args args = { timeout_ms, tls, conn };
+
+		return srv_try_each(SRV_SERVICE_USBIP, addr.host, dial_target, &args);
 	}
 	rc = connect_any(&addr, timeout_ms, &c, &server_name);
 	if (rc != USBIP_OK)

@@ -32,6 +32,8 @@ void usbip_dial_set_ws(const struct ws_options *options, struct usbip_tls *wss_t
  * tls, TLS; logs why on failure. host is any remote net/address.h parses:
  * HOST:PORT or [V6]:PORT names its own port, else port; unix:PATH and
  * vsock:CID:PORT are dialled directly (TLS then checks no host name);
+ * srv:NAME is looked up now (_usbip._tcp.NAME) and its targets tried in
+ * their order, the first that connects kept;
  * ws:// and wss:// go through the upgrade and a relay process (net/ws.h),
  * wss:// with the outer TLS context usbip_dial_set_ws gave; tls is then
  * the TLS inside the WebSocket.

@@ -147,6 +147,8 @@ int net_listen(const struct net_address *a, const struct net_listen_opts *opts, 
 	case NET_ADDRESS_UNIX:
 	case NET_ADDRESS_VSOCK:
 		return listen_one(a, o, fds, max);
+	case NET_ADDRESS_SRV: /* refused by net_address_parse_listener */
+		break;
 	}
 	net_address_format(a, name, sizeof(name));
 	log_err("cannot listen on %s: an unknown kind of address", name);

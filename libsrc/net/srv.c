@@ -213,3 +213,42 @@ int srv_lookup(const char *name, struct srv_target *out, size_t cap, char *err, 
 		snprintf(err, err_len, "DNS has no usable SRV record for %s", name);
 	return n;
 }
+
+int srv_resolve(const char *service, const char *name, struct srv_target *out, size_t cap)
+{
+	char query[NET_ADDRESS_HOST_MAX + 32], err[NET_ADDRESS_HOST_MAX + 80];
+	int n;
+
+	if ((size_t)snprintf(query, sizeof(query), "%s.%s", service, name) >= sizeof(query)) {
+		log_err("srv:%s: the name is too long for %s", name, service);
+		return -1;
+	}
+	n = srv_lookup(query, out, cap, err, sizeof(err));
+	if (n <= 0)
+		log_err("srv:%s: %s", name, err);
+	return n;
+}
+
+enum usbip_result srv_try_each(const char *service, const char *name,
+			       enum usbip_result (*try_target)(const char *remote, void *arg),
+			       void *arg)
+{
+	struct srv_target targets[SRV_TARGETS_MAX];
+	char remote[NET_ADDRESS_TEXT_MAX];
+	enum usbip_result rc = USBIP_E_UNREACHABLE;
+	int n = srv_resolve(service, name, targets, SRV_TARGETS_MAX), i;
+
+	for (i = 0; i < n && rc != USBIP_OK; i++) {
+		srv_target_remote(&targets[i], remote, sizeof(remote));
+		rc = try_target(remote, arg);
+	}
+	return rc;
+}
+
+void srv_target_remote(const struct srv_target *t, char *out, size_t len)
+{
+	bool v6 = strchr(t->host, ':') != NULL;
+
+	/* As a URL, so that a target named "unix" or "srv" is still a host. */
+	snprintf(out, len, "usbip://%s%s%s:%u", v6 ? "[" : "", t->host, v6 ? "]" : "", t->port);
+}

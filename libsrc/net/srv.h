@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "net/address.h"
+#include "util/result.h"
 
 /* More than any pool needs, few enough to try one by one. */
 #define SRV_TARGETS_MAX 64
@@ -57,5 +58,29 @@ void srv_order(struct srv_target *t, size_t n, uint32_t (*draw)(void *arg), void
  * Returns the count (0: no such service), or -1 with why in err.
  */
 int srv_lookup(const char *name, struct srv_target *out, size_t cap, char *err, size_t err_len);
+
+/* The services a srv: remote names: usbipa's (connect, export) and usbipd's (attach, list). */
+#define SRV_SERVICE_USBIPA "_usbipa._tcp"
+#define SRV_SERVICE_USBIP  "_usbip._tcp"
+
+/*
+ * A srv:NAME remote's targets: srv_lookup of "SERVICE.NAME", in the order
+ * to try them. Returns the count, or 0 or -1 after one log line (no such
+ * service, no usable record, DNS failing).
+ */
+int srv_resolve(const char *service, const char *name, struct srv_target *out, size_t cap);
+
+/*
+ * The targets of srv_resolve(service, name), each as a remote
+ * ("usbip://host:port") given to try_target with arg, in order, until one
+ * returns USBIP_OK. Returns that, the last one's result, or
+ * USBIP_E_UNREACHABLE when DNS gave none (logged).
+ */
+enum usbip_result srv_try_each(const char *service, const char *name,
+			       enum usbip_result (*try_target)(const char *remote, void *arg),
+			       void *arg);
+
+/* A target as a remote net_address_parse reads: "usbip://host:port". */
+void srv_target_remote(const struct srv_target *t, char *out, size_t len);
 
 #endif

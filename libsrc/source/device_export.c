@@ -6,6 +6,7 @@
 
 #include "net/dial.h"
 #include "net/op_msg.h"
+#include "net/srv.h"
 #include "util/log.h"
 
 /* The record to send, with the serial usbipa's policy looks at. */
@@ -21,9 +22,10 @@ static int device_record(struct device_source *src, const char *busid,
 	return 0;
 }
 
-enum usbip_result device_export_exchange(const struct device_export_target *to, uint16_t req,
-					 const struct usbip_usb_device *udev, uint32_t *status,
-					 struct usbip_conn **conn_out)
+/* The exchange with one usbipa, host (not a srv: remote). */
+static enum usbip_result exchange_one(const struct device_export_target *to, const char *host,
+				      uint16_t req, const struct usbip_usb_device *udev,
+				      uint32_t *status, struct usbip_conn **conn_out)
 {
 	uint16_t rep = req == USBIP_OP_REQ_EXPORT ? USBIP_OP_REP_EXPORT : USBIP_OP_REP_UNEXPORT;
 	struct usbip_op_header hdr;
@@ -31,7 +33,7 @@ enum usbip_result device_export_exchange(const struct device_export_target *to, 
 	enum usbip_result rc;
 
 	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
-	rc = usbip_dial(to->host, to->port, to->timeout_ms, to->tls, &conn);
+	rc = usbip_dial(host, to->port, to->timeout_ms, to->tls, &conn);
 	if (rc != USBIP_OK)
 		return rc;
 	if (op_msg_send(conn, req, USBIP_ST_OK, udev) != 0 ||
@@ -48,6 +50,49 @@ enum usbip_result device_export_exchange(const struct device_export_target *to, 
 	}
 	*conn_out = conn;
 	return USBIP_OK;
+}
+
+/* One srv: export or unexport: what each target is asked. */
+struct exchange_args {
+	const struct device_export_target *to;
+	uint16_t req;
+	const struct usbip_usb_device *udev;
+	uint32_t *status;
+	struct usbip_conn **conn;
+};
+
+static enum usbip_result exchange_target(const char *remote, void *arg)
+{
+	struct exchange_args *a = arg;
+	enum usbip_result rc = exchange_one(a->to, remote, a->req, a->udev, a->status, a->conn);
+
+	if (rc == USBIP_OK && a->req == USBIP_OP_REQ_EXPORT)
+		log_info("%s took %s", remote, a->udev->busid);
+	return rc;
+}
+
+enum usbip_result device_export_exchange(const struct device_export_target *to, uint16_t req,
+					 const struct usbip_usb_device *udev, uint32_t *status,
+					 struct usbip_conn **conn)
+{
+	struct net_address addr;
+	char err[NET_ADDRESS_HOST_MAX + 80];
+
+	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
+	/*
+	 * srv:NAME: the usbipa targets DNS lists now, in their order. An
+	 * export goes on to the next at once whatever the refusal (a full or
+	 * draining one says status 2), so that the caller backs off only when
+	 * every one said no; an unexport is asked of each until the one that
+	 * has the device says yes (the others answer no such device).
+	 */
+	if (net_address_parse(to->host, to->port, &addr, err, sizeof(err)) == 0 &&
+	    addr.scheme == NET_ADDRESS_SRV) {
+		struct exchange_args args = { to, req, udev, status, conn };
+
+		return srv_try_each(SRV_SERVICE_USBIPA, addr.host, exchange_target, &args);
+	}
+	return exchange_one(to, to->host, req, udev, status, conn);
 }
 
 /* Through the dialer if there is one. */

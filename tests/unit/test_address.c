@@ -127,8 +127,8 @@ static void test_vsock(void **state)
 /* Every scheme that parses can be dialled, WebSocket included. */
 static void test_dialable(void **state)
 {
-	static const char *const now[] = { "h",		"usbip://h", "unix:/x",
-					   "vsock:2:1", "ws://h/x",  "wss://h" };
+	static const char *const now[] = { "h",	       "usbip://h", "unix:/x", "vsock:2:1",
+					   "ws://h/x", "wss://h",   "srv:pool" };
 	char err[300] = "";
 	struct net_address a;
 	size_t i;
@@ -162,6 +162,20 @@ static void test_listener(void **state)
 	parse_ok("vsock:5000", true, &a);
 	net_address_format(&a, out, sizeof(out));
 	assert_string_equal(out, "vsock:5000");
+	/* srv: names remotes only. */
+	assert_int_equal(net_address_parse_listener("srv:pool", "3240", &a, out, sizeof(out)), -1);
+}
+
+static void test_srv(void **state)
+{
+	struct net_address a;
+
+	(void)state;
+	parse_ok("srv:pool.example.net", false, &a);
+	assert_int_equal(a.scheme, NET_ADDRESS_SRV);
+	assert_string_equal(a.host, "pool.example.net");
+	assert_false(a.port_given);
+	assert_string_equal(net_address_scheme_name(a.scheme), "srv");
 }
 
 static void test_format_round_trip(void **state)
@@ -177,6 +191,8 @@ static void test_format_round_trip(void **state)
 		"vsock:2:3240",
 		"usbip://vsock:1", /* a host named like a prefix */
 		"usbip://unix:3240",
+		"srv:pool.example.net",
+		"usbip://srv:3240", /* a host named srv */
 	};
 	struct net_address a;
 	char err[300], out[300];
@@ -240,6 +256,12 @@ static void test_refused(void **state)
 		"vsock:99999999999:1",
 		"vsock:a:1",
 		"vsock:1:5000 ",
+		/* srv: */
+		"srv:",
+		"srv:pool:3240", /* the records give the port */
+		"srv:a b",
+		"srv:[::1]",
+		"srv:pool/x",
 	};
 	char long_name[400], err[300];
 	struct net_address a;
@@ -275,13 +297,10 @@ static void test_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forms),
-		cmocka_unit_test(test_websocket),
-		cmocka_unit_test(test_unix),
-		cmocka_unit_test(test_vsock),
-		cmocka_unit_test(test_dialable),
-		cmocka_unit_test(test_listener),
-		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_forms),	 cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_unix),	 cmocka_unit_test(test_vsock),
+		cmocka_unit_test(test_dialable), cmocka_unit_test(test_listener),
+		cmocka_unit_test(test_srv),	 cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_refused),
 	};
 

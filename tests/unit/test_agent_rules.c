@@ -214,7 +214,24 @@ static const struct bad_rule bad_rules[] = {
 	  "[attach a] busyid: unknown key (did you mean 'busid'?)" },
 	{ "[attach a]\nremote = x\nbusid = 1-1\n[attach a]\nbusid = 1-2\n", 4,
 	  "section [attach a] appears twice" },
+	{ "[export a]\nremote = srv:\nbusid = 1-1\n", 2,
+	  "[export a] remote: 'srv:': srv: wants a DNS name" },
+	{ "[export a]\nremote = srv:pool:3240\nbusid = 1-1\n", 2, "srv: wants a DNS name" },
 };
+
+/* A pool named by DNS SRV records is a remote like any. */
+static void test_srv_remote(void **state)
+{
+	struct agent_rules rules;
+
+	(void)state;
+	read_good("[export pool]\nremote = srv:pool.example.net\nremote = backup.example.net\n"
+		  "hardware-id = 072f:2200\n",
+		  &rules);
+	assert_int_equal(TAILQ_FIRST(&rules.list)->nremotes, 2);
+	assert_string_equal(TAILQ_FIRST(&rules.list)->remotes[0], "srv:pool.example.net");
+	agent_rules_free(&rules);
+}
 
 /* What a bad rule said: exactly one line, FILE:LINE: ..., the same as the first error. */
 static bool said_one_line(const struct bad_rule *b, const char *said, const char *first)
@@ -509,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_rules_as_written),
 		cmocka_unit_test(test_no_rules),
 		cmocka_unit_test(test_bad_rules_one_line_each),
+		cmocka_unit_test(test_srv_remote),
 		cmocka_unit_test(test_every_bad_rule_said),
 		cmocka_unit_test(test_reload_diff),
 		cmocka_unit_test(test_reload_same_rules_written_otherwise),

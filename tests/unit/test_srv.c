@@ -6,6 +6,9 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "net/srv.h"
@@ -258,12 +261,114 @@ static void test_weights(void **state)
 	assert_in_range(first_one, runs / 10 - runs / 50, runs / 10 + runs / 50);
 }
 
+/*
+ * srv_try_each against an answer of ours: the resolver's calls are
+ * replaced here (the program's definitions come before libresolv's), so
+ * that the lookup, its order and the walk over the targets are tested
+ * without a DNS server.
+ */
+static struct msg dns_answer;
+static int dns_queries;
+
+int res_ninit(res_state res)
+{
+	(void)res;
+	return 0;
+}
+
+void res_nclose(res_state res)
+{
+	(void)res;
+}
+
+int res_nquery(res_state res, const char *name, int class, int type, unsigned char *answer,
+	       int anslen)
+{
+	(void)class;
+	(void)type;
+	dns_queries++;
+	assert_string_equal(name, "_usbipa._tcp.example.net");
+	if (!dns_answer.answers) {
+		res->res_h_errno = HOST_NOT_FOUND;
+		return -1;
+	}
+	assert_true(dns_answer.len <= (size_t)anslen);
+	memcpy(answer, dns_answer.b, dns_answer.len);
+	return (int)dns_answer.len;
+}
+
+/* What the walk asked: the remotes in order, and the results to give back. */
+struct walk {
+	char tried[8][NET_ADDRESS_TEXT_MAX];
+	size_t n;
+	enum usbip_result results[8];
+};
+
+static enum usbip_result try_target(const char *remote, void *arg)
+{
+	struct walk *w = arg;
+
+	assert_true(w->n < 8);
+	snprintf(w->tried[w->n], sizeof(w->tried[0]), "%s", remote);
+	return w->results[w->n++];
+}
+
+/* Priority first; a refusal (a full usbipa's status 2) goes on to the next at once. */
+static void test_try_each(void **state)
+{
+	struct walk w = { .results = { USBIP_E_REFUSED, USBIP_OK } };
+
+	(void)state;
+	msg_start(&dns_answer);
+	add_srv(&dns_answer, 20, 1, 3242, "late.example.net");
+	add_srv(&dns_answer, 10, 1, 3241, "first.example.net");
+	add_srv(&dns_answer, 30, 1, 3243, "never.example.net");
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", try_target, &w), USBIP_OK);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(w.tried[0], "usbip://first.example.net:3241");
+	assert_string_equal(w.tried[1], "usbip://late.example.net:3242");
+}
+
+/* Every one refused: the last result, every target tried once. */
+static void test_try_each_all_refuse(void **state)
+{
+	struct walk w = { .results = { USBIP_E_UNREACHABLE, USBIP_E_REFUSED } };
+
+	(void)state;
+	msg_start(&dns_answer);
+	add_srv(&dns_answer, 10, 1, 3241, "a.example.net");
+	add_srv(&dns_answer, 10, 1, 3241, "b.example.net");
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", try_target, &w),
+			 USBIP_E_REFUSED);
+	assert_int_equal(w.n, 2);
+}
+
+/* No such service, or only port 0: nothing tried, unreachable. */
+static void test_try_each_none(void **state)
+{
+	struct walk w = { .results = { USBIP_OK } };
+
+	(void)state;
+	msg_start(&dns_answer);
+	dns_queries = 0;
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", try_target, &w),
+			 USBIP_E_UNREACHABLE);
+	add_srv(&dns_answer, 10, 1, 0, "zero.example.net");
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", try_target, &w),
+			 USBIP_E_UNREACHABLE);
+	assert_int_equal(w.n, 0);
+	/* Asked each time: a pool's records may change between connections. */
+	assert_int_equal(dns_queries, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records_read),   cmocka_unit_test(test_skipped),
 		cmocka_unit_test(test_bounded),	       cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_priority_first), cmocka_unit_test(test_weights),
+		cmocka_unit_test(test_try_each),       cmocka_unit_test(test_try_each_all_refuse),
+		cmocka_unit_test(test_try_each_none),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
