@@ -136,7 +136,7 @@ static uint32_t submit(struct client *c, uint8_t ep, bool in, uint32_t len, cons
 
 	if (setup)
 		memcpy(h.u.cmd_submit.setup, setup, 8);
-	usbip_encode_urb_header(buf, &h);
+	usbip_proto_encode_urb_header(buf, &h);
 	send_all(c->fd, buf, sizeof(buf));
 	if (!in && len)
 		send_all(c->fd, out, len);
@@ -149,11 +149,11 @@ static uint32_t reply(struct client *c, struct usbip_urb_header *h, bool in, uin
 {
 	uint8_t buf[USBIP_URB_HEADER_SIZE];
 	struct usbip_error err;
-	struct usbip_urb_payload pl;
+	struct usbip_proto_urb_payload pl;
 
 	recv_all(c->fd, buf, sizeof(buf));
-	if (usbip_decode_urb_header(buf, sizeof(buf), h, &err) ||
-	    usbip_urb_payload(h, in ? USBIP_DIR_IN : USBIP_DIR_OUT, &pl, &err)) {
+	if (usbip_proto_decode_urb_header(buf, sizeof(buf), h, &err) ||
+	    usbip_proto_urb_payload(h, in ? USBIP_DIR_IN : USBIP_DIR_OUT, &pl, &err)) {
 		fprintf(stderr, "mtp-urb-bench: bad reply: %s\n", err.msg);
 		exit(1);
 	}
@@ -188,17 +188,17 @@ static void command(struct client *c, uint16_t code, const uint32_t *params, uns
 	struct usbip_urb_header h;
 	unsigned int i;
 
-	mtp_put_u32(&b, MTP_HEADER_SIZE + 4 * n);
-	mtp_put_u16(&b, MTP_CONTAINER_COMMAND);
-	mtp_put_u16(&b, code);
-	mtp_put_u32(&b, ++c->tid);
+	mtp_container_put_u32(&b, MTP_HEADER_SIZE + 4 * n);
+	mtp_container_put_u16(&b, MTP_CONTAINER_COMMAND);
+	mtp_container_put_u16(&b, code);
+	mtp_container_put_u32(&b, ++c->tid);
 	for (i = 0; i < n; i++)
-		mtp_put_u32(&b, params[i]);
+		mtp_container_put_u32(&b, params[i]);
 	if (b.failed)
 		die("out of memory");
 	submit(c, EP_OUT, false, (uint32_t)b.len, NULL, b.data);
 	reply(c, &h, false, NULL, 0);
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 }
 
 /* Reads one container (small: data or response) with one 64 KiB IN URB. */
@@ -210,7 +210,7 @@ static size_t small_container(struct client *c, struct mtp_header *mh)
 
 	submit(c, EP_IN, true, 65536, NULL, NULL);
 	n = reply(c, &h, true, c->sink, 65536);
-	if (mtp_decode_header(c->sink, n, mh, &err)) {
+	if (mtp_container_decode_header(c->sink, n, mh, &err)) {
 		fprintf(stderr, "mtp-urb-bench: bad container: %s\n", err.msg);
 		exit(1);
 	}
@@ -271,7 +271,7 @@ static uint64_t get_object(struct client *c, uint32_t handle, const struct patte
 		if (got == 0) {
 			struct usbip_error err;
 
-			if (mtp_decode_header(c->sink, n, &mh, &err) ||
+			if (mtp_container_decode_header(c->sink, n, &mh, &err) ||
 			    mh.type != MTP_CONTAINER_DATA) {
 				fprintf(stderr, "mtp-urb-bench: GetObject: no data container\n");
 				exit(1);
@@ -478,10 +478,10 @@ int main(int argc, char **argv)
 			      rcpu);
 	pin(ccpu);
 	if (over_unix) {
-		if (usbip_dial(listen, port, 5000, NULL, &conn) != USBIP_OK)
+		if (dial(listen, port, 5000, NULL, &conn) != USBIP_OK)
 			conn = NULL;
 	} else {
-		conn = usbip_tcp_connect("127.0.0.1", port, 5000);
+		conn = tcp_connect("127.0.0.1", port, 5000);
 	}
 	if (!conn || op_msg_query_import(conn, BUSID, &udev, &status) != 0)
 		die("importing " BUSID);
@@ -494,10 +494,10 @@ int main(int argc, char **argv)
 	expect_ok(&c, "OpenSession");
 	command(&c, PTP_OC_GetObjectHandles, params, 3);
 	n = small_container(&c, &mh);
-	mtp_reader_init(&r, c.sink + MTP_HEADER_SIZE, n - MTP_HEADER_SIZE);
-	if (mh.type != MTP_CONTAINER_DATA || mtp_get_u32(&r, "count") < 1)
+	mtp_container_reader_init(&r, c.sink + MTP_HEADER_SIZE, n - MTP_HEADER_SIZE);
+	if (mh.type != MTP_CONTAINER_DATA || mtp_container_get_u32(&r, "count") < 1)
 		die("GetObjectHandles: no objects");
-	handle = mtp_get_u32(&r, "handle");
+	handle = mtp_container_get_u32(&r, "handle");
 	expect_ok(&c, "GetObjectHandles");
 
 	printf("responder pid %d over %s; %d rounds per pattern%s", (int)pid,
@@ -536,7 +536,7 @@ int main(int argc, char **argv)
 		       ref_exact > 0 ? exact / ref_exact : 0);
 		fflush(stdout);
 	}
-	usbip_conn_close(conn);
+	conn_close(conn);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	free(c.sink);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "exit_status.h"
 
-int usbip_exit_status(enum usbip_result result)
+int exit_status(enum usbip_result result)
 {
 	switch (result) {
 	case USBIP_OK:
@@ -18,7 +18,7 @@ int usbip_exit_status(enum usbip_result result)
 	return USBIP_EXIT_FAILURE;
 }
 
-int usbip_exit_for_args(enum daemon_args args)
+int exit_status_for_args(enum daemon_args args)
 {
 	switch (args) {
 	case DAEMON_ARGS_RUN:

@@ -17,12 +17,12 @@ enum usbip_exit {
 	USBIP_EXIT_REFUSED = 5,	    /* the remote host refused the request */
 };
 
-int usbip_exit_status(enum usbip_result result);
+int exit_status(enum usbip_result result);
 
 /*
  * For usbipd and usbipa after daemon_parse_args: -1 to go on, or the exit
  * status (0 after --help or --version, 2 after a usage error).
  */
-int usbip_exit_for_args(enum daemon_args args);
+int exit_status_for_args(enum daemon_args args);
 
 #endif

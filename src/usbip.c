@@ -104,7 +104,7 @@ int usbip_report_local(const char *busid, bool json, const char *verb, const cha
 		printf("%s device on busid %s: complete\n", verb, busid);
 		return 0;
 	}
-	if (usbip_host_get(busid, &dev) != 0)
+	if (host_get(busid, &dev) != 0)
 		return -1;
 	usbip_json_result(result, &dev.info.udev, dev.serial, NULL, -1);
 	return 0;
@@ -115,8 +115,8 @@ int usbip_check_remote(const char *command, const char *host)
 	struct net_address addr;
 	char err[NET_ADDRESS_HOST_MAX + 80];
 
-	if (net_address_parse(host, USBIP_DEFAULT_PORT, &addr, err, sizeof(err)) != 0 ||
-	    net_address_dialable(&addr, err, sizeof(err)) != 0)
+	if (address_parse(host, USBIP_DEFAULT_PORT, &addr, err, sizeof(err)) != 0 ||
+	    address_dialable(&addr, err, sizeof(err)) != 0)
 		return usbip_usage_error(command, "%s", err);
 	return -1;
 }
@@ -126,7 +126,7 @@ int usbip_check_local_busids(const char *command, const struct usbip_selector *s
 	unsigned i;
 
 	for (i = 0; i < sel->nbusids; i++)
-		if (!strpbrk(sel->busids[i], "*?[") && !usbip_host_busid_valid(sel->busids[i]))
+		if (!strpbrk(sel->busids[i], "*?[") && !host_busid_valid(sel->busids[i]))
 			return usbip_usage_error(command, "'%s' is not a busid (like 1-2 or 1-2.3)",
 						 sel->busids[i]);
 	return -1;
@@ -135,11 +135,11 @@ int usbip_check_local_busids(const char *command, const struct usbip_selector *s
 int usbip_dead_peer_option(const char *command, const char *arg)
 {
 	char err[160];
-	int seconds = usbip_tcp_parse_dead_peer(arg, err, sizeof(err));
+	int seconds = tcp_parse_dead_peer(arg, err, sizeof(err));
 
 	if (seconds < 0)
 		return usbip_usage_error(command, "%s", err);
-	usbip_tcp_set_dead_peer((unsigned)seconds);
+	tcp_set_dead_peer((unsigned)seconds);
 	return -1;
 }
 
@@ -354,7 +354,7 @@ static int unknown_command(const char *name)
 
 static int set_tcp_port(const char *port)
 {
-	if (!usbip_tcp_port_ok(port)) {
+	if (!tcp_port_ok(port)) {
 		fprintf(stderr, "usbip: --tcp-port wants a port from 0 to 65535, not '%s'\n", port);
 		return USBIP_EXIT_USAGE;
 	}
@@ -420,7 +420,7 @@ static struct usbip_tls *wss_context(const struct ws_tls_options *wss,
 
 	/* Never handed to the kernel: the relay holds it, so TLS 1.3 is fine. */
 	outer.datapath = USBIP_TLS_RELAY;
-	return usbip_tls_new(&outer, false, err, err_len);
+	return tls_new(&outer, false, err, err_len);
 }
 
 int main(int argc, char **argv)
@@ -446,7 +446,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int c, rc;
 
-	usbip_log_init("usbip", false);
+	log_init("usbip", false);
 	/* A peer that hangs up is an error to report, not a reason to die (OpenSSL writes with
 	 * write(2)). */
 	signal(SIGPIPE, SIG_IGN);
@@ -455,7 +455,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+dlt:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			usbip_log_set_debug(true);
+			log_set_debug(true);
 			break;
 		case 'l':
 			use_syslog = true;
@@ -476,8 +476,8 @@ int main(int argc, char **argv)
 				rc = ws_parse_option(c, optarg, &ws_options, &wss_options, err,
 						     sizeof(err));
 			if (rc == 0)
-				rc = usbip_tls_parse_option(c, optarg, &use_tls, &tls_options, err,
-							    sizeof(err));
+				rc = tls_parse_option(c, optarg, &use_tls, &tls_options, err,
+						      sizeof(err));
 			if (rc < 0) {
 				fprintf(stderr, "usbip: %s\n", err);
 				return USBIP_EXIT_USAGE;
@@ -495,17 +495,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usbip: %s\n", err);
 		return USBIP_EXIT_FAILURE;
 	}
-	usbip_dial_set_ws(&ws_options, wss_tls);
+	dial_set_ws(&ws_options, wss_tls);
 	if (use_tls) {
 		usbip_opts.tls_options = tls_options;
-		usbip_opts.tls = usbip_tls_new(&tls_options, false, err, sizeof(err));
+		usbip_opts.tls = tls_new(&tls_options, false, err, sizeof(err));
 		if (!usbip_opts.tls) {
 			fprintf(stderr, "usbip: %s\n", err);
 			return USBIP_EXIT_FAILURE;
 		}
 	}
 	if (use_syslog)
-		usbip_log_init("usbip", true);
+		log_init("usbip", true);
 	if (optind >= argc) {
 		fprintf(stderr, "usbip: which command? (see 'usbip --help')\n");
 		return USBIP_EXIT_USAGE;
@@ -529,15 +529,15 @@ int main(int argc, char **argv)
 	}
 	if (proxy_setup(&proxy_options, &proxy, err, sizeof(err)) != 0) {
 		fprintf(stderr, "usbip: %s\n", err);
-		usbip_tls_free(usbip_opts.tls);
+		tls_free(usbip_opts.tls);
 		return USBIP_EXIT_USAGE;
 	}
-	usbip_dial_set_proxy(proxy);
+	dial_set_proxy(proxy);
 	rc = take_tcp_port(&argc, argv);
 	if (rc < 0)
 		rc = run_subcommand(argv[0], argc, argv);
-	usbip_tls_free(usbip_opts.tls);
-	usbip_tls_free(wss_tls);
+	tls_free(usbip_opts.tls);
+	tls_free(wss_tls);
 	proxy_free(proxy);
 	return rc;
 }

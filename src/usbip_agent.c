@@ -47,9 +47,9 @@ static int command_line_dead_peer_s;
 /* The connections made from now on: the command line's timeout, the file's, or the default. */
 static void apply_dead_peer(const struct agent_rules *rules)
 {
-	usbip_tcp_set_dead_peer(command_line_dead_peer_s ? (unsigned)command_line_dead_peer_s
-				: rules->dead_peer_s	 ? (unsigned)rules->dead_peer_s
-							 : USBIP_DEAD_PEER_DEFAULT_S);
+	tcp_set_dead_peer(command_line_dead_peer_s ? (unsigned)command_line_dead_peer_s
+			  : rules->dead_peer_s	   ? (unsigned)rules->dead_peer_s
+						   : USBIP_DEAD_PEER_DEFAULT_S);
 }
 
 static enum usbip_result agent_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
@@ -265,7 +265,7 @@ static int parse_args(int argc, char **argv, struct agent *a, bool *check)
 		case 'X':
 			if (usbip_dead_peer_option("agent", optarg) >= 0)
 				return USBIP_EXIT_USAGE;
-			command_line_dead_peer_s = (int)usbip_tcp_dead_peer();
+			command_line_dead_peer_s = (int)tcp_dead_peer();
 			break;
 		case 'M':
 			if (metrics_option(d, optarg) != 0)
@@ -334,5 +334,5 @@ int usbip_agent(int argc, char **argv)
 		agent_rules_free(&a.rules);
 		return USBIP_EXIT_USAGE;
 	}
-	return usbip_exit_status(daemon_run(d));
+	return exit_status(daemon_run(d));
 }

@@ -95,7 +95,7 @@ static enum usbip_result pick(const struct usbip_device_args *a, char *busid, si
 		}
 		r = USBIP_E_FAILED;
 	}
-	usbip_devlist_free(&found);
+	usbip_proto_devlist_free(&found);
 	return r;
 }
 
@@ -118,7 +118,7 @@ static enum usbip_result describe(const struct attach_args *a, const char *busid
 		*udev = found.entries[0].udev;
 	else
 		snprintf(udev->busid, sizeof(udev->busid), "%s", busid);
-	usbip_devlist_free(&found);
+	usbip_proto_devlist_free(&found);
 	return USBIP_OK;
 }
 
@@ -139,7 +139,7 @@ static int attach_once(const struct attach_args *a)
 		usbip_json_result("attached", &udev, udev.serial, a->dev.host, port);
 	else if (r == USBIP_OK)
 		printf("attached %s from %s to port %d\n", busid, a->dev.host, port);
-	return usbip_exit_status(r);
+	return exit_status(r);
 }
 
 /*
@@ -155,7 +155,7 @@ static int attach_persist(const struct attach_args *a)
 	p.job.attach = (struct attach_follower_config){ .from = target(a->dev.host),
 							.selector = a->dev.selector,
 							.max_attempts = a->p.max_attempts };
-	return usbip_exit_status(persist_run_one(&p, usbip_opts.tls));
+	return exit_status(persist_run_one(&p, usbip_opts.tls));
 }
 
 int usbip_attach(int argc, char **argv)

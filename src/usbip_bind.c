@@ -14,7 +14,7 @@ static bool json_output; /* --json */
 /* One busid named alone is refused when bound already; a pattern's matches are not. */
 static int bind_one(const char *busid, bool one_of_many)
 {
-	if (usbip_host_bind(busid, one_of_many) != 0)
+	if (host_bind(busid, one_of_many) != 0)
 		return -1;
 	return usbip_report_local(busid, json_output, "bind", "bound");
 }
@@ -22,7 +22,7 @@ static int bind_one(const char *busid, bool one_of_many)
 static int unbind_one(const char *busid, bool one_of_many)
 {
 	(void)one_of_many;
-	if (usbip_host_unbind(busid) != 0)
+	if (host_unbind(busid) != 0)
 		return -1;
 	return usbip_report_local(busid, json_output, "unbind", "unbound");
 }

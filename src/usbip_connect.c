@@ -190,11 +190,11 @@ static int connect_once(const struct connect_args *a)
 	if (selector_is_one_busid(&a->selector) && !a->gadget) {
 		struct usbip_local_device dev;
 
-		/* usbip_host_get says why not. */
-		if (usbip_host_get(a->selector.busids[0], &dev) == 0)
+		/* host_get says why not. */
+		if (host_get(a->selector.busids[0], &dev) == 0)
 			r = export_once(a, src, &dev);
 		device_source_free(src);
-		return usbip_exit_status(r);
+		return exit_status(r);
 	}
 	if (device_source_select(src, &a->selector, DEVICE_SOURCE_CANDIDATES, &devs, &n) == 0) {
 		for (i = 0; i < n; i++) {
@@ -206,7 +206,7 @@ static int connect_once(const struct connect_args *a)
 	}
 	free(devs);
 	device_source_free(src);
-	return usbip_exit_status(r);
+	return exit_status(r);
 }
 
 /*
@@ -225,9 +225,9 @@ static int connect_persist(const struct connect_args *a)
 						     .gadgets = a->gadget,
 						     .max_attempts = a->p.max_attempts };
 	memcpy(p.job.export.remotes, a->remotes, sizeof(p.job.export.remotes));
-	if (!a->gadget && !usbip_host_driver_loaded())
+	if (!a->gadget && !host_driver_loaded())
 		return USBIP_EXIT_FAILURE;
-	return usbip_exit_status(persist_run_one(&p, usbip_opts.tls));
+	return exit_status(persist_run_one(&p, usbip_opts.tls));
 }
 
 static int parse_args(int argc, char **argv, struct connect_args *a)

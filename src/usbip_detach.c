@@ -25,10 +25,10 @@ static bool port_selected(const struct usbip_vhci_port *p, const struct usbip_se
 	struct usbip_vhci_record rec;
 	struct usbip_local_device dev;
 
-	if (usbip_vhci_record_read(p->port, &rec) != 0)
+	if (vhci_record_read(p->port, &rec) != 0)
 		rec.busid[0] = '\0';
 	if (!p->local_busid[0] || strcmp(p->local_busid, "0-0") == 0 ||
-	    usbip_host_get(p->local_busid, &dev) != 0)
+	    host_get(p->local_busid, &dev) != 0)
 		return sel->nhwids == 0 && selector_matches(sel, rec.busid, 0, 0, "");
 	return selector_matches(sel, rec.busid, dev.info.udev.id_vendor, dev.info.udev.id_product,
 				dev.serial);
@@ -43,7 +43,7 @@ static int detach_selected(struct usbip_vhci *vhci, const struct usbip_selector 
 	for (i = 0; i < vhci->nports; i++) {
 		if (!port_in_use(&vhci->ports[i]) || !port_selected(&vhci->ports[i], sel))
 			continue;
-		if (usbip_vhci_detach(i) != 0) {
+		if (vhci_detach(i) != 0) {
 			rc = USBIP_EXIT_FAILURE;
 			continue;
 		}
@@ -111,25 +111,25 @@ int usbip_detach(int argc, char **argv)
 		if (!*port_arg || *end || port_arg[0] == '-')
 			return usbip_usage_error("detach", "'%s' is not a port number", port_arg);
 	}
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return USBIP_EXIT_FAILURE;
 
 	if (!selector_empty(&sel)) {
 		rc = detach_selected(&vhci, &sel);
-		usbip_vhci_close(&vhci);
+		vhci_close(&vhci);
 		return rc;
 	}
 	if (all) {
 		for (i = 0; i < vhci.nports; i++) {
 			if (!port_in_use(&vhci.ports[i]))
 				continue;
-			if (usbip_vhci_detach(i) != 0)
+			if (vhci_detach(i) != 0)
 				rc = USBIP_EXIT_FAILURE;
 			else
 				detached++;
 		}
 		printf("detached %u port(s)\n", detached);
-		usbip_vhci_close(&vhci);
+		vhci_close(&vhci);
 		return rc;
 	}
 	if (port >= vhci.nports) {
@@ -138,13 +138,13 @@ int usbip_detach(int argc, char **argv)
 		rc = USBIP_EXIT_FAILURE;
 	} else if (!port_in_use(&vhci.ports[port])) {
 		log_err("port %lu is not in use", port);
-		usbip_vhci_record_remove((unsigned)port);
+		vhci_record_remove((unsigned)port);
 		rc = USBIP_EXIT_FAILURE;
-	} else if (usbip_vhci_detach((unsigned)port) != 0) {
+	} else if (vhci_detach((unsigned)port) != 0) {
 		rc = USBIP_EXIT_FAILURE;
 	} else {
 		printf("port %lu is now detached\n", port);
 	}
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 	return rc;
 }

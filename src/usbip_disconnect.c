@@ -69,5 +69,5 @@ int usbip_disconnect(int argc, char **argv)
 	rc = usbip_each_local(&args.selector, true, disconnect_one);
 	device_source_free(disconnect.src);
 	/* The most telling failure: unreachable and refused have their own statuses. */
-	return disconnect.worst != USBIP_OK ? usbip_exit_status(disconnect.worst) : rc;
+	return disconnect.worst != USBIP_OK ? exit_status(disconnect.worst) : rc;
 }

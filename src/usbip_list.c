@@ -53,7 +53,7 @@ static void json_device(struct json_writer *w, const struct usbip_devlist_entry 
 	json_string(w, "path", u->path);
 	json_uint(w, "busnum", u->busnum);
 	json_uint(w, "devnum", u->devnum);
-	json_string(w, "speed", usbip_speed_str(u->speed));
+	json_string(w, "speed", usbip_proto_speed_str(u->speed));
 	json_hex(w, "bcd_device", u->bcd_device, 4);
 	json_hex(w, "class", u->device_class, 2);
 	json_hex(w, "subclass", u->device_subclass, 2);
@@ -121,7 +121,7 @@ static void print_local_text(const struct usbip_local_device *dev)
 		printf("   %2u - %s\n", i, name);
 	}
 	printf("   driver: %s, speed %s\n", dev->driver[0] ? dev->driver : "none",
-	       usbip_speed_str(u->speed));
+	       usbip_proto_speed_str(u->speed));
 	printf("   state: %s\n\n", local_state(dev));
 }
 
@@ -148,7 +148,7 @@ static void print_imported(enum list_format format, struct json_writer *w,
 	usb_names_product(name, sizeof(name), u->id_vendor, u->id_product);
 	printf(" - busid %s (%04x:%04x)\n   %s\n   driver: %s, speed %s\n", u->busid, u->id_vendor,
 	       u->id_product, name, dev->driver[0] ? dev->driver : "none",
-	       usbip_speed_str(u->speed));
+	       usbip_proto_speed_str(u->speed));
 	printf("   state: attached here from %s%s%s, vhci port %u\n\n", rec->host,
 	       rec->busid[0] ? " busid " : "", rec->busid, port);
 }
@@ -166,21 +166,20 @@ static void list_imported(enum list_format format, struct json_writer *w)
 	unsigned i;
 
 	if (format == FORMAT_PARSABLE || access(USBIP_VHCI_SYSFS, F_OK) != 0 ||
-	    usbip_vhci_open(&vhci) != 0)
+	    vhci_open(&vhci) != 0)
 		return;
 	for (i = 0; i < vhci.nports; i++) {
 		const struct usbip_vhci_port *p = &vhci.ports[i];
 
 		if (p->status == USBIP_VDEV_NULL || !p->local_busid[0] ||
-		    strcmp(p->local_busid, "0-0") == 0 ||
-		    usbip_host_get(p->local_busid, &dev) != 0 ||
+		    strcmp(p->local_busid, "0-0") == 0 || host_get(p->local_busid, &dev) != 0 ||
 		    !wanted(&dev.info.udev, dev.serial))
 			continue;
-		if (usbip_vhci_record_read(i, &rec) != 0)
+		if (vhci_record_read(i, &rec) != 0)
 			snprintf(rec.host, sizeof(rec.host), "%s", "unknown");
 		print_imported(format, w, &dev, &rec, i);
 	}
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 }
 
 static int list_local(enum list_format format, bool gadgets)
@@ -189,7 +188,7 @@ static int list_local(enum list_format format, bool gadgets)
 	struct json_writer w;
 	size_t n, i, k = 0;
 
-	if ((gadgets ? usbip_vudc_list(&devs, &n) : usbip_host_list(&devs, &n, false)) != 0)
+	if ((gadgets ? vudc_list(&devs, &n) : host_list(&devs, &n, false)) != 0)
 		return USBIP_EXIT_FAILURE;
 	for (i = 0; i < n; i++)
 		if (wanted(&devs[i].info.udev, devs[i].serial))
@@ -268,11 +267,11 @@ static int list_remote(const char *host, enum list_format format)
 	uint32_t i, k;
 	int rc;
 
-	rc = usbip_dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls, &conn);
+	rc = dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls, &conn);
 	if (rc != USBIP_OK)
-		return usbip_exit_status(rc);
+		return exit_status(rc);
 	rc = op_msg_query_devlist(conn, &list);
-	usbip_conn_close(conn);
+	conn_close(conn);
 	if (rc != 0)
 		return USBIP_EXIT_FAILURE;
 	for (i = 0, k = 0; i < list.count; i++)
@@ -301,7 +300,7 @@ static int list_remote(const char *host, enum list_format format)
 		print_remote_text(host, &list);
 		break;
 	}
-	usbip_devlist_free(&list);
+	usbip_proto_devlist_free(&list);
 	return USBIP_EXIT_OK;
 }
 

@@ -47,7 +47,7 @@ int usbip_port(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return USBIP_EXIT_FAILURE;
 	usb_names_load(USBIDS_FILE);
 	if (json) {
@@ -65,14 +65,14 @@ int usbip_port(int argc, char **argv)
 
 		if (p->status == USBIP_VDEV_NULL)
 			continue;
-		have_rec = usbip_vhci_record_read(i, &rec) == 0;
+		have_rec = vhci_record_read(i, &rec) == 0;
 		local_product(p->local_busid, product, sizeof(product), &vid, &pid);
 		if (json) {
 			json_object_begin(&w, NULL);
 			json_uint(&w, "port", i);
 			json_string(&w, "hub", p->superspeed ? "ss" : "hs");
-			json_string(&w, "status", usbip_vhci_status_str(p->status));
-			json_string(&w, "speed", usbip_speed_str(p->speed));
+			json_string(&w, "status", vhci_status_str(p->status));
+			json_string(&w, "speed", usbip_proto_speed_str(p->speed));
 			json_string(&w, "local_busid", p->local_busid);
 			json_hex(&w, "vendor", vid, 4);
 			json_hex(&w, "product", pid, 4);
@@ -87,8 +87,8 @@ int usbip_port(int argc, char **argv)
 			json_object_end(&w);
 			continue;
 		}
-		printf("Port %02u: <%s> at %s\n", i, usbip_vhci_status_str(p->status),
-		       usbip_speed_str(p->speed));
+		printf("Port %02u: <%s> at %s\n", i, vhci_status_str(p->status),
+		       usbip_proto_speed_str(p->speed));
 		printf("       %s\n", product);
 		if (have_rec)
 			printf("%10s -> usbip://%s:%s/%s\n", p->local_busid, rec.host, rec.service,
@@ -104,6 +104,6 @@ int usbip_port(int argc, char **argv)
 		json_finish(&w);
 	}
 	usb_names_free();
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 	return USBIP_EXIT_OK;
 }

@@ -164,7 +164,7 @@ static int serve_option(struct serve_args *a, int c, const char *arg, char *err,
 		a->num_dirs++;
 		return 0;
 	case 't':
-		if (!usbip_tcp_port_ok(arg)) {
+		if (!tcp_port_ok(arg)) {
 			snprintf(err, len, "tcp-port wants a port from 0 to 65535, not '%s'", arg);
 			return -1;
 		}
@@ -194,9 +194,9 @@ static int serve_option(struct serve_args *a, int c, const char *arg, char *err,
 		return 0;
 	case 'r':
 		a->remote = arg;
-		if (net_address_parse(arg, USBIP_DEFAULT_PORT, &addr, err, len) != 0)
+		if (address_parse(arg, USBIP_DEFAULT_PORT, &addr, err, len) != 0)
 			return -1;
-		return net_address_dialable(&addr, err, len);
+		return address_dialable(&addr, err, len);
 	}
 	switch (daemon_listen_option(&a->listen, c, arg, SERVE_MTP_DEFAULT_PORT, err, len)) {
 	case 1:
@@ -293,7 +293,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		return usbip_usage_error("serve-mtp", "--serial '%s': 1 to %d of A-Z a-z 0-9 - _ .",
 					 a->serial, MTP_SERIAL_MAX);
 	/* The decoders' rule: a busid every peer accepts in the device record. */
-	if (!usbip_busid_ok(a->busid))
+	if (!usbip_proto_busid_ok(a->busid))
 		return usbip_usage_error("serve-mtp",
 					 "--busid wants 1 to 31 printable characters, no spaces");
 	if (a->name && strlen(a->name) > MTP_NAME_ARG_MAX)
@@ -343,7 +343,7 @@ static void say_how_to_attach(const struct serve_args *a, unsigned port)
 
 	/* --listen: the first address as given (a vsock:PORT wants this machine's CID). */
 	if (a->listen.naddrs) {
-		net_address_format(&a->listen.addrs[0], text, sizeof(text));
+		address_format(&a->listen.addrs[0], text, sizeof(text));
 		log_info("attach it with: usbip attach -r %s -b %s", text, a->busid);
 		return;
 	}
@@ -351,7 +351,7 @@ static void say_how_to_attach(const struct serve_args *a, unsigned port)
 		snprintf(at.host, sizeof(at.host), "%s", a->address);
 	else if (gethostname(at.host, sizeof(at.host) - 1) != 0)
 		strcpy(at.host, "THISHOST");
-	net_address_format(&at, text, sizeof(text));
+	address_format(&at, text, sizeof(text));
 	log_info("attach it with: usbip attach -r %s -b %s", text, a->busid);
 }
 
@@ -611,7 +611,7 @@ static int serve(const struct serve_args *a)
 	}
 	rc = daemon_run(&d); /* on_stop released the source while the loop was there */
 	mtp_device_free(st.mdev);
-	return usbip_exit_status(rc);
+	return exit_status(rc);
 }
 
 int usbip_serve_mtp(int argc, char **argv)

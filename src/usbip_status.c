@@ -6,7 +6,7 @@
  * [...]}, each daemon's object as it sent it once parsed (daemon/
  * status_client.h) and written again by the JSON writer, or {"socket":
  * PATH, "error": WHY} for one that gave no valid answer in time; the text
- * form is a table for people (status_table_add), a line for a daemon that
+ * form is a table for people (status_client_table_add), a line for a daemon that
  * gave no valid answer.
  */
 #include "config.h"
@@ -65,16 +65,16 @@ static void show(struct json_writer *w, struct status_table *table, const char *
 	struct json_value *answer;
 	char why[256];
 
-	switch (status_ask(path, STATUS_DEADLINE_MS, &answer, why, sizeof(why))) {
+	switch (status_client_ask(path, STATUS_DEADLINE_MS, &answer, why, sizeof(why))) {
 	case STATUS_NOBODY:
 		break;
 	case STATUS_ANSWERED:
 		if (w) {
-			json_write_value(w, NULL, answer);
+			json_parse_write_value(w, NULL, answer);
 		} else {
-			status_table_add(table, "?", answer);
+			status_client_table_add(table, "?", answer);
 		}
-		json_value_free(answer);
+		json_parse_value_free(answer);
 		break;
 	case STATUS_FAILED:
 		if (w)
@@ -127,7 +127,7 @@ static void imported_identity(struct json_writer *w, const char *local_busid)
 {
 	struct usbip_local_device dev;
 
-	if (usbip_host_peek(local_busid, &dev) != 0)
+	if (host_peek(local_busid, &dev) != 0)
 		return;
 	json_hex(w, "vendor", dev.info.udev.id_vendor, 4);
 	json_hex(w, "product", dev.info.udev.id_product, 4);
@@ -144,21 +144,21 @@ static void imported(struct json_writer *w)
 
 	json_array_begin(w, "imported");
 	/* No vhci-hcd loaded: nothing imported, and nothing to complain about. */
-	if (access(USBIP_VHCI_SYSFS, F_OK) == 0 && usbip_vhci_open(&vhci) == 0) {
+	if (access(USBIP_VHCI_SYSFS, F_OK) == 0 && vhci_open(&vhci) == 0) {
 		for (i = 0; i < vhci.nports; i++) {
 			if (vhci.ports[i].status == USBIP_VDEV_NULL)
 				continue;
 			json_object_begin(w, NULL);
 			json_uint(w, "port", i);
 			json_string(w, "local_busid", vhci.ports[i].local_busid);
-			if (usbip_vhci_record_read(i, &rec) == 0) {
+			if (vhci_record_read(i, &rec) == 0) {
 				json_string(w, "from", rec.host);
 				json_string(w, "busid", rec.busid);
 			}
 			imported_identity(w, vhci.ports[i].local_busid);
 			json_object_end(w);
 		}
-		usbip_vhci_close(&vhci);
+		vhci_close(&vhci);
 	}
 	json_array_end(w);
 }
@@ -179,10 +179,10 @@ static void render_imported(struct status_table *table)
 	imported(&w);
 	json_object_end(&w);
 	fclose(local);
-	v = status_answer_parse(text, len, why, sizeof(why));
+	v = status_client_answer_parse(text, len, why, sizeof(why));
 	if (v)
-		status_table_add(table, "here", v);
-	json_value_free(v);
+		status_client_table_add(table, "here", v);
+	json_parse_value_free(v);
 	free(text);
 }
 

@@ -65,7 +65,7 @@ static void usage(FILE *out)
 /* How a peer's bytes come: TLS's datapath, else the socket's kind (--listen unix:, vsock:). */
 static const char *transport_of(struct usbip_conn *conn)
 {
-	const char *datapath = usbip_tls_datapath(conn);
+	const char *datapath = tls_datapath(conn);
 
 	if (datapath)
 		return strcmp(datapath, "ktls") == 0 ? "tls, ktls" : "tls, relay";
@@ -87,7 +87,7 @@ static void describe_peer(struct usbip_conn *conn, struct usbipa_peer *peer)
 	snprintf(peer->name, sizeof(peer->name), "%s", conn->peer);
 	snprintf(peer->host, sizeof(peer->host), "%s", conn->peer_host);
 	snprintf(peer->service, sizeof(peer->service), "%s", colon ? colon + 1 : "0");
-	usbip_tls_peer_subject(conn, peer->subject, sizeof(peer->subject));
+	tls_peer_subject(conn, peer->subject, sizeof(peer->subject));
 	snprintf(peer->transport, sizeof(peer->transport), "%s", transport_of(conn));
 }
 
@@ -105,7 +105,7 @@ static uint32_t ask_status(struct usbipa *d, uint16_t type, const void *req, siz
 static void handle_export(struct usbipa *d, struct op_session *session,
 			  const struct op_request *req)
 {
-	struct usbip_conn *conn = op_session_conn(session);
+	struct usbip_conn *conn = op_server_session_conn(session);
 	struct usbipa_accept_request accept;
 	struct usbipa_attach_request attach;
 	struct usbipa_port_reply port = { -1 };
@@ -115,9 +115,10 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 	int fd;
 
 	memset(&accept, 0, sizeof(accept));
-	if (usbip_decode_device(req->body, req->body_len, &accept.udev, &err) != 0) {
+	if (usbip_proto_decode_device(req->body, req->body_len, &accept.udev, &err) != 0) {
 		log_warn("%s: bad export request: %s", conn->peer, err.msg);
-		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
+		op_server_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED,
+					NULL);
 		return;
 	}
 	if (!policy_allows_device(&d->policy, &accept.udev)) {
@@ -125,22 +126,24 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 			 conn->peer, accept.udev.busid, accept.udev.id_vendor,
 			 accept.udev.id_product, accept.udev.serial[0] ? " serial " : "",
 			 log_escape(esc, sizeof(esc), accept.udev.serial));
-		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
+		op_server_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED,
+					NULL);
 		return;
 	}
 	if (accept.udev.speed == USBIP_SPEED_UNKNOWN ||
 	    accept.udev.speed > USBIP_SPEED_SUPER_PLUS) {
 		log_warn("%s: refused %s: unknown speed", conn->peer, accept.udev.busid);
-		op_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
+		op_server_session_reply(session, USBIP_OP_REP_EXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED,
+					NULL);
 		return;
 	}
 	describe_peer(conn, &accept.peer);
 	status = ask_status(d, USBIPA_ACCEPT, &accept, sizeof(accept));
-	op_session_reply(session, USBIP_OP_REP_EXPORT, status, NULL);
+	op_server_session_reply(session, USBIP_OP_REP_EXPORT, status, NULL);
 	if (status != USBIP_EXPORT_ST_OK)
 		return;
 	/* Replied first, then attached: see the comment at the top. */
-	conn = op_session_take_conn(session);
+	conn = op_server_session_take_conn(session);
 	if (!conn)
 		return;
 	/* The same peer: its data path was settled by the handshake. */
@@ -152,34 +155,34 @@ static void handle_export(struct usbipa *d, struct op_session *session,
 			     sizeof(port), NULL);
 	if (port.port < 0)
 		log_err("%s: %s was accepted but not attached", conn->peer, attach.udev.busid);
-	usbip_conn_close(conn);
+	conn_close(conn);
 }
 
 static void handle_unexport(struct usbipa *d, struct op_session *session,
 			    const struct op_request *req)
 {
-	struct usbip_conn *conn = op_session_conn(session);
+	struct usbip_conn *conn = op_server_session_conn(session);
 	struct usbipa_unexport_request unexport;
 	struct usbip_usb_device udev;
 	struct usbip_error err;
 
-	if (usbip_decode_device(req->body, req->body_len, &udev, &err) != 0) {
+	if (usbip_proto_decode_device(req->body, req->body_len, &udev, &err) != 0) {
 		log_warn("%s: bad unexport request: %s", conn->peer, err.msg);
-		op_session_reply(session, USBIP_OP_REP_UNEXPORT, USBIP_EXPORT_ST_NOT_ACCEPTED,
-				 NULL);
+		op_server_session_reply(session, USBIP_OP_REP_UNEXPORT,
+					USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
 		return;
 	}
 	memset(&unexport, 0, sizeof(unexport));
 	snprintf(unexport.busid, sizeof(unexport.busid), "%s", udev.busid);
 	describe_peer(conn, &unexport.peer);
-	op_session_reply(session, USBIP_OP_REP_UNEXPORT,
-			 ask_status(d, USBIPA_UNEXPORT, &unexport, sizeof(unexport)), NULL);
+	op_server_session_reply(session, USBIP_OP_REP_UNEXPORT,
+				ask_status(d, USBIPA_UNEXPORT, &unexport, sizeof(unexport)), NULL);
 }
 
 static void handle_request(struct op_session *session, const struct op_request *req, void *arg)
 {
 	struct usbipa *d = arg;
-	struct usbip_conn *conn = op_session_conn(session);
+	struct usbip_conn *conn = op_server_session_conn(session);
 	uint16_t reply =
 		req->hdr.code == USBIP_OP_REQ_EXPORT ? USBIP_OP_REP_EXPORT : USBIP_OP_REP_UNEXPORT;
 
@@ -187,12 +190,12 @@ static void handle_request(struct op_session *session, const struct op_request *
 		log_warn("%s: refused: nothing is allowed (start usbipa with --allow-device, "
 			 "--allow-host, --allow-subject or --allow-any)",
 			 conn->peer);
-		op_session_reply(session, reply, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
+		op_server_session_reply(session, reply, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
 		return;
 	}
 	if (!policy_allows_peer(&d->policy, (struct sockaddr *)&conn->peer_addr)) {
 		log_warn("%s: refused: not an allowed host", conn->peer);
-		op_session_reply(session, reply, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
+		op_server_session_reply(session, reply, USBIP_EXPORT_ST_NOT_ACCEPTED, NULL);
 		return;
 	}
 	if (req->hdr.code == USBIP_OP_REQ_EXPORT)
@@ -287,8 +290,8 @@ int main(int argc, char **argv)
 	enum usbip_result rc;
 	int exit_code;
 
-	usbip_log_init("usbipa", false);
-	exit_code = usbip_exit_for_args(
+	log_init("usbipa", false);
+	exit_code = exit_status_for_args(
 		daemon_parse_args(&d, argc, argv, opts, usage, policy_option, &state));
 	if (exit_code >= 0)
 		return exit_code;
@@ -318,5 +321,5 @@ int main(int argc, char **argv)
 	rc = daemon_run(&d);
 	policy_free(&state.policy);
 	usbipa_vhci_free(vhci);
-	return usbip_exit_status(rc);
+	return exit_status(rc);
 }

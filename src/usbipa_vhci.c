@@ -90,9 +90,9 @@ struct usbipa_vhci *usbipa_vhci_new(const struct usbip_policy *policy, struct ca
 	v->policy = policy;
 	v->capacity = capacity;
 	/* Not fatal: the module may be loaded later; until then exports are refused. */
-	if (usbip_vhci_open(&vhci) == 0) {
+	if (vhci_open(&vhci) == 0) {
 		v->nports = vhci.nports;
-		usbip_vhci_close(&vhci);
+		vhci_close(&vhci);
 	} else {
 		log_warn("refusing exports until vhci-hcd is loaded");
 		v->nports = USBIP_VHCI_MAX_PORTS;
@@ -169,17 +169,17 @@ static ssize_t serve_accept(void *arg, const void *request, int fd, void *reply,
 		return -1;
 	rep->status = USBIP_EXPORT_ST_NOT_ACCEPTED;
 	vhci_imports_replace_stale(v->imports, &origin, &req->udev);
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return sizeof(*rep);
-	free_port = usbip_vhci_free_port(&vhci, req->udev.speed);
+	free_port = vhci_free_port(&vhci, req->udev.speed);
 	imports = live_imports(v, &vhci, &first);
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 	verdict = capacity_check(v->capacity, imports, free_port >= 0, req->udev.busid,
 				 req->peer.host, ev_now_ms());
 	if (verdict != CAPACITY_ROOM) {
 		/* Status 2: the node goes on to its next host at once. */
 		log_warn("%s: refused %s (%s): %s", req->peer.name, req->udev.busid,
-			 usbip_speed_str(req->udev.speed), capacity_verdict_str(verdict));
+			 usbip_proto_speed_str(req->udev.speed), capacity_verdict_str(verdict));
 		rep->status = USBIP_EXPORT_ST_NO_PORT;
 		return sizeof(*rep);
 	}
@@ -228,7 +228,8 @@ static ssize_t serve_unexport(void *arg, const void *request, int fd, void *repl
 	struct vhci_import_origin origin = origin_of(&req->peer);
 	int found;
 
-	if (!PRIVSEP_STRING_OK(req->busid) || !usbip_busid_ok(req->busid) || !peer_ok(&req->peer))
+	if (!PRIVSEP_STRING_OK(req->busid) || !usbip_proto_busid_ok(req->busid) ||
+	    !peer_ok(&req->peer))
 		return -1;
 	rep->status = USBIP_EXPORT_ST_NOT_ACCEPTED;
 	/* Only the host that exported a device may withdraw it. */
@@ -328,10 +329,10 @@ static unsigned imports_now(const struct usbipa_vhci *v, int *first)
 	unsigned n;
 
 	*first = -1;
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return 0;
 	n = live_imports(v, &vhci, first);
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 	return n;
 }
 
@@ -355,7 +356,7 @@ static void on_drain_timer(struct ev_loop *loop, struct ev_watch *w, short reven
 	}
 	w->deadline_ms = ev_now_ms() + DRAIN_POLL_MS;
 	if (!capacity_drain_due(v->capacity, left, ev_now_ms()) ||
-	    usbip_vhci_record_read((unsigned)port, &rec) != 0)
+	    vhci_record_read((unsigned)port, &rec) != 0)
 		return;
 	if (vhci_imports_detach(v->imports, (unsigned)port) != 0)
 		return;
@@ -443,7 +444,7 @@ static void attached_serial(struct json_writer *w, const struct vhci_import *imp
 
 	if (import->device.serial[0])
 		json_string(w, "serial", import->device.serial);
-	else if (usbip_host_peek(local_busid, &dev) == 0 && dev.serial[0])
+	else if (host_peek(local_busid, &dev) == 0 && dev.serial[0])
 		json_string(w, "serial", dev.serial);
 }
 
@@ -463,11 +464,11 @@ void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg
 	/* No vhci-hcd: nothing imported. */
 	json_uint(w, "imports", imports_now(v, &first));
 	json_array_begin(w, "attached");
-	if (usbip_vhci_open(&vhci) == 0) {
+	if (vhci_open(&vhci) == 0) {
 		for (i = 0; i < vhci.nports; i++) {
 			import = vhci_imports_get(v->imports, i);
 			if (!import || vhci.ports[i].status == USBIP_VDEV_NULL ||
-			    usbip_vhci_record_read(i, &rec) != 0)
+			    vhci_record_read(i, &rec) != 0)
 				continue;
 			json_object_begin(w, NULL);
 			json_uint(w, "port", i);
@@ -482,7 +483,7 @@ void usbipa_vhci_status(struct usbip_daemon *d, struct json_writer *w, void *arg
 				    import->transport[0] ? import->transport : "tcp");
 			json_object_end(w);
 		}
-		usbip_vhci_close(&vhci);
+		vhci_close(&vhci);
 	}
 	json_array_end(w);
 }
@@ -499,7 +500,7 @@ static struct port_counts count_ports(const struct usbipa_vhci *v)
 	struct usbip_vhci vhci;
 	unsigned i;
 
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return c;
 	c.read = true;
 	for (i = 0; i < vhci.nports; i++) {
@@ -508,7 +509,7 @@ static struct port_counts count_ports(const struct usbipa_vhci *v)
 		else if (vhci_imports_get(v->imports, i))
 			c.attached++;
 	}
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 	return c;
 }
 

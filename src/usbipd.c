@@ -156,19 +156,19 @@ int main(int argc, char **argv)
 	enum usbip_result rc;
 	int exit_code;
 
-	usbip_log_init("usbipd", false);
+	log_init("usbipd", false);
 	d.hooks = (struct daemon_hooks){ .start = on_start,
 					 .stop = on_stop,
 					 .check = own_check,
 					 .status = on_status,
 					 .metrics = on_metrics,
 					 .arg = &u };
-	exit_code =
-		usbip_exit_for_args(daemon_parse_args(&d, argc, argv, opts, usage, own_option, &u));
+	exit_code = exit_status_for_args(
+		daemon_parse_args(&d, argc, argv, opts, usage, own_option, &u));
 	if (exit_code >= 0)
 		return exit_code;
 	/* Not fatal: the module may be loaded later, and until then the list is empty. */
-	if (u.vudc ? !usbip_vudc_driver_loaded() : !usbip_host_driver_loaded())
+	if (u.vudc ? !vudc_driver_loaded() : !host_driver_loaded())
 		log_warn("serving an empty device list until %s is loaded",
 			 u.vudc ? "usbip-vudc" : "usbip-host");
 	src = u.vudc ? vudc_source_new() : host_source_new();
@@ -185,5 +185,5 @@ int main(int argc, char **argv)
 	if (d.in_network)
 		device_source_free(d.server.arg);
 	device_source_free(src);
-	return usbip_exit_status(rc);
+	return exit_status(rc);
 }

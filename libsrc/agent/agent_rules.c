@@ -40,7 +40,7 @@ static void rule_free(struct agent_rules *rules, struct agent_rule *r)
 	persist_job_stop(&r->job);
 	if (rules->dialer)
 		dialer_drop_tls(rules->dialer, r->tls);
-	usbip_tls_free(r->tls);
+	tls_free(r->tls);
 	for (i = 0; i < r->nstrings; i++)
 		free(r->strings[i]);
 	free(r);
@@ -104,7 +104,7 @@ static int agent_key_set(struct agent_rules *rules, int opt, const char *value, 
 		snprintf(err, err_len, "[agent] takes only dead-peer-timeout and metrics");
 		return -1;
 	}
-	rules->dead_peer_s = usbip_tcp_parse_dead_peer(value, err, err_len);
+	rules->dead_peer_s = tcp_parse_dead_peer(value, err, err_len);
 	return rules->dead_peer_s < 0 ? -1 : 0;
 }
 
@@ -147,8 +147,8 @@ static int rule_key_set(struct agent_rule *r, int opt, const char *v, char *err,
 			return -1;
 		}
 		/* What a start would refuse (a bad srv:, a scheme not carried yet) is said now. */
-		if (net_address_parse(v, USBIP_DEFAULT_PORT, &addr, err, err_len) != 0 ||
-		    net_address_dialable(&addr, err, err_len) != 0)
+		if (address_parse(v, USBIP_DEFAULT_PORT, &addr, err, err_len) != 0 ||
+		    address_dialable(&addr, err, err_len) != 0)
 			return -1;
 		r->remotes[r->nremotes++] = v;
 		return 0;
@@ -161,7 +161,7 @@ static int rule_key_set(struct agent_rule *r, int opt, const char *v, char *err,
 	case 'M':
 		return parse_max_attempts(v, &r->max_attempts, err, err_len);
 	case 't':
-		if (!usbip_tcp_port_ok(v)) {
+		if (!tcp_port_ok(v)) {
 			snprintf(err, err_len, "'%s' is not a port from 1 to 65535", v);
 			return -1;
 		}
@@ -206,8 +206,7 @@ static int rule_set(void *ctx, const char *kind, const char *name, int opt, cons
 			 "server with ca or pin");
 		return -1;
 	}
-	return usbip_tls_parse_option(opt, v, &r->use_tls, &r->tls_options, err, err_len) < 0 ? -1
-											      : 0;
+	return tls_parse_option(opt, v, &r->use_tls, &r->tls_options, err, err_len) < 0 ? -1 : 0;
 }
 
 /*
@@ -234,7 +233,7 @@ static void rule_check(struct agent_rule *r, char *why, size_t len)
 	else if (!r->use_tls && (o->cert_file || o->key_file || o->ca_file || o->pin))
 		snprintf(why, len, "cert, key, ca and pin go with tls = yes");
 	else if (r->use_tls)
-		r->tls = usbip_tls_new(o, false, why, len);
+		r->tls = tls_new(o, false, why, len);
 }
 
 /* Whole-rule checks; one line per problem. */

@@ -95,17 +95,17 @@ static void attach_now(struct attach_follower *f)
 		else if (!f->said_waiting)
 			log_info("waiting for a device matching %s on %s", sel, from->host);
 		f->said_waiting = true;
-		usbip_devlist_free(&found);
+		usbip_proto_devlist_free(&found);
 		backoff(f, false);
 		return;
 	}
 	snprintf(f->busid, sizeof(f->busid), "%s", found.entries[0].udev.busid);
 	f->device = found.entries[0].udev;
-	usbip_devlist_free(&found);
+	usbip_proto_devlist_free(&found);
 	r = vhci_import(from, f->busid, &f->port, &fd, &status);
 	if (r != USBIP_OK) {
 		log_info("%s on %s: not attached (%s); trying again", f->busid, from->host,
-			 r == USBIP_E_REFUSED ? usbip_op_status_str(status) : "failed");
+			 r == USBIP_E_REFUSED ? usbip_proto_op_status_str(status) : "failed");
 		f->port = -1;
 		backoff(f, r == USBIP_E_REFUSED && status == USBIP_ST_DEV_BUSY);
 		return;
@@ -133,7 +133,7 @@ static void decide(struct attach_follower *f)
 {
 	struct usbip_vhci_record rec;
 
-	if (usbip_vhci_record_read((unsigned)f->port, &rec) != 0) {
+	if (vhci_record_read((unsigned)f->port, &rec) != 0) {
 		log_info("port %d was detached: following %s on %s ends", f->port, f->busid,
 			 f->config.from.host);
 		f->port = -1;
@@ -148,7 +148,7 @@ static void decide(struct attach_follower *f)
 	}
 	log_warn("%s from %s lost its connection (port %d); attaching it again", f->busid,
 		 f->config.from.host, f->port);
-	usbip_vhci_record_remove((unsigned)f->port);
+	vhci_record_remove((unsigned)f->port);
 	f->port = -1;
 	f->hangup_at = 0;
 	f->since = (long long)time(NULL);
@@ -253,7 +253,7 @@ void attach_follower_stop(struct attach_follower *f)
 		ev_watch_remove(f->loop, &f->hangup);
 		close(f->hangup.fd);
 	}
-	if (f->port >= 0 && usbip_vhci_detach((unsigned)f->port) == 0)
+	if (f->port >= 0 && vhci_detach((unsigned)f->port) == 0)
 		log_info("detached %s from port %d", f->busid, f->port);
 	ev_watch_remove(f->loop, &f->timer);
 	free(f);

@@ -66,7 +66,7 @@ static void consider(struct auto_bind *ab, const struct usbip_local_device *dev)
 			break;
 	if (i == ab->count)
 		return;
-	if (usbip_host_bind(u->busid, true) != 0) {
+	if (host_bind(u->busid, true) != 0) {
 		log_warn("auto-bind: could not bind %s (%04x:%04x)", u->busid, u->id_vendor,
 			 u->id_product);
 		return;
@@ -87,7 +87,7 @@ static void on_usb_event(void *arg, enum usb_monitor_event event, const char *bu
 	struct bound_device *b;
 
 	if (event == USB_MONITOR_ADDED) {
-		if (usbip_host_get(busid, &dev) == 0)
+		if (host_get(busid, &dev) == 0)
 			consider(ab, &dev);
 		return;
 	}
@@ -95,7 +95,7 @@ static void on_usb_event(void *arg, enum usb_monitor_event event, const char *bu
 	if (!b)
 		return;
 	/* The port's next device must get its own driver unless it is selected too. */
-	usbip_host_forget(busid);
+	host_forget(busid);
 	log_info("auto-bind: %s was unplugged", busid);
 	TAILQ_REMOVE(&ab->bound, b, entry);
 	free(b);
@@ -128,7 +128,7 @@ struct auto_bind *auto_bind_start(struct ev_loop *loop, const struct usbip_selec
 				       .data = ab->monitor };
 	if (ev_watch_add(loop, &ab->watch) != 0)
 		goto fail;
-	if (usbip_host_list(&devs, &n, false) != 0)
+	if (host_list(&devs, &n, false) != 0)
 		goto fail;
 	for (i = 0; i < n; i++)
 		consider(ab, &devs[i]);
@@ -146,7 +146,7 @@ void auto_bind_stop(struct auto_bind *ab)
 	if (!ab)
 		return;
 	while ((b = TAILQ_FIRST(&ab->bound)) != NULL) {
-		if (usbip_host_unbind(b->busid) == 0)
+		if (host_unbind(b->busid) == 0)
 			log_info("auto-bind: gave %s back to its own driver", b->busid);
 		TAILQ_REMOVE(&ab->bound, b, entry);
 		free(b);

@@ -87,7 +87,7 @@ static enum usbip_result hand_back(struct usbip_conn *conn, struct dialer_result
 
 	snprintf(res->peer, sizeof(res->peer), "%s", conn->peer);
 	*reply_fd = kfd >= 0 ? fcntl(kfd, F_DUPFD_CLOEXEC, 3) : -1;
-	usbip_conn_close(conn);
+	conn_close(conn);
 	return *reply_fd >= 0 ? USBIP_OK : USBIP_E_FAILED;
 }
 
@@ -112,7 +112,7 @@ static ssize_t serve_export(void *arg, const void *request, int fd, void *reply,
 	if (r == USBIP_OK && req->request == USBIP_OP_REQ_EXPORT)
 		r = hand_back(conn, rep, reply_fd);
 	else
-		usbip_conn_close(conn);
+		conn_close(conn);
 	rep->result = (uint32_t)r;
 	return sizeof(*rep);
 }
@@ -143,7 +143,7 @@ static ssize_t serve_devlist(void *arg, const void *request, int fd, void *reply
 				 matches.count, DIALER_MAX_MATCHES);
 		for (i = 0; i < matches.count && i < DIALER_MAX_MATCHES; i++)
 			rep->entries[rep->count++] = matches.entries[i];
-		usbip_devlist_free(&matches);
+		usbip_proto_devlist_free(&matches);
 	}
 	return (ssize_t)(offsetof(struct dialer_devlist_reply, entries) +
 			 rep->count * sizeof(rep->entries[0]));
@@ -252,7 +252,7 @@ static ssize_t ask(struct dialer *d, uint16_t type, const void *req, size_t len,
 /* The connection to hand to the kernel, named as the network process saw it. */
 static struct usbip_conn *conn_of(int fd, const struct dialer_result *res)
 {
-	struct usbip_conn *conn = usbip_tcp_conn_from_fd(fd);
+	struct usbip_conn *conn = tcp_conn_from_fd(fd);
 
 	if (conn)
 		snprintf(conn->peer, sizeof(conn->peer), "%s", res->peer);

@@ -167,7 +167,7 @@ static void try_export(struct agent_device *d)
 		}
 		snprintf(d->reason, sizeof(d->reason), "%s: %s", to.host,
 			 r == USBIP_E_UNREACHABLE ? "unreachable"
-			 : r == USBIP_E_REFUSED	  ? usbip_export_status_str(status)
+			 : r == USBIP_E_REFUSED	  ? usbip_proto_export_status_str(status)
 						  : "failed");
 		log_info("%s: not exported to %s%s", d->busid, d->reason,
 			 i + 1 < a->config.nremotes ? "; trying the next remote" : "");
@@ -294,7 +294,7 @@ static void on_usb_event(void *arg, enum usb_monitor_event event, const char *bu
 	log_info("%s was unplugged", d->what);
 	withdraw(d, " (unplugged)");
 	/* The port's next device must get its own driver, not usbip-host. */
-	usbip_host_forget(d->busid);
+	host_forget(d->busid);
 	forget(d);
 	say_waiting(a);
 }

@@ -23,17 +23,17 @@ enum usbip_result vhci_import_find_here(const struct vhci_import_target *from,
 
 	matches->count = 0;
 	matches->entries = NULL;
-	r = usbip_dial(from->host, from->port, from->timeout_ms, from->tls, &conn);
+	r = dial(from->host, from->port, from->timeout_ms, from->tls, &conn);
 	if (r != USBIP_OK)
 		return r;
 	if (op_msg_query_devlist(conn, &list) != 0) {
-		usbip_conn_close(conn);
+		conn_close(conn);
 		return USBIP_E_FAILED;
 	}
-	usbip_conn_close(conn);
+	conn_close(conn);
 	matches->entries = calloc(list.count ? list.count : 1, sizeof(*matches->entries));
 	if (!matches->entries) {
-		usbip_devlist_free(&list);
+		usbip_proto_devlist_free(&list);
 		return USBIP_E_FAILED;
 	}
 	for (i = 0; i < list.count; i++) {
@@ -43,7 +43,7 @@ enum usbip_result vhci_import_find_here(const struct vhci_import_target *from,
 		if (selector_matches(sel, u->busid, u->id_vendor, u->id_product, u->serial))
 			matches->entries[matches->count++] = list.entries[i];
 	}
-	usbip_devlist_free(&list);
+	usbip_proto_devlist_free(&list);
 	return USBIP_OK;
 }
 
@@ -64,11 +64,11 @@ enum usbip_result vhci_import_exchange(const struct vhci_import_target *from, co
 
 	*status = USBIP_ST_OK;
 	*conn_out = NULL;
-	r = usbip_dial(from->host, from->port, from->timeout_ms, from->tls, &conn);
+	r = dial(from->host, from->port, from->timeout_ms, from->tls, &conn);
 	if (r != USBIP_OK)
 		return r;
 	if (op_msg_query_import(conn, busid, udev, status) != 0) {
-		usbip_conn_close(conn);
+		conn_close(conn);
 		return *status != USBIP_ST_OK && *status != USBIP_ST_ERROR ? USBIP_E_REFUSED
 									   : USBIP_E_FAILED;
 	}
@@ -86,7 +86,7 @@ static void record_origin(unsigned port, const struct vhci_import_target *from, 
 	struct net_address addr;
 	char err[NET_ADDRESS_HOST_MAX + 80];
 
-	if (net_address_parse(from->host, from->port, &addr, err, sizeof(err)) == 0 &&
+	if (address_parse(from->host, from->port, &addr, err, sizeof(err)) == 0 &&
 	    addr.scheme == NET_ADDRESS_TCP) {
 		snprintf(rec.host, sizeof(rec.host), "%s", addr.host);
 		snprintf(rec.service, sizeof(rec.service), "%u", addr.port);
@@ -95,7 +95,7 @@ static void record_origin(unsigned port, const struct vhci_import_target *from, 
 		snprintf(rec.service, sizeof(rec.service), "%s", from->port);
 	}
 	snprintf(rec.busid, sizeof(rec.busid), "%s", busid);
-	usbip_vhci_record_write(port, &rec);
+	vhci_record_write(port, &rec);
 }
 
 enum usbip_result vhci_import(const struct vhci_import_target *from, const char *busid, int *port,
@@ -111,20 +111,20 @@ enum usbip_result vhci_import(const struct vhci_import_target *from, const char 
 	if (watch_fd)
 		*watch_fd = -1;
 	/* No point importing a device that cannot be attached here. */
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return USBIP_E_FAILED;
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 	r = from->dialer
 		    ? from->dialer->import(from->dialer->arg, from, busid, &udev, status, &conn)
 		    : vhci_import_exchange(from, busid, &udev, status, &conn);
 	if (r != USBIP_OK)
 		return r;
 	fd = usbip_conn_kernel_fd(conn);
-	*port = fd < 0 ? -1 : usbip_vhci_attach(&udev, fd);
+	*port = fd < 0 ? -1 : vhci_attach(&udev, fd);
 	if (*port >= 0 && watch_fd)
 		*watch_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	/* vhci holds its own reference to the socket now. */
-	usbip_conn_close(conn);
+	conn_close(conn);
 	if (*port < 0)
 		return USBIP_E_FAILED;
 	record_origin((unsigned)*port, from, busid);

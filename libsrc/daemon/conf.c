@@ -426,7 +426,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
 
 /*
  * The whole file, or NULL (said why, unless it is missing and that is ok).
- * Only a regular file, read without waiting on it (util_read_regular_file).
+ * Only a regular file, read without waiting on it (file_read_regular).
  */
 static char *load(struct conf_reader *r, bool missing_ok, size_t *len, bool *others_can_read)
 {
@@ -434,8 +434,8 @@ static char *load(struct conf_reader *r, bool missing_ok, size_t *len, bool *oth
 	mode_t mode = 0;
 	int open_errno;
 
-	if (util_read_regular_file(r->file, CONF_MAX_FILE, "configuration file", &text, len, &mode,
-				   &open_errno, why, sizeof(why)) != 0) {
+	if (file_read_regular(r->file, CONF_MAX_FILE, "configuration file", &text, len, &mode,
+			      &open_errno, why, sizeof(why)) != 0) {
 		if (!missing_ok || open_errno != ENOENT)
 			report_file(r, "%s", why);
 		return NULL;

@@ -38,7 +38,7 @@ static int add_listen_address(struct daemon_listen *l, const char *arg, const ch
 		snprintf(err, err_len, "at most %d --listen", DAEMON_MAX_LISTEN);
 		return -1;
 	}
-	if (net_address_parse_listener(arg, default_port, a, err, err_len) != 0)
+	if (address_parse_listener(arg, default_port, a, err, err_len) != 0)
 		return -1;
 	l->naddrs++;
 	return 0;
@@ -124,7 +124,7 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 		d->address = arg;
 		return 1;
 	case 't':
-		if (!usbip_tcp_port_ok(arg)) {
+		if (!tcp_port_ok(arg)) {
 			snprintf(err, err_len, "--tcp-port wants a port from 0 to 65535, not '%s'",
 				 arg);
 			return -1;
@@ -138,7 +138,7 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 		d->pid_file = arg ? arg : d->default_pid_file;
 		return 1;
 	case 'd':
-		usbip_log_set_debug(true);
+		log_set_debug(true);
 		return 1;
 	case DAEMON_OPT_USER:
 		if (!arg[0]) {
@@ -148,11 +148,11 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 		d->run_as = arg;
 		return 1;
 	case DAEMON_OPT_DEAD_PEER: {
-		int seconds = usbip_tcp_parse_dead_peer(arg, err, err_len);
+		int seconds = tcp_parse_dead_peer(arg, err, err_len);
 
 		if (seconds < 0)
 			return -1;
-		usbip_tcp_set_dead_peer((unsigned)seconds);
+		tcp_set_dead_peer((unsigned)seconds);
 		return 1;
 	}
 	case DAEMON_OPT_METRICS: {
@@ -185,7 +185,7 @@ int daemon_set_option(struct usbip_daemon *d, int opt, const char *arg, char *er
 	rc = ws_parse_option(opt, arg, &d->ws_options, &d->wss_options, err, err_len);
 	if (rc != 0)
 		return rc;
-	return usbip_tls_parse_option(opt, arg, &d->use_tls, &d->tls_options, err, err_len);
+	return tls_parse_option(opt, arg, &d->use_tls, &d->tls_options, err, err_len);
 }
 
 struct config_ctx {
@@ -230,13 +230,13 @@ static int daemon_ws_setup(struct usbip_daemon *d, char *err, size_t err_len)
 	outer.ca_file = NULL;
 	outer.nsubjects = 0;
 	outer.datapath = USBIP_TLS_RELAY;
-	d->wss_tls = usbip_tls_new(&outer, true, err, err_len);
+	d->wss_tls = tls_new(&outer, true, err, err_len);
 	return d->wss_tls ? 0 : -1;
 }
 
 static void daemon_ws_free(struct usbip_daemon *d)
 {
-	usbip_tls_free(d->wss_tls);
+	tls_free(d->wss_tls);
 	d->wss_tls = NULL;
 }
 
@@ -316,7 +316,7 @@ static bool validate(struct usbip_daemon *d)
 		ok = false;
 	}
 	if (d->listens && d->address &&
-	    usbip_tcp_address_ok(d->address, d->family, err, sizeof(err)) != 0) {
+	    tcp_address_ok(d->address, d->family, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: --address %s: %s\n", d->name, d->address, err);
 		ok = false;
 	}
@@ -325,7 +325,7 @@ static bool validate(struct usbip_daemon *d)
 		ok = false;
 	}
 	if (ok && d->listens && d->use_tls) {
-		d->tls = usbip_tls_new(&d->tls_options, true, err, sizeof(err));
+		d->tls = tls_new(&d->tls_options, true, err, sizeof(err));
 		if (!d->tls) {
 			fprintf(stderr, "%s: %s\n", d->name, err);
 			ok = false;
@@ -344,7 +344,7 @@ static enum daemon_args check_only(struct usbip_daemon *d)
 {
 	bool ok = validate(d);
 
-	usbip_tls_free(d->tls);
+	tls_free(d->tls);
 	d->tls = NULL;
 	d->server.tls = NULL;
 	daemon_ws_free(d);
@@ -632,7 +632,7 @@ static void on_network_lost(void *arg)
 
 static void free_tls(struct runner *r)
 {
-	usbip_tls_free(r->d->tls);
+	tls_free(r->d->tls);
 	r->d->tls = NULL;
 	r->d->server.tls = NULL;
 	daemon_ws_free(r->d);
@@ -672,9 +672,9 @@ static void close_listeners(struct runner *r)
 	close_listener_fds(r);
 	while ((l = STAILQ_FIRST(&r->listeners)) != NULL) {
 		STAILQ_REMOVE_HEAD(&r->listeners, next);
-		if (l->unix_file && r->side == SIDE_MAIN && net_listen_remove(l->unix_file) != 0 &&
+		if (l->unix_file && r->side == SIDE_MAIN && listen_remove(l->unix_file) != 0 &&
 		    errno != ENOENT) {
-			net_address_format(l->unix_file, name, sizeof(name));
+			address_format(l->unix_file, name, sizeof(name));
 			log_warn("cannot remove %s: %m (the next start replaces it)", name);
 		}
 		free(l);
@@ -710,7 +710,7 @@ static void note_listening(struct usbip_daemon *d, int fd, const struct net_addr
 	char name[NET_ADDRESS_TEXT_MAX];
 	size_t used = strlen(d->listening);
 
-	if (net_sock_local_address(fd, &a) != 0)
+	if (sock_local_address(fd, &a) != 0)
 		return;
 	if (a.scheme == NET_ADDRESS_TCP && !d->listen_port)
 		d->listen_port = (uint16_t)a.port;
@@ -718,7 +718,7 @@ static void note_listening(struct usbip_daemon *d, int fd, const struct net_addr
 		a.scheme = ws->scheme;
 		memcpy(a.path, ws->path, sizeof(a.path));
 	}
-	net_address_format(&a, name, sizeof(name));
+	address_format(&a, name, sizeof(name));
 	snprintf(d->listening + used, sizeof(d->listening) - used, "%s%s", used ? ", " : "", name);
 }
 
@@ -739,9 +739,9 @@ static int listen_on(struct runner *r, const struct net_address *a)
 	int fds[USBIP_MAX_LISTEN], nfds, i, failed = 0;
 
 	opts.family = d->family;
-	nfds = a ? net_listen(a, &opts, fds, USBIP_MAX_LISTEN)
-		 : usbip_tcp_listen(d->address, d->port ? d->port : USBIP_DEFAULT_PORT, d->family,
-				    fds, USBIP_MAX_LISTEN);
+	nfds = a ? listen_open(a, &opts, fds, USBIP_MAX_LISTEN)
+		 : tcp_listen(d->address, d->port ? d->port : USBIP_DEFAULT_PORT, d->family, fds,
+			      USBIP_MAX_LISTEN);
 	if (nfds <= 0)
 		return -1;
 	for (i = 0; i < nfds; i++) {
@@ -786,7 +786,7 @@ static enum usbip_result detach(struct runner *r)
 {
 	if (!r->d->daemonize)
 		return USBIP_OK;
-	usbip_log_init(r->d->name, true);
+	log_init(r->d->name, true);
 	return process_daemonize() == 0 ? USBIP_OK : USBIP_E_FAILED;
 }
 
@@ -1254,7 +1254,7 @@ enum usbip_result daemon_renew_network(struct usbip_daemon *d)
 	if (pid == 0) {
 		/* Forked from a running daemon: none of its descriptors are this one's. */
 		privsep_close_inherited(d->priv, rules);
-		usbip_log_reopen();
+		log_reopen();
 		runner_init(&r, d, SIDE_NETWORK);
 		r.done = 1u << PHASE_PRIVILEGES; /* the channel is its to close */
 		if (become_network(&r, rules) != USBIP_OK)

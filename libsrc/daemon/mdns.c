@@ -199,7 +199,7 @@ static void run_announcer(struct privsep *chan, int chan_fd, const char *what, c
 	size_t n = 0;
 
 	privsep_close_inherited(chan, -1);
-	usbip_log_reopen();
+	log_reopen();
 	while (txt[n])
 		n++;
 	a.txt = avahi_string_list_new_from_array((const char **)txt, (int)n);

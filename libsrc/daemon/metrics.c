@@ -263,7 +263,7 @@ static int metrics_address_parse(const char *address, struct net_address *a, cha
 				 size_t err_len)
 {
 	err[0] = '\0';
-	if (net_address_parse_listener(address, "0", a, err, err_len) != 0)
+	if (address_parse_listener(address, "0", a, err, err_len) != 0)
 		return -1;
 	if (a->scheme == NET_ADDRESS_TCP && !a->port_given) {
 		snprintf(err, err_len, "give the port, as HOST:PORT or :PORT");
@@ -290,7 +290,7 @@ static int metrics_listen(struct metrics_server *s, const char *address)
 		fprintf(stderr, "--metrics %s: %s\n", address, err);
 		return -1;
 	}
-	n = net_listen(&a, &opts, fds, METRICS_LISTEN_MAX);
+	n = listen_open(&a, &opts, fds, METRICS_LISTEN_MAX);
 	for (i = 0; i < n; i++)
 		s->listeners[i] = (struct ev_watch){
 			.fd = fds[i], .events = POLLIN, .cb = metrics_on_accept, .data = s
@@ -316,7 +316,7 @@ struct metrics_server *metrics_open(const char *address, metrics_fn fn, void *ar
 
 unsigned metrics_port(const struct metrics_server *s)
 {
-	return s->nlisteners ? usbip_tcp_local_port(s->listeners[0].fd) : 0;
+	return s->nlisteners ? tcp_local_port(s->listeners[0].fd) : 0;
 }
 
 bool metrics_has_fd(const struct metrics_server *s, int fd)

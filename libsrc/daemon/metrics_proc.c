@@ -101,7 +101,7 @@ static void run_child(struct metrics_proc *p)
 	int rules;
 
 	privsep_close_inherited_but(p->chan, keep_listener, p->server);
-	usbip_log_reopen();
+	log_reopen();
 	rules = sandbox_prepare(NULL, 0, NULL, 0);
 	if (rules == -1 || sandbox_enter(rules) != 0)
 		_exit(1);

@@ -77,7 +77,7 @@ static void session_close(struct op_session *s)
 	ev_watch_remove(server->loop, &s->watch);
 	TAILQ_REMOVE(&server->sessions_open, s, link);
 	server->sessions--;
-	usbip_conn_close(s->conn);
+	conn_close(s->conn);
 	free(s->out);
 	free(s);
 	/*
@@ -93,17 +93,17 @@ static void session_close(struct op_session *s)
 	}
 }
 
-struct usbip_conn *op_session_conn(struct op_session *s)
+struct usbip_conn *op_server_session_conn(struct op_session *s)
 {
 	return s->conn;
 }
 
-struct usbip_conn *op_session_take_conn(struct op_session *s)
+struct usbip_conn *op_server_session_take_conn(struct op_session *s)
 {
 	struct usbip_conn *conn = s->conn;
 
-	if (s->out && usbip_conn_write_full(conn, s->out + s->out_off, s->out_len - s->out_off,
-					    s->server->config.timeout_ms) != 0) {
+	if (s->out && conn_write_full(conn, s->out + s->out_off, s->out_len - s->out_off,
+				      s->server->config.timeout_ms) != 0) {
 		log_warn("%s: sending the reply: %m", conn->peer);
 		return NULL; /* the session closes it after the handler returns */
 	}
@@ -133,8 +133,8 @@ static int queue_output(struct op_session *s, uint8_t *buf, size_t len)
 	return 0;
 }
 
-int op_session_reply(struct op_session *s, uint16_t code, uint32_t status,
-		     const struct usbip_usb_device *udev)
+int op_server_session_reply(struct op_session *s, uint16_t code, uint32_t status,
+			    const struct usbip_usb_device *udev)
 {
 	size_t len = USBIP_OP_HEADER_SIZE + (udev ? USBIP_DEVICE_RECORD_SIZE : 0);
 	struct usbip_op_header hdr = { USBIP_VERSION, code, status };
@@ -142,22 +142,22 @@ int op_session_reply(struct op_session *s, uint16_t code, uint32_t status,
 
 	if (!buf)
 		return -1;
-	usbip_encode_op_header(buf, &hdr);
-	if (udev && usbip_encode_device(buf + USBIP_OP_HEADER_SIZE, udev) != 0) {
+	usbip_proto_encode_op_header(buf, &hdr);
+	if (udev && usbip_proto_encode_device(buf + USBIP_OP_HEADER_SIZE, udev) != 0) {
 		free(buf);
 		return -1;
 	}
 	return queue_output(s, buf, len);
 }
 
-int op_session_reply_devlist(struct op_session *s, const struct usbip_devlist *list)
+int op_server_session_reply_devlist(struct op_session *s, const struct usbip_devlist *list)
 {
-	size_t len = usbip_devlist_reply_size(list);
+	size_t len = usbip_proto_devlist_reply_size(list);
 	uint8_t *buf = malloc(len);
 
 	if (!buf)
 		return -1;
-	if (usbip_encode_devlist_reply(buf, len, list) < 0) {
+	if (usbip_proto_encode_devlist_reply(buf, len, list) < 0) {
 		free(buf);
 		return -1;
 	}
@@ -186,7 +186,7 @@ static bool take_header(struct op_session *s)
 {
 	struct usbip_error err;
 
-	if (usbip_decode_op_header(s->in, s->in_len, 0, &s->hdr, &err) != 0) {
+	if (usbip_proto_decode_op_header(s->in, s->in_len, 0, &s->hdr, &err) != 0) {
 		log_warn("%s: bad request: %s%s", s->conn->peer, err.msg,
 			 s->in[0] == 0x16 && s->in[1] == 0x03
 				 ? " (a TLS handshake: start the daemon with --tls)"
@@ -200,7 +200,7 @@ static bool take_header(struct op_session *s)
 		return false;
 	}
 	s->have_header = true;
-	s->in_need += usbip_op_body_size(s->hdr.code, s->hdr.status);
+	s->in_need += usbip_proto_op_body_size(s->hdr.code, s->hdr.status);
 	return true;
 }
 
@@ -274,14 +274,14 @@ static void add_session(struct op_server *server, struct usbip_conn *conn)
 			 TAILQ_FIRST(&server->sessions_open)->conn->peer);
 		session_close(TAILQ_FIRST(&server->sessions_open));
 	}
-	if (server->config.tls && usbip_tls_wrap(server->config.tls, conn, NULL) != 0) {
+	if (server->config.tls && tls_wrap(server->config.tls, conn, NULL) != 0) {
 		log_warn("%s: cannot set up TLS", conn->peer);
-		usbip_conn_close(conn);
+		conn_close(conn);
 		return;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		usbip_conn_close(conn);
+		conn_close(conn);
 		return;
 	}
 	s->server = server;
@@ -295,7 +295,7 @@ static void add_session(struct op_server *server, struct usbip_conn *conn)
 		.data = s,
 	};
 	if (ev_watch_add(server->loop, &s->watch) != 0) {
-		usbip_conn_close(conn);
+		conn_close(conn);
 		free(s);
 		return;
 	}
@@ -312,11 +312,11 @@ static void add_session(struct op_server *server, struct usbip_conn *conn)
  */
 static bool admitted(const struct op_server_config *c, const struct usbip_conn *conn)
 {
-	struct net_peer_cred cred;
+	struct sock_peer_cred cred;
 
 	switch (conn->peer_addr.ss_family) {
 	case AF_UNIX:
-		if (net_peer_cred(conn->fd, &cred) == 0 &&
+		if (sock_peer_cred(conn->fd, &cred) == 0 &&
 		    policy_allows_cred(c->creds, cred.uid, cred.gid))
 			return true;
 		log_warn("%s: refused: no --allow-uid or --allow-gid names it", conn->peer);
@@ -324,8 +324,7 @@ static bool admitted(const struct op_server_config *c, const struct usbip_conn *
 	case AF_VSOCK:
 		return true;
 	}
-	if (c->admit ? c->admit(conn->fd, c->admit_arg)
-		     : usbip_tcp_wrappers_allow(conn->fd, c->name))
+	if (c->admit ? c->admit(conn->fd, c->admit_arg) : tcp_wrappers_allow(conn->fd, c->name))
 		return true;
 	log_warn("%s: refused by TCP wrappers (hosts.allow/hosts.deny)", conn->peer);
 	return false;
@@ -338,7 +337,7 @@ static bool admitted(const struct op_server_config *c, const struct usbip_conn *
  */
 static struct usbip_conn *listener_accept(struct op_listener *l)
 {
-	return usbip_tcp_accept(l->watch.fd);
+	return tcp_accept(l->watch.fd);
 }
 
 static void listener_event(struct ev_loop *loop, struct ev_watch *w, short revents)
@@ -352,7 +351,7 @@ static void listener_event(struct ev_loop *loop, struct ev_watch *w, short reven
 		if (!conn)
 			return;
 		if (!admitted(&l->server->config, conn)) {
-			usbip_conn_close(conn);
+			conn_close(conn);
 			continue;
 		}
 		log_info("connection from %s", conn->peer);

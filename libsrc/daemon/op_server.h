@@ -25,7 +25,7 @@ struct op_session;
 
 struct op_request {
 	struct usbip_op_header hdr;
-	const uint8_t *body; /* usbip_op_body_size(hdr.code) bytes */
+	const uint8_t *body; /* usbip_proto_op_body_size(hdr.code) bytes */
 	size_t body_len;
 };
 
@@ -34,7 +34,7 @@ struct op_server_config {
 	const uint16_t *requests; /* the request codes served, 0-terminated */
 	/*
 	 * Called once per complete, well-formed request. It answers with
-	 * op_session_reply* before returning; with no reply the connection is
+	 * op_server_session_reply* before returning; with no reply the connection is
 	 * closed.
 	 */
 	void (*handle)(struct op_session *session, const struct op_request *req, void *arg);
@@ -70,7 +70,7 @@ int op_server_listen_ws(struct op_server *server, int listen_fd, const struct ws
 			struct usbip_tls *wss);
 void op_server_free(struct op_server *server);
 
-struct usbip_conn *op_session_conn(struct op_session *session);
+struct usbip_conn *op_server_session_conn(struct op_session *session);
 
 /*
  * For a handler whose connection goes on in user space after the reply (a
@@ -78,11 +78,11 @@ struct usbip_conn *op_session_conn(struct op_session *session);
  * usual timeout), then hands the connection over and ends the session. The
  * caller owns the connection; NULL if the reply could not be sent.
  */
-struct usbip_conn *op_session_take_conn(struct op_session *session);
+struct usbip_conn *op_server_session_take_conn(struct op_session *session);
 
 /* Queue the reply; the connection closes once it is sent. */
-int op_session_reply(struct op_session *session, uint16_t code, uint32_t status,
-		     const struct usbip_usb_device *udev);
-int op_session_reply_devlist(struct op_session *session, const struct usbip_devlist *list);
+int op_server_session_reply(struct op_session *session, uint16_t code, uint32_t status,
+			    const struct usbip_usb_device *udev);
+int op_server_session_reply_devlist(struct op_session *session, const struct usbip_devlist *list);
 
 #endif

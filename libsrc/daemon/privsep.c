@@ -430,7 +430,7 @@ static bool answer_admit(struct privsep *chan, const struct privsep_header *hdr,
 
 	if (!chan->is_parent || hdr->type != PRIVSEP_ADMIT || n != 0 || fd < 0 || extra)
 		return false;
-	allowed = usbip_tcp_wrappers_allow(fd, chan->name) ? 1 : 0;
+	allowed = tcp_wrappers_allow(fd, chan->name) ? 1 : 0;
 	close(fd);
 	if (send_message(chan->fd, hdr->type, &allowed, 1, -1, MSG_DONTWAIT) < 0)
 		lose_child(chan, "does not take its answer");
@@ -580,7 +580,7 @@ void privsep_free(struct privsep *chan)
 bool privsep_usb_device_ok(const struct usbip_usb_device *u)
 {
 	return PRIVSEP_STRING_OK(u->path) && PRIVSEP_STRING_OK(u->serial) &&
-	       PRIVSEP_STRING_OK(u->busid) && usbip_busid_ok(u->busid) &&
+	       PRIVSEP_STRING_OK(u->busid) && usbip_proto_busid_ok(u->busid) &&
 	       u->speed != USBIP_SPEED_UNKNOWN && u->speed <= USBIP_SPEED_SUPER_PLUS;
 }
 

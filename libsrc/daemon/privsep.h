@@ -37,7 +37,7 @@
 
 /*
  * A device record the other process sends for vhci-hcd: its strings end in
- * their fields, its busid is well formed (usbip_busid_ok) and its speed is
+ * their fields, its busid is well formed (usbip_proto_busid_ok) and its speed is
  * one vhci-hcd takes.
  */
 bool privsep_usb_device_ok(const struct usbip_usb_device *udev);

@@ -102,8 +102,8 @@ static char *read_answer(int fd, long long deadline, size_t *len, char *err, siz
 	return NULL;
 }
 
-enum status_asked status_ask(const char *path, int deadline_ms, struct json_value **answer,
-			     char *err, size_t err_len)
+enum status_asked status_client_ask(const char *path, int deadline_ms, struct json_value **answer,
+				    char *err, size_t err_len)
 {
 	long long deadline = now_ms() + deadline_ms;
 	int fd = connect_to(path);
@@ -122,12 +122,13 @@ enum status_asked status_ask(const char *path, int deadline_ms, struct json_valu
 	close(fd);
 	if (!text)
 		return STATUS_FAILED;
-	*answer = status_answer_parse(text, len, err, err_len);
+	*answer = status_client_answer_parse(text, len, err, err_len);
 	free(text);
 	return *answer ? STATUS_ANSWERED : STATUS_FAILED;
 }
 
-struct json_value *status_answer_parse(const char *text, size_t len, char *err, size_t err_len)
+struct json_value *status_client_answer_parse(const char *text, size_t len, char *err,
+					      size_t err_len)
 {
 	static const struct json_limits limits = { STATUS_MAX_DEPTH, STATUS_MAX_VALUES };
 	struct usbip_error why;
@@ -139,7 +140,7 @@ struct json_value *status_answer_parse(const char *text, size_t len, char *err, 
 	}
 	if (v->type != JSON_OBJECT) {
 		snprintf(err, err_len, "not a JSON object");
-		json_value_free(v);
+		json_parse_value_free(v);
 		return NULL;
 	}
 	return v;
@@ -196,7 +197,7 @@ static void render_members(FILE *out, const struct json_value *v, int depth)
 	}
 }
 
-void status_render(FILE *out, const struct json_value *object)
+void status_client_render(FILE *out, const struct json_value *object)
 {
 	render_members(out, object, 0);
 }
@@ -204,7 +205,7 @@ void status_render(FILE *out, const struct json_value *object)
 /* One cell: a member's text as people read it (escaped, times as local times), or "". */
 static void cell(const struct json_value *object, const char *key, char *buf, size_t cap)
 {
-	const struct json_value *m = json_member(object, key);
+	const struct json_value *m = json_parse_member(object, key);
 	char text[LOG_ESCAPED_SIZE(RENDER_MAX)];
 
 	buf[0] = '\0';
@@ -268,7 +269,7 @@ static void table_rows(struct status_table *t, const struct json_value *v, unsig
 	const struct json_value *m;
 
 	if (v->type == JSON_OBJECT && depth > 0 &&
-	    (json_member(v, "busid") || json_member(v, "rule"))) {
+	    (json_parse_member(v, "busid") || json_parse_member(v, "rule"))) {
 		table_row(t, v);
 		return;
 	}
@@ -277,7 +278,8 @@ static void table_rows(struct status_table *t, const struct json_value *v, unsig
 			table_rows(t, m, depth + 1);
 }
 
-void status_table_add(struct status_table *t, const char *daemon, const struct json_value *answer)
+void status_client_table_add(struct status_table *t, const char *daemon,
+			     const struct json_value *answer)
 {
 	unsigned before = t->rows;
 	char since[STATUS_CELL], port[STATUS_CELL], listening[STATUS_CELL];
@@ -288,7 +290,7 @@ void status_table_add(struct status_table *t, const char *daemon, const struct j
 	if (!t->daemon[0])
 		snprintf(t->daemon, sizeof(t->daemon), "%s", daemon);
 	table_rows(t, answer, 0);
-	if (t->rows == before && json_member(answer, "daemon")) {
+	if (t->rows == before && json_parse_member(answer, "daemon")) {
 		/* A daemon with no device: its start as SINCE, where it listens. */
 		cell(answer, "started", since, sizeof(since));
 		cell(answer, "port", port, sizeof(port));

@@ -22,22 +22,23 @@
 
 enum status_asked {
 	STATUS_NOBODY,	 /* nothing listens there (a socket left by a daemon that died) */
-	STATUS_ANSWERED, /* *answer is the parsed answer (json_value_free it) */
+	STATUS_ANSWERED, /* *answer is the parsed answer (json_parse_value_free it) */
 	STATUS_FAILED,	 /* err says why: no whole answer in time, too large, not JSON */
 };
 
-enum status_asked status_ask(const char *path, int deadline_ms, struct json_value **answer,
-			     char *err, size_t err_len);
+enum status_asked status_client_ask(const char *path, int deadline_ms, struct json_value **answer,
+				    char *err, size_t err_len);
 
 /* An answer: one JSON object within the limits above; NULL with a one-line reason. */
-struct json_value *status_answer_parse(const char *text, size_t len, char *err, size_t err_len);
+struct json_value *status_client_answer_parse(const char *text, size_t len, char *err,
+					      size_t err_len);
 
 /*
  * An object's members as indented "key: value" lines for people: "since"
  * and "started" as local times, every string of the peer's escaped (no
  * control character reaches a terminal), each value cut at a bound.
  */
-void status_render(FILE *out, const struct json_value *object);
+void status_client_render(FILE *out, const struct json_value *object);
 
 /*
  * The text form for people: a table as usbip port's, DAEMON, DEVICE, PEER,
@@ -54,6 +55,7 @@ struct status_table {
 	char daemon[STATUS_CELL]; /* the answer being added: its "daemon", or the name given */
 };
 
-void status_table_add(struct status_table *t, const char *daemon, const struct json_value *answer);
+void status_client_table_add(struct status_table *t, const char *daemon,
+			     const struct json_value *answer);
 
 #endif

@@ -13,7 +13,7 @@
 #include "util/log.h"
 #include "wire/usb_descriptors.h"
 
-uint32_t usbip_host_parse_speed(const char *s)
+uint32_t host_parse_speed(const char *s)
 {
 	static const struct sysfs_word map[] = {
 		{ "1.5", USBIP_SPEED_LOW },	     { "12", USBIP_SPEED_FULL },
@@ -97,7 +97,7 @@ static void read_device(struct udev *udev, struct udev_device *dev, struct usbip
 	snprintf(u->busid, sizeof(u->busid), "%s", udev_device_get_sysname(dev));
 	u->busnum = (uint32_t)attr_num(dev, "busnum", 10);
 	u->devnum = (uint32_t)attr_num(dev, "devnum", 10);
-	u->speed = usbip_host_parse_speed(udev_device_get_sysattr_value(dev, "speed"));
+	u->speed = host_parse_speed(udev_device_get_sysattr_value(dev, "speed"));
 	u->id_vendor = (uint16_t)attr_num(dev, "idVendor", 16);
 	u->id_product = (uint16_t)attr_num(dev, "idProduct", 16);
 	u->bcd_device = (uint16_t)attr_num(dev, "bcdDevice", 16);
@@ -123,11 +123,11 @@ static void read_device(struct udev *udev, struct udev_device *dev, struct usbip
 		snprintf(path, sizeof(path), "%s/usbip_status", u->path);
 		out->stub_status = USBIP_STUB_ERROR;
 		if (sysfs_read_attr(path, status, sizeof(status)) == 0)
-			out->stub_status = usbip_host_parse_stub_status(status);
+			out->stub_status = host_parse_stub_status(status);
 	}
 }
 
-enum usbip_stub_status usbip_host_parse_stub_status(const char *text)
+enum usbip_stub_status host_parse_stub_status(const char *text)
 {
 	/* What usbip-host's usbip_status_show prints: one digit (the newline is gone). */
 	if (text[0] >= '0' && text[0] <= '3' && !text[1])
@@ -135,7 +135,7 @@ enum usbip_stub_status usbip_host_parse_stub_status(const char *text)
 	return USBIP_STUB_ERROR;
 }
 
-bool usbip_host_driver_loaded(void)
+bool host_driver_loaded(void)
 {
 	static bool said_missing;
 
@@ -143,7 +143,7 @@ bool usbip_host_driver_loaded(void)
 				 "usbip-host", &said_missing);
 }
 
-int usbip_host_list(struct usbip_local_device **devs, size_t *count, bool bound_only)
+int host_list(struct usbip_local_device **devs, size_t *count, bool bound_only)
 {
 	struct udev *udev = udev_new();
 	struct udev_enumerate *en;
@@ -195,7 +195,7 @@ int usbip_host_list(struct usbip_local_device **devs, size_t *count, bool bound_
 	return 0;
 }
 
-bool usbip_host_busid_valid(const char *busid)
+bool host_busid_valid(const char *busid)
 {
 	size_t digits = 0;
 	bool dash = false;
@@ -222,7 +222,7 @@ static struct udev_device *find_device(struct udev *udev, const char *busid)
 {
 	struct udev_device *dev;
 
-	if (!usbip_host_busid_valid(busid)) {
+	if (!host_busid_valid(busid)) {
 		log_err("'%s' is not a busid (like 1-2 or 1-2.3)", busid);
 		return NULL;
 	}
@@ -237,7 +237,7 @@ static struct udev_device *find_device(struct udev *udev, const char *busid)
 	return dev;
 }
 
-int usbip_host_get(const char *busid, struct usbip_local_device *out)
+int host_get(const char *busid, struct usbip_local_device *out)
 {
 	struct udev *udev = udev_new();
 	struct udev_device *dev;
@@ -255,14 +255,14 @@ int usbip_host_get(const char *busid, struct usbip_local_device *out)
 	return dev ? 0 : -1;
 }
 
-int usbip_host_peek(const char *busid, struct usbip_local_device *dev)
+int host_peek(const char *busid, struct usbip_local_device *dev)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s", busid);
 	if (!busid[0] || access(path, F_OK) != 0)
 		return -1;
-	return usbip_host_get(busid, dev);
+	return host_get(busid, dev);
 }
 
 static int write_driver_file(const char *driver, const char *file, const char *value)
@@ -292,14 +292,14 @@ static void give_back(const char *busid)
 			 strerror(errno));
 }
 
-int usbip_host_bind(const char *busid, bool already_ok)
+int host_bind(const char *busid, bool already_ok)
 {
 	struct usbip_local_device dev;
 	struct udev *udev;
 	struct udev_device *d;
 	bool hub, vhci;
 
-	if (!usbip_host_driver_loaded())
+	if (!host_driver_loaded())
 		return -1;
 	udev = udev_new();
 	if (!udev)
@@ -352,11 +352,11 @@ rollback_driver:
 	return -1;
 }
 
-int usbip_host_unbind(const char *busid)
+int host_unbind(const char *busid)
 {
 	struct usbip_local_device dev;
 
-	if (usbip_host_get(busid, &dev))
+	if (host_get(busid, &dev))
 		return -1;
 	if (strcmp(dev.driver, "usbip-host") != 0) {
 		log_err("%s is not bound to usbip-host", busid);
@@ -373,12 +373,12 @@ int usbip_host_unbind(const char *busid)
 	return 0;
 }
 
-int usbip_host_reclaim(const char *busid)
+int host_reclaim(const char *busid)
 {
 	struct usbip_local_device dev;
 	char path[PATH_MAX];
 
-	if (usbip_host_get(busid, &dev) != 0)
+	if (host_get(busid, &dev) != 0)
 		return -1;
 	/* -1 tells the stub to drop its connection ("stub down", see stub_dev.c). */
 	snprintf(path, sizeof(path), "%s/usbip_sockfd", dev.info.udev.path);
@@ -389,14 +389,14 @@ int usbip_host_reclaim(const char *busid)
 	return 0;
 }
 
-void usbip_host_forget(const char *busid)
+void host_forget(const char *busid)
 {
 	if (match_busid("del", busid) != 0)
 		log_debug("%s: match_busid del: %s", busid, strerror(errno));
 }
 
-enum usbip_op_status usbip_host_give_socket(const struct usbip_local_device *dev,
-					    const char *driver, int sockfd)
+enum usbip_op_status host_give_socket(const struct usbip_local_device *dev, const char *driver,
+				      int sockfd)
 {
 	char path[PATH_MAX], value[16];
 	int n;
@@ -421,12 +421,11 @@ enum usbip_op_status usbip_host_give_socket(const struct usbip_local_device *dev
 	return USBIP_ST_OK;
 }
 
-enum usbip_op_status usbip_host_export(const char *busid, int sockfd,
-				       struct usbip_local_device *dev)
+enum usbip_op_status host_export(const char *busid, int sockfd, struct usbip_local_device *dev)
 {
-	if (usbip_host_get(busid, dev) != 0)
+	if (host_get(busid, dev) != 0)
 		return USBIP_ST_NODEV;
 	if (strcmp(dev->driver, "usbip-host") != 0)
 		return USBIP_ST_NA;
-	return usbip_host_give_socket(dev, "usbip-host", sockfd);
+	return host_give_socket(dev, "usbip-host", sockfd);
 }

@@ -36,15 +36,15 @@ struct usbip_local_device {
  * through vhci. With bound_only, only devices bound to usbip-host.
  * Returns 0 and a malloc'd array in *devs (free it), or -1 after logging.
  */
-int usbip_host_list(struct usbip_local_device **devs, size_t *count, bool bound_only);
+int host_list(struct usbip_local_device **devs, size_t *count, bool bound_only);
 
 /* Fills dev for one busid; -1 (logged) if there is no such device. */
-int usbip_host_get(const char *busid, struct usbip_local_device *dev);
+int host_get(const char *busid, struct usbip_local_device *dev);
 /* The same, silent when busid is not there (yet): a device vhci-hcd is making. */
-int usbip_host_peek(const char *busid, struct usbip_local_device *dev);
+int host_peek(const char *busid, struct usbip_local_device *dev);
 
 /* Whether the usbip-host driver is loaded; logs a hint when it is not. */
-bool usbip_host_driver_loaded(void);
+bool host_driver_loaded(void);
 
 /*
  * Binds busid to usbip-host: refuses hubs and vhci devices, unbinds the
@@ -52,10 +52,10 @@ bool usbip_host_driver_loaded(void);
  * step is undone and the device goes back to its driver. Already bound to
  * usbip-host counts as success when already_ok is set.
  */
-int usbip_host_bind(const char *busid, bool already_ok);
+int host_bind(const char *busid, bool already_ok);
 
 /* Unbinds from usbip-host and lets the kernel probe the usual driver again. */
-int usbip_host_unbind(const char *busid);
+int host_unbind(const char *busid);
 
 /*
  * Makes usbip-host drop the connection a bound device is exported on (one
@@ -63,14 +63,14 @@ int usbip_host_unbind(const char *busid);
  * that it can be exported again. Asynchronous: the stub is available again
  * once it has shut the connection down.
  */
-int usbip_host_reclaim(const char *busid);
+int host_reclaim(const char *busid);
 
 /*
  * Removes busid from usbip-host's match_busid after its device was
  * unplugged, so that the next device plugged into that port gets its own
  * driver, not usbip-host.
  */
-void usbip_host_forget(const char *busid);
+void host_forget(const char *busid);
 
 /*
  * The parsers of what the readers above take from sysfs, from memory (the
@@ -81,24 +81,23 @@ void usbip_host_forget(const char *busid);
  * "BUS-PORT[.PORT...]" like "1-1.4": anything else (a peer's "../..", an
  * interface "1-1:1.0") is refused before it can reach a sysfs path.
  */
-uint32_t usbip_host_parse_speed(const char *text);
-enum usbip_stub_status usbip_host_parse_stub_status(const char *text);
-bool usbip_host_busid_valid(const char *busid);
+uint32_t host_parse_speed(const char *text);
+enum usbip_stub_status host_parse_stub_status(const char *text);
+bool host_busid_valid(const char *busid);
 
 /*
  * Writes sockfd to the usbip_sockfd attribute of dev (found by usbip-host or
  * usbip-vudc, named in the log line) if its status lets it take one: the
  * driver takes its own reference. USBIP_ST_OK, or DEV_BUSY, DEV_ERR or NA.
  */
-enum usbip_op_status usbip_host_give_socket(const struct usbip_local_device *dev,
-					    const char *driver, int sockfd);
+enum usbip_op_status host_give_socket(const struct usbip_local_device *dev, const char *driver,
+				      int sockfd);
 
 /*
  * Hands sockfd to the bound device (usbip_sockfd) and fills dev with what
  * it is. Returns an OP status: USBIP_ST_OK, or why not (NODEV, NA,
  * DEV_BUSY, DEV_ERR).
  */
-enum usbip_op_status usbip_host_export(const char *busid, int sockfd,
-				       struct usbip_local_device *dev);
+enum usbip_op_status host_export(const char *busid, int sockfd, struct usbip_local_device *dev);
 
 #endif

@@ -78,7 +78,7 @@ static bool unauthorized(const char *busid)
 
 void keyboard_gate_close(struct keyboard_gate *g)
 {
-	if (!g->closed && usbip_vhci_gate(true) == 0)
+	if (!g->closed && vhci_gate(true) == 0)
 		g->closed = true;
 	if (!g->closed)
 		log_warn("cannot hold new vhci devices for a look: keyboards are not checked");
@@ -90,21 +90,21 @@ static void sweep(struct keyboard_gate *g)
 	struct usbip_vhci vhci;
 	unsigned i;
 
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return;
 	for (i = 0; i < vhci.nports; i++) {
 		const char *busid = vhci.ports[i].local_busid;
 
 		if (holds_device(&vhci.ports[i]) && !(i < g->nports && g->waiting[i]) &&
 		    unauthorized(busid))
-			usbip_vhci_authorize(busid);
+			vhci_authorize(busid);
 	}
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 }
 
 void keyboard_gate_open(struct keyboard_gate *g)
 {
-	if (g->closed && usbip_vhci_gate(false) == 0)
+	if (g->closed && vhci_gate(false) == 0)
 		g->closed = false;
 	sweep(g);
 }
@@ -176,7 +176,7 @@ void keyboard_gate_look(struct keyboard_gate *g, unsigned port, const char *busi
 			 busid, port, dev.vendor, dev.product);
 		h->refuse(h->arg, port);
 	} else {
-		usbip_vhci_authorize(busid);
+		vhci_authorize(busid);
 	}
 	if (!keyboard_gate_waiting(g))
 		keyboard_gate_open(g);
@@ -188,7 +188,7 @@ void keyboard_gate_look_at_waiting(struct keyboard_gate *g)
 	char busid[USBIP_BUSID_SIZE];
 	unsigned i;
 
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return;
 	for (i = 0; i < vhci.nports && i < g->nports; i++) {
 		if (!g->waiting[i] || !vhci.ports[i].local_busid[0] ||
@@ -198,7 +198,7 @@ void keyboard_gate_look_at_waiting(struct keyboard_gate *g)
 		memcpy(busid, vhci.ports[i].local_busid, sizeof(busid));
 		keyboard_gate_look(g, i, busid);
 	}
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 }
 
 void keyboard_gate_device_added(struct keyboard_gate *g, const char *busid)
@@ -207,12 +207,12 @@ void keyboard_gate_device_added(struct keyboard_gate *g, const char *busid)
 	unsigned i;
 	int port = -1;
 
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return;
 	for (i = 0; i < vhci.nports; i++)
 		if (strcmp(vhci.ports[i].local_busid, busid) == 0)
 			port = (int)i;
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 	if (port >= 0)
 		keyboard_gate_look(g, (unsigned)port, busid);
 }

@@ -2,7 +2,7 @@
 /*
  * usbipa's keyboard gate on vhci-hcd. A device that an exporter sends could
  * type commands here if it is a keyboard, so while an export enumerates,
- * new vhci devices arrive unauthorized (usbip_vhci_gate): no configuration,
+ * new vhci devices arrive unauthorized (vhci_gate): no configuration,
  * no driver, until their interfaces were looked at. One with a boot
  * keyboard interface on a port this process attached needs a rule naming
  * it, or it is refused; everything else is authorized. The gate opens

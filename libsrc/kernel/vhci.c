@@ -19,7 +19,7 @@
 /* A status file is one sysfs page; more is never read. */
 #define STATUS_FILE_MAX 65536
 
-const char *usbip_vhci_status_str(unsigned status)
+const char *vhci_status_str(unsigned status)
 {
 	switch (status) {
 	case USBIP_VDEV_NULL:
@@ -34,7 +34,7 @@ const char *usbip_vhci_status_str(unsigned status)
 	return "Unknown Status";
 }
 
-/* One row: "hs  0000 004 000 00000000 000000 0-0" (see usbip_vhci_parse_status). */
+/* One row: "hs  0000 004 000 00000000 000000 0-0" (see vhci_parse_status). */
 static void parse_row(const char *line, struct usbip_vhci *vhci)
 {
 	char hub[3], busid[USBIP_BUSID_SIZE];
@@ -58,7 +58,7 @@ static void parse_row(const char *line, struct usbip_vhci *vhci)
 	snprintf(p->local_busid, sizeof(p->local_busid), "%s", busid);
 }
 
-int usbip_vhci_parse_status(const char *text, size_t len, struct usbip_vhci *vhci)
+int vhci_parse_status(const char *text, size_t len, struct usbip_vhci *vhci)
 {
 	const char *end = text + len, *nl;
 	char line[256];
@@ -102,7 +102,7 @@ static ssize_t read_file(const char *path, char *buf, size_t cap)
 	return len > 0 ? len : 0;
 }
 
-int usbip_vhci_open(struct usbip_vhci *vhci)
+int vhci_open(struct usbip_vhci *vhci)
 {
 	char buf[32], path[PATH_MAX], *text;
 	unsigned long n;
@@ -128,7 +128,7 @@ int usbip_vhci_open(struct usbip_vhci *vhci)
 		return -1;
 	text = malloc(STATUS_FILE_MAX);
 	if (!text) {
-		usbip_vhci_close(vhci);
+		vhci_close(vhci);
 		return -1;
 	}
 	for (i = 0; i < USBIP_VHCI_MAX_PORTS; i++) {
@@ -141,19 +141,19 @@ int usbip_vhci_open(struct usbip_vhci *vhci)
 		len = read_file(path, text, STATUS_FILE_MAX);
 		if (len < 0)
 			break;
-		if (usbip_vhci_parse_status(text, (size_t)len, vhci) == 0)
+		if (vhci_parse_status(text, (size_t)len, vhci) == 0)
 			parsed++;
 	}
 	free(text);
 	if (!parsed) {
 		log_err("cannot read vhci-hcd's port status");
-		usbip_vhci_close(vhci);
+		vhci_close(vhci);
 		return -1;
 	}
 	return 0;
 }
 
-void usbip_vhci_close(struct usbip_vhci *vhci)
+void vhci_close(struct usbip_vhci *vhci)
 {
 	free(vhci->ports);
 	vhci->ports = NULL;
@@ -166,7 +166,7 @@ static bool wants_superspeed(uint32_t speed)
 	return speed >= USBIP_SPEED_SUPER;
 }
 
-int usbip_vhci_free_port(const struct usbip_vhci *vhci, uint32_t speed)
+int vhci_free_port(const struct usbip_vhci *vhci, uint32_t speed)
 {
 	unsigned i;
 
@@ -179,7 +179,7 @@ int usbip_vhci_free_port(const struct usbip_vhci *vhci, uint32_t speed)
 	return -1;
 }
 
-int usbip_vhci_attach(const struct usbip_usb_device *udev, int sockfd)
+int vhci_attach(const struct usbip_usb_device *udev, int sockfd)
 {
 	uint32_t devid = udev->busnum << 16 | (udev->devnum & 0xffff);
 	char path[PATH_MAX];
@@ -195,10 +195,10 @@ int usbip_vhci_attach(const struct usbip_usb_device *udev, int sockfd)
 		char value[64];
 		int port;
 
-		if (usbip_vhci_open(&vhci) != 0)
+		if (vhci_open(&vhci) != 0)
 			return -1;
-		port = usbip_vhci_free_port(&vhci, udev->speed);
-		usbip_vhci_close(&vhci);
+		port = vhci_free_port(&vhci, udev->speed);
+		vhci_close(&vhci);
 		if (port < 0) {
 			log_err("no free vhci port for a %s device",
 				wants_superspeed(udev->speed) ? "USB 3" : "USB 2");
@@ -219,12 +219,12 @@ int usbip_vhci_attach(const struct usbip_usb_device *udev, int sockfd)
 	return -2;
 }
 
-int usbip_vhci_detach(unsigned port)
+int vhci_detach(unsigned port)
 {
 	char value[16], path[PATH_MAX];
 
 	snprintf(value, sizeof(value), "%u", port);
-	usbip_vhci_record_remove(port);
+	vhci_record_remove(port);
 	sysfs_path(path, sizeof(path), USBIP_VHCI_SYSFS_DIR "/detach");
 	if (sysfs_write_attr(path, value) != 0) {
 		log_err("vhci-hcd could not detach port %u: %s", port, strerror(errno));
@@ -238,7 +238,7 @@ static void record_path(char *buf, size_t len, unsigned port)
 	snprintf(buf, len, "%s/port%u", USBIP_VHCI_STATE_DIR, port);
 }
 
-int usbip_vhci_record_write(unsigned port, const struct usbip_vhci_record *rec)
+int vhci_record_write(unsigned port, const struct usbip_vhci_record *rec)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	FILE *f;
@@ -267,7 +267,7 @@ int usbip_vhci_record_write(unsigned port, const struct usbip_vhci_record *rec)
 	return 0;
 }
 
-int usbip_vhci_record_read(unsigned port, struct usbip_vhci_record *rec)
+int vhci_record_read(unsigned port, struct usbip_vhci_record *rec)
 {
 	char path[PATH_MAX], line[512];
 	FILE *f;
@@ -277,17 +277,17 @@ int usbip_vhci_record_read(unsigned port, struct usbip_vhci_record *rec)
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	ok = fgets(line, sizeof(line), f) && usbip_vhci_record_parse(line, rec) == 0;
+	ok = fgets(line, sizeof(line), f) && vhci_record_parse(line, rec) == 0;
 	fclose(f);
 	return ok ? 0 : -1;
 }
 
-int usbip_vhci_record_parse(const char *line, struct usbip_vhci_record *rec)
+int vhci_record_parse(const char *line, struct usbip_vhci_record *rec)
 {
 	return sscanf(line, "%255s %31s %31s", rec->host, rec->service, rec->busid) == 3 ? 0 : -1;
 }
 
-void usbip_vhci_record_remove(unsigned port)
+void vhci_record_remove(unsigned port)
 {
 	char path[PATH_MAX];
 
@@ -297,7 +297,7 @@ void usbip_vhci_record_remove(unsigned port)
 	rmdir(USBIP_VHCI_STATE_DIR);
 }
 
-int usbip_vhci_gate(bool closed)
+int vhci_gate(bool closed)
 {
 	char pattern[PATH_MAX];
 	glob_t g;
@@ -319,7 +319,7 @@ int usbip_vhci_gate(bool closed)
 	return rc;
 }
 
-int usbip_vhci_authorize(const char *local_busid)
+int vhci_authorize(const char *local_busid)
 {
 	char path[PATH_MAX];
 

@@ -56,41 +56,41 @@ struct usbip_vhci_record {
  * vhci->ports (vhci->nports entries). Rows for ports past nports, and rows
  * that do not parse, are skipped. -1 when text is empty.
  */
-int usbip_vhci_parse_status(const char *text, size_t len, struct usbip_vhci *vhci);
+int vhci_parse_status(const char *text, size_t len, struct usbip_vhci *vhci);
 
 /* Reads vhci's ports; -1 (logged, with a hint to load vhci-hcd) on failure. */
-int usbip_vhci_open(struct usbip_vhci *vhci);
-void usbip_vhci_close(struct usbip_vhci *vhci);
+int vhci_open(struct usbip_vhci *vhci);
+void vhci_close(struct usbip_vhci *vhci);
 
 /* A free port on the hub that suits speed, or -1. */
-int usbip_vhci_free_port(const struct usbip_vhci *vhci, uint32_t speed);
+int vhci_free_port(const struct usbip_vhci *vhci, uint32_t speed);
 
 /*
  * Attaches sockfd as a device of the given record: picks a free port of the
  * right speed, retries on a port taken concurrently (EBUSY), and returns
  * the port, or -1 after logging why (-2 when no port was free).
  */
-int usbip_vhci_attach(const struct usbip_usb_device *udev, int sockfd);
+int vhci_attach(const struct usbip_usb_device *udev, int sockfd);
 
 /* Detaches a port and removes its record. */
-int usbip_vhci_detach(unsigned port);
+int vhci_detach(unsigned port);
 
 /* Records or reads where the device on a port came from. */
-int usbip_vhci_record_write(unsigned port, const struct usbip_vhci_record *rec);
-int usbip_vhci_record_read(unsigned port, struct usbip_vhci_record *rec);
-void usbip_vhci_record_remove(unsigned port);
+int vhci_record_write(unsigned port, const struct usbip_vhci_record *rec);
+int vhci_record_read(unsigned port, struct usbip_vhci_record *rec);
+void vhci_record_remove(unsigned port);
 /* A record's line, "HOST SERVICE BUSID"; -1 if it is not one. */
-int usbip_vhci_record_parse(const char *line, struct usbip_vhci_record *rec);
+int vhci_record_parse(const char *line, struct usbip_vhci_record *rec);
 
-const char *usbip_vhci_status_str(unsigned status);
+const char *vhci_status_str(unsigned status);
 
 /*
  * With closed, a device that appears on vhci-hcd is not authorized
  * (authorized_default 0 on its root hubs): no configuration is set and no
- * driver binds until usbip_vhci_authorize, so that its interfaces can be
+ * driver binds until vhci_authorize, so that its interfaces can be
  * looked at first. Not closed: as the kernel has it by default.
  */
-int usbip_vhci_gate(bool closed);
-int usbip_vhci_authorize(const char *local_busid);
+int vhci_gate(bool closed);
+int vhci_authorize(const char *local_busid);
 
 #endif

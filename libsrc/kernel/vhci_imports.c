@@ -68,14 +68,14 @@ int vhci_imports_attach(struct vhci_imports *im, const struct usbip_usb_device *
 			const struct vhci_import_origin *origin)
 {
 	struct usbip_vhci_record rec;
-	int port = usbip_vhci_attach(udev, sockfd);
+	int port = vhci_attach(udev, sockfd);
 
 	if (port < 0)
 		return port;
 	snprintf(rec.host, sizeof(rec.host), "%s", origin->host);
 	snprintf(rec.service, sizeof(rec.service), "%s", origin->service);
 	snprintf(rec.busid, sizeof(rec.busid), "%s", udev->busid);
-	usbip_vhci_record_write((unsigned)port, &rec);
+	vhci_record_write((unsigned)port, &rec);
 	vhci_imports_note(im, (unsigned)port, udev, origin);
 	return port;
 }
@@ -104,11 +104,10 @@ void vhci_imports_replace_stale(struct vhci_imports *im, const struct vhci_impor
 	struct usbip_vhci vhci;
 	unsigned i;
 
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return;
 	for (i = 0; i < vhci.nports; i++) {
-		if (vhci.ports[i].status == USBIP_VDEV_NULL ||
-		    usbip_vhci_record_read(i, &rec) != 0 ||
+		if (vhci.ports[i].status == USBIP_VDEV_NULL || vhci_record_read(i, &rec) != 0 ||
 		    !vhci_imports_same(im, i, &rec, origin, udev))
 			continue;
 		log_info("%s: %s is still attached on port %u (from %s:%s): replacing that stale "
@@ -116,7 +115,7 @@ void vhci_imports_replace_stale(struct vhci_imports *im, const struct vhci_impor
 			 origin->name, udev->busid, i, rec.host, rec.service);
 		vhci_imports_detach(im, i);
 	}
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 }
 
 int vhci_imports_find(const struct vhci_import_origin *origin, const char *busid)
@@ -126,14 +125,13 @@ int vhci_imports_find(const struct vhci_import_origin *origin, const char *busid
 	unsigned i;
 	int found = -1;
 
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return -1;
 	for (i = 0; i < vhci.nports && found < 0; i++)
-		if (vhci.ports[i].status != USBIP_VDEV_NULL &&
-		    usbip_vhci_record_read(i, &rec) == 0 && strcmp(rec.host, origin->host) == 0 &&
-		    strcmp(rec.busid, busid) == 0)
+		if (vhci.ports[i].status != USBIP_VDEV_NULL && vhci_record_read(i, &rec) == 0 &&
+		    strcmp(rec.host, origin->host) == 0 && strcmp(rec.busid, busid) == 0)
 			found = (int)i;
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 	return found;
 }
 
@@ -146,7 +144,7 @@ bool vhci_imports_may_withdraw(const struct vhci_imports *im, unsigned port, con
 
 int vhci_imports_detach(struct vhci_imports *im, unsigned port)
 {
-	if (usbip_vhci_detach(port) != 0)
+	if (vhci_detach(port) != 0)
 		return -1;
 	if (port < im->nports)
 		im->ours[port] = false;
@@ -158,13 +156,13 @@ void vhci_imports_detach_all(struct vhci_imports *im)
 	struct usbip_vhci vhci;
 	unsigned i;
 
-	if (usbip_vhci_open(&vhci) != 0)
+	if (vhci_open(&vhci) != 0)
 		return;
 	for (i = 0; i < vhci.nports && i < im->nports; i++) {
 		if (im->ours[i] && vhci.ports[i].status != USBIP_VDEV_NULL) {
 			log_info("detaching port %u", i);
-			usbip_vhci_detach(i);
+			vhci_detach(i);
 		}
 	}
-	usbip_vhci_close(&vhci);
+	vhci_close(&vhci);
 }

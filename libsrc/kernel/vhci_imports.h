@@ -52,7 +52,7 @@ void vhci_imports_note(struct vhci_imports *im, unsigned port, const struct usbi
 		       const struct vhci_import_origin *origin);
 
 /*
- * Attaches sockfd as udev (usbip_vhci_attach), records the port's peer and
+ * Attaches sockfd as udev (vhci_attach), records the port's peer and
  * notes it. Returns the port, or a negative value after logging why.
  */
 int vhci_imports_attach(struct vhci_imports *im, const struct usbip_usb_device *udev, int sockfd,

@@ -148,7 +148,7 @@ static int read_vudc(struct udev_device *udc, struct usbip_local_device *out)
 	return 0;
 }
 
-bool usbip_vudc_driver_loaded(void)
+bool vudc_driver_loaded(void)
 {
 	static bool said_missing;
 
@@ -224,7 +224,7 @@ static int append_vudc(const struct usbip_local_device *dev, void *ctx)
 	return 0;
 }
 
-int usbip_vudc_list(struct usbip_local_device **devs, size_t *count)
+int vudc_list(struct usbip_local_device **devs, size_t *count)
 {
 	struct vudc_array a = { NULL, 0, 0 };
 
@@ -254,7 +254,7 @@ static int match_busid(const struct usbip_local_device *dev, void *ctx)
 	return 1;
 }
 
-int usbip_vudc_get(const char *busid, struct usbip_local_device *dev)
+int vudc_get(const char *busid, struct usbip_local_device *dev)
 {
 	struct vudc_lookup l = { busid, dev };
 	int rc;
@@ -272,12 +272,11 @@ int usbip_vudc_get(const char *busid, struct usbip_local_device *dev)
 	return -1;
 }
 
-enum usbip_op_status usbip_vudc_export(const char *busid, int sockfd,
-				       struct usbip_local_device *dev)
+enum usbip_op_status vudc_export(const char *busid, int sockfd, struct usbip_local_device *dev)
 {
 	/* No vudc, or one without a gadget: the kernel's usbipd does not list
 	 * it, and answers NODEV for it. */
-	if (usbip_vudc_get(busid, dev) != 0)
+	if (vudc_get(busid, dev) != 0)
 		return USBIP_ST_NODEV;
 	/*
 	 * The vudc looks the number up in the writing process's file table
@@ -285,5 +284,5 @@ enum usbip_op_status usbip_vudc_export(const char *busid, int sockfd,
 	 * copy afterwards. It refuses a socket that is not SOCK_STREAM, and
 	 * one while connected (EBUSY) or with no gadget pulled up (ENODEV).
 	 */
-	return usbip_host_give_socket(dev, "usbip-vudc", sockfd);
+	return host_give_socket(dev, "usbip-vudc", sockfd);
 }

@@ -30,14 +30,14 @@
  * (exported) or error. Returns 0 and a malloc'd array in *devs (free it; NULL
  * when *count is 0), or -1 after logging.
  */
-int usbip_vudc_list(struct usbip_local_device **devs, size_t *count);
+int vudc_list(struct usbip_local_device **devs, size_t *count);
 
 /* Fills dev for one busid (usbip-vudc.N); -1 (logged) if there is no such
  * vudc or no gadget is bound to it. */
-int usbip_vudc_get(const char *busid, struct usbip_local_device *dev);
+int vudc_get(const char *busid, struct usbip_local_device *dev);
 
 /* Whether the usbip-vudc driver is loaded; logs a hint when it is not. */
-bool usbip_vudc_driver_loaded(void);
+bool vudc_driver_loaded(void);
 
 /*
  * Hands sockfd to the vudc (usbip_sockfd) and fills dev with what it is.
@@ -45,7 +45,6 @@ bool usbip_vudc_driver_loaded(void);
  * gadget bound), DEV_BUSY (already exported), DEV_ERR (the vudc is in its
  * error state), NA (the vudc refused the socket).
  */
-enum usbip_op_status usbip_vudc_export(const char *busid, int sockfd,
-				       struct usbip_local_device *dev);
+enum usbip_op_status vudc_export(const char *busid, int sockfd, struct usbip_local_device *dev);
 
 #endif

@@ -142,17 +142,18 @@ struct mtp_operation {
 	unsigned int num_params;
 };
 
-int mtp_decode_header(const uint8_t *buf, size_t len, struct mtp_header *hdr,
-		      struct usbip_error *err);
+int mtp_container_decode_header(const uint8_t *buf, size_t len, struct mtp_header *hdr,
+				struct usbip_error *err);
 /* A whole command container: length must match, 0..5 parameters. */
-int mtp_decode_command(const uint8_t *buf, size_t len, struct mtp_operation *op,
-		       struct usbip_error *err);
+int mtp_container_decode_command(const uint8_t *buf, size_t len, struct mtp_operation *op,
+				 struct usbip_error *err);
 /* Response and event containers; return the length written (at most MTP_COMMAND_MAX). */
-size_t mtp_encode_response(uint8_t out[MTP_COMMAND_MAX], const struct mtp_operation *resp);
-size_t mtp_encode_event(uint8_t out[MTP_COMMAND_MAX], const struct mtp_operation *event);
+size_t mtp_container_encode_response(uint8_t out[MTP_COMMAND_MAX],
+				     const struct mtp_operation *resp);
+size_t mtp_container_encode_event(uint8_t out[MTP_COMMAND_MAX], const struct mtp_operation *event);
 /* The 12-byte header of a data container carrying payload_len bytes (over 4 GiB: unknown). */
-void mtp_encode_data_header(uint8_t out[MTP_HEADER_SIZE], uint16_t code, uint32_t transaction_id,
-			    uint64_t payload_len);
+void mtp_container_encode_data_header(uint8_t out[MTP_HEADER_SIZE], uint16_t code,
+				      uint32_t transaction_id, uint64_t payload_len);
 
 /* ---- building datasets ---- */
 
@@ -163,19 +164,19 @@ struct mtp_buf {
 	bool failed;
 };
 
-void mtp_buf_free(struct mtp_buf *b);
-void mtp_put_bytes(struct mtp_buf *b, const void *p, size_t n);
-void mtp_put_u8(struct mtp_buf *b, uint8_t v);
-void mtp_put_u16(struct mtp_buf *b, uint16_t v);
-void mtp_put_u32(struct mtp_buf *b, uint32_t v);
-void mtp_put_u64(struct mtp_buf *b, uint64_t v);
-void mtp_put_u128(struct mtp_buf *b, uint64_t lo, uint64_t hi);
+void mtp_container_buf_free(struct mtp_buf *b);
+void mtp_container_put_bytes(struct mtp_buf *b, const void *p, size_t n);
+void mtp_container_put_u8(struct mtp_buf *b, uint8_t v);
+void mtp_container_put_u16(struct mtp_buf *b, uint16_t v);
+void mtp_container_put_u32(struct mtp_buf *b, uint32_t v);
+void mtp_container_put_u64(struct mtp_buf *b, uint64_t v);
+void mtp_container_put_u128(struct mtp_buf *b, uint64_t lo, uint64_t hi);
 /* UTF-8 in; a u8 count of UTF-16 units with the terminator, then UTF-16LE. NULL or "" is empty. */
-void mtp_put_string(struct mtp_buf *b, const char *utf8);
-void mtp_put_u16_array(struct mtp_buf *b, const uint16_t *v, size_t n);
-void mtp_put_u32_array(struct mtp_buf *b, const uint32_t *v, size_t n);
+void mtp_container_put_string(struct mtp_buf *b, const char *utf8);
+void mtp_container_put_u16_array(struct mtp_buf *b, const uint16_t *v, size_t n);
+void mtp_container_put_u32_array(struct mtp_buf *b, const uint32_t *v, size_t n);
 /* Overwrites the u32 at offset (a count written before the elements). */
-void mtp_patch_u32(struct mtp_buf *b, size_t offset, uint32_t v);
+void mtp_container_patch_u32(struct mtp_buf *b, size_t offset, uint32_t v);
 
 /* ---- reading datasets ---- */
 
@@ -187,16 +188,16 @@ struct mtp_reader {
 	const char *field; /* the field being read when failed was set */
 };
 
-void mtp_reader_init(struct mtp_reader *r, const uint8_t *p, size_t len);
-uint8_t mtp_get_u8(struct mtp_reader *r, const char *field);
-uint16_t mtp_get_u16(struct mtp_reader *r, const char *field);
-uint32_t mtp_get_u32(struct mtp_reader *r, const char *field);
-uint64_t mtp_get_u64(struct mtp_reader *r, const char *field);
+void mtp_container_reader_init(struct mtp_reader *r, const uint8_t *p, size_t len);
+uint8_t mtp_container_get_u8(struct mtp_reader *r, const char *field);
+uint16_t mtp_container_get_u16(struct mtp_reader *r, const char *field);
+uint32_t mtp_container_get_u32(struct mtp_reader *r, const char *field);
+uint64_t mtp_container_get_u64(struct mtp_reader *r, const char *field);
 /*
  * An MTP string into out (UTF-8, NUL-terminated, at most cap bytes). Bad
  * UTF-16 (lone surrogates, an embedded NUL, no terminator) fails the read.
  */
-void mtp_get_string(struct mtp_reader *r, char *out, size_t cap, const char *field);
+void mtp_container_get_string(struct mtp_reader *r, char *out, size_t cap, const char *field);
 
 /* ---- typed datasets ---- */
 
@@ -214,9 +215,9 @@ struct mtp_object_info {
 	char modified[32]; /* "YYYYMMDDThhmmss" or "" */
 };
 
-int mtp_decode_object_info(const uint8_t *buf, size_t len, struct mtp_object_info *info,
-			   struct usbip_error *err);
-void mtp_encode_object_info(struct mtp_buf *b, const struct mtp_object_info *info);
+int mtp_container_decode_object_info(const uint8_t *buf, size_t len, struct mtp_object_info *info,
+				     struct usbip_error *err);
+void mtp_container_encode_object_info(struct mtp_buf *b, const struct mtp_object_info *info);
 
 struct mtp_device_info {
 	const uint16_t *operations;
@@ -230,7 +231,7 @@ struct mtp_device_info {
 	const char *extensions, *manufacturer, *model, *version, *serial;
 };
 
-void mtp_encode_device_info(struct mtp_buf *b, const struct mtp_device_info *info);
+void mtp_container_encode_device_info(struct mtp_buf *b, const struct mtp_device_info *info);
 
 struct mtp_storage_info {
 	bool read_only;
@@ -238,7 +239,7 @@ struct mtp_storage_info {
 	const char *description, *volume;
 };
 
-void mtp_encode_storage_info(struct mtp_buf *b, const struct mtp_storage_info *info);
+void mtp_container_encode_storage_info(struct mtp_buf *b, const struct mtp_storage_info *info);
 
 /* A property value of the given PTP_DTC_* type: integers in u64 (u128: lo/hi), strings in str. */
 struct mtp_value {
@@ -247,17 +248,19 @@ struct mtp_value {
 	const char *str;
 };
 
-void mtp_put_value(struct mtp_buf *b, const struct mtp_value *v);
+void mtp_container_put_value(struct mtp_buf *b, const struct mtp_value *v);
 /* ObjectPropDesc with no form. */
-void mtp_encode_object_prop_desc(struct mtp_buf *b, uint16_t prop, const struct mtp_value *def,
-				 bool settable, uint32_t group);
+void mtp_container_encode_object_prop_desc(struct mtp_buf *b, uint16_t prop,
+					   const struct mtp_value *def, bool settable,
+					   uint32_t group);
 /* DevicePropDesc: range NULL (no form) or minimum, maximum, step (the range form). */
-void mtp_encode_device_prop_desc(struct mtp_buf *b, uint16_t prop, const struct mtp_value *def,
-				 const struct mtp_value *current, bool settable,
-				 const struct mtp_value *range);
+void mtp_container_encode_device_prop_desc(struct mtp_buf *b, uint16_t prop,
+					   const struct mtp_value *def,
+					   const struct mtp_value *current, bool settable,
+					   const struct mtp_value *range);
 /* One element of an ObjectPropList: handle, property code, type, value. */
-void mtp_put_prop_element(struct mtp_buf *b, uint32_t handle, uint16_t prop,
-			  const struct mtp_value *v);
+void mtp_container_put_prop_element(struct mtp_buf *b, uint32_t handle, uint16_t prop,
+				    const struct mtp_value *v);
 
 /*
  * What a SendObjectPropList dataset (MTP 1.1 D.2.30: a u32 count, then
@@ -274,10 +277,12 @@ struct mtp_prop_list_info {
 	uint32_t count;
 };
 
-int mtp_decode_send_prop_list(const uint8_t *buf, size_t len, struct mtp_prop_list_info *info,
-			      uint32_t *failed_index, struct usbip_error *err);
+int mtp_container_decode_send_prop_list(const uint8_t *buf, size_t len,
+					struct mtp_prop_list_info *info, uint32_t *failed_index,
+					struct usbip_error *err);
 /* A u32 array (a count, then the elements) that fills buf exactly; its count in *count. */
-int mtp_decode_u32_array(const uint8_t *buf, size_t len, uint32_t *count, struct usbip_error *err);
+int mtp_container_decode_u32_array(const uint8_t *buf, size_t len, uint32_t *count,
+				   struct usbip_error *err);
 
 /*
  * ---- Microsoft OS descriptors 1.0 ----
@@ -294,8 +299,9 @@ int mtp_decode_u32_array(const uint8_t *buf, size_t len, uint32_t *count, struct
 #define MTP_MS_EXT_PROPS_HEADER 10
 
 /* The extended compat ID descriptor: one function, interface first_interface, compatible_id. */
-void mtp_encode_ms_compat_id(struct mtp_buf *b, uint8_t first_interface, const char *compatible_id);
+void mtp_container_encode_ms_compat_id(struct mtp_buf *b, uint8_t first_interface,
+				       const char *compatible_id);
 /* The extended properties descriptor with no property sections. */
-void mtp_encode_ms_ext_props(struct mtp_buf *b);
+void mtp_container_encode_ms_ext_props(struct mtp_buf *b);
 
 #endif

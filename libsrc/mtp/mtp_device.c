@@ -147,21 +147,21 @@ static int ms_os_request(const struct vdev_setup *s, uint8_t *data)
 	    s->value != 0)
 		return -1;
 	if (s->index == MTP_MS_COMPAT_ID_INDEX) {
-		mtp_encode_ms_compat_id(&b, 0, "MTP");
+		mtp_container_encode_ms_compat_id(&b, 0, "MTP");
 		header = MTP_MS_COMPAT_ID_HEADER;
 	} else if (s->index == MTP_MS_EXT_PROPS_INDEX) {
-		mtp_encode_ms_ext_props(&b);
+		mtp_container_encode_ms_ext_props(&b);
 		header = MTP_MS_EXT_PROPS_HEADER;
 	} else {
 		return -1;
 	}
 	if (b.failed || s->length < header) {
-		mtp_buf_free(&b);
+		mtp_container_buf_free(&b);
 		return -1;
 	}
 	n = b.len < s->length ? b.len : s->length;
 	memcpy(data, b.data, n);
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 	return (int)n;
 }
 

@@ -192,7 +192,7 @@ void mtp_object_get_storage_ids(struct mtp_device *m, struct mtp_result *r)
 
 	for (i = 0; i < m->num_storages; i++)
 		ids[i] = m->storages[i].id;
-	mtp_put_u32_array(&b, ids, m->num_storages);
+	mtp_container_put_u32_array(&b, ids, m->num_storages);
 	mtp_result_dataset(r, &b);
 }
 
@@ -211,7 +211,7 @@ void mtp_object_get_storage_info(struct mtp_device *m, struct mtp_result *r)
 	info.description = s->description;
 	info.volume = s->volume;
 	mtp_store_space(s->store, &info.capacity, &info.free_bytes);
-	mtp_encode_storage_info(&b, &info);
+	mtp_container_encode_storage_info(&b, &info);
 	mtp_result_dataset(r, &b);
 }
 
@@ -274,7 +274,7 @@ void mtp_object_get_handles(struct mtp_device *m, struct mtp_result *r)
 		mtp_result_rc1(r, PTP_RC_OK, n);
 		return;
 	}
-	mtp_put_u32_array(&b, handles, count);
+	mtp_container_put_u32_array(&b, handles, count);
 	free(handles);
 	mtp_result_dataset(r, &b);
 }
@@ -305,7 +305,7 @@ void mtp_object_get_info(struct mtp_device *m, struct mtp_result *r)
 	info.association_type = e.is_dir ? PTP_AT_GenericFolder : 0;
 	snprintf(info.filename, sizeof(info.filename), "%s", e.name);
 	mtp_object_date(e.mtime, info.modified, sizeof(info.modified));
-	mtp_encode_object_info(&b, &info);
+	mtp_container_encode_object_info(&b, &info);
 	mtp_result_dataset(r, &b);
 }
 
@@ -359,7 +359,7 @@ void mtp_object_get_references(struct mtp_device *m, struct mtp_result *r)
 
 	if (!op_object(m, r, &s, &e))
 		return;
-	mtp_put_u32_array(&b, NULL, 0);
+	mtp_container_put_u32_array(&b, NULL, 0);
 	mtp_result_dataset(r, &b);
 }
 
@@ -382,7 +382,7 @@ void mtp_object_set_references_done(struct mtp_device *m, struct mtp_result *r)
 	struct usbip_error err;
 	uint32_t count;
 
-	if (mtp_decode_u32_array(m->dataset.data, m->dataset.len, &count, &err)) {
+	if (mtp_container_decode_u32_array(m->dataset.data, m->dataset.len, &count, &err)) {
 		log_warn("mtp: SetObjectReferences: %s", err.msg);
 		mtp_result_rc(r, MTP_RC_InvalidDataset);
 		return;
@@ -613,7 +613,7 @@ void mtp_object_send_info_done(struct mtp_device *m, struct mtp_result *r)
 	struct mtp_object_info info;
 	struct usbip_error err;
 
-	if (mtp_decode_object_info(m->dataset.data, m->dataset.len, &info, &err)) {
+	if (mtp_container_decode_object_info(m->dataset.data, m->dataset.len, &info, &err)) {
 		log_warn("mtp: SendObjectInfo: %s", err.msg);
 		mtp_result_rc(r, MTP_RC_InvalidDataset);
 		return;
@@ -640,7 +640,8 @@ void mtp_object_send_prop_list_done(struct mtp_device *m, struct mtp_result *r)
 	uint32_t failed, resp[4] = { 0 };
 	uint64_t size = (uint64_t)m->op.params[3] << 32 | m->op.params[4];
 
-	if (mtp_decode_send_prop_list(m->dataset.data, m->dataset.len, &info, &failed, &err)) {
+	if (mtp_container_decode_send_prop_list(m->dataset.data, m->dataset.len, &info, &failed,
+						&err)) {
 		log_warn("mtp: SendObjectPropList: %s", err.msg);
 		resp[3] = failed;
 		mtp_result_respond(r, MTP_RC_InvalidDataset, 4, resp);

@@ -119,11 +119,11 @@ void mtp_prop_device(struct mtp_device *m, struct mtp_result *r)
 		return;
 	}
 	if (m->op.code == PTP_OC_GetDevicePropDesc)
-		mtp_encode_device_prop_desc(&b, (uint16_t)prop, &def, &v,
-					    prop != PTP_DPC_BatteryLevel,
-					    prop == PTP_DPC_BatteryLevel ? range : NULL);
+		mtp_container_encode_device_prop_desc(&b, (uint16_t)prop, &def, &v,
+						      prop != PTP_DPC_BatteryLevel,
+						      prop == PTP_DPC_BatteryLevel ? range : NULL);
 	else
-		mtp_put_value(&b, &v);
+		mtp_container_put_value(&b, &v);
 	mtp_result_dataset(r, &b);
 }
 
@@ -144,8 +144,8 @@ static bool dataset_string(const struct mtp_device *m, char *out, size_t cap)
 {
 	struct mtp_reader rd;
 
-	mtp_reader_init(&rd, m->dataset.data, m->dataset.len);
-	mtp_get_string(&rd, out, cap, "value");
+	mtp_container_reader_init(&rd, m->dataset.data, m->dataset.len);
+	mtp_container_get_string(&rd, out, cap, "value");
 	return !rd.failed && rd.off == rd.len;
 }
 
@@ -170,7 +170,7 @@ void mtp_prop_supported(struct mtp_device *m, struct mtp_result *r)
 {
 	struct mtp_buf b = { 0 };
 
-	mtp_put_u16_array(&b, object_props, ARRAY_SIZE(object_props));
+	mtp_container_put_u16_array(&b, object_props, ARRAY_SIZE(object_props));
 	mtp_result_dataset(r, &b);
 }
 
@@ -198,7 +198,7 @@ void mtp_prop_desc(struct mtp_device *m, struct mtp_result *r)
 		def.str = "";
 	else
 		def.u = def.hi = 0;
-	mtp_encode_object_prop_desc(&b, prop, &def, settable, 0);
+	mtp_container_encode_object_prop_desc(&b, prop, &def, settable, 0);
 	mtp_result_dataset(r, &b);
 }
 
@@ -219,7 +219,7 @@ void mtp_prop_value(struct mtp_device *m, struct mtp_result *r)
 		mtp_result_rc(r, MTP_RC_InvalidObjectPropCode);
 		return;
 	}
-	mtp_put_value(&b, &v);
+	mtp_container_put_value(&b, &v);
 	mtp_result_dataset(r, &b);
 }
 
@@ -234,7 +234,7 @@ static void put_props(struct mtp_buf *b, const struct mtp_storage *s, const stru
 		if (prop != 0xffffffffu && prop != object_props[i])
 			continue;
 		prop_value(s, e, object_props[i], &v, date, sizeof(date));
-		mtp_put_prop_element(b, e->handle, object_props[i], &v);
+		mtp_container_put_prop_element(b, e->handle, object_props[i], &v);
 		(*n)++;
 	}
 }
@@ -302,7 +302,7 @@ void mtp_prop_list(struct mtp_device *m, struct mtp_result *r)
 								 : mtp_result_rc_of_errno(rc));
 		return;
 	}
-	mtp_put_u32(&b, 0); /* the count, patched below */
+	mtp_container_put_u32(&b, 0); /* the count, patched below */
 	for (i = 0; i < count; i++) {
 		if (mtp_object_peek(m, handles[i], &s, &e))
 			continue;
@@ -311,7 +311,7 @@ void mtp_prop_list(struct mtp_device *m, struct mtp_result *r)
 		put_props(&b, s, &e, prop, &n);
 	}
 	free(handles);
-	mtp_patch_u32(&b, 0, n);
+	mtp_container_patch_u32(&b, 0, n);
 	mtp_result_dataset(r, &b);
 }
 

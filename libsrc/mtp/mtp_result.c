@@ -27,7 +27,7 @@ void mtp_result_rc1(struct mtp_result *r, uint16_t rc, uint32_t p0)
 
 void mtp_result_dataset(struct mtp_result *r, struct mtp_buf *b)
 {
-	mtp_buf_free(&r->data);
+	mtp_container_buf_free(&r->data);
 	r->kind = MTP_RESULT_DATASET;
 	r->data = *b;
 	*b = (struct mtp_buf){ 0 };
@@ -68,7 +68,7 @@ void mtp_result_event(struct mtp_result *r, uint16_t code, uint32_t handle)
 
 void mtp_result_free(struct mtp_result *r)
 {
-	mtp_buf_free(&r->data);
+	mtp_container_buf_free(&r->data);
 	if (r->kind == MTP_RESULT_FILE && r->in.fd >= 0)
 		close(r->in.fd);
 	if (r->kind == MTP_RESULT_RECEIVE && r->out.sink == MTP_SINK_FILE && r->out.owned &&

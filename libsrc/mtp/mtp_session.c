@@ -131,7 +131,7 @@ static size_t encode_response(const struct mtp_device *m, uint16_t rc, unsigned 
 	if (rc != PTP_RC_OK)
 		log_debug("mtp: operation 0x%04x (transaction %u): response 0x%04x", m->op.code,
 			  m->op.transaction_id, rc);
-	return mtp_encode_response(buf, &resp);
+	return mtp_container_encode_response(buf, &resp);
 }
 
 static void respond(struct mtp_device *m, uint16_t rc, unsigned int n, const uint32_t *params)
@@ -155,7 +155,7 @@ static void send_dataset(struct mtp_device *m, const struct mtp_buf *b)
 		respond_rc(m, PTP_RC_GeneralError);
 		return;
 	}
-	mtp_encode_data_header(hdr, m->op.code, m->op.transaction_id, b->len);
+	mtp_container_encode_data_header(hdr, m->op.code, m->op.transaction_id, b->len);
 	vdev_in_write(m->vdev, MTP_EP_BULK_IN, hdr, sizeof(hdr), b->len == 0);
 	if (b->len)
 		vdev_in_write(m->vdev, MTP_EP_BULK_IN, b->data, b->len, true);
@@ -172,7 +172,7 @@ static void send_file(struct mtp_device *m, struct mtp_result *r)
 
 	mtp_stream_start_in(m, r->in.fd, r->in.offset, r->in.count, r->in.with_count);
 	r->in.fd = -1; /* the stream's now */
-	mtp_encode_data_header(hdr, m->op.code, m->op.transaction_id, r->in.count);
+	mtp_container_encode_data_header(hdr, m->op.code, m->op.transaction_id, r->in.count);
 	vdev_in_write(m->vdev, MTP_EP_BULK_IN, hdr, sizeof(hdr), r->in.count == 0);
 }
 
@@ -187,7 +187,7 @@ void mtp_session_event(struct mtp_device *m, uint16_t code, uint32_t handle)
 	/* Bounded: an initiator that never reads events loses the oldest news, not memory. */
 	if (vdev_in_queued(m->vdev, MTP_EP_INTR_IN) > EVENTS_QUEUED)
 		vdev_in_flush(m->vdev, MTP_EP_INTR_IN);
-	vdev_in_write(m->vdev, MTP_EP_INTR_IN, buf, mtp_encode_event(buf, &ev), true);
+	vdev_in_write(m->vdev, MTP_EP_INTR_IN, buf, mtp_container_encode_event(buf, &ev), true);
 }
 
 /* Sends what an operation returned (not a RECEIVE: that is no answer yet), and frees it. */
@@ -257,7 +257,7 @@ static void op_get_device_info(struct mtp_device *m, struct mtp_result *r)
 	info.operations = codes;
 	info.num_device_props = mtp_prop_device_codes(&props);
 	info.device_props = props;
-	mtp_encode_device_info(&b, &info);
+	mtp_container_encode_device_info(&b, &info);
 	mtp_result_dataset(r, &b);
 }
 
@@ -342,7 +342,7 @@ static void end_out(struct mtp_device *m, uint16_t rc)
 	} else {
 		m->cur->done(m, &r);
 	}
-	mtp_buf_free(&m->dataset);
+	mtp_container_buf_free(&m->dataset);
 	answer(m, &r);
 }
 
@@ -352,7 +352,7 @@ static void malformed(struct mtp_device *m, const uint8_t *buf, size_t len)
 	struct mtp_header hdr;
 
 	m->op = (struct mtp_operation){ 0 };
-	if (buf && mtp_decode_header(buf, len, &hdr, NULL) == 0) {
+	if (buf && mtp_container_decode_header(buf, len, &hdr, NULL) == 0) {
 		m->op.code = hdr.code;
 		m->op.transaction_id = hdr.transaction_id;
 	}
@@ -368,7 +368,7 @@ static void command(struct mtp_device *m, const uint8_t *buf, size_t len)
 	uint16_t rc = 0;
 
 	m->cur = NULL;
-	if (mtp_decode_command(buf, len, &op, &err)) {
+	if (mtp_container_decode_command(buf, len, &op, &err)) {
 		log_warn("mtp: malformed command: %s", err.msg);
 		malformed(m, buf, len);
 		return;
@@ -468,7 +468,7 @@ void mtp_session_reset(struct mtp_device *m)
 	mtp_stream_stop_in(m);
 	abandon_out(m);
 	mtp_object_cancel_send(m);
-	mtp_buf_free(&m->dataset);
+	mtp_container_buf_free(&m->dataset);
 	m->cmd_len = 0;
 	m->cmd_overflow = false;
 }

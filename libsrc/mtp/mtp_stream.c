@@ -142,7 +142,7 @@ void mtp_stream_begin_out(struct mtp_device *m, uint16_t rc)
 	m->out_errno = 0;
 	m->out_fd = -1;
 	m->out_owned = false;
-	mtp_buf_free(&m->dataset);
+	mtp_container_buf_free(&m->dataset);
 }
 
 void mtp_stream_receive(struct mtp_device *m, const struct mtp_result *r)
@@ -185,7 +185,7 @@ bool mtp_stream_abandon_out(struct mtp_device *m)
 		return false;
 	m->in_data_out = false;
 	close_out(m);
-	mtp_buf_free(&m->dataset);
+	mtp_container_buf_free(&m->dataset);
 	return true;
 }
 
@@ -215,7 +215,7 @@ static void sink_payload(struct mtp_device *m, const uint8_t *p, size_t n)
 			m->dataset.failed = true; /* bounded: the rest is read and dropped */
 			return;
 		}
-		mtp_put_bytes(&m->dataset, p, n);
+		mtp_container_put_bytes(&m->dataset, p, n);
 	} else if (m->sink == MTP_SINK_FILE && !m->out_errno) {
 		if (m->out_offset + n > m->out_limit) {
 			/* more than announced: an error, and not written (the disk stays free) */
@@ -254,7 +254,7 @@ static enum mtp_stream_status take_header(struct mtp_device *m, const uint8_t *r
 {
 	struct mtp_header hdr;
 	struct usbip_error err;
-	bool hdr_ok = mtp_decode_header(m->hdr, MTP_HEADER_SIZE, &hdr, &err) == 0;
+	bool hdr_ok = mtp_container_decode_header(m->hdr, MTP_HEADER_SIZE, &hdr, &err) == 0;
 
 	if (hdr_ok && new_command(m, &hdr, rest, len, short_xfer))
 		return MTP_STREAM_COMMAND;

@@ -262,16 +262,16 @@ static int parse(const struct parse_ctx *p, const char *default_port, struct net
 	return parse_host_port(p, text, default_port, out);
 }
 
-int net_address_parse(const char *text, const char *default_port, struct net_address *out,
-		      char *err, size_t err_len)
+int address_parse(const char *text, const char *default_port, struct net_address *out, char *err,
+		  size_t err_len)
 {
 	const struct parse_ctx p = { .text = text, .err = err, .err_len = err_len };
 
 	return parse(&p, default_port, out);
 }
 
-int net_address_parse_listener(const char *text, const char *default_port, struct net_address *out,
-			       char *err, size_t err_len)
+int address_parse_listener(const char *text, const char *default_port, struct net_address *out,
+			   char *err, size_t err_len)
 {
 	const struct parse_ctx p = {
 		.text = text, .listener = true, .err = err, .err_len = err_len
@@ -280,7 +280,7 @@ int net_address_parse_listener(const char *text, const char *default_port, struc
 	return parse(&p, default_port, out);
 }
 
-int net_address_dialable(const struct net_address *a, char *err, size_t err_len)
+int address_dialable(const struct net_address *a, char *err, size_t err_len)
 {
 	/* Every scheme is carried now (WebSocket by net/ws.c); kept for the next one. */
 	(void)a;
@@ -289,7 +289,7 @@ int net_address_dialable(const struct net_address *a, char *err, size_t err_len)
 	return 0;
 }
 
-const char *net_address_scheme_name(enum net_address_scheme scheme)
+const char *address_scheme_name(enum net_address_scheme scheme)
 {
 	switch (scheme) {
 	case NET_ADDRESS_TCP:
@@ -308,7 +308,7 @@ const char *net_address_scheme_name(enum net_address_scheme scheme)
 	return "?";
 }
 
-void net_address_format(const struct net_address *a, char *out, size_t len)
+void address_format(const struct net_address *a, char *out, size_t len)
 {
 	bool v6 = strchr(a->host, ':') != NULL;
 
@@ -324,7 +324,7 @@ void net_address_format(const struct net_address *a, char *out, size_t len)
 		return;
 	case NET_ADDRESS_WS:
 	case NET_ADDRESS_WSS:
-		snprintf(out, len, "%s://%s%s%s:%u%s", net_address_scheme_name(a->scheme),
+		snprintf(out, len, "%s://%s%s%s:%u%s", address_scheme_name(a->scheme),
 			 v6 ? "[" : "", a->host, v6 ? "]" : "", a->port, a->path);
 		return;
 	case NET_ADDRESS_SRV:

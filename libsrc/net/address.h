@@ -28,7 +28,7 @@
 #define NET_ADDRESS_HOST_MAX 256
 /* A WebSocket request path, or a Unix socket's file (which sun_path bounds further). */
 #define NET_ADDRESS_PATH_MAX 256
-/* Room for any address net_address_format writes. */
+/* Room for any address address_format writes. */
 #define NET_ADDRESS_TEXT_MAX (NET_ADDRESS_HOST_MAX + NET_ADDRESS_PATH_MAX + 32)
 /* The path of ws:// and wss:// when the text names none. */
 #define NET_ADDRESS_WS_PATH "/usbip"
@@ -61,28 +61,28 @@ struct net_address {
  * out of range, a name or path too long, a byte that has no place there,
  * an unknown scheme, a vsock address without its CID.
  */
-int net_address_parse(const char *text, const char *default_port, struct net_address *out,
-		      char *err, size_t err_len);
+int address_parse(const char *text, const char *default_port, struct net_address *out, char *err,
+		  size_t err_len);
 
 /* The same for a listener (--listen): the host may be empty, vsock:PORT means any CID. */
-int net_address_parse_listener(const char *text, const char *default_port, struct net_address *out,
-			       char *err, size_t err_len);
+int address_parse_listener(const char *text, const char *default_port, struct net_address *out,
+			   char *err, size_t err_len);
 
 /*
  * The form to show and to parse again (the port always written, usbip://
  * left out): "host:port", "[v6]:port", "ws://host:port/path",
  * "unix:path", "vsock:cid:port". out holds NET_ADDRESS_TEXT_MAX.
  */
-void net_address_format(const struct net_address *a, char *out, size_t len);
+void address_format(const struct net_address *a, char *out, size_t len);
 
 /*
  * Whether this build can dial a: 0, or -1 with why in err (every scheme
  * parsed is dialled now). Where a remote is checked
  * before use, so that the user hears it at once, with exit status 2.
  */
-int net_address_dialable(const struct net_address *a, char *err, size_t err_len);
+int address_dialable(const struct net_address *a, char *err, size_t err_len);
 
 /* "tcp", "ws", "wss", "unix", "vsock", "srv": for messages. */
-const char *net_address_scheme_name(enum net_address_scheme scheme);
+const char *address_scheme_name(enum net_address_scheme scheme);
 
 #endif

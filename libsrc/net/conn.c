@@ -36,7 +36,7 @@ static int wait_ready(int fd, short events, long long deadline)
 	}
 }
 
-int usbip_conn_read_full(struct usbip_conn *conn, void *buf, size_t len, int timeout_ms)
+int conn_read_full(struct usbip_conn *conn, void *buf, size_t len, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
 	uint8_t *p = buf;
@@ -63,7 +63,7 @@ int usbip_conn_read_full(struct usbip_conn *conn, void *buf, size_t len, int tim
 	return 0;
 }
 
-int usbip_conn_write_full(struct usbip_conn *conn, const void *buf, size_t len, int timeout_ms)
+int conn_write_full(struct usbip_conn *conn, const void *buf, size_t len, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
 	const uint8_t *p = buf;
@@ -86,7 +86,7 @@ int usbip_conn_write_full(struct usbip_conn *conn, const void *buf, size_t len, 
 	return 0;
 }
 
-void usbip_conn_close(struct usbip_conn *conn)
+void conn_close(struct usbip_conn *conn)
 {
 	if (conn)
 		conn->ops->destroy(conn);

@@ -53,8 +53,8 @@ struct usbip_conn {
 
 /* Reads or writes exactly len bytes, waiting at most timeout_ms for each step.
  * Returns 0, or -1 with errno set (ETIMEDOUT, ECONNRESET for EOF, ...). */
-int usbip_conn_read_full(struct usbip_conn *conn, void *buf, size_t len, int timeout_ms);
-int usbip_conn_write_full(struct usbip_conn *conn, const void *buf, size_t len, int timeout_ms);
+int conn_read_full(struct usbip_conn *conn, void *buf, size_t len, int timeout_ms);
+int conn_write_full(struct usbip_conn *conn, const void *buf, size_t len, int timeout_ms);
 
 static inline int usbip_conn_kernel_fd(struct usbip_conn *conn)
 {
@@ -67,6 +67,6 @@ static inline size_t usbip_conn_pending(struct usbip_conn *conn)
 }
 
 /* Closes the connection and frees it; NULL is allowed. */
-void usbip_conn_close(struct usbip_conn *conn);
+void conn_close(struct usbip_conn *conn);
 
 #endif

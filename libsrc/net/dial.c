@@ -19,7 +19,7 @@
  */
 static const struct usbip_proxy *dial_proxy;
 
-void usbip_dial_set_proxy(const struct usbip_proxy *proxy)
+void dial_set_proxy(const struct usbip_proxy *proxy)
 {
 	dial_proxy = proxy;
 }
@@ -28,7 +28,7 @@ void usbip_dial_set_proxy(const struct usbip_proxy *proxy)
 static const struct ws_options *dial_ws;
 static struct usbip_tls *dial_wss_tls;
 
-void usbip_dial_set_ws(const struct ws_options *options, struct usbip_tls *wss_tls)
+void dial_set_ws(const struct ws_options *options, struct usbip_tls *wss_tls)
 {
 	dial_ws = options;
 	dial_wss_tls = wss_tls;
@@ -45,15 +45,15 @@ static enum usbip_result connect_tcp(const char *host, const char *port, int tim
 	int n;
 
 	if (!p || proxy_no_proxy_match(p->no_proxy, host)) {
-		*conn = usbip_tcp_connect(host, port, timeout_ms);
+		*conn = tcp_connect(host, port, timeout_ms);
 		return *conn ? USBIP_OK : USBIP_E_UNREACHABLE;
 	}
-	c = usbip_tcp_connect_to("proxy", p->host, p->port, timeout_ms);
+	c = tcp_connect_to("proxy", p->host, p->port, timeout_ms);
 	if (!c)
 		return USBIP_E_UNREACHABLE;
 	rc = proxy_connect(c->fd, p, host, port, timeout_ms);
 	if (rc != USBIP_OK) {
-		usbip_conn_close(c);
+		conn_close(c);
 		return rc;
 	}
 	/* Messages name the far end (and the way); the socket's peer is the proxy. */
@@ -70,17 +70,17 @@ static enum usbip_result connect_tcp(const char *host, const char *port, int tim
 static enum usbip_result connect_stream(const struct net_address *a, int timeout_ms,
 					struct usbip_conn **conn)
 {
-	int fd = net_sock_dial(a, timeout_ms);
+	int fd = sock_dial(a, timeout_ms);
 	struct usbip_conn *c;
 	char name[NET_ADDRESS_TEXT_MAX];
 
 	if (fd < 0)
 		return USBIP_E_UNREACHABLE;
-	c = usbip_tcp_conn_from_fd(fd);
+	c = tcp_conn_from_fd(fd);
 	if (!c)
 		return USBIP_E_UNREACHABLE;
 	/* The address dialled names the server; the socket's peer is its credentials. */
-	net_address_format(a, name, sizeof(name));
+	address_format(a, name, sizeof(name));
 	snprintf(c->peer, sizeof(c->peer), "%.*s", (int)sizeof(c->peer) - 1, name);
 	*conn = c;
 	return USBIP_OK;
@@ -103,18 +103,18 @@ static enum usbip_result connect_ws(const struct net_address *a, int timeout_ms,
 	if (rc != USBIP_OK)
 		return rc;
 	if (a->scheme == NET_ADDRESS_WSS &&
-	    (!dial_wss_tls || usbip_tls_wrap(dial_wss_tls, *conn, a->host) != 0 ||
-	     usbip_tls_handshake(*conn, timeout_ms) != 0)) {
+	    (!dial_wss_tls || tls_wrap(dial_wss_tls, *conn, a->host) != 0 ||
+	     tls_handshake(*conn, timeout_ms) != 0)) {
 		if (!dial_wss_tls)
 			log_err("%s: wss:// without a TLS context", (*conn)->peer);
-		usbip_conn_close(*conn);
+		conn_close(*conn);
 		*conn = NULL;
 		return USBIP_E_UNREACHABLE;
 	}
 	snprintf(host, sizeof(host), "%s%s%s:%u", v6 ? "[" : "", a->host, v6 ? "]" : "", a->port);
 	if (ws_client_start(conn, host, a->path, dial_ws ? dial_ws : &defaults, timeout_ms) != 0)
 		return USBIP_E_UNREACHABLE;
-	net_address_format(a, name, sizeof(name));
+	address_format(a, name, sizeof(name));
 	snprintf((*conn)->peer, sizeof((*conn)->peer), "%.*s", (int)sizeof((*conn)->peer) - 1,
 		 name);
 	return USBIP_OK;
@@ -139,7 +139,7 @@ static enum usbip_result connect_any(const struct net_address *a, int timeout_ms
 	case NET_ADDRESS_WSS:
 		*server_name = a->host;
 		return connect_ws(a, timeout_ms, conn);
-	case NET_ADDRESS_SRV: /* usbip_dial looks it up first */
+	case NET_ADDRESS_SRV: /* dial looks it up first */
 		break;
 	}
 	return USBIP_E_CONFIG;
@@ -156,11 +156,11 @@ static enum usbip_result dial_target(const char *remote, void *arg)
 {
 	struct dial_args *a = arg;
 
-	return usbip_dial(remote, USBIP_DEFAULT_PORT, a->timeout_ms, a->tls, a->conn);
+	return dial(remote, USBIP_DEFAULT_PORT, a->timeout_ms, a->tls, a->conn);
 }
 
-enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
-			     struct usbip_tls *tls, struct usbip_conn **conn)
+enum usbip_result dial(const char *host, const char *port, int timeout_ms, struct usbip_tls *tls,
+		       struct usbip_conn **conn)
 {
 	struct net_address addr;
 	struct usbip_conn *c = NULL;
@@ -170,8 +170,8 @@ enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 
 	*conn = NULL;
 	/* HOST:PORT and [V6]:PORT name their own port; port is the default. */
-	if (net_address_parse(host, port, &addr, err, sizeof(err)) != 0 ||
-	    net_address_dialable(&addr, err, sizeof(err)) != 0) {
+	if (address_parse(host, port, &addr, err, sizeof(err)) != 0 ||
+	    address_dialable(&addr, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return USBIP_E_CONFIG;
 	}
@@ -184,13 +184,13 @@ enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
 	rc = connect_any(&addr, timeout_ms, &c, &server_name);
 	if (rc != USBIP_OK)
 		return rc;
-	if (tls && usbip_tls_wrap(tls, c, server_name) != 0) {
+	if (tls && tls_wrap(tls, c, server_name) != 0) {
 		log_err("%s: cannot set up TLS", c->peer);
-		usbip_conn_close(c);
+		conn_close(c);
 		return USBIP_E_UNREACHABLE;
 	}
-	if (tls && usbip_tls_handshake(c, timeout_ms) != 0) {
-		usbip_conn_close(c);
+	if (tls && tls_handshake(c, timeout_ms) != 0) {
+		conn_close(c);
 		return USBIP_E_UNREACHABLE;
 	}
 	*conn = c;

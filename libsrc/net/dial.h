@@ -18,14 +18,14 @@
  * From now on, connect through this proxy (NULL: directly) unless its
  * no_proxy list names the host. The caller keeps it for as long.
  */
-void usbip_dial_set_proxy(const struct usbip_proxy *proxy);
+void dial_set_proxy(const struct usbip_proxy *proxy);
 
 /*
  * From now on, dial ws:// and wss:// with these options (NULL: defaults)
  * and, for wss://, this client TLS context (the outer TLS, which a reverse
  * proxy may end). The caller keeps both for as long.
  */
-void usbip_dial_set_ws(const struct ws_options *options, struct usbip_tls *wss_tls);
+void dial_set_ws(const struct ws_options *options, struct usbip_tls *wss_tls);
 
 /*
  * Connects to host (through the proxy, if one is set, for TCP) and, with
@@ -35,14 +35,14 @@ void usbip_dial_set_ws(const struct ws_options *options, struct usbip_tls *wss_t
  * srv:NAME is looked up now (_usbip._tcp.NAME) and its targets tried in
  * their order, the first that connects kept;
  * ws:// and wss:// go through the upgrade and a relay process (net/ws.h),
- * wss:// with the outer TLS context usbip_dial_set_ws gave; tls is then
+ * wss:// with the outer TLS context dial_set_ws gave; tls is then
  * the TLS inside the WebSocket.
  * Returns USBIP_OK with the connection in *conn, or (*conn NULL)
  * USBIP_E_UNREACHABLE, USBIP_E_REFUSED when the proxy said no (so that
  * callers tell those apart as they do for the server's answer), or
  * USBIP_E_CONFIG for a host that is no address.
  */
-enum usbip_result usbip_dial(const char *host, const char *port, int timeout_ms,
-			     struct usbip_tls *tls, struct usbip_conn **conn);
+enum usbip_result dial(const char *host, const char *port, int timeout_ms, struct usbip_tls *tls,
+		       struct usbip_conn **conn);
 
 #endif

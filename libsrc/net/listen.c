@@ -35,12 +35,12 @@ static int clear_stale_socket(const struct net_address *a)
 		errno = EEXIST;
 		return -1;
 	}
-	if (net_sock_addr(a, &ss, &len) != 0)
+	if (sock_addr(a, &ss, &len) != 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	err = net_sock_connect(fd, (struct sockaddr *)&ss, len, STALE_PROBE_MS);
+	err = sock_connect(fd, (struct sockaddr *)&ss, len, STALE_PROBE_MS);
 	close(fd);
 	if (err != ECONNREFUSED) {
 		errno = err ? err : EADDRINUSE;
@@ -68,7 +68,7 @@ static int listen_unix(const struct net_address *a, const struct net_listen_opts
 	socklen_t len;
 	int fd, rc, saved;
 
-	if (net_sock_addr(a, &ss, &len) != 0 || clear_stale_socket(a) != 0)
+	if (sock_addr(a, &ss, &len) != 0 || clear_stale_socket(a) != 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -93,7 +93,7 @@ static int listen_vsock(const struct net_address *a)
 	socklen_t len;
 	int fd, saved;
 
-	if (net_sock_addr(a, &ss, &len) != 0)
+	if (sock_addr(a, &ss, &len) != 0)
 		return -1;
 	fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -114,7 +114,7 @@ static int listen_one(const struct net_address *a, const struct net_listen_opts 
 	struct net_address bound;
 	int fd;
 
-	net_address_format(a, name, sizeof(name));
+	address_format(a, name, sizeof(name));
 	if (max < 1) {
 		log_err("cannot listen on %s: too many addresses", name);
 		return -1;
@@ -126,14 +126,14 @@ static int listen_one(const struct net_address *a, const struct net_listen_opts 
 		return -1;
 	}
 	/* vsock port 0: the port the kernel chose. */
-	if (net_sock_local_address(fd, &bound) == 0 && a->scheme == NET_ADDRESS_VSOCK)
-		net_address_format(&bound, name, sizeof(name));
+	if (sock_local_address(fd, &bound) == 0 && a->scheme == NET_ADDRESS_VSOCK)
+		address_format(&bound, name, sizeof(name));
 	log_info("listening on %s", name);
 	fds[0] = fd;
 	return 1;
 }
 
-int net_listen(const struct net_address *a, const struct net_listen_opts *opts, int *fds, int max)
+int listen_open(const struct net_address *a, const struct net_listen_opts *opts, int *fds, int max)
 {
 	const struct net_listen_opts *o = opts ? opts : &default_opts;
 	char name[NET_ADDRESS_TEXT_MAX], port[12];
@@ -143,19 +143,19 @@ int net_listen(const struct net_address *a, const struct net_listen_opts *opts, 
 	case NET_ADDRESS_WS: /* TCP sockets; the upgrade is the server's (net/ws.h) */
 	case NET_ADDRESS_WSS:
 		snprintf(port, sizeof(port), "%u", a->port);
-		return usbip_tcp_listen(a->host[0] ? a->host : NULL, port, o->family, fds, max);
+		return tcp_listen(a->host[0] ? a->host : NULL, port, o->family, fds, max);
 	case NET_ADDRESS_UNIX:
 	case NET_ADDRESS_VSOCK:
 		return listen_one(a, o, fds, max);
-	case NET_ADDRESS_SRV: /* refused by net_address_parse_listener */
+	case NET_ADDRESS_SRV: /* refused by address_parse_listener */
 		break;
 	}
-	net_address_format(a, name, sizeof(name));
+	address_format(a, name, sizeof(name));
 	log_err("cannot listen on %s: an unknown kind of address", name);
 	return -1;
 }
 
-int net_listen_remove(const struct net_address *a)
+int listen_remove(const struct net_address *a)
 {
 	struct stat st;
 

@@ -2,10 +2,10 @@
 /*
  * A daemon's listening sockets for one address (--listen ADDRESS): TCP on
  * a host or every address, a Unix socket's file with the mode and group
- * the caller chose, vsock. The runner calls net_listen once per address
+ * the caller chose, vsock. The runner calls listen_open once per address
  * before it drops privileges (a file in /run, a port below 1024), accepts
- * with usbip_tcp_accept as for TCP (the connection names a Unix peer by
- * its credentials, net/sock.h) and calls net_listen_remove at tear-down.
+ * with tcp_accept as for TCP (the connection names a Unix peer by
+ * its credentials, net/sock.h) and calls listen_remove at tear-down.
  */
 #ifndef USBIP_NET_LISTEN_H
 #define USBIP_NET_LISTEN_H
@@ -28,22 +28,22 @@ struct net_listen_opts {
 };
 
 /*
- * Listens on a (net_address_parse_listener's): fills fds with the
+ * Listens on a (address_parse_listener's): fills fds with the
  * listening sockets (non-blocking, close-on-exec; TCP on every address
  * may take one per family) and returns how many, at most max; or -1 after
  * logging one line saying why. A TCP or vsock port 0 is chosen by the
- * kernel (net_sock_local_address tells which). A Unix socket's file left
+ * kernel (sock_local_address tells which). A Unix socket's file left
  * behind by a daemon gone is replaced; anything else at the path (a
  * socket someone listens on, a file that is no socket) is an error.
  * ws:// and wss:// listen on TCP like HOST:PORT (the upgrade is the
  * request server's, net/ws.h).
  */
-int net_listen(const struct net_address *a, const struct net_listen_opts *opts, int *fds, int max);
+int listen_open(const struct net_address *a, const struct net_listen_opts *opts, int *fds, int max);
 
 /*
  * Removes the socket file of a unix: listener, if it is still a socket
  * (nothing for other addresses). 0, or -1 with errno set.
  */
-int net_listen_remove(const struct net_address *a);
+int listen_remove(const struct net_address *a);
 
 #endif

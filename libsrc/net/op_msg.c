@@ -24,7 +24,7 @@ static int proto_fail(struct usbip_conn *conn, const struct usbip_error *err)
 
 static int recv_bytes(struct usbip_conn *conn, void *buf, size_t len, const char *what)
 {
-	if (usbip_conn_read_full(conn, buf, len, USBIP_IO_TIMEOUT_MS))
+	if (conn_read_full(conn, buf, len, USBIP_IO_TIMEOUT_MS))
 		return io_fail(conn, what);
 	return 0;
 }
@@ -36,16 +36,16 @@ int op_msg_send(struct usbip_conn *conn, uint16_t code, uint32_t status,
 	struct usbip_op_header hdr = { USBIP_VERSION, code, status };
 	size_t len = USBIP_OP_HEADER_SIZE;
 
-	usbip_encode_op_header(buf, &hdr);
+	usbip_proto_encode_op_header(buf, &hdr);
 	if (udev) {
-		if (usbip_encode_device(buf + len, udev)) {
+		if (usbip_proto_encode_device(buf + len, udev)) {
 			log_err("%s: device record has an over-long path or a bad busid",
 				conn->peer);
 			return -1;
 		}
 		len += USBIP_DEVICE_RECORD_SIZE;
 	}
-	if (usbip_conn_write_full(conn, buf, len, USBIP_IO_TIMEOUT_MS))
+	if (conn_write_full(conn, buf, len, USBIP_IO_TIMEOUT_MS))
 		return io_fail(conn, "sending");
 	return 0;
 }
@@ -60,7 +60,7 @@ int op_msg_recv_header(struct usbip_conn *conn, uint16_t expect_code, struct usb
 	 * handshake) where USB/IP was expected can be short, and deserves a
 	 * better message than a truncated header.
 	 */
-	if (usbip_conn_read_full(conn, buf, 2, USBIP_IO_TIMEOUT_MS) != 0) {
+	if (conn_read_full(conn, buf, 2, USBIP_IO_TIMEOUT_MS) != 0) {
 		if (errno == ECONNRESET) {
 			log_err("%s: the server closed the connection without a reply (if it uses "
 				"TLS, add --tls)",
@@ -75,7 +75,7 @@ int op_msg_recv_header(struct usbip_conn *conn, uint16_t expect_code, struct usb
 	}
 	if (recv_bytes(conn, buf + 2, sizeof(buf) - 2, "reading the header"))
 		return -1;
-	if (usbip_decode_op_header(buf, sizeof(buf), expect_code, hdr, &err))
+	if (usbip_proto_decode_op_header(buf, sizeof(buf), expect_code, hdr, &err))
 		return proto_fail(conn, &err);
 	return 0;
 }
@@ -87,7 +87,7 @@ int op_msg_recv_device(struct usbip_conn *conn, struct usbip_usb_device *udev)
 
 	if (recv_bytes(conn, buf, sizeof(buf), "reading a device record"))
 		return -1;
-	if (usbip_decode_device(buf, sizeof(buf), udev, &err))
+	if (usbip_proto_decode_device(buf, sizeof(buf), udev, &err))
 		return proto_fail(conn, &err);
 	return 0;
 }
@@ -97,15 +97,15 @@ int op_msg_send_import_request(struct usbip_conn *conn, const char *busid)
 	uint8_t buf[USBIP_OP_HEADER_SIZE + USBIP_IMPORT_REQUEST_SIZE];
 	struct usbip_op_header hdr = { USBIP_VERSION, USBIP_OP_REQ_IMPORT, USBIP_ST_OK };
 
-	usbip_encode_op_header(buf, &hdr);
-	if (usbip_encode_import_request(buf + USBIP_OP_HEADER_SIZE, busid)) {
+	usbip_proto_encode_op_header(buf, &hdr);
+	if (usbip_proto_encode_import_request(buf + USBIP_OP_HEADER_SIZE, busid)) {
 		char esc[LOG_ESCAPED_SIZE(64)];
 
 		log_err("'%s' is not a busid (1 to %d printable characters, no space)",
 			log_escape(esc, sizeof(esc), busid), USBIP_BUSID_SIZE - 1);
 		return -1;
 	}
-	if (usbip_conn_write_full(conn, buf, sizeof(buf), USBIP_IO_TIMEOUT_MS))
+	if (conn_write_full(conn, buf, sizeof(buf), USBIP_IO_TIMEOUT_MS))
 		return io_fail(conn, "sending");
 	return 0;
 }
@@ -117,14 +117,14 @@ int op_msg_recv_import_request(struct usbip_conn *conn, char busid[USBIP_BUSID_S
 
 	if (recv_bytes(conn, buf, sizeof(buf), "reading the import request"))
 		return -1;
-	if (usbip_decode_import_request(buf, sizeof(buf), busid, &err))
+	if (usbip_proto_decode_import_request(buf, sizeof(buf), busid, &err))
 		return proto_fail(conn, &err);
 	return 0;
 }
 
 int op_msg_send_devlist_reply(struct usbip_conn *conn, const struct usbip_devlist *list)
 {
-	size_t size = usbip_devlist_reply_size(list);
+	size_t size = usbip_proto_devlist_reply_size(list);
 	uint8_t *buf = malloc(size);
 	int rc = 0;
 
@@ -132,10 +132,10 @@ int op_msg_send_devlist_reply(struct usbip_conn *conn, const struct usbip_devlis
 		log_err("%s: out of memory for the device list", conn->peer);
 		return -1;
 	}
-	if (usbip_encode_devlist_reply(buf, size, list) < 0) {
+	if (usbip_proto_encode_devlist_reply(buf, size, list) < 0) {
 		log_err("%s: a device record has an over-long path or a bad busid", conn->peer);
 		rc = -1;
-	} else if (usbip_conn_write_full(conn, buf, size, USBIP_IO_TIMEOUT_MS)) {
+	} else if (conn_write_full(conn, buf, size, USBIP_IO_TIMEOUT_MS)) {
 		rc = io_fail(conn, "sending the device list");
 	}
 	free(buf);
@@ -152,7 +152,7 @@ int op_msg_recv_devlist_body(struct usbip_conn *conn, struct usbip_devlist *list
 	list->entries = NULL;
 	if (recv_bytes(conn, buf, USBIP_DEVLIST_COUNT_SIZE, "reading the device count"))
 		return -1;
-	if (usbip_decode_devlist_count(buf, USBIP_DEVLIST_COUNT_SIZE, &count, &err))
+	if (usbip_proto_decode_devlist_count(buf, USBIP_DEVLIST_COUNT_SIZE, &count, &err))
 		return proto_fail(conn, &err);
 	/* count is bounded by the decoder (USBIP_MAX_DEVLIST). */
 	if (count) {
@@ -171,8 +171,8 @@ int op_msg_recv_devlist_body(struct usbip_conn *conn, struct usbip_devlist *list
 			if (recv_bytes(conn, buf, USBIP_INTERFACE_RECORD_SIZE,
 				       "reading an interface record"))
 				goto fail;
-			if (usbip_decode_interface(buf, USBIP_INTERFACE_RECORD_SIZE,
-						   &e->interfaces[j], &err)) {
+			if (usbip_proto_decode_interface(buf, USBIP_INTERFACE_RECORD_SIZE,
+							 &e->interfaces[j], &err)) {
 				proto_fail(conn, &err);
 				goto fail;
 			}
@@ -181,7 +181,7 @@ int op_msg_recv_devlist_body(struct usbip_conn *conn, struct usbip_devlist *list
 	}
 	return 0;
 fail:
-	usbip_devlist_free(list);
+	usbip_proto_devlist_free(list);
 	return -1;
 }
 
@@ -193,7 +193,8 @@ int op_msg_query_devlist(struct usbip_conn *conn, struct usbip_devlist *list)
 	    op_msg_recv_header(conn, USBIP_OP_REP_DEVLIST, &hdr))
 		return -1;
 	if (hdr.status != USBIP_ST_OK) {
-		log_err("%s: device list refused: %s", conn->peer, usbip_op_status_str(hdr.status));
+		log_err("%s: device list refused: %s", conn->peer,
+			usbip_proto_op_status_str(hdr.status));
 		return -1;
 	}
 	return op_msg_recv_devlist_body(conn, list);
@@ -211,7 +212,7 @@ int op_msg_query_import(struct usbip_conn *conn, const char *busid, struct usbip
 	*status = hdr.status;
 	if (hdr.status != USBIP_ST_OK) {
 		log_err("%s: import of %s refused: %s", conn->peer, busid,
-			usbip_op_status_str(hdr.status));
+			usbip_proto_op_status_str(hdr.status));
 		return -1;
 	}
 	if (op_msg_recv_device(conn, udev))

@@ -289,8 +289,8 @@ int proxy_read_auth_file(const char *path, struct usbip_proxy *p, char *err, siz
 	int rc = -1;
 
 	/* Never waits on it: a FIFO, a directory or /dev/zero is refused at once. */
-	if (util_read_regular_file(path, PROXY_AUTH_FILE_MAX, "password file", &buf, &n, &mode,
-				   NULL, why, sizeof(why)) != 0) {
+	if (file_read_regular(path, PROXY_AUTH_FILE_MAX, "password file", &buf, &n, &mode, NULL,
+			      why, sizeof(why)) != 0) {
 		snprintf(err, err_len, "%s: %s", path, why);
 		return -1;
 	}

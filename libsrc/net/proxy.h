@@ -6,7 +6,7 @@
  * the server, and once the proxy answers 2xx the socket is a plain TCP
  * connection to the far end: TLS, kernel TLS and the drivers run on it as
  * on a direct one. Configured once per process from the command line and
- * the environment as curl reads it (https_proxy, no_proxy); usbip_dial
+ * the environment as curl reads it (https_proxy, no_proxy); dial
  * (net/dial.h) uses it for every connection it makes.
  */
 #ifndef USBIP_NET_PROXY_H

@@ -14,7 +14,7 @@
 
 #include "util/log.h"
 
-int net_sock_addr(const struct net_address *a, struct sockaddr_storage *ss, socklen_t *len)
+int sock_addr(const struct net_address *a, struct sockaddr_storage *ss, socklen_t *len)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (a->scheme == NET_ADDRESS_UNIX) {
@@ -41,7 +41,7 @@ int net_sock_addr(const struct net_address *a, struct sockaddr_storage *ss, sock
 	return -1;
 }
 
-int net_sock_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
+int sock_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	int flags = fcntl(fd, F_GETFL), rc, soerr = 0;
@@ -69,20 +69,20 @@ int net_sock_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeo
 	return 0;
 }
 
-int net_sock_dial(const struct net_address *a, int timeout_ms)
+int sock_dial(const struct net_address *a, int timeout_ms)
 {
 	char name[NET_ADDRESS_TEXT_MAX];
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd, err;
 
-	net_address_format(a, name, sizeof(name));
-	if (net_sock_addr(a, &ss, &len) != 0) {
+	address_format(a, name, sizeof(name));
+	if (sock_addr(a, &ss, &len) != 0) {
 		log_err("cannot connect to %s: not a unix: or vsock: address", name);
 		return -1;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	err = fd < 0 ? errno : net_sock_connect(fd, (struct sockaddr *)&ss, len, timeout_ms);
+	err = fd < 0 ? errno : sock_connect(fd, (struct sockaddr *)&ss, len, timeout_ms);
 	if (err) {
 		log_err("cannot connect to %s: %s", name, strerror(err));
 		if (fd >= 0)
@@ -92,7 +92,7 @@ int net_sock_dial(const struct net_address *a, int timeout_ms)
 	return fd;
 }
 
-int net_peer_cred(int fd, struct net_peer_cred *out)
+int sock_peer_cred(int fd, struct sock_peer_cred *out)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -121,12 +121,12 @@ static void name_inet(const struct sockaddr *sa, socklen_t len, char *peer, size
 	snprintf(host, host_len, "%s", numeric);
 }
 
-void net_sock_name(int fd, const struct sockaddr *sa, socklen_t len, char *peer, size_t peer_len,
-		   char *host, size_t host_len)
+void sock_name(int fd, const struct sockaddr *sa, socklen_t len, char *peer, size_t peer_len,
+	       char *host, size_t host_len)
 {
-	struct net_peer_cred cred;
+	struct sock_peer_cred cred;
 
-	if (sa->sa_family == AF_UNIX && net_peer_cred(fd, &cred) == 0) {
+	if (sa->sa_family == AF_UNIX && sock_peer_cred(fd, &cred) == 0) {
 		snprintf(peer, peer_len, "unix uid %u gid %u pid %d", (unsigned)cred.uid,
 			 (unsigned)cred.gid, (int)cred.pid);
 		snprintf(host, host_len, "unix uid %u", (unsigned)cred.uid);
@@ -156,7 +156,7 @@ static int local_inet(const struct sockaddr *sa, socklen_t len, struct net_addre
 	return 0;
 }
 
-int net_sock_local_address(int fd, struct net_address *out)
+int sock_local_address(int fd, struct net_address *out)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -191,7 +191,7 @@ int net_sock_local_address(int fd, struct net_address *out)
 	return local_inet((const struct sockaddr *)&ss, len, out);
 }
 
-void net_sock_close_all_but(int a, int b)
+void sock_close_all_but(int a, int b)
 {
 	long max = sysconf(_SC_OPEN_MAX);
 	int fd;

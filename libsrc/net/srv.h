@@ -80,7 +80,7 @@ enum usbip_result srv_try_each(const char *service, const char *name,
 			       enum usbip_result (*try_target)(const char *remote, void *arg),
 			       void *arg);
 
-/* A target as a remote net_address_parse reads: "usbip://host:port". */
+/* A target as a remote address_parse reads: "usbip://host:port". */
 void srv_target_remote(const struct srv_target *t, char *out, size_t len);
 
 #endif

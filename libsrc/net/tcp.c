@@ -49,7 +49,7 @@ static void format_addr(const struct sockaddr *sa, socklen_t len, char *out, siz
 {
 	char host[64];
 
-	net_sock_name(-1, sa, len, out, out_len, host, sizeof(host));
+	sock_name(-1, sa, len, out, out_len, host, sizeof(host));
 }
 
 static unsigned dead_peer_s = USBIP_DEAD_PEER_DEFAULT_S;
@@ -59,7 +59,7 @@ static unsigned dead_peer_s = USBIP_DEAD_PEER_DEFAULT_S;
  * TCP_USER_TIMEOUT set, Linux ends a connection at the first unanswered
  * probe past it, so later probes would only make it later.
  */
-struct usbip_keepalive usbip_tcp_keepalive_for(unsigned timeout_s)
+struct usbip_keepalive tcp_keepalive_for(unsigned timeout_s)
 {
 	struct usbip_keepalive k = { .count = 3 };
 
@@ -70,7 +70,7 @@ struct usbip_keepalive usbip_tcp_keepalive_for(unsigned timeout_s)
 	return k;
 }
 
-int usbip_tcp_parse_dead_peer(const char *text, char *err, size_t err_len)
+int tcp_parse_dead_peer(const char *text, char *err, size_t err_len)
 {
 	char *end;
 	long v;
@@ -85,12 +85,12 @@ int usbip_tcp_parse_dead_peer(const char *text, char *err, size_t err_len)
 	return (int)v;
 }
 
-void usbip_tcp_set_dead_peer(unsigned timeout_s)
+void tcp_set_dead_peer(unsigned timeout_s)
 {
 	dead_peer_s = timeout_s;
 }
 
-unsigned usbip_tcp_dead_peer(void)
+unsigned tcp_dead_peer(void)
 {
 	return dead_peer_s;
 }
@@ -105,7 +105,7 @@ unsigned usbip_tcp_dead_peer(void)
  */
 static void tune_socket(int fd)
 {
-	struct usbip_keepalive k = usbip_tcp_keepalive_for(dead_peer_s);
+	struct usbip_keepalive k = tcp_keepalive_for(dead_peer_s);
 	unsigned user_timeout_ms = dead_peer_s * 1000;
 	int on = 1;
 
@@ -117,7 +117,7 @@ static void tune_socket(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
 }
 
-struct usbip_conn *usbip_tcp_conn_from_fd(int fd)
+struct usbip_conn *tcp_conn_from_fd(int fd)
 {
 	struct usbip_conn *conn = calloc(1, sizeof(*conn));
 	struct sockaddr_storage ss;
@@ -130,8 +130,8 @@ struct usbip_conn *usbip_tcp_conn_from_fd(int fd)
 	conn->ops = &tcp_ops;
 	conn->fd = fd;
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
-		net_sock_name(fd, (struct sockaddr *)&ss, len, conn->peer, sizeof(conn->peer),
-			      conn->peer_host, sizeof(conn->peer_host));
+		sock_name(fd, (struct sockaddr *)&ss, len, conn->peer, sizeof(conn->peer),
+			  conn->peer_host, sizeof(conn->peer_host));
 		conn->peer_addr = ss;
 		conn->peer_addr_len = len;
 	} else {
@@ -142,13 +142,13 @@ struct usbip_conn *usbip_tcp_conn_from_fd(int fd)
 	return conn;
 }
 
-struct usbip_conn *usbip_tcp_connect(const char *host, const char *port, int timeout_ms)
+struct usbip_conn *tcp_connect(const char *host, const char *port, int timeout_ms)
 {
-	return usbip_tcp_connect_to(NULL, host, port, timeout_ms);
+	return tcp_connect_to(NULL, host, port, timeout_ms);
 }
 
-struct usbip_conn *usbip_tcp_connect_to(const char *what, const char *host, const char *port,
-					int timeout_ms)
+struct usbip_conn *tcp_connect_to(const char *what, const char *host, const char *port,
+				  int timeout_ms)
 {
 	const char *sp = what ? " " : "";
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
@@ -168,10 +168,10 @@ struct usbip_conn *usbip_tcp_connect_to(const char *what, const char *host, cons
 			last_err = errno;
 			continue;
 		}
-		last_err = net_sock_connect(fd, ai->ai_addr, ai->ai_addrlen, timeout_ms);
+		last_err = sock_connect(fd, ai->ai_addr, ai->ai_addrlen, timeout_ms);
 		if (!last_err) {
 			freeaddrinfo(res);
-			return usbip_tcp_conn_from_fd(fd);
+			return tcp_conn_from_fd(fd);
 		}
 		close(fd);
 	}
@@ -189,7 +189,7 @@ static void set_port(struct sockaddr *sa, uint16_t port)
 		((struct sockaddr_in *)sa)->sin_port = htons(port);
 }
 
-bool usbip_tcp_port_ok(const char *text)
+bool tcp_port_ok(const char *text)
 {
 	unsigned long v;
 	char *end;
@@ -201,7 +201,7 @@ bool usbip_tcp_port_ok(const char *text)
 	return !*end && !errno && v <= 65535;
 }
 
-uint16_t usbip_tcp_local_port(int fd)
+uint16_t tcp_local_port(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -234,7 +234,7 @@ static int listen_on(const struct addrinfo *ai)
 	return fd;
 }
 
-int usbip_tcp_address_ok(const char *addr, enum usbip_family family, char *err, size_t err_len)
+int tcp_address_ok(const char *addr, enum usbip_family family, char *err, size_t err_len)
 {
 	struct addrinfo hints = {
 		.ai_family = family == USBIP_FAMILY_IPV4   ? AF_INET
@@ -269,8 +269,7 @@ int usbip_tcp_address_ok(const char *addr, enum usbip_family family, char *err, 
 	return rc;
 }
 
-int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family family, int *fds,
-		     int max)
+int tcp_listen(const char *addr, const char *port, enum usbip_family family, int *fds, int max)
 {
 	struct addrinfo hints = {
 		.ai_family = family == USBIP_FAMILY_IPV4   ? AF_INET
@@ -320,7 +319,7 @@ int usbip_tcp_listen(const char *addr, const char *port, enum usbip_family famil
 				goto fail;
 			}
 			if (!chosen)
-				chosen = usbip_tcp_local_port(fd);
+				chosen = tcp_local_port(fd);
 			set_port(ai->ai_addr, chosen);
 			format_addr(ai->ai_addr, ai->ai_addrlen, name, sizeof(name));
 			log_info("listening on %s", name);
@@ -340,7 +339,7 @@ fail:
 	return -1;
 }
 
-struct usbip_conn *usbip_tcp_accept(int listen_fd)
+struct usbip_conn *tcp_accept(int listen_fd)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
@@ -349,5 +348,5 @@ struct usbip_conn *usbip_tcp_accept(int listen_fd)
 			log_warn("accept: %s", strerror(errno));
 		return NULL;
 	}
-	return usbip_tcp_conn_from_fd(fd);
+	return tcp_conn_from_fd(fd);
 }

@@ -44,7 +44,7 @@ static int peer_address(int fd, char *buf, size_t len)
  * and user are unknown: a host name never matches, UNKNOWN and PARANOID
  * match every client (see usbipd(8)).
  */
-bool usbip_tcp_wrappers_allow(int fd, const char *daemon_name)
+bool tcp_wrappers_allow(int fd, const char *daemon_name)
 {
 	char addr[64];
 
@@ -56,7 +56,7 @@ bool usbip_tcp_wrappers_allow(int fd, const char *daemon_name)
 const struct sandbox_path usbip_tcp_wrappers_paths[] = { { NULL, false } };
 const size_t usbip_tcp_wrappers_npaths = 0;
 
-bool usbip_tcp_wrappers_allow(int fd, const char *daemon_name)
+bool tcp_wrappers_allow(int fd, const char *daemon_name)
 {
 	(void)fd;
 	(void)daemon_name;

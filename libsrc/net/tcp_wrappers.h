@@ -9,7 +9,7 @@
 #include "util/sandbox.h"
 
 /* Whether the peer on fd may use the daemon; always true without libwrap. */
-bool usbip_tcp_wrappers_allow(int fd, const char *daemon_name);
+bool tcp_wrappers_allow(int fd, const char *daemon_name);
 
 /*
  * What the check reads on every connection, for a process confined with

@@ -123,7 +123,7 @@ static void *wiping_realloc(void *p, size_t n, const char *file, int line)
 	return q;
 }
 
-__attribute__((constructor)) static void wipe_what_openssl_frees(void)
+__attribute__((constructor)) static void tls_wipe_what_openssl_frees(void)
 {
 	freed_is_wiped = CRYPTO_set_mem_functions(wiping_malloc, wiping_realloc, wiping_free) == 1;
 }
@@ -150,7 +150,7 @@ static void ssl_reason(char *buf, size_t len)
 	ERR_clear_error();
 }
 
-int usbip_tls_parse_datapath(const char *text, enum usbip_tls_datapath *out)
+int tls_parse_datapath(const char *text, enum tls_datapath *out)
 {
 	if (strcmp(text, "auto") == 0)
 		*out = USBIP_TLS_AUTO;
@@ -163,8 +163,8 @@ int usbip_tls_parse_datapath(const char *text, enum usbip_tls_datapath *out)
 	return 0;
 }
 
-int usbip_tls_parse_option(int id, const char *arg, bool *enabled, struct usbip_tls_options *o,
-			   char *err, size_t err_len)
+int tls_parse_option(int id, const char *arg, bool *enabled, struct usbip_tls_options *o, char *err,
+		     size_t err_len)
 {
 	switch (id) {
 	case USBIP_OPT_TLS:
@@ -191,7 +191,7 @@ int usbip_tls_parse_option(int id, const char *arg, bool *enabled, struct usbip_
 		o->subjects[o->nsubjects++] = arg;
 		return 1;
 	case USBIP_OPT_TLS_DATAPATH:
-		if (usbip_tls_parse_datapath(arg, &o->datapath) != 0) {
+		if (tls_parse_datapath(arg, &o->datapath) != 0) {
 			snprintf(err, err_len, "--tls-datapath is auto, ktls or relay, not '%s'",
 				 arg);
 			return -1;
@@ -274,7 +274,7 @@ static int install_identity(SSL *ssl, void *arg)
 
 /*
  * The bytes of a file named by --cert, --key or --ca, as a memory BIO: read
- * by util_read_regular_file, never waiting on a FIFO or reading /dev/zero.
+ * by file_read_regular, never waiting on a FIFO or reading /dev/zero.
  * *text (*len bytes) is what to wipe (a key) and free once the BIO is
  * freed. NULL with why in err (without the path).
  */
@@ -283,7 +283,7 @@ static BIO *file_bio(const char *path, size_t max, const char *kind, char **text
 {
 	BIO *in;
 
-	if (util_read_regular_file(path, max, kind, text, len, NULL, NULL, err, err_len) != 0)
+	if (file_read_regular(path, max, kind, text, len, NULL, NULL, err, err_len) != 0)
 		return NULL;
 	in = BIO_new_mem_buf(*text, (int)*len);
 	if (!in) {
@@ -646,8 +646,7 @@ static int set_peer_verification(struct usbip_tls *tls, const struct usbip_tls_o
 	return 0;
 }
 
-struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, char *err,
-				size_t err_len)
+struct usbip_tls *tls_new(const struct usbip_tls_options *o, bool server, char *err, size_t err_len)
 {
 	struct usbip_tls *tls = calloc(1, sizeof(*tls));
 	char reason[160];
@@ -673,11 +672,11 @@ struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *o, bool server, 
 	return tls;
 
 fail:
-	usbip_tls_free(tls);
+	tls_free(tls);
 	return NULL;
 }
 
-void usbip_tls_free(struct usbip_tls *tls)
+void tls_free(struct usbip_tls *tls)
 {
 	if (!tls)
 		return;
@@ -754,11 +753,11 @@ static int after_handshake(struct usbip_conn *conn, struct tls_state *st)
 		goto out;
 	}
 	/* Daemons log every peer; an interactive client only with --debug. */
-	usbip_log(st->tls->server || usbip_log_to_syslog() ? USBIP_LOG_INFO : USBIP_LOG_DEBUG,
-		  "%s: %s %s, peer %s, data path: %s", conn->peer, SSL_get_version(st->ssl),
-		  SSL_get_cipher_name(st->ssl),
-		  cert ? log_escape(esc, sizeof(esc), subject) : "without certificate",
-		  st->ktls ? "kernel TLS" : "relay");
+	log_msg(st->tls->server || log_uses_syslog() ? USBIP_LOG_INFO : USBIP_LOG_DEBUG,
+		"%s: %s %s, peer %s, data path: %s", conn->peer, SSL_get_version(st->ssl),
+		SSL_get_cipher_name(st->ssl),
+		cert ? log_escape(esc, sizeof(esc), subject) : "without certificate",
+		st->ktls ? "kernel TLS" : "relay");
 	rc = 0;
 out:
 	X509_free(cert);
@@ -985,7 +984,7 @@ static int start_relay(struct usbip_conn *conn, struct tls_state *st)
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		net_sock_close_all_but(conn->fd, sp[1]);
+		sock_close_all_but(conn->fd, sp[1]);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_IGN);
@@ -1057,7 +1056,7 @@ static const struct usbip_conn_ops tls_ops = {
 	.pending = tls_pending,
 };
 
-int usbip_tls_wrap(struct usbip_tls *tls, struct usbip_conn *conn, const char *server_name)
+int tls_wrap(struct usbip_tls *tls, struct usbip_conn *conn, const char *server_name)
 {
 	struct tls_state *st = calloc(1, sizeof(*st));
 
@@ -1091,7 +1090,7 @@ int usbip_tls_wrap(struct usbip_tls *tls, struct usbip_conn *conn, const char *s
 	return 0;
 }
 
-int usbip_tls_handshake(struct usbip_conn *conn, int timeout_ms)
+int tls_handshake(struct usbip_conn *conn, int timeout_ms)
 {
 	struct tls_state *st = conn->transport;
 	struct timespec start, now;
@@ -1118,7 +1117,7 @@ int usbip_tls_handshake(struct usbip_conn *conn, int timeout_ms)
 	}
 }
 
-const char *usbip_tls_datapath(const struct usbip_conn *conn)
+const char *tls_datapath(const struct usbip_conn *conn)
 {
 	const struct tls_state *st = conn->transport;
 
@@ -1127,7 +1126,7 @@ const char *usbip_tls_datapath(const struct usbip_conn *conn)
 	return st->ktls ? "ktls" : "relay";
 }
 
-int usbip_tls_peer_subject(const struct usbip_conn *conn, char *buf, size_t len)
+int tls_peer_subject(const struct usbip_conn *conn, char *buf, size_t len)
 {
 	const struct tls_state *st = conn->transport;
 	char cn[128];
@@ -1144,7 +1143,7 @@ int usbip_tls_peer_subject(const struct usbip_conn *conn, char *buf, size_t len)
 	return buf[0] ? 0 : -1;
 }
 
-void usbip_tls_let_go(struct usbip_conn *conn)
+void tls_let_go(struct usbip_conn *conn)
 {
 	struct tls_state *st = conn->transport;
 
@@ -1152,7 +1151,7 @@ void usbip_tls_let_go(struct usbip_conn *conn)
 		st->handed_over = true;
 }
 
-void usbip_tls_keep_only(struct usbip_conn *conn)
+void tls_keep_only(struct usbip_conn *conn)
 {
 	struct tls_state *st = conn->transport;
 

@@ -25,7 +25,7 @@
 
 #include "net/conn.h"
 
-enum usbip_tls_datapath {
+enum tls_datapath {
 	USBIP_TLS_AUTO,	 /* kTLS where the kernel offers it, else the relay */
 	USBIP_TLS_KTLS,	 /* kTLS or fail */
 	USBIP_TLS_RELAY, /* always the relay (allows TLS 1.3) */
@@ -44,7 +44,7 @@ struct usbip_tls_options {
 	const char *subjects[USBIP_TLS_MAX_SUBJECTS]; /* servers: allowed client
 							 subjects or CNs */
 	unsigned nsubjects;
-	enum usbip_tls_datapath datapath;
+	enum tls_datapath datapath;
 };
 
 struct usbip_tls;
@@ -53,12 +53,12 @@ struct usbip_tls;
  * A TLS context for a client or a server. Returns NULL and a one-line
  * reason in err when a file cannot be used.
  */
-struct usbip_tls *usbip_tls_new(const struct usbip_tls_options *options, bool server, char *err,
-				size_t err_len);
-void usbip_tls_free(struct usbip_tls *tls);
+struct usbip_tls *tls_new(const struct usbip_tls_options *options, bool server, char *err,
+			  size_t err_len);
+void tls_free(struct usbip_tls *tls);
 
 /* Parses "auto", "ktls" or "relay"; -1 if none of them. */
-int usbip_tls_parse_datapath(const char *text, enum usbip_tls_datapath *out);
+int tls_parse_datapath(const char *text, enum tls_datapath *out);
 
 /* The same TLS options for every program, as getopt_long entries. */
 enum {
@@ -98,43 +98,43 @@ enum {
  * Takes one of the options above into o (setting *enabled for --tls).
  * Returns 1 if it was one, 0 if not, -1 with a message in err if bad.
  */
-int usbip_tls_parse_option(int id, const char *arg, bool *enabled, struct usbip_tls_options *o,
-			   char *err, size_t err_len);
+int tls_parse_option(int id, const char *arg, bool *enabled, struct usbip_tls_options *o, char *err,
+		     size_t err_len);
 
 /*
  * Puts TLS on an established TCP connection (conn keeps its fd and peer).
  * The handshake then runs as the connection is read or written; clients
- * call usbip_tls_handshake to run it at once. server_name is what a
+ * call tls_handshake to run it at once. server_name is what a
  * client checks the certificate against (NULL on servers).
  */
-int usbip_tls_wrap(struct usbip_tls *tls, struct usbip_conn *conn, const char *server_name);
+int tls_wrap(struct usbip_tls *tls, struct usbip_conn *conn, const char *server_name);
 
 /*
  * Which data path a TLS connection takes once the kernel gets it: "ktls"
  * or "relay"; NULL for a connection that is not TLS (or not yet).
  */
-const char *usbip_tls_datapath(const struct usbip_conn *conn);
+const char *tls_datapath(const struct usbip_conn *conn);
 
 /*
  * The subject (RFC 2253) of the certificate the peer of a TLS connection
  * showed; -1 (buf "") for no certificate or no TLS.
  */
-int usbip_tls_peer_subject(const struct usbip_conn *conn, char *buf, size_t len);
+int tls_peer_subject(const struct usbip_conn *conn, char *buf, size_t len);
 
 /* Runs the handshake to its end (blocking, bounded); logs one line on failure. */
-int usbip_tls_handshake(struct usbip_conn *conn, int timeout_ms);
+int tls_handshake(struct usbip_conn *conn, int timeout_ms);
 
 /*
  * For a process that gave the connection to another (a WebSocket relay):
  * closing it here then sends no close_notify on the socket they share.
  */
-void usbip_tls_let_go(struct usbip_conn *conn);
+void tls_let_go(struct usbip_conn *conn);
 
 /*
  * In a relay process that holds conn and nothing else: every private key,
  * every other connection's session and the ticket keys go, as in the TLS
  * relay. No-op for a connection that is not TLS.
  */
-void usbip_tls_keep_only(struct usbip_conn *conn);
+void tls_keep_only(struct usbip_conn *conn);
 
 #endif

@@ -523,19 +523,19 @@ static void relay_report(const struct ws_relay *r, uint16_t code)
 
 	/* Our callbacks say why they fail; a failure without a why is wslay's refusing a frame. */
 	if (r->failed && !r->why)
-		usbip_log(level,
-			  "%s: WebSocket protocol error from the peer (a frame RFC 6455 forbids), "
-			  "closing",
-			  r->conn->peer);
+		log_msg(level,
+			"%s: WebSocket protocol error from the peer (a frame RFC 6455 forbids), "
+			"closing",
+			r->conn->peer);
 	else if (code == WSLAY_CODE_PROTOCOL_ERROR || code == WSLAY_CODE_MESSAGE_TOO_BIG ||
 		 code == WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA)
-		usbip_log(level, "%s: WebSocket protocol error from the peer (close %u), closing",
-			  r->conn->peer, code);
+		log_msg(level, "%s: WebSocket protocol error from the peer (close %u), closing",
+			r->conn->peer, code);
 	else if (r->why && strcmp(r->why, "no answer to pings") == 0)
-		usbip_log(level, "%s: WebSocket: no answer to pings for %u s, closing",
-			  r->conn->peer, 2 * r->ping_ms / 1000);
+		log_msg(level, "%s: WebSocket: no answer to pings for %u s, closing", r->conn->peer,
+			2 * r->ping_ms / 1000);
 	else if (code == WSLAY_CODE_UNSUPPORTED_DATA)
-		usbip_log(level, "%s: WebSocket: %s, closing", r->conn->peer, r->why);
+		log_msg(level, "%s: WebSocket: %s, closing", r->conn->peer, r->why);
 	else
 		log_debug("%s: WebSocket ended: %s", r->conn->peer, r->why ? r->why : "closed");
 }
@@ -614,9 +614,9 @@ static void relay_process(struct usbip_conn *conn, int pair, const struct ws_sta
 		 * --debug (and so holds no pipe a shell reads the command's
 		 * output from). As the server's relay: no keys, not root.
 		 */
-		if (!usbip_log_debugging())
+		if (!log_debugging())
 			quiet_stdio(2);
-		usbip_tls_keep_only(conn);
+		tls_keep_only(conn);
 		if (geteuid() == 0 && privdrop_to(privdrop_default_user()) != 0)
 			return;
 		relay(conn, pair, false, s->early, s->early_len, s->o->ping_s);
@@ -627,7 +627,7 @@ static void relay_process(struct usbip_conn *conn, int pair, const struct ws_sta
 /* The plain stream's end for this process, named as the connection it stands for. */
 static struct usbip_conn *local_end(int fd, const struct usbip_conn *was)
 {
-	struct usbip_conn *c = usbip_tcp_conn_from_fd(fd);
+	struct usbip_conn *c = tcp_conn_from_fd(fd);
 
 	if (!c)
 		return NULL;
@@ -648,25 +648,25 @@ static int start_relay(struct usbip_conn **conn, const struct ws_start *s)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0 || (pid = fork()) < 0) {
 		log_err("%s: cannot start the WebSocket relay: %s", c->peer, strerror(errno));
-		usbip_conn_close(c);
+		conn_close(c);
 		*conn = NULL;
 		return -1;
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		net_sock_close_all_but(c->fd, sp[1]);
+		sock_close_all_but(c->fd, sp[1]);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_IGN);
 		setsid();
 		relay_process(c, sp[1], s);
-		usbip_conn_close(c);
+		conn_close(c);
 		_exit(0);
 	}
 	close(sp[1]);
 	local = local_end(sp[0], c);
-	usbip_tls_let_go(c); /* the relay speaks on that socket now */
-	usbip_conn_close(c);
+	tls_let_go(c); /* the relay speaks on that socket now */
+	conn_close(c);
 	*conn = local;
 	log_debug("%s: WebSocket relay process %d", local ? local->peer : "?", (int)pid);
 	return local ? 0 : -1;
@@ -683,7 +683,7 @@ static void refuse(struct usbip_conn *conn, int status, const char *why)
 			 "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Length: 0\r\n%s\r\n",
 			 status, text, status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
 
-	usbip_conn_write_full(conn, answer, (size_t)n, 1000);
+	conn_write_full(conn, answer, (size_t)n, 1000);
 	log_warn("%s: WebSocket upgrade refused (%d): %s", conn->peer, status, why);
 }
 
@@ -699,7 +699,7 @@ static int send_switching(struct usbip_conn *conn, const struct ws_request *req,
 		     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
 		     accept,
 		     req->protocol_offered ? "Sec-WebSocket-Protocol: " WS_PROTOCOL "\r\n" : "");
-	return usbip_conn_write_full(conn, answer, (size_t)n, timeout_ms);
+	return conn_write_full(conn, answer, (size_t)n, timeout_ms);
 }
 
 /* In the relay process: outer TLS (wss://), the request, the answer. 0, or -1 logged. */
@@ -712,10 +712,10 @@ static int server_upgrade(struct usbip_conn *conn, const struct ws_start *s, cha
 	char err[200];
 	int status;
 
-	if (s->outer_tls && (usbip_tls_wrap(s->outer_tls, conn, NULL) != 0 ||
-			     usbip_tls_handshake(conn, timeout) != 0))
+	if (s->outer_tls &&
+	    (tls_wrap(s->outer_tls, conn, NULL) != 0 || tls_handshake(conn, timeout) != 0))
 		return -1;
-	usbip_tls_keep_only(conn);
+	tls_keep_only(conn);
 	if (geteuid() == 0 && privdrop_to(privdrop_default_user()) != 0)
 		return -1;
 	*hlen = read_header(conn, buf, got, deadline);
@@ -762,7 +762,7 @@ static int send_upgrade(struct usbip_conn *conn, const char *host, const char *p
 		     path, host, key);
 	if (n < 0 || (size_t)n >= sizeof(req))
 		return -1;
-	return usbip_conn_write_full(conn, req, (size_t)n, timeout_ms);
+	return conn_write_full(conn, req, (size_t)n, timeout_ms);
 }
 
 int ws_client_start(struct usbip_conn **conn, const char *host, const char *path,
@@ -792,7 +792,7 @@ int ws_client_start(struct usbip_conn **conn, const char *host, const char *path
 	s.early_len = got - (size_t)hlen;
 	return start_relay(conn, &s);
 fail:
-	usbip_conn_close(c);
+	conn_close(c);
 	*conn = NULL;
 	return -1;
 }

@@ -33,19 +33,19 @@ static enum usbip_result exchange_one(const struct device_export_target *to, con
 	enum usbip_result rc;
 
 	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
-	rc = usbip_dial(host, to->port, to->timeout_ms, to->tls, &conn);
+	rc = dial(host, to->port, to->timeout_ms, to->tls, &conn);
 	if (rc != USBIP_OK)
 		return rc;
 	if (op_msg_send(conn, req, USBIP_ST_OK, udev) != 0 ||
 	    op_msg_recv_header(conn, rep, &hdr) != 0) {
-		usbip_conn_close(conn);
+		conn_close(conn);
 		return USBIP_E_FAILED;
 	}
 	*status = hdr.status;
 	if (hdr.status != USBIP_EXPORT_ST_OK) {
 		log_err("%s: refused %s: %s", conn->peer, udev->busid,
-			usbip_export_status_str(hdr.status));
-		usbip_conn_close(conn);
+			usbip_proto_export_status_str(hdr.status));
+		conn_close(conn);
 		return USBIP_E_REFUSED;
 	}
 	*conn_out = conn;
@@ -86,7 +86,7 @@ enum usbip_result device_export_exchange(const struct device_export_target *to, 
 	 * every one said no; an unexport is asked of each until the one that
 	 * has the device says yes (the others answer no such device).
 	 */
-	if (net_address_parse(to->host, to->port, &addr, err, sizeof(err)) == 0 &&
+	if (address_parse(to->host, to->port, &addr, err, sizeof(err)) == 0 &&
 	    addr.scheme == NET_ADDRESS_SRV) {
 		struct exchange_args args = { to, req, udev, status, conn };
 
@@ -134,7 +134,7 @@ enum usbip_result device_export(struct device_source *src, const char *busid,
 	st = device_source_hand_over(src, busid, conn, watch_fd);
 	if (st != USBIP_ST_OK) {
 		log_err("%s: %s did not take the connection: %s", busid, src->kind,
-			usbip_op_status_str(st));
+			usbip_proto_op_status_str(st));
 		return USBIP_E_FAILED;
 	}
 	return USBIP_OK;
@@ -151,6 +151,6 @@ enum usbip_result device_export_withdraw(struct device_source *src, const char *
 	if (device_record(src, busid, &dev) != 0)
 		return USBIP_E_FAILED;
 	rc = exchange(to, USBIP_OP_REQ_UNEXPORT, &dev.info.udev, status, &conn);
-	usbip_conn_close(conn);
+	conn_close(conn);
 	return rc;
 }

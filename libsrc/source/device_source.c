@@ -119,7 +119,7 @@ device_source_hand_to_kernel(const char *busid, struct usbip_conn *conn,
 	status = fd < 0 ? USBIP_ST_ERROR : export(busid, fd, &dev);
 	if (status == USBIP_ST_OK && watch_fd)
 		*watch_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	usbip_conn_close(conn);
+	conn_close(conn);
 	return status;
 }
 
@@ -143,7 +143,7 @@ static struct device_session *session_of(struct device_source *src, const char *
 
 void device_source_note(struct device_source *src, const char *busid, const struct usbip_conn *conn)
 {
-	device_source_note_peer(src, busid, conn->peer, usbip_tls_datapath(conn));
+	device_source_note_peer(src, busid, conn->peer, tls_datapath(conn));
 }
 
 void device_source_note_peer(struct device_source *src, const char *busid, const char *peer,
@@ -269,7 +269,7 @@ void device_source_record(const struct usbip_local_device *dev, struct usbip_usb
 		return;
 	if (strlen(dev->serial) < sizeof(udev->serial))
 		strcpy(udev->serial, dev->serial);
-	if (usbip_encode_device(probe, udev) != 0 || strcmp(udev->serial, dev->serial) != 0) {
+	if (usbip_proto_encode_device(probe, udev) != 0 || strcmp(udev->serial, dev->serial) != 0) {
 		log_warn("%s: serial '%s' does not fit in the device record; sent without it",
 			 udev->busid, dev->serial);
 		udev->serial[0] = '\0';

@@ -91,7 +91,7 @@ struct device_source {
 
 /*
  * For the kernel drivers' sources: hands conn's socket to a driver with
- * export (usbip_host_export, usbip_vudc_export), which takes its own
+ * export (host_export, vudc_export), which takes its own
  * reference, so conn is closed here whatever happens; with watch_fd, a
  * duplicate of that socket for the caller (see hand_over).
  */

@@ -75,7 +75,7 @@ static ssize_t serve_get(void *arg, const void *request, int fd, void *reply, in
 	const struct priv_busid_request *req = request;
 	struct priv_get_reply *rep = reply;
 
-	if (!PRIVSEP_STRING_OK(req->busid) || !usbip_busid_ok(req->busid))
+	if (!PRIVSEP_STRING_OK(req->busid) || !usbip_proto_busid_ok(req->busid))
 		return -1; /* the child's decoder refuses such a busid */
 	if (device_source_get(arg, req->busid, &rep->dev) != 0)
 		return 0; /* no such device: an empty answer */
@@ -90,7 +90,7 @@ static ssize_t serve_hand_over(void *arg, const void *request, int fd, void *rep
 	struct usbip_local_device dev;
 	struct usbip_conn *conn;
 
-	if (!PRIVSEP_STRING_OK(req->busid) || !usbip_busid_ok(req->busid) ||
+	if (!PRIVSEP_STRING_OK(req->busid) || !usbip_proto_busid_ok(req->busid) ||
 	    !PRIVSEP_STRING_OK(req->peer) || req->datapath > PRIV_DATAPATH_RELAY) {
 		close(fd);
 		return -1;
@@ -107,7 +107,7 @@ static ssize_t serve_hand_over(void *arg, const void *request, int fd, void *rep
 		return sizeof(*rep);
 	}
 	/* Nothing is read from it here: the driver takes it as it is. */
-	conn = usbip_tcp_conn_from_fd(fd);
+	conn = tcp_conn_from_fd(fd);
 	if (!conn) {
 		rep->status = USBIP_ST_ERROR;
 		return sizeof(*rep);
@@ -201,7 +201,7 @@ static enum usbip_op_status ask_hand_over(struct device_source *src, const char 
 {
 	struct priv_hand_over_request req = { .datapath = PRIV_DATAPATH_TCP };
 	struct priv_status_reply rep = { USBIP_ST_ERROR };
-	const char *datapath = usbip_tls_datapath(conn);
+	const char *datapath = tls_datapath(conn);
 	/* Sets up kernel TLS or starts the relay here, in the network process. */
 	int fd = usbip_conn_kernel_fd(conn);
 
@@ -214,7 +214,7 @@ static enum usbip_op_status ask_hand_over(struct device_source *src, const char 
 				    &rep, sizeof(rep), NULL) != (ssize_t)sizeof(rep))
 		rep.status = USBIP_ST_ERROR;
 	/* The driver holds its own reference now (or nothing does). */
-	usbip_conn_close(conn);
+	conn_close(conn);
 	return (enum usbip_op_status)rep.status;
 }
 

@@ -64,7 +64,7 @@ static enum usbip_op_status vdev_hand_over(struct device_source *src, const char
 	struct vdev_source *s = to_vdev(src);
 
 	if (strcmp(busid, s->local.info.udev.busid) != 0 || s->session) {
-		usbip_conn_close(conn);
+		conn_close(conn);
 		return s->session ? USBIP_ST_DEV_BUSY : USBIP_ST_NODEV;
 	}
 	s->session = vdev_usbip_start(s->loop, conn, s->dev, session_closed, s);

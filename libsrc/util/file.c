@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *util_file_type(mode_t mode)
+const char *file_type(mode_t mode)
 {
 	if (S_ISDIR(mode))
 		return "a directory";
@@ -48,8 +48,8 @@ static char *read_to_end(int fd, size_t max, const char *what, size_t *len, char
 	return NULL;
 }
 
-int util_read_regular_file(const char *path, size_t max, const char *what, char **buf, size_t *len,
-			   mode_t *mode, int *errno_out, char *err, size_t err_len)
+int file_read_regular(const char *path, size_t max, const char *what, char **buf, size_t *len,
+		      mode_t *mode, int *errno_out, char *err, size_t err_len)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct stat sb;
@@ -65,7 +65,7 @@ int util_read_regular_file(const char *path, size_t max, const char *what, char 
 	if (fstat(fd, &sb) != 0)
 		snprintf(err, err_len, "%s", strerror(errno));
 	else if (!S_ISREG(sb.st_mode))
-		snprintf(err, err_len, "%s, not a %s", util_file_type(sb.st_mode), what);
+		snprintf(err, err_len, "%s, not a %s", file_type(sb.st_mode), what);
 	else if ((unsigned long long)sb.st_size > max)
 		snprintf(err, err_len, "%lld bytes, more than the %zu a %s may have",
 			 (long long)sb.st_size, max, what);

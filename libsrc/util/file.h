@@ -17,10 +17,10 @@
  * for a missing file) or 0. A caller that read a secret wipes *len bytes
  * before it frees them.
  */
-int util_read_regular_file(const char *path, size_t max, const char *what, char **buf, size_t *len,
-			   mode_t *mode, int *errno_out, char *err, size_t err_len);
+int file_read_regular(const char *path, size_t max, const char *what, char **buf, size_t *len,
+		      mode_t *mode, int *errno_out, char *err, size_t err_len);
 
 /* "a directory", "a FIFO", "a device", "a socket": what a mode is that is not a file. */
-const char *util_file_type(mode_t mode);
+const char *file_type(mode_t mode);
 
 #endif

@@ -21,7 +21,7 @@ static struct json_value *parse_value(struct parser *ps, unsigned depth);
 static void fail(struct parser *ps, const char *what)
 {
 	if (!ps->failed)
-		usbip_error_set(ps->err, "byte %zu: %s", (size_t)(ps->p - ps->start) + 1, what);
+		result_error_set(ps->err, "byte %zu: %s", (size_t)(ps->p - ps->start) + 1, what);
 	ps->failed = true;
 }
 
@@ -332,7 +332,7 @@ static struct json_value *parse_container(struct parser *ps, enum json_type type
 	if (!ps->failed && !take(ps, close))
 		fail(ps, type == JSON_ARRAY ? "expected ',' or ']'" : "expected ',' or '}'");
 	if (ps->failed) {
-		json_value_free(v);
+		json_parse_value_free(v);
 		return NULL;
 	}
 	return v;
@@ -376,26 +376,26 @@ struct json_value *json_parse(const char *text, size_t len, const struct json_li
 	skip_space(&ps);
 	if (v && ps.p != ps.end) {
 		fail(&ps, ps.p < ps.end && !*ps.p ? "a NUL byte" : "more after the value");
-		json_value_free(v);
+		json_parse_value_free(v);
 		v = NULL;
 	}
 	return v;
 }
 
-void json_value_free(struct json_value *v)
+void json_parse_value_free(struct json_value *v)
 {
 	struct json_value *next;
 
 	for (; v; v = next) {
 		next = v->next;
-		json_value_free(v->first);
+		json_parse_value_free(v->first);
 		free(v->key);
 		free(v->text);
 		free(v);
 	}
 }
 
-const struct json_value *json_member(const struct json_value *object, const char *key)
+const struct json_value *json_parse_member(const struct json_value *object, const char *key)
 {
 	const struct json_value *m;
 
@@ -407,7 +407,7 @@ const struct json_value *json_member(const struct json_value *object, const char
 	return NULL;
 }
 
-void json_write_value(struct json_writer *w, const char *key, const struct json_value *v)
+void json_parse_write_value(struct json_writer *w, const char *key, const struct json_value *v)
 {
 	const struct json_value *m;
 
@@ -432,7 +432,7 @@ void json_write_value(struct json_writer *w, const char *key, const struct json_
 		else
 			json_object_begin(w, key);
 		for (m = v->first; m; m = m->next)
-			json_write_value(w, m->key, m);
+			json_parse_write_value(w, m->key, m);
 		if (v->type == JSON_ARRAY)
 			json_array_end(w);
 		else

@@ -5,7 +5,7 @@
  * why it is not JSON. Nothing of the text is trusted: its length, depth and
  * number of values are bounded by the caller, strings are decoded (no NUL
  * in them), numbers kept as written only once they are JSON numbers, so
- * that writing the tree again (json_write_value) is always valid JSON.
+ * that writing the tree again (json_parse_write_value) is always valid JSON.
  */
 #ifndef USBIP_JSON_PARSE_H
 #define USBIP_JSON_PARSE_H
@@ -47,16 +47,16 @@ struct json_limits {
  */
 struct json_value *json_parse(const char *text, size_t len, const struct json_limits *limits,
 			      struct usbip_error *err);
-void json_value_free(struct json_value *v);
+void json_parse_value_free(struct json_value *v);
 
 /* The member of an object with that name (the first one), or NULL. */
-const struct json_value *json_member(const struct json_value *object, const char *key);
+const struct json_value *json_parse_member(const struct json_value *object, const char *key);
 
 /*
  * Writes v (as key of the object being written, or NULL) through w: the
  * writer escapes every string again. Its depth must fit the writer's
  * (JSON_MAX_DEPTH, counted from where w is).
  */
-void json_write_value(struct json_writer *w, const char *key, const struct json_value *v);
+void json_parse_write_value(struct json_writer *w, const char *key, const struct json_value *v);
 
 #endif

@@ -12,7 +12,7 @@ static const char *log_ident = "usbip";
 static bool log_to_syslog;
 static bool log_debug_on;
 
-void usbip_log_init(const char *ident, bool use_syslog)
+void log_init(const char *ident, bool use_syslog)
 {
 	log_ident = ident;
 	log_to_syslog = use_syslog;
@@ -21,7 +21,7 @@ void usbip_log_init(const char *ident, bool use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void usbip_log_reopen(void)
+void log_reopen(void)
 {
 	if (!log_to_syslog)
 		return;
@@ -29,17 +29,17 @@ void usbip_log_reopen(void)
 	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void usbip_log_set_debug(bool on)
+void log_set_debug(bool on)
 {
 	log_debug_on = on;
 }
 
-bool usbip_log_debugging(void)
+bool log_debugging(void)
 {
 	return log_debug_on;
 }
 
-bool usbip_log_to_syslog(void)
+bool log_uses_syslog(void)
 {
 	return log_to_syslog;
 }
@@ -67,7 +67,7 @@ static void escape_controls(char *line, size_t cap)
 	line[n] = '\0';
 }
 
-void usbip_log(enum usbip_log_level level, const char *fmt, ...)
+void log_msg(enum usbip_log_level level, const char *fmt, ...)
 {
 	static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };

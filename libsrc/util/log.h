@@ -9,15 +9,15 @@
 enum usbip_log_level { USBIP_LOG_ERR, USBIP_LOG_WARN, USBIP_LOG_INFO, USBIP_LOG_DEBUG };
 
 /* ident names the program in every line; use_syslog sends lines to syslog. */
-void usbip_log_init(const char *ident, bool use_syslog);
+void log_init(const char *ident, bool use_syslog);
 /* After the syslog connection was closed (a forked child that closed what it inherited). */
-void usbip_log_reopen(void);
-void usbip_log_set_debug(bool on);
-bool usbip_log_to_syslog(void);
+void log_reopen(void);
+void log_set_debug(bool on);
+bool log_uses_syslog(void);
 /* Whether debug lines are printed (-d, --debug). */
-bool usbip_log_debugging(void);
+bool log_debugging(void);
 
-void usbip_log(enum usbip_log_level level, const char *fmt, ...)
+void log_msg(enum usbip_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Room log_escape needs to keep all of a string of n bytes. */
@@ -32,9 +32,9 @@ void usbip_log(enum usbip_log_level level, const char *fmt, ...)
  */
 const char *log_escape(char *buf, size_t cap, const char *s);
 
-#define log_err(...)   usbip_log(USBIP_LOG_ERR, __VA_ARGS__)
-#define log_warn(...)  usbip_log(USBIP_LOG_WARN, __VA_ARGS__)
-#define log_info(...)  usbip_log(USBIP_LOG_INFO, __VA_ARGS__)
-#define log_debug(...) usbip_log(USBIP_LOG_DEBUG, __VA_ARGS__)
+#define log_err(...)   log_msg(USBIP_LOG_ERR, __VA_ARGS__)
+#define log_warn(...)  log_msg(USBIP_LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(USBIP_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(USBIP_LOG_DEBUG, __VA_ARGS__)
 
 #endif

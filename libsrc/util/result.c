@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-int usbip_error_set(struct usbip_error *err, const char *fmt, ...)
+int result_error_set(struct usbip_error *err, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -45,8 +45,9 @@ struct usbip_error {
 	char msg[384]; /* room for a quoted host name of 255 bytes */
 };
 
-/* Formats the reason into err (when not NULL) and returns -1, for "return usbip_error_set(...)". */
-int usbip_error_set(struct usbip_error *err, const char *fmt, ...)
+/* Formats the reason into err (when not NULL) and returns -1, for "return result_error_set(...)".
+ */
+int result_error_set(struct usbip_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #endif

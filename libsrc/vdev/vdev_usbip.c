@@ -129,7 +129,7 @@ static void queue_header(struct vdev_usbip *s, const struct usbip_urb_header *hd
 		s->failed = true;
 		return;
 	}
-	usbip_encode_urb_header(b->inline_data, hdr);
+	usbip_proto_encode_urb_header(b->inline_data, hdr);
 	b->data = b->inline_data;
 	b->len = USBIP_URB_HEADER_SIZE;
 	b->owned = NULL;
@@ -171,7 +171,7 @@ static void on_complete(void *arg, struct vdev_urb *urb, int status)
 		return;
 	}
 	b->data = urb->buf - USBIP_URB_HEADER_SIZE;
-	usbip_encode_urb_header(b->data, &hdr);
+	usbip_proto_encode_urb_header(b->data, &hdr);
 	b->len = USBIP_URB_HEADER_SIZE + hdr.u.ret_submit.actual_length;
 	b->owned = urb->mem;
 	b->owned_size = urb->mem_size;
@@ -213,7 +213,7 @@ void vdev_usbip_stop(struct vdev_usbip *s)
 	vdev_urb_free(s->dev, s->urb);
 	vdev_disconnect(s->dev);
 	free(s->stage);
-	usbip_conn_close(s->conn);
+	conn_close(s->conn);
 	free(s);
 }
 
@@ -301,12 +301,12 @@ static int dispatch(struct vdev_usbip *s)
 static int begin_command(struct vdev_usbip *s)
 {
 	struct usbip_error err;
-	struct usbip_urb_payload pl;
+	struct usbip_proto_urb_payload pl;
 	const struct usbip_cmd_submit *c = &s->hdr.u.cmd_submit;
 	struct vdev_urb *urb;
 
-	if (usbip_decode_urb_header(s->hdr_buf, sizeof(s->hdr_buf), &s->hdr, &err) ||
-	    usbip_urb_payload(&s->hdr, 0, &pl, &err)) {
+	if (usbip_proto_decode_urb_header(s->hdr_buf, sizeof(s->hdr_buf), &s->hdr, &err) ||
+	    usbip_proto_urb_payload(&s->hdr, 0, &pl, &err)) {
 		log_warn("%s: bad URB header: %s", s->conn->peer, err.msg);
 		return -1;
 	}
@@ -472,7 +472,7 @@ struct vdev_usbip *vdev_usbip_start_with(struct ev_loop *loop, struct usbip_conn
 	int fl, unsent = SOCKET_UNSENT;
 
 	if (!s) {
-		usbip_conn_close(conn);
+		conn_close(conn);
 		return NULL;
 	}
 	STAILQ_INIT(&s->output);
@@ -483,7 +483,7 @@ struct vdev_usbip *vdev_usbip_start_with(struct ev_loop *loop, struct usbip_conn
 	setsockopt(conn->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent, sizeof(unsent));
 	s->stage = malloc(STAGE_SIZE);
 	if (!s->stage) {
-		usbip_conn_close(conn);
+		conn_close(conn);
 		free(s);
 		return NULL;
 	}
@@ -498,7 +498,7 @@ struct vdev_usbip *vdev_usbip_start_with(struct ev_loop *loop, struct usbip_conn
 	/* URBs may have come with the import request, already read by TLS. */
 	update_events(s);
 	if (ev_watch_add(loop, &s->watch) != 0) {
-		usbip_conn_close(conn);
+		conn_close(conn);
 		free(s->stage);
 		free(s);
 		return NULL;

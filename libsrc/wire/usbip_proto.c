@@ -41,7 +41,7 @@ static int32_t get_s32(const uint8_t *p)
 static int need(size_t len, size_t want, const char *what, struct usbip_error *err)
 {
 	if (len < want)
-		return usbip_error_set(err, "%s: truncated (%zu of %zu bytes)", what, len, want);
+		return result_error_set(err, "%s: truncated (%zu of %zu bytes)", what, len, want);
 	return 0;
 }
 
@@ -56,7 +56,7 @@ static int get_string(char *dst, const uint8_t *src, size_t size, const char *fi
 	const uint8_t *end = memchr(src, '\0', size);
 
 	if (!end)
-		return usbip_error_set(err, "%s: no terminating zero in %zu bytes", field, size);
+		return result_error_set(err, "%s: no terminating zero in %zu bytes", field, size);
 	memset(dst, 0, size);
 	memcpy(dst, src, (size_t)(end - src));
 	return 0;
@@ -77,7 +77,7 @@ static long bad_busid_byte(const uint8_t *s, size_t len)
 	return -1;
 }
 
-bool usbip_busid_ok(const char *busid)
+bool usbip_proto_busid_ok(const char *busid)
 {
 	size_t len = strnlen(busid, USBIP_BUSID_SIZE);
 
@@ -92,12 +92,12 @@ static int get_busid(char *dst, const uint8_t *src, struct usbip_error *err)
 	if (get_string(dst, src, USBIP_BUSID_SIZE, "busid", err))
 		return -1;
 	if (!dst[0])
-		return usbip_error_set(err, "busid: empty");
+		return result_error_set(err, "busid: empty");
 	bad = bad_busid_byte((const uint8_t *)dst, strlen(dst));
 	if (bad >= 0)
-		return usbip_error_set(err,
-				       "busid: byte 0x%02x at %ld (printable ASCII only, no space)",
-				       (unsigned char)dst[bad], bad);
+		return result_error_set(
+			err, "busid: byte 0x%02x at %ld (printable ASCII only, no space)",
+			(unsigned char)dst[bad], bad);
 	return 0;
 }
 
@@ -114,7 +114,7 @@ static int put_string(uint8_t *dst, const char *src, size_t size)
 
 /* ---- names ------------------------------------------------------------- */
 
-const char *usbip_op_status_str(uint32_t status)
+const char *usbip_proto_op_status_str(uint32_t status)
 {
 	switch (status) {
 	case USBIP_ST_OK:
@@ -133,7 +133,7 @@ const char *usbip_op_status_str(uint32_t status)
 	return "unknown status";
 }
 
-const char *usbip_export_status_str(uint32_t status)
+const char *usbip_proto_export_status_str(uint32_t status)
 {
 	switch (status) {
 	case USBIP_EXPORT_ST_OK:
@@ -148,7 +148,7 @@ const char *usbip_export_status_str(uint32_t status)
 	return "unknown status";
 }
 
-const char *usbip_speed_str(uint32_t speed)
+const char *usbip_proto_speed_str(uint32_t speed)
 {
 	switch (speed) {
 	case USBIP_SPEED_LOW:
@@ -185,15 +185,16 @@ static int known_op_code(uint16_t code)
 	return 0;
 }
 
-void usbip_encode_op_header(uint8_t out[USBIP_OP_HEADER_SIZE], const struct usbip_op_header *hdr)
+void usbip_proto_encode_op_header(uint8_t out[USBIP_OP_HEADER_SIZE],
+				  const struct usbip_op_header *hdr)
 {
 	put_u16(out, hdr->version);
 	put_u16(out + 2, hdr->code);
 	put_u32(out + 4, hdr->status);
 }
 
-int usbip_decode_op_header(const uint8_t *buf, size_t len, uint16_t expect_code,
-			   struct usbip_op_header *hdr, struct usbip_error *err)
+int usbip_proto_decode_op_header(const uint8_t *buf, size_t len, uint16_t expect_code,
+				 struct usbip_op_header *hdr, struct usbip_error *err)
 {
 	if (need(len, USBIP_OP_HEADER_SIZE, "op header", err))
 		return -1;
@@ -201,17 +202,17 @@ int usbip_decode_op_header(const uint8_t *buf, size_t len, uint16_t expect_code,
 	hdr->code = get_u16(buf + 2);
 	hdr->status = get_u32(buf + 4);
 	if (hdr->version != USBIP_VERSION)
-		return usbip_error_set(err, "version: 0x%04x, expected 0x%04x", hdr->version,
-				       USBIP_VERSION);
+		return result_error_set(err, "version: 0x%04x, expected 0x%04x", hdr->version,
+					USBIP_VERSION);
 	if (!known_op_code(hdr->code))
-		return usbip_error_set(err, "code: unknown operation 0x%04x", hdr->code);
+		return result_error_set(err, "code: unknown operation 0x%04x", hdr->code);
 	if (expect_code && hdr->code != expect_code)
-		return usbip_error_set(err, "code: 0x%04x, expected 0x%04x", hdr->code,
-				       expect_code);
+		return result_error_set(err, "code: 0x%04x, expected 0x%04x", hdr->code,
+					expect_code);
 	return 0;
 }
 
-size_t usbip_op_body_size(uint16_t code, uint32_t status)
+size_t usbip_proto_op_body_size(uint16_t code, uint32_t status)
 {
 	switch (code) {
 	case USBIP_OP_REQ_IMPORT:
@@ -266,12 +267,12 @@ static int get_serial(char *serial, const uint8_t *path_field, struct usbip_erro
 	p += tag;
 	zero = memchr(p, '\0', (size_t)(end - p));
 	if (!zero)
-		return usbip_error_set(err, "serial: no terminating zero");
+		return result_error_set(err, "serial: no terminating zero");
 	if ((size_t)(zero - p) >= USBIP_SERIAL_SIZE)
-		return usbip_error_set(err, "serial: longer than %d bytes", USBIP_SERIAL_SIZE - 1);
+		return result_error_set(err, "serial: longer than %d bytes", USBIP_SERIAL_SIZE - 1);
 	for (i = 0; p + i < zero; i++)
 		if (p[i] < 0x20 || p[i] == 0x7f)
-			return usbip_error_set(err, "serial: control character 0x%02x", p[i]);
+			return result_error_set(err, "serial: control character 0x%02x", p[i]);
 	memcpy(serial, p, (size_t)(zero - p));
 	return 0;
 }
@@ -287,9 +288,10 @@ static long path_control(const char *path, size_t size)
 	return -1;
 }
 
-int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbip_usb_device *udev)
+int usbip_proto_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE],
+			      const struct usbip_usb_device *udev)
 {
-	if (!usbip_busid_ok(udev->busid) || path_control(udev->path, USBIP_PATH_SIZE) >= 0 ||
+	if (!usbip_proto_busid_ok(udev->busid) || path_control(udev->path, USBIP_PATH_SIZE) >= 0 ||
 	    put_string(out, udev->path, USBIP_PATH_SIZE) ||
 	    put_serial(out, udev->path, udev->serial) ||
 	    put_string(out + 256, udev->busid, USBIP_BUSID_SIZE))
@@ -309,8 +311,8 @@ int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbi
 	return 0;
 }
 
-int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device *udev,
-			struct usbip_error *err)
+int usbip_proto_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device *udev,
+			      struct usbip_error *err)
 {
 	long bad;
 
@@ -321,8 +323,8 @@ int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device 
 		return -1;
 	bad = path_control(udev->path, USBIP_PATH_SIZE);
 	if (bad >= 0)
-		return usbip_error_set(err, "path: control character 0x%02x at %ld",
-				       (unsigned char)udev->path[bad], bad);
+		return result_error_set(err, "path: control character 0x%02x at %ld",
+					(unsigned char)udev->path[bad], bad);
 	udev->busnum = get_u32(buf + 288);
 	udev->devnum = get_u32(buf + 292);
 	udev->speed = get_u32(buf + 296);
@@ -336,15 +338,15 @@ int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device 
 	udev->num_configurations = buf[310];
 	udev->num_interfaces = buf[311];
 	if (udev->num_interfaces > USBIP_MAX_INTERFACES)
-		return usbip_error_set(err, "bNumInterfaces: %u is more than %u",
-				       udev->num_interfaces, USBIP_MAX_INTERFACES);
+		return result_error_set(err, "bNumInterfaces: %u is more than %u",
+					udev->num_interfaces, USBIP_MAX_INTERFACES);
 	if (udev->speed > USBIP_SPEED_SUPER_PLUS)
-		return usbip_error_set(err, "speed: unknown value %u", udev->speed);
+		return result_error_set(err, "speed: unknown value %u", udev->speed);
 	return 0;
 }
 
-void usbip_encode_interface(uint8_t out[USBIP_INTERFACE_RECORD_SIZE],
-			    const struct usbip_usb_interface *intf)
+void usbip_proto_encode_interface(uint8_t out[USBIP_INTERFACE_RECORD_SIZE],
+				  const struct usbip_usb_interface *intf)
 {
 	out[0] = intf->interface_class;
 	out[1] = intf->interface_subclass;
@@ -352,8 +354,8 @@ void usbip_encode_interface(uint8_t out[USBIP_INTERFACE_RECORD_SIZE],
 	out[3] = 0; /* padding */
 }
 
-int usbip_decode_interface(const uint8_t *buf, size_t len, struct usbip_usb_interface *intf,
-			   struct usbip_error *err)
+int usbip_proto_decode_interface(const uint8_t *buf, size_t len, struct usbip_usb_interface *intf,
+				 struct usbip_error *err)
 {
 	if (need(len, USBIP_INTERFACE_RECORD_SIZE, "interface record", err))
 		return -1;
@@ -363,40 +365,40 @@ int usbip_decode_interface(const uint8_t *buf, size_t len, struct usbip_usb_inte
 	return 0;
 }
 
-void usbip_encode_devlist_count(uint8_t out[USBIP_DEVLIST_COUNT_SIZE], uint32_t count)
+void usbip_proto_encode_devlist_count(uint8_t out[USBIP_DEVLIST_COUNT_SIZE], uint32_t count)
 {
 	put_u32(out, count);
 }
 
-int usbip_decode_devlist_count(const uint8_t *buf, size_t len, uint32_t *count,
-			       struct usbip_error *err)
+int usbip_proto_decode_devlist_count(const uint8_t *buf, size_t len, uint32_t *count,
+				     struct usbip_error *err)
 {
 	if (need(len, USBIP_DEVLIST_COUNT_SIZE, "device count", err))
 		return -1;
 	*count = get_u32(buf);
 	if (*count > USBIP_MAX_DEVLIST)
-		return usbip_error_set(err, "device count: %u is more than %u", *count,
-				       USBIP_MAX_DEVLIST);
+		return result_error_set(err, "device count: %u is more than %u", *count,
+					USBIP_MAX_DEVLIST);
 	return 0;
 }
 
-int usbip_encode_import_request(uint8_t out[USBIP_IMPORT_REQUEST_SIZE], const char *busid)
+int usbip_proto_encode_import_request(uint8_t out[USBIP_IMPORT_REQUEST_SIZE], const char *busid)
 {
-	if (!usbip_busid_ok(busid))
+	if (!usbip_proto_busid_ok(busid))
 		return -1;
 	return put_string(out, busid, USBIP_BUSID_SIZE);
 }
 
-int usbip_decode_import_request(const uint8_t *buf, size_t len, char busid[USBIP_BUSID_SIZE],
-				struct usbip_error *err)
+int usbip_proto_decode_import_request(const uint8_t *buf, size_t len, char busid[USBIP_BUSID_SIZE],
+				      struct usbip_error *err)
 {
 	if (need(len, USBIP_IMPORT_REQUEST_SIZE, "import request", err))
 		return -1;
 	return get_busid(busid, buf, err);
 }
 
-int usbip_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devlist *list,
-			       size_t *used, struct usbip_error *err)
+int usbip_proto_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devlist *list,
+				     size_t *used, struct usbip_error *err)
 {
 	struct usbip_op_header hdr;
 	size_t off = 0;
@@ -404,13 +406,13 @@ int usbip_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devl
 
 	list->count = 0;
 	list->entries = NULL;
-	if (usbip_decode_op_header(buf, len, USBIP_OP_REP_DEVLIST, &hdr, err))
+	if (usbip_proto_decode_op_header(buf, len, USBIP_OP_REP_DEVLIST, &hdr, err))
 		return -1;
 	if (hdr.status != USBIP_ST_OK)
-		return usbip_error_set(err, "status: %s (%u)", usbip_op_status_str(hdr.status),
-				       hdr.status);
+		return result_error_set(err, "status: %s (%u)",
+					usbip_proto_op_status_str(hdr.status), hdr.status);
 	off += USBIP_OP_HEADER_SIZE;
-	if (usbip_decode_devlist_count(buf + off, len - off, &list->count, err))
+	if (usbip_proto_decode_devlist_count(buf + off, len - off, &list->count, err))
 		return -1;
 	off += USBIP_DEVLIST_COUNT_SIZE;
 	/*
@@ -418,21 +420,22 @@ int usbip_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devl
 	 * make us allocate more than the input justifies.
 	 */
 	if ((size_t)list->count * USBIP_DEVICE_RECORD_SIZE > len - off)
-		return usbip_error_set(err, "device count: %u records do not fit in %zu bytes",
-				       list->count, len - off);
+		return result_error_set(err, "device count: %u records do not fit in %zu bytes",
+					list->count, len - off);
 	if (list->count) {
 		list->entries = calloc(list->count, sizeof(*list->entries));
 		if (!list->entries)
-			return usbip_error_set(err, "device list: out of memory");
+			return result_error_set(err, "device list: out of memory");
 	}
 	for (i = 0; i < list->count; i++) {
 		struct usbip_devlist_entry *e = &list->entries[i];
 
-		if (usbip_decode_device(buf + off, len - off, &e->udev, err))
+		if (usbip_proto_decode_device(buf + off, len - off, &e->udev, err))
 			goto bad;
 		off += USBIP_DEVICE_RECORD_SIZE;
 		for (j = 0; j < e->udev.num_interfaces; j++) {
-			if (usbip_decode_interface(buf + off, len - off, &e->interfaces[j], err))
+			if (usbip_proto_decode_interface(buf + off, len - off, &e->interfaces[j],
+							 err))
 				goto bad;
 			off += USBIP_INTERFACE_RECORD_SIZE;
 		}
@@ -441,18 +444,18 @@ int usbip_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devl
 		*used = off;
 	return 0;
 bad:
-	usbip_devlist_free(list);
+	usbip_proto_devlist_free(list);
 	return -1;
 }
 
-void usbip_devlist_free(struct usbip_devlist *list)
+void usbip_proto_devlist_free(struct usbip_devlist *list)
 {
 	free(list->entries);
 	list->entries = NULL;
 	list->count = 0;
 }
 
-size_t usbip_devlist_reply_size(const struct usbip_devlist *list)
+size_t usbip_proto_devlist_reply_size(const struct usbip_devlist *list)
 {
 	size_t size = USBIP_OP_HEADER_SIZE + USBIP_DEVLIST_COUNT_SIZE;
 	uint32_t i;
@@ -463,27 +466,28 @@ size_t usbip_devlist_reply_size(const struct usbip_devlist *list)
 	return size;
 }
 
-long usbip_encode_devlist_reply(uint8_t *out, size_t out_len, const struct usbip_devlist *list)
+long usbip_proto_encode_devlist_reply(uint8_t *out, size_t out_len,
+				      const struct usbip_devlist *list)
 {
 	struct usbip_op_header hdr = { USBIP_VERSION, USBIP_OP_REP_DEVLIST, USBIP_ST_OK };
 	size_t off = 0;
 	uint32_t i, j;
 
-	if (usbip_devlist_reply_size(list) > out_len)
+	if (usbip_proto_devlist_reply_size(list) > out_len)
 		return -1;
-	usbip_encode_op_header(out, &hdr);
+	usbip_proto_encode_op_header(out, &hdr);
 	off += USBIP_OP_HEADER_SIZE;
-	usbip_encode_devlist_count(out + off, list->count);
+	usbip_proto_encode_devlist_count(out + off, list->count);
 	off += USBIP_DEVLIST_COUNT_SIZE;
 	for (i = 0; i < list->count; i++) {
 		const struct usbip_devlist_entry *e = &list->entries[i];
 
 		if (e->udev.num_interfaces > USBIP_MAX_INTERFACES ||
-		    usbip_encode_device(out + off, &e->udev))
+		    usbip_proto_encode_device(out + off, &e->udev))
 			return -1;
 		off += USBIP_DEVICE_RECORD_SIZE;
 		for (j = 0; j < e->udev.num_interfaces; j++) {
-			usbip_encode_interface(out + off, &e->interfaces[j]);
+			usbip_proto_encode_interface(out + off, &e->interfaces[j]);
 			off += USBIP_INTERFACE_RECORD_SIZE;
 		}
 	}
@@ -492,12 +496,13 @@ long usbip_encode_devlist_reply(uint8_t *out, size_t out_len, const struct usbip
 
 /* ---- URB phase --------------------------------------------------------- */
 
-int usbip_has_iso_packets(uint32_t number_of_packets)
+int usbip_proto_has_iso_packets(uint32_t number_of_packets)
 {
 	return number_of_packets != 0 && number_of_packets != USBIP_NON_ISO;
 }
 
-void usbip_encode_urb_header(uint8_t out[USBIP_URB_HEADER_SIZE], const struct usbip_urb_header *hdr)
+void usbip_proto_encode_urb_header(uint8_t out[USBIP_URB_HEADER_SIZE],
+				   const struct usbip_urb_header *hdr)
 {
 	const struct usbip_header_basic *b = &hdr->base;
 
@@ -540,14 +545,14 @@ void usbip_encode_urb_header(uint8_t out[USBIP_URB_HEADER_SIZE], const struct us
 
 static int check_iso_count(uint32_t n, struct usbip_error *err)
 {
-	if (usbip_has_iso_packets(n) && n > USBIP_MAX_ISO_PACKETS)
-		return usbip_error_set(err, "number_of_packets: %u is more than %u", n,
-				       USBIP_MAX_ISO_PACKETS);
+	if (usbip_proto_has_iso_packets(n) && n > USBIP_MAX_ISO_PACKETS)
+		return result_error_set(err, "number_of_packets: %u is more than %u", n,
+					USBIP_MAX_ISO_PACKETS);
 	return 0;
 }
 
-int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_header *hdr,
-			    struct usbip_error *err)
+int usbip_proto_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_header *hdr,
+				  struct usbip_error *err)
 {
 	struct usbip_header_basic *b = &hdr->base;
 
@@ -560,10 +565,10 @@ int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_hea
 	b->direction = get_u32(buf + 12);
 	b->ep = get_u32(buf + 16);
 	if (b->direction != USBIP_DIR_OUT && b->direction != USBIP_DIR_IN)
-		return usbip_error_set(err, "direction: %u is neither 0 (out) nor 1 (in)",
-				       b->direction);
+		return result_error_set(err, "direction: %u is neither 0 (out) nor 1 (in)",
+					b->direction);
 	if (b->ep > 15)
-		return usbip_error_set(err, "ep: %u is not an endpoint number (0-15)", b->ep);
+		return result_error_set(err, "ep: %u is not an endpoint number (0-15)", b->ep);
 
 	switch (b->command) {
 	case USBIP_CMD_SUBMIT: {
@@ -576,8 +581,8 @@ int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_hea
 		c->interval = get_s32(buf + 36);
 		memcpy(c->setup, buf + 40, 8);
 		if (c->transfer_buffer_length > USBIP_MAX_TRANSFER)
-			return usbip_error_set(err, "transfer_buffer_length: %u is more than %u",
-					       c->transfer_buffer_length, USBIP_MAX_TRANSFER);
+			return result_error_set(err, "transfer_buffer_length: %u is more than %u",
+						c->transfer_buffer_length, USBIP_MAX_TRANSFER);
 		return check_iso_count(c->number_of_packets, err);
 	}
 	case USBIP_RET_SUBMIT: {
@@ -589,8 +594,8 @@ int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_hea
 		r->number_of_packets = get_u32(buf + 32);
 		r->error_count = get_s32(buf + 36);
 		if (r->actual_length > USBIP_MAX_TRANSFER)
-			return usbip_error_set(err, "actual_length: %u is more than %u",
-					       r->actual_length, USBIP_MAX_TRANSFER);
+			return result_error_set(err, "actual_length: %u is more than %u",
+						r->actual_length, USBIP_MAX_TRANSFER);
 		return check_iso_count(r->number_of_packets, err);
 	}
 	case USBIP_CMD_UNLINK:
@@ -600,10 +605,11 @@ int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_hea
 		hdr->u.ret_unlink.status = get_s32(buf + 20);
 		return 0;
 	}
-	return usbip_error_set(err, "command: unknown URB command 0x%08x", b->command);
+	return result_error_set(err, "command: unknown URB command 0x%08x", b->command);
 }
 
-void usbip_encode_iso_packet(uint8_t out[USBIP_ISO_PACKET_SIZE], const struct usbip_iso_packet *iso)
+void usbip_proto_encode_iso_packet(uint8_t out[USBIP_ISO_PACKET_SIZE],
+				   const struct usbip_iso_packet *iso)
 {
 	put_u32(out, iso->offset);
 	put_u32(out + 4, iso->length);
@@ -611,8 +617,8 @@ void usbip_encode_iso_packet(uint8_t out[USBIP_ISO_PACKET_SIZE], const struct us
 	put_u32(out + 12, (uint32_t)iso->status);
 }
 
-int usbip_decode_iso_packet(const uint8_t *buf, size_t len, struct usbip_iso_packet *iso,
-			    struct usbip_error *err)
+int usbip_proto_decode_iso_packet(const uint8_t *buf, size_t len, struct usbip_iso_packet *iso,
+				  struct usbip_error *err)
 {
 	if (need(len, USBIP_ISO_PACKET_SIZE, "iso packet descriptor", err))
 		return -1;
@@ -621,16 +627,17 @@ int usbip_decode_iso_packet(const uint8_t *buf, size_t len, struct usbip_iso_pac
 	iso->actual_length = get_u32(buf + 8);
 	iso->status = get_s32(buf + 12);
 	if (iso->actual_length > iso->length)
-		return usbip_error_set(err, "iso actual_length: %u is more than its length %u",
-				       iso->actual_length, iso->length);
+		return result_error_set(err, "iso actual_length: %u is more than its length %u",
+					iso->actual_length, iso->length);
 	if (iso->length > USBIP_MAX_TRANSFER || iso->offset > USBIP_MAX_TRANSFER - iso->length)
-		return usbip_error_set(err, "iso offset+length: %u+%u is past the largest transfer",
-				       iso->offset, iso->length);
+		return result_error_set(err,
+					"iso offset+length: %u+%u is past the largest transfer",
+					iso->offset, iso->length);
 	return 0;
 }
 
-int usbip_urb_payload(const struct usbip_urb_header *hdr, uint32_t submit_direction,
-		      struct usbip_urb_payload *payload, struct usbip_error *err)
+int usbip_proto_urb_payload(const struct usbip_urb_header *hdr, uint32_t submit_direction,
+			    struct usbip_proto_urb_payload *payload, struct usbip_error *err)
 {
 	payload->data_len = 0;
 	payload->iso_count = 0;
@@ -640,7 +647,7 @@ int usbip_urb_payload(const struct usbip_urb_header *hdr, uint32_t submit_direct
 
 		if (hdr->base.direction == USBIP_DIR_OUT)
 			payload->data_len = c->transfer_buffer_length;
-		if (usbip_has_iso_packets(c->number_of_packets))
+		if (usbip_proto_has_iso_packets(c->number_of_packets))
 			payload->iso_count = c->number_of_packets;
 		return 0;
 	}
@@ -649,7 +656,7 @@ int usbip_urb_payload(const struct usbip_urb_header *hdr, uint32_t submit_direct
 
 		if (submit_direction == USBIP_DIR_IN)
 			payload->data_len = r->actual_length;
-		if (usbip_has_iso_packets(r->number_of_packets))
+		if (usbip_proto_has_iso_packets(r->number_of_packets))
 			payload->iso_count = r->number_of_packets;
 		return 0;
 	}
@@ -657,19 +664,19 @@ int usbip_urb_payload(const struct usbip_urb_header *hdr, uint32_t submit_direct
 	case USBIP_RET_UNLINK:
 		return 0;
 	}
-	return usbip_error_set(err, "command: unknown URB command 0x%08x", hdr->base.command);
+	return result_error_set(err, "command: unknown URB command 0x%08x", hdr->base.command);
 }
 
-int usbip_decode_urb(const uint8_t *buf, size_t len, uint32_t submit_direction,
-		     struct usbip_urb *urb, size_t *used, struct usbip_error *err)
+int usbip_proto_decode_urb(const uint8_t *buf, size_t len, uint32_t submit_direction,
+			   struct usbip_urb *urb, size_t *used, struct usbip_error *err)
 {
-	struct usbip_urb_payload pl;
+	struct usbip_proto_urb_payload pl;
 	size_t off = USBIP_URB_HEADER_SIZE;
 	uint32_t i;
 
 	memset(urb, 0, sizeof(*urb));
-	if (usbip_decode_urb_header(buf, len, &urb->hdr, err) ||
-	    usbip_urb_payload(&urb->hdr, submit_direction, &pl, err))
+	if (usbip_proto_decode_urb_header(buf, len, &urb->hdr, err) ||
+	    usbip_proto_urb_payload(&urb->hdr, submit_direction, &pl, err))
 		return -1;
 	if (need(len - off, pl.data_len, "transfer_buffer", err))
 		return -1;
@@ -682,11 +689,12 @@ int usbip_decode_urb(const uint8_t *buf, size_t len, uint32_t submit_direction,
 	if (pl.iso_count) {
 		urb->iso = calloc(pl.iso_count, sizeof(*urb->iso));
 		if (!urb->iso)
-			return usbip_error_set(err, "iso packet descriptors: out of memory");
+			return result_error_set(err, "iso packet descriptors: out of memory");
 		urb->iso_count = pl.iso_count;
 		for (i = 0; i < pl.iso_count; i++) {
-			if (usbip_decode_iso_packet(buf + off, len - off, &urb->iso[i], err)) {
-				usbip_urb_free(urb);
+			if (usbip_proto_decode_iso_packet(buf + off, len - off, &urb->iso[i],
+							  err)) {
+				usbip_proto_urb_free(urb);
 				return -1;
 			}
 			off += USBIP_ISO_PACKET_SIZE;
@@ -697,33 +705,33 @@ int usbip_decode_urb(const uint8_t *buf, size_t len, uint32_t submit_direction,
 	return 0;
 }
 
-void usbip_urb_free(struct usbip_urb *urb)
+void usbip_proto_urb_free(struct usbip_urb *urb)
 {
 	free(urb->iso);
 	urb->iso = NULL;
 	urb->iso_count = 0;
 }
 
-size_t usbip_urb_size(const struct usbip_urb *urb)
+size_t usbip_proto_urb_size(const struct usbip_urb *urb)
 {
 	return USBIP_URB_HEADER_SIZE + urb->data_len +
 	       (size_t)urb->iso_count * USBIP_ISO_PACKET_SIZE;
 }
 
-long usbip_encode_urb(uint8_t *out, size_t out_len, const struct usbip_urb *urb)
+long usbip_proto_encode_urb(uint8_t *out, size_t out_len, const struct usbip_urb *urb)
 {
 	size_t off = USBIP_URB_HEADER_SIZE;
 	uint32_t i;
 
-	if (usbip_urb_size(urb) > out_len)
+	if (usbip_proto_urb_size(urb) > out_len)
 		return -1;
-	usbip_encode_urb_header(out, &urb->hdr);
+	usbip_proto_encode_urb_header(out, &urb->hdr);
 	if (urb->data_len) {
 		memcpy(out + off, urb->data, urb->data_len);
 		off += urb->data_len;
 	}
 	for (i = 0; i < urb->iso_count; i++) {
-		usbip_encode_iso_packet(out + off, &urb->iso[i]);
+		usbip_proto_encode_iso_packet(out + off, &urb->iso[i]);
 		off += USBIP_ISO_PACKET_SIZE;
 	}
 	return (long)off;

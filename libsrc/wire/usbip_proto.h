@@ -47,7 +47,7 @@ enum usbip_op_status {
 };
 
 /* Human-readable text for an OP status (never NULL). */
-const char *usbip_op_status_str(uint32_t status);
+const char *usbip_proto_op_status_str(uint32_t status);
 
 /*
  * Status values of OP_REP_EXPORT and OP_REP_UNEXPORT, as the export patch
@@ -62,7 +62,7 @@ enum usbip_export_status {
 };
 
 /* Human-readable text for an export reply's status (never NULL). */
-const char *usbip_export_status_str(uint32_t status);
+const char *usbip_proto_export_status_str(uint32_t status);
 
 /* Fixed sizes on the wire. */
 #define USBIP_OP_HEADER_SIZE	    8
@@ -140,49 +140,51 @@ enum usbip_speed {
 	USBIP_SPEED_SUPER_PLUS = 6,
 };
 
-const char *usbip_speed_str(uint32_t speed);
+const char *usbip_proto_speed_str(uint32_t speed);
 
 /*
  * Whether busid can go on the wire: 1 to 31 bytes of printable ASCII, no
  * space (what the decoders accept in a busid field, and the encoders send).
  */
-bool usbip_busid_ok(const char *busid);
+bool usbip_proto_busid_ok(const char *busid);
 
 /*
  * Encoders write exactly the documented number of bytes into out, which the
  * caller sizes with the *_SIZE constants. Strings are copied with zero fill;
  * an over-long string (or a serial that does not fit after the path), or a
- * busid usbip_busid_ok refuses, is an error (-1), never truncated silently.
+ * busid usbip_proto_busid_ok refuses, is an error (-1), never truncated silently.
  */
-void usbip_encode_op_header(uint8_t out[USBIP_OP_HEADER_SIZE], const struct usbip_op_header *hdr);
-int usbip_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE], const struct usbip_usb_device *udev);
-void usbip_encode_interface(uint8_t out[USBIP_INTERFACE_RECORD_SIZE],
-			    const struct usbip_usb_interface *intf);
-void usbip_encode_devlist_count(uint8_t out[USBIP_DEVLIST_COUNT_SIZE], uint32_t count);
-int usbip_encode_import_request(uint8_t out[USBIP_IMPORT_REQUEST_SIZE], const char *busid);
+void usbip_proto_encode_op_header(uint8_t out[USBIP_OP_HEADER_SIZE],
+				  const struct usbip_op_header *hdr);
+int usbip_proto_encode_device(uint8_t out[USBIP_DEVICE_RECORD_SIZE],
+			      const struct usbip_usb_device *udev);
+void usbip_proto_encode_interface(uint8_t out[USBIP_INTERFACE_RECORD_SIZE],
+				  const struct usbip_usb_interface *intf);
+void usbip_proto_encode_devlist_count(uint8_t out[USBIP_DEVLIST_COUNT_SIZE], uint32_t count);
+int usbip_proto_encode_import_request(uint8_t out[USBIP_IMPORT_REQUEST_SIZE], const char *busid);
 
 /*
  * Decoders return 0 on success and -1 on a malformed input, with err->msg
  * naming the field. They only look at the given bytes. A busid must pass
- * usbip_busid_ok and a path must hold no control character: both are
+ * usbip_proto_busid_ok and a path must hold no control character: both are
  * written into logs, and a busid into sysfs and vhci's port records.
  *
- * usbip_decode_op_header checks the version; expect_code is the code the
+ * usbip_proto_decode_op_header checks the version; expect_code is the code the
  * caller waits for, or 0 to accept any known code.
  */
-int usbip_decode_op_header(const uint8_t *buf, size_t len, uint16_t expect_code,
-			   struct usbip_op_header *hdr, struct usbip_error *err);
-int usbip_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device *udev,
-			struct usbip_error *err);
-int usbip_decode_interface(const uint8_t *buf, size_t len, struct usbip_usb_interface *intf,
-			   struct usbip_error *err);
-int usbip_decode_devlist_count(const uint8_t *buf, size_t len, uint32_t *count,
-			       struct usbip_error *err);
-int usbip_decode_import_request(const uint8_t *buf, size_t len, char busid[USBIP_BUSID_SIZE],
-				struct usbip_error *err);
+int usbip_proto_decode_op_header(const uint8_t *buf, size_t len, uint16_t expect_code,
+				 struct usbip_op_header *hdr, struct usbip_error *err);
+int usbip_proto_decode_device(const uint8_t *buf, size_t len, struct usbip_usb_device *udev,
+			      struct usbip_error *err);
+int usbip_proto_decode_interface(const uint8_t *buf, size_t len, struct usbip_usb_interface *intf,
+				 struct usbip_error *err);
+int usbip_proto_decode_devlist_count(const uint8_t *buf, size_t len, uint32_t *count,
+				     struct usbip_error *err);
+int usbip_proto_decode_import_request(const uint8_t *buf, size_t len, char busid[USBIP_BUSID_SIZE],
+				      struct usbip_error *err);
 
 /* Size of the body that follows an OP header with this code (fixed part). */
-size_t usbip_op_body_size(uint16_t code, uint32_t status);
+size_t usbip_proto_op_body_size(uint16_t code, uint32_t status);
 
 /*
  * Whole-message helpers over a complete buffer, used by tests and fuzzers and
@@ -191,14 +193,15 @@ size_t usbip_op_body_size(uint16_t code, uint32_t status);
  */
 struct usbip_devlist {
 	uint32_t count;
-	struct usbip_devlist_entry *entries; /* count entries, free with usbip_devlist_free */
+	struct usbip_devlist_entry *entries; /* count entries, free with usbip_proto_devlist_free */
 };
-int usbip_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devlist *list,
-			       size_t *used, struct usbip_error *err);
-void usbip_devlist_free(struct usbip_devlist *list);
+int usbip_proto_decode_devlist_reply(const uint8_t *buf, size_t len, struct usbip_devlist *list,
+				     size_t *used, struct usbip_error *err);
+void usbip_proto_devlist_free(struct usbip_devlist *list);
 /* Returns the number of bytes written, or -1 if out is too small or a string is too long. */
-long usbip_encode_devlist_reply(uint8_t *out, size_t out_len, const struct usbip_devlist *list);
-size_t usbip_devlist_reply_size(const struct usbip_devlist *list);
+long usbip_proto_encode_devlist_reply(uint8_t *out, size_t out_len,
+				      const struct usbip_devlist *list);
+size_t usbip_proto_devlist_reply_size(const struct usbip_devlist *list);
 
 /* ---- URB phase --------------------------------------------------------- */
 
@@ -277,16 +280,16 @@ struct usbip_iso_packet {
  * Whether a submit carries ISO packet descriptors: Linux sends 0 for
  * non-isochronous URBs, the protocol document says 0xffffffff; both mean none.
  */
-int usbip_has_iso_packets(uint32_t number_of_packets);
+int usbip_proto_has_iso_packets(uint32_t number_of_packets);
 
-void usbip_encode_urb_header(uint8_t out[USBIP_URB_HEADER_SIZE],
-			     const struct usbip_urb_header *hdr);
-int usbip_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_header *hdr,
-			    struct usbip_error *err);
-void usbip_encode_iso_packet(uint8_t out[USBIP_ISO_PACKET_SIZE],
-			     const struct usbip_iso_packet *iso);
-int usbip_decode_iso_packet(const uint8_t *buf, size_t len, struct usbip_iso_packet *iso,
-			    struct usbip_error *err);
+void usbip_proto_encode_urb_header(uint8_t out[USBIP_URB_HEADER_SIZE],
+				   const struct usbip_urb_header *hdr);
+int usbip_proto_decode_urb_header(const uint8_t *buf, size_t len, struct usbip_urb_header *hdr,
+				  struct usbip_error *err);
+void usbip_proto_encode_iso_packet(uint8_t out[USBIP_ISO_PACKET_SIZE],
+				   const struct usbip_iso_packet *iso);
+int usbip_proto_decode_iso_packet(const uint8_t *buf, size_t len, struct usbip_iso_packet *iso,
+				  struct usbip_error *err);
 
 /*
  * How many payload bytes and ISO descriptors follow a decoded URB header on
@@ -295,17 +298,17 @@ int usbip_decode_iso_packet(const uint8_t *buf, size_t len, struct usbip_iso_pac
  * matching CMD_SUBMIT (the reply's own direction field is 0), so the caller
  * passes it.
  */
-struct usbip_urb_payload {
+struct usbip_proto_urb_payload {
 	uint32_t data_len;
 	uint32_t iso_count;
 };
-int usbip_urb_payload(const struct usbip_urb_header *hdr, uint32_t submit_direction,
-		      struct usbip_urb_payload *payload, struct usbip_error *err);
+int usbip_proto_urb_payload(const struct usbip_urb_header *hdr, uint32_t submit_direction,
+			    struct usbip_proto_urb_payload *payload, struct usbip_error *err);
 
 /*
  * A complete URB PDU in one buffer: header, data, ISO descriptors. Data
  * points into the caller's buffer; iso is allocated (free with
- * usbip_urb_free). submit_direction as for usbip_urb_payload.
+ * usbip_proto_urb_free). submit_direction as for usbip_proto_urb_payload.
  */
 struct usbip_urb {
 	struct usbip_urb_header hdr;
@@ -314,11 +317,11 @@ struct usbip_urb {
 	struct usbip_iso_packet *iso;
 	uint32_t iso_count;
 };
-int usbip_decode_urb(const uint8_t *buf, size_t len, uint32_t submit_direction,
-		     struct usbip_urb *urb, size_t *used, struct usbip_error *err);
-void usbip_urb_free(struct usbip_urb *urb);
-size_t usbip_urb_size(const struct usbip_urb *urb);
+int usbip_proto_decode_urb(const uint8_t *buf, size_t len, uint32_t submit_direction,
+			   struct usbip_urb *urb, size_t *used, struct usbip_error *err);
+void usbip_proto_urb_free(struct usbip_urb *urb);
+size_t usbip_proto_urb_size(const struct usbip_urb *urb);
 /* Returns bytes written or -1 if out is too small. */
-long usbip_encode_urb(uint8_t *out, size_t out_len, const struct usbip_urb *urb);
+long usbip_proto_encode_urb(uint8_t *out, size_t out_len, const struct usbip_urb *urb);
 
 #endif

@@ -38,10 +38,10 @@ static void check(parse_fn parse, const char *text)
 				abort();
 		return;
 	}
-	net_address_format(&a, first, sizeof(first));
+	address_format(&a, first, sizeof(first));
 	if (parse(first, "1", &b, err, sizeof(err)) != 0 || !same(&a, &b))
 		abort();
-	net_address_format(&b, second, sizeof(second));
+	address_format(&b, second, sizeof(second));
 	if (strcmp(first, second) != 0)
 		abort();
 }
@@ -54,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(text, data, size);
 	text[size] = '\0';
-	check(net_address_parse, text);
-	check(net_address_parse_listener, text);
+	check(address_parse, text);
+	check(address_parse_listener, text);
 	free(text);
 	return 0;
 }

@@ -5,7 +5,7 @@
  * zero bytes into arguments (at most 32):
  *   0  a daemon's command line (daemon_parse_args, with usbipa's own
  *      --allow-device and --allow-host)
- *   1  -t PORT (usbip_tcp_port_ok), against a parser of our own
+ *   1  -t PORT (tcp_port_ok), against a parser of our own
  *   2  --allow-device and --allow-host values (policy_add_device,
  *      policy_add_network), then matched against a device and addresses
  *   3  serve-mtp's --dir PATH[:NAME[:ro]] and --serial
@@ -126,7 +126,7 @@ static void daemon_args(int argc, char **argv, bool config_ok)
 		abort();
 	check_policy(&policy);
 	policy_free(&policy);
-	usbip_log_set_debug(false);
+	log_set_debug(false);
 }
 
 static void selectors(int argc, char **argv)
@@ -324,7 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1:
 		for (i = 1; i < argc; i++)
-			if (usbip_tcp_port_ok(argv[i]) != port_oracle(argv[i]))
+			if (tcp_port_ok(argv[i]) != port_oracle(argv[i]))
 				abort();
 		break;
 	case 2: {

@@ -16,21 +16,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *out;
 	long n;
 
-	if (usbip_decode_devlist_reply(data, size, &list, &used, &err))
+	if (usbip_proto_decode_devlist_reply(data, size, &list, &used, &err))
 		return 0;
 	if (used > size)
 		abort();
 	/* What was accepted encodes back to the same length. */
-	out_len = usbip_devlist_reply_size(&list);
+	out_len = usbip_proto_devlist_reply_size(&list);
 	if (out_len != used)
 		abort();
 	out = malloc(out_len);
 	if (!out)
 		abort();
-	n = usbip_encode_devlist_reply(out, out_len, &list);
+	n = usbip_proto_encode_devlist_reply(out, out_len, &list);
 	if (n != (long)used)
 		abort();
 	free(out);
-	usbip_devlist_free(&list);
+	usbip_proto_devlist_free(&list);
 	return 0;
 }

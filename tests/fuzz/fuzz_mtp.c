@@ -25,24 +25,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t failed, count;
 	char name[MTP_NAME_MAX];
 
-	(void)mtp_decode_header(data, size, &hdr, &err);
-	(void)mtp_decode_command(data, size, &op, &err);
-	if (mtp_decode_object_info(data, size, &info, &err) == 0) {
+	(void)mtp_container_decode_header(data, size, &hdr, &err);
+	(void)mtp_container_decode_command(data, size, &op, &err);
+	if (mtp_container_decode_object_info(data, size, &info, &err) == 0) {
 		memset(&b, 0, sizeof(b));
-		mtp_encode_object_info(&b, &info);
-		if (mtp_decode_object_info(b.data, b.len, &again, &err) != 0 ||
+		mtp_container_encode_object_info(&b, &info);
+		if (mtp_container_decode_object_info(b.data, b.len, &again, &err) != 0 ||
 		    strcmp(info.filename, again.filename) != 0 || info.parent != again.parent ||
 		    info.format != again.format)
 			abort();
-		mtp_buf_free(&b);
+		mtp_container_buf_free(&b);
 	}
-	if (mtp_decode_send_prop_list(data, size, &list, &failed, &err) == 0 &&
+	if (mtp_container_decode_send_prop_list(data, size, &list, &failed, &err) == 0 &&
 	    (!list.filename[0] || list.count == 0))
 		abort();
-	if (mtp_decode_u32_array(data, size, &count, &err) == 0 && 4 + 4 * (size_t)count != size)
+	if (mtp_container_decode_u32_array(data, size, &count, &err) == 0 &&
+	    4 + 4 * (size_t)count != size)
 		abort();
-	mtp_reader_init(&r, data, size);
+	mtp_container_reader_init(&r, data, size);
 	while (!r.failed && r.off < r.len)
-		mtp_get_string(&r, name, sizeof(name), "string");
+		mtp_container_get_string(&r, name, sizeof(name), "string");
 	return 0;
 }

@@ -86,7 +86,7 @@ static enum usbip_op_status mem_hand_over(struct device_source *src, const char 
 	/* What a sound parent never does: hand over a device that is not free. */
 	if (mem_index(busid) != 0)
 		abort();
-	usbip_conn_close(conn);
+	conn_close(conn);
 	return USBIP_ST_OK;
 }
 

@@ -39,7 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The peer is on a Unix socket, which hosts.allow cannot name: it may come in. */
-bool usbip_tcp_wrappers_allow(int fd, const char *daemon_name)
+bool tcp_wrappers_allow(int fd, const char *daemon_name)
 {
 	(void)fd;
 	(void)daemon_name;

@@ -39,7 +39,7 @@ static char *as_document(const struct json_value *v, size_t *len)
 	json_init(&w, f);
 	json_object_begin(&w, NULL);
 	json_array_begin(&w, "daemons");
-	json_write_value(&w, NULL, v);
+	json_parse_write_value(&w, NULL, v);
 	json_array_end(&w);
 	json_object_end(&w);
 	fclose(f);
@@ -72,8 +72,8 @@ static void check_document(const struct json_value *v)
 	third = as_document(reparse(second, len2, &doc2), &len3);
 	if (len2 != len3 || memcmp(second, third, len2) != 0)
 		abort();
-	json_value_free(doc1);
-	json_value_free(doc2);
+	json_parse_value_free(doc1);
+	json_parse_value_free(doc2);
 	free(first);
 	free(second);
 	free(third);
@@ -87,8 +87,8 @@ static void check_text(const struct json_value *v)
 
 	if (!f)
 		abort();
-	status_render(f, v);
-	status_table_add(&(struct status_table){ .out = f }, "?", v);
+	status_client_render(f, v);
+	status_client_table_add(&(struct status_table){ .out = f }, "?", v);
 	fclose(f);
 	for (i = 0; i < len; i++)
 		if (out[i] != '\n' && (out[i] < 0x20 || out[i] > 0x7e))
@@ -102,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[200];
 
 	err[0] = '\0';
-	v = status_answer_parse((const char *)data, size, err, sizeof(err));
+	v = status_client_answer_parse((const char *)data, size, err, sizeof(err));
 	if (!v) {
 		if (!err[0] || strchr(err, '\n'))
 			abort();
@@ -110,6 +110,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_document(v);
 	check_text(v);
-	json_value_free(v);
+	json_parse_value_free(v);
 	return 0;
 }

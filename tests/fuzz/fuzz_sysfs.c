@@ -3,13 +3,13 @@
  * libFuzzer target: what the tools read from the kernel's sysfs files,
  * parsed from memory as if read from the files. The first byte picks the
  * reader, the rest is the file:
- *   0  a vhci-hcd status file (usbip_vhci_parse_status), for a vhci with
+ *   0  a vhci-hcd status file (vhci_parse_status), for a vhci with
  *      (second byte) + 1 ports
- *   1  a vhci port record of /var/run/vhci_hcd (usbip_vhci_record_parse)
+ *   1  a vhci port record of /var/run/vhci_hcd (vhci_record_parse)
  *   2  a device's raw "descriptors" (usb_descriptors_interfaces, what
  *      usbip-host's unconfigured devices are listed from)
  *   3  a usbip-host device's "speed" and "usbip_status", and a busid on
- *      its way to a sysfs path (usbip_host_busid_valid, against a regular
+ *      its way to a sysfs path (host_busid_valid, against a regular
  *      expression)
  * Checked: rows land only on ports that exist, with a terminated busid, and
  * what was parsed is then used as usbip port and attach use it.
@@ -51,7 +51,7 @@ static void vhci_status(const uint8_t *data, size_t size)
 	if (!vhci.ports)
 		abort();
 	/* An exactly-sized copy, not terminated: the parser must not read past it. */
-	if (usbip_vhci_parse_status((const char *)data + 1, size - 1, &vhci) != 0 && size > 1)
+	if (vhci_parse_status((const char *)data + 1, size - 1, &vhci) != 0 && size > 1)
 		abort();
 	for (i = 0; i < vhci.nports; i++) {
 		const struct usbip_vhci_port *p = &vhci.ports[i];
@@ -60,10 +60,10 @@ static void vhci_status(const uint8_t *data, size_t size)
 			abort();
 		if (p->status && p->port != i)
 			abort();
-		(void)usbip_vhci_status_str(p->status);
+		(void)vhci_status_str(p->status);
 	}
-	(void)usbip_vhci_free_port(&vhci, USBIP_SPEED_HIGH);
-	(void)usbip_vhci_free_port(&vhci, USBIP_SPEED_SUPER);
+	(void)vhci_free_port(&vhci, USBIP_SPEED_HIGH);
+	(void)vhci_free_port(&vhci, USBIP_SPEED_SUPER);
 	free(vhci.ports);
 }
 
@@ -76,7 +76,7 @@ static void vhci_record(const uint8_t *data, size_t size)
 		abort();
 	memcpy(line, data, size);
 	line[size] = '\0';
-	if (usbip_vhci_record_parse(line, &rec) == 0 &&
+	if (vhci_record_parse(line, &rec) == 0 &&
 	    (!memchr(rec.host, 0, sizeof(rec.host)) ||
 	     !memchr(rec.service, 0, sizeof(rec.service)) ||
 	     !memchr(rec.busid, 0, sizeof(rec.busid)) || !rec.host[0]))
@@ -106,13 +106,13 @@ static void host_attrs(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	len = strlen(text);
-	speed = usbip_host_parse_speed(text);
+	speed = host_parse_speed(text);
 	if (speed > USBIP_SPEED_SUPER_PLUS)
 		abort();
-	st = usbip_host_parse_stub_status(text);
+	st = host_parse_stub_status(text);
 	if (st > USBIP_STUB_ERROR)
 		abort();
-	if (usbip_host_busid_valid(text) !=
+	if (host_busid_valid(text) !=
 	    (len < USBIP_BUSID_SIZE && regexec(&busid_re, text, 0, NULL, 0) == 0))
 		abort();
 	free(text);

@@ -19,22 +19,22 @@ static void one_direction(const uint8_t *data, size_t size, uint32_t dir)
 	uint8_t *out;
 	long n;
 
-	if (usbip_decode_urb(data, size, dir, &urb, &used, &err))
+	if (usbip_proto_decode_urb(data, size, dir, &urb, &used, &err))
 		return;
-	if (used > size || used != usbip_urb_size(&urb))
+	if (used > size || used != usbip_proto_urb_size(&urb))
 		abort();
 	out = malloc(used);
 	if (!out)
 		abort();
-	n = usbip_encode_urb(out, used, &urb);
+	n = usbip_proto_encode_urb(out, used, &urb);
 	if (n != (long)used)
 		abort();
-	if (usbip_decode_urb(out, used, dir, &again, &used2, &err) || used2 != used ||
+	if (usbip_proto_decode_urb(out, used, dir, &again, &used2, &err) || used2 != used ||
 	    memcmp(&urb.hdr, &again.hdr, sizeof(urb.hdr)) != 0 || again.data_len != urb.data_len ||
 	    (urb.data_len && memcmp(urb.data, again.data, urb.data_len) != 0))
 		abort();
-	usbip_urb_free(&again);
-	usbip_urb_free(&urb);
+	usbip_proto_urb_free(&again);
+	usbip_proto_urb_free(&urb);
 	free(out);
 }
 

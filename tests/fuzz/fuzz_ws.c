@@ -47,10 +47,10 @@ static void frames(const uint8_t *data, size_t size, bool server)
 	if (write(peer[1], data, size) != (ssize_t)size)
 		abort();
 	shutdown(peer[1], SHUT_WR);
-	conn = usbip_tcp_conn_from_fd(peer[0]);
+	conn = tcp_conn_from_fd(peer[0]);
 	if (conn) {
 		ws_relay_run(conn, local[0], server, 60);
-		usbip_conn_close(conn);
+		conn_close(conn);
 	}
 	close(peer[1]);
 	close(local[0]);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * listen_relay LISTEN TARGET [MODE]: listens on LISTEN the way a daemon's
- * --listen will (net_listen: a unix:PATH with the octal MODE, vsock:,
+ * --listen will (listen_open: a unix:PATH with the octal MODE, vsock:,
  * TCP) and relays every connection, byte for byte, to TARGET dialled as
- * the clients dial (usbip_dial). For tests/daemon/address.sh: a client
+ * the clients dial (dial). For tests/daemon/address.sh: a client
  * reaches a daemon through a Unix socket before the daemons listen on one
  * themselves. Says "listening on ADDRESS" and "ready", runs until killed.
  */
@@ -47,7 +47,7 @@ static void relay(struct usbip_conn *in, const char *target)
 	struct pollfd p[2];
 	int i;
 
-	if (usbip_dial(target, USBIP_DEFAULT_PORT, USBIP_IO_TIMEOUT_MS, NULL, &out) != USBIP_OK)
+	if (dial(target, USBIP_DEFAULT_PORT, USBIP_IO_TIMEOUT_MS, NULL, &out) != USBIP_OK)
 		exit(1);
 	p[0] = (struct pollfd){ .fd = in->fd, .events = POLLIN };
 	p[1] = (struct pollfd){ .fd = out->fd, .events = POLLIN };
@@ -72,16 +72,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: listen_relay LISTEN TARGET [MODE]\n");
 		return 2;
 	}
-	if (net_address_parse_listener(argv[1], USBIP_DEFAULT_PORT, &a, err, sizeof(err)) != 0) {
+	if (address_parse_listener(argv[1], USBIP_DEFAULT_PORT, &a, err, sizeof(err)) != 0) {
 		fprintf(stderr, "listen_relay: %s\n", err);
 		return 2;
 	}
 	opts.mode = argc == 4 ? (mode_t)strtoul(argv[3], NULL, 8) : 0;
-	if (net_listen(&a, &opts, &fd, 1) != 1)
+	if (listen_open(&a, &opts, &fd, 1) != 1)
 		return 1;
 	signal(SIGCHLD, SIG_IGN); /* children reaped by the kernel */
-	if (net_sock_local_address(fd, &bound) == 0) {
-		net_address_format(&bound, name, sizeof(name));
+	if (sock_local_address(fd, &bound) == 0) {
+		address_format(&bound, name, sizeof(name));
 		printf("listen_relay: listening on %s\n", name);
 	}
 	printf("listen_relay: ready\n");
@@ -89,12 +89,12 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
-		if (poll(&p, 1, -1) < 0 || !(conn = usbip_tcp_accept(fd)))
+		if (poll(&p, 1, -1) < 0 || !(conn = tcp_accept(fd)))
 			continue;
 		if (fork() == 0) {
 			close(fd);
 			relay(conn, argv[2]);
 		}
-		usbip_conn_close(conn);
+		conn_close(conn);
 	}
 }

@@ -318,7 +318,7 @@ static struct usbip_tls *usbip_context(const struct usbip_side *u, unsigned iden
 	o.key_file = key;
 	if (!u->tc->usbip_is_server)
 		o.ca_file = ca; /* a client checks the server: the test CA, name localhost */
-	tls = usbip_tls_new(&o, u->tc->usbip_is_server, err, sizeof(err));
+	tls = tls_new(&o, u->tc->usbip_is_server, err, sizeof(err));
 	if (!tls)
 		give_up(u, err);
 	return tls;
@@ -327,10 +327,10 @@ static struct usbip_tls *usbip_context(const struct usbip_side *u, unsigned iden
 static struct usbip_conn *usbip_connection(const struct usbip_side *u, struct usbip_tls *tls,
 					   int fd)
 {
-	struct usbip_conn *conn = usbip_tcp_conn_from_fd(fd);
+	struct usbip_conn *conn = tcp_conn_from_fd(fd);
 
-	if (!conn || usbip_tls_wrap(tls, conn, u->tc->usbip_is_server ? NULL : "localhost") != 0)
-		give_up(u, "usbip_tls_wrap failed");
+	if (!conn || tls_wrap(tls, conn, u->tc->usbip_is_server ? NULL : "localhost") != 0)
+		give_up(u, "tls_wrap failed");
 	return conn;
 }
 
@@ -364,7 +364,7 @@ static struct usbip_conn *finished_connection(const struct usbip_side *u, struct
 {
 	struct usbip_conn *conn = usbip_connection(u, tls, u->conn_fd[role]);
 
-	if (usbip_tls_handshake(conn, IO_TIMEOUT_MS) != 0)
+	if (tls_handshake(conn, IO_TIMEOUT_MS) != 0)
 		give_up(u, "a handshake failed (see the log)");
 	return conn;
 }
@@ -381,14 +381,14 @@ static int usbip_process(const struct usbip_side *u)
 	alarm(CASE_SECONDS);
 	relayed = finished_connection(u, used, RELAYED);
 	/* Closed with close_notify: a server keeps its session in the context's cache. */
-	usbip_conn_close(finished_connection(u, used, CLOSED));
+	conn_close(finished_connection(u, used, CLOSED));
 	open = finished_connection(u, used, OPEN);
 	if (u->tc->usbip_is_server) {
 		midway = usbip_connection(u, used, u->conn_fd[MIDWAY]);
 		leave_mid_handshake(u, midway);
 	}
 	kfd = usbip_conn_kernel_fd(relayed);
-	if (kfd < 0 || strcmp(usbip_tls_datapath(relayed), "relay") != 0)
+	if (kfd < 0 || strcmp(tls_datapath(relayed), "relay") != 0)
 		give_up(u, "no relay for the connection");
 	relay = find_child();
 	if (relay < 0)
@@ -405,24 +405,24 @@ static int usbip_process(const struct usbip_side *u)
 	/* The inspector reads the memory now; then this process must still sign. */
 	if (recv_msg(u->from_inspector, 'C', buf, sizeof(buf)) < 0)
 		_exit(1);
-	if (midway && usbip_tls_handshake(midway, IO_TIMEOUT_MS) != 0)
+	if (midway && tls_handshake(midway, IO_TIMEOUT_MS) != 0)
 		give_up(u, "the open handshake did not complete after the fork");
 	after = usbip_connection(u, used, u->conn_fd[AFTER]);
-	if (usbip_tls_handshake(after, IO_TIMEOUT_MS) != 0)
+	if (tls_handshake(after, IO_TIMEOUT_MS) != 0)
 		give_up(u, "a new handshake after the fork failed");
 	send_msg(u->to_inspector, 'R', "ok", 2);
 	/* Every session's secrets are known to the inspector now: it reads again. */
 	if (recv_msg(u->from_inspector, 'D', buf, sizeof(buf)) < 0)
 		_exit(1);
 
-	usbip_conn_close(after);
-	usbip_conn_close(midway);
-	usbip_conn_close(open);
-	usbip_conn_close(relayed); /* the relay sees its socket close and ends */
+	conn_close(after);
+	conn_close(midway);
+	conn_close(open);
+	conn_close(relayed); /* the relay sees its socket close and ends */
 	if (waitpid(relay, &status, 0) != relay)
 		return 1;
-	usbip_tls_free(used);
-	usbip_tls_free(idle);
+	tls_free(used);
+	tls_free(idle);
 	return 0;
 }
 

@@ -32,22 +32,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ws_hold URL SECONDS PING_SECONDS\n");
 		return 2;
 	}
-	usbip_log_init("ws_hold", false);
+	log_init("ws_hold", false);
 	signal(SIGPIPE, SIG_IGN);
 	ws.ping_s = (unsigned)atoi(argv[3]);
-	usbip_dial_set_ws(&ws, NULL);
-	if (usbip_dial(argv[1], "3240", 10000, NULL, &conn) != USBIP_OK)
+	dial_set_ws(&ws, NULL);
+	if (dial(argv[1], "3240", 10000, NULL, &conn) != USBIP_OK)
 		return 1;
 	idle = (struct timespec){ .tv_sec = atoi(argv[2]) };
 	while (nanosleep(&idle, &idle) != 0)
 		;
 	rc = op_msg_query_devlist(conn, &list);
-	usbip_conn_close(conn);
+	conn_close(conn);
 	if (rc != 0) {
 		printf("no devlist after %s s idle\n", argv[2]);
 		return 1;
 	}
 	printf("devlist after %s s idle (%u devices)\n", argv[2], (unsigned)list.count);
-	usbip_devlist_free(&list);
+	usbip_proto_devlist_free(&list);
 	return 0;
 }

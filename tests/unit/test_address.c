@@ -19,7 +19,7 @@ static void expect(const char *text, const char *host, unsigned port, bool given
 	struct net_address a;
 	char err[300] = "";
 
-	assert_int_equal(net_address_parse(text, "3240", &a, err, sizeof(err)), 0);
+	assert_int_equal(address_parse(text, "3240", &a, err, sizeof(err)), 0);
 	assert_int_equal(a.scheme, NET_ADDRESS_TCP);
 	assert_string_equal(a.host, host);
 	assert_int_equal(a.port, port);
@@ -50,8 +50,8 @@ static void test_forms(void **state)
 static void parse_ok(const char *text, bool listener, struct net_address *a)
 {
 	char err[300] = "";
-	int rc = listener ? net_address_parse_listener(text, "3240", a, err, sizeof(err))
-			  : net_address_parse(text, "3240", a, err, sizeof(err));
+	int rc = listener ? address_parse_listener(text, "3240", a, err, sizeof(err))
+			  : address_parse(text, "3240", a, err, sizeof(err));
 
 	if (rc != 0)
 		fail_msg("'%s' refused: %s", text, err);
@@ -136,7 +136,7 @@ static void test_dialable(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(now) / sizeof(now[0]); i++) {
 		parse_ok(now[i], false, &a);
-		assert_int_equal(net_address_dialable(&a, err, sizeof(err)), 0);
+		assert_int_equal(address_dialable(&a, err, sizeof(err)), 0);
 	}
 }
 
@@ -157,13 +157,13 @@ static void test_listener(void **state)
 	assert_int_equal(a.port, 0);
 	/* What a listener formats, a listener parses again. */
 	parse_ok(":3241", true, &a);
-	net_address_format(&a, out, sizeof(out));
+	address_format(&a, out, sizeof(out));
 	assert_string_equal(out, ":3241");
 	parse_ok("vsock:5000", true, &a);
-	net_address_format(&a, out, sizeof(out));
+	address_format(&a, out, sizeof(out));
 	assert_string_equal(out, "vsock:5000");
 	/* srv: names remotes only. */
-	assert_int_equal(net_address_parse_listener("srv:pool", "3240", &a, out, sizeof(out)), -1);
+	assert_int_equal(address_parse_listener("srv:pool", "3240", &a, out, sizeof(out)), -1);
 }
 
 static void test_srv(void **state)
@@ -175,7 +175,7 @@ static void test_srv(void **state)
 	assert_int_equal(a.scheme, NET_ADDRESS_SRV);
 	assert_string_equal(a.host, "pool.example.net");
 	assert_false(a.port_given);
-	assert_string_equal(net_address_scheme_name(a.scheme), "srv");
+	assert_string_equal(address_scheme_name(a.scheme), "srv");
 }
 
 static void test_format_round_trip(void **state)
@@ -200,8 +200,8 @@ static void test_format_round_trip(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		assert_int_equal(net_address_parse(texts[i], "3240", &a, err, sizeof(err)), 0);
-		net_address_format(&a, out, sizeof(out));
+		assert_int_equal(address_parse(texts[i], "3240", &a, err, sizeof(err)), 0);
+		address_format(&a, out, sizeof(out));
 		assert_string_equal(out, texts[i]);
 	}
 }
@@ -270,28 +270,28 @@ static void test_refused(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_int_equal(net_address_parse(bad[i], "3240", &a, err, sizeof(err)), -1);
+		assert_int_equal(address_parse(bad[i], "3240", &a, err, sizeof(err)), -1);
 		assert_true(err[0] != '\0');
 	}
 	/* A bad default port is refused too. */
-	assert_int_equal(net_address_parse("h", "x", &a, err, sizeof(err)), -1);
+	assert_int_equal(address_parse("h", "x", &a, err, sizeof(err)), -1);
 	memset(long_name, 'a', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
-	assert_int_equal(net_address_parse(long_name, "3240", &a, err, sizeof(err)), -1);
+	assert_int_equal(address_parse(long_name, "3240", &a, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "at most"));
 	/* The message is one printable line, however long and odd the text. */
-	assert_int_equal(net_address_parse("h\n:1", "3240", &a, err, sizeof(err)), -1);
+	assert_int_equal(address_parse("h\n:1", "3240", &a, err, sizeof(err)), -1);
 	assert_null(strchr(err, '\n'));
 	/* A unix path of 108 bytes does not fit sun_path. */
 	memcpy(long_name, "unix:/", 6);
 	long_name[5 + 108] = '\0';
-	assert_int_equal(net_address_parse(long_name, "3240", &a, err, sizeof(err)), -1);
+	assert_int_equal(address_parse(long_name, "3240", &a, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "at most 107"));
 	/* A remote's empty host is refused; a listener's is every address. */
-	assert_int_equal(net_address_parse(":3240", "3240", &a, err, sizeof(err)), -1);
-	assert_int_equal(net_address_parse_listener(":", "3240", &a, err, sizeof(err)), -1);
-	assert_int_equal(net_address_parse_listener("[]:1", "3240", &a, err, sizeof(err)), -1);
-	assert_int_equal(net_address_parse_listener("::/x", "3240", &a, err, sizeof(err)), -1);
+	assert_int_equal(address_parse(":3240", "3240", &a, err, sizeof(err)), -1);
+	assert_int_equal(address_parse_listener(":", "3240", &a, err, sizeof(err)), -1);
+	assert_int_equal(address_parse_listener("[]:1", "3240", &a, err, sizeof(err)), -1);
+	assert_int_equal(address_parse_listener("::/x", "3240", &a, err, sizeof(err)), -1);
 }
 
 int main(void)

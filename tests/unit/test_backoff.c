@@ -92,7 +92,7 @@ static void test_keepalive_within_timeout(void **state)
 
 	(void)state;
 	for (t = USBIP_DEAD_PEER_MIN_S; t <= USBIP_DEAD_PEER_MAX_S; t++) {
-		struct usbip_keepalive k = usbip_tcp_keepalive_for(t);
+		struct usbip_keepalive k = tcp_keepalive_for(t);
 
 		assert_true(k.idle_s >= 1 && k.interval_s >= 1 && k.count >= 1);
 		assert_true((unsigned)(k.idle_s + k.interval_s * k.count) <= t);
@@ -106,16 +106,16 @@ static void test_dead_peer_parse(void **state)
 	char err[160];
 
 	(void)state;
-	assert_int_equal(usbip_tcp_parse_dead_peer("15", err, sizeof(err)), 15);
-	assert_int_equal(usbip_tcp_parse_dead_peer("5", err, sizeof(err)), 5);
-	assert_int_equal(usbip_tcp_parse_dead_peer("3600", err, sizeof(err)), 3600);
-	assert_int_equal(usbip_tcp_parse_dead_peer("4", err, sizeof(err)), -1);
-	assert_int_equal(usbip_tcp_parse_dead_peer("0", err, sizeof(err)), -1);
-	assert_int_equal(usbip_tcp_parse_dead_peer("-15", err, sizeof(err)), -1);
-	assert_int_equal(usbip_tcp_parse_dead_peer("3601", err, sizeof(err)), -1);
-	assert_int_equal(usbip_tcp_parse_dead_peer("99999999999999999999", err, sizeof(err)), -1);
-	assert_int_equal(usbip_tcp_parse_dead_peer("", err, sizeof(err)), -1);
-	assert_int_equal(usbip_tcp_parse_dead_peer("10s", err, sizeof(err)), -1);
+	assert_int_equal(tcp_parse_dead_peer("15", err, sizeof(err)), 15);
+	assert_int_equal(tcp_parse_dead_peer("5", err, sizeof(err)), 5);
+	assert_int_equal(tcp_parse_dead_peer("3600", err, sizeof(err)), 3600);
+	assert_int_equal(tcp_parse_dead_peer("4", err, sizeof(err)), -1);
+	assert_int_equal(tcp_parse_dead_peer("0", err, sizeof(err)), -1);
+	assert_int_equal(tcp_parse_dead_peer("-15", err, sizeof(err)), -1);
+	assert_int_equal(tcp_parse_dead_peer("3601", err, sizeof(err)), -1);
+	assert_int_equal(tcp_parse_dead_peer("99999999999999999999", err, sizeof(err)), -1);
+	assert_int_equal(tcp_parse_dead_peer("", err, sizeof(err)), -1);
+	assert_int_equal(tcp_parse_dead_peer("10s", err, sizeof(err)), -1);
 }
 
 int main(void)

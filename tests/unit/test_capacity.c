@@ -94,6 +94,6 @@ int main(void)
 		cmocka_unit_test(test_drain_moved_on),
 	};
 
-	usbip_log_init("test_capacity", false);
+	log_init("test_capacity", false);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

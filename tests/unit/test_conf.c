@@ -322,8 +322,8 @@ static void test_read_regular_file(void **state)
 
 	(void)state;
 	write_file("abc\0def", 7);
-	assert_int_equal(util_read_regular_file(path, 7, "test file", &buf, &len, &mode,
-						&open_errno, err, sizeof(err)),
+	assert_int_equal(file_read_regular(path, 7, "test file", &buf, &len, &mode, &open_errno,
+					   err, sizeof(err)),
 			 0);
 	assert_int_equal(len, 7);
 	assert_memory_equal(buf, "abc\0def", 8); /* and a NUL after it */
@@ -332,29 +332,29 @@ static void test_read_regular_file(void **state)
 	free(buf);
 
 	/* One byte over the bound: refused before a byte is read. */
-	assert_int_equal(util_read_regular_file(path, 6, "test file", &buf, &len, NULL, NULL, err,
-						sizeof(err)),
-			 -1);
+	assert_int_equal(
+		file_read_regular(path, 6, "test file", &buf, &len, NULL, NULL, err, sizeof(err)),
+		-1);
 	assert_null(buf);
 	assert_string_equal(err, "7 bytes, more than the 6 a test file may have");
 
 	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
-	assert_int_equal(util_read_regular_file(fifo, 100, "test file", &buf, &len, NULL, NULL, err,
-						sizeof(err)),
-			 -1);
+	assert_int_equal(
+		file_read_regular(fifo, 100, "test file", &buf, &len, NULL, NULL, err, sizeof(err)),
+		-1);
 	assert_string_equal(err, "a FIFO, not a test file");
 	unlink(fifo);
-	assert_int_equal(util_read_regular_file(dir, 100, "test file", &buf, &len, NULL, NULL, err,
-						sizeof(err)),
-			 -1);
+	assert_int_equal(
+		file_read_regular(dir, 100, "test file", &buf, &len, NULL, NULL, err, sizeof(err)),
+		-1);
 	assert_string_equal(err, "a directory, not a test file");
-	assert_int_equal(util_read_regular_file("/dev/zero", 100, "test file", &buf, &len, NULL,
-						NULL, err, sizeof(err)),
+	assert_int_equal(file_read_regular("/dev/zero", 100, "test file", &buf, &len, NULL, NULL,
+					   err, sizeof(err)),
 			 -1);
 	assert_string_equal(err, "a device, not a test file");
-	assert_int_equal(util_read_regular_file(fifo, 100, "test file", &buf, &len, NULL,
-						&open_errno, err, sizeof(err)),
+	assert_int_equal(file_read_regular(fifo, 100, "test file", &buf, &len, NULL, &open_errno,
+					   err, sizeof(err)),
 			 -1);
 	assert_int_equal(open_errno, ENOENT);
 }

@@ -59,9 +59,9 @@ static enum usbip_result run_traced(struct usbip_daemon *d, char *trace, size_t 
 	saved = dup(STDERR_FILENO);
 	assert_true(saved >= 0);
 	assert_true(dup2(fileno(log), STDERR_FILENO) >= 0);
-	usbip_log_set_debug(true);
+	log_set_debug(true);
 	rc = daemon_run(d);
-	usbip_log_set_debug(false);
+	log_set_debug(false);
 	fflush(stderr);
 	assert_true(dup2(saved, STDERR_FILENO) >= 0);
 	close(saved);

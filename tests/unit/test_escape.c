@@ -2,7 +2,7 @@
 /*
  * Strings that come from elsewhere (a peer, a device, sysfs) on their way
  * out: --json output is valid JSON whatever the bytes, log_escape keeps
- * log lines one line of printable ASCII, and usbip_busid_ok says which
+ * log lines one line of printable ASCII, and usbip_proto_busid_ok says which
  * busids go on the wire.
  */
 #include <setjmp.h>
@@ -200,7 +200,7 @@ static void test_log_line(void **state)
 	(void)state;
 	assert_true(fd >= 0 && saved >= 0);
 	assert_int_equal(dup2(fd, 2), 2);
-	usbip_log_init("test", false);
+	log_init("test", false);
 	log_warn("peer said %s", "one\ntwo\x1b[0m");
 	fflush(stderr);
 	dup2(saved, 2);
@@ -228,29 +228,29 @@ static void test_busid_ok(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_true(usbip_busid_ok(good[i]));
+		assert_true(usbip_proto_busid_ok(good[i]));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_false(usbip_busid_ok(bad[i]));
+		assert_false(usbip_proto_busid_ok(bad[i]));
 		/* What the decoders refuse, the encoders do not send. */
-		assert_int_equal(usbip_encode_import_request(buf, bad[i]), -1);
+		assert_int_equal(usbip_proto_encode_import_request(buf, bad[i]), -1);
 		snprintf(d.busid, sizeof(d.busid), "%s", bad[i]);
-		assert_int_equal(usbip_encode_device(buf, &d), -1);
+		assert_int_equal(usbip_proto_encode_device(buf, &d), -1);
 	}
 	/* Nor a serial or a path with a control character. */
 	snprintf(d.busid, sizeof(d.busid), "1-1");
-	assert_int_equal(usbip_encode_device(buf, &d), 0);
+	assert_int_equal(usbip_proto_encode_device(buf, &d), 0);
 	snprintf(d.serial, sizeof(d.serial), "A\nB");
-	assert_int_equal(usbip_encode_device(buf, &d), -1);
+	assert_int_equal(usbip_proto_encode_device(buf, &d), -1);
 	snprintf(d.serial, sizeof(d.serial), "caf\xc3\xa9");
-	assert_int_equal(usbip_encode_device(buf, &d), 0);
+	assert_int_equal(usbip_proto_encode_device(buf, &d), 0);
 	snprintf(d.path, sizeof(d.path), "/sys/\x1b[2J");
-	assert_int_equal(usbip_encode_device(buf, &d), -1);
+	assert_int_equal(usbip_proto_encode_device(buf, &d), -1);
 	memset(longest, '1', sizeof(longest));
 	longest[USBIP_BUSID_SIZE - 1] = 0;
-	assert_true(usbip_busid_ok(longest));
+	assert_true(usbip_proto_busid_ok(longest));
 	longest[USBIP_BUSID_SIZE - 1] = '1';
 	longest[USBIP_BUSID_SIZE] = 0;
-	assert_false(usbip_busid_ok(longest));
+	assert_false(usbip_proto_busid_ok(longest));
 }
 
 int main(void)

@@ -67,7 +67,7 @@ static struct net_address listener(const char *text)
 	struct net_address a;
 	char err[300];
 
-	if (net_address_parse_listener(text, "3240", &a, err, sizeof(err)) != 0)
+	if (address_parse_listener(text, "3240", &a, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	return a;
 }
@@ -77,29 +77,29 @@ static void exchange(struct usbip_conn *client, struct usbip_conn *server)
 {
 	char c = 0;
 
-	assert_int_equal(usbip_conn_write_full(client, "q", 1, 2000), 0);
-	assert_int_equal(usbip_conn_read_full(server, &c, 1, 2000), 0);
+	assert_int_equal(conn_write_full(client, "q", 1, 2000), 0);
+	assert_int_equal(conn_read_full(server, &c, 1, 2000), 0);
 	assert_int_equal(c, 'q');
-	assert_int_equal(usbip_conn_write_full(server, "a", 1, 2000), 0);
-	assert_int_equal(usbip_conn_read_full(client, &c, 1, 2000), 0);
+	assert_int_equal(conn_write_full(server, "a", 1, 2000), 0);
+	assert_int_equal(conn_read_full(client, &c, 1, 2000), 0);
 	assert_int_equal(c, 'a');
 }
 
 static void test_peer_cred(void **state)
 {
-	struct net_peer_cred cred;
+	struct sock_peer_cred cred;
 	int sv[2];
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(net_peer_cred(sv[0], &cred), 0);
+	assert_int_equal(sock_peer_cred(sv[0], &cred), 0);
 	assert_int_equal(cred.uid, getuid());
 	assert_int_equal(cred.gid, getgid());
 	assert_int_equal(cred.pid, getpid());
 	close(sv[0]);
 	close(sv[1]);
 	/* No descriptor: no credentials. */
-	assert_int_equal(net_peer_cred(-1, &cred), -1);
+	assert_int_equal(sock_peer_cred(-1, &cred), -1);
 }
 
 static void test_unix(void **state)
@@ -112,17 +112,17 @@ static void test_unix(void **state)
 	struct stat st;
 	int fd;
 
-	assert_int_equal(net_listen(&a, &opts, &fd, 1), 1);
+	assert_int_equal(listen_open(&a, &opts, &fd, 1), 1);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0640);
 	assert_int_equal(st.st_gid, getgid());
-	assert_int_equal(net_sock_local_address(fd, &bound), 0);
+	assert_int_equal(sock_local_address(fd, &bound), 0);
 	assert_int_equal(bound.scheme, NET_ADDRESS_UNIX);
 	assert_string_equal(bound.path, f->path);
 
-	assert_int_equal(usbip_dial(f->address, "3240", 2000, NULL, &client), USBIP_OK);
-	server = usbip_tcp_accept(fd);
+	assert_int_equal(dial(f->address, "3240", 2000, NULL, &client), USBIP_OK);
+	server = tcp_accept(fd);
 	assert_non_null(server);
 	/* The client names the address it dialled; the server its peer's credentials. */
 	assert_string_equal(client->peer, f->address);
@@ -130,10 +130,10 @@ static void test_unix(void **state)
 		 (unsigned)getgid(), (int)getpid());
 	assert_string_equal(server->peer, expect);
 	exchange(client, server);
-	usbip_conn_close(client);
-	usbip_conn_close(server);
+	conn_close(client);
+	conn_close(server);
 	close(fd);
-	assert_int_equal(net_listen_remove(&a), 0);
+	assert_int_equal(listen_remove(&a), 0);
 	assert_int_equal(access(f->path, F_OK), -1);
 }
 
@@ -145,7 +145,7 @@ static void test_unix_default_mode(void **state)
 	struct stat st;
 	int fd;
 
-	assert_int_equal(net_listen(&a, NULL, &fd, 1), 1);
+	assert_int_equal(listen_open(&a, NULL, &fd, 1), 1);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, NET_LISTEN_UNIX_MODE);
 	close(fd);
@@ -163,11 +163,11 @@ static void test_unix_stale(void **state)
 	snprintf(un.sun_path, sizeof(un.sun_path), "%s", f->path);
 	assert_int_equal(bind(old, (struct sockaddr *)&un, sizeof(un)), 0);
 	close(old); /* the file stays, nobody listening */
-	assert_int_equal(net_listen(&a, NULL, &fd, 1), 1);
-	assert_int_equal(net_listen(&a, NULL, &second, 1), -1);
+	assert_int_equal(listen_open(&a, NULL, &fd, 1), 1);
+	assert_int_equal(listen_open(&a, NULL, &second, 1), -1);
 	/* The live listener still answers at its path. */
-	assert_int_equal(usbip_dial(f->address, "3240", 2000, NULL, &client), USBIP_OK);
-	usbip_conn_close(client);
+	assert_int_equal(dial(f->address, "3240", 2000, NULL, &client), USBIP_OK);
+	conn_close(client);
 	close(fd);
 }
 
@@ -182,8 +182,8 @@ static void test_unix_not_a_socket(void **state)
 	assert_true(file >= 0);
 	assert_int_equal(write(file, "data", 4), 4);
 	close(file);
-	assert_int_equal(net_listen(&a, NULL, &fd, 1), -1);
-	assert_int_equal(net_listen_remove(&a), -1);
+	assert_int_equal(listen_open(&a, NULL, &fd, 1), -1);
+	assert_int_equal(listen_remove(&a), -1);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_size, 4);
 }
@@ -196,18 +196,18 @@ static void test_tcp(void **state)
 	int fds[USBIP_MAX_LISTEN];
 
 	(void)state;
-	assert_int_equal(net_listen(&a, NULL, fds, USBIP_MAX_LISTEN), 1);
-	assert_int_equal(net_sock_local_address(fds[0], &bound), 0);
+	assert_int_equal(listen_open(&a, NULL, fds, USBIP_MAX_LISTEN), 1);
+	assert_int_equal(sock_local_address(fds[0], &bound), 0);
 	assert_int_equal(bound.scheme, NET_ADDRESS_TCP);
 	assert_string_equal(bound.host, "127.0.0.1");
 	assert_true(bound.port > 0);
-	net_address_format(&bound, text, sizeof(text));
-	assert_int_equal(usbip_dial(text, "3240", 2000, NULL, &client), USBIP_OK);
-	server = usbip_tcp_accept(fds[0]);
+	address_format(&bound, text, sizeof(text));
+	assert_int_equal(dial(text, "3240", 2000, NULL, &client), USBIP_OK);
+	server = tcp_accept(fds[0]);
 	assert_non_null(server);
 	exchange(client, server);
-	usbip_conn_close(client);
-	usbip_conn_close(server);
+	conn_close(client);
+	conn_close(server);
 	close(fds[0]);
 }
 
@@ -219,13 +219,13 @@ static void test_dial_refused(void **state)
 	int fd;
 
 	/* Nobody listening at the path. */
-	assert_int_equal(usbip_dial(f->address, "3240", 2000, NULL, &c), USBIP_E_UNREACHABLE);
+	assert_int_equal(dial(f->address, "3240", 2000, NULL, &c), USBIP_E_UNREACHABLE);
 	assert_null(c);
 	/* WebSocket is dialled (nobody on port 1) and listened on as TCP (net/ws.c upgrades). */
-	assert_int_equal(usbip_dial("ws://127.0.0.1:1/usbip", "3240", 2000, NULL, &c),
+	assert_int_equal(dial("ws://127.0.0.1:1/usbip", "3240", 2000, NULL, &c),
 			 USBIP_E_UNREACHABLE);
-	assert_int_equal(usbip_dial("vsock:5000", "3240", 2000, NULL, &c), USBIP_E_CONFIG);
-	assert_int_equal(net_listen(&ws, NULL, &fd, 1), 1);
+	assert_int_equal(dial("vsock:5000", "3240", 2000, NULL, &c), USBIP_E_CONFIG);
+	assert_int_equal(listen_open(&ws, NULL, &fd, 1), 1);
 	close(fd);
 }
 
@@ -251,17 +251,17 @@ static void test_vsock(void **state)
 	int fd;
 
 	(void)state;
-	assert_int_equal(net_listen(&a, NULL, &fd, 1), 1);
-	assert_int_equal(net_sock_local_address(fd, &bound), 0);
+	assert_int_equal(listen_open(&a, NULL, &fd, 1), 1);
+	assert_int_equal(sock_local_address(fd, &bound), 0);
 	assert_int_equal(bound.scheme, NET_ADDRESS_VSOCK);
-	net_address_format(&bound, text, sizeof(text));
-	assert_int_equal(usbip_dial(text, "3240", 2000, NULL, &client), USBIP_OK);
-	server = usbip_tcp_accept(fd);
+	address_format(&bound, text, sizeof(text));
+	assert_int_equal(dial(text, "3240", 2000, NULL, &client), USBIP_OK);
+	server = tcp_accept(fd);
 	assert_non_null(server);
 	assert_non_null(strstr(server->peer, "vsock:1:"));
 	exchange(client, server);
-	usbip_conn_close(client);
-	usbip_conn_close(server);
+	conn_close(client);
+	conn_close(server);
 	close(fd);
 }
 

@@ -153,12 +153,12 @@ static size_t build_special(const struct bad_input *c, uint8_t *buf, size_t max)
 	if (c->decoder == DEVLIST_REPLY) {
 		/* One device claiming 2 interfaces, with one interface record present. */
 		off = hex_to_bytes("0111 0005 00000000 00000001", buf, max);
-		assert_int_equal(usbip_encode_device(buf + off, &d), 0);
+		assert_int_equal(usbip_proto_encode_device(buf + off, &d), 0);
 		off += USBIP_DEVICE_RECORD_SIZE;
 		memset(buf + off, 8, 4);
 		return off + 4;
 	}
-	assert_int_equal(usbip_encode_device(buf, &d), 0);
+	assert_int_equal(usbip_proto_encode_device(buf, &d), 0);
 	if (c->decoder == DEVICE_PATH) {
 		memset(buf, 0, USBIP_PATH_SIZE);
 		memcpy(buf, c->hex, strlen(c->hex));
@@ -189,33 +189,34 @@ static int run_decoder(enum decoder decoder, const uint8_t *buf, size_t len,
 
 	switch (decoder) {
 	case OP_HEADER:
-		rc = usbip_decode_op_header(buf, len, USBIP_OP_REQ_DEVLIST, &hdr, err);
+		rc = usbip_proto_decode_op_header(buf, len, USBIP_OP_REQ_DEVLIST, &hdr, err);
 		break;
 	case DEVICE:
 	case DEVICE_BUSID:
 	case DEVICE_PATH:
-		rc = usbip_decode_device(buf, len, &udev, err);
+		rc = usbip_proto_decode_device(buf, len, &udev, err);
 		break;
 	case DEVLIST_REPLY:
-		rc = usbip_decode_devlist_reply(buf, len, &list, &used, err);
+		rc = usbip_proto_decode_devlist_reply(buf, len, &list, &used, err);
 		if (rc == 0)
-			usbip_devlist_free(&list);
+			usbip_proto_devlist_free(&list);
 		break;
 	case IMPORT_REQUEST:
-		rc = usbip_decode_import_request(buf, len, busid, err);
+		rc = usbip_proto_decode_import_request(buf, len, busid, err);
 		break;
 	case URB_HEADER:
-		rc = usbip_decode_urb_header(buf, len, &uh, err);
+		rc = usbip_proto_decode_urb_header(buf, len, &uh, err);
 		break;
 	case URB_IN:
 	case URB_OUT:
-		rc = usbip_decode_urb(buf, len, decoder == URB_IN ? USBIP_DIR_IN : USBIP_DIR_OUT,
-				      &urb, &used, err);
+		rc = usbip_proto_decode_urb(buf, len,
+					    decoder == URB_IN ? USBIP_DIR_IN : USBIP_DIR_OUT, &urb,
+					    &used, err);
 		if (rc == 0)
-			usbip_urb_free(&urb);
+			usbip_proto_urb_free(&urb);
 		break;
 	case ISO:
-		rc = usbip_decode_iso_packet(buf, len, &iso, err);
+		rc = usbip_proto_decode_iso_packet(buf, len, &iso, err);
 		break;
 	}
 	return rc;

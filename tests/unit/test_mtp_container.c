@@ -34,7 +34,7 @@ static void test_command_ok(void **state)
 	struct usbip_error err;
 
 	(void)state;
-	assert_int_equal(mtp_decode_command(buf, len, &op, &err), 0);
+	assert_int_equal(mtp_container_decode_command(buf, len, &op, &err), 0);
 	assert_int_equal(op.code, 0x1007);
 	assert_int_equal(op.transaction_id, 42);
 	assert_int_equal(op.num_params, 3);
@@ -73,7 +73,7 @@ static void test_command_malformed(void **state)
 		struct usbip_error err = { { 0 } };
 
 		h = heap_copy(buf, len);
-		if (mtp_decode_command(h, len, &op, &err) == 0)
+		if (mtp_container_decode_command(h, len, &op, &err) == 0)
 			fail_msg("%s: accepted", bad_commands[i].name);
 		if (!strstr(err.msg, bad_commands[i].message))
 			fail_msg("%s: message '%s' lacks '%s'", bad_commands[i].name, err.msg,
@@ -92,11 +92,11 @@ static void test_response_and_event(void **state)
 		hex_to_bytes("14000000 0300 0120 07000000 01000000 02000000", want, sizeof(want));
 
 	(void)state;
-	assert_int_equal(mtp_encode_response(out, &r), want_len);
+	assert_int_equal(mtp_container_encode_response(out, &r), want_len);
 	assert_memory_equal(out, want, want_len);
 	r.code = 0x4002;
 	r.num_params = 9; /* never more than five on the wire */
-	assert_int_equal(mtp_encode_event(out, &r), MTP_COMMAND_MAX);
+	assert_int_equal(mtp_container_encode_event(out, &r), MTP_COMMAND_MAX);
 	assert_int_equal(out[4], 4);
 }
 
@@ -105,13 +105,13 @@ static void test_data_header(void **state)
 	uint8_t out[MTP_HEADER_SIZE], want[16];
 
 	(void)state;
-	mtp_encode_data_header(out, 0x1009, 3, 100);
+	mtp_container_encode_data_header(out, 0x1009, 3, 100);
 	hex_to_bytes("70000000 0200 0910 03000000", want, sizeof(want));
 	assert_memory_equal(out, want, MTP_HEADER_SIZE);
 	/* 4 GiB and more: the length is unknown, a short packet ends the phase */
-	mtp_encode_data_header(out, 0x1009, 3, 5ull << 30);
+	mtp_container_encode_data_header(out, 0x1009, 3, 5ull << 30);
 	assert_memory_equal(out, "\xff\xff\xff\xff", 4);
-	mtp_encode_data_header(out, 0x1009, 3, 0xffffffffull - MTP_HEADER_SIZE);
+	mtp_container_encode_data_header(out, 0x1009, 3, 0xffffffffull - MTP_HEADER_SIZE);
 	assert_memory_equal(out, "\xff\xff\xff\xff", 4);
 }
 
@@ -126,14 +126,14 @@ static void test_string_round_trip(void **state)
 		struct mtp_reader r;
 		char out[256];
 
-		mtp_put_string(&b, names[i]);
+		mtp_container_put_string(&b, names[i]);
 		assert_false(b.failed);
-		mtp_reader_init(&r, b.data, b.len);
-		mtp_get_string(&r, out, sizeof(out), "s");
+		mtp_container_reader_init(&r, b.data, b.len);
+		mtp_container_get_string(&r, out, sizeof(out), "s");
 		assert_false(r.failed);
 		assert_int_equal(r.off, b.len);
 		assert_string_equal(out, names[i]);
-		mtp_buf_free(&b);
+		mtp_container_buf_free(&b);
 	}
 }
 
@@ -147,13 +147,13 @@ static void test_string_too_long(void **state)
 	(void)state;
 	memset(long_name, 'x', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = 0;
-	mtp_put_string(&b, long_name);
+	mtp_container_put_string(&b, long_name);
 	assert_int_equal(b.data[0], 255); /* cut to 254 characters and the terminator */
-	mtp_reader_init(&r, b.data, b.len);
-	mtp_get_string(&r, out, sizeof(out), "s");
+	mtp_container_reader_init(&r, b.data, b.len);
+	mtp_container_get_string(&r, out, sizeof(out), "s");
 	assert_false(r.failed);
 	assert_int_equal(strlen(out), 254);
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 }
 
 struct bad_string {
@@ -184,8 +184,8 @@ static void test_string_malformed(void **state)
 		char out[64];
 
 		h = heap_copy(buf, len);
-		mtp_reader_init(&r, h, len);
-		mtp_get_string(&r, out, sizeof(out), "s");
+		mtp_container_reader_init(&r, h, len);
+		mtp_container_get_string(&r, out, sizeof(out), "s");
 		if (!r.failed)
 			fail_msg("%s: accepted as '%s'", bad_strings[i].name, out);
 		assert_string_equal(out, "");
@@ -200,11 +200,11 @@ static void test_string_small_output(void **state)
 	char out[4];
 
 	(void)state;
-	mtp_put_string(&b, "abcdef");
-	mtp_reader_init(&r, b.data, b.len);
-	mtp_get_string(&r, out, sizeof(out), "s");
+	mtp_container_put_string(&b, "abcdef");
+	mtp_container_reader_init(&r, b.data, b.len);
+	mtp_container_get_string(&r, out, sizeof(out), "s");
 	assert_true(r.failed); /* never cut silently */
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 }
 
 static void test_object_info(void **state)
@@ -222,8 +222,8 @@ static void test_object_info(void **state)
 	size_t cut, name_end;
 
 	(void)state;
-	mtp_encode_object_info(&b, &in);
-	assert_int_equal(mtp_decode_object_info(b.data, b.len, &out, &err), 0);
+	mtp_container_encode_object_info(&b, &in);
+	assert_int_equal(mtp_container_decode_object_info(b.data, b.len, &out, &err), 0);
 	assert_int_equal(out.format, 0x3001);
 	assert_int_equal(out.compressed_size, 0xffffffff);
 	assert_int_equal(out.parent, 0xffffffff);
@@ -234,11 +234,11 @@ static void test_object_info(void **state)
 	for (cut = 0; cut < name_end; cut++) {
 		uint8_t *h = heap_copy(b.data, cut);
 
-		if (mtp_decode_object_info(h, cut, &out, &err) == 0)
+		if (mtp_container_decode_object_info(h, cut, &out, &err) == 0)
 			fail_msg("ObjectInfo cut to %zu bytes accepted", cut);
 		free(h);
 	}
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 }
 
 static void test_prop_list_element(void **state)
@@ -249,10 +249,10 @@ static void test_prop_list_element(void **state)
 	size_t n = hex_to_bytes("05000000 04dc 0800 8967452301000000", want, sizeof(want));
 
 	(void)state;
-	mtp_put_prop_element(&b, 5, 0xdc04, &v);
+	mtp_container_put_prop_element(&b, 5, 0xdc04, &v);
 	assert_int_equal(b.len, n);
 	assert_memory_equal(b.data, want, n);
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 }
 
 /* A SendObjectPropList dataset as Windows sends it: size, name, format, date, an array. */
@@ -272,7 +272,7 @@ static void test_send_prop_list(void **state)
 	uint8_t *h = heap_copy(buf, len);
 
 	(void)state;
-	assert_int_equal(mtp_decode_send_prop_list(h, len, &info, &failed, &err), 0);
+	assert_int_equal(mtp_container_decode_send_prop_list(h, len, &info, &failed, &err), 0);
 	assert_string_equal(info.filename, "ab");
 	assert_string_equal(info.modified, "1");
 	assert_int_equal(info.count, 5);
@@ -314,7 +314,7 @@ static void test_send_prop_list_malformed(void **state)
 		uint32_t failed = 99;
 
 		h = heap_copy(buf, len);
-		if (mtp_decode_send_prop_list(h, len, &info, &failed, &err) == 0)
+		if (mtp_container_decode_send_prop_list(h, len, &info, &failed, &err) == 0)
 			fail_msg("%s: accepted", bad_prop_lists[i].name);
 		if (failed != bad_prop_lists[i].failed_index)
 			fail_msg("%s: failed index %u, want %u", bad_prop_lists[i].name, failed,
@@ -331,21 +331,25 @@ static void test_u32_array(void **state)
 	struct usbip_error err;
 
 	(void)state;
-	assert_int_equal(mtp_decode_u32_array(buf, hex_to_bytes("00000000", buf, 32), &n, &err), 0);
+	assert_int_equal(
+		mtp_container_decode_u32_array(buf, hex_to_bytes("00000000", buf, 32), &n, &err),
+		0);
 	assert_int_equal(n, 0);
-	assert_int_equal(mtp_decode_u32_array(buf,
-					      hex_to_bytes("02000000 01000000 02000000", buf, 32),
-					      &n, &err),
-			 0);
+	assert_int_equal(
+		mtp_container_decode_u32_array(
+			buf, hex_to_bytes("02000000 01000000 02000000", buf, 32), &n, &err),
+		0);
 	assert_int_equal(n, 2);
-	assert_int_equal(
-		mtp_decode_u32_array(buf, hex_to_bytes("03000000 01000000", buf, 32), &n, &err),
-		-1);
-	assert_int_equal(
-		mtp_decode_u32_array(buf, hex_to_bytes("01000000 010000", buf, 32), &n, &err), -1);
-	assert_int_equal(mtp_decode_u32_array(buf, hex_to_bytes("ffffffff", buf, 32), &n, &err),
+	assert_int_equal(mtp_container_decode_u32_array(
+				 buf, hex_to_bytes("03000000 01000000", buf, 32), &n, &err),
 			 -1);
-	assert_int_equal(mtp_decode_u32_array(buf, 2, &n, &err), -1);
+	assert_int_equal(mtp_container_decode_u32_array(
+				 buf, hex_to_bytes("01000000 010000", buf, 32), &n, &err),
+			 -1);
+	assert_int_equal(
+		mtp_container_decode_u32_array(buf, hex_to_bytes("ffffffff", buf, 32), &n, &err),
+		-1);
+	assert_int_equal(mtp_container_decode_u32_array(buf, 2, &n, &err), -1);
 }
 
 /* Microsoft OS Descriptors 1.0, "Extended Compat ID OS Feature Descriptor": header, one function.
@@ -361,17 +365,17 @@ static void test_ms_compat_id(void **state)
 
 	(void)state;
 	assert_int_equal(n, 40);
-	mtp_encode_ms_compat_id(&b, 0, "MTP");
+	mtp_container_encode_ms_compat_id(&b, 0, "MTP");
 	assert_false(b.failed);
 	assert_int_equal(b.len, n);
 	assert_memory_equal(b.data, want, n);
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 	/* an ID of eight characters fills the field and has no terminator */
-	mtp_encode_ms_compat_id(&b, 2, "ABCDEFGHIJ");
+	mtp_container_encode_ms_compat_id(&b, 2, "ABCDEFGHIJ");
 	assert_int_equal(b.len, 40);
 	assert_int_equal(b.data[16], 2);
 	assert_memory_equal(b.data + 18, "ABCDEFGH\0", 9);
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 }
 
 /* "Extended Properties OS Feature Descriptor" with no custom properties: the header alone. */
@@ -382,10 +386,10 @@ static void test_ms_ext_props(void **state)
 	size_t n = hex_to_bytes("0a000000 0001 0500 0000", want, sizeof(want));
 
 	(void)state;
-	mtp_encode_ms_ext_props(&b);
+	mtp_container_encode_ms_ext_props(&b);
 	assert_int_equal(b.len, n);
 	assert_memory_equal(b.data, want, n);
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 }
 
 int main(void)

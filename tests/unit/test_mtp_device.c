@@ -93,7 +93,7 @@ static void submit(struct harness *h, uint32_t ep, bool in, uint32_t len, const 
 
 	if (setup)
 		memcpy(hdr.u.cmd_submit.setup, setup, 8);
-	usbip_encode_urb_header(buf, &hdr);
+	usbip_proto_encode_urb_header(buf, &hdr);
 	assert_int_equal(write(h->client, buf, sizeof(buf)), sizeof(buf));
 	if (!in && len)
 		assert_int_equal(write(h->client, data, len), (ssize_t)len);
@@ -109,7 +109,7 @@ static uint32_t ret_submit(struct harness *h, bool in, uint8_t *buf, size_t cap,
 
 	assert_int_equal(poll(&p, 1, 0), 1);
 	read_full(h->client, raw, sizeof(raw));
-	assert_int_equal(usbip_decode_urb_header(raw, sizeof(raw), &r, &err), 0);
+	assert_int_equal(usbip_proto_decode_urb_header(raw, sizeof(raw), &r, &err), 0);
 	assert_int_equal(r.base.command, USBIP_RET_SUBMIT);
 	if (status)
 		*status = r.u.ret_submit.status;
@@ -210,8 +210,8 @@ static int start_device(void **state, bool two, bool second_ro)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	h->client = sv[0];
 	h->loop = ev_loop_new();
-	h->session = vdev_usbip_start(h->loop, usbip_tcp_conn_from_fd(sv[1]),
-				      mtp_device_vdev(h->mdev), closed, h);
+	h->session = vdev_usbip_start(h->loop, tcp_conn_from_fd(sv[1]), mtp_device_vdev(h->mdev),
+				      closed, h);
 	assert_non_null(h->session);
 	control(h, set_config, NULL, 0, NULL);
 	*state = h;
@@ -286,7 +286,7 @@ static struct mtp_header header_of(const uint8_t *buf, size_t len)
 	struct mtp_header hdr;
 	struct usbip_error err;
 
-	assert_int_equal(mtp_decode_header(buf, len, &hdr, &err), 0);
+	assert_int_equal(mtp_container_decode_header(buf, len, &hdr, &err), 0);
 	return hdr;
 }
 
@@ -354,7 +354,7 @@ static void send_data(struct harness *h, uint16_t code, uint32_t tid, const void
 	uint8_t *buf = malloc(len + 12);
 
 	assert_non_null(buf);
-	mtp_encode_data_header(buf, code, tid, len);
+	mtp_container_encode_data_header(buf, code, tid, len);
 	if (len)
 		memcpy(buf + 12, payload, len);
 	bulk_out(h, buf, (uint32_t)(len + 12));
@@ -375,10 +375,10 @@ static uint16_t send_object_info(struct harness *h, const char *name, uint16_t f
 	uint16_t rc;
 
 	snprintf(info.filename, sizeof(info.filename), "%s", name);
-	mtp_encode_object_info(&b, &info);
+	mtp_container_encode_object_info(&b, &info);
 	send_command(h, PTP_OC_SendObjectInfo, ++h->tid, 2, params);
 	send_data(h, PTP_OC_SendObjectInfo, h->tid, b.data, b.len);
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 	rc = response(h, p);
 	if (handle)
 		*handle = p[2];
@@ -509,17 +509,17 @@ static void test_names_outside_refused(void **state)
 		const uint32_t params[2] = { handle, MTP_OPC_ObjectFileName };
 		struct mtp_buf b = { 0 };
 
-		mtp_put_string(&b, "../../moved");
+		mtp_container_put_string(&b, "../../moved");
 		send_command(h, MTP_OC_SetObjectPropValue, ++h->tid, 2, params);
 		send_data(h, MTP_OC_SetObjectPropValue, h->tid, b.data, b.len);
 		assert_int_equal(response(h, NULL), MTP_RC_InvalidObjectPropValue);
-		mtp_buf_free(&b);
+		mtp_container_buf_free(&b);
 		b = (struct mtp_buf){ 0 };
-		mtp_put_string(&b, "renamed");
+		mtp_container_put_string(&b, "renamed");
 		send_command(h, MTP_OC_SetObjectPropValue, ++h->tid, 2, params);
 		send_data(h, MTP_OC_SetObjectPropValue, h->tid, b.data, b.len);
 		assert_int_equal(response(h, NULL), PTP_RC_OK);
-		mtp_buf_free(&b);
+		mtp_container_buf_free(&b);
 	}
 	snprintf(path, sizeof(path), "%s/renamed", h->dir);
 	assert_int_equal(access(path, F_OK), 0);
@@ -564,7 +564,7 @@ static void test_bad_data_phases(void **state)
 	{
 		uint8_t buf[12];
 
-		mtp_encode_data_header(buf, PTP_OC_SendObject, h->tid, 8);
+		mtp_container_encode_data_header(buf, PTP_OC_SendObject, h->tid, 8);
 		bulk_out(h, buf, sizeof(buf));
 		bulk_out(h, "1234", 4);
 		bulk_out(h, "5678", 4);
@@ -577,7 +577,7 @@ static void test_bad_data_phases(void **state)
 		static const uint8_t cancel[8] = { 0x21, 0x64, 0, 0, 0, 0, 6, 0 };
 		uint8_t buf[20], body[6] = { 0x01, 0x40, (uint8_t)h->tid };
 
-		mtp_encode_data_header(buf, PTP_OC_SendObject, h->tid, 100);
+		mtp_container_encode_data_header(buf, PTP_OC_SendObject, h->tid, 100);
 		memcpy(buf + 12, "12345678", 8);
 		bulk_out(h, buf, sizeof(buf));
 		control(h, cancel, body, 6, NULL);
@@ -911,18 +911,18 @@ static void test_device_props(void **state)
 	n = hex_to_bytes("01d4 ffff 01 00 00 00", want, sizeof(want));
 	assert_int_equal(len, n);
 	assert_memory_equal(data, want, n);
-	mtp_put_string(&b, "Windows Media Player");
+	mtp_container_put_string(&b, "Windows Media Player");
 	assert_int_equal(set_device_prop(h, prop, b.data, b.len), PTP_RC_OK);
 	assert_int_equal(with_data_in(h, PTP_OC_GetDevicePropValue, 1, &prop, data, sizeof(data),
 				      &len, NULL),
 			 PTP_RC_OK);
 	assert_int_equal(len, b.len);
 	assert_memory_equal(data, b.data, b.len);
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 
 	/* DeviceFriendlyName: default serve-mtp (no --name), then what Windows sets */
 	prop = PTP_DPC_DeviceFriendlyName;
-	mtp_put_string(&b, "My files");
+	mtp_container_put_string(&b, "My files");
 	assert_int_equal(set_device_prop(h, prop, b.data, b.len), PTP_RC_OK);
 	assert_int_equal(
 		with_data_in(h, PTP_OC_GetDevicePropDesc, 1, &prop, data, sizeof(data), &len, NULL),
@@ -950,7 +950,7 @@ static void test_device_props(void **state)
 			 PTP_RC_OK);
 	assert_int_equal(len, b.len); /* still "My files" */
 	assert_memory_equal(data, b.data, b.len);
-	mtp_buf_free(&b);
+	mtp_container_buf_free(&b);
 	/* one that does not exist */
 	prop = 0xd403;
 	assert_int_equal(set_device_prop(h, prop, "\x00", 1), PTP_RC_DevicePropNotSupported);
@@ -1037,7 +1037,7 @@ static uint32_t handle_of(struct harness *h, const char *name)
 	assert_int_equal(with_data_in(h, MTP_OC_GetObjectPropList, 5, params, data, sizeof(data),
 				      &len, NULL),
 			 PTP_RC_OK);
-	mtp_put_string(&want, name);
+	mtp_container_put_string(&want, name);
 	while (off + 8 < len) {
 		size_t slen = 1 + 2 * (size_t)data[off + 8];
 
@@ -1046,7 +1046,7 @@ static uint32_t handle_of(struct harness *h, const char *name)
 				(uint32_t)data[off + 3] << 24;
 		off += 8 + slen;
 	}
-	mtp_buf_free(&want);
+	mtp_container_buf_free(&want);
 	return found;
 }
 
@@ -1374,7 +1374,7 @@ static void test_two_storages(void **state)
 		uint32_t bad[2] = { 0x00010001, 0 };
 
 		snprintf(info.filename, sizeof(info.filename), "w.txt");
-		mtp_encode_object_info(&b, &info);
+		mtp_container_encode_object_info(&b, &info);
 		send_command(h, PTP_OC_SendObjectInfo, ++h->tid, 2, to2);
 		send_data(h, PTP_OC_SendObjectInfo, h->tid, b.data, b.len);
 		assert_int_equal(response(h, NULL), PTP_RC_StoreReadOnly);
@@ -1388,7 +1388,7 @@ static void test_two_storages(void **state)
 		assert_int_equal(response(h, p), PTP_RC_OK);
 		assert_int_equal(p[0], 0x00010001);
 		handle = p[2];
-		mtp_buf_free(&b);
+		mtp_container_buf_free(&b);
 		send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
 		send_data(h, PTP_OC_SendObject, h->tid, "abc", 3);
 		assert_int_equal(response(h, NULL), PTP_RC_OK);
@@ -1507,8 +1507,8 @@ static void device_strings(struct mtp_device *mdev, char *serial, char *product,
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	h.client = sv[0];
-	h.session = vdev_usbip_start(h.loop, usbip_tcp_conn_from_fd(sv[1]), mtp_device_vdev(mdev),
-				     closed, &h);
+	h.session = vdev_usbip_start(h.loop, tcp_conn_from_fd(sv[1]), mtp_device_vdev(mdev), closed,
+				     &h);
 	for (k = 2; k <= 3; k++) {
 		uint8_t setup[8] = { 0x80, 0x06, (uint8_t)k, 0x03, 0x09, 0x04, 0xff, 0 };
 		char *out = k == 3 ? serial : product;
@@ -1590,11 +1590,11 @@ static void unlink_urb(struct harness *h, uint32_t seqnum)
 	uint8_t buf[USBIP_URB_HEADER_SIZE];
 	struct usbip_error err;
 
-	usbip_encode_urb_header(buf, &hdr);
+	usbip_proto_encode_urb_header(buf, &hdr);
 	assert_int_equal(write(h->client, buf, sizeof(buf)), sizeof(buf));
 	pump(h);
 	read_full(h->client, buf, sizeof(buf));
-	assert_int_equal(usbip_decode_urb_header(buf, sizeof(buf), &hdr, &err), 0);
+	assert_int_equal(usbip_proto_decode_urb_header(buf, sizeof(buf), &hdr, &err), 0);
 	assert_int_equal(hdr.base.command, USBIP_RET_UNLINK);
 }
 
@@ -1789,11 +1789,11 @@ static void test_events(void **state)
 		const uint32_t prop[2] = { file, MTP_OPC_ObjectFileName };
 		struct mtp_buf b = { 0 };
 
-		mtp_put_string(&b, "own2.bin");
+		mtp_container_put_string(&b, "own2.bin");
 		send_command(h, MTP_OC_SetObjectPropValue, ++h->tid, 2, prop);
 		send_data(h, MTP_OC_SetObjectPropValue, h->tid, b.data, b.len);
 		assert_int_equal(response(h, NULL), PTP_RC_OK);
-		mtp_buf_free(&b);
+		mtp_container_buf_free(&b);
 	}
 	n += take_events(h, codes, params, 32);
 	if (n)
@@ -1991,7 +1991,7 @@ static void send_object_start(struct harness *h, uint32_t declared, size_t n)
 	size_t sent, k;
 
 	send_command(h, PTP_OC_SendObject, ++h->tid, 0, NULL);
-	mtp_encode_data_header(buf, PTP_OC_SendObject, h->tid, declared);
+	mtp_container_encode_data_header(buf, PTP_OC_SendObject, h->tid, declared);
 	bulk_out(h, buf, sizeof(buf));
 	memset(piece, 'u', sizeof(piece));
 	for (sent = 0; sent < n; sent += k) {

@@ -41,10 +41,10 @@ static void roundtrip_urb(const uint8_t *wire, size_t len, uint32_t submit_dir,
 	uint8_t again[256];
 	size_t used = 0;
 
-	assert_int_equal(usbip_decode_urb(wire, len, submit_dir, urb, &used, &err), 0);
+	assert_int_equal(usbip_proto_decode_urb(wire, len, submit_dir, urb, &used, &err), 0);
 	assert_int_equal(used, len);
-	assert_int_equal(usbip_urb_size(urb), len);
-	assert_int_equal(usbip_encode_urb(again, sizeof(again), urb), (long)len);
+	assert_int_equal(usbip_proto_urb_size(urb), len);
+	assert_int_equal(usbip_proto_encode_urb(again, sizeof(again), urb), (long)len);
 	assert_memory_equal(again, wire, len);
 }
 
@@ -138,14 +138,14 @@ static void test_op_header_all_codes(void **state)
 		struct usbip_error err;
 		uint8_t wire[USBIP_OP_HEADER_SIZE];
 
-		usbip_encode_op_header(wire, &in);
+		usbip_proto_encode_op_header(wire, &in);
 		assert_int_equal(wire[0], 0x01);
 		assert_int_equal(wire[1], 0x11);
 		assert_int_equal(wire[2], codes[i] >> 8);
 		assert_int_equal(wire[3], codes[i] & 0xff);
 		assert_int_equal(wire[7], i);
-		assert_int_equal(usbip_decode_op_header(wire, sizeof(wire), codes[i], &out, &err),
-				 0);
+		assert_int_equal(
+			usbip_proto_decode_op_header(wire, sizeof(wire), codes[i], &out, &err), 0);
 		assert_int_equal(out.code, codes[i]);
 		assert_int_equal(out.status, i);
 	}
@@ -157,14 +157,14 @@ static void test_op_req_devlist_bytes(void **state)
 	struct usbip_op_header hdr = { USBIP_VERSION, USBIP_OP_REQ_DEVLIST, 0 };
 	uint8_t wire[USBIP_OP_HEADER_SIZE];
 
-	usbip_encode_op_header(wire, &hdr);
+	usbip_proto_encode_op_header(wire, &hdr);
 	assert_memory_equal(wire, expect, sizeof(expect));
-	assert_int_equal(usbip_op_body_size(USBIP_OP_REQ_DEVLIST, 0), 0);
-	assert_int_equal(usbip_op_body_size(USBIP_OP_REP_IMPORT, USBIP_ST_OK), 312);
-	assert_int_equal(usbip_op_body_size(USBIP_OP_REP_IMPORT, USBIP_ST_NA), 0);
-	assert_int_equal(usbip_op_body_size(USBIP_OP_REQ_EXPORT, 0), 312);
-	assert_int_equal(usbip_op_body_size(USBIP_OP_REQ_UNEXPORT, 0), 312);
-	assert_int_equal(usbip_op_body_size(USBIP_OP_REP_EXPORT, USBIP_ST_OK), 0);
+	assert_int_equal(usbip_proto_op_body_size(USBIP_OP_REQ_DEVLIST, 0), 0);
+	assert_int_equal(usbip_proto_op_body_size(USBIP_OP_REP_IMPORT, USBIP_ST_OK), 312);
+	assert_int_equal(usbip_proto_op_body_size(USBIP_OP_REP_IMPORT, USBIP_ST_NA), 0);
+	assert_int_equal(usbip_proto_op_body_size(USBIP_OP_REQ_EXPORT, 0), 312);
+	assert_int_equal(usbip_proto_op_body_size(USBIP_OP_REQ_UNEXPORT, 0), 312);
+	assert_int_equal(usbip_proto_op_body_size(USBIP_OP_REP_EXPORT, USBIP_ST_OK), 0);
 }
 
 static struct usbip_usb_device sample_device(void)
@@ -194,7 +194,7 @@ static void test_device_record_offsets(void **state)
 	struct usbip_error err;
 	uint8_t wire[USBIP_DEVICE_RECORD_SIZE];
 
-	assert_int_equal(usbip_encode_device(wire, &in), 0);
+	assert_int_equal(usbip_proto_encode_device(wire, &in), 0);
 	/* Offsets from the table of OP_REP_DEVLIST, less its 12-byte prefix. */
 	assert_string_equal((char *)wire, in.path);
 	assert_string_equal((char *)wire + 0x10c - 12, "3-2");
@@ -207,7 +207,7 @@ static void test_device_record_offsets(void **state)
 	assert_int_equal(wire[0x13c - 12], 0x01);     /* bcdDevice */
 	assert_int_equal(wire[0x141 - 12], 1);	      /* bConfigurationValue */
 	assert_int_equal(wire[0x143 - 12], 2);	      /* bNumInterfaces */
-	assert_int_equal(usbip_decode_device(wire, sizeof(wire), &out, &err), 0);
+	assert_int_equal(usbip_proto_decode_device(wire, sizeof(wire), &out, &err), 0);
 	assert_memory_equal(&in, &out, sizeof(in));
 }
 
@@ -217,7 +217,7 @@ static void test_device_record_rejects_long_busid(void **state)
 	uint8_t wire[USBIP_DEVICE_RECORD_SIZE];
 
 	memset(d.busid, 'x', sizeof(d.busid)); /* no room for the zero */
-	assert_int_equal(usbip_encode_device(wire, &d), -1);
+	assert_int_equal(usbip_proto_encode_device(wire, &d), -1);
 }
 
 static void test_devlist_roundtrip(void **state)
@@ -237,7 +237,7 @@ static void test_devlist_roundtrip(void **state)
 	strcpy(entries[1].udev.busid, "1-1.4");
 	/* cppcheck-suppress unreadVariable ; read through in.entries */
 	entries[1].udev.num_interfaces = 0;
-	len = usbip_encode_devlist_reply(wire, sizeof(wire), &in);
+	len = usbip_proto_encode_devlist_reply(wire, sizeof(wire), &in);
 	assert_int_equal(len, 12 + 312 + 2 * 4 + 312);
 	/* The first interface record sits at 0x144 with its padding byte. */
 	assert_int_equal(wire[0x144], 8);
@@ -247,14 +247,14 @@ static void test_devlist_roundtrip(void **state)
 	/* The second device starts at 0xC + 1*0x138 + 2*4. */
 	assert_string_equal((char *)wire + 0xc + 0x138 + 8 + 256, "1-1.4");
 
-	assert_int_equal(usbip_decode_devlist_reply(wire, (size_t)len, &out, &used, &err), 0);
+	assert_int_equal(usbip_proto_decode_devlist_reply(wire, (size_t)len, &out, &used, &err), 0);
 	assert_int_equal(used, (size_t)len);
 	assert_int_equal(out.count, 2);
 	assert_int_equal(out.entries[0].interfaces[1].interface_class, 3);
 	assert_string_equal(out.entries[1].udev.busid, "1-1.4");
-	assert_int_equal(usbip_encode_devlist_reply(again, sizeof(again), &out), len);
+	assert_int_equal(usbip_proto_encode_devlist_reply(again, sizeof(again), &out), len);
 	assert_memory_equal(again, wire, (size_t)len);
-	usbip_devlist_free(&out);
+	usbip_proto_devlist_free(&out);
 }
 
 static void test_devlist_empty(void **state)
@@ -264,11 +264,11 @@ static void test_devlist_empty(void **state)
 	uint8_t wire[16];
 	size_t used;
 
-	assert_int_equal(usbip_encode_devlist_reply(wire, sizeof(wire), &in), 12);
-	assert_int_equal(usbip_decode_devlist_reply(wire, 12, &out, &used, &err), 0);
+	assert_int_equal(usbip_proto_encode_devlist_reply(wire, sizeof(wire), &in), 12);
+	assert_int_equal(usbip_proto_decode_devlist_reply(wire, 12, &out, &used, &err), 0);
 	assert_int_equal(out.count, 0);
 	assert_int_equal(used, 12);
-	assert_int_equal(usbip_encode_devlist_reply(wire, 11, &in), -1); /* too small */
+	assert_int_equal(usbip_proto_encode_devlist_reply(wire, 11, &in), -1); /* too small */
 }
 
 static void test_import_request(void **state)
@@ -277,10 +277,10 @@ static void test_import_request(void **state)
 	struct usbip_error err;
 	uint8_t wire[USBIP_IMPORT_REQUEST_SIZE];
 
-	assert_int_equal(usbip_encode_import_request(wire, "2-1"), 0);
+	assert_int_equal(usbip_proto_encode_import_request(wire, "2-1"), 0);
 	assert_int_equal(wire[3], 0);
 	assert_int_equal(wire[31], 0);
-	assert_int_equal(usbip_decode_import_request(wire, sizeof(wire), busid, &err), 0);
+	assert_int_equal(usbip_proto_decode_import_request(wire, sizeof(wire), busid, &err), 0);
 	assert_string_equal(busid, "2-1");
 }
 
@@ -291,13 +291,13 @@ static void test_export_request_is_header_plus_record(void **state)
 	struct usbip_error err;
 	uint8_t wire[USBIP_OP_HEADER_SIZE + USBIP_DEVICE_RECORD_SIZE];
 
-	usbip_encode_op_header(wire, &hdr);
-	assert_int_equal(usbip_encode_device(wire + 8, &d), 0);
+	usbip_proto_encode_op_header(wire, &hdr);
+	assert_int_equal(usbip_proto_encode_device(wire + 8, &d), 0);
 	assert_int_equal(wire[2], 0x80);
 	assert_int_equal(wire[3], 0x06);
-	assert_int_equal(usbip_decode_op_header(wire, 8, 0, &hdr_out, &err), 0);
-	assert_int_equal(usbip_op_body_size(hdr_out.code, 0), 312);
-	assert_int_equal(usbip_decode_device(wire + 8, 312, &d_out, &err), 0);
+	assert_int_equal(usbip_proto_decode_op_header(wire, 8, 0, &hdr_out, &err), 0);
+	assert_int_equal(usbip_proto_op_body_size(hdr_out.code, 0), 312);
+	assert_int_equal(usbip_proto_decode_device(wire + 8, 312, &d_out, &err), 0);
 	assert_string_equal(d_out.busid, "3-2");
 }
 
@@ -310,18 +310,18 @@ static void test_unlink_roundtrip(void **state)
 
 	cmd.hdr.base = (struct usbip_header_basic){ USBIP_CMD_UNLINK, 0x101, 0x10002, 0, 0 };
 	cmd.hdr.u.cmd_unlink.unlink_seqnum = 0x100;
-	assert_int_equal(usbip_encode_urb(wire, sizeof(wire), &cmd), 48);
+	assert_int_equal(usbip_proto_encode_urb(wire, sizeof(wire), &cmd), 48);
 	assert_int_equal(wire[23], 0x00);
 	assert_int_equal(wire[22], 0x01);
-	assert_int_equal(usbip_decode_urb(wire, sizeof(wire), 0, &out, &used, &err), 0);
+	assert_int_equal(usbip_proto_decode_urb(wire, sizeof(wire), 0, &out, &used, &err), 0);
 	assert_int_equal(out.hdr.u.cmd_unlink.unlink_seqnum, 0x100);
 
 	ret.hdr.base = (struct usbip_header_basic){ USBIP_RET_UNLINK, 0x101, 0, 0, 0 };
 	ret.hdr.u.ret_unlink.status = -104; /* -ECONNRESET */
-	assert_int_equal(usbip_encode_urb(wire, sizeof(wire), &ret), 48);
+	assert_int_equal(usbip_proto_encode_urb(wire, sizeof(wire), &ret), 48);
 	assert_int_equal(wire[20], 0xff);
 	assert_int_equal(wire[23], 0x98);
-	assert_int_equal(usbip_decode_urb(wire, sizeof(wire), 0, &out, &used, &err), 0);
+	assert_int_equal(usbip_proto_decode_urb(wire, sizeof(wire), 0, &out, &used, &err), 0);
 	assert_int_equal(out.hdr.u.ret_unlink.status, -104);
 }
 
@@ -346,16 +346,17 @@ static void test_iso_roundtrip(void **state)
 	ret.data_len = sizeof(data);
 	ret.iso = iso;
 	ret.iso_count = 3;
-	len = usbip_encode_urb(wire, sizeof(wire), &ret);
+	len = usbip_proto_encode_urb(wire, sizeof(wire), &ret);
 	assert_int_equal(len, 48 + 292 + 3 * 16);
 	/* The second descriptor's actual_length, big endian, after the data. */
 	assert_int_equal(wire[48 + 292 + 16 + 8 + 3], 100);
-	assert_int_equal(usbip_decode_urb(wire, (size_t)len, USBIP_DIR_IN, &out, &used, &err), 0);
+	assert_int_equal(usbip_proto_decode_urb(wire, (size_t)len, USBIP_DIR_IN, &out, &used, &err),
+			 0);
 	assert_int_equal(used, (size_t)len);
 	assert_int_equal(out.iso_count, 3);
 	assert_int_equal(out.iso[2].status, -18);
 	assert_int_equal(out.iso[1].offset, 192);
-	usbip_urb_free(&out);
+	usbip_proto_urb_free(&out);
 }
 
 static void test_serial_extension(void **state)
@@ -366,23 +367,23 @@ static void test_serial_extension(void **state)
 	size_t at = strlen(in.path) + 1;
 
 	/* Without a serial, the bytes after the path stay zero, as the protocol says. */
-	assert_int_equal(usbip_encode_device(wire, &in), 0);
+	assert_int_equal(usbip_proto_encode_device(wire, &in), 0);
 	assert_int_equal(wire[at], 0);
 	strcpy(in.serial, "VMTEST0001");
-	assert_int_equal(usbip_encode_device(wire, &in), 0);
+	assert_int_equal(usbip_proto_encode_device(wire, &in), 0);
 	assert_memory_equal(wire + at, "serial=VMTEST0001", 18);
-	assert_int_equal(usbip_decode_device(wire, sizeof(wire), &out, &err), 0);
+	assert_int_equal(usbip_proto_decode_device(wire, sizeof(wire), &out, &err), 0);
 	assert_string_equal(out.path, in.path);
 	assert_string_equal(out.serial, "VMTEST0001");
 	assert_memory_equal(&in, &out, sizeof(in));
 	/* A serial with a control character is refused by name. */
 	wire[at + 9] = '\n';
-	assert_int_equal(usbip_decode_device(wire, sizeof(wire), &out, &err), -1);
+	assert_int_equal(usbip_proto_decode_device(wire, sizeof(wire), &out, &err), -1);
 	assert_non_null(strstr(err.msg, "serial"));
 	/* A serial that does not fit after a long path is an encoding error. */
 	memset(in.path, 'p', 240);
 	in.path[240] = '\0';
-	assert_int_equal(usbip_encode_device(wire, &in), -1);
+	assert_int_equal(usbip_proto_encode_device(wire, &in), -1);
 }
 
 int main(void)

@@ -22,7 +22,7 @@ static void write_json(FILE *f, const struct json_value *v)
 	struct json_writer w;
 
 	json_init(&w, f);
-	json_write_value(&w, NULL, v);
+	json_parse_write_value(&w, NULL, v);
 }
 
 /* The answer parsed, then written by out (the JSON writer or the text form). */
@@ -33,13 +33,13 @@ static char *through(const char *text, void (*out)(FILE *f, const struct json_va
 	size_t len = 0;
 	FILE *f;
 
-	v = status_answer_parse(text, strlen(text), err, sizeof(err));
+	v = status_client_answer_parse(text, strlen(text), err, sizeof(err));
 	assert_non_null(v);
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	out(f, v);
 	fclose(f);
-	json_value_free(v);
+	json_parse_value_free(v);
 	return buf;
 }
 
@@ -50,12 +50,12 @@ static char *rewrite(const char *text)
 
 static char *render(const char *text)
 {
-	return through(text, status_render);
+	return through(text, status_client_render);
 }
 
 static void table_of(FILE *f, const struct json_value *v)
 {
-	status_table_add(&(struct status_table){ .out = f }, "?", v);
+	status_client_table_add(&(struct status_table){ .out = f }, "?", v);
 }
 
 static char *table(const char *text)
@@ -126,13 +126,13 @@ static void test_what_does_not_parse(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_null(
-			status_answer_parse(bad[i].text, strlen(bad[i].text), err, sizeof(err)));
+		assert_null(status_client_answer_parse(bad[i].text, strlen(bad[i].text), err,
+						       sizeof(err)));
 		if (!strstr(err, bad[i].why))
 			fail_msg("'%s': '%s', not '%s'", bad[i].text, err, bad[i].why);
 	}
 	/* A NUL byte inside the length given, after the value. */
-	assert_null(status_answer_parse("{}\0{}", 5, err, sizeof(err)));
+	assert_null(status_client_answer_parse("{}\0{}", 5, err, sizeof(err)));
 	assert_non_null(strstr(err, "NUL"));
 }
 
@@ -161,12 +161,12 @@ static void test_limits(void **state)
 
 	(void)state;
 	text = nested(STATUS_MAX_DEPTH - 1);
-	v = status_answer_parse(text, strlen(text), err, sizeof(err));
+	v = status_client_answer_parse(text, strlen(text), err, sizeof(err));
 	assert_non_null(v);
-	json_value_free(v);
+	json_parse_value_free(v);
 	free(text);
 	text = nested(STATUS_MAX_DEPTH);
-	assert_null(status_answer_parse(text, strlen(text), err, sizeof(err)));
+	assert_null(status_client_answer_parse(text, strlen(text), err, sizeof(err)));
 	assert_non_null(strstr(err, "nested too deep"));
 	free(text);
 	/* More values than the bound: [0,0,0,...]. */
@@ -176,7 +176,7 @@ static void test_limits(void **state)
 	for (i = 0; i < n; i++)
 		len += (size_t)sprintf(text + len, "0,");
 	strcpy(text + len - 1, "]}");
-	assert_null(status_answer_parse(text, strlen(text), err, sizeof(err)));
+	assert_null(status_client_answer_parse(text, strlen(text), err, sizeof(err)));
 	assert_non_null(strstr(err, "too many values"));
 	free(text);
 }

@@ -33,16 +33,16 @@ static void test_word_value(void **state)
 static void test_host_speed(void **state)
 {
 	(void)state;
-	assert_int_equal(usbip_host_parse_speed("1.5"), USBIP_SPEED_LOW);
-	assert_int_equal(usbip_host_parse_speed("12"), USBIP_SPEED_FULL);
-	assert_int_equal(usbip_host_parse_speed("480"), USBIP_SPEED_HIGH);
-	assert_int_equal(usbip_host_parse_speed("53.3-480"), USBIP_SPEED_WIRELESS);
-	assert_int_equal(usbip_host_parse_speed("5000"), USBIP_SPEED_SUPER);
-	assert_int_equal(usbip_host_parse_speed("10000"), USBIP_SPEED_SUPER_PLUS);
-	assert_int_equal(usbip_host_parse_speed("20000"), USBIP_SPEED_SUPER_PLUS);
-	assert_int_equal(usbip_host_parse_speed("40000"), USBIP_SPEED_UNKNOWN);
-	assert_int_equal(usbip_host_parse_speed("high-speed"), USBIP_SPEED_UNKNOWN);
-	assert_int_equal(usbip_host_parse_speed(NULL), USBIP_SPEED_UNKNOWN);
+	assert_int_equal(host_parse_speed("1.5"), USBIP_SPEED_LOW);
+	assert_int_equal(host_parse_speed("12"), USBIP_SPEED_FULL);
+	assert_int_equal(host_parse_speed("480"), USBIP_SPEED_HIGH);
+	assert_int_equal(host_parse_speed("53.3-480"), USBIP_SPEED_WIRELESS);
+	assert_int_equal(host_parse_speed("5000"), USBIP_SPEED_SUPER);
+	assert_int_equal(host_parse_speed("10000"), USBIP_SPEED_SUPER_PLUS);
+	assert_int_equal(host_parse_speed("20000"), USBIP_SPEED_SUPER_PLUS);
+	assert_int_equal(host_parse_speed("40000"), USBIP_SPEED_UNKNOWN);
+	assert_int_equal(host_parse_speed("high-speed"), USBIP_SPEED_UNKNOWN);
+	assert_int_equal(host_parse_speed(NULL), USBIP_SPEED_UNKNOWN);
 }
 
 int main(void)

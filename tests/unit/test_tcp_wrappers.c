@@ -115,7 +115,7 @@ static bool allowed(int family, bool v4mapped, const char *allow)
 		return false;
 	}
 	write_rules(allow_file, allow);
-	ok = usbip_tcp_wrappers_allow(fd, "test");
+	ok = tcp_wrappers_allow(fd, "test");
 	close(fd);
 	close(client);
 	return ok;
@@ -217,7 +217,7 @@ static void test_without_libwrap(void **state)
 	(void)state;
 	/* Built without TCP wrappers: every peer is allowed. */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-	assert_true(usbip_tcp_wrappers_allow(fds[0], "test"));
+	assert_true(tcp_wrappers_allow(fds[0], "test"));
 	close(fds[0]);
 	close(fds[1]);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * usbip_tls_new's judgement of the options, before any file matters: which
+ * tls_new's judgement of the options, before any file matters: which
  * combinations it refuses, with what line, and which make a context.
  * Certificates and handshakes are tests/daemon/tls.sh's.
  */
@@ -16,25 +16,25 @@
 
 #define PIN "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
-/* usbip_tls_new refuses o with a line holding want. */
+/* tls_new refuses o with a line holding want. */
 static void refused(const struct usbip_tls_options *o, bool server, const char *want)
 {
 	char err[256] = "";
 
-	assert_null(usbip_tls_new(o, server, err, sizeof(err)));
+	assert_null(tls_new(o, server, err, sizeof(err)));
 	if (!strstr(err, want))
 		fail_msg("wanted '%s', got '%s'", want, err);
 }
 
-/* usbip_tls_new makes a context of o. */
+/* tls_new makes a context of o. */
 static void made(const struct usbip_tls_options *o, bool server)
 {
 	char err[256] = "";
-	struct usbip_tls *tls = usbip_tls_new(o, server, err, sizeof(err));
+	struct usbip_tls *tls = tls_new(o, server, err, sizeof(err));
 
 	if (!tls)
 		fail_msg("refused: %s", err);
-	usbip_tls_free(tls);
+	tls_free(tls);
 }
 
 static void test_server_needs_cert_and_key(void **state)

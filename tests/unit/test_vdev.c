@@ -158,7 +158,7 @@ static int setup_with(void **state, const struct vdev_ops *fops)
 	cfg.priv = h;
 	h->dev = vdev_new(&cfg);
 	assert_non_null(h->dev);
-	h->session = vdev_usbip_start(h->loop, usbip_tcp_conn_from_fd(sv[1]), h->dev, closed, h);
+	h->session = vdev_usbip_start(h->loop, tcp_conn_from_fd(sv[1]), h->dev, closed, h);
 	assert_non_null(h->session);
 	*state = h;
 	return 0;
@@ -203,7 +203,7 @@ static void submit(struct harness *h, uint32_t seq, uint32_t ep, bool in, uint32
 	if (setup)
 		memcpy(hdr.u.cmd_submit.setup, setup, 8);
 	h->dir_of[seq & 0xff] = in;
-	usbip_encode_urb_header(buf, &hdr);
+	usbip_proto_encode_urb_header(buf, &hdr);
 	assert_int_equal(write(h->client, buf, sizeof(buf)), sizeof(buf));
 	if (!in && len)
 		assert_int_equal(write(h->client, out_data, len), (ssize_t)len);
@@ -217,7 +217,7 @@ static void unlink_urb(struct harness *h, uint32_t seq, uint32_t target)
 	};
 	uint8_t buf[USBIP_URB_HEADER_SIZE];
 
-	usbip_encode_urb_header(buf, &hdr);
+	usbip_proto_encode_urb_header(buf, &hdr);
 	assert_int_equal(write(h->client, buf, sizeof(buf)), sizeof(buf));
 }
 
@@ -257,16 +257,17 @@ static void reply(struct harness *h, struct usbip_urb_header *hdr, uint8_t *data
 {
 	uint8_t buf[USBIP_URB_HEADER_SIZE];
 	struct usbip_error err;
-	struct usbip_urb_payload pl;
+	struct usbip_proto_urb_payload pl;
 
 	assert_true(readable(h->client));
 	read_full(h->client, buf, sizeof(buf));
-	assert_int_equal(usbip_decode_urb_header(buf, sizeof(buf), hdr, &err), 0);
+	assert_int_equal(usbip_proto_decode_urb_header(buf, sizeof(buf), hdr, &err), 0);
 	/* replies carry devid, direction and ep 0: vhci matches by seqnum */
 	assert_int_equal(hdr->base.devid, 0);
 	assert_int_equal(hdr->base.direction, 0);
 	assert_int_equal(hdr->base.ep, 0);
-	assert_int_equal(usbip_urb_payload(hdr, h->dir_of[hdr->base.seqnum & 0xff], &pl, &err), 0);
+	assert_int_equal(
+		usbip_proto_urb_payload(hdr, h->dir_of[hdr->base.seqnum & 0xff], &pl, &err), 0);
 	if (hdr->base.command == USBIP_RET_SUBMIT)
 		assert_true(pl.data_len <= cap);
 	if (pl.data_len)
@@ -512,7 +513,7 @@ static void test_in_urb_flood_bounded(void **state)
 			.u.cmd_submit = { .transfer_buffer_length = 16u << 20 },
 		};
 
-		usbip_encode_urb_header(all + i * USBIP_URB_HEADER_SIZE, &hdr);
+		usbip_proto_encode_urb_header(all + i * USBIP_URB_HEADER_SIZE, &hdr);
 	}
 	write_full(h->client, all, n * USBIP_URB_HEADER_SIZE);
 	free(all);
@@ -606,7 +607,7 @@ static void drain_cb(struct ev_loop *loop, struct ev_watch *w, short revents)
 		if (d->hdr_got < sizeof(d->hdr)) {
 			struct usbip_urb_header r;
 			struct usbip_error err;
-			struct usbip_urb_payload pl;
+			struct usbip_proto_urb_payload pl;
 
 			k = sizeof(d->hdr) - d->hdr_got;
 			k = k < (size_t)n - off ? k : (size_t)n - off;
@@ -615,8 +616,9 @@ static void drain_cb(struct ev_loop *loop, struct ev_watch *w, short revents)
 			off += k;
 			if (d->hdr_got < sizeof(d->hdr))
 				break;
-			if (usbip_decode_urb_header(d->hdr, sizeof(d->hdr), &r, &err) ||
-			    usbip_urb_payload(&r, d->h->dir_of[r.base.seqnum & 0xff], &pl, &err)) {
+			if (usbip_proto_decode_urb_header(d->hdr, sizeof(d->hdr), &r, &err) ||
+			    usbip_proto_urb_payload(&r, d->h->dir_of[r.base.seqnum & 0xff], &pl,
+						    &err)) {
 				d->bad = true;
 				ev_loop_stop(loop);
 				return;
@@ -768,7 +770,7 @@ static void test_control_buffers_not_held(void **state)
 					  .setup = { 0x80, 0x06, 0x00, 0x01, 0, 0, 18, 0 } },
 		};
 
-		usbip_encode_urb_header(all + (size_t)i * USBIP_URB_HEADER_SIZE, &hdr);
+		usbip_proto_encode_urb_header(all + (size_t)i * USBIP_URB_HEADER_SIZE, &hdr);
 	}
 	memset(h->dir_of, 1, sizeof(h->dir_of));
 	write_full(h->client, all, (size_t)n * USBIP_URB_HEADER_SIZE);
@@ -852,7 +854,7 @@ static struct usbip_conn *restart(struct harness *h, const struct vdev_usbip_opt
 	close(h->client);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	h->client = sv[0];
-	conn = make ? make(sv[1]) : usbip_tcp_conn_from_fd(sv[1]);
+	conn = make ? make(sv[1]) : tcp_conn_from_fd(sv[1]);
 	assert_non_null(conn);
 	h->session = vdev_usbip_start_with(h->loop, conn, h->dev, o, closed, h);
 	assert_non_null(h->session);
@@ -875,7 +877,7 @@ static struct usbip_conn *held_conn(int fd)
 
 	assert_non_null(c);
 	assert_non_null(t);
-	usbip_encode_urb_header(t->buf, &hdr);
+	usbip_proto_encode_urb_header(t->buf, &hdr);
 	t->len = sizeof(t->buf);
 	c->ops = &held_ops;
 	c->fd = fd;
