@@ -19,14 +19,19 @@
  *    wire codec, MTP containers, addresses, JSON, configuration values):
  *    the first problem as one line the caller prints or logs with its own
  *    context. The error may be NULL when the caller only needs the verdict.
+ *    Not all there yet: the address syntax (net/address.c), conf.c, the
+ *    selectors and the policy, the proxy, TCP and TLS option parsers,
+ *    status_client.c and file.c still fill a char buffer of a given
+ *    length with the same one line; they move to struct usbip_error as
+ *    they are next changed.
  *
  * 4. Exit statuses exist only in src/: the programs turn an enum
  *    usbip_result into one in one place (src/exit_status.c). The library
  *    never returns an exit code; where a step of a program may end it
  *    (argument checks), src/ returns -1 to go on or the exit status.
  *
- * Values are not conventions: a count or a length (ssize_t, negative
- * means 2), an OP status (USBIP_ST_*, the answer a peer is to get), an
+ * Values are not conventions: a count or a length (ssize_t; a negative
+ * one is convention 2), an OP status (USBIP_ST_*, the answer a peer is to get), an
  * enum saying which way something went (enum daemon_args).
  */
 #ifndef USBIP_UTIL_RESULT_H
@@ -45,8 +50,7 @@ struct usbip_error {
 	char msg[384]; /* room for a quoted host name of 255 bytes */
 };
 
-/* Formats the reason into err (when not NULL) and returns -1, for "return result_error_set(...)".
- */
+/* Formats the reason into err (when not NULL) and returns -1: "return result_error_set(...)". */
 int result_error_set(struct usbip_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
