@@ -22,6 +22,7 @@
 #include "net/address.h"
 #include "net/sock.h"
 #include "net/tcp.h"
+#include "util/io.h"
 #include "util/log.h"
 #include "util/privdrop.h"
 
@@ -405,28 +406,13 @@ static int relay_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, 
 	return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
 }
 
-static int write_all_fd(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void relay_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m,
 			 void *user)
 {
 	struct ws_relay *r = user;
 
 	if (m->opcode == WSLAY_BINARY_FRAME) {
-		if (write_all_fd(r->pair, m->msg, m->msg_length) != 0) {
+		if (io_write_all(r->pair, m->msg, m->msg_length) != 0) {
 			r->why = "the local side closed";
 			wslay_event_queue_close(ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
 		}

@@ -79,6 +79,7 @@
 #include "net/tcp.h"
 #include "net/tls.h"
 #include "util/hex.h"
+#include "util/io.h"
 
 #define CHECKS_PER_CASE 10
 #define CASE_SECONDS	60 /* a watchdog for each process of a case */
@@ -186,23 +187,6 @@ static bool wait_readable(int fd, int timeout_ms)
 	return rc > 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int read_all(int fd, void *buf, size_t len, int timeout_ms)
 {
 	char *p = buf;
@@ -236,7 +220,7 @@ static void send_msg(int fd, char type, const void *data, size_t len)
 {
 	struct msg_header h = { .type = type, .len = (uint32_t)len };
 
-	if (write_all(fd, &h, sizeof(h)) != 0 || (len && write_all(fd, data, len) != 0))
+	if (io_write_all(fd, &h, sizeof(h)) != 0 || (len && io_write_all(fd, data, len) != 0))
 		_exit(1); /* the other side is gone; it reports that */
 }
 
@@ -396,7 +380,7 @@ static int usbip_process(const struct usbip_side *u)
 	send_msg(u->to_inspector, 'P', &relay, sizeof(relay));
 
 	/* Through the relay both ways, as the driver would use its socket. */
-	if (write_all(kfd, to_peer, sizeof(to_peer)) != 0)
+	if (io_write_all(kfd, to_peer, sizeof(to_peer)) != 0)
 		give_up(u, "cannot write to the relay");
 	if (read_all(kfd, buf, sizeof(to_kernel), IO_TIMEOUT_MS) != 0)
 		give_up(u, "nothing came through the relay from the peer");
@@ -1168,7 +1152,7 @@ static bool peer_leaves_open(SSL *ssl, int fd, int to_usbip, int from_usbip, cha
 	rc = SSL_do_handshake(ssl);
 	hello_len = BIO_get_mem_data(out, &hello);
 	if (rc == 1 || SSL_get_error(ssl, rc) != SSL_ERROR_WANT_READ || hello_len <= 0 ||
-	    write_all(fd, hello, (size_t)hello_len) != 0) {
+	    io_write_all(fd, hello, (size_t)hello_len) != 0) {
 		snprintf(why, len, "the second ClientHello was not sent");
 		return false;
 	}
