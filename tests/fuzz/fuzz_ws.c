@@ -8,6 +8,7 @@
  * unmasked or masked frames, closes). Whatever comes, the parsers answer
  * within their bounds and the relay ends when the input does.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,12 @@ static void frames(const uint8_t *data, size_t size, bool server)
 		close(peer[1]);
 		return;
 	}
+	/*
+	 * Nobody reads the local end here: non-blocking, so that a flood of
+	 * small messages (each a buffer's worth of accounting) ends the relay
+	 * on a full socket instead of blocking it.
+	 */
+	fcntl(local[0], F_SETFL, O_NONBLOCK);
 	/* The peer's bytes, then its end: the relay ends at that end of file. */
 	if (write(peer[1], data, size) != (ssize_t)size)
 		abort();
