@@ -5,8 +5,9 @@
 # A direct connection to usbipa is refused by the firewall; `usbip connect
 # -r wss://app.test/usbip` exports the disk, which reads back by sha256;
 # left idle for 60 s (four of nginx's read timeouts) with pings every 5 s,
-# it is still attached and reads back again. 56-ws-inner-tls goes on with
-# TLS inside, HAProxy and tinyproxy.
+# it is still attached and reads back again. Then classic mode: usbipd
+# behind the same nginx, `usbip attach -r wss://app.test/usbip`.
+# 56-ws-inner-tls goes on with TLS inside, HAProxy and tinyproxy.
 . /tests/lib.sh
 
 [ -n "${VMTEST_DISK_SHA256:-}" ] || skip "no test disk"
@@ -47,5 +48,19 @@ must_wait 20 "$b back on usb-storage" usb_if_driver_is "$b" usb-storage
 # nginx logs a WebSocket once it ends.
 must_wait 20 "nginx's log of the upgrade" grep -q '"GET /usbip HTTP/1.1" 101' nginx-443.access.log
 kill "$(cat /run/usbipa-ws.pid)"
+must_wait 10 "usbipa gone" not ns_tcp_listening appnode 8080
+
+# Classic mode behind the same nginx: usbipd on the application node serves
+# the disk on a ws:// listener, the device node attaches with -r wss://.
+must usbip bind -b "$b"
+must ip netns exec appnode usbipd -D --listen ws://10.99.0.2:8080/usbip -P /run/usbipd-ws.pid
+must_wait 10 "usbipd listening" ns_tcp_listening appnode 8080
+must dev usbip --ca pki/ca.pem attach -r wss://app.test/usbip -b "$b"
+vhci_disk_intact "classic: usbip attach -r wss://app.test/usbip through nginx"
+must usbip detach --all
+must_wait 20 "vhci disk gone" not vhci_disk
+kill "$(cat /run/usbipd-ws.pid)"
+must usbip unbind -b "$b"
+log "classic mode: attach -r wss:// through nginx, read back"
 trap - EXIT
 log "49-ws-nginx: $(since "$t0") s"

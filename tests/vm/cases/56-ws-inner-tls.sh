@@ -29,6 +29,8 @@ must ip netns exec appnode usbipa -D --allow-any --listen ws://10.99.0.2:8080/us
     --ca "$PWD/pki/ca.pem" --allow-subject node1 --tls-datapath relay
 inner="--ws-ping 5 --wss-ca pki/ca.pem --tls --ca pki/ca.pem --tls-datapath relay"
 # shellcheck disable=SC2086
+sample=$(disk_sample "$b") && [ ${#sample} -eq 128 ] || fail "could not read a sample of the disk"
+# shellcheck disable=SC2086
 dev usbip $inner --cert pki/stranger.pem --key pki/stranger.key connect \
     -r wss://app.test/usbip -b "$b" >stranger.out 2>&1 && fail "a stranger's certificate was accepted"
 [ -z "$(vhci_used_ports)" ] || fail "the stranger's export got attached"
@@ -43,6 +45,12 @@ withdraw_inner() {
 # shellcheck disable=SC2086
 must dev usbip $inner --cert pki/client.pem --key pki/client.key connect -r wss://app.test/usbip -b "$b"
 vhci_disk_intact "inner TLS (node1) through nginx"
+# nginx sees everything but the inner TLS: 4 MiB of the disk went between
+# nginx and usbipa, and none of it is there to read.
+ns_capture_read appnode 8080
+[ "$(wc -c <cap-8080.pcap)" -gt 4194304 ] || fail "the capture between nginx and usbipa holds less than the 4 MiB read"
+if pcap_has cap-8080.pcap "$sample"; then fail "the capture between nginx and usbipa holds the disk's data"; fi
+log "a capture between nginx and usbipa ($(wc -c <cap-8080.pcap) bytes) holds none of the disk's data"
 withdraw_inner
 net_stop nginx-443 appnode 443
 

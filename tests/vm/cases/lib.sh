@@ -811,6 +811,31 @@ net_stop() {
     must_wait 15 "$1 gone" not ns_tcp_listening "$2" "$3"
 }
 
+# disk_sample BUSID — 64 bytes of the local disk's data (2 MiB in), as hex,
+# to look for in captures
+disk_sample() {
+    _d=$(disk_of_busid "$1") || return 1
+    dd if="/dev/$_d" bs=64 skip=32768 count=1 2>/dev/null | od -An -v -tx1 | tr -d ' \n'
+}
+
+# ns_capture_read NS PORT — reads 4 MiB of the vhci disk ($vdisk: after
+# vhci_disk_intact) through vhci-hcd, bypassing the page cache, while TCP
+# PORT is captured on NS's lo; the capture is cap-PORT.pcap
+ns_capture_read() {
+    ip netns exec "$1" tcpdump -Z root -i lo -U -s 0 -w "cap-$2.pcap" "tcp port $2" \
+        >"tcpdump-$2.log" 2>&1 &
+    _tp=$!
+    must_wait 10 "tcpdump listening on port $2" grep -q "listening on" "tcpdump-$2.log"
+    dd if="/dev/$vdisk" of=/dev/null bs=65536 count=64 iflag=direct 2>/dev/null ||
+        fail "reading through vhci failed"
+    kill "$_tp"
+    wait "$_tp" 2>/dev/null
+    [ -s "cap-$2.pcap" ] || fail "the capture on port $2 is empty"
+}
+
+# pcap_has FILE HEX — the capture holds those bytes
+pcap_has() { od -An -v -tx1 "$1" | tr -d ' \n' | grep -q "$2"; }
+
 # ws_probe NS PATH S_CLIENT_ARG... — from NS, a WebSocket upgrade of PATH
 # (Host app.test) over TLS with `openssl s_client S_CLIENT_ARG...` (e.g.
 # -connect app.test:443 -CAfile pki/ca.pem [-proxy HOST:PORT]), then, once
