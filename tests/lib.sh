@@ -46,6 +46,30 @@ result() {
 	fi
 }
 
+# list_ok NAME CLIENT-ARGS...: `usbip CLIENT-ARGS` (a list -r) works and
+# finds the daemon with nothing to export (the TLS and WebSocket suites)
+list_ok() {
+	_name=$1
+	shift
+	_out=$("$usbip" "$@" 2>&1)
+	echo "$_out" | grep -q "no exportable devices found"
+	result "$_name" $? "$_out"
+}
+# list_fails NAME PATTERN CLIENT-ARGS...: fails, one line matching PATTERN
+list_fails() {
+	_name=$1 _pat=$2
+	shift 2
+	_out=$("$usbip" "$@" 2>&1)
+	_rc=$?
+	[ $_rc -ne 0 ] && echo "$_out" | grep -q "$_pat" && [ "$(echo "$_out" | wc -l)" -eq 1 ]
+	result "$_name" $? "exit $_rc: $_out"
+}
+# daemon_logged NAME LOG PATTERN: $work/LOG.log holds PATTERN
+daemon_logged() {
+	grep -q "$3" "$work/$2.log"
+	result "$1" $? "$(tail -5 "$work/$2.log")"
+}
+
 # finish: the plan, last; the suite's exit status is whether all passed.
 finish() {
 	echo "1..$n"

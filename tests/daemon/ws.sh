@@ -19,27 +19,6 @@ start() {
 	pids="$pids $daemon_pid"
 	eval "port_$_name=$daemon_port"
 }
-# expect_ok NAME CLIENT-ARGS...: list -r works
-expect_ok() {
-	_name=$1
-	shift
-	_out=$("$usbip" "$@" 2>&1)
-	echo "$_out" | grep -q "no exportable devices found"
-	result "$_name" $? "$_out"
-}
-# expect_fail NAME PATTERN CLIENT-ARGS...: fails, one line matching PATTERN
-expect_fail() {
-	_name=$1 _pat=$2
-	shift 2
-	_out=$("$usbip" "$@" 2>&1)
-	_rc=$?
-	[ $_rc -ne 0 ] && echo "$_out" | grep -q "$_pat" && [ "$(echo "$_out" | wc -l)" -eq 1 ]
-	result "$_name" $? "exit $_rc: $_out"
-}
-daemon_logged() { # NAME LOG PATTERN
-	grep -q "$3" "$work/$2.log"
-	result "$1" $? "$(tail -5 "$work/$2.log")"
-}
 # background NAME CMD...: CMD in the background, its output in $work/NAME.out,
 # until it says "ready PORT"; sets $port_NAME
 background() {
@@ -64,26 +43,26 @@ daemon_start "$work/listen_wss.log" "$usbipd" --listen "wss://127.0.0.1:0" \
 	--cert "$c/server.pem" --key "$c/server.key"
 pids="$pids $daemon_pid" port_listen_wss=$daemon_port
 
-expect_ok "list -r ws://127.0.0.1:PORT/usbip" list -r "ws://127.0.0.1:$w/usbip"
-expect_ok "ws:// without a path: /usbip" list -r "ws://127.0.0.1:$w"
-expect_fail "an upgrade on another path: one line" "answered 'HTTP/1.1 404" \
+list_ok "list -r ws://127.0.0.1:PORT/usbip" list -r "ws://127.0.0.1:$w/usbip"
+list_ok "ws:// without a path: /usbip" list -r "ws://127.0.0.1:$w"
+list_fails "an upgrade on another path: one line" "answered 'HTTP/1.1 404" \
 	list -r "ws://127.0.0.1:$w/other"
 daemon_logged "the daemon says which path was refused" ws "upgrade refused (404): upgrade on path /other"
-expect_ok "--listen ws://127.0.0.1:0/custom: on its path" list -r "ws://127.0.0.1:$port_listen/custom"
-expect_fail "--listen ws://...: not on /usbip" "answered 'HTTP/1.1 404" \
+list_ok "--listen ws://127.0.0.1:0/custom: on its path" list -r "ws://127.0.0.1:$port_listen/custom"
+list_fails "--listen ws://...: not on /usbip" "answered 'HTTP/1.1 404" \
 	list -r "ws://127.0.0.1:$port_listen/usbip"
-expect_ok "--listen wss://127.0.0.1:0" --ca "$c/ca.pem" list -r "wss://localhost:$port_listen_wss"
-expect_ok "wss:// with --ca (no --tls: the certificate options are the outer TLS's)" \
+list_ok "--listen wss://127.0.0.1:0" --ca "$c/ca.pem" list -r "wss://localhost:$port_listen_wss"
+list_ok "wss:// with --ca (no --tls: the certificate options are the outer TLS's)" \
 	--ca "$c/ca.pem" list -r "wss://localhost:$port_wss/usbip"
-expect_fail "wss:// with another CA: one line" "certificate" \
+list_fails "wss:// with another CA: one line" "certificate" \
 	--ca "$c/other-ca.pem" list -r "wss://localhost:$port_wss/usbip"
-expect_fail "plain ws:// on a wss:// port" "no answer to the WebSocket upgrade\|without a reply\|closed" \
+list_fails "plain ws:// on a wss:// port" "no answer to the WebSocket upgrade\|without a reply\|closed" \
 	list -r "ws://127.0.0.1:$port_wss/usbip"
-expect_ok "wss:// outside, --tls with a client certificate inside" --wss-ca "$c/ca.pem" \
+list_ok "wss:// outside, --tls with a client certificate inside" --wss-ca "$c/ca.pem" \
 	--tls --ca "$c/ca.pem" --cert "$c/client.pem" --key "$c/client.key" \
 	list -r "wss://localhost:$port_inner/usbip"
 daemon_logged "the inner TLS names the client" inner "peer O=usbip-ng,CN=node1"
-expect_fail "inside, a subject not allowed" "TLS handshake failed" --wss-ca "$c/ca.pem" \
+list_fails "inside, a subject not allowed" "TLS handshake failed" --wss-ca "$c/ca.pem" \
 	--tls --ca "$c/ca.pem" --cert "$c/stranger.pem" --key "$c/stranger.key" \
 	list -r "wss://localhost:$port_inner/usbip"
 
@@ -120,7 +99,7 @@ daemon_logged "text frame: one line" ws "a text frame (USB/IP is binary)"
 daemon_logged "bad frames: one line" ws "WebSocket protocol error from the peer"
 daemon_logged "a header over 8 KiB: one line" ws "header longer than 8 KiB"
 daemon_logged "a peer that answers no ping: dropped after 2 s" ws "no answer to pings for 2 s"
-expect_ok "the daemon still serves after all that" list -r "ws://127.0.0.1:$w/usbip"
+list_ok "the daemon still serves after all that" list -r "ws://127.0.0.1:$w/usbip"
 
 # Bad servers: the client says one line and fails.
 for m in bad-accept:"wrong Sec-WebSocket-Accept" text:"closed" no-pong:"closed" \
@@ -129,6 +108,6 @@ for m in bad-accept:"wrong Sec-WebSocket-Accept" text:"closed" no-pong:"closed" 
 	var=$(echo "$mode" | tr - _)
 	background "srv_$var" "$ws_peer" server "$mode"
 	eval "sp=\$port_srv_$var"
-	expect_fail "a server with $m" "${m#*:}" --ws-ping 1 list -r "ws://127.0.0.1:$sp/usbip"
+	list_fails "a server with $m" "${m#*:}" --ws-ping 1 list -r "ws://127.0.0.1:$sp/usbip"
 done
 finish
