@@ -508,19 +508,20 @@ static void write_status(struct json_writer *w, void *arg)
 
 /*
  * Its status socket, named NAME-PORT when several may listen (serve-mtp);
- * in a folder of user's, who removes it at the stop, when it will be user.
+ * NAME, or NAME-PORT when another instance answers on NAME (a second usbipa
+ * on another port); in a folder of user's, who removes it at the stop,
+ * when it will be user.
  */
 static struct status_socket *open_status(struct usbip_daemon *d, const struct passwd *user)
 {
-	char name[128];
+	char by_port[128];
 
 	if (!d->status_name)
 		return NULL;
+	snprintf(by_port, sizeof(by_port), "%s-%u", d->status_name, d->listen_port);
 	if (d->status_by_port && d->listens)
-		snprintf(name, sizeof(name), "%s-%u", d->status_name, d->listen_port);
-	else
-		snprintf(name, sizeof(name), "%s", d->status_name);
-	return status_open(name, user, write_status, d);
+		return status_open(by_port, NULL, user, write_status, d);
+	return status_open(d->status_name, d->listens ? by_port : NULL, user, write_status, d);
 }
 
 /*

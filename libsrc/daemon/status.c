@@ -156,13 +156,41 @@ static int open_dir(struct status_socket *s, const struct passwd *user)
 	return user ? fchown(s->dirfd, user->pw_uid, user->pw_gid) : 0;
 }
 
-struct status_socket *status_open(const char *name, const struct passwd *user, status_fn fn,
-				  void *arg)
+/* Sets s's path to name; false when it does not fit. */
+static bool set_path(struct status_socket *s, const char *name)
+{
+	return snprintf(s->addr.sun_path, sizeof(s->addr.sun_path), "%s/%s.sock", s->dir, name) <
+	       (int)sizeof(s->addr.sun_path);
+}
+
+/*
+ * The first of name and alt that no live instance answers on: 0, 1 when
+ * both are taken (warned), -1 when a path does not fit.
+ */
+static int choose_path(struct status_socket *s, const char *name, const char *alt)
+{
+	if (!set_path(s, name))
+		return -1;
+	if (!taken(&s->addr))
+		return 0;
+	if (alt) {
+		if (!set_path(s, alt))
+			return -1;
+		if (!taken(&s->addr))
+			return 0;
+	}
+	log_warn("%s answers for another instance: this one has no status socket",
+		 s->addr.sun_path);
+	return 1;
+}
+
+struct status_socket *status_open(const char *name, const char *alt, const struct passwd *user,
+				  status_fn fn, void *arg)
 {
 	struct status_socket *s = calloc(1, sizeof(*s));
 	struct stat sb;
 	mode_t old;
-	int fd = -1;
+	int fd = -1, chosen;
 
 	if (!s)
 		return NULL;
@@ -171,13 +199,9 @@ struct status_socket *status_open(const char *name, const struct passwd *user, s
 	s->watch.fd = -1;
 	s->dirfd = -1;
 	s->addr.sun_family = AF_UNIX;
-	if (open_dir(s, user) != 0 ||
-	    snprintf(s->addr.sun_path, sizeof(s->addr.sun_path), "%s/%s.sock", s->dir, name) >=
-		    (int)sizeof(s->addr.sun_path))
+	if (open_dir(s, user) != 0 || (chosen = choose_path(s, name, alt)) < 0)
 		goto fail;
-	if (taken(&s->addr)) {
-		log_warn("%s answers for another instance: this one has no status socket",
-			 s->addr.sun_path);
+	if (chosen > 0) {
 		close(s->dirfd);
 		free(s);
 		return NULL;

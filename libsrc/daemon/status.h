@@ -30,10 +30,12 @@ struct status_socket;
  * enters its sandbox. A daemon that will run as user (not NULL) gets
  * STATUS_DIR/USER/name.sock, the folder and socket that user's, so that
  * it can still remove the socket at its stop (`usbip status` looks one
- * folder down too). NULL (with a warning) if it cannot.
+ * folder down too). When another live instance answers on name, alt (not
+ * NULL) is tried instead: a second usbipa on another port still shows in
+ * `usbip status`. NULL (with a warning) if it cannot.
  */
-struct status_socket *status_open(const char *name, const struct passwd *user, status_fn fn,
-				  void *arg);
+struct status_socket *status_open(const char *name, const char *alt, const struct passwd *user,
+				  status_fn fn, void *arg);
 /* The folder the socket is in, for the sandbox's rules; NULL for none. */
 const char *status_folder(const struct status_socket *s);
 /* Answers on loop from now on: 0, or -1 (with a warning; s stays to close). */

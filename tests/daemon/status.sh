@@ -88,5 +88,27 @@ mkdir "$empty"
 out=$(USBIP_STATUS_DIR=$empty timeout 10 "$usbip" status 2>&1)
 echo "$out" | grep -q "no usbipd, usbipa or agent answers here ($empty)"
 result "an empty folder: nothing answers, and it says where it looked" $? "$out"
+
+# Two usbipa on one host, on two ports: the second answers on usbipa-PORT.sock
+# (the first keeps usbipa.sock), and usbip status shows both.
+two=$work/two
+mkdir "$two"
+USBIP_STATUS_DIR=$two daemon_start "$work/a1.log" "$usbipa" -t 0 --allow-any
+a1=$daemon_pid
+USBIP_STATUS_DIR=$two daemon_start "$work/a2.log" "$usbipa" -t 0 --allow-any
+a2=$daemon_pid p2=$daemon_port
+_i=0
+until [ -S "$two/usbipa-$p2.sock" ] || [ $_i -ge 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+[ -S "$two/usbipa.sock" ] && [ -S "$two/usbipa-$p2.sock" ] && ! grep -q "another instance" "$work/a2.log"
+result "a second usbipa on another port answers on usbipa-$p2.sock" $? "$(ls "$two"; cat "$work/a2.log")"
+USBIP_STATUS_DIR=$two timeout 10 "$usbip" status --json >"$work/two.json" 2>&1
+[ "$(grep -o '"daemon": *"usbipa"' "$work/two.json" | wc -l)" = 2 ]
+result "usbip status shows both usbipa" $? "$(cat "$work/two.json")"
+kill "$a1" "$a2"
+wait "$a1"
+rc1=$?
+wait "$a2"
+[ $rc1 = 0 ] && [ $? = 0 ] && [ -z "$(ls "$two")" ]
+result "both stop cleanly (exit 0), their sockets gone" $? "$(ls "$two")"
 echo "1..$n"
 [ $failed -eq 0 ]
