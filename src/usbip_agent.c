@@ -108,14 +108,19 @@ static void agent_reload(struct usbip_daemon *d, void *arg)
 	unsigned started, stopped;
 	bool with_tls;
 
+	unsigned dead_peer_s = tcp_dead_peer();
+
 	if (reload_read(a, &fresh, &with_tls) != 0)
 		return;
 	apply_dead_peer(&fresh);
 	if (strcmp(fresh.metrics, a->metrics) != 0)
 		log_warn("reload: [agent] metrics changed: it takes a restart, /metrics stays as "
 			 "it is");
-	/* The new rules' TLS contexts are the network process's only once it is forked again. */
-	if (with_tls && daemon_renew_network(d) != USBIP_OK) {
+	/*
+	 * The new rules' TLS contexts, and a new dead-peer timeout, are the
+	 * network process's (which makes the sockets) only once it is forked again.
+	 */
+	if ((with_tls || tcp_dead_peer() != dead_peer_s) && daemon_renew_network(d) != USBIP_OK) {
 		agent_rules_free(&fresh);
 		return;
 	}
