@@ -71,7 +71,8 @@ bool relay_stats_read(struct relay_stats *out)
 	for (t = 0; t < RELAY_TRANSPORTS; t++) {
 		for (d = 0; d < RELAY_DIRECTIONS; d++)
 			out->bytes[t][d] = __atomic_load_n(&page->bytes[t][d], __ATOMIC_RELAXED);
-		/* Ended first: a relay that ends meanwhile is never counted ended but not started. */
+		/* Ended first: a relay that ends meanwhile is never counted ended but not started.
+		 */
 		out->ended[t] = __atomic_load_n(&page->ended[t], __ATOMIC_ACQUIRE);
 		out->started[t] = __atomic_load_n(&page->started[t], __ATOMIC_ACQUIRE);
 	}

@@ -213,23 +213,27 @@ static void one_case(enum relay_transport t)
 	conn = client_relay(cfd, t, &kfd);
 	if (!conn || !in || io_write_all(kfd, out, TO_PEER) != 0 ||
 	    io_read_all(kfd, in, FROM_PEER) != FROM_PEER || !is_pattern(in, FROM_PEER)) {
-		snprintf(what, sizeof(what), "%s: the bytes went through the relay both ways", name);
+		snprintf(what, sizeof(what), "%s: the bytes went through the relay both ways",
+			 name);
 		result(false, what);
 		exit(1);
 	}
 	relay_stats_read(&during);
 	snprintf(what, sizeof(what), "%s: one relay running while it carries", name);
-	result(during.started[t] - during.ended[t] == 1 && during.started[t] == before.started[t] + 1,
+	result(during.started[t] - during.ended[t] == 1 &&
+		       during.started[t] == before.started[t] + 1,
 	       what);
 	conn_close(conn); /* the relay sees the end of its local stream, and ends */
 	waitpid(peer, &status, 0);
-	snprintf(what, sizeof(what), "%s: the peer got the pattern and sent its own (exit 0)", name);
+	snprintf(what, sizeof(what), "%s: the peer got the pattern and sent its own (exit 0)",
+		 name);
 	result(WIFEXITED(status) && WEXITSTATUS(status) == 0, what);
 	snprintf(what, sizeof(what), "%s: the relay ended and is counted so", name);
 	result(relays_ended(t), what);
 	relay_stats_read(&after);
 	snprintf(what, sizeof(what), "%s: to_peer %llu bytes, exactly the %d written", name,
-		 (unsigned long long)(after.bytes[t][RELAY_TO_PEER] - before.bytes[t][RELAY_TO_PEER]),
+		 (unsigned long long)(after.bytes[t][RELAY_TO_PEER] -
+				      before.bytes[t][RELAY_TO_PEER]),
 		 TO_PEER);
 	result(after.bytes[t][RELAY_TO_PEER] - before.bytes[t][RELAY_TO_PEER] == TO_PEER, what);
 	snprintf(what, sizeof(what), "%s: from_peer %llu bytes, exactly the %d the peer sent", name,

@@ -100,8 +100,9 @@ static void test_pid_file_fails(void **state)
 
 	d.pid_file = "/dev/null/phases.pid"; /* under a file: cannot be made */
 	assert_int_equal(run_traced(&d, trace, sizeof(trace)), USBIP_E_FAILED);
-	assert_string_equal(trace, "check done,relay counters done,listen done,detach done,pid file failed,"
-				   "detach undone,listen undone,relay counters undone,check undone");
+	assert_string_equal(
+		trace, "check done,relay counters done,listen done,detach done,pid file failed,"
+		       "detach undone,listen undone,relay counters undone,check undone");
 	assert_true(d.listen_port != 0);
 	assert_false(listening(d.listen_port));
 }
@@ -131,7 +132,8 @@ static void test_start_hook_fails(void **state)
 	stop_called = false;
 	assert_int_equal(run_traced(&d, trace, sizeof(trace)), USBIP_E_REFUSED);
 	assert_string_equal(trace,
-			    "check done,relay counters done,listen done,detach done,pid file done,status socket done,"
+			    "check done,relay counters done,listen done,detach done,pid file "
+			    "done,status socket done,"
 			    "privileges done,loop done,(start hook fails),start failed,"
 			    "loop undone,privileges undone,status socket undone,pid file undone,"
 			    "detach undone,listen undone,relay counters undone,check undone");
@@ -159,7 +161,8 @@ static void test_sigterm_undoes_all(void **state)
 	stop_called = false;
 	assert_int_equal(run_traced(&d, trace, sizeof(trace)), USBIP_OK);
 	assert_string_equal(trace,
-			    "check done,relay counters done,listen done,detach done,pid file done,status socket done,"
+			    "check done,relay counters done,listen done,detach done,pid file "
+			    "done,status socket done,"
 			    "privileges done,loop done,start done,channel done,"
 			    "metrics done,announce done,status done,server done,serve done,"
 			    "serve undone,server undone,status undone,announce undone,"

@@ -252,10 +252,8 @@ static void test_bad_address(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text_format),
-		cmocka_unit_test(test_relay_families),
-		cmocka_unit_test(test_requests),
-		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_text_format), cmocka_unit_test(test_relay_families),
+		cmocka_unit_test(test_requests),    cmocka_unit_test(test_server),
 		cmocka_unit_test(test_bad_address),
 	};
 

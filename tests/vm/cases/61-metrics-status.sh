@@ -5,7 +5,10 @@
 # VM_PROMTOOL=1) counts the import and one free port less on its root hub,
 # and back when it is withdrawn; `usbip status --json` gives the attached
 # port and the imported device the rules' selector fields (busid, vendor,
-# product, serial), the serial being the one serve-mtp was given.
+# product, serial), the serial being the one serve-mtp was given. With
+# --max-imports 1, an export while the device is there is refused with
+# status 2 and counted as reason max_imports; draining (SIGUSR1), one
+# refused so counts as reason draining.
 # Then the bytes through the relays, the disk read whole (its size known)
 # through each: usbipa listening on ws:// with TLS inside (--tls-datapath
 # relay), the disk exported with `usbip connect`, counts at least the
@@ -44,7 +47,24 @@ scrape() {
 sample() { awk -v s="$2" 'index($0, s " ") == 1 { print $NF }' "$1"; }
 free_ports() { awk '/^usbipa_vhci_ports_free\{/ { n += $NF } END { print n + 0 }' "$1"; }
 
-usbipa -d --allow-any -t 3250 --metrics 127.0.0.1:9250 >usbipa.log 2>&1 &
+# refusals FILE REASON — usbipa_refusals_total of that reason
+refusals() { sample "$1" "usbipa_refusals_total{reason=\"$2\"}"; }
+# refused_as REASON — a made-up export (bad_peer) refused with status 2, counted as REASON only
+refused_as() {
+    must scrape "refused-$1-before.txt"
+    bad_peer 127.0.0.1 3250 export >"refused-$1.out" 2>&1
+    grep -q "^status 2$" "refused-$1.out" || fail "export not refused with status 2: $(cat "refused-$1.out")"
+    must scrape "refused-$1.txt"
+    for r in max_imports draining no_port not_accepted; do
+        _b=$(refusals "refused-$1-before.txt" $r) _a=$(refusals "refused-$1.txt" $r)
+        _want=$_b
+        [ $r = "$1" ] && _want=$((_b + 1))
+        [ "$_a" = "$_want" ] || fail "refusals{reason=$r}: $_b -> $_a after a refusal for $1"
+    done
+    log "an export refused for $1: usbipa_refusals_total{reason=\"$1\"} $(refusals "refused-$1.txt" "$1")"
+}
+
+usbipa -d --allow-any -t 3250 --max-imports 1 --metrics 127.0.0.1:9250 >usbipa.log 2>&1 &
 USBIPA_PID=$!
 must_wait 10 "usbipa listening" tcp_listening 3250
 must_wait 10 "its metrics" tcp_listening 9250
@@ -53,14 +73,17 @@ must scrape before.txt
 free0=$(free_ports before.txt)
 [ "$free0" -gt 0 ] || fail "no free vhci port counted: $(cat before.txt)"
 
-echo "+ usbip -t 3250 serve-mtp --dir /tmp/mtpdir --serial SN-61-metrics --remote 127.0.0.1"
-usbip -t 3250 serve-mtp --dir /tmp/mtpdir --serial SN-61-metrics --remote 127.0.0.1 >serve-mtp.log 2>&1 &
+# Not bad_peer's 1-1: its export from the same host would replace this one as stale.
+echo "+ usbip -t 3250 serve-mtp --dir /tmp/mtpdir --serial SN-61-metrics --busid 2-7 --remote 127.0.0.1"
+usbip -t 3250 serve-mtp --dir /tmp/mtpdir --serial SN-61-metrics --busid 2-7 --remote 127.0.0.1 \
+    >serve-mtp.log 2>&1 &
 MTP_SERVE_PID=$!
 mtp_wait_device
 must scrape during.txt
 [ "$(sample during.txt 'usbipa_imports{state="attached"}')" = 1 ] || fail "imports: $(cat during.txt)"
 [ "$(free_ports during.txt)" = $((free0 - 1)) ] || fail "free ports $free0 -> $(free_ports during.txt)"
 [ "$(sample during.txt usbipa_last_change_timestamp_seconds)" != 0 ] || fail "no last change"
+refused_as max_imports
 
 must usbip status --json >status.json
 vendor=$(cat "/sys/bus/usb/devices/$MTP_BUSID/idVendor")
@@ -78,6 +101,9 @@ must_wait 20 "the device gone from vhci" not usb_busid_vhci "$MTP_ID"
 must scrape after.txt
 [ "$(sample after.txt 'usbipa_imports{state="attached"}')" = 0 ] || fail "imports after: $(cat after.txt)"
 [ "$(free_ports after.txt)" = "$free0" ] || fail "free ports after: $(free_ports after.txt), not $free0"
+kill -USR1 "$USBIPA_PID"
+must_wait 10 "usbipa draining" grep -q "draining: refusing new exports" usbipa.log
+refused_as draining
 kill "$USBIPA_PID"
 wait "$USBIPA_PID" || fail "usbipa did not stop cleanly"
 command -v promtool >/dev/null 2>&1 && log "promtool check metrics: 3 scrapes passed"
