@@ -119,7 +119,7 @@ relayed() { sample "$1" "$2_relay_bytes_total{transport=\"$3\",direction=\"$4\"}
 running() { sample "$1" "$2_relays_running{transport=\"$3\"}"; }
 # at_least WHAT VALUE MIN — VALUE (a number) is MIN or more
 at_least() {
-    [ -n "$2" ] && [ "$2" -ge "$3" ] || fail "$1: $2 bytes, not at least $3"
+    if [ -z "$2" ] || [ "$2" -lt "$3" ]; then fail "$1: $2 bytes, not at least $3"; fi
     log "$1: $2 bytes (the disk: $3)"
 }
 
