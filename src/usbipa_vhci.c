@@ -38,8 +38,12 @@ struct usbipa_vhci {
 	long long gate_deadline;
 	struct ev_watch gate_timer;
 	struct ev_loop *loop;
-	/* For /metrics: the exports refused here, by reason; the last attach or detach. */
-	unsigned long long refused_no_port, refused_other, attach_failed;
+	/*
+	 * For /metrics: the exports refused here for want of vhci-hcd (those
+	 * refused for room are counted by capacity, by reason); the last
+	 * attach or detach.
+	 */
+	unsigned long long refused_other, attach_failed;
 	long long last_change; /* the wall clock, 0 for none yet */
 	/* --max-imports and draining (daemon/capacity.h); the drain's steps on drain_timer. */
 	struct capacity *capacity;
@@ -265,9 +269,9 @@ static ssize_t count_accept(void *arg, const void *request, int fd, void *reply,
 	ssize_t n = serve_accept(arg, request, fd, reply, reply_fd);
 	const struct usbipa_status_reply *rep = reply;
 
-	if (n == (ssize_t)sizeof(*rep) && rep->status == USBIP_EXPORT_ST_NO_PORT)
-		v->refused_no_port++;
-	else if (n == (ssize_t)sizeof(*rep) && rep->status != USBIP_EXPORT_ST_OK)
+	/* A refusal for room (status 2) is counted by capacity_check, by its reason. */
+	if (n == (ssize_t)sizeof(*rep) && rep->status != USBIP_EXPORT_ST_OK &&
+	    rep->status != USBIP_EXPORT_ST_NO_PORT)
 		v->refused_other++;
 	return n;
 }
@@ -520,6 +524,27 @@ static void counter(struct metrics_text *m, const char *name, const char *help,
 	metrics_sample(m, name, (double)value, METRICS_END);
 }
 
+/* usbipa_refusals_total by reason: the capacity's three (status 2), then vhci-hcd missing. */
+static void refusals(struct metrics_text *m, const struct usbipa_vhci *v)
+{
+	static const struct {
+		enum capacity_verdict verdict;
+		const char *reason;
+	} room[] = { { CAPACITY_MAX_IMPORTS, "max_imports" },
+		     { CAPACITY_DRAINING, "draining" },
+		     { CAPACITY_NO_VHCI_PORT, "no_port" } };
+	size_t i;
+
+	metrics_family(m, "usbipa_refusals_total", "counter",
+		       "exports refused by the privileged process, by reason");
+	for (i = 0; i < sizeof(room) / sizeof(room[0]); i++)
+		metrics_sample(m, "usbipa_refusals_total",
+			       (double)v->capacity->refused[room[i].verdict], "reason",
+			       room[i].reason, METRICS_END);
+	metrics_sample(m, "usbipa_refusals_total", (double)v->refused_other, "reason",
+		       "not_accepted", METRICS_END);
+}
+
 /* /metrics: see usbipa(8), METRICS. */
 void usbipa_vhci_metrics(struct usbip_daemon *d, struct metrics_text *m, void *arg)
 {
@@ -538,12 +563,7 @@ void usbipa_vhci_metrics(struct usbip_daemon *d, struct metrics_text *m, void *a
 		metrics_sample(m, "usbipa_vhci_ports_free", c.free[1], "speed", "super",
 			       METRICS_END);
 	}
-	metrics_family(m, "usbipa_refusals_total", "counter",
-		       "exports refused by the privileged process, by reason");
-	metrics_sample(m, "usbipa_refusals_total", (double)v->refused_no_port, "reason", "no_port",
-		       METRICS_END);
-	metrics_sample(m, "usbipa_refusals_total", (double)v->refused_other, "reason",
-		       "not_accepted", METRICS_END);
+	refusals(m, v);
 	counter(m, "usbipa_attach_failures_total", "exports accepted that vhci-hcd did not take",
 		v->attach_failed);
 	metrics_family(m, "usbipa_last_change_timestamp_seconds", "gauge",

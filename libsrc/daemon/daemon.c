@@ -22,6 +22,7 @@
 #include "daemon/metrics_proc.h"
 #include "daemon/process.h"
 #include "daemon/status.h"
+#include "net/relay_stats.h"
 #include "net/sock.h"
 #include "net/tcp_wrappers.h"
 #include "util/log.h"
@@ -565,6 +566,7 @@ static int enclose(const struct usbip_daemon *d, const struct status_socket *sta
 /* The phases in the order they are set up; a bit each in runner.done. */
 enum phase_id {
 	PHASE_CHECK,	     /* the options as a whole, the TLS context */
+	PHASE_RELAYS,	     /* --metrics: the relays' shared counters (net/relay_stats.h) */
 	PHASE_LISTEN,	     /* the listening sockets */
 	PHASE_DETACH,	     /* -D: into the background */
 	PHASE_PID_FILE,	     /* -P */
@@ -645,6 +647,24 @@ static enum usbip_result check_options(struct runner *r)
 		return USBIP_OK;
 	free_tls(r);
 	return USBIP_E_CONFIG;
+}
+
+/*
+ * Before anything forks (the background, the network process and the
+ * relays it forks, the agent's): the page every relay counts in, read by
+ * this process at each scrape. None without --metrics.
+ */
+static enum usbip_result open_relay_counters(struct runner *r)
+{
+	if (!r->d->metrics_address)
+		return USBIP_OK;
+	return relay_stats_open() == 0 ? USBIP_OK : USBIP_E_FAILED;
+}
+
+static void close_relay_counters(struct runner *r)
+{
+	(void)r;
+	relay_stats_close();
 }
 
 /* The sockets the request server did not take are closed (a split parent's, all). */
@@ -1054,6 +1074,7 @@ static void write_metrics(struct metrics_text *m, void *arg)
 	snprintf(name, sizeof(name), "%s_start_time_seconds", prefix);
 	metrics_family(m, name, "gauge", "when the daemon started, in seconds since the epoch");
 	metrics_sample(m, name, (double)d->started_at, METRICS_END);
+	metrics_relays(m, prefix);
 	if (d->hooks.metrics)
 		d->hooks.metrics(d, m, d->hooks.arg);
 }
@@ -1182,6 +1203,7 @@ static enum usbip_result serve(struct runner *r)
 
 static const struct phase phases[PHASE_COUNT] = {
 	[PHASE_CHECK] = { "check", SIDE_MAIN, check_options, free_tls },
+	[PHASE_RELAYS] = { "relay counters", SIDE_MAIN, open_relay_counters, close_relay_counters },
 	[PHASE_LISTEN] = { "listen", SIDE_MAIN, open_listeners, close_listeners },
 	[PHASE_DETACH] = { "detach", SIDE_MAIN, detach, NULL },
 	[PHASE_PID_FILE] = { "pid file", SIDE_MAIN, write_pid_file, remove_pid_file },

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "net/listen.h"
+#include "net/relay_stats.h"
 #include "util/log.h"
 
 #define METRICS_LISTEN_MAX 4
@@ -53,6 +54,35 @@ void metrics_sample(struct metrics_text *m, const char *name, double value, ...)
 		fprintf(m->out, " %lld\n", (long long)value);
 	else
 		fprintf(m->out, " %.17g\n", value);
+}
+
+void metrics_relays(struct metrics_text *m, const char *prefix)
+{
+	struct relay_stats s;
+	char bytes[96], started[96], running[96];
+	int t, d;
+
+	if (!relay_stats_read(&s))
+		return;
+	snprintf(bytes, sizeof(bytes), "%s_relay_bytes_total", prefix);
+	snprintf(started, sizeof(started), "%s_relays_started_total", prefix);
+	snprintf(running, sizeof(running), "%s_relays_running", prefix);
+	metrics_family(m, bytes, "counter",
+		       "bytes of the USB/IP stream the relay processes carried, by direction");
+	for (t = 0; t < RELAY_TRANSPORTS; t++)
+		for (d = 0; d < RELAY_DIRECTIONS; d++)
+			metrics_sample(m, bytes, (double)s.bytes[t][d], "transport",
+				       relay_stats_transport_str(t), "direction",
+				       relay_stats_direction_str(d), METRICS_END);
+	metrics_family(m, started, "counter", "relay processes started");
+	for (t = 0; t < RELAY_TRANSPORTS; t++)
+		metrics_sample(m, started, (double)s.started[t], "transport",
+			       relay_stats_transport_str(t), METRICS_END);
+	metrics_family(m, running, "gauge", "relay processes started and not yet ended");
+	for (t = 0; t < RELAY_TRANSPORTS; t++)
+		metrics_sample(m, running,
+			       s.started[t] > s.ended[t] ? (double)(s.started[t] - s.ended[t]) : 0,
+			       "transport", relay_stats_transport_str(t), METRICS_END);
 }
 
 /* The end of the header (an empty line), or NULL. */

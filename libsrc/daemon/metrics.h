@@ -37,6 +37,13 @@ void metrics_family(struct metrics_text *m, const char *name, const char *type, 
 #define METRICS_END ((const char *)0)
 void metrics_sample(struct metrics_text *m, const char *name, double value, ...);
 
+/*
+ * PREFIX_relay_bytes_total{transport,direction}, PREFIX_relays_started_total
+ * and PREFIX_relays_running{transport}, from the relays' shared page
+ * (net/relay_stats.h); nothing when this process has none.
+ */
+void metrics_relays(struct metrics_text *m, const char *prefix);
+
 /* Writes the daemon's families into m. */
 typedef void (*metrics_fn)(struct metrics_text *m, void *arg);
 

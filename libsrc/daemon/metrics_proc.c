@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon/privsep.h"
+#include "net/relay_stats.h"
 #include "util/log.h"
 #include "util/sandbox.h"
 
@@ -101,6 +102,7 @@ static void run_child(struct metrics_proc *p)
 	int rules;
 
 	privsep_close_inherited_but(p->chan, keep_listener, p->server);
+	relay_stats_close(); /* the relays' counters are the main process's to read */
 	log_reopen();
 	rules = sandbox_prepare(NULL, 0, NULL, 0);
 	if (rules == -1 || sandbox_enter(rules) != 0)

@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "net/relay_stats.h"
 #include "net/sock.h"
 #include "net/tcp.h"
 #include "util/file.h"
@@ -897,6 +898,7 @@ static void relay(SSL *ssl, int tcp_fd, int pair_fd)
 			if (n > 0) {
 				if (io_write_all(pair_fd, buf, (size_t)n) != 0)
 					break;
+				relay_stats_add(RELAY_TLS, RELAY_FROM_PEER, (size_t)n);
 			} else if (SSL_get_error(ssl, n) != SSL_ERROR_WANT_READ) {
 				break;
 			}
@@ -906,6 +908,7 @@ static void relay(SSL *ssl, int tcp_fd, int pair_fd)
 
 			if (got <= 0 || SSL_write(ssl, buf, (int)got) != (int)got)
 				break;
+			relay_stats_add(RELAY_TLS, RELAY_TO_PEER, (size_t)got);
 			pfd[1].revents = 0;
 		}
 		pfd[0].revents = 0;
@@ -998,7 +1001,9 @@ static int start_relay(struct usbip_conn *conn, struct tls_state *st)
 		forget_private_keys(st->ssl);
 		if (geteuid() == 0 && privdrop_to(privdrop_default_user()) != 0)
 			_exit(1);
+		relay_stats_started(RELAY_TLS);
 		relay(st->ssl, conn->fd, sp[1]);
+		relay_stats_ended(RELAY_TLS);
 		_exit(0);
 	}
 	close(sp[1]);

@@ -20,6 +20,7 @@
 #include <wslay/wslay.h>
 
 #include "net/address.h"
+#include "net/relay_stats.h"
 #include "net/sock.h"
 #include "net/tcp.h"
 #include "util/io.h"
@@ -415,6 +416,8 @@ static void relay_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_o
 		if (io_write_all(r->pair, m->msg, m->msg_length) != 0) {
 			r->why = "the local side closed";
 			wslay_event_queue_close(ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+		} else {
+			relay_stats_add(RELAY_WS, RELAY_FROM_PEER, m->msg_length);
 		}
 	} else if (m->opcode == WSLAY_TEXT_FRAME) {
 		r->why = "a text frame (USB/IP is binary)";
@@ -436,8 +439,11 @@ static void relay_from_pair(struct ws_relay *r, wslay_event_context_ptr ctx, uin
 		return;
 	}
 	msg.msg_length = (size_t)n;
+	/* Counted once queued: wslay copies it and sends it before the close. */
 	if (wslay_event_queue_msg(ctx, &msg) != 0)
 		wslay_event_queue_close(ctx, WSLAY_CODE_INTERNAL_SERVER_ERROR, NULL, 0);
+	else
+		relay_stats_add(RELAY_WS, RELAY_TO_PEER, (size_t)n);
 }
 
 /* Pings an idle peer; false once it has said nothing for two intervals. */
@@ -548,7 +554,9 @@ static void relay(struct usbip_conn *conn, int pair, bool server, const char *ea
 	if (rc != 0)
 		return;
 	wslay_event_config_set_max_recv_msg_length(ctx, RELAY_MAX_MSG);
+	relay_stats_started(RELAY_WS);
 	relay_report(&r, relay_run(&r, ctx));
+	relay_stats_ended(RELAY_WS);
 	wslay_event_context_free(ctx);
 }
 

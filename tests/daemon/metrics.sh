@@ -11,7 +11,16 @@
 # HTTP, and 8 connections that say nothing while a ninth is refused: each
 # answered or closed within the bounds, while the daemon answers `usbip
 # status` and, once they are gone, a scrape. The process that answers
-# runs as the user the daemon gives root up to. Prints TAP.
+# runs as the user the daemon gives root up to. The bytes through the
+# relays: usbipd listens on ws:// too, and each `usbip list` over it goes
+# through a WebSocket relay of usbipd's network process, counted in
+# usbipd_relay_bytes_total (the same bytes for the same exchange, the
+# relay counted started and no longer running); the agent's attach rule
+# that looks at usbipd's list over ws:// counts its client relay (started
+# by its network process) in usbip_agent_relay_bytes_total. (The TLS
+# relay needs the kernel's drivers: tests/daemon/relay_bytes.sh drives it
+# alone, the guest case 61 through the daemons.) usbipa's refusals have
+# their four reasons. Prints TAP.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 command -v curl >/dev/null || skip_all "no curl"
@@ -107,15 +116,61 @@ one() {
 user=
 [ "$(id -u)" = 0 ] && user="--user nobody"
 
+# relayed CHECK PREFIX TRANSPORT DIRECTION: a relay byte counter from check_text's listing.
+relayed() {
+	sed -n "s/^$2_relay_bytes_total{transport=\"$3\",direction=\"$4\"} \([0-9]*\)\.0$/\1/p" "$1"
+}
+# relays CHECK PREFIX FAMILY TRANSPORT: PREFIX_relays_FAMILY (started_total, running).
+relays() { sed -n "s/^$2_relays_$3{transport=\"$4\"} \([0-9]*\)\.0$/\1/p" "$1"; }
+# settled PORT PREFIX NAME: scrapes into NAME.check until no relay runs (10 s at most).
+settled() {
+	_i=0
+	while [ $_i -lt 200 ]; do
+		scrape "$1" "$work/$3.txt"
+		check_text "$work/$3.txt" "$2" >"$work/$3.check" 2>&1 &&
+			[ "$(relays "$work/$3.check" "$2" running ws)" = 0 ] && return 0
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
 # ----------------------------------------------------------------- usbipd
 # usbipd's from its [usbipd] section, the agent's from [agent], usbipa's from the command line.
 printf '[usbipd]\nmetrics = 127.0.0.1:0\n' >"$work/usbipd.conf"
 # shellcheck disable=SC2086
-daemon_start "$work/usbipd.log" "$usbipd" -d -t 0 -a 127.0.0.1 $user --config "$work/usbipd.conf"
+daemon_start "$work/usbipd.log" "$usbipd" -d -t 0 -a 127.0.0.1 --listen ws://127.0.0.1:0/usbip \
+	$user --config "$work/usbipd.conf"
+usbipd_pid=$daemon_pid
 one usbipd "$work/usbipd.log" usbipd usbipd_devices usbipd_last_export_timestamp_seconds \
-	usbipd_build_info usbipd_start_time_seconds
-kill "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null
+	usbipd_build_info usbipd_start_time_seconds usbipd_relay_bytes_total \
+	usbipd_relays_started_total usbipd_relays_running
+usbipd_mport=$mport
+wsport=$(sed -n 's|.* ready on .*ws://127\.0\.0\.1:\([0-9]*\)/usbip.*|\1|p' "$work/usbipd.log")
+[ "$(relayed "$work/usbipd.check" usbipd ws from_peer)" = 0 ] &&
+	[ "$(relayed "$work/usbipd.check" usbipd ws to_peer)" = 0 ] &&
+	[ "$(relays "$work/usbipd.check" usbipd started_total ws)" = 0 ]
+result "usbipd: no relay and no byte counted before a connection" $? "$(cat "$work/usbipd.check")"
+"$usbip" list -r "ws://127.0.0.1:$wsport/usbip" >"$work/ws-list1.out" 2>&1
+settled "$usbipd_mport" usbipd ws1
+result "usbipd: a usbip list over ws:// (port '$wsport'): its relay ends, counted so" $? \
+	"$(cat "$work/ws-list1.out" "$work/ws1.check")"
+from1=$(relayed "$work/ws1.check" usbipd ws from_peer)
+to1=$(relayed "$work/ws1.check" usbipd ws to_peer)
+[ "${from1:-0}" -ge 8 ] && [ "${to1:-0}" -ge 8 ] &&
+	[ "$(relays "$work/ws1.check" usbipd started_total ws)" = 1 ]
+result "usbipd: one ws relay started, at least an OP header (8 bytes) each way" $? \
+	"from_peer '$from1' to_peer '$to1': $(cat "$work/ws1.check")"
+"$usbip" list -r "ws://127.0.0.1:$wsport/usbip" >"$work/ws-list2.out" 2>&1
+settled "$usbipd_mport" usbipd ws2
+from2=$(relayed "$work/ws2.check" usbipd ws from_peer)
+to2=$(relayed "$work/ws2.check" usbipd ws to_peer)
+[ "$((from2 - from1))" = "$from1" ] && [ "$((to2 - to1))" = "$to1" ] &&
+	[ "$(relays "$work/ws2.check" usbipd started_total ws)" = 2 ] &&
+	[ "$(relayed "$work/ws2.check" usbipd tls to_peer)" = 0 ] &&
+	[ "$(relayed "$work/ws2.check" usbipd tls from_peer)" = 0 ]
+result "usbipd: the same list again adds the same bytes ($from1 in, $to1 out), nothing to tls" $? \
+	"$from1/$to1 then $from2/$to2: $(cat "$work/ws2.check")"
 
 # ----------------------------------------------------------------- agent
 cat >"$work/agent.conf" <<EOF
@@ -125,16 +180,36 @@ metrics = 127.0.0.1:0
 hardware-id = 1234:5678
 remote = 127.0.0.1
 tcp-port = 1
+[attach over-ws]
+hardware-id = 1234:5678
+remote = ws://127.0.0.1:$wsport/usbip
 EOF
 # shellcheck disable=SC2086
 agent_start "$work/agent.log" --config "$work/agent.conf" $user
 one "usbip agent" "$work/agent.log" usbip_agent usbip_agent_rules usbip_agent_exports \
-	usbip_agent_imports usbip_agent_reconnects_total usbip_agent_last_change_timestamp_seconds
-grep -q '^usbip_agent_imports{state="waiting"} 1.0$' "$work/usbip_agent.check" &&
-	grep -q '^usbip_agent_rules{kind="attach"} 1.0$' "$work/usbip_agent.check"
-result "usbip agent: its attach rule is counted, waiting" $? "$(cat "$work/usbip_agent.check")"
+	usbip_agent_imports usbip_agent_reconnects_total usbip_agent_last_change_timestamp_seconds \
+	usbip_agent_relay_bytes_total usbip_agent_relays_running
+grep -q '^usbip_agent_imports{state="waiting"} 2.0$' "$work/usbip_agent.check" &&
+	grep -q '^usbip_agent_rules{kind="attach"} 2.0$' "$work/usbip_agent.check"
+result "usbip agent: its attach rules are counted, waiting" $? "$(cat "$work/usbip_agent.check")"
+# The rule over ws:// asks usbipd's list through a relay of the agent's network process.
+i=0
+while [ $i -lt 200 ]; do
+	scrape "$mport" "$work/agent-ws.txt"
+	check_text "$work/agent-ws.txt" usbip_agent >"$work/agent-ws.check" 2>&1
+	[ "$(relayed "$work/agent-ws.check" usbip_agent ws to_peer)" -ge 8 ] 2>/dev/null && break
+	sleep 0.05
+	i=$((i + 1))
+done
+ato=$(relayed "$work/agent-ws.check" usbip_agent ws to_peer)
+[ "${ato:-0}" -ge 8 ] && [ "$(relays "$work/agent-ws.check" usbip_agent started_total ws)" -ge 1 ] &&
+	[ "$(relayed "$work/agent-ws.check" usbip_agent tls to_peer)" = 0 ]
+result "usbip agent: its attach rule's look over ws:// counted ($ato bytes to usbipd)" $? \
+	"$(cat "$work/agent-ws.check")"
 kill "$agent_pid"
 wait "$agent_pid" 2>/dev/null
+kill "$usbipd_pid"
+wait "$usbipd_pid" 2>/dev/null
 
 # ----------------------------------------------------------------- usbipa
 # shellcheck disable=SC2086
@@ -150,7 +225,12 @@ one usbipa "$work/usbipa.log" usbipa usbipa_imports $vhci_family \
 grep -q "^# TYPE usbipa_vhci_ports_free gauge$" "$work/usbipa.txt"
 result "usbipa: the family usbipa_vhci_ports_free is there" $? "$(cat "$work/usbipa.txt")"
 
-refused() { sed -n 's/^usbipa_refusals_total{reason="not_accepted"} \([0-9.]*\)$/\1/p' "$1"; }
+refused() { sed -n "s/^usbipa_refusals_total{reason=\"${2:-not_accepted}\"} \([0-9.]*\)$/\1/p" "$1"; }
+for reason in max_imports draining no_port not_accepted; do
+	[ "$(refused "$work/usbipa.check" $reason)" = 0.0 ]
+	result "usbipa: usbipa_refusals_total has reason $reason, 0 at the start" $? \
+		"$(grep refusals "$work/usbipa.check")"
+done
 if [ -e /sys/devices/platform/vhci_hcd.0 ]; then
 	echo "ok $((n += 1)) - # SKIP vhci-hcd is loaded here: an export would be attached"
 else

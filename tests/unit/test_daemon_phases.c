@@ -100,8 +100,9 @@ static void test_pid_file_fails(void **state)
 
 	d.pid_file = "/dev/null/phases.pid"; /* under a file: cannot be made */
 	assert_int_equal(run_traced(&d, trace, sizeof(trace)), USBIP_E_FAILED);
-	assert_string_equal(trace, "check done,listen done,detach done,pid file failed,"
-				   "detach undone,listen undone,check undone");
+	assert_string_equal(
+		trace, "check done,relay counters done,listen done,detach done,pid file failed,"
+		       "detach undone,listen undone,relay counters undone,check undone");
 	assert_true(d.listen_port != 0);
 	assert_false(listening(d.listen_port));
 }
@@ -131,10 +132,11 @@ static void test_start_hook_fails(void **state)
 	stop_called = false;
 	assert_int_equal(run_traced(&d, trace, sizeof(trace)), USBIP_E_REFUSED);
 	assert_string_equal(trace,
-			    "check done,listen done,detach done,pid file done,status socket done,"
+			    "check done,relay counters done,listen done,detach done,pid file "
+			    "done,status socket done,"
 			    "privileges done,loop done,(start hook fails),start failed,"
 			    "loop undone,privileges undone,status socket undone,pid file undone,"
-			    "detach undone,listen undone,check undone");
+			    "detach undone,listen undone,relay counters undone,check undone");
 	assert_false(stop_called); /* its start failed: nothing of its to undo */
 	assert_int_equal(access(pid_file, F_OK), -1);
 	assert_int_equal(errno, ENOENT);
@@ -159,14 +161,15 @@ static void test_sigterm_undoes_all(void **state)
 	stop_called = false;
 	assert_int_equal(run_traced(&d, trace, sizeof(trace)), USBIP_OK);
 	assert_string_equal(trace,
-			    "check done,listen done,detach done,pid file done,status socket done,"
+			    "check done,relay counters done,listen done,detach done,pid file "
+			    "done,status socket done,"
 			    "privileges done,loop done,start done,channel done,"
 			    "metrics done,announce done,status done,server done,serve done,"
 			    "serve undone,server undone,status undone,announce undone,"
 			    "metrics undone,channel undone,"
 			    "(stop hook, loop there),start undone,loop undone,privileges undone,"
 			    "status socket undone,pid file undone,detach undone,listen undone,"
-			    "check undone");
+			    "relay counters undone,check undone");
 	assert_true(stop_called);
 	assert_false(listening(d.listen_port));
 	assert_null(d.loop);

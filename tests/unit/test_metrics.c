@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon/metrics.h"
+#include "net/relay_stats.h"
 #include "loop_util.h"
 
 static char *render(void (*fn)(struct metrics_text *, void *))
@@ -53,6 +55,77 @@ static void test_text_format(void **state)
 			    "usbipa_imports{state=\"attached\"} 3\n"
 			    "usbipa_up 1\n"
 			    "usbipa_relay_bytes_total{peer=\"a\\\"b\\\\c\\nd\",dir=\"in\"} 1.5\n");
+	free(text);
+}
+
+static void relay_families(struct metrics_text *m, void *arg)
+{
+	(void)arg;
+	metrics_relays(m, "usbipd");
+}
+
+/* A relay process forked now: it moves to_peer and from_peer bytes over t, and ends or not. */
+static void relay_child(enum relay_transport t, size_t to_peer, size_t from_peer, bool ends)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		relay_stats_started(t);
+		relay_stats_add(t, RELAY_TO_PEER, to_peer);
+		relay_stats_add(t, RELAY_FROM_PEER, from_peer);
+		if (ends)
+			relay_stats_ended(t);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/*
+ * The relays' families, from what relay processes forked after the page
+ * was made counted in it; none before it is made, and a relay forked
+ * after it is let go of counts nothing.
+ */
+static void test_relay_families(void **state)
+{
+	char *text;
+
+	(void)state;
+	relay_child(RELAY_TLS, 5, 5, true); /* no page yet: nowhere to count */
+	text = render(relay_families);
+	assert_string_equal(text, "");
+	free(text);
+	assert_int_equal(relay_stats_open(), 0);
+	assert_int_equal(relay_stats_open(), 0); /* again: the same page */
+	relay_child(RELAY_TLS, 100, 4096, true);
+	relay_child(RELAY_TLS, 20, 1, true);
+	relay_child(RELAY_WS, 7, 3, false); /* still running */
+	text = render(relay_families);
+	assert_string_equal(
+		text,
+		"# HELP usbipd_relay_bytes_total bytes of the USB/IP stream the relay processes "
+		"carried, by direction\n"
+		"# TYPE usbipd_relay_bytes_total counter\n"
+		"usbipd_relay_bytes_total{transport=\"tls\",direction=\"to_peer\"} 120\n"
+		"usbipd_relay_bytes_total{transport=\"tls\",direction=\"from_peer\"} 4097\n"
+		"usbipd_relay_bytes_total{transport=\"ws\",direction=\"to_peer\"} 7\n"
+		"usbipd_relay_bytes_total{transport=\"ws\",direction=\"from_peer\"} 3\n"
+		"# HELP usbipd_relays_started_total relay processes started\n"
+		"# TYPE usbipd_relays_started_total counter\n"
+		"usbipd_relays_started_total{transport=\"tls\"} 2\n"
+		"usbipd_relays_started_total{transport=\"ws\"} 1\n"
+		"# HELP usbipd_relays_running relay processes started and not yet ended\n"
+		"# TYPE usbipd_relays_running gauge\n"
+		"usbipd_relays_running{transport=\"tls\"} 0\n"
+		"usbipd_relays_running{transport=\"ws\"} 1\n");
+	free(text);
+	relay_stats_close();
+	relay_child(RELAY_WS, 1, 1, true);
+	assert_false(relay_stats_on());
+	text = render(relay_families);
+	assert_string_equal(text, "");
 	free(text);
 }
 
@@ -179,9 +252,8 @@ static void test_bad_address(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text_format),
-		cmocka_unit_test(test_requests),
-		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_text_format), cmocka_unit_test(test_relay_families),
+		cmocka_unit_test(test_requests),    cmocka_unit_test(test_server),
 		cmocka_unit_test(test_bad_address),
 	};
 
