@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <sys/un.h>
 
+#include "net/mdns_browse.h"
+
 /* What one parse needs besides the text at hand: for its messages and its rules. */
 struct parse_ctx {
 	const char *text; /* the whole text, quoted in messages */
@@ -217,6 +219,45 @@ static int parse_srv(const struct parse_ctx *p, const char *name, struct net_add
 	return 0;
 }
 
+/*
+ * What an mdns: remote's globs are made of: a host name's bytes, the glob
+ * characters and the commas between globs; no glob empty.
+ */
+static bool patterns_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !strchr(".-_*?[]!,", c))
+			return false;
+		if (c == ',' && (i == 0 || i + 1 == len || s[i + 1] == ','))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * mdns: or mdns:GLOB[,GLOB...]: the hosts announcing the service on the
+ * LAN, looked up when a connection is made (net/mdns_browse.h); any host
+ * only when no glob is given, which is the user's explicit choice.
+ */
+static int parse_mdns(const struct parse_ctx *p, const char *patterns, struct net_address *out)
+{
+	size_t len = strlen(patterns);
+
+	if (p->listener)
+		return fail(p, "mdns: names remotes, not a place to listen");
+	if (len >= NET_ADDRESS_HOST_MAX || !patterns_ok(patterns, len))
+		return fail(p, "mdns: takes host name globs, comma-separated "
+			       "(mdns: any, mdns:lab-*.local)");
+	out->scheme = NET_ADDRESS_MDNS;
+	memcpy(out->host, patterns, len + 1);
+	return 0;
+}
+
 /* vsock:CID:PORT, or a listener's vsock:PORT. */
 static int parse_vsock(const struct parse_ctx *p, const char *s, struct net_address *out)
 {
@@ -250,6 +291,8 @@ static int parse(const struct parse_ctx *p, const char *default_port, struct net
 		return parse_vsock(p, text + 6, out);
 	if (strncmp(text, "srv:", 4) == 0)
 		return parse_srv(p, text + 4, out);
+	if (strncmp(text, "mdns:", 5) == 0)
+		return parse_mdns(p, text + 5, out);
 	for (i = 0; i < sizeof(url_forms) / sizeof(url_forms[0]); i++) {
 		size_t n = strlen(url_forms[i].prefix);
 
@@ -258,7 +301,7 @@ static int parse(const struct parse_ctx *p, const char *default_port, struct net
 	}
 	if (strstr(text, "://"))
 		return fail(p, "not a kind of address usbip knows (usbip://, ws://, wss://, "
-			       "unix:PATH, vsock:CID:PORT, srv:NAME)");
+			       "unix:PATH, vsock:CID:PORT, srv:NAME, mdns:)");
 	return parse_host_port(p, text, default_port, out);
 }
 
@@ -282,10 +325,11 @@ int address_parse_listener(const char *text, const char *default_port, struct ne
 
 int address_dialable(const struct net_address *a, char *err, size_t err_len)
 {
-	/* Every scheme is carried now (WebSocket by net/ws.c); kept for the next one. */
-	(void)a;
-	(void)err;
-	(void)err_len;
+	if (a->scheme == NET_ADDRESS_MDNS && !mdns_browse_available()) {
+		snprintf(err, err_len,
+			 "'mdns:%.64s': this build has no mDNS (configure --with-avahi)", a->host);
+		return -1;
+	}
 	return 0;
 }
 
@@ -304,6 +348,8 @@ const char *address_scheme_name(enum net_address_scheme scheme)
 		return "vsock";
 	case NET_ADDRESS_SRV:
 		return "srv";
+	case NET_ADDRESS_MDNS:
+		return "mdns";
 	}
 	return "?";
 }
@@ -330,13 +376,16 @@ void address_format(const struct net_address *a, char *out, size_t len)
 	case NET_ADDRESS_SRV:
 		snprintf(out, len, "srv:%s", a->host);
 		return;
+	case NET_ADDRESS_MDNS:
+		snprintf(out, len, "mdns:%s", a->host);
+		return;
 	case NET_ADDRESS_TCP:
 		break;
 	}
 	/* A host named like a prefix ("unix:1") is written as the URL it also is. */
 	snprintf(out, len, "%s%s%s%s:%u",
 		 strcmp(a->host, "unix") == 0 || strcmp(a->host, "vsock") == 0 ||
-				 strcmp(a->host, "srv") == 0
+				 strcmp(a->host, "srv") == 0 || strcmp(a->host, "mdns") == 0
 			 ? "usbip://"
 			 : "",
 		 v6 ? "[" : "", a->host, v6 ? "]" : "", a->port);
