@@ -342,13 +342,16 @@ static void say_none_allowed(const char *patterns, const char *type, size_t foun
 			shown, found, type);
 }
 
-/* One line for a try that failed, before the next. */
-static void say_tried(const struct mdns_service *s, const char *remote, size_t left)
+/*
+ * One line for a try that failed when another follows (the last one's
+ * failure is the caller's to tell): which announced service it was.
+ */
+static void say_tried(const struct mdns_service *s, const char *remote)
 {
 	char name[LOG_ESCAPED_SIZE(64)];
 
-	log_warn("mdns: tried '%s' on %s (%s): no%s", log_escape(name, sizeof(name), s->name),
-		 s->host, remote + strlen("usbip://"), left ? ", trying the next" : "");
+	log_warn("mdns: tried '%s' on %s (%s): failed, trying the next",
+		 log_escape(name, sizeof(name), s->name), s->host, remote + strlen("usbip://"));
 }
 
 enum usbip_result mdns_browse_try_each(const char *type, const char *patterns,
@@ -377,8 +380,8 @@ enum usbip_result mdns_browse_try_each(const char *type, const char *patterns,
 	for (i = 0; i < kept && rc != USBIP_OK; i++) {
 		mdns_browse_remote(&found[i], remote, sizeof(remote));
 		rc = try_target(remote, found[i].host, arg);
-		if (rc != USBIP_OK)
-			say_tried(&found[i], remote, kept - i - 1);
+		if (rc != USBIP_OK && i + 1 < kept)
+			say_tried(&found[i], remote);
 	}
 	free(found);
 	return rc;
