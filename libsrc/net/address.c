@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
 #include "net/address.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/un.h>
-
-#include "net/mdns_browse.h"
 
 /* What one parse needs besides the text at hand: for its messages and its rules. */
 struct parse_ctx {
@@ -323,9 +323,19 @@ int address_parse_listener(const char *text, const char *default_port, struct ne
 	return parse(&p, default_port, out);
 }
 
+/*
+ * Whether mdns: remotes can be browsed (net/mdns_browse.c has Avahi): from
+ * the build's configuration, so that the syntax stays a file of its own.
+ */
+#ifdef HAVE_AVAHI
+#define MDNS_BUILT true
+#else
+#define MDNS_BUILT false
+#endif
+
 int address_dialable(const struct net_address *a, char *err, size_t err_len)
 {
-	if (a->scheme == NET_ADDRESS_MDNS && !mdns_browse_available()) {
+	if (a->scheme == NET_ADDRESS_MDNS && !MDNS_BUILT) {
 		snprintf(err, err_len,
 			 "'mdns:%.64s': this build has no mDNS (configure --with-avahi)", a->host);
 		return -1;

@@ -245,6 +245,14 @@ static bool host_name_ok(const char *host)
 	return len > 0 && len < sizeof(((struct mdns_service *)0)->host);
 }
 
+/* Dots as slashes: with FNM_PATHNAME a glob's * ? [] then stay within one label. */
+static void dots_to_slashes(char *s)
+{
+	for (; *s; s++)
+		if (*s == '.')
+			*s = '/';
+}
+
 bool mdns_browse_allowed(const char *patterns, const char *host)
 {
 	char name[sizeof(((struct mdns_service *)0)->host)], one[sizeof(name)];
@@ -254,11 +262,12 @@ bool mdns_browse_allowed(const char *patterns, const char *host)
 	if (!patterns[0])
 		return true;
 	len = strlen(host);
-	if (len >= sizeof(name))
+	if (len >= sizeof(name) || strchr(host, '/'))
 		return false;
 	memcpy(name, host, len + 1);
 	if (len > 1 && name[len - 1] == '.')
 		name[len - 1] = '\0';
+	dots_to_slashes(name);
 	for (p = patterns; *p; p = *comma ? comma + 1 : comma) {
 		comma = strchrnul(p, ',');
 		len = (size_t)(comma - p);
@@ -266,7 +275,8 @@ bool mdns_browse_allowed(const char *patterns, const char *host)
 			continue;
 		memcpy(one, p, len);
 		one[len] = '\0';
-		if (fnmatch(one, name, FNM_CASEFOLD) == 0)
+		dots_to_slashes(one);
+		if (fnmatch(one, name, FNM_CASEFOLD | FNM_PATHNAME) == 0)
 			return true;
 	}
 	return false;

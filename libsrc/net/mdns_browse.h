@@ -8,7 +8,8 @@
  * An mdns: remote is an explicit choice to let the LAN say where to
  * connect, and only among what the remote allows: `mdns:` any host
  * announcing the service, `mdns:PATTERN[,PATTERN...]` only the hosts whose
- * announced host name matches one of the globs (fnmatch, case ignored).
+ * announced host name matches one of the globs (fnmatch, case ignored, a
+ * wildcard never matching a dot).
  * Nothing else announced is trusted: an instance name is only shown
  * (escaped), a host name that is not a DNS name is never used, and with
  * TLS the certificate is checked against the announced host name, so that
@@ -56,7 +57,9 @@ int mdns_browse(const char *type, int timeout_ms, struct mdns_service *found, si
 
 /*
  * Whether host (an announced host name, a trailing dot ignored) matches
- * patterns: globs separated by commas, case ignored; "" allows any host.
+ * patterns: globs separated by commas, case ignored, whose * ? and [...]
+ * match within one label (never a dot: lab-*.local is not
+ * lab-1.evil.local); "" allows any host.
  */
 bool mdns_browse_allowed(const char *patterns, const char *host);
 
