@@ -32,13 +32,14 @@ elif grep -q "no mDNS" "$work/built.out"; then
 	[ $rc = 2 ] && [ "$(wc -l <"$work/list.out")" = 1 ] && grep -q "no mDNS" "$work/list.out"
 	result "built without Avahi: list --discover is refused in one line (exit 2)" $? \
 		"exit $rc: $(cat "$work/list.out")"
+	set -f # the globs of mdns: are the remote's
 	for args in "list -r mdns:" "attach -r mdns:lab-*.local -b 1-1" \
 		"serve-mtp --remote mdns: --dir $work::ro"; do
 		# shellcheck disable=SC2086 # the words of args
 		out=$("$usbip" $args 2>&1)
 		rc=$?
 		[ $rc = 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "no mDNS"
-		result "built without Avahi: usbip $args is refused in one line (exit 2)" $? \
+		result "built without Avahi: usbip ${args%% --dir*} is refused in one line (exit 2)" $? \
 			"exit $rc: $out"
 	done
 	printf '[export x]\nremote = mdns:\nbusid = 1-1\n' >"$work/rule.conf"
