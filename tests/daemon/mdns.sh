@@ -144,6 +144,23 @@ grep -q "_usbipa" "$work/found.out"
 [ $? != 0 ]
 result "list --discover asks no usbipa (it lists _usbip._tcp only)" $? "$(cat "$work/found.out")"
 
+# reached LOG: the connections the daemon of LOG was made
+reached() { grep -c "connection from" "$1"; }
+# The agent's rules: its unprivileged network process browses and dials.
+d_before=$(reached "$work/usbipd.log")
+printf '[attach waiting]\nremote = mdns:\nhardware-id = 1234:5678\n' >"$work/agent.conf"
+agent_start "$work/agent.log" --config "$work/agent.conf" --user nobody
+i=0
+until [ "$(reached "$work/usbipd.log")" -gt "$d_before" ] || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(reached "$work/usbipd.log")" -gt "$d_before" ] && ! grep -q "error:" "$work/agent.log"
+result "usbip agent: a rule's remote = mdns: reaches the announced usbipd (as nobody)" $? \
+	"$(cat "$work/agent.log")"
+kill "$agent_pid"
+wait "$agent_pid" 2>/dev/null
+
 # A hostile announcement: escape sequences, a closed port, tls=maybe.
 avahi-publish -s "$(printf 'evil\033[2J')" _usbip._tcp 1 "version=$(printf '\033]0;x\007')" \
 	"tls=maybe" >"$work/evil.log" 2>&1 &
@@ -162,8 +179,6 @@ result "... its closed port fails its own listing only (exit 1), usbipd unharmed
 kill "$evil"
 
 # --------------------------------------------------------- mdns: remotes
-# reached LOG: the connections the daemon of LOG was made
-reached() { grep -c "connection from" "$1"; }
 # export_to REMOTE OUT: serve-mtp exports to REMOTE once (every usbipa here refuses)
 export_to() { timeout 30 "$usbip" serve-mtp --remote "$1" --dir "$work/mtp::ro" >"$2" 2>&1; }
 
