@@ -86,6 +86,14 @@ static bool host_ok(const char *host, size_t len)
 	return len > 0;
 }
 
+bool address_is_host_name(const char *name)
+{
+	size_t len = strnlen(name, NET_ADDRESS_HOST_MAX);
+
+	return len < NET_ADDRESS_HOST_MAX && strchr(name, ':') == NULL &&
+	       strchr(name, '%') == NULL && host_ok(name, len);
+}
+
 /* What a WebSocket request path is made of (RFC 3986 path and query characters). */
 static bool path_ok(const char *path)
 {

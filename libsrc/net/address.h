@@ -87,6 +87,14 @@ void address_format(const struct net_address *a, char *out, size_t len);
  */
 int address_dialable(const struct net_address *a, char *err, size_t err_len);
 
+/*
+ * Whether name is a DNS host name (letters, digits, '.', '-', '_'; not
+ * empty, shorter than NET_ADDRESS_HOST_MAX): what a name the network gave
+ * (an SRV target, an mDNS announcement) must be before it is dialled,
+ * checked by TLS or logged.
+ */
+bool address_is_host_name(const char *name);
+
 /* "tcp", "ws", "wss", "unix", "vsock", "srv", "mdns": for messages. */
 const char *address_scheme_name(enum net_address_scheme scheme);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "net/address.h"
 #include "util/log.h"
 
 #ifdef HAVE_AVAHI
@@ -230,21 +231,6 @@ static int browse_for_remote(const char *type, struct mdns_service *found, size_
 
 /* ------------------------------------------------------------ choosing */
 
-/* A host name TLS can check and a log can show: what a DNS name is made of. */
-static bool host_name_ok(const char *host)
-{
-	size_t i, len = strlen(host);
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)host[i];
-
-		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !strchr(".-_", c))
-			return false;
-	}
-	return len > 0 && len < sizeof(((struct mdns_service *)0)->host);
-}
-
 /* Dots as slashes: with FNM_PATHNAME a glob's * ? [] then stay within one label. */
 static void dots_to_slashes(char *s)
 {
@@ -288,7 +274,7 @@ static bool usable(const char *patterns, const struct mdns_service *s)
 	char name[LOG_ESCAPED_SIZE(64)], host[LOG_ESCAPED_SIZE(256)];
 	const char *why = NULL;
 
-	if (!host_name_ok(s->host))
+	if (!address_is_host_name(s->host))
 		why = "its host name is not a DNS name";
 	else if (!mdns_browse_allowed(patterns, s->host))
 		why = "its host is not one the remote allows";

@@ -112,6 +112,16 @@ avahi_pid=$(cat /run/avahi-daemon/pid 2>/dev/null)
 pids="$pids $avahi_pid"
 [ -n "$avahi_pid" ] || { echo "Bail out! avahi-daemon did not start: $(cat "$work/avahi.log")"; exit 1; }
 
+# resolved TYPE REGEX: waits (5 s at most) until a resolved TYPE service's
+# avahi-browse -p line matches REGEX (after "=;...;")
+resolved() {
+	_i=0
+	until avahi-browse -t -r -p "$1" 2>/dev/null | grep -q "^=.*;$2" || [ $_i -ge 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 daemon_start "$work/usbipd.log" "$usbipd" -t 0 --announce
 pid=$daemon_pid port=$daemon_port
 i=0
@@ -129,11 +139,7 @@ result "list --discover finds it (port, version, TLS) and lists its devices" $? 
 daemon_start "$work/usbipa.log" "$usbipa" -t 0 --allow-any --announce
 apid=$daemon_pid aport=$daemon_port
 pids="$pids $apid"
-i=0
-until avahi-browse -t -r -p _usbipa._tcp 2>/dev/null | grep -q "^=.*;$aport;" || [ $i -ge 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+resolved _usbipa._tcp "$aport;"
 avahi-browse -t -r -p _usbipa._tcp >"$work/usbipa.browse" 2>&1
 grep "^=.*;$aport;" "$work/usbipa.browse" | grep -q "\"tls=no\"" &&
 	grep "^=.*;$aport;" "$work/usbipa.browse" | grep -q "\"version=$version\"" &&
@@ -199,12 +205,7 @@ pids="$pids $!"
 avahi-publish -s -H other-host.local "usbipa on other-host" _usbipa._tcp "$bport" \
 	>"$work/b-svc.log" 2>&1 &
 pids="$pids $!"
-i=0
-until avahi-browse -t -r -p _usbipa._tcp 2>/dev/null | grep -q "^=.*;other-host\.local;.*;$bport;" ||
-	[ $i -ge 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+resolved _usbipa._tcp "other-host\.local;.*;$bport;"
 a_host=$(avahi-browse -t -r -p _usbipa._tcp 2>/dev/null | awk -F';' -v p="$aport" '$1 == "=" && $9 == p { print $7; exit }')
 
 a_before=$(reached "$work/usbipa.log") b_before=$(reached "$work/usbipa-b.log")
@@ -245,11 +246,7 @@ avahi-publish -s "$(printf 'evil\033[2J')" _usbipa._tcp 1 "version=$(printf '\03
 pids="$pids $!"
 avahi-publish -s "zero port" _usbipa._tcp 0 >"$work/zero.log" 2>&1 &
 pids="$pids $!"
-i=0
-until avahi-browse -t -r -p _usbipa._tcp 2>/dev/null | grep -q '^=.*;1;' || [ $i -ge 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+resolved _usbipa._tcp "1;"
 a_before=$(reached "$work/usbipa.log") b_before=$(reached "$work/usbipa-b.log")
 export_to mdns: "$work/hostile.out"
 rc=$?
@@ -278,12 +275,7 @@ tls_usbipd() {
 		>"$work/tls-$1.pub" 2>&1 &
 	tpub=$!
 	pids="$pids $tpid $tpub"
-	i=0
-	until avahi-browse -t -r -p _usbip._tcp 2>/dev/null |
-		grep -q "^=.*;tls-host\.local;.*;$daemon_port;" || [ $i -ge 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	resolved _usbip._tcp "tls-host\.local;.*;$daemon_port;"
 }
 tls_usbipd tls-host.local
 list_ok "TLS: mdns:tls-host.local, a certificate for tls-host.local: listed" \
