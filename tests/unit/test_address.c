@@ -212,6 +212,14 @@ static void test_mdns(void **state)
 		assert_null(strchr(err, '\n'));
 		assert_null(strchr(err, '\x1b'));
 	}
+	/* A host name from the network: DNS characters only. */
+	assert_true(address_is_host_name("lab-1.local"));
+	assert_true(address_is_host_name("_x.example.net"));
+	assert_false(address_is_host_name(""));
+	assert_false(address_is_host_name("::1"));
+	assert_false(address_is_host_name("fe80::1%eth0"));
+	assert_false(address_is_host_name("a b"));
+	assert_false(address_is_host_name("evil\x1b[2J.local"));
 	/* mdns: names remotes only; a host named mdns is still one, as a URL. */
 	assert_int_equal(address_parse_listener("mdns:", "3240", &a, out, sizeof(out)), -1);
 	parse_ok("usbip://mdns:1", false, &a);
