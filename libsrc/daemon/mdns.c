@@ -9,20 +9,17 @@
 #ifdef HAVE_AVAHI
 
 #include <avahi-client/client.h>
-#include <avahi-client/lookup.h>
 #include <avahi-client/publish.h>
 #include <avahi-common/alternative.h>
 #include <avahi-common/domain.h>
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
 #include <avahi-common/simple-watch.h>
-#include <avahi-common/timeval.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon/privsep.h"
@@ -244,157 +241,6 @@ void mdns_announce_stop(struct mdns_announcer *m)
 	free(m);
 }
 
-/* ------------------------------------------------------------ browsing */
-
-struct browse {
-	AvahiSimplePoll *poll;
-	AvahiClient *client;
-	struct mdns_service *found;
-	size_t max, count;
-	unsigned pending;
-	char *err;
-	size_t err_len;
-	bool failed;
-};
-
-/* TXT key=value into out ("" when not there); bounded by out's size. */
-static void txt_value(AvahiStringList *txt, const char *key, char *out, size_t len)
-{
-	AvahiStringList *item = avahi_string_list_find(txt, key);
-	char *k = NULL, *v = NULL;
-
-	out[0] = '\0';
-	if (item && avahi_string_list_get_pair(item, &k, &v, NULL) == 0 && v)
-		snprintf(out, len, "%s", v);
-	avahi_free(k);
-	avahi_free(v);
-}
-
-/* The entry for name: the one found already, a new one, or NULL when full. */
-static struct mdns_service *slot_for(struct browse *b, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < b->count; i++)
-		if (strncmp(b->found[i].name, name, sizeof(b->found[i].name) - 1) == 0)
-			return &b->found[i];
-	if (b->count == b->max)
-		return NULL;
-	memset(&b->found[b->count], 0, sizeof(b->found[0]));
-	return &b->found[b->count++];
-}
-
-static void on_resolve(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtocol proto,
-		       AvahiResolverEvent event, const char *name, const char *type,
-		       const char *domain, const char *host, const AvahiAddress *addr,
-		       uint16_t port, AvahiStringList *txt, AvahiLookupResultFlags flags, void *arg)
-{
-	struct browse *b = arg;
-	struct mdns_service *s;
-	bool first;
-
-	b->pending--;
-	if (event == AVAHI_RESOLVER_FOUND && addr && port) {
-		first = true;
-		s = slot_for(b, name);
-		if (s && s->port)
-			first = false;
-		/* One per name: IPv4 rather than IPv6 (a link-local one needs its interface). */
-		if (s && (first || (s->ipv6 && addr->proto == AVAHI_PROTO_INET))) {
-			snprintf(s->name, sizeof(s->name), "%s", name);
-			snprintf(s->host, sizeof(s->host), "%s", host);
-			avahi_address_snprint(s->address, sizeof(s->address), addr);
-			s->ipv6 = addr->proto == AVAHI_PROTO_INET6;
-			s->port = port;
-			txt_value(txt, "version", s->version, sizeof(s->version));
-			txt_value(txt, "tls", s->tls, sizeof(s->tls));
-			txt_value(txt, "transports", s->transports, sizeof(s->transports));
-		}
-	}
-	avahi_service_resolver_free(r);
-	(void)iface, (void)proto, (void)type, (void)domain, (void)flags;
-}
-
-static void on_browse(AvahiServiceBrowser *sb, AvahiIfIndex iface, AvahiProtocol proto,
-		      AvahiBrowserEvent event, const char *name, const char *type,
-		      const char *domain, AvahiLookupResultFlags flags, void *arg)
-{
-	struct browse *b = arg;
-
-	(void)sb, (void)flags;
-	if (event == AVAHI_BROWSER_NEW && b->pending < 4 * b->max &&
-	    avahi_service_resolver_new(b->client, iface, proto, name, type, domain,
-				       AVAHI_PROTO_UNSPEC, 0, on_resolve, b))
-		b->pending++;
-	else if (event == AVAHI_BROWSER_FAILURE) {
-		snprintf(b->err, b->err_len, "cannot browse: %s",
-			 avahi_strerror(avahi_client_errno(b->client)));
-		b->failed = true;
-	}
-}
-
-static void on_browse_client(AvahiClient *client, AvahiClientState state, void *arg)
-{
-	struct browse *b = arg;
-
-	if (state == AVAHI_CLIENT_FAILURE) {
-		snprintf(b->err, b->err_len, "cannot browse: avahi: %s",
-			 avahi_strerror(avahi_client_errno(client)));
-		b->failed = true;
-	}
-}
-
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* Runs the loop until the deadline (and the resolvers under way have had it). */
-static void browse_for(struct browse *b, int timeout_ms)
-{
-	long long deadline = now_ms() + timeout_ms, left;
-
-	while (!b->failed && (left = deadline - now_ms()) > 0)
-		if (avahi_simple_poll_iterate(b->poll, (int)left) != 0)
-			break;
-}
-
-int mdns_browse(const char *type, int timeout_ms, struct mdns_service *found, size_t max,
-		size_t *count, char *err, size_t err_len)
-{
-	struct browse b = { .found = found, .max = max, .err = err, .err_len = err_len };
-	AvahiServiceBrowser *sb = NULL;
-	int error = 0;
-
-	*count = 0;
-	b.poll = avahi_simple_poll_new();
-	if (!b.poll) {
-		snprintf(err, err_len, "out of memory");
-		return -1;
-	}
-	b.client = avahi_client_new(avahi_simple_poll_get(b.poll), 0, on_browse_client, &b, &error);
-	if (!b.client)
-		snprintf(err, err_len, "cannot browse: avahi-daemon: %s", avahi_strerror(error));
-	else
-		sb = avahi_service_browser_new(b.client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, type,
-					       NULL, 0, on_browse, &b);
-	if (b.client && !sb)
-		snprintf(err, err_len, "cannot browse: %s",
-			 avahi_strerror(avahi_client_errno(b.client)));
-	if (sb)
-		browse_for(&b, timeout_ms);
-	if (sb)
-		avahi_service_browser_free(sb);
-	if (b.client)
-		avahi_client_free(b.client); /* and the resolvers still under way */
-	avahi_simple_poll_free(b.poll);
-	*count = b.count;
-	return sb && !b.failed ? 0 : -1;
-}
-
 #else /* no Avahi in this build */
 
 bool mdns_available(void)
@@ -423,15 +269,6 @@ void mdns_announce_reaped(struct mdns_announcer *a)
 void mdns_announce_stop(struct mdns_announcer *a)
 {
 	(void)a;
-}
-
-int mdns_browse(const char *type, int timeout_ms, struct mdns_service *found, size_t max,
-		size_t *count, char *err, size_t err_len)
-{
-	(void)type, (void)timeout_ms, (void)found, (void)max;
-	*count = 0;
-	snprintf(err, err_len, "built without Avahi (configure --with-avahi): no mDNS");
-	return -1;
 }
 
 #endif

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
 #include "net/address.h"
 
 #include <stdio.h>
@@ -82,6 +84,14 @@ static bool host_ok(const char *host, size_t len)
 			return false;
 	}
 	return len > 0;
+}
+
+bool address_is_host_name(const char *name)
+{
+	size_t len = strnlen(name, NET_ADDRESS_HOST_MAX);
+
+	return len < NET_ADDRESS_HOST_MAX && strchr(name, ':') == NULL &&
+	       strchr(name, '%') == NULL && host_ok(name, len);
 }
 
 /* What a WebSocket request path is made of (RFC 3986 path and query characters). */
@@ -217,6 +227,45 @@ static int parse_srv(const struct parse_ctx *p, const char *name, struct net_add
 	return 0;
 }
 
+/*
+ * What an mdns: remote's globs are made of: a host name's bytes, the glob
+ * characters and the commas between globs; no glob empty.
+ */
+static bool patterns_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !strchr(".-_*?[]!,", c))
+			return false;
+		if (c == ',' && (i == 0 || i + 1 == len || s[i + 1] == ','))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * mdns: or mdns:GLOB[,GLOB...]: the hosts announcing the service on the
+ * LAN, looked up when a connection is made (net/mdns_browse.h); any host
+ * only when no glob is given, which is the user's explicit choice.
+ */
+static int parse_mdns(const struct parse_ctx *p, const char *patterns, struct net_address *out)
+{
+	size_t len = strlen(patterns);
+
+	if (p->listener)
+		return fail(p, "mdns: names remotes, not a place to listen");
+	if (len >= NET_ADDRESS_HOST_MAX || !patterns_ok(patterns, len))
+		return fail(p, "mdns: takes host name globs, comma-separated "
+			       "(mdns: any, mdns:lab-*.local)");
+	out->scheme = NET_ADDRESS_MDNS;
+	memcpy(out->host, patterns, len + 1);
+	return 0;
+}
+
 /* vsock:CID:PORT, or a listener's vsock:PORT. */
 static int parse_vsock(const struct parse_ctx *p, const char *s, struct net_address *out)
 {
@@ -250,6 +299,8 @@ static int parse(const struct parse_ctx *p, const char *default_port, struct net
 		return parse_vsock(p, text + 6, out);
 	if (strncmp(text, "srv:", 4) == 0)
 		return parse_srv(p, text + 4, out);
+	if (strncmp(text, "mdns:", 5) == 0)
+		return parse_mdns(p, text + 5, out);
 	for (i = 0; i < sizeof(url_forms) / sizeof(url_forms[0]); i++) {
 		size_t n = strlen(url_forms[i].prefix);
 
@@ -258,7 +309,7 @@ static int parse(const struct parse_ctx *p, const char *default_port, struct net
 	}
 	if (strstr(text, "://"))
 		return fail(p, "not a kind of address usbip knows (usbip://, ws://, wss://, "
-			       "unix:PATH, vsock:CID:PORT, srv:NAME)");
+			       "unix:PATH, vsock:CID:PORT, srv:NAME, mdns:)");
 	return parse_host_port(p, text, default_port, out);
 }
 
@@ -280,12 +331,23 @@ int address_parse_listener(const char *text, const char *default_port, struct ne
 	return parse(&p, default_port, out);
 }
 
+/*
+ * Whether mdns: remotes can be browsed (net/mdns_browse.c has Avahi): from
+ * the build's configuration, so that the syntax stays a file of its own.
+ */
+#ifdef HAVE_AVAHI
+#define MDNS_BUILT true
+#else
+#define MDNS_BUILT false
+#endif
+
 int address_dialable(const struct net_address *a, char *err, size_t err_len)
 {
-	/* Every scheme is carried now (WebSocket by net/ws.c); kept for the next one. */
-	(void)a;
-	(void)err;
-	(void)err_len;
+	if (a->scheme == NET_ADDRESS_MDNS && !MDNS_BUILT) {
+		snprintf(err, err_len,
+			 "'mdns:%.64s': this build has no mDNS (configure --with-avahi)", a->host);
+		return -1;
+	}
 	return 0;
 }
 
@@ -304,6 +366,8 @@ const char *address_scheme_name(enum net_address_scheme scheme)
 		return "vsock";
 	case NET_ADDRESS_SRV:
 		return "srv";
+	case NET_ADDRESS_MDNS:
+		return "mdns";
 	}
 	return "?";
 }
@@ -330,13 +394,16 @@ void address_format(const struct net_address *a, char *out, size_t len)
 	case NET_ADDRESS_SRV:
 		snprintf(out, len, "srv:%s", a->host);
 		return;
+	case NET_ADDRESS_MDNS:
+		snprintf(out, len, "mdns:%s", a->host);
+		return;
 	case NET_ADDRESS_TCP:
 		break;
 	}
 	/* A host named like a prefix ("unix:1") is written as the URL it also is. */
 	snprintf(out, len, "%s%s%s%s:%u",
 		 strcmp(a->host, "unix") == 0 || strcmp(a->host, "vsock") == 0 ||
-				 strcmp(a->host, "srv") == 0
+				 strcmp(a->host, "srv") == 0 || strcmp(a->host, "mdns") == 0
 			 ? "usbip://"
 			 : "",
 		 v6 ? "[" : "", a->host, v6 ? "]" : "", a->port);

@@ -12,6 +12,10 @@
  *   vsock:CID:PORT                            vsock (a listener: vsock:PORT too)
  *   srv:NAME                                  the TCP hosts DNS SRV records list
  *                                             for NAME (net/srv.h), remotes only
+ *   mdns:  mdns:GLOB[,GLOB...]                the TCP hosts announcing the service
+ *                                             on the LAN (any, or only those whose
+ *                                             host name a glob matches;
+ *                                             net/mdns_browse.h), remotes only
  *
  * A listener may also leave the host out (":PORT": every address).
  * Everything here is text and host-order numbers; making sockets of it is
@@ -40,6 +44,7 @@ enum net_address_scheme {
 	NET_ADDRESS_UNIX,  /* path */
 	NET_ADDRESS_VSOCK, /* cid (if cid_given), port */
 	NET_ADDRESS_SRV,   /* host: the name whose SRV records list the targets */
+	NET_ADDRESS_MDNS,  /* host: the globs an announced host name must match ("" any) */
 };
 
 struct net_address {
@@ -76,13 +81,21 @@ int address_parse_listener(const char *text, const char *default_port, struct ne
 void address_format(const struct net_address *a, char *out, size_t len);
 
 /*
- * Whether this build can dial a: 0, or -1 with why in err (every scheme
- * parsed is dialled now). Where a remote is checked
+ * Whether this build can dial a: 0, or -1 with why in err (mdns: in a
+ * build without Avahi). Where a remote is checked
  * before use, so that the user hears it at once, with exit status 2.
  */
 int address_dialable(const struct net_address *a, char *err, size_t err_len);
 
-/* "tcp", "ws", "wss", "unix", "vsock", "srv": for messages. */
+/*
+ * Whether name is a DNS host name (letters, digits, '.', '-', '_'; not
+ * empty, shorter than NET_ADDRESS_HOST_MAX): what a name the network gave
+ * (an SRV target, an mDNS announcement) must be before it is dialled,
+ * checked by TLS or logged.
+ */
+bool address_is_host_name(const char *name);
+
+/* "tcp", "ws", "wss", "unix", "vsock", "srv", "mdns": for messages. */
 const char *address_scheme_name(enum net_address_scheme scheme);
 
 #endif

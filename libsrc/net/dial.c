@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "net/address.h"
+#include "net/mdns_browse.h"
 #include "net/sock.h"
 #include "net/srv.h"
 #include "net/tcp.h"
@@ -140,12 +141,13 @@ static enum usbip_result connect_any(const struct net_address *a, int timeout_ms
 		*server_name = a->host;
 		return connect_ws(a, timeout_ms, conn);
 	case NET_ADDRESS_SRV: /* dial looks it up first */
+	case NET_ADDRESS_MDNS:
 		break;
 	}
 	return USBIP_E_CONFIG;
 }
 
-/* What a srv: remote's targets are dialled with. */
+/* What a srv: or mdns: remote's targets are dialled with. */
 struct dial_args {
 	int timeout_ms;
 	struct usbip_tls *tls;
@@ -159,8 +161,33 @@ static enum usbip_result dial_target(const char *remote, void *arg)
 	return dial(remote, USBIP_DEFAULT_PORT, a->timeout_ms, a->tls, a->conn);
 }
 
+/* An announced service: its address dialled, its announced host name checked by TLS. */
+static enum usbip_result dial_announced(const char *remote, const char *tls_name, void *arg)
+{
+	struct dial_args *a = arg;
+
+	return dial_named(remote, USBIP_DEFAULT_PORT, tls_name, a->timeout_ms, a->tls, a->conn);
+}
+
+/* srv: and mdns: remotes: usbipd's targets in their order, the first that answers. */
+static enum usbip_result dial_each(const struct net_address *addr, int timeout_ms,
+				   struct usbip_tls *tls, struct usbip_conn **conn)
+{
+	struct dial_args args = { timeout_ms, tls, conn };
+
+	if (addr->scheme == NET_ADDRESS_SRV)
+		return srv_try_each(SRV_SERVICE_USBIP, addr->host, dial_target, &args);
+	return mdns_browse_try_each(MDNS_TYPE_USBIPD, addr->host, dial_announced, &args);
+}
+
 enum usbip_result dial(const char *host, const char *port, int timeout_ms, struct usbip_tls *tls,
 		       struct usbip_conn **conn)
+{
+	return dial_named(host, port, NULL, timeout_ms, tls, conn);
+}
+
+enum usbip_result dial_named(const char *host, const char *port, const char *tls_name,
+			     int timeout_ms, struct usbip_tls *tls, struct usbip_conn **conn)
 {
 	struct net_address addr;
 	struct usbip_conn *c = NULL;
@@ -175,16 +202,12 @@ enum usbip_result dial(const char *host, const char *port, int timeout_ms, struc
 		log_err("%s", err);
 		return USBIP_E_CONFIG;
 	}
-	if (addr.scheme == NET_ADDRESS_SRV) {
-		/* usbipd's targets in their order, the first that answers. */
-		struct dial_args args = { timeout_ms, tls, conn };
-
-		return srv_try_each(SRV_SERVICE_USBIP, addr.host, dial_target, &args);
-	}
+	if (addr.scheme == NET_ADDRESS_SRV || addr.scheme == NET_ADDRESS_MDNS)
+		return dial_each(&addr, timeout_ms, tls, conn);
 	rc = connect_any(&addr, timeout_ms, &c, &server_name);
 	if (rc != USBIP_OK)
 		return rc;
-	if (tls && tls_wrap(tls, c, server_name) != 0) {
+	if (tls && tls_wrap(tls, c, tls_name ? tls_name : server_name) != 0) {
 		log_err("%s: cannot set up TLS", c->peer);
 		conn_close(c);
 		return USBIP_E_UNREACHABLE;

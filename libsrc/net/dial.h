@@ -33,7 +33,9 @@ void dial_set_ws(const struct ws_options *options, struct usbip_tls *wss_tls);
  * HOST:PORT or [V6]:PORT names its own port, else port; unix:PATH and
  * vsock:CID:PORT are dialled directly (TLS then checks no host name);
  * srv:NAME is looked up now (_usbip._tcp.NAME) and its targets tried in
- * their order, the first that connects kept;
+ * their order, the first that connects kept; mdns: and mdns:GLOBS browse
+ * the LAN now (_usbip._tcp) and try the services the globs allow the same
+ * way (net/mdns_browse.h), TLS checking each one's announced host name;
  * ws:// and wss:// go through the upgrade and a relay process (net/ws.h),
  * wss:// with the outer TLS context dial_set_ws gave; tls is then
  * the TLS inside the WebSocket.
@@ -44,5 +46,13 @@ void dial_set_ws(const struct ws_options *options, struct usbip_tls *wss_tls);
  */
 enum usbip_result dial(const char *host, const char *port, int timeout_ms, struct usbip_tls *tls,
 		       struct usbip_conn **conn);
+
+/*
+ * The same, TLS checking the certificate against tls_name (NULL: the
+ * address's host) rather than the address dialled: a service an mdns:
+ * remote found is dialled at its address and checked as its host name.
+ */
+enum usbip_result dial_named(const char *host, const char *port, const char *tls_name,
+			     int timeout_ms, struct usbip_tls *tls, struct usbip_conn **conn);
 
 #endif

@@ -148,6 +148,7 @@ int listen_open(const struct net_address *a, const struct net_listen_opts *opts,
 	case NET_ADDRESS_VSOCK:
 		return listen_one(a, o, fds, max);
 	case NET_ADDRESS_SRV: /* refused by address_parse_listener */
+	case NET_ADDRESS_MDNS:
 		break;
 	}
 	address_format(a, name, sizeof(name));

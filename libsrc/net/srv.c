@@ -13,21 +13,6 @@
 
 #include "util/log.h"
 
-/* A target is a host name: what the address syntax accepts, nothing else. */
-static bool srv_host_ok(const char *host)
-{
-	size_t i, len = strlen(host);
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)host[i];
-
-		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !strchr(".-_", c))
-			return false;
-	}
-	return len > 0 && len < NET_ADDRESS_HOST_MAX;
-}
-
 /*
  * Reads one SRV record's data. Returns 1 if t is a usable target, 0 if the
  * record is one to skip (noted), -1 if it is malformed.
@@ -52,7 +37,7 @@ static int srv_read_record(const ns_msg *msg, const ns_rr *rr, struct srv_target
 		notes->port_zero++;
 		return 0;
 	}
-	if (!srv_host_ok(name))
+	if (!address_is_host_name(name)) /* what the address syntax accepts, nothing else */
 		return -1;
 	snprintf(t->host, sizeof(t->host), "%s", name);
 	return 1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "net/dial.h"
+#include "net/mdns_browse.h"
 #include "net/op_msg.h"
 #include "net/srv.h"
 #include "util/log.h"
@@ -22,10 +23,14 @@ static int device_record(struct device_source *src, const char *busid,
 	return 0;
 }
 
-/* The exchange with one usbipa, host (not a srv: remote). */
+/*
+ * The exchange with one usbipa, host (not a srv: or mdns: remote), TLS
+ * checking tls_name (NULL: host's).
+ */
 static enum usbip_result exchange_one(const struct device_export_target *to, const char *host,
-				      uint16_t req, const struct usbip_usb_device *udev,
-				      uint32_t *status, struct usbip_conn **conn_out)
+				      const char *tls_name, uint16_t req,
+				      const struct usbip_usb_device *udev, uint32_t *status,
+				      struct usbip_conn **conn_out)
 {
 	uint16_t rep = req == USBIP_OP_REQ_EXPORT ? USBIP_OP_REP_EXPORT : USBIP_OP_REP_UNEXPORT;
 	struct usbip_op_header hdr;
@@ -33,7 +38,7 @@ static enum usbip_result exchange_one(const struct device_export_target *to, con
 	enum usbip_result rc;
 
 	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
-	rc = dial(host, to->port, to->timeout_ms, to->tls, &conn);
+	rc = dial_named(host, to->port, tls_name, to->timeout_ms, to->tls, &conn);
 	if (rc != USBIP_OK)
 		return rc;
 	if (op_msg_send(conn, req, USBIP_ST_OK, udev) != 0 ||
@@ -52,7 +57,7 @@ static enum usbip_result exchange_one(const struct device_export_target *to, con
 	return USBIP_OK;
 }
 
-/* One srv: export or unexport: what each target is asked. */
+/* One srv: or mdns: export or unexport: what each target is asked. */
 struct exchange_args {
 	const struct device_export_target *to;
 	uint16_t req;
@@ -61,10 +66,23 @@ struct exchange_args {
 	struct usbip_conn **conn;
 };
 
+/* An announced usbipa: its address dialled, its announced host name checked by TLS. */
+static enum usbip_result exchange_announced(const char *remote, const char *tls_name, void *arg)
+{
+	struct exchange_args *a = arg;
+	enum usbip_result rc =
+		exchange_one(a->to, remote, tls_name, a->req, a->udev, a->status, a->conn);
+
+	if (rc == USBIP_OK && a->req == USBIP_OP_REQ_EXPORT)
+		log_info("%s (%s) took %s", tls_name, remote, a->udev->busid);
+	return rc;
+}
+
 static enum usbip_result exchange_target(const char *remote, void *arg)
 {
 	struct exchange_args *a = arg;
-	enum usbip_result rc = exchange_one(a->to, remote, a->req, a->udev, a->status, a->conn);
+	enum usbip_result rc =
+		exchange_one(a->to, remote, NULL, a->req, a->udev, a->status, a->conn);
 
 	if (rc == USBIP_OK && a->req == USBIP_OP_REQ_EXPORT)
 		log_info("%s took %s", remote, a->udev->busid);
@@ -80,19 +98,23 @@ enum usbip_result device_export_exchange(const struct device_export_target *to, 
 
 	*status = USBIP_EXPORT_ST_NOT_ACCEPTED;
 	/*
-	 * srv:NAME: the usbipa targets DNS lists now, in their order. An
+	 * srv:NAME: the usbipa targets DNS lists now, in their order (mdns:
+	 * the usbipa the LAN announces now that the remote allows). An
 	 * export goes on to the next at once whatever the refusal (a full or
 	 * draining one says status 2), so that the caller backs off only when
 	 * every one said no; an unexport is asked of each until the one that
 	 * has the device says yes (the others answer no such device).
 	 */
 	if (address_parse(to->host, to->port, &addr, err, sizeof(err)) == 0 &&
-	    addr.scheme == NET_ADDRESS_SRV) {
+	    (addr.scheme == NET_ADDRESS_SRV || addr.scheme == NET_ADDRESS_MDNS)) {
 		struct exchange_args args = { to, req, udev, status, conn };
 
+		if (addr.scheme == NET_ADDRESS_MDNS)
+			return mdns_browse_try_each(MDNS_TYPE_USBIPA, addr.host, exchange_announced,
+						    &args);
 		return srv_try_each(SRV_SERVICE_USBIPA, addr.host, exchange_target, &args);
 	}
-	return exchange_one(to, to->host, req, udev, status, conn);
+	return exchange_one(to, to->host, NULL, req, udev, status, conn);
 }
 
 /* Through the dialer if there is one. */

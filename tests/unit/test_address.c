@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Addresses as users type them: HOST, HOST:PORT, [V6], [V6]:PORT, a bare
- * V6, usbip://, ws://, wss://, unix:PATH, vsock:CID:PORT, and a listener's
- * :PORT and vsock:PORT.
+ * V6, usbip://, ws://, wss://, unix:PATH, vsock:CID:PORT, srv:NAME,
+ * mdns:[GLOB,...], and a listener's :PORT and vsock:PORT.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "net/address.h"
+#include "net/mdns_browse.h"
 
 static void expect(const char *text, const char *host, unsigned port, bool given)
 {
@@ -138,6 +139,14 @@ static void test_dialable(void **state)
 		parse_ok(now[i], false, &a);
 		assert_int_equal(address_dialable(&a, err, sizeof(err)), 0);
 	}
+	/* mdns: only where the build has Avahi; else one line that says so. */
+	parse_ok("mdns:lab-*.local", false, &a);
+	if (mdns_browse_available()) {
+		assert_int_equal(address_dialable(&a, err, sizeof(err)), 0);
+	} else {
+		assert_int_equal(address_dialable(&a, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "'mdns:lab-*.local': this build has no mDNS"));
+	}
 }
 
 static void test_listener(void **state)
@@ -178,6 +187,46 @@ static void test_srv(void **state)
 	assert_string_equal(address_scheme_name(a.scheme), "srv");
 }
 
+static void test_mdns(void **state)
+{
+	static const char *const refused[] = {
+		"mdns:lab:1", /* no port: the announcement gives it */
+		"mdns:a,,b",  /* an empty glob */
+		"mdns:,a",    "mdns:a,",  "mdns:a b",
+		"mdns:a\nb",  "mdns:a/b", "mdns:\x1b[2J", /* a control character */
+	};
+	struct net_address a;
+	char err[300], out[300];
+	size_t i;
+
+	(void)state;
+	parse_ok("mdns:", false, &a);
+	assert_int_equal(a.scheme, NET_ADDRESS_MDNS);
+	assert_string_equal(a.host, ""); /* any host: the user's explicit choice */
+	assert_string_equal(address_scheme_name(a.scheme), "mdns");
+	parse_ok("mdns:lab-*.local,bench-[0-9].local,x?.LAN", false, &a);
+	assert_string_equal(a.host, "lab-*.local,bench-[0-9].local,x?.LAN");
+	assert_false(a.port_given);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(address_parse(refused[i], "3240", &a, err, sizeof(err)), -1);
+		assert_null(strchr(err, '\n'));
+		assert_null(strchr(err, '\x1b'));
+	}
+	/* A host name from the network: DNS characters only. */
+	assert_true(address_is_host_name("lab-1.local"));
+	assert_true(address_is_host_name("_x.example.net"));
+	assert_false(address_is_host_name(""));
+	assert_false(address_is_host_name("::1"));
+	assert_false(address_is_host_name("fe80::1%eth0"));
+	assert_false(address_is_host_name("a b"));
+	assert_false(address_is_host_name("evil\x1b[2J.local"));
+	/* mdns: names remotes only; a host named mdns is still one, as a URL. */
+	assert_int_equal(address_parse_listener("mdns:", "3240", &a, out, sizeof(out)), -1);
+	parse_ok("usbip://mdns:1", false, &a);
+	assert_int_equal(a.scheme, NET_ADDRESS_TCP);
+	assert_string_equal(a.host, "mdns");
+}
+
 static void test_format_round_trip(void **state)
 {
 	static const char *const texts[] = {
@@ -193,6 +242,9 @@ static void test_format_round_trip(void **state)
 		"usbip://unix:3240",
 		"srv:pool.example.net",
 		"usbip://srv:3240", /* a host named srv */
+		"mdns:",
+		"mdns:lab-*.local,x?",
+		"usbip://mdns:3240", /* a host named mdns */
 	};
 	struct net_address a;
 	char err[300], out[300];
@@ -301,7 +353,7 @@ int main(void)
 		cmocka_unit_test(test_unix),	 cmocka_unit_test(test_vsock),
 		cmocka_unit_test(test_dialable), cmocka_unit_test(test_listener),
 		cmocka_unit_test(test_srv),	 cmocka_unit_test(test_format_round_trip),
-		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_refused),	 cmocka_unit_test(test_mdns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
