@@ -176,8 +176,8 @@ static enum usbip_result dial_each(const struct net_address *addr, int timeout_m
 	struct dial_args args = { timeout_ms, tls, conn };
 
 	if (addr->scheme == NET_ADDRESS_SRV)
-		return srv_try_each(SRV_SERVICE_USBIP, addr->host, dial_target, &args);
-	return mdns_browse_try_each(MDNS_TYPE_USBIPD, addr->host, dial_announced, &args);
+		return srv_try_each(SRV_SERVICE_USBIP, addr->host, NULL, dial_target, &args);
+	return mdns_browse_try_each(MDNS_TYPE_USBIPD, addr->host, NULL, dial_announced, &args);
 }
 
 enum usbip_result dial(const char *host, const char *port, int timeout_ms, struct usbip_tls *tls,

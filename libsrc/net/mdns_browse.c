@@ -350,7 +350,25 @@ static void say_tried(const struct mdns_service *s, const char *remote)
 		 log_escape(name, sizeof(name), s->name), s->host, remote + strlen("usbip://"));
 }
 
-enum usbip_result mdns_browse_try_each(const char *type, const char *patterns,
+/* Moves the service that is prefer (a remote) to the front of found[0..n). */
+static void put_first(struct mdns_service *found, size_t n, const char *prefer)
+{
+	struct mdns_service chosen;
+	char remote[128];
+	size_t i;
+
+	for (i = 0; prefer && i < n; i++) {
+		mdns_browse_remote(&found[i], remote, sizeof(remote));
+		if (strcmp(remote, prefer) == 0) {
+			chosen = found[i];
+			memmove(found + 1, found, i * sizeof(*found));
+			found[0] = chosen;
+			return;
+		}
+	}
+}
+
+enum usbip_result mdns_browse_try_each(const char *type, const char *patterns, const char *prefer,
 				       enum usbip_result (*try_target)(const char *remote,
 								       const char *tls_name,
 								       void *arg),
@@ -373,6 +391,7 @@ enum usbip_result mdns_browse_try_each(const char *type, const char *patterns,
 	kept = mdns_browse_select(patterns, found, n);
 	if (kept == 0)
 		say_none_allowed(patterns, type, n);
+	put_first(found, kept, prefer);
 	for (i = 0; i < kept && rc != USBIP_OK; i++) {
 		mdns_browse_remote(&found[i], remote, sizeof(remote));
 		rc = try_target(remote, found[i].host, arg);

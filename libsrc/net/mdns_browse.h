@@ -79,12 +79,14 @@ void mdns_browse_remote(const struct mdns_service *s, char *out, size_t len);
  * An mdns:PATTERNS remote: browses for type now (MDNS_BROWSE_TIME_MS at
  * most), then gives each service mdns_browse_select keeps to try_target
  * with arg, as a remote (mdns_browse_remote) and the name TLS checks the
- * certificate against (its announced host name), in order, until one
+ * certificate against (its announced host name), in order (but prefer, a
+ * remote as mdns_browse_remote writes it, first when it is still
+ * announced and allowed: where a device was, as srv_try_each), until one
  * returns USBIP_OK. Returns that, the last one's result, or
  * USBIP_E_UNREACHABLE when none was allowed or the browse failed (one
  * line either way).
  */
-enum usbip_result mdns_browse_try_each(const char *type, const char *patterns,
+enum usbip_result mdns_browse_try_each(const char *type, const char *patterns, const char *prefer,
 				       enum usbip_result (*try_target)(const char *remote,
 								       const char *tls_name,
 								       void *arg),

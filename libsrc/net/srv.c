@@ -214,7 +214,25 @@ int srv_resolve(const char *service, const char *name, struct srv_target *out, s
 	return n;
 }
 
-enum usbip_result srv_try_each(const char *service, const char *name,
+/* Moves the target that is prefer (a remote) to the front of t[0..n), keeping the rest's order. */
+static void put_first(struct srv_target *t, int n, const char *prefer)
+{
+	char remote[NET_ADDRESS_TEXT_MAX];
+	struct srv_target chosen;
+	int i;
+
+	for (i = 0; prefer && i < n; i++) {
+		srv_target_remote(&t[i], remote, sizeof(remote));
+		if (strcmp(remote, prefer) == 0) {
+			chosen = t[i];
+			memmove(t + 1, t, (size_t)i * sizeof(*t));
+			t[0] = chosen;
+			return;
+		}
+	}
+}
+
+enum usbip_result srv_try_each(const char *service, const char *name, const char *prefer,
 			       enum usbip_result (*try_target)(const char *remote, void *arg),
 			       void *arg)
 {
@@ -223,6 +241,7 @@ enum usbip_result srv_try_each(const char *service, const char *name,
 	enum usbip_result rc = USBIP_E_UNREACHABLE;
 	int n = srv_resolve(service, name, targets, SRV_TARGETS_MAX), i;
 
+	put_first(targets, n, prefer);
 	for (i = 0; i < n && rc != USBIP_OK; i++) {
 		srv_target_remote(&targets[i], remote, sizeof(remote));
 		rc = try_target(remote, arg);

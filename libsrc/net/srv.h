@@ -73,10 +73,14 @@ int srv_resolve(const char *service, const char *name, struct srv_target *out, s
 /*
  * The targets of srv_resolve(service, name), each as a remote
  * ("usbip://host:port") given to try_target with arg, in order, until one
- * returns USBIP_OK. Returns that, the last one's result, or
- * USBIP_E_UNREACHABLE when DNS gave none (logged).
+ * returns USBIP_OK; but prefer (a remote as srv_target_remote writes it,
+ * NULL for none), when DNS still lists it, first: the usbipa a device was
+ * on, so that a device coming back after a dropped connection goes back
+ * there while that host lives instead of to another one of the pool.
+ * Returns that, the last one's result, or USBIP_E_UNREACHABLE when DNS
+ * gave none (logged).
  */
-enum usbip_result srv_try_each(const char *service, const char *name,
+enum usbip_result srv_try_each(const char *service, const char *name, const char *prefer,
 			       enum usbip_result (*try_target)(const char *remote, void *arg),
 			       void *arg);
 

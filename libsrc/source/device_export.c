@@ -8,6 +8,7 @@
 #include "net/mdns_browse.h"
 #include "net/op_msg.h"
 #include "net/srv.h"
+#include "source/placement.h"
 #include "util/log.h"
 
 /* The record to send, with the serial usbipa's policy looks at. */
@@ -73,8 +74,10 @@ static enum usbip_result exchange_announced(const char *remote, const char *tls_
 	enum usbip_result rc =
 		exchange_one(a->to, remote, tls_name, a->req, a->udev, a->status, a->conn);
 
-	if (rc == USBIP_OK && a->req == USBIP_OP_REQ_EXPORT)
+	if (rc == USBIP_OK && a->req == USBIP_OP_REQ_EXPORT) {
 		log_info("%s (%s) took %s", tls_name, remote, a->udev->busid);
+		placement_set(a->to->host, a->udev, remote);
+	}
 	return rc;
 }
 
@@ -84,8 +87,10 @@ static enum usbip_result exchange_target(const char *remote, void *arg)
 	enum usbip_result rc =
 		exchange_one(a->to, remote, NULL, a->req, a->udev, a->status, a->conn);
 
-	if (rc == USBIP_OK && a->req == USBIP_OP_REQ_EXPORT)
+	if (rc == USBIP_OK && a->req == USBIP_OP_REQ_EXPORT) {
 		log_info("%s took %s", remote, a->udev->busid);
+		placement_set(a->to->host, a->udev, remote);
+	}
 	return rc;
 }
 
@@ -103,16 +108,18 @@ enum usbip_result device_export_exchange(const struct device_export_target *to, 
 	 * export goes on to the next at once whatever the refusal (a full or
 	 * draining one says status 2), so that the caller backs off only when
 	 * every one said no; an unexport is asked of each until the one that
-	 * has the device says yes (the others answer no such device).
+	 * has the device says yes (the others answer no such device). Either
+	 * asks first the one that took the device last (source/placement.h).
 	 */
 	if (address_parse(to->host, to->port, &addr, err, sizeof(err)) == 0 &&
 	    (addr.scheme == NET_ADDRESS_SRV || addr.scheme == NET_ADDRESS_MDNS)) {
 		struct exchange_args args = { to, req, udev, status, conn };
+		const char *placed = placement_get(to->host, udev);
 
 		if (addr.scheme == NET_ADDRESS_MDNS)
-			return mdns_browse_try_each(MDNS_TYPE_USBIPA, addr.host, exchange_announced,
-						    &args);
-		return srv_try_each(SRV_SERVICE_USBIPA, addr.host, exchange_target, &args);
+			return mdns_browse_try_each(MDNS_TYPE_USBIPA, addr.host, placed,
+						    exchange_announced, &args);
+		return srv_try_each(SRV_SERVICE_USBIPA, addr.host, placed, exchange_target, &args);
 	}
 	return exchange_one(to, to->host, NULL, req, udev, status, conn);
 }

@@ -323,10 +323,47 @@ static void test_try_each(void **state)
 	add_srv(&dns_answer, 20, 1, 3242, "late.example.net");
 	add_srv(&dns_answer, 10, 1, 3241, "first.example.net");
 	add_srv(&dns_answer, 30, 1, 3243, "never.example.net");
-	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", try_target, &w), USBIP_OK);
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", NULL, try_target, &w),
+			 USBIP_OK);
 	assert_int_equal(w.n, 2);
 	assert_string_equal(w.tried[0], "usbip://first.example.net:3241");
 	assert_string_equal(w.tried[1], "usbip://late.example.net:3242");
+}
+
+/*
+ * The target a device was on goes first while DNS lists it; when it refuses
+ * (full, draining), the rest in their order, it not asked twice; one no
+ * longer listed changes nothing.
+ */
+static void test_try_each_prefer(void **state)
+{
+	struct walk first = { .results = { USBIP_OK } };
+	struct walk refused = { .results = { USBIP_E_REFUSED, USBIP_E_REFUSED, USBIP_OK } };
+	struct walk gone = { .results = { USBIP_OK } };
+
+	(void)state;
+	msg_start(&dns_answer);
+	add_srv(&dns_answer, 10, 1, 3241, "a.example.net");
+	add_srv(&dns_answer, 20, 1, 3242, "b.example.net");
+	add_srv(&dns_answer, 30, 1, 3243, "c.example.net");
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net",
+				      "usbip://c.example.net:3243", try_target, &first),
+			 USBIP_OK);
+	assert_int_equal(first.n, 1);
+	assert_string_equal(first.tried[0], "usbip://c.example.net:3243");
+
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net",
+				      "usbip://b.example.net:3242", try_target, &refused),
+			 USBIP_OK);
+	assert_int_equal(refused.n, 3);
+	assert_string_equal(refused.tried[0], "usbip://b.example.net:3242");
+	assert_string_equal(refused.tried[1], "usbip://a.example.net:3241");
+	assert_string_equal(refused.tried[2], "usbip://c.example.net:3243");
+
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net",
+				      "usbip://gone.example.net:3241", try_target, &gone),
+			 USBIP_OK);
+	assert_string_equal(gone.tried[0], "usbip://a.example.net:3241");
 }
 
 /* Every one refused: the last result, every target tried once. */
@@ -338,7 +375,7 @@ static void test_try_each_all_refuse(void **state)
 	msg_start(&dns_answer);
 	add_srv(&dns_answer, 10, 1, 3241, "a.example.net");
 	add_srv(&dns_answer, 10, 1, 3241, "b.example.net");
-	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", try_target, &w),
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", NULL, try_target, &w),
 			 USBIP_E_REFUSED);
 	assert_int_equal(w.n, 2);
 }
@@ -351,10 +388,10 @@ static void test_try_each_none(void **state)
 	(void)state;
 	msg_start(&dns_answer);
 	dns_queries = 0;
-	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", try_target, &w),
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", NULL, try_target, &w),
 			 USBIP_E_UNREACHABLE);
 	add_srv(&dns_answer, 10, 1, 0, "zero.example.net");
-	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", try_target, &w),
+	assert_int_equal(srv_try_each(SRV_SERVICE_USBIPA, "example.net", NULL, try_target, &w),
 			 USBIP_E_UNREACHABLE);
 	assert_int_equal(w.n, 0);
 	/* Asked each time: a pool's records may change between connections. */
@@ -364,10 +401,15 @@ static void test_try_each_none(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_records_read),   cmocka_unit_test(test_skipped),
-		cmocka_unit_test(test_bounded),	       cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_priority_first), cmocka_unit_test(test_weights),
-		cmocka_unit_test(test_try_each),       cmocka_unit_test(test_try_each_all_refuse),
+		cmocka_unit_test(test_records_read),
+		cmocka_unit_test(test_skipped),
+		cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_priority_first),
+		cmocka_unit_test(test_weights),
+		cmocka_unit_test(test_try_each),
+		cmocka_unit_test(test_try_each_prefer),
+		cmocka_unit_test(test_try_each_all_refuse),
 		cmocka_unit_test(test_try_each_none),
 	};
 
