@@ -123,6 +123,7 @@ struct serve_state {
 	struct usbip_daemon *d;
 	struct device_export_target to;
 	struct export_agent *agent; /* --persist: exports it again whenever it ends */
+	bool gave_up;		    /* --max-attempts used up */
 	struct ev_watch change_watch;
 	char path[USBIP_PATH_SIZE];
 };
@@ -512,6 +513,7 @@ static void on_gave_up(void *arg, const char *busid)
 {
 	struct serve_state *st = arg;
 
+	st->gave_up = true;
 	daemon_stop(st->d, USBIP_E_UNREACHABLE);
 }
 
@@ -538,8 +540,13 @@ static enum usbip_result start_export(struct serve_state *st, struct ev_loop *lo
 	if (a->persist) {
 		vdev_source_on_detach(st->src, on_persist_dropped, st);
 		st->agent = export_agent_start(loop, &config);
-		if (!st->agent)
-			rc = USBIP_E_FAILED;
+		/* Given up already (--max-attempts 1): before the loop, daemon_stop would be lost.
+		 */
+		rc = !st->agent ? USBIP_E_FAILED : st->gave_up ? USBIP_E_UNREACHABLE : USBIP_OK;
+		if (rc != USBIP_OK) {
+			export_agent_stop(st->agent);
+			st->agent = NULL;
+		}
 	} else {
 		rc = device_export(st->src, a->busid, &st->to, &status, NULL);
 		vdev_source_on_detach(st->src, on_export_ended, st);
