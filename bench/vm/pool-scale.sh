@@ -130,6 +130,15 @@ held_by() {
     shift
     for _h; do busids_of "$_h"; done | grep -cxF -f "$_f"
 }
+others_than() { for _h in f1 f2 f3; do [ $_h = "$1" ] || echo $_h; done; }
+# report_moved KEY FILE HOSTS: how many of FILE's busids HOSTS hold, lost, usable
+report_moved() {
+    # shellcheck disable=SC2086 # HOSTS are words
+    _moved=$(held_by "$2" $3)
+    echo "BENCH $1_moved $_moved"
+    echo "BENCH $1_lost $(($(grep -c . "$2") - _moved))"
+    echo "BENCH $1_devices_usable $(configured)"
+}
 failover_host() { # NAME ADDRESS-SUFFIX
     USBIP_STATUS_DIR=/run/st-$1 bg_ns appnode "$1.pid" usbipa -a "10.99.0.$2" -t 3241 \
         --allow-any --max-imports "$M" >"$1.log" 2>&1
@@ -159,12 +168,8 @@ kill -9 "$(cat $k.pid)"
 while read -r port; do echo "$port" >"$VHCI/detach"; done <killed.ports
 wait_until 120 "$N"
 echo "BENCH killed_usable_elsewhere_s $(_hp_fmt $(($(_hp_cs) - t0)))"
-survivors=$(for p in f1 f2 f3; do [ $p = "$k" ] || echo $p; done)
-# shellcheck disable=SC2086 # the two names
-moved=$(held_by killed.busids $survivors)
-echo "BENCH killed_moved $moved"
-echo "BENCH killed_lost $((nk - moved))"
-echo "BENCH killed_devices_usable $(configured)"
+survivors=$(others_than "$k")
+report_moved killed killed.busids "$survivors"
 for p in $survivors; do echo "BENCH killed_${p}_imports $(imports_of $p)"; done
 echo "BENCH exporters_alive $(exporter_pids | grep -c .)"
 
@@ -192,12 +197,7 @@ drained() { grep -q 'drained: no imports left' "$d.log" && [ "$(configured)" -ge
 _end=$(($(_hp_cs) + 60000))
 until drained || [ "$(_hp_cs)" -gt "$_end" ]; do sleep 1; done
 echo "BENCH drain_all_moved_s $(_hp_fmt $(($(_hp_cs) - t0)))"
-others=$(for p in f1 f2 f3; do [ $p = "$d" ] || echo $p; done)
-# shellcheck disable=SC2086
-moved=$(held_by drained.busids $others)
-echo "BENCH drain_moved $moved"
-echo "BENCH drain_lost $((nd - moved))"
-echo "BENCH drain_devices_usable $(configured)"
+report_moved drain drained.busids "$(others_than "$d")"
 echo "BENCH drain_attaches $(($(cat f1.log f2.log f3.log | grep -c ' attached ') - before))"
 # the drain ends: nothing goes back
 kill -USR1 "$(cat $d.pid)"

@@ -21,6 +21,21 @@ fi
 USBIP_STATUS_DIR=$work/run
 export USBIP_STATUS_DIR
 
+# export_status_is NAME BUSID STATE REASON: `usbip status --json` shows
+# serve-mtp's export of BUSID in STATE, its reason holding REASON
+export_status_is() {
+	timeout 30 "$usbip" status --json >"$work/status.json" 2>&1
+	python3 - "$work/status.json" "$2" "$3" "$4" >"$work/check.out" 2>&1 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+mtp = [d for d in doc["daemons"] if d.get("daemon") == "serve-mtp"]
+dev = mtp[0]["export"]["devices"][0]
+assert dev["busid"] == sys.argv[2] and dev["state"] == sys.argv[3], dev
+assert sys.argv[4] in dev.get("reason", ""), dev
+PY
+	result "$1" $? "$(cat "$work/check.out" "$work/status.json")"
+}
+
 # --- the misuse of the options: one line, status 2
 usage_fails() {
 	_name=$1 _pat=$2
@@ -110,15 +125,7 @@ gaps=$(awk '$1 == "closed" { c = $3 } $1 == "export" && c { printf "%.3f\n", $3 
 [ "$(echo "$gaps" | grep -c .)" -eq 2 ] && echo "$gaps" | awk '$1 >= 2 { bad = 1 } END { exit bad }'
 result "each export again within 2 s of the close (took: $(echo $gaps))" $? "$(cat "$work/fake.log")"
 
-timeout 30 "$usbip" status --json >"$work/status.json" 2>&1
-python3 - "$work/status.json" >"$work/check.out" 2>&1 <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-mtp = [d for d in doc["daemons"] if d.get("daemon") == "serve-mtp"]
-dev = mtp[0]["export"]["devices"][0]
-assert dev["busid"] == "1-5" and dev["state"] == "exported", dev
-PY
-result "usbip status --json: its export, exported" $? "$(cat "$work/check.out" "$work/status.json")"
+export_status_is "usbip status --json: its export, exported" 1-5 exported ""
 
 kill "$pid"
 wait "$pid"
@@ -150,15 +157,7 @@ done
 retried && kill -0 "$pid"
 result "no usbipa there: still running, retrying" $? "$(cat "$work/serve2.log")"
 
-timeout 30 "$usbip" status --json >"$work/status2.json" 2>&1
-python3 - "$work/status2.json" >"$work/check2.out" 2>&1 <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-mtp = [d for d in doc["daemons"] if d.get("daemon") == "serve-mtp"]
-dev = mtp[0]["export"]["devices"][0]
-assert dev["state"] == "retrying" and "unreachable" in dev["reason"], dev
-PY
-result "usbip status --json: retrying, and why" $? "$(cat "$work/check2.out" "$work/status2.json")"
+export_status_is "usbip status --json: retrying, and why" 1-6 retrying unreachable
 
 "$usbipa" -t "$aport" -a 127.0.0.1 --allow-any >"$work/usbipa.log" 2>&1 &
 pids="$pids $!"
