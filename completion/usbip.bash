@@ -23,8 +23,8 @@ _usbip_command_opts() {
 		--user --max-attempts --dead-peer-timeout --json --tcp-port --help' ;;
 	disconnect) echo '--remote --busid --hardware-id --device --tcp-port --help' ;;
 	serve-mtp) echo '--dir --read-only --name --serial --busid --address --ipv4 --ipv6 --remote
-		--user --section --config --tcp-port --listen --listen-mode --listen-group --allow-uid
-		--allow-gid --help' ;;
+		--persist --dead-peer-timeout --max-attempts --user --section --config --tcp-port
+		--listen --listen-mode --listen-group --allow-uid --allow-gid --help' ;;
 	agent) echo '--config --check --daemon --pid --persist --user --dead-peer-timeout --metrics
 		--help' ;;
 	esac

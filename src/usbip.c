@@ -180,19 +180,27 @@ int usbip_persist_check(const char *command, const struct usbip_persist_args *p)
 	return -1;
 }
 
-int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out)
+int usbip_parse_max_attempts(const char *arg, unsigned *out, char *err, size_t len)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(arg, &end, 10);
-	if (!*arg || *end || errno || v < 1 || v > 1000000)
-		return usbip_usage_error(command,
-					 "--max-attempts wants a count from 1 to 1000000, "
-					 "not '%s'",
-					 arg);
+	if (!*arg || *end || errno || v < 1 || v > 1000000) {
+		snprintf(err, len, "--max-attempts wants a count from 1 to 1000000, not '%s'", arg);
+		return -1;
+	}
 	*out = (unsigned)v;
+	return 0;
+}
+
+int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out)
+{
+	char err[200];
+
+	if (usbip_parse_max_attempts(arg, out, err, sizeof(err)) != 0)
+		return usbip_usage_error(command, "%s", err);
 	return -1;
 }
 

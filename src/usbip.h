@@ -115,6 +115,8 @@ int usbip_dead_peer_option(const char *command, const char *arg);
  * one line and returns USBIP_EXIT_USAGE.
  */
 int usbip_max_attempts_option(const char *command, const char *arg, unsigned *out);
+/* The same, for a caller that reports: 0, or -1 with why in err. */
+int usbip_parse_max_attempts(const char *arg, unsigned *out, char *err, size_t len);
 
 /* What attach and connect take for --persist, and their --json. */
 struct usbip_persist_args {

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/export_agent.h"
+#include "agent/persist.h"
 #include "daemon/conf.h"
 #include "daemon/daemon.h"
 #include "mtp/mtp_device.h"
@@ -53,6 +55,9 @@ struct serve_args {
 	size_t num_dirs;
 	enum usbip_family family;
 	bool read_only;
+	bool persist;		     /* --persist: export again whenever the export ends */
+	bool dead_peer_set;	     /* --dead-peer-timeout given */
+	unsigned max_attempts;	     /* --max-attempts (0: no limit) */
 	struct daemon_listen listen; /* --listen and the rest of DAEMON_LISTEN_LONG_OPTIONS */
 };
 
@@ -61,7 +66,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: usbip [-t PORT] serve-mtp --dir PATH[:NAME[:ro]]... [--read-only]\n"
 		"             [--name NAME] [--serial SERIAL] [--busid BUSID] [-4|-6]\n"
-		"             [--address ADDR] [--remote HOST] [--user USER]\n"
+		"             [--address ADDR] [--remote HOST [--persist]] [--user USER]\n"
 		"             [--listen ADDRESS]... [--allow-uid UID]... [--allow-gid GID]...\n"
 		"       usbip serve-mtp --section NAME [--config FILE] [options]\n\n"
 		"Serves folders as a USB MTP device (like a phone's storage) over USB/IP. No\n"
@@ -79,6 +84,15 @@ static void usage(FILE *out)
 		"  -a, --address ADDR   listen on this address only (default: all)\n"
 		"  -4, -6               listen on IPv4 / IPv6 only\n"
 		"  -r, --remote HOST    export to the usbipa on HOST instead of listening\n"
+		"                       (HOST may be srv:NAME: DNS's usbipa targets in order)\n"
+		"      --persist        with --remote: export again whenever the export ends\n"
+		"                       (usbipa gone, drained, or the connection lost),\n"
+		"                       with jittered pauses, until SIGTERM\n"
+		"      --dead-peer-timeout SECONDS  with --remote: a usbipa that stops\n"
+		"                       answering is dropped after that long (5 to 3600,\n"
+		"                       default 15)\n"
+		"      --max-attempts N with --persist: exit (status 4) after N failed\n"
+		"                       attempts in a row (default: no limit)\n"
 		"      --listen ADDRESS listen there instead (repeatable): HOST:PORT, :PORT,\n"
 		"                       unix:PATH, vsock:PORT; -a/-t add theirs if given\n"
 		"      --listen-mode MODE, --listen-group GROUP  a unix: file's (default 0660,\n"
@@ -96,7 +110,8 @@ static void usage(FILE *out)
 		"Listening (the default) on TCP port %s (not usbipd's 3240), or --tcp-port:\n"
 		"`usbip attach -r THISHOST:PORT -b BUSID` imports the device; its first\n"
 		"line says so. Runs in the foreground until SIGINT or SIGTERM.\n\n"
-		"Exit status: 0 stopped by a signal (or the export ended), 1 failure, 2 bad\n"
+		"Exit status: 0 stopped by a signal (or the export ended, without --persist),\n"
+		"1 failure, 2 bad\n"
 		"arguments, 4 HOST unreachable, 5 HOST refused.\n",
 		MTP_MAX_STORAGES, PRIVDROP_USER, DEFAULT_CONFIG, SERVE_MTP_DEFAULT_PORT);
 }
@@ -107,6 +122,8 @@ struct serve_state {
 	struct device_source *src;
 	struct usbip_daemon *d;
 	struct device_export_target to;
+	struct export_agent *agent; /* --persist: exports it again whenever it ends */
+	bool gave_up;		    /* --max-attempts used up */
 	struct ev_watch change_watch;
 	char path[USBIP_PATH_SIZE];
 };
@@ -134,7 +151,9 @@ static void on_export_ended(void *arg)
 		{ "busid", required_argument, NULL, 'b' },                                         \
 		{ "address", required_argument, NULL, 'a' }, { "ipv4", no_argument, NULL, '4' },   \
 		{ "ipv6", no_argument, NULL, '6' }, { "remote", required_argument, NULL, 'r' },    \
-		{ "user", required_argument, NULL, 'u' }, DAEMON_LISTEN_LONG_OPTIONS
+		{ "user", required_argument, NULL, 'u' }, { "persist", no_argument, NULL, 'p' },   \
+		{ "dead-peer-timeout", required_argument, NULL, 'X' },                             \
+		{ "max-attempts", required_argument, NULL, 'M' }, DAEMON_LISTEN_LONG_OPTIONS
 
 /* The keys of [serve-mtp NAME]: its options, and the port it listens on. */
 static const struct option serve_keys[] = {
@@ -142,6 +161,28 @@ static const struct option serve_keys[] = {
 	{ "tcp-port", required_argument, NULL, 't' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --persist and its knobs (as connect --persist's): 1 taken, 0 not one, -1 with why in err. */
+static int persist_option(struct serve_args *a, int c, const char *arg, char *err, size_t len)
+{
+	int seconds;
+
+	switch (c) {
+	case 'p':
+		a->persist = true;
+		return 1;
+	case 'X':
+		seconds = tcp_parse_dead_peer(arg, err, len);
+		if (seconds < 0)
+			return -1;
+		tcp_set_dead_peer((unsigned)seconds);
+		a->dead_peer_set = true;
+		return 1;
+	case 'M':
+		return usbip_parse_max_attempts(arg, &a->max_attempts, err, len) == 0 ? 1 : -1;
+	}
+	return 0;
+}
 
 /* One option, from the command line or the file: 0, or -1 with why in err. */
 static int serve_option(struct serve_args *a, int c, const char *arg, char *err, size_t len)
@@ -197,6 +238,12 @@ static int serve_option(struct serve_args *a, int c, const char *arg, char *err,
 		if (address_parse(arg, USBIP_DEFAULT_PORT, &addr, err, len) != 0)
 			return -1;
 		return address_dialable(&addr, err, len);
+	}
+	switch (persist_option(a, c, arg, err, len)) {
+	case 1:
+		return 0;
+	case -1:
+		return -1;
 	}
 	switch (daemon_listen_option(&a->listen, c, arg, SERVE_MTP_DEFAULT_PORT, err, len)) {
 	case 1:
@@ -302,6 +349,11 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	if (a->remote && (a->address || a->family != USBIP_FAMILY_ANY || a->listen.naddrs))
 		return usbip_usage_error("serve-mtp",
 					 "--remote does not listen: drop -a/-4/-6/--listen");
+	if ((a->persist || a->dead_peer_set) && !a->remote)
+		return usbip_usage_error("serve-mtp",
+					 "--persist and --dead-peer-timeout go with --remote");
+	if (a->max_attempts && !a->persist)
+		return usbip_usage_error("serve-mtp", "--max-attempts goes with --persist");
 	return -1;
 }
 
@@ -447,6 +499,68 @@ static int on_check(struct usbip_daemon *d, void *arg, char *err, size_t err_len
 	return check_dirs_as(st->args, d->run_as);
 }
 
+/* --persist: the export agent's end of an export (it exports again). */
+static void on_persist_dropped(void *arg)
+{
+	struct serve_state *st = arg;
+
+	if (st->agent)
+		export_agent_dropped(st->agent, st->args->busid);
+}
+
+/* --persist --max-attempts: every attempt in a row failed; nothing left to do. */
+static void on_gave_up(void *arg, const char *busid)
+{
+	struct serve_state *st = arg;
+
+	st->gave_up = true;
+	daemon_stop(st->d, USBIP_E_UNREACHABLE);
+}
+
+/*
+ * --remote: exported once (the end of the export ends the run), or with
+ * --persist by an export agent, connect --persist's, that exports it
+ * again whenever the export ends.
+ */
+static enum usbip_result start_export(struct serve_state *st, struct ev_loop *loop)
+{
+	const struct serve_args *a = st->args;
+	struct export_agent_config config = { .remotes = { a->remote },
+					      .nremotes = 1,
+					      .port = st->to.port,
+					      .tls = st->to.tls,
+					      .attempt_timeout_ms = PERSIST_ATTEMPT_TIMEOUT_MS,
+					      .max_attempts = a->max_attempts,
+					      .source = st->src,
+					      .gave_up = on_gave_up,
+					      .gave_up_arg = st };
+	enum usbip_result rc = USBIP_OK;
+	uint32_t status;
+
+	if (a->persist) {
+		vdev_source_on_detach(st->src, on_persist_dropped, st);
+		st->agent = export_agent_start(loop, &config);
+		/* Given up already (--max-attempts 1): before the loop, daemon_stop would be lost.
+		 */
+		rc = !st->agent ? USBIP_E_FAILED : st->gave_up ? USBIP_E_UNREACHABLE : USBIP_OK;
+		if (rc != USBIP_OK) {
+			export_agent_stop(st->agent);
+			st->agent = NULL;
+		}
+	} else {
+		rc = device_export(st->src, a->busid, &st->to, &status, NULL);
+		vdev_source_on_detach(st->src, on_export_ended, st);
+	}
+	if (rc != USBIP_OK) {
+		release(st);
+		return rc;
+	}
+	printf("serving %s as an MTP device, %s %s as %s\n", a->dir,
+	       a->persist ? "exporting to" : "exported to", a->remote, a->busid);
+	fflush(stdout);
+	return USBIP_OK;
+}
+
 /* On the daemon's loop: the virtual device, then listening or exporting. */
 static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, void *arg)
 {
@@ -455,8 +569,6 @@ static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, 
 	struct vdev_source_options sopts = {
 		.busid = a->busid, .path = st->path, .busnum = 1, .devnum = 2
 	};
-	enum usbip_result rc;
-	uint32_t status;
 
 	st->d = d;
 	snprintf(st->path, sizeof(st->path), "/sys/devices/serve-mtp/%s", a->busid);
@@ -481,15 +593,7 @@ static enum usbip_result on_start(struct usbip_daemon *d, struct ev_loop *loop, 
 		fflush(stdout);
 		return USBIP_OK;
 	}
-	rc = device_export(st->src, a->busid, &st->to, &status, NULL);
-	if (rc != USBIP_OK) {
-		release(st);
-		return rc;
-	}
-	vdev_source_on_detach(st->src, on_export_ended, st);
-	printf("serving %s as an MTP device, exported to %s as %s\n", a->dir, a->remote, a->busid);
-	fflush(stdout);
-	return USBIP_OK;
+	return start_export(st, loop);
 }
 
 /* usbip status: the folders, where it listens or exports to, and the device (its peer). */
@@ -511,6 +615,12 @@ static void on_status(struct usbip_daemon *d, struct json_writer *w, void *arg)
 		json_string(w, "section", a->section);
 	if (a->remote)
 		json_string(w, "exported_to", a->remote);
+	/* --persist: whether it is exported now, or retrying and why. */
+	if (st->agent) {
+		json_object_begin(w, "export");
+		export_agent_status(st->agent, w);
+		json_object_end(w);
+	}
 	/* The device row: its busid, and the peer that imported it. */
 	if (st->src)
 		device_source_status(st->src, w);
@@ -537,8 +647,13 @@ static void on_stop(struct usbip_daemon *d, void *arg)
 	struct serve_state *st = arg;
 	uint32_t status;
 
-	if (st->args->remote && vdev_source_attached(st->src) &&
-	    device_export_withdraw(st->src, st->args->busid, &st->to, &status) != USBIP_OK)
+	if (st->agent) {
+		/* It withdraws the export; the session's end is not one to retry. */
+		vdev_source_on_detach(st->src, NULL, NULL);
+		export_agent_stop(st->agent);
+		st->agent = NULL;
+	} else if (st->args->remote && vdev_source_attached(st->src) &&
+		   device_export_withdraw(st->src, st->args->busid, &st->to, &status) != USBIP_OK)
 		log_warn("could not withdraw %s from %s", st->args->busid, st->args->remote);
 	release(st);
 }

@@ -94,6 +94,8 @@ static void give_up(struct agent_device *d, const char *why)
 	d->state = AGENT_GAVE_UP;
 	d->since = (long long)time(NULL);
 	log_warn("%s: not trying again (%s); replug it or restart to try again", d->what, why);
+	if (d->agent->config.gave_up)
+		d->agent->config.gave_up(d->agent->config.gave_up_arg, d->busid);
 }
 
 /* A failed pass: the next one after a jittered pause, unless the attempts are used up. */
@@ -184,19 +186,22 @@ static void on_timer(struct ev_loop *loop, struct ev_watch *w, short revents)
 	try_export(w->data);
 }
 
-/* The kernel dropped the connection (peer gone, usbipa restarted, network lost). */
-static void on_hangup(struct ev_loop *loop, struct ev_watch *w, short revents)
+/* The export ended: again soon, but not in step with every other node the same remote dropped. */
+static void export_ended(struct agent_device *d)
 {
-	struct agent_device *d = w->data;
-
 	hangup_clear(d);
 	log_warn("the connection of %s to %s dropped; exporting again", d->what,
 		 d->agent->config.remotes[d->remote]);
 	d->state = AGENT_EXPORTING;
 	backoff_reset(&d->backoff);
 	d->since = (long long)time(NULL);
-	/* Soon, but not in step with every other node the same remote dropped. */
 	timer_set(d, backoff_after_close_ms(backoff_random()));
+}
+
+/* The kernel dropped the connection (peer gone, usbipa restarted, network lost). */
+static void on_hangup(struct ev_loop *loop, struct ev_watch *w, short revents)
+{
+	export_ended(w->data);
 }
 
 static struct agent_device *find(struct export_agent *a, const char *busid)
@@ -316,11 +321,13 @@ struct export_agent *export_agent_start(struct ev_loop *loop,
 	a->loop = loop;
 	a->config = *config;
 	TAILQ_INIT(&a->devices);
-	a->src = config->gadgets ? vudc_source_new() : host_source_new();
+	a->src = config->source	   ? config->source
+		 : config->gadgets ? vudc_source_new()
+				   : host_source_new();
 	if (!a->src)
 		goto fail;
-	/* Gadgets are made by configfs, not plugged: they are listed once. */
-	if (!config->gadgets) {
+	/* Gadgets are made by configfs, not plugged: listed once (a borrowed source too). */
+	if (!config->gadgets && !config->source) {
 		a->monitor = usb_monitor_new(on_usb_event, a);
 		if (!a->monitor)
 			goto fail;
@@ -412,6 +419,14 @@ unsigned export_agent_give_up(struct export_agent *a)
 	return n;
 }
 
+void export_agent_dropped(struct export_agent *a, const char *busid)
+{
+	struct agent_device *d = find(a, busid);
+
+	if (d && d->state == AGENT_EXPORTED)
+		export_ended(d);
+}
+
 void export_agent_stop(struct export_agent *a)
 {
 	struct agent_device *d;
@@ -420,7 +435,8 @@ void export_agent_stop(struct export_agent *a)
 		return;
 	while ((d = TAILQ_FIRST(&a->devices)) != NULL) {
 		withdraw(d, "");
-		if (device_source_release(a->src, d->busid) == 0 && !a->config.gadgets)
+		if (!a->config.source && device_source_release(a->src, d->busid) == 0 &&
+		    !a->config.gadgets)
 			log_info("%s is back on its own driver", d->what);
 		forget(d);
 	}
@@ -428,6 +444,7 @@ void export_agent_stop(struct export_agent *a)
 		ev_watch_remove(a->loop, &a->monitor_watch);
 		usb_monitor_free(a->monitor);
 	}
-	device_source_free(a->src);
+	if (!a->config.source)
+		device_source_free(a->src);
 	free(a);
 }

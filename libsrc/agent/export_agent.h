@@ -32,6 +32,16 @@ struct export_agent_config {
 	int attempt_timeout_ms;
 	unsigned max_attempts; /* per device, in a row; then it gives up (0: no limit) */
 	const struct device_export_dialer *dialer; /* NULL: dial from this process */
+	/*
+	 * The caller's source (serve-mtp's virtual device), borrowed: its
+	 * devices are exported, nothing watches udev, nothing is released or
+	 * freed; the caller says when an export ends (export_agent_dropped).
+	 * NULL: usbip-host devices, or gadgets.
+	 */
+	struct device_source *source;
+	/* Called when a device gives up (max_attempts, or told to), or NULL. */
+	void (*gave_up)(void *arg, const char *busid);
+	void *gave_up_arg;
 };
 
 struct export_agent;
@@ -59,6 +69,12 @@ void export_agent_count(const struct export_agent *agent, struct agent_counts *c
  * is plugged again); exported ones stay. Returns how many gave up.
  */
 unsigned export_agent_give_up(struct export_agent *agent);
+/*
+ * The export of busid ended (a borrowed source's importer went away: the
+ * connection dropped, usbipa detached it or died): export it again, first
+ * within BACKOFF_CLOSE_MS. Nothing if busid is not exported.
+ */
+void export_agent_dropped(struct export_agent *agent, const char *busid);
 /* Withdraws every export, gives every device back, frees the agent. */
 void export_agent_stop(struct export_agent *agent);
 
