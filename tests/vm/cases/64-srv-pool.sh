@@ -4,8 +4,10 @@
 #   the priority-10 host gets everything while it has room, and a full one
 #   (--max-imports) answers status 2, the node going on at once;
 #   a drained host (SIGUSR1) moves its device to the other, which keeps it
-#   when the drain ends (no flapping); a host that dies (killed, its
-#   address silent) has its device usable on the other within 30 s.
+#   when the drain ends (no flapping), and a device whose connection drops
+#   while its host lives goes back there, not where the priority says;
+#   a host that dies (killed, its address silent) has its device usable on
+#   the other within 30 s.
 . /tests/lib.sh
 
 [ -n "${VMTEST_DISK_SHA256:-}" ] || skip "no test disk"
@@ -84,14 +86,27 @@ vhci_disk_intact "exported through srv:prio.test"
 bg_ns devnode m1.pid usbip serve-mtp --dir /tmp/mtpdir --remote srv:prio.test -b 9-1 >m1.log 2>&1
 must_wait 30 "9-1 on a1" grep -q "attached 9-1 " a1.log
 t=$(now_cs)
-bg_ns devnode m2.pid usbip serve-mtp --dir /tmp/mtpdir --remote srv:prio.test -b 9-2 >m2.log 2>&1
+bg_ns devnode m2.pid usbip serve-mtp --dir /tmp/mtpdir --remote srv:prio.test -b 9-2 --persist \
+    >m2.log 2>&1
 must_wait 30 "9-2 on a2" grep -q "attached 9-2 " a2.log
 log "a full a1 (status 2): 9-2 on a2 in $(since "$t") s"
 grep -q "refused 9-2 .*--max-imports reached" a1.log || fail "a1 did not refuse 9-2 as full"
 grep -q "no free virtual port" m2.log || fail "the node did not hear status 2"
 grep -q "retrying" m2.log && fail "the node waited its backoff after status 2"
 [ "$(grep -c " attached " a2.log)" -eq 1 ] || fail "a2 took more than the one a1 had no room for"
-kill "$(cat m1.pid)" "$(cat m2.pid)"
+
+# --- no flapping: a1 has room again, and 9-2's connection drops while a2
+# lives (its port detached on the application side): 9-2 goes back to a2,
+# where it was, not to a1 that SRV's priority would choose
+kill "$(cat m1.pid)"
+must_wait 30 "9-1 gone" vhci_used_count_is 2
+port=$(grep -l " 9-2\$" /var/run/vhci_hcd/port* | sed 's#.*/port##') || fail "no record of 9-2's port"
+t=$(now_cs)
+must usbip detach -p "$port"
+must_wait 30 "9-2 back on a2" attached_count_is a2 9-2 2
+log "9-2 dropped while a2 lived: back on a2 in $(since "$t") s"
+grep -q "attached 9-2 " a1.log && fail "9-2 moved to a1 when its connection dropped (flapping)"
+kill "$(cat m2.pid)"
 # (in one kernel each usbipa sees the other's ports: either may detach a withdrawn one)
 must_wait 30 "the MTP devices gone" vhci_used_count_is 1
 
