@@ -93,7 +93,9 @@ static void give_up(struct agent_device *d, const char *why)
 	timer_clear(d);
 	d->state = AGENT_GAVE_UP;
 	d->since = (long long)time(NULL);
-	log_warn("%s: not trying again (%s); replug it or restart to try again", d->what, why);
+	/* A borrowed source (serve-mtp's virtual device) cannot be replugged. */
+	log_warn("%s: not trying again (%s); %s", d->what, why,
+		 d->agent->config.source ? "stopping" : "replug it or restart to try again");
 	if (d->agent->config.gave_up)
 		d->agent->config.gave_up(d->agent->config.gave_up_arg, d->busid);
 }
