@@ -104,9 +104,13 @@ static void on_browse(AvahiServiceBrowser *sb, AvahiIfIndex iface, AvahiProtocol
 	struct browse *b = arg;
 
 	(void)sb, (void)flags;
+	/*
+	 * The address of the protocol it was seen over: with AVAHI_PROTO_UNSPEC
+	 * both resolvers may give the IPv6 one, and IPv4 would never be chosen.
+	 */
 	if (event == AVAHI_BROWSER_NEW && b->pending < 4 * b->max &&
-	    avahi_service_resolver_new(b->client, iface, proto, name, type, domain,
-				       AVAHI_PROTO_UNSPEC, 0, on_resolve, b))
+	    avahi_service_resolver_new(b->client, iface, proto, name, type, domain, proto, 0,
+				       on_resolve, b))
 		b->pending++;
 	else if (event == AVAHI_BROWSER_ALL_FOR_NOW)
 		b->all_for_now = true;

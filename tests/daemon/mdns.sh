@@ -239,7 +239,8 @@ result "mdns: tries every usbipa announced in host name order ($a_host, other-ho
 	"order '$order', wanted '$first $second': $(cat "$work/both.out")"
 
 # Hostile announcements: escape sequences in the name, a closed port and a
-# huge TXT record; port 0; a host name that is not one.
+# huge TXT record; port 0; a host name that is not one. (avahi resolves
+# the host to either of its addresses, 127.0.0.1 or ::1.)
 txt=$(head -c 240 /dev/zero | tr '\0' x)
 avahi-publish -s "$(printf 'evil\033[2J')" _usbipa._tcp 1 "version=$(printf '\033]0;x\007')" \
 	"tls=maybe" "transports=$txt" "junk=$txt" >"$work/evil-a.log" 2>&1 &
@@ -251,7 +252,7 @@ a_before=$(reached "$work/usbipa.log") b_before=$(reached "$work/usbipa-b.log")
 export_to mdns: "$work/hostile.out"
 rc=$?
 ! LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$work/hostile.out" &&
-	grep -q "tried 'evil\\\\x1b\[2J' on .*(127\.0\.0\.1:1): failed, trying the next" "$work/hostile.out" &&
+	grep -Eq "tried 'evil\\\\x1b\[2J' on .*\((127\.0\.0\.1|\[::1\]):1\): failed, trying the next" "$work/hostile.out" &&
 	[ "$(grep -c "cannot connect" "$work/hostile.out")" = 1 ] &&
 	! grep -q "127\.0\.0\.1:0\b" "$work/hostile.out" &&
 	[ "$(reached "$work/usbipa.log")" = $((a_before + 1)) ] &&
