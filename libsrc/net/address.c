@@ -175,6 +175,10 @@ static int parse_url(const struct parse_ctx *p, const struct url_form *form, con
 		return fail(p, "the host is too long");
 	memcpy(auth, rest, auth_len);
 	auth[auth_len] = '\0';
+	/* A listener's ws://:PORT is every address; a remote names its host. */
+	if (auth_len == 0 || (auth[0] == ':' && !p->listener))
+		return fail(p, p->listener ? "a URL names its host or :PORT"
+					   : "a URL names its host: SCHEME://HOST[:PORT]");
 	out->scheme = form->scheme;
 	if (parse_host_port(p, auth, form->default_port ? form->default_port : default_port, out) !=
 	    0)

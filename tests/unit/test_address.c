@@ -325,6 +325,11 @@ static void test_refused(void **state)
 		assert_int_equal(address_parse(bad[i], "3240", &a, err, sizeof(err)), -1);
 		assert_true(err[0] != '\0');
 	}
+	/* A URL without its host says that, not which host forms there are. */
+	assert_int_equal(address_parse("ws://", "3240", &a, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "a URL names its host"));
+	assert_int_equal(address_parse("wss://:443/usbip", "3240", &a, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "a URL names its host"));
 	/* A bad default port is refused too. */
 	assert_int_equal(address_parse("h", "x", &a, err, sizeof(err)), -1);
 	memset(long_name, 'a', sizeof(long_name) - 1);
