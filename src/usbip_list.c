@@ -261,6 +261,7 @@ static void print_remote_text(const char *host, const struct usbip_devlist *list
 
 static int list_remote(const char *host, enum list_format format)
 {
+	char shown[NET_ADDRESS_TEXT_MAX + 100];
 	struct usbip_devlist list;
 	struct usbip_conn *conn;
 	struct json_writer w;
@@ -270,6 +271,11 @@ static int list_remote(const char *host, enum list_format format)
 	rc = dial(host, usbip_opts.tcp_port, USBIP_IO_TIMEOUT_MS, usbip_opts.tls, &conn);
 	if (rc != USBIP_OK)
 		return exit_status(rc);
+	/* A pool (srv:, mdns:) names which of its hosts answered. */
+	if (strncmp(host, "srv:", 4) == 0 || strncmp(host, "mdns:", 5) == 0)
+		snprintf(shown, sizeof(shown), "%s (%s)", host, conn->peer);
+	else
+		snprintf(shown, sizeof(shown), "%s", host);
 	rc = op_msg_query_devlist(conn, &list);
 	conn_close(conn);
 	if (rc != 0)
@@ -297,7 +303,7 @@ static int list_remote(const char *host, enum list_format format)
 			       list.entries[i].udev.id_vendor, list.entries[i].udev.id_product);
 		break;
 	case FORMAT_TEXT:
-		print_remote_text(host, &list);
+		print_remote_text(shown, &list);
 		break;
 	}
 	usbip_proto_devlist_free(&list);

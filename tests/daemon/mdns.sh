@@ -281,6 +281,9 @@ tls_usbipd() {
 tls_usbipd tls-host.local
 list_ok "TLS: mdns:tls-host.local, a certificate for tls-host.local: listed" \
 	--tls --ca "$c/ca.pem" list -r mdns:tls-host.local
+out=$("$usbip" --tls --ca "$c/ca.pem" list -r mdns:tls-host.local 2>&1)
+echo "$out" | grep -q "found on mdns:tls-host.local (127\.0\.0\.1:$daemon_port)$"
+result "list -r mdns: names the host that answered" $? "$out"
 kill "$tpid" "$tpub"
 tls_usbipd server
 list_fails "TLS: a certificate for localhost and 127.0.0.1 only: refused" "certificate" \
