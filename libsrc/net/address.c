@@ -72,17 +72,20 @@ static bool parse_number(const char *s, size_t len, size_t max_digits, uint32_t 
  * What a host name or an IP literal is made of (with '%' for an IPv6 zone):
  * nothing a log line or a shell would misread.
  */
+/* Whether c is an ASCII letter or digit, or one of extra. */
+static bool name_char(unsigned char c, const char *extra)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr(extra, c));
+}
+
 static bool host_ok(const char *host, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)host[i];
-
-		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !strchr(".-_:%", c))
+	for (i = 0; i < len; i++)
+		if (!name_char((unsigned char)host[i], ".-_:%"))
 			return false;
-	}
 	return len > 0;
 }
 
@@ -97,13 +100,9 @@ bool address_is_host_name(const char *name)
 /* What a WebSocket request path is made of (RFC 3986 path and query characters). */
 static bool path_ok(const char *path)
 {
-	for (; *path; path++) {
-		unsigned char c = (unsigned char)*path;
-
-		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !strchr("-._~!$&'()*+,;=:@/%?", c))
+	for (; *path; path++)
+		if (!name_char((unsigned char)*path, "-._~!$&'()*+,;=:@/%?"))
 			return false;
-	}
 	return true;
 }
 
@@ -242,8 +241,7 @@ static bool patterns_ok(const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !strchr(".-_*?[]!,", c))
+		if (!name_char(c, ".-_*?[]!,"))
 			return false;
 		if (c == ',' && (i == 0 || i + 1 == len || s[i + 1] == ','))
 			return false;
