@@ -154,15 +154,11 @@ struct dial_args {
 	struct usbip_conn **conn;
 };
 
-static enum usbip_result dial_target(const char *remote, void *arg)
-{
-	struct dial_args *a = arg;
-
-	return dial(remote, USBIP_DEFAULT_PORT, a->timeout_ms, a->tls, a->conn);
-}
-
-/* An announced service: its address dialled, its announced host name checked by TLS. */
-static enum usbip_result dial_announced(const char *remote, const char *tls_name, void *arg)
+/*
+ * A target: a SRV record's (TLS checks its host name), or an announced
+ * service's (its address dialled, TLS checking the announced host name).
+ */
+static enum usbip_result dial_target(const char *remote, const char *tls_name, void *arg)
 {
 	struct dial_args *a = arg;
 
@@ -177,7 +173,7 @@ static enum usbip_result dial_each(const struct net_address *addr, int timeout_m
 
 	if (addr->scheme == NET_ADDRESS_SRV)
 		return srv_try_each(SRV_SERVICE_USBIP, addr->host, NULL, dial_target, &args);
-	return mdns_browse_try_each(MDNS_TYPE_USBIPD, addr->host, NULL, dial_announced, &args);
+	return mdns_browse_try_each(MDNS_TYPE_USBIPD, addr->host, NULL, dial_target, &args);
 }
 
 enum usbip_result dial(const char *host, const char *port, int timeout_ms, struct usbip_tls *tls,

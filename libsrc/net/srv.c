@@ -233,7 +233,8 @@ static void put_first(struct srv_target *t, int n, const char *prefer)
 }
 
 enum usbip_result srv_try_each(const char *service, const char *name, const char *prefer,
-			       enum usbip_result (*try_target)(const char *remote, void *arg),
+			       enum usbip_result (*try_target)(const char *remote,
+							       const char *tls_name, void *arg),
 			       void *arg)
 {
 	struct srv_target targets[SRV_TARGETS_MAX];
@@ -244,7 +245,7 @@ enum usbip_result srv_try_each(const char *service, const char *name, const char
 	put_first(targets, n, prefer);
 	for (i = 0; i < n && rc != USBIP_OK; i++) {
 		srv_target_remote(&targets[i], remote, sizeof(remote));
-		rc = try_target(remote, arg);
+		rc = try_target(remote, NULL, arg);
 	}
 	return rc;
 }

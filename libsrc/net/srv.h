@@ -71,9 +71,10 @@ int srv_lookup(const char *name, struct srv_target *out, size_t cap, char *err, 
 int srv_resolve(const char *service, const char *name, struct srv_target *out, size_t cap);
 
 /*
- * The targets of srv_resolve(service, name), each as a remote
- * ("usbip://host:port") given to try_target with arg, in order, until one
- * returns USBIP_OK; but prefer (a remote as srv_target_remote writes it,
+ * The targets of srv_resolve(service, name), each given to try_target
+ * with arg as a remote ("usbip://host:port") and tls_name NULL (TLS checks
+ * that host; mdns_browse_try_each calls the same shape with a name), in
+ * order, until one returns USBIP_OK; but prefer (a remote as srv_target_remote writes it,
  * NULL for none), when DNS still lists it, first: the usbipa a device was
  * on, so that a device coming back after a dropped connection goes back
  * there while that host lives instead of to another one of the pool.
@@ -81,7 +82,8 @@ int srv_resolve(const char *service, const char *name, struct srv_target *out, s
  * gave none (logged).
  */
 enum usbip_result srv_try_each(const char *service, const char *name, const char *prefer,
-			       enum usbip_result (*try_target)(const char *remote, void *arg),
+			       enum usbip_result (*try_target)(const char *remote,
+							       const char *tls_name, void *arg),
 			       void *arg);
 
 /* A target as a remote address_parse reads: "usbip://host:port". */

@@ -67,28 +67,21 @@ struct exchange_args {
 	struct usbip_conn **conn;
 };
 
-/* An announced usbipa: its address dialled, its announced host name checked by TLS. */
-static enum usbip_result exchange_announced(const char *remote, const char *tls_name, void *arg)
+/*
+ * A target: a SRV record's (TLS checks its host name), or an announced
+ * usbipa (its address dialled, TLS checking the announced host name).
+ */
+static enum usbip_result exchange_target(const char *remote, const char *tls_name, void *arg)
 {
 	struct exchange_args *a = arg;
 	enum usbip_result rc =
 		exchange_one(a->to, remote, tls_name, a->req, a->udev, a->status, a->conn);
 
 	if (rc == USBIP_OK && a->req == USBIP_OP_REQ_EXPORT) {
-		log_info("%s (%s) took %s", tls_name, remote, a->udev->busid);
-		placement_set(a->to->host, a->udev, remote);
-	}
-	return rc;
-}
-
-static enum usbip_result exchange_target(const char *remote, void *arg)
-{
-	struct exchange_args *a = arg;
-	enum usbip_result rc =
-		exchange_one(a->to, remote, NULL, a->req, a->udev, a->status, a->conn);
-
-	if (rc == USBIP_OK && a->req == USBIP_OP_REQ_EXPORT) {
-		log_info("%s took %s", remote, a->udev->busid);
+		if (tls_name)
+			log_info("%s (%s) took %s", tls_name, remote, a->udev->busid);
+		else
+			log_info("%s took %s", remote, a->udev->busid);
 		placement_set(a->to->host, a->udev, remote);
 	}
 	return rc;
@@ -118,7 +111,7 @@ enum usbip_result device_export_exchange(const struct device_export_target *to, 
 
 		if (addr.scheme == NET_ADDRESS_MDNS)
 			return mdns_browse_try_each(MDNS_TYPE_USBIPA, addr.host, placed,
-						    exchange_announced, &args);
+						    exchange_target, &args);
 		return srv_try_each(SRV_SERVICE_USBIPA, addr.host, placed, exchange_target, &args);
 	}
 	return exchange_one(to, to->host, NULL, req, udev, status, conn);
