@@ -39,7 +39,7 @@ static int srv_read_record(const ns_msg *msg, const ns_rr *rr, struct srv_target
 	}
 	if (!address_is_host_name(name)) /* what the address syntax accepts, nothing else */
 		return -1;
-	snprintf(t->host, sizeof(t->host), "%s", name);
+	snprintf(t->host, sizeof(t->host), "%.*s", (int)sizeof(t->host) - 1, name);
 	return 1;
 }
 
