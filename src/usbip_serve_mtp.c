@@ -111,8 +111,8 @@ static void usage(FILE *out)
 		"`usbip attach -r THISHOST:PORT -b BUSID` imports the device; its first\n"
 		"line says so. Runs in the foreground until SIGINT or SIGTERM.\n\n"
 		"Exit status: 0 stopped by a signal (or the export ended, without --persist),\n"
-		"1 failure, 2 bad\n"
-		"arguments, 4 HOST unreachable, 5 HOST refused.\n",
+		"1 failure, 2 bad arguments, 4 HOST unreachable (with --persist: every\n"
+		"attempt of --max-attempts failed), 5 HOST refused.\n",
 		MTP_MAX_STORAGES, PRIVDROP_USER, DEFAULT_CONFIG, SERVE_MTP_DEFAULT_PORT);
 }
 
